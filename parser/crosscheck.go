@@ -1,0 +1,122 @@
+package parser
+
+import (
+	"sort"
+	"strings"
+
+	gonginx "github.com/tufanbarisyildirim/gonginx/config"
+	gparser "github.com/tufanbarisyildirim/gonginx/parser"
+)
+
+// statementKey identifies a statement in both readings of a file: its name
+// and the line of its last token (";" or the closing "}"), which is where
+// gonginx places a statement.
+type statementKey struct {
+	name string
+	line int
+}
+
+// crossCheck parses src with gonginx and compares its statements with the
+// ones nginx's rules produced (tree, the statements of this file; includes
+// of this file count as statements too).
+//
+// When gonginx reads a different set of statements from the same text, the
+// text is ambiguous enough that two readers disagree (e.g. a "}" inside an
+// unquoted word): nginxws refuses it with the statement's position rather
+// than guess. When gonginx fails outright on text nginx's rules accept, the
+// failure is one of gonginx's known lexer defects (an escaped backslash
+// before a closing quote, braces in Lua code) and nginx's reading stands.
+func crossCheck(path string, src []byte, tree []*Directive) error {
+	ours := map[statementKey]int{}
+	collectOurs(path, tree, ours)
+	// Include statements are resolved away from the tree; count them from
+	// the text's own reading instead.
+	for _, k := range includeStatements(path, src) {
+		ours[k]++
+	}
+
+	p := gparser.NewStringParser(string(src), gparser.WithSkipValidDirectivesErr(), gparser.WithSkipComments())
+	parsed, err := p.Parse()
+	if err != nil {
+		return nil
+	}
+	theirs := map[statementKey]int{}
+	collectTheirs(parsed.Block, theirs)
+
+	if diff := firstDifference(ours, theirs); diff != nil {
+		return &Error{
+			Msg: "nginxws cannot read this statement the way nginx does (its parser, gonginx, splits it differently); quoting its arguments removes the ambiguity",
+			Pos: Pos{File: path, Line: diff.line},
+		}
+	}
+	return nil
+}
+
+func collectOurs(path string, tree []*Directive, into map[statementKey]int) {
+	for _, d := range tree {
+		if d.Pos.File != path {
+			continue // came from an included file, checked with that file
+		}
+		into[statementKey{d.Name, d.endLine}]++
+		collectOurs(path, d.Block, into)
+	}
+}
+
+func collectTheirs(b gonginx.IBlock, into map[statementKey]int) {
+	if b == nil {
+		return
+	}
+	for _, d := range b.GetDirectives() {
+		name := d.GetName()
+		if len(name) >= 2 && (name[0] == '"' || name[0] == '\'') && name[len(name)-1] == name[0] {
+			name = unescape([]byte(name[1 : len(name)-1]))
+		}
+		into[statementKey{name, d.GetLine()}]++
+		collectTheirs(d.GetBlock(), into)
+	}
+}
+
+// includeStatements re-reads a file's statements with nginx's rules and
+// returns the include statements in it (with their lines).
+func includeStatements(path string, src []byte) []statementKey {
+	var keys []statementKey
+	s := newScanner(path, src)
+	for {
+		args, end, err := s.next()
+		if err != nil || end == endFileDone {
+			return keys
+		}
+		if end == endBlockDone {
+			continue
+		}
+		if args[0].Value == "include" {
+			keys = append(keys, statementKey{"include", s.line})
+		}
+	}
+}
+
+// firstDifference returns the earliest statement (by line) counted
+// differently in the two readings, or nil.
+func firstDifference(a, b map[statementKey]int) *statementKey {
+	var diffs []statementKey
+	for k, n := range a {
+		if b[k] != n {
+			diffs = append(diffs, k)
+		}
+	}
+	for k, n := range b {
+		if a[k] != n {
+			diffs = append(diffs, k)
+		}
+	}
+	if len(diffs) == 0 {
+		return nil
+	}
+	sort.Slice(diffs, func(i, j int) bool {
+		if diffs[i].line != diffs[j].line {
+			return diffs[i].line < diffs[j].line
+		}
+		return strings.Compare(diffs[i].name, diffs[j].name) < 0
+	})
+	return &diffs[0]
+}

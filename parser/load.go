@@ -1,0 +1,274 @@
+package parser
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// maxIncludeDepth bounds include nesting. nginx has no such limit and a
+// cycle ends there only when the process runs out of file descriptors; a
+// real configuration nests a handful of levels.
+const maxIncludeDepth = 64
+
+// Options are the inputs of Load besides the main file.
+type Options struct {
+	// Globals is the text of nginx's -g option: main-context directives
+	// read after the main file, e.g. "daemon off; pid /tmp/x.pid;".
+	Globals string
+}
+
+// parseKind is what ngx_conf_parse is reading: a whole file, a block's
+// contents, or the -g parameter text.
+type parseKind int
+
+const (
+	parseFile parseKind = iota
+	parseBlock
+	parseParam
+)
+
+// loader holds the state of one Load call.
+type loader struct {
+	confPrefix string // directory of the main file, with a trailing slash
+	cfg        *Config
+	seen       map[string]bool // files already listed in cfg.Files
+	depth      int
+}
+
+// Load reads the configuration file at path (which should be absolute, as
+// nginx makes it before reading) with every include resolved, then the -g
+// directives of opts.
+//
+// On a syntax or include error Load returns both the error and the
+// configuration read up to that point: nginx checks each directive as it
+// reads it, so a caller that validates the partial tree first reports the
+// same first error as nginx.
+func Load(path string, opts Options) (*Config, error) {
+	l := &loader{
+		confPrefix: filepath.Dir(path) + string(filepath.Separator),
+		cfg:        &Config{MainFile: path},
+		seen:       map[string]bool{},
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		// The main file has no including position: nginx prints the bare message.
+		return l.cfg, &Error{Msg: openFailed(path, err)}
+	}
+	if err := l.parseFile(path, src, &l.cfg.Directives); err != nil {
+		return l.cfg, err
+	}
+	if opts.Globals != "" {
+		s := newParamScanner([]byte(opts.Globals))
+		if err := l.parse(s, parseParam, &l.cfg.Directives); err != nil {
+			return l.cfg, err
+		}
+	}
+	return l.cfg, nil
+}
+
+// LoadString reads configuration text as if it were the file at path
+// (which names it in errors; includes resolve against its directory).
+// It is meant for tests and tools.
+func LoadString(path, text string) (*Config, error) {
+	l := &loader{
+		confPrefix: filepath.Dir(path) + string(filepath.Separator),
+		cfg:        &Config{MainFile: path},
+		seen:       map[string]bool{},
+	}
+	err := l.parseFile(path, []byte(text), &l.cfg.Directives)
+	if err != nil {
+		return l.cfg, err
+	}
+	return l.cfg, nil
+}
+
+// parseFile parses one file's text into out, after checking that gonginx
+// reads the same statements.
+func (l *loader) parseFile(path string, src []byte, out *[]*Directive) error {
+	if !l.seen[path] {
+		l.seen[path] = true
+		l.cfg.Files = append(l.cfg.Files, File{Path: path, Content: src})
+	}
+	s := newScanner(path, src)
+	start := len(*out)
+	if err := l.parse(s, parseFile, out); err != nil {
+		return err
+	}
+	return crossCheck(path, src, (*out)[start:])
+}
+
+// parse reproduces ngx_conf_parse: statements until the end of the file,
+// of the block, or of the -g text.
+func (l *loader) parse(s *scanner, kind parseKind, out *[]*Directive) error {
+	for {
+		args, end, serr := s.next()
+		if serr != nil {
+			return serr
+		}
+		switch end {
+		case endBlockDone:
+			if kind != parseBlock {
+				return s.errorf(`unexpected "}"`)
+			}
+			return nil
+		case endFileDone:
+			if kind == parseBlock {
+				return s.errorf(`unexpected end of file, expecting "}"`)
+			}
+			return nil
+		case endBlockStart:
+			if kind == parseParam {
+				return s.errorf("block directives are not supported in -g option")
+			}
+		}
+
+		name := args[0].Value
+		if i := strings.IndexByte(name, 0); i >= 0 {
+			// nginx compares names by length and prints them with %s: a
+			// name with a NUL byte matches nothing and prints cut short.
+			return s.errorf(`unknown directive "%s"`, name[:i])
+		}
+		d := &Directive{Name: name, Args: args[1:], Pos: s.here()}
+
+		if name == "include" {
+			if end != endSemicolon {
+				return s.errorf(`directive "include" is not terminated by ";"`)
+			}
+			if len(d.Args) != 1 {
+				return s.errorf(`invalid number of arguments in "include" directive`)
+			}
+			if err := l.include(d, s, out); err != nil {
+				return err
+			}
+			continue
+		}
+
+		d.endLine = d.Pos.Line
+		*out = append(*out, d)
+		if end == endBlockStart {
+			d.Block = []*Directive{}
+			if err := l.parse(s, parseBlock, &d.Block); err != nil {
+				return err
+			}
+			d.endLine = s.line
+		}
+	}
+}
+
+// include reproduces ngx_conf_include: a path relative to the main file's
+// directory, a glob when it has any of "*?[" (files in sorted order, no
+// match is fine), each file parsed in the including context.
+func (l *loader) include(d *Directive, s *scanner, out *[]*Directive) error {
+	name := d.Args[0].Value
+	if !filepath.IsAbs(name) {
+		name = l.confPrefix + name
+	}
+	if l.depth >= maxIncludeDepth {
+		return s.errorf(`include of "%s" is nested more than %d levels deep (an include cycle?)`, name, maxIncludeDepth)
+	}
+
+	files := []string{name}
+	if strings.ContainsAny(name, "*?[") {
+		matches, err := glob(name)
+		if err != nil {
+			return s.errorf(`glob() "%s" failed (%v)`, name, err)
+		}
+		files = matches
+		l.cfg.WatchDirs = appendUnique(l.cfg.WatchDirs, globDir(name))
+	}
+
+	l.depth++
+	defer func() { l.depth-- }()
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) && errors.Is(pe.Err, syscall.EISDIR) {
+				// nginx opens a directory fine and fails reading it, at
+				// [crit] and without a position.
+				return &Error{Msg: fmt.Sprintf(`pread() "%s" failed (%s)`, f, errnoText(err)), Level: "crit"}
+			}
+			return s.errorf("%s", openFailed(f, err))
+		}
+		if err := l.parseFile(f, src, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// glob expands an include pattern like glibc's glob(3) does for nginx:
+// results sorted bytewise, and a wildcard never matches a leading "." of a
+// name (so Kubernetes' "..data" and editors' hidden files stay out).
+func glob(pattern string) ([]string, error) {
+	matches, err := filepath.Glob(pattern)
+	if err != nil {
+		return nil, err
+	}
+	patternParts := strings.Split(pattern, string(filepath.Separator))
+	kept := matches[:0]
+	for _, m := range matches {
+		if !hiddenMatchedByWildcard(patternParts, strings.Split(m, string(filepath.Separator))) {
+			kept = append(kept, m)
+		}
+	}
+	sort.Strings(kept)
+	return kept, nil
+}
+
+// hiddenMatchedByWildcard reports whether a path component starting with
+// "." was matched by a pattern component that does not start with ".".
+func hiddenMatchedByWildcard(pattern, path []string) bool {
+	if len(pattern) != len(path) {
+		return false
+	}
+	for i := range path {
+		if strings.HasPrefix(path[i], ".") && !strings.HasPrefix(pattern[i], ".") {
+			return true
+		}
+	}
+	return false
+}
+
+// globDir is the deepest directory of a pattern that has no wildcard.
+func globDir(pattern string) string {
+	dir := filepath.Dir(pattern)
+	for strings.ContainsAny(dir, "*?[") {
+		dir = filepath.Dir(dir)
+	}
+	return dir
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// openFailed formats nginx's message for a file that cannot be opened:
+// open() "/etc/nginx/x.conf" failed (2: No such file or directory).
+func openFailed(path string, err error) string {
+	return fmt.Sprintf(`open() "%s" failed (%s)`, path, errnoText(err))
+}
+
+// errnoText renders an error as nginx does: "2: No such file or directory".
+func errnoText(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		msg := errno.Error()
+		if msg != "" {
+			msg = strings.ToUpper(msg[:1]) + msg[1:]
+		}
+		return fmt.Sprintf("%d: %s", int(errno), msg)
+	}
+	return err.Error()
+}
