@@ -26,6 +26,16 @@ trap stop EXIT
 trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
 
+# port_free HOST PORT: fail if something already accepts on HOST:PORT (a
+# previous demo still running?). Checked before starting a process there, so
+# that wait_port below cannot mistake the other process for ours.
+port_free() {
+	if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then
+		echo "run.sh: $1:$2 is already in use (is another make run still running?)" >&2
+		return 1
+	fi
+}
+
 # wait_port PID HOST PORT: until HOST:PORT accepts a connection, or fail if
 # PID (the process meant to listen there) has exited, or after 10 s.
 wait_port() {
@@ -43,6 +53,10 @@ wait_port() {
 	echo "run.sh: nothing listens on $host:$port after 10 s" >&2
 	return 1
 }
+
+for port in 9001 9002 8080; do
+	port_free 127.0.0.1 "$port"
+done
 
 for i in 1 2; do
 	bin/demo-backend -listen "127.0.0.1:900$i" -name "backend-$i" &
