@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"bytes"
 	"sort"
 	"strings"
 
@@ -35,13 +36,10 @@ func crossCheck(path string, src []byte, tree []*Directive) error {
 		ours[k]++
 	}
 
-	p := gparser.NewStringParser(string(src), gparser.WithSkipValidDirectivesErr(), gparser.WithSkipComments())
-	parsed, err := p.Parse()
-	if err != nil {
+	theirs, ok := gonginxStatements(src)
+	if !ok {
 		return nil
 	}
-	theirs := map[statementKey]int{}
-	collectTheirs(parsed.Block, theirs)
 
 	if diff := firstDifference(ours, theirs); diff != nil {
 		return &Error{
@@ -50,6 +48,30 @@ func crossCheck(path string, src []byte, tree []*Directive) error {
 		}
 	}
 	return nil
+}
+
+// gonginxStatements counts the statements gonginx reads in src; ok is false
+// where gonginx cannot read it. gonginx takes a NUL byte for the end of the
+// input and then loops for ever looking for the ";" of the statement it
+// cut, so such text is not given to it (nginx's reading of it stands); a
+// panic inside gonginx counts as a failure to read, never as a crash.
+func gonginxStatements(src []byte) (theirs map[statementKey]int, ok bool) {
+	if bytes.IndexByte(src, 0) >= 0 {
+		return nil, false
+	}
+	defer func() {
+		if recover() != nil {
+			theirs, ok = nil, false
+		}
+	}()
+	p := gparser.NewStringParser(string(src), gparser.WithSkipValidDirectivesErr(), gparser.WithSkipComments())
+	parsed, err := p.Parse()
+	if err != nil {
+		return nil, false
+	}
+	theirs = map[statementKey]int{}
+	collectTheirs(parsed.Block, theirs)
+	return theirs, true
 }
 
 func collectOurs(path string, tree []*Directive, into map[statementKey]int) {

@@ -301,3 +301,15 @@ func TestEscapedBackslashBeforeQuote(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+// gonginx takes a NUL byte for the end of input and never returns from
+// such text; nginx reads the NUL as part of a word. Load must finish.
+func TestNULInArgumentDoesNotHang(t *testing.T) {
+	cfg, err := LoadString("/x/nginx.conf", "error_log a\x00b;\nc;\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := render(cfg.Directives, "/x/nginx.conf"); got != "error_log[a\x00b]@1 c[]@2" {
+		t.Errorf("got %q", got)
+	}
+}
