@@ -19,15 +19,17 @@ type statementKey struct {
 
 // crossCheck parses src with gonginx and compares its statements with the
 // ones nginx's rules produced (tree, the statements of this file; includes
-// of this file count as statements too).
-//
-// When gonginx reads a different set of statements from the same text, the
-// text is ambiguous enough that two readers disagree (e.g. a "}" inside an
-// unquoted word): nginxws refuses it with the statement's position rather
-// than guess. When gonginx fails outright on text nginx's rules accept, the
-// failure is one of gonginx's known lexer defects (an escaped backslash
-// before a closing quote, braces in Lua code) and nginx's reading stands.
-func crossCheck(path string, src []byte, tree []*Directive) error {
+// of this file count as statements too). nginx's reading always stands:
+// it is what the user's nginx does with the same text. A disagreement is
+// returned as an info-level note naming the first statement read
+// differently (for the error log), since it points either at one of
+// gonginx's known defects (an escaped backslash before a closing quote, an
+// escaped ";" in a bare word, braces in Lua code) or at a defect of ours.
+func crossCheck(path string, src []byte, tree []*Directive) *Error {
+	theirs, ok := gonginxStatements(src)
+	if !ok {
+		return &Error{Level: "info", Msg: "gonginx cannot read this file; nginx's reading is used", Pos: Pos{File: path, Line: 1}}
+	}
 	ours := map[statementKey]int{}
 	collectOurs(path, tree, ours)
 	// Include statements are resolved away from the tree; count them from
@@ -35,17 +37,8 @@ func crossCheck(path string, src []byte, tree []*Directive) error {
 	for _, k := range includeStatements(path, src) {
 		ours[k]++
 	}
-
-	theirs, ok := gonginxStatements(src)
-	if !ok {
-		return nil
-	}
-
 	if diff := firstDifference(ours, theirs); diff != nil {
-		return &Error{
-			Msg: "nginxws cannot read this statement the way nginx does (its parser, gonginx, splits it differently); quoting its arguments removes the ambiguity",
-			Pos: Pos{File: path, Line: diff.line},
-		}
+		return &Error{Level: "info", Msg: "gonginx reads this statement differently; nginx's reading is used", Pos: Pos{File: path, Line: diff.line}}
 	}
 	return nil
 }

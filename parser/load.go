@@ -88,8 +88,8 @@ func LoadString(path, text string) (*Config, error) {
 	return l.cfg, nil
 }
 
-// parseFile parses one file's text into out, after checking that gonginx
-// reads the same statements.
+// parseFile parses one file's text into out, and notes where gonginx reads
+// the same text differently.
 func (l *loader) parseFile(path string, src []byte, out *[]*Directive) error {
 	if !l.seen[path] {
 		l.seen[path] = true
@@ -100,7 +100,10 @@ func (l *loader) parseFile(path string, src []byte, out *[]*Directive) error {
 	if err := l.parse(s, parseFile, out); err != nil {
 		return err
 	}
-	return crossCheck(path, src, (*out)[start:])
+	if note := crossCheck(path, src, (*out)[start:]); note != nil {
+		l.cfg.Notes = append(l.cfg.Notes, *note)
+	}
+	return nil
 }
 
 // parse reproduces ngx_conf_parse: statements until the end of the file,

@@ -276,17 +276,27 @@ func TestIncludeErrors(t *testing.T) {
 	}
 }
 
-// Text that nginx reads one way and gonginx another is refused with its
-// position, never served as either reading.
-func TestAmbiguousStatementRefused(t *testing.T) {
-	_, err := LoadString("/x/nginx.conf", "events {}\nworker_processes 1;\nerror_log a\\;b;\n")
-	want := "nginxws cannot read this statement the way nginx does (its parser, gonginx, splits it differently); quoting its arguments removes the ambiguity in /x/nginx.conf:3"
-	if err == nil || err.Error() != want {
-		t.Fatalf("err = %v\nwant %s", err, want)
+// Text that nginx reads one way and gonginx another is read as nginx
+// reads it; the difference is noted for the error log.
+func TestNginxReadingStandsWhereGonginxDiffers(t *testing.T) {
+	for _, c := range []struct{ src, tree string }{
+		{"error_log a\\;b;\nc;\n", `error_log[a\;b]@1 c[]@2`},
+		{"add_header X-Path \"C:\\\\tab\\\\\";\nc;\n", `add_header[X-Path,q:C:\tab\]@1 c[]@2`},
+	} {
+		cfg, err := LoadString("/x/nginx.conf", c.src)
+		if err != nil {
+			t.Fatalf("%q: %v", c.src, err)
+		}
+		if got := render(cfg.Directives, "/x/nginx.conf"); got != c.tree {
+			t.Errorf("%q: got %s, want %s", c.src, got, c.tree)
+		}
+		if len(cfg.Notes) != 1 || cfg.Notes[0].Level != "info" || cfg.Notes[0].Pos.Line != 1 {
+			t.Errorf("%q: notes = %+v, want one info note at line 1", c.src, cfg.Notes)
+		}
 	}
-	// The quoted form is unambiguous to both readers.
-	if _, err := LoadString("/x/nginx.conf", "events {}\nerror_log \"a\\;b\";\n"); err != nil {
-		t.Fatalf("quoted form refused: %v", err)
+	cfg, err := LoadString("/x/nginx.conf", "events {}\nerror_log \"a\\;b\";\n")
+	if err != nil || len(cfg.Notes) != 0 {
+		t.Fatalf("quoted form: err %v, notes %+v", err, cfg.Notes)
 	}
 }
 

@@ -4,11 +4,14 @@
 // sorted, paths relative to the main file's directory), and every directive
 // carries the file and line nginx would name in an error.
 //
-// The tree is built with github.com/tufanbarisyildirim/gonginx and checked
-// statement by statement against nginx's tokenizer rules, so that the cases
-// where gonginx silently reads something else than nginx (a stray "}", a NUL
-// byte, a missing ";", a nameless block) become the error nginx reports
-// instead of a shorter or different configuration.
+// The tree is nginx's reading of the text: a port of nginx 1.22's
+// ngx_conf_read_token and ngx_conf_parse, because the cases where
+// github.com/tufanbarisyildirim/gonginx reads something else than nginx (a
+// stray "}", a NUL byte, a missing ";", a nameless block, an escaped
+// backslash before a quote) must give nginx's error or nginx's tree, never
+// a shorter or different configuration. gonginx reads every file as a
+// second opinion; where the two readings differ, nginx's stands and the
+// difference is kept as an info-level note for the error log.
 //
 // The parser knows nothing about what directives mean: that is the job of
 // package directives.
@@ -83,6 +86,9 @@ type Config struct {
 	// WatchDirs lists the directories of include globs, whose new files
 	// would change the configuration.
 	WatchDirs []string
+	// Notes are info-level remarks for the error log: the places where
+	// gonginx reads a file differently than nginx does.
+	Notes []Error
 }
 
 // File is one configuration file read while loading.
