@@ -1,0 +1,245 @@
+package directives
+
+import (
+	"time"
+
+	"github.com/nginxws/nginxws/parser"
+)
+
+// The catalogue is modelled on nginx's module command tables
+// (ngx_command_t): one row per directive with the contexts it may appear
+// in, its argument count as flags, what nginxws does with it, and the
+// setter that parses its arguments into the level's typed config.
+//
+// Rows for directives nginxws implements are in this file; rows for the
+// rest of nginx 1.22's directives (ignored with a warning, or refused) are
+// in catalogue_nginx.go. Contexts and argument counts of every row were
+// read off the real nginx 1.22 binary (see testdata/probe.sh).
+
+// ctxMask is the set of contexts a directive may appear in, like nginx's
+// NGX_MAIN_CONF, NGX_HTTP_SRV_CONF, … flags.
+type ctxMask uint16
+
+const (
+	cMain        ctxMask = 1 << iota // top level
+	cEvents                          // events { }
+	cHTTP                            // http { }
+	cServer                          // server { } in http
+	cLocation                        // location { }
+	cServerIf                        // if { } in server (NGX_HTTP_SIF_CONF)
+	cLocationIf                      // if { } in location (NGX_HTTP_LIF_CONF)
+	cUpstream                        // upstream { }
+	cLimitExcept                     // limit_except { }
+)
+
+// Context names, for messages and tests.
+var ctxNames = [...]string{"main", "events", "http", "server", "location", "if in server", "if in location", "upstream", "limit_except"}
+
+// arity is the argument-count part of a directive's type, like nginx's
+// NGX_CONF_NOARGS, NGX_CONF_TAKE1, … NGX_CONF_1MORE flags.
+type arity uint32
+
+const (
+	argNone  arity = 1 << iota // NGX_CONF_NOARGS
+	arg1                       // NGX_CONF_TAKE1
+	arg2                       // NGX_CONF_TAKE2
+	arg3                       // NGX_CONF_TAKE3
+	arg4                       // NGX_CONF_TAKE4
+	arg5                       // NGX_CONF_TAKE5
+	arg6                       // NGX_CONF_TAKE6
+	arg7                       // NGX_CONF_TAKE7
+	argBlock                   // NGX_CONF_BLOCK: written with { }
+	argFlag                    // NGX_CONF_FLAG: exactly one argument, on|off
+	argAny                     // NGX_CONF_ANY: any count
+	arg1More                   // NGX_CONF_1MORE
+	arg2More                   // NGX_CONF_2MORE
+)
+
+// Common combinations, named as nginx names them.
+const (
+	arg12   = arg1 | arg2
+	arg23   = arg2 | arg3
+	arg123  = arg1 | arg2 | arg3
+	arg1234 = arg1 | arg2 | arg3 | arg4
+)
+
+// maxArgs is NGX_CONF_MAX_ARGS: a directive with more arguments than this
+// is rejected unless it takes 1MORE, 2MORE or ANY.
+const maxArgs = 8
+
+// takeN maps an argument count to its NGX_CONF_TAKEn flag.
+var takeN = [maxArgs + 1]arity{argNone, arg1, arg2, arg3, arg4, arg5, arg6, arg7, 0}
+
+// argsOK reports whether n arguments fit the arity, as ngx_conf_handler
+// checks them.
+func (a arity) argsOK(n int) bool {
+	switch {
+	case a&argAny != 0:
+		return true
+	case a&argFlag != 0:
+		return n == 1
+	case a&arg1More != 0:
+		return n >= 1
+	case a&arg2More != 0:
+		return n >= 2
+	case n > maxArgs:
+		return false
+	}
+	return a&takeN[n] != 0
+}
+
+// status says what nginxws does with a directive nginx knows.
+type status uint8
+
+const (
+	// implemented: parsed into the typed Config and honoured.
+	implemented status = iota
+	// ignored: harmless tuning; accepted with a [warn] and no effect.
+	ignored
+	// refused: ignoring it would weaken access control or change what is
+	// served, so a config using it fails with "directive is not supported".
+	refused
+	// tlsOnly: an ssl_* setting; it only matters for a TLS listener, and
+	// until TLS is implemented (where "listen … ssl" is refused) it is
+	// accepted with a [warn].
+	tlsOnly
+)
+
+// setter parses one directive's arguments into the scope's typed config.
+// It runs when the directive is read, like an nginx handler, so its errors
+// come in reading order.
+type setter func(l *loader, d *parser.Directive, sc *scope) error
+
+// row is one catalogue entry.
+type row struct {
+	name   string
+	ctx    ctxMask
+	args   arity
+	status status
+	set    setter // nil unless implemented
+	// repeat marks directives that may appear several times at one level
+	// (lists such as proxy_set_header); others are "is duplicate" the
+	// second time, as nginx's slot setters say.
+	repeat bool
+}
+
+// Context groups used by many rows.
+const (
+	cHSL   = cHTTP | cServer | cLocation
+	cHSLI  = cHSL | cLocationIf
+	cSLIf  = cServer | cLocation | cServerIf | cLocationIf
+	cAnyIn = cMain | cEvents | cHTTP | cServer | cLocation | cServerIf | cLocationIf | cUpstream | cLimitExcept
+)
+
+// catalogueRows lists the implemented directives. Several rows may share a
+// name when the directive means different things in different contexts
+// (server in http vs in upstream), as nginx's modules do.
+var catalogueRows = []row{
+	// Main context (ngx_core_module, ngx_errlog_module).
+	{name: "daemon", ctx: cMain, args: argFlag, set: (*loader).setDaemon},
+	{name: "pid", ctx: cMain, args: arg1, set: (*loader).setPid},
+	{name: "error_log", ctx: cMain | cHSL, args: arg1More, set: (*loader).setErrorLog, repeat: true},
+	{name: "include", ctx: cAnyIn, args: arg1, set: (*loader).setInclude, repeat: true},
+	{name: "load_module", ctx: cMain, args: arg1, set: (*loader).setLoadModule, repeat: true},
+	{name: "user", ctx: cMain, args: arg12, set: (*loader).setUser},
+	{name: "worker_processes", ctx: cMain, args: arg1, set: (*loader).setWorkerProcesses},
+	{name: "worker_rlimit_nofile", ctx: cMain, args: arg1, set: (*loader).setWorkerRlimitNofile},
+	{name: "worker_shutdown_timeout", ctx: cMain, args: arg1, set: (*loader).setWorkerShutdownTimeout},
+	{name: "events", ctx: cMain, args: argBlock | argNone, set: (*loader).setEvents},
+	{name: "worker_connections", ctx: cEvents, args: arg1, set: (*loader).setWorkerConnections},
+	{name: "http", ctx: cMain, args: argBlock | argNone, set: (*loader).setHTTP},
+
+	// http core (ngx_http_core_module).
+	{name: "server", ctx: cHTTP, args: argBlock | argNone, set: (*loader).setServer, repeat: true},
+	{name: "listen", ctx: cServer, args: arg1More, set: (*loader).setListen, repeat: true},
+	{name: "server_name", ctx: cServer, args: arg1More, set: (*loader).setServerName, repeat: true},
+	{name: "location", ctx: cServer | cLocation, args: argBlock | arg12, set: (*loader).setLocation, repeat: true},
+	{name: "types", ctx: cHSL, args: argBlock | argNone, set: (*loader).setTypes, repeat: true},
+	{name: "default_type", ctx: cHSLI, args: arg1, set: (*loader).setDefaultType},
+	{name: "root", ctx: cHSLI, args: arg1, set: (*loader).setRoot},
+	{name: "alias", ctx: cLocation, args: arg1, set: (*loader).setAlias},
+	{name: "index", ctx: cHSL, args: arg1More, set: (*loader).setIndex, repeat: true},
+	{name: "try_files", ctx: cServer | cLocation, args: arg2More, set: (*loader).setTryFiles},
+	{name: "error_page", ctx: cHSLI, args: arg2More, set: (*loader).setErrorPage, repeat: true},
+	{name: "internal", ctx: cLocation, args: argNone, set: (*loader).setInternal},
+	{name: "send_timeout", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.SendTimeout })},
+	{name: "keepalive_timeout", ctx: cHSL, args: arg12, set: (*loader).setKeepaliveTimeout},
+	{name: "keepalive_requests", ctx: cHSL, args: arg1, set: locNum(func(c *LocConf) *int { return &c.KeepaliveRequests })},
+	{name: "keepalive_time", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.KeepaliveTime })},
+	{name: "client_max_body_size", ctx: cHSL, args: arg1, set: (*loader).setClientMaxBodySize},
+	{name: "client_body_timeout", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.ClientBodyTimeout })},
+	{name: "client_body_buffer_size", ctx: cHSL, args: arg1, set: locSize(func(c *LocConf) *int64 { return &c.ClientBodyBufferSize })},
+	{name: "client_header_timeout", ctx: cHTTP | cServer, args: arg1, set: srvMsec(func(c *ServerConf) *time.Duration { return &c.ClientHeaderTimeout })},
+	{name: "client_header_buffer_size", ctx: cHTTP | cServer, args: arg1, set: srvSize(func(c *ServerConf) *int64 { return &c.ClientHeaderBufferSize })},
+	{name: "large_client_header_buffers", ctx: cHTTP | cServer, args: arg2, set: (*loader).setLargeClientHeaderBuffers},
+	{name: "ignore_invalid_headers", ctx: cHTTP | cServer, args: argFlag, set: srvFlag(func(c *ServerConf) *bool { return &c.IgnoreInvalidHeaders })},
+	{name: "underscores_in_headers", ctx: cHTTP | cServer, args: argFlag, set: srvFlag(func(c *ServerConf) *bool { return &c.UnderscoresInHeaders })},
+	{name: "merge_slashes", ctx: cHTTP | cServer, args: argFlag, set: srvFlag(func(c *ServerConf) *bool { return &c.MergeSlashes })},
+	{name: "server_tokens", ctx: cHSL, args: arg1, set: (*loader).setServerTokens},
+	{name: "absolute_redirect", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.AbsoluteRedirect })},
+	{name: "port_in_redirect", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.PortInRedirect })},
+	{name: "server_name_in_redirect", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ServerNameInRedirect })},
+	{name: "recursive_error_pages", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.RecursiveErrorPages })},
+	{name: "log_not_found", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.LogNotFound })},
+
+	// ngx_http_log_module.
+	{name: "log_format", ctx: cHTTP, args: arg2More, set: (*loader).setLogFormat, repeat: true},
+	{name: "access_log", ctx: cHSLI | cLimitExcept, args: arg1More, set: (*loader).setAccessLog, repeat: true},
+
+	// ngx_http_access_module.
+	{name: "allow", ctx: cHSL | cLimitExcept, args: arg1, set: (*loader).setAccess, repeat: true},
+	{name: "deny", ctx: cHSL | cLimitExcept, args: arg1, set: (*loader).setAccess, repeat: true},
+
+	// ngx_http_headers_module.
+	{name: "add_header", ctx: cHSLI, args: arg23, set: (*loader).setAddHeader, repeat: true},
+
+	// ngx_http_rewrite_module: statements run in order, kept as a script.
+	{name: "return", ctx: cSLIf, args: arg12, set: (*loader).setReturn, repeat: true},
+	{name: "rewrite", ctx: cSLIf, args: arg23, set: (*loader).setRewrite, repeat: true},
+	{name: "break", ctx: cSLIf, args: argNone, set: (*loader).setBreak, repeat: true},
+	{name: "set", ctx: cSLIf, args: arg2, set: (*loader).setSet, repeat: true},
+	{name: "if", ctx: cServer | cLocation, args: argBlock | arg1More, set: (*loader).setIf, repeat: true},
+
+	// ngx_http_map_module.
+	{name: "map", ctx: cHTTP, args: argBlock | arg2, set: (*loader).setMap, repeat: true},
+
+	// ngx_http_proxy_module.
+	{name: "proxy_pass", ctx: cLocation | cLocationIf | cLimitExcept, args: arg1, set: (*loader).setProxyPass},
+	{name: "proxy_set_header", ctx: cHSL, args: arg2, set: (*loader).setProxySetHeader, repeat: true},
+	{name: "proxy_http_version", ctx: cHSL, args: arg1, set: (*loader).setProxyHTTPVersion},
+	{name: "proxy_connect_timeout", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.ProxyConnectTimeout })},
+	{name: "proxy_read_timeout", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.ProxyReadTimeout })},
+	{name: "proxy_send_timeout", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.ProxySendTimeout })},
+	{name: "proxy_buffering", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyBuffering })},
+	{name: "proxy_request_buffering", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyRequestBuffering })},
+	{name: "proxy_buffer_size", ctx: cHSL, args: arg1, set: locSize(func(c *LocConf) *int64 { return &c.ProxyBufferSize })},
+	{name: "proxy_buffers", ctx: cHSL, args: arg2, set: locBufs(func(c *LocConf) *Bufs { return &c.ProxyBuffers })},
+	{name: "proxy_busy_buffers_size", ctx: cHSL, args: arg1, set: locSize(func(c *LocConf) *int64 { return &c.ProxyBusyBuffersSize })},
+	{name: "proxy_next_upstream", ctx: cHSL, args: arg1More, set: (*loader).setProxyNextUpstream},
+	{name: "proxy_next_upstream_tries", ctx: cHSL, args: arg1, set: locNum(func(c *LocConf) *int { return &c.ProxyNextUpstreamTries })},
+	{name: "proxy_next_upstream_timeout", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.ProxyNextUpstreamTimeout })},
+	{name: "proxy_pass_header", ctx: cHSL, args: arg1, set: (*loader).setProxyPassHeader, repeat: true},
+	{name: "proxy_hide_header", ctx: cHSL, args: arg1, set: (*loader).setProxyHideHeader, repeat: true},
+	{name: "proxy_redirect", ctx: cHSL, args: arg12, set: (*loader).setProxyRedirect, repeat: true},
+	{name: "proxy_intercept_errors", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyInterceptErrors })},
+	{name: "proxy_pass_request_headers", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyPassRequestHeaders })},
+	{name: "proxy_pass_request_body", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyPassRequestBody })},
+	{name: "proxy_ignore_client_abort", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyIgnoreClientAbort })},
+	{name: "proxy_socket_keepalive", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxySocketKeepalive })},
+
+	// ngx_http_upstream_module and the balancers.
+	{name: "upstream", ctx: cHTTP, args: argBlock | arg1, set: (*loader).setUpstream, repeat: true},
+	{name: "server", ctx: cUpstream, args: arg1More, set: (*loader).setUpstreamServer, repeat: true},
+	{name: "hash", ctx: cUpstream, args: arg12, set: (*loader).setHash},
+	{name: "ip_hash", ctx: cUpstream, args: argNone, set: (*loader).setIPHash},
+	{name: "least_conn", ctx: cUpstream, args: argNone, set: (*loader).setLeastConn},
+	{name: "random", ctx: cUpstream, args: argNone | arg12, set: (*loader).setRandom},
+	{name: "keepalive", ctx: cUpstream, args: arg1, set: (*loader).setUpstreamKeepalive},
+	{name: "keepalive_timeout", ctx: cUpstream, args: arg1, set: (*loader).setUpstreamKeepaliveTimeout},
+	{name: "keepalive_requests", ctx: cUpstream, args: arg1, set: (*loader).setUpstreamKeepaliveRequests},
+	{name: "keepalive_time", ctx: cUpstream, args: arg1, set: (*loader).setUpstreamKeepaliveTime},
+	{name: "zone", ctx: cUpstream, args: arg12, status: ignored},
+
+	// ngx_http_ssl_module: "ssl on" would turn every listener of the server to TLS.
+	{name: "ssl", ctx: cHTTP | cServer, args: argFlag, set: (*loader).setSSL},
+}

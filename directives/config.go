@@ -1,0 +1,85 @@
+package directives
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/nginxws/nginxws/parser"
+)
+
+// LoadOptions are the command-line facts that shape a configuration.
+type LoadOptions struct {
+	// Prefix is nginx's -p: relative paths in directives (pid, logs, root)
+	// resolve against it. Empty means the default prefix.
+	Prefix string
+	// Globals is nginx's -g: extra main-context directives, e.g.
+	// "daemon off; pid /tmp/x.pid;". Errors in them are reported "in command line".
+	Globals string
+	// Resolve, when set, replaces the system resolver for the host names
+	// nginx resolves at load (upstream servers, proxy_pass hosts, listen
+	// addresses). It returns every address of the name.
+	Resolve func(host string) ([]netip.Addr, error)
+}
+
+// Diag is a located message nginx prints with a level, e.g. a [warn] for an
+// ignored directive: `nginxws: [warn] "sendfile" directive is ignored in /etc/nginx/nginx.conf:20`.
+type Diag struct {
+	Msg string
+	Pos parser.Pos
+}
+
+// Config is a validated, compiled configuration. It is immutable once Load
+// returns it: the unit of reload.
+type Config struct {
+	// Files are the files read, in order, with their contents (for -T and watching).
+	Files []parser.File
+	// WatchDirs are the directories of include globs.
+	WatchDirs []string
+	// Warnings are the [warn] lines produced while loading, in order.
+	Warnings []Diag
+
+	Main   Main
+	Events Events
+	// HTTP is nil when the configuration has no http block.
+	HTTP *HTTP
+}
+
+// Main holds the main-context settings.
+type Main struct {
+	Daemon                bool
+	Pid                   string // absolute path; "" when `pid off;`
+	ErrorLogs             []ErrorLog
+	User                  string
+	Group                 string // user's second argument; "" when not given
+	WorkerProcesses       int    // 0 means auto
+	WorkerRlimitNofile    int
+	WorkerShutdownTimeout time.Duration // 0: wait for ever, as nginx
+}
+
+// Events holds the events block's settings.
+type Events struct {
+	WorkerConnections int
+}
+
+// ErrorLog is one error_log target: Path is absolute, or "stderr".
+type ErrorLog struct {
+	Path  string
+	Level LogLevel
+	Pos   parser.Pos
+}
+
+// LogLevel is an nginx error log level; lower is more severe.
+type LogLevel int
+
+// nginx's error log levels, most severe first.
+const (
+	LevelStderr LogLevel = iota
+	LevelEmerg
+	LevelAlert
+	LevelCrit
+	LevelError
+	LevelWarn
+	LevelNotice
+	LevelInfo
+	LevelDebug
+)

@@ -1,0 +1,263 @@
+package directives
+
+import (
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nginxws/nginxws/parser"
+)
+
+// HTTP is the compiled http block.
+type HTTP struct {
+	// Servers in config order; the first server of an address is its
+	// default unless another has default_server.
+	Servers []*Server
+	// Upstreams are the upstream blocks in config order, plus the implicit
+	// groups nginx creates for proxy_pass targets that name no block.
+	Upstreams []*Upstream
+	// Maps in config order.
+	Maps []*Map
+	// LogFormats in config order, nginx's predefined "combined" first.
+	LogFormats []*LogFormat
+	// Variables are the names declared by set and map (and regex named
+	// captures), in order of declaration: with nginx's builtin names they
+	// are the variables a value may use.
+	Variables []string
+	// Server is the http level's server settings, merged with nginx's
+	// defaults (what servers inherit).
+	Server ServerConf
+	// Conf is the http level's location settings, merged with nginx's
+	// defaults (what servers and locations inherit).
+	Conf *LocConf
+	Pos  parser.Pos
+}
+
+// Upstream returns the upstream group of that name (an upstream block or an
+// implicit group), or nil.
+func (h *HTTP) Upstream(name string) *Upstream {
+	for _, u := range h.Upstreams {
+		if u.Name == name {
+			return u
+		}
+	}
+	return nil
+}
+
+// LogFormat returns the log format of that name, or nil.
+func (h *HTTP) LogFormat(name string) *LogFormat {
+	for _, f := range h.LogFormats {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// Server is one server block.
+type Server struct {
+	// Listens are the server's listen directives; a server without one
+	// listens on nginx's default (*:80 as root, *:8000 otherwise).
+	Listens []Listen
+	// Names are the server_name entries in config order; a server without
+	// one has the single name "".
+	Names []ServerName
+	// ServerConf holds the connection-level settings, merged.
+	ServerConf
+	// Conf is the server level's location settings, merged: it applies
+	// where no location matches, and holds the server-level rewrite script.
+	Conf *LocConf
+	// Locations are the top-level locations in config order.
+	Locations []*Location
+	Pos       parser.Pos
+
+	hasListen bool
+}
+
+// ServerName is one server_name entry.
+type ServerName struct {
+	// Name is as written, lower-cased, without the "~" of a regex.
+	Name  string
+	Regex *Regexp // non-nil for "~regex" names
+	Pos   parser.Pos
+}
+
+// ServerConf holds the settings nginx keeps per server
+// (ngx_http_core_srv_conf_t): they apply to reading the request head,
+// before a location is known.
+type ServerConf struct {
+	ClientHeaderTimeout      time.Duration // default 60s
+	ClientHeaderBufferSize   int64         // default 1k
+	LargeClientHeaderBuffers Bufs          // default 4 8k
+	IgnoreInvalidHeaders     bool          // default on
+	UnderscoresInHeaders     bool          // default off
+	MergeSlashes             bool          // default on
+
+	set map[string]bool
+}
+
+// Bufs is a "number size" pair such as proxy_buffers 8 4k.
+type Bufs struct {
+	Num  int
+	Size int64
+}
+
+// mark records that a directive was set at this level; it reports whether
+// it already was (the "is duplicate" case).
+func (c *ServerConf) mark(name string) bool {
+	if c.set == nil {
+		c.set = map[string]bool{}
+	}
+	if c.set[name] {
+		return true
+	}
+	c.set[name] = true
+	return false
+}
+
+// merge fills the settings this level did not set from its parent, like
+// ngx_http_core_merge_srv_conf.
+func (c *ServerConf) merge(p *ServerConf) {
+	inherit(c.set, "client_header_timeout", &c.ClientHeaderTimeout, p.ClientHeaderTimeout)
+	inherit(c.set, "client_header_buffer_size", &c.ClientHeaderBufferSize, p.ClientHeaderBufferSize)
+	inherit(c.set, "large_client_header_buffers", &c.LargeClientHeaderBuffers, p.LargeClientHeaderBuffers)
+	inherit(c.set, "ignore_invalid_headers", &c.IgnoreInvalidHeaders, p.IgnoreInvalidHeaders)
+	inherit(c.set, "underscores_in_headers", &c.UnderscoresInHeaders, p.UnderscoresInHeaders)
+	inherit(c.set, "merge_slashes", &c.MergeSlashes, p.MergeSlashes)
+}
+
+// defaultServerConf is nginx's defaults for ServerConf.
+func defaultServerConf() *ServerConf {
+	return &ServerConf{
+		ClientHeaderTimeout:      60 * time.Second,
+		ClientHeaderBufferSize:   1024,
+		LargeClientHeaderBuffers: Bufs{Num: 4, Size: 8192},
+		IgnoreInvalidHeaders:     true,
+		MergeSlashes:             true,
+	}
+}
+
+// inherit copies the parent's value unless the directive was set at this
+// level: nginx's ngx_conf_merge_*_value without the default, which the
+// top level gets from the defaults config.
+func inherit[T any](set map[string]bool, name string, dst *T, parent T) {
+	if !set[name] {
+		*dst = parent
+	}
+}
+
+// httpBuilder is the state of the http block while it is read.
+type httpBuilder struct {
+	h       *HTTP
+	srvConf *ServerConf
+	vars    *varTable
+	// addrs are the listening addresses seen so far, for nginx's
+	// duplicate listen / default server checks.
+	addrs     map[string]*listenAddr
+	addrOrder []string
+}
+
+func (l *loader) setHTTP(d *parser.Directive, sc *scope) error {
+	if l.http != nil {
+		return l.dup(d)
+	}
+	h := &HTTP{Pos: d.Pos, Conf: newLocConf(), LogFormats: []*LogFormat{combinedFormat()}}
+	l.http = &httpBuilder{h: h, srvConf: &ServerConf{}, vars: newVarTable(), addrs: map[string]*listenAddr{}}
+	l.cfg.HTTP = h
+	hs := &scope{ctx: cHTTP, open: sc.open, srvConf: l.http.srvConf, loc: h.Conf}
+	if err := l.block(d.Block, hs); err != nil {
+		return err
+	}
+	if sc.open {
+		return nil
+	}
+	return l.finishHTTP(d)
+}
+
+func (l *loader) setServer(d *parser.Directive, sc *scope) error {
+	s := &Server{Pos: d.Pos, Conf: newLocConf()}
+	l.http.h.Servers = append(l.http.h.Servers, s)
+	ss := &scope{ctx: cServer, open: sc.open, srvConf: &s.ServerConf, server: s, loc: s.Conf}
+	ss.script = &s.Conf.Script
+	return l.block(d.Block, ss)
+}
+
+// finishHTTP runs what ngx_http_block does after reading the block, in
+// its order: merge the levels (errors at the block's "}"), check the
+// locations, check the variables, then set up the listening addresses.
+func (l *loader) finishHTTP(d *parser.Directive) error {
+	hb := l.http
+	h := hb.h
+	end := l.end(d)
+
+	hb.srvConf.merge(defaultServerConf())
+	h.Server = *hb.srvConf
+	// ngx_http_upstream_module's init_main_conf runs before the proxy
+	// module's merge: implicit groups resolve first.
+	if err := l.initUpstreams(); err != nil {
+		return err
+	}
+
+	if err := h.Conf.merge(defaultLocConf(l), end); err != nil {
+		return err
+	}
+	for _, s := range h.Servers {
+		s.ServerConf.merge(&h.Server)
+		if err := s.Conf.merge(h.Conf, end); err != nil {
+			return err
+		}
+		if err := mergeLocations(s.Locations, s.Conf, end); err != nil {
+			return err
+		}
+	}
+	for _, s := range h.Servers {
+		if err := checkDuplicateLocations(s.Locations); err != nil {
+			return err
+		}
+	}
+	if err := hb.vars.check(); err != nil {
+		return err
+	}
+	h.Variables = hb.vars.declaredNames()
+	for _, s := range h.Servers {
+		if len(s.Listens) == 0 {
+			s.Listens = []Listen{defaultListen(s.Pos)}
+		}
+		if len(s.Names) == 0 {
+			s.Names = []ServerName{{Name: "", Pos: s.Pos}}
+		}
+	}
+	l.checkServerNames()
+	return nil
+}
+
+// hostname is the machine's name, for server_name $hostname.
+func (l *loader) hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "localhost"
+	}
+	return strings.ToLower(h)
+}
+
+// checkServerNames reproduces the [warn] ngx_http_optimize_servers gives
+// when two servers on one address claim the same name: the later one is
+// ignored for that name. nginx logs it without a position.
+func (l *loader) checkServerNames() {
+	hb := l.http
+	for _, addr := range hb.addrOrder {
+		seen := map[string]*Server{}
+		for _, s := range hb.addrs[addr].servers {
+			for _, n := range s.Names {
+				if n.Regex != nil {
+					continue
+				}
+				if prev, ok := seen[n.Name]; ok && prev != s {
+					l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `conflicting server name "` + n.Name + `" on ` + addr + `, ignored`})
+					continue
+				}
+				seen[n.Name] = s
+			}
+		}
+	}
+}

@@ -1,0 +1,206 @@
+package directives
+
+import (
+	"os"
+	"strings"
+
+	"github.com/nginxws/nginxws/parser"
+)
+
+// Listen is one `listen` directive of a server, normalised.
+type Listen struct {
+	// Network is "tcp" or "unix".
+	Network string
+	// Addr is "ip:port" with IPv6 in brackets ("0.0.0.0:80", "[::]:8080",
+	// "127.0.0.1:8080"), or the socket path for unix.
+	Addr          string
+	DefaultServer bool
+	Backlog       int // 0: nginx's default (511)
+	ReusePort     bool
+	IPv6Only      bool // nginx's default is on for [::] addresses
+	SSL           bool
+	HTTP2         bool
+	Pos           parser.Pos
+
+	ipv6Set bool // ipv6only= was given (an option only one listen may set)
+}
+
+// Listeners returns every distinct listening address of the configuration
+// in config order (the order nginx binds them in is by port and address;
+// callers needing that can sort), each with the options of the listen
+// that set them (nginx allows options on one listen per address) and
+// DefaultServer set when any server marked it default.
+func (c *Config) Listeners() []Listen {
+	if c.HTTP == nil {
+		return nil
+	}
+	var out []Listen
+	index := map[string]int{}
+	for _, s := range c.HTTP.Servers {
+		for _, ls := range s.Listens {
+			i, ok := index[ls.Addr]
+			if !ok {
+				index[ls.Addr] = len(out)
+				out = append(out, ls)
+				continue
+			}
+			def := out[i].DefaultServer || ls.DefaultServer
+			if ls.optsSet() && !out[i].optsSet() {
+				out[i] = ls
+			}
+			out[i].DefaultServer = def
+		}
+	}
+	return out
+}
+
+// optsSet reports whether the listen carries socket options (nginx's
+// lsopt.set), which only one listen of an address may give.
+func (ls Listen) optsSet() bool {
+	return ls.Backlog != 0 || ls.ReusePort || ls.ipv6Set
+}
+
+// listenBacklog is NGX_LISTEN_BACKLOG on Linux.
+const listenBacklog = 511
+
+// defaultListen is the listen nginx gives a server without one
+// (ngx_http_core_merge_srv_conf): *:80 for root, *:8000 otherwise.
+func defaultListen(pos parser.Pos) Listen {
+	port := "8000"
+	if os.Getuid() == 0 {
+		port = "80"
+	}
+	return Listen{Network: "tcp", Addr: "0.0.0.0:" + port, Pos: pos}
+}
+
+// setListen reproduces ngx_http_core_listen.
+func (l *loader) setListen(d *parser.Directive, sc *scope) error {
+	sc.server.hasListen = true
+	v := d.Args[0].Value
+	u := parseURL(v, urlOpts{listen: true, defaultPort: 80}, l.resolve)
+	if u.err != "" {
+		return l.errf(d, `%s in "%s" of the "listen" directive`, u.err, v)
+	}
+	ls := Listen{Network: "tcp", Pos: d.Pos}
+	if u.unix != "" {
+		ls.Network = "unix"
+	}
+	isV6 := strings.HasPrefix(v, "[")
+	ls.IPv6Only = isV6
+	for _, a := range d.Args[1:] {
+		p := a.Value
+		switch {
+		case p == "default_server" || p == "default":
+			ls.DefaultServer = true
+		case p == "bind", p == "deferred":
+			// Every address is bound as is; "deferred" is an accept tuning.
+		case strings.HasPrefix(p, "backlog="):
+			n, ok := atoi(p[8:])
+			if !ok || n == 0 {
+				return l.errf(d, `invalid backlog "%s"`, p)
+			}
+			ls.Backlog = int(n)
+		case strings.HasPrefix(p, "rcvbuf="):
+			if _, ok := parseSize(p[7:]); !ok {
+				return l.errf(d, `invalid rcvbuf "%s"`, p)
+			}
+		case strings.HasPrefix(p, "sndbuf="):
+			if _, ok := parseSize(p[7:]); !ok {
+				return l.errf(d, `invalid sndbuf "%s"`, p)
+			}
+		case strings.HasPrefix(p, "fastopen="):
+			if _, ok := atoi(p[9:]); !ok {
+				return l.errf(d, `invalid fastopen "%s"`, p)
+			}
+		case strings.HasPrefix(p, "ipv6only=o"):
+			switch p[10:] {
+			case "n":
+				ls.IPv6Only = true
+			case "ff":
+				ls.IPv6Only = false
+			default:
+				return l.errf(d, `invalid ipv6only flags "%s"`, p[9:])
+			}
+			ls.ipv6Set = true
+		case p == "reuseport":
+			ls.ReusePort = true
+		case p == "ssl":
+			ls.SSL = true
+		case p == "http2":
+			ls.HTTP2 = true
+		case p == "proxy_protocol":
+			return l.errf(d, `"proxy_protocol" parameter of the "listen" directive is not supported`)
+		case strings.HasPrefix(p, "so_keepalive="), strings.HasPrefix(p, "setfib="), strings.HasPrefix(p, "accept_filter="):
+			l.warnf(d, `"%s" parameter of the "listen" directive is ignored`, strings.SplitN(p, "=", 2)[0])
+		default:
+			return l.errf(d, `invalid parameter "%s"`, p)
+		}
+	}
+	if ls.SSL {
+		return l.errf(d, `"ssl" parameter of the "listen" directive is not supported`)
+	}
+	if ls.HTTP2 {
+		return l.errf(d, `"http2" parameter of the "listen" directive is not supported`)
+	}
+	seen := map[string]bool{}
+	for _, addr := range u.addrs {
+		if seen[addr] {
+			continue
+		}
+		seen[addr] = true
+		one := ls
+		one.Addr = strings.TrimPrefix(addr, "unix:")
+		if err := l.addListen(d.Pos, sc.server, one); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listenAddr is nginx's per-address record (ngx_http_conf_addr_t): the
+// servers on it, the one with options, the default server.
+type listenAddr struct {
+	servers    []*Server
+	optsSet    bool
+	defaultSet bool
+}
+
+// addrText is an address as nginx prints it in listen errors.
+func addrText(ls Listen) string {
+	if ls.Network == "unix" {
+		return "unix:" + ls.Addr
+	}
+	return ls.Addr
+}
+
+// addListen reproduces ngx_http_add_listen/ngx_http_add_addresses: the
+// checks nginx makes when a server joins an address.
+func (l *loader) addListen(pos parser.Pos, s *Server, ls Listen) error {
+	hb := l.http
+	a := hb.addrs[ls.Addr]
+	if a == nil {
+		a = &listenAddr{}
+		hb.addrs[ls.Addr] = a
+		hb.addrOrder = append(hb.addrOrder, ls.Addr)
+	}
+	for _, other := range a.servers {
+		if other == s {
+			return errAt(pos, "a duplicate listen %s", addrText(ls))
+		}
+	}
+	a.servers = append(a.servers, s)
+	if ls.optsSet() {
+		if a.optsSet {
+			return errAt(pos, "duplicate listen options for %s", addrText(ls))
+		}
+		a.optsSet = true
+	}
+	if ls.DefaultServer {
+		if a.defaultSet {
+			return errAt(pos, "a duplicate default server for %s", addrText(ls))
+		}
+		a.defaultSet = true
+	}
+	s.Listens = append(s.Listens, ls)
+	return nil
+}

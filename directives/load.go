@@ -1,0 +1,275 @@
+package directives
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/nginxws/nginxws/parser"
+)
+
+// Debian's nginx 1.22 build defaults (nginx -V): the prefix that relative
+// paths in directives resolve against, the configuration file, the pid
+// file and the error log used when the configuration names none.
+const (
+	DefaultPrefix   = "/usr/share/nginx/"
+	DefaultConfPath = "/etc/nginx/nginx.conf"
+	DefaultPidPath  = "/run/nginx.pid"
+	DefaultErrorLog = "stderr"
+)
+
+// byName indexes every catalogue row by directive name; rows sharing a
+// name are kept in catalogue order. It is filled once by init (a plain
+// initializer would be a cycle: the rows' setters walk blocks through
+// this index) and never modified after.
+var byName map[string][]*row
+
+func init() { byName = buildIndex() }
+
+func buildIndex() map[string][]*row {
+	m := make(map[string][]*row, len(catalogueRows)+len(nginxRows))
+	for i := range catalogueRows {
+		r := &catalogueRows[i]
+		m[r.name] = append(m[r.name], r)
+	}
+	for i := range nginxRows {
+		r := &nginxRows[i]
+		m[r.name] = append(m[r.name], r)
+	}
+	return m
+}
+
+// Load reads, validates and compiles the configuration at path, as
+// `nginx -t` does. path should be absolute (nginx makes -c absolute
+// against the prefix before reading).
+//
+// On failure it returns a non-nil *Config holding the warnings printed
+// before the error (nginx prints them as it reads, before the [emerg]
+// line) and the files read so far, and an error whose Error() is the text
+// nginx prints after "[emerg] ": the message and " in file:line" when the
+// error has a place.
+func Load(path string, opts LoadOptions) (*Config, error) {
+	pc, perr := parser.Load(path, parser.Options{Globals: opts.Globals})
+	return compileTree(pc, perr, opts)
+}
+
+// LoadString compiles configuration text as if it were the file at path
+// (includes resolve against its directory). It is meant for tests.
+func LoadString(path, text string, opts LoadOptions) (*Config, error) {
+	pc, perr := parser.LoadString(path, text)
+	return compileTree(pc, perr, opts)
+}
+
+// compileTree validates and compiles a parsed tree. With perr set the tree
+// is the part read before the syntax error: its directives are checked
+// first, since nginx would have reported an error among them before
+// reaching the syntax error, and only then perr is returned.
+func compileTree(pc *parser.Config, perr error, opts LoadOptions) (*Config, error) {
+	cfg := &Config{}
+	if pc == nil {
+		if perr == nil {
+			perr = fmt.Errorf("no configuration read")
+		}
+		return cfg, perr
+	}
+	cfg.Files = pc.Files
+	cfg.WatchDirs = pc.WatchDirs
+	l := newLoader(cfg, pc, opts, perr != nil)
+	if err := l.run(pc.Directives); err != nil {
+		return cfg, err
+	}
+	if perr != nil {
+		return cfg, perr
+	}
+	return cfg, nil
+}
+
+// loader carries the state of one compilation. Everything it builds ends
+// up in the Config; nothing outlives Load.
+type loader struct {
+	cfg     *Config
+	tree    *parser.Config
+	prefix  string
+	partial bool // the tree stops at a syntax error
+
+	mainSet  map[string]bool // main/events directives already seen
+	events   bool            // an events block was read
+	http     *httpBuilder    // nil until the http block
+	blockEnd map[*parser.Directive]parser.Pos
+	resolve  resolver
+}
+
+func newLoader(cfg *Config, pc *parser.Config, opts LoadOptions, partial bool) *loader {
+	prefix := opts.Prefix
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	if !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	res := resolver(systemResolver)
+	if opts.Resolve != nil {
+		res = opts.Resolve
+	}
+	return &loader{cfg: cfg, tree: pc, prefix: prefix, partial: partial, mainSet: map[string]bool{}, resolve: res}
+}
+
+// scope is where the walker stands: the context (for the "not allowed
+// here" check) and the typed config that directives of this level fill.
+type scope struct {
+	ctx ctxMask
+	// open marks a block the parser did not see closed (the tree stops at
+	// a syntax error inside it): checks nginx runs at a block's "}" are
+	// skipped for it, as nginx never got there.
+	open bool
+
+	srvConf  *ServerConf // http-level or server-level server settings
+	server   *Server     // the server being read, nil at http level
+	loc      *LocConf    // the level's location config (http, server, location, if)
+	location *Location   // the location being read, nil outside
+	ups      *Upstream   // the upstream block being read
+	script   *[]*Stmt    // where rewrite-module statements of this level go
+	inIf     bool        // inside an if block
+}
+
+// run walks the main context and then runs the checks nginx makes once
+// the whole configuration is read.
+func (l *loader) run(dirs []*parser.Directive) error {
+	sc := &scope{ctx: cMain, open: l.partial}
+	if err := l.block(dirs, sc); err != nil {
+		return err
+	}
+	if l.partial {
+		return nil
+	}
+	return l.finishMain()
+}
+
+// block handles a list of statements in order; the first error stops it,
+// as in nginx.
+func (l *loader) block(dirs []*parser.Directive, sc *scope) error {
+	for i, d := range dirs {
+		if err := l.directive(d, sc, sc.open && i == len(dirs)-1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// directive reproduces ngx_conf_handler: find the row for the name and the
+// context, check braces and the argument count, then apply the status and
+// the setter. lastOpen says the directive's own block may be unclosed.
+func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error {
+	rows := byName[d.Name]
+	if len(rows) == 0 {
+		return l.errf(d, `unknown directive "%s"`, d.Name)
+	}
+	for _, r := range rows {
+		if r.ctx&sc.ctx == 0 {
+			continue
+		}
+		if r.args&argBlock == 0 && d.IsBlock() {
+			return l.errf(d, `directive "%s" is not terminated by ";"`, d.Name)
+		}
+		if r.args&argBlock != 0 && !d.IsBlock() {
+			return l.errf(d, `directive "%s" has no opening "{"`, d.Name)
+		}
+		if !r.args.argsOK(len(d.Args)) {
+			return l.errf(d, `invalid number of arguments in "%s" directive`, d.Name)
+		}
+		if r.args&argFlag != 0 && r.set == nil {
+			if err := l.checkFlag(d); err != nil {
+				return err
+			}
+		}
+		switch r.status {
+		case ignored:
+			l.warnf(d, `"%s" directive is ignored`, d.Name)
+			return nil
+		case tlsOnly:
+			l.warnf(d, `"%s" directive is ignored, no "listen ... ssl" uses it`, d.Name)
+			return nil
+		case refused:
+			return l.errf(d, `"%s" directive is not supported`, d.Name)
+		}
+		if r.set == nil {
+			return nil
+		}
+		if d.IsBlock() {
+			// Blocks are handled by their setters, which need to know
+			// whether the parser saw their "}".
+			saved := sc.open
+			sc.open = lastOpen
+			err := r.set(l, d, sc)
+			sc.open = saved
+			return err
+		}
+		return r.set(l, d, sc)
+	}
+	return l.errf(d, `"%s" directive is not allowed here`, d.Name)
+}
+
+// checkFlag validates an on|off argument of a directive that is otherwise
+// ignored, so a typo still fails as in nginx.
+func (l *loader) checkFlag(d *parser.Directive) error {
+	_, err := l.flag(d)
+	return err
+}
+
+// flag parses an on|off argument with ngx_conf_set_flag_slot's message.
+func (l *loader) flag(d *parser.Directive) (bool, error) {
+	v := d.Args[0].Value
+	switch strings.ToLower(v) {
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, l.errf(d, `invalid value "%s" in "%s" directive, it must be "on" or "off"`, v, d.Name)
+}
+
+// errf builds an error located at the directive, as ngx_conf_log_error.
+func (l *loader) errf(d *parser.Directive, format string, args ...any) error {
+	return &parser.Error{Msg: fmt.Sprintf(format, args...), Pos: d.Pos}
+}
+
+// errAt builds an error at an explicit position.
+func errAt(pos parser.Pos, format string, args ...any) error {
+	return &parser.Error{Msg: fmt.Sprintf(format, args...), Pos: pos}
+}
+
+// warnf records a [warn] line located at the directive.
+func (l *loader) warnf(d *parser.Directive, format string, args ...any) {
+	l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: fmt.Sprintf(format, args...), Pos: d.Pos})
+}
+
+// dup is the "is duplicate" error of nginx's slot setters.
+func (l *loader) dup(d *parser.Directive) error {
+	return l.errf(d, `"%s" directive is duplicate`, d.Name)
+}
+
+// invalid is the "invalid value" error of nginx's slot setters.
+func (l *loader) invalid(d *parser.Directive) error {
+	return l.errf(d, `"%s" directive invalid value`, d.Name)
+}
+
+// fullName resolves a path against the prefix, as ngx_conf_full_name with
+// the prefix (not the configuration's directory): pid, logs, root.
+func (l *loader) fullName(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return l.prefix + p
+}
+
+// end returns the position of a block's closing "}", where nginx reports
+// the checks it makes when a block ends.
+func (l *loader) end(d *parser.Directive) parser.Pos {
+	if l.blockEnd == nil {
+		l.blockEnd = blockEnds(l.tree)
+	}
+	if p, ok := l.blockEnd[d]; ok {
+		return p
+	}
+	return d.Pos
+}

@@ -1,0 +1,279 @@
+package directives
+
+import (
+	"time"
+
+	"github.com/nginxws/nginxws/parser"
+)
+
+// LocConf is the per-level configuration nginx keeps in each http, server,
+// location and "if" level (the loc_conf of the core, proxy, rewrite,
+// access, log and headers modules). After Load every field holds its
+// effective value: set at this level, inherited by nginx's merge rules, or
+// nginx's default.
+type LocConf struct {
+	// Script is this level's rewrite-module statements (return, rewrite,
+	// set, break, if) in order. Not inherited: each level runs its own.
+	Script []*Stmt
+	// Internal is set by "internal": the location serves only internal
+	// redirects. Not inherited.
+	Internal bool
+
+	// Root is the document root (default "html" under the prefix); with
+	// Alias set it is an alias instead. Relative roots are made absolute
+	// against the prefix.
+	Root        *Complex
+	Alias       bool
+	Index       []*Complex // default index.html
+	TryFiles    []*Complex // not inherited: nil unless set at this level
+	TryPos      parser.Pos
+	ErrorPages  []*ErrorPage
+	DefaultType string            // default text/plain
+	Types       map[string]string // lower-case extension -> MIME type
+
+	AccessRules []*AccessRule
+	// AccessLogs are the access logs of this level; empty with
+	// AccessLogOff when "access_log off".
+	AccessLogs   []*AccessLog
+	AccessLogOff bool
+	ErrorLogs    []ErrorLog // empty: the main error log
+	AddHeaders   []*AddHeader
+	// ServerTokens is "on", "off" or "build" (default "on").
+	ServerTokens string
+
+	AbsoluteRedirect     bool // default on
+	PortInRedirect       bool // default on
+	ServerNameInRedirect bool // default off
+	RecursiveErrorPages  bool // default off
+	LogNotFound          bool // default on
+
+	SendTimeout            time.Duration // default 60s
+	KeepaliveTimeout       time.Duration // default 75s; 0 disables keepalive
+	KeepaliveHeaderTimeout time.Duration // keepalive_timeout's 2nd argument (Keep-Alive: timeout=N); 0 when not given
+	KeepaliveRequests      int           // default 1000
+	KeepaliveTime          time.Duration // default 1h
+	ClientMaxBodySize      int64         // default 1m; 0 means no limit
+	ClientBodyTimeout      time.Duration // default 60s
+	ClientBodyBufferSize   int64         // default 8k
+
+	// ProxyPass is the location's proxy_pass, nil when it has none. It is
+	// not inherited by nested locations (as in nginx, where it sets the
+	// location's handler) but is by "if" blocks inside the location.
+	ProxyPass *ProxyPass
+	// ProxySetHeaders is inherited as a whole only by a level that sets
+	// none; nginx's defaults (Host $proxy_host, Connection close) apply
+	// to names not listed and are not included here.
+	ProxySetHeaders          []*Header
+	ProxyHTTPVersion         string        // "1.0" (default) or "1.1"
+	ProxyConnectTimeout      time.Duration // default 60s
+	ProxyReadTimeout         time.Duration // default 60s
+	ProxySendTimeout         time.Duration // default 60s
+	ProxyBuffering           bool          // default on
+	ProxyRequestBuffering    bool          // default on
+	ProxyBufferSize          int64         // default 4k (the page size)
+	ProxyBuffers             Bufs          // default 8 4k
+	ProxyBusyBuffersSize     int64         // default 2 × max(buffer size, one buffer)
+	ProxyNextUpstream        NextUpstream  // default error timeout
+	ProxyNextUpstreamTries   int           // default 0: unlimited
+	ProxyNextUpstreamTimeout time.Duration // default 0: unlimited
+	ProxyPassHeaders         []string
+	ProxyHideHeaders         []string
+	// ProxyRedirects is the effective proxy_redirect list; nil with
+	// ProxyRedirectOff when "proxy_redirect off" (or false).
+	ProxyRedirects          []*Redirect
+	ProxyRedirectOff        bool
+	ProxyInterceptErrors    bool // default off
+	ProxyPassRequestHeaders bool // default on
+	ProxyPassRequestBody    bool // default on
+	ProxyIgnoreClientAbort  bool // default off
+	ProxySocketKeepalive    bool // default off
+
+	set      map[string]bool
+	pBusySet bool       // proxy_busy_buffers_size given here or inherited
+	ifs      []*LocConf // if blocks of this level, merged after it
+	pos      parser.Pos
+	from     string // "http", "server", "location", "if": for merge-only checks
+}
+
+func newLocConf() *LocConf { return &LocConf{} }
+
+// mark records that a directive was set at this level; it reports whether
+// it already was (the "is duplicate" case).
+func (c *LocConf) mark(name string) bool {
+	if c.set == nil {
+		c.set = map[string]bool{}
+	}
+	if c.set[name] {
+		return true
+	}
+	c.set[name] = true
+	return false
+}
+
+// isSet reports whether a directive was set at this level.
+func (c *LocConf) isSet(name string) bool { return c.set[name] }
+
+// defaultLocConf is nginx 1.22's defaults for every LocConf field: the
+// parent the http level is merged with.
+func defaultLocConf(l *loader) *LocConf {
+	return &LocConf{
+		Root:         literal(l.fullName("html")),
+		Index:        []*Complex{literal("index.html")},
+		DefaultType:  "text/plain",
+		Types:        map[string]string{"html": "text/html", "gif": "image/gif", "jpg": "image/jpeg"},
+		AccessLogs:   []*AccessLog{{Path: literal(DefaultAccessLog), Format: combinedFormat()}},
+		ServerTokens: "on",
+
+		AbsoluteRedirect: true,
+		PortInRedirect:   true,
+		LogNotFound:      true,
+
+		SendTimeout:          60 * time.Second,
+		KeepaliveTimeout:     75 * time.Second,
+		KeepaliveRequests:    1000,
+		KeepaliveTime:        time.Hour,
+		ClientMaxBodySize:    1 << 20,
+		ClientBodyTimeout:    60 * time.Second,
+		ClientBodyBufferSize: 2 * pageSize,
+
+		ProxyHTTPVersion:        "1.0",
+		ProxyConnectTimeout:     60 * time.Second,
+		ProxyReadTimeout:        60 * time.Second,
+		ProxySendTimeout:        60 * time.Second,
+		ProxyBuffering:          true,
+		ProxyRequestBuffering:   true,
+		ProxyBufferSize:         pageSize,
+		ProxyBuffers:            Bufs{Num: 8, Size: pageSize},
+		ProxyNextUpstream:       NextError | NextTimeout,
+		ProxyPassRequestHeaders: true,
+		ProxyPassRequestBody:    true,
+	}
+}
+
+// pageSize is ngx_pagesize on the platforms nginxws runs on; several of
+// nginx's buffer defaults are multiples of it.
+const pageSize = 4096
+
+// DefaultAccessLog is Debian's --http-log-path: the access log of a
+// configuration that names none.
+const DefaultAccessLog = "/var/log/nginx/access.log"
+
+// merge fills what this level did not set from its parent, following each
+// module's merge_loc_conf, then makes the checks those functions make. An
+// error is reported at end, the "}" of the http block, where nginx is when
+// it merges.
+func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
+	s := c.set
+	// ngx_http_core_module.
+	if !s["root"] && !s["alias"] {
+		c.Root, c.Alias = p.Root, p.Alias
+	}
+	if c.Index == nil {
+		c.Index = p.Index
+	}
+	if c.ErrorPages == nil {
+		c.ErrorPages = p.ErrorPages
+	}
+	inherit(s, "default_type", &c.DefaultType, p.DefaultType)
+	if c.Types == nil {
+		c.Types = p.Types
+	}
+	if c.ErrorLogs == nil {
+		c.ErrorLogs = p.ErrorLogs
+	}
+	inherit(s, "server_tokens", &c.ServerTokens, p.ServerTokens)
+	inherit(s, "absolute_redirect", &c.AbsoluteRedirect, p.AbsoluteRedirect)
+	inherit(s, "port_in_redirect", &c.PortInRedirect, p.PortInRedirect)
+	inherit(s, "server_name_in_redirect", &c.ServerNameInRedirect, p.ServerNameInRedirect)
+	inherit(s, "recursive_error_pages", &c.RecursiveErrorPages, p.RecursiveErrorPages)
+	inherit(s, "log_not_found", &c.LogNotFound, p.LogNotFound)
+	inherit(s, "send_timeout", &c.SendTimeout, p.SendTimeout)
+	if !s["keepalive_timeout"] {
+		c.KeepaliveTimeout, c.KeepaliveHeaderTimeout = p.KeepaliveTimeout, p.KeepaliveHeaderTimeout
+	}
+	inherit(s, "keepalive_requests", &c.KeepaliveRequests, p.KeepaliveRequests)
+	inherit(s, "keepalive_time", &c.KeepaliveTime, p.KeepaliveTime)
+	inherit(s, "client_max_body_size", &c.ClientMaxBodySize, p.ClientMaxBodySize)
+	inherit(s, "client_body_timeout", &c.ClientBodyTimeout, p.ClientBodyTimeout)
+	inherit(s, "client_body_buffer_size", &c.ClientBodyBufferSize, p.ClientBodyBufferSize)
+
+	// ngx_http_access_module, ngx_http_log_module, ngx_http_headers_module:
+	// lists inherited only by a level that has none.
+	if c.AccessRules == nil {
+		c.AccessRules = p.AccessRules
+	}
+	if c.AccessLogs == nil && !c.AccessLogOff {
+		c.AccessLogs, c.AccessLogOff = p.AccessLogs, p.AccessLogOff
+	}
+	if c.AddHeaders == nil {
+		c.AddHeaders = p.AddHeaders
+	}
+
+	// ngx_http_proxy_module.
+	if c.from == "if" && c.ProxyPass == nil {
+		c.ProxyPass = p.ProxyPass
+	}
+	if c.ProxySetHeaders == nil {
+		c.ProxySetHeaders = p.ProxySetHeaders
+	}
+	inherit(s, "proxy_http_version", &c.ProxyHTTPVersion, p.ProxyHTTPVersion)
+	inherit(s, "proxy_connect_timeout", &c.ProxyConnectTimeout, p.ProxyConnectTimeout)
+	inherit(s, "proxy_read_timeout", &c.ProxyReadTimeout, p.ProxyReadTimeout)
+	inherit(s, "proxy_send_timeout", &c.ProxySendTimeout, p.ProxySendTimeout)
+	inherit(s, "proxy_buffering", &c.ProxyBuffering, p.ProxyBuffering)
+	inherit(s, "proxy_request_buffering", &c.ProxyRequestBuffering, p.ProxyRequestBuffering)
+	inherit(s, "proxy_buffer_size", &c.ProxyBufferSize, p.ProxyBufferSize)
+	inherit(s, "proxy_buffers", &c.ProxyBuffers, p.ProxyBuffers)
+	inherit(s, "proxy_next_upstream", &c.ProxyNextUpstream, p.ProxyNextUpstream)
+	inherit(s, "proxy_next_upstream_tries", &c.ProxyNextUpstreamTries, p.ProxyNextUpstreamTries)
+	inherit(s, "proxy_next_upstream_timeout", &c.ProxyNextUpstreamTimeout, p.ProxyNextUpstreamTimeout)
+	if c.ProxyPassHeaders == nil {
+		c.ProxyPassHeaders = p.ProxyPassHeaders
+	}
+	if c.ProxyHideHeaders == nil {
+		c.ProxyHideHeaders = p.ProxyHideHeaders
+	}
+	if c.ProxyRedirects == nil && !c.ProxyRedirectOff {
+		c.ProxyRedirects, c.ProxyRedirectOff = p.ProxyRedirects, p.ProxyRedirectOff
+	}
+	inherit(s, "proxy_intercept_errors", &c.ProxyInterceptErrors, p.ProxyInterceptErrors)
+	inherit(s, "proxy_pass_request_headers", &c.ProxyPassRequestHeaders, p.ProxyPassRequestHeaders)
+	inherit(s, "proxy_pass_request_body", &c.ProxyPassRequestBody, p.ProxyPassRequestBody)
+	inherit(s, "proxy_ignore_client_abort", &c.ProxyIgnoreClientAbort, p.ProxyIgnoreClientAbort)
+	inherit(s, "proxy_socket_keepalive", &c.ProxySocketKeepalive, p.ProxySocketKeepalive)
+
+	// The busy-buffers size nginx derives, and the checks it makes on it
+	// (ngx_http_proxy_merge_loc_conf), with the effective values.
+	if s["proxy_busy_buffers_size"] {
+		c.pBusySet = true
+	} else if p.pBusySet {
+		c.ProxyBusyBuffersSize, c.pBusySet = p.ProxyBusyBuffersSize, true
+	}
+	if c.ProxyBuffers.Num < 2 {
+		return errAt(end, `there must be at least 2 "proxy_buffers"`)
+	}
+	size := c.ProxyBufferSize
+	if size < c.ProxyBuffers.Size {
+		size = c.ProxyBuffers.Size
+	}
+	if !c.pBusySet {
+		c.ProxyBusyBuffersSize = 2 * size
+	}
+	if c.ProxyBusyBuffersSize < size {
+		return errAt(end, `"proxy_busy_buffers_size" must be equal to or greater than the maximum of the value of "proxy_buffer_size" and one of the "proxy_buffers"`)
+	}
+	if c.ProxyBusyBuffersSize > int64(c.ProxyBuffers.Num-1)*c.ProxyBuffers.Size {
+		return errAt(end, `"proxy_busy_buffers_size" must be less than the size of all "proxy_buffers" minus one buffer`)
+	}
+	return c.mergeIfs(end)
+}
+
+// mergeIfs merges this level's if blocks from it.
+func (c *LocConf) mergeIfs(end parser.Pos) error {
+	for _, ic := range c.ifs {
+		if err := ic.merge(c, end); err != nil {
+			return err
+		}
+	}
+	return nil
+}

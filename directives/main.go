@@ -1,0 +1,213 @@
+package directives
+
+import (
+	"strings"
+
+	"github.com/nginxws/nginxws/parser"
+)
+
+// Setters of the main and events contexts (ngx_core_module,
+// ngx_errlog_module, ngx_events_module).
+
+// once reports the "is duplicate" error for a main-context directive seen
+// before, as the core module's slot setters do.
+func (l *loader) once(d *parser.Directive) error {
+	if l.mainSet[d.Name] {
+		return l.dup(d)
+	}
+	l.mainSet[d.Name] = true
+	return nil
+}
+
+func (l *loader) setDaemon(d *parser.Directive, _ *scope) error {
+	if err := l.once(d); err != nil {
+		return err
+	}
+	v, err := l.flag(d)
+	if err != nil {
+		return err
+	}
+	l.cfg.Main.Daemon = v
+	return nil
+}
+
+func (l *loader) setPid(d *parser.Directive, _ *scope) error {
+	if err := l.once(d); err != nil {
+		return err
+	}
+	v := d.Args[0].Value
+	if v == "off" {
+		l.cfg.Main.Pid = ""
+		l.mainSet["pid off"] = true
+		return nil
+	}
+	l.cfg.Main.Pid = l.fullName(v)
+	return nil
+}
+
+// logLevels are error_log's level names, in LogLevel order.
+var logLevels = map[string]LogLevel{
+	"stderr": LevelStderr, "emerg": LevelEmerg, "alert": LevelAlert, "crit": LevelCrit,
+	"error": LevelError, "warn": LevelWarn, "notice": LevelNotice, "info": LevelInfo, "debug": LevelDebug,
+}
+
+// parseErrorLog reads `error_log file [level]` as ngx_log_set_log: a level
+// may be given once; "stderr" is the standard error stream; other paths
+// are relative to the prefix.
+func (l *loader) parseErrorLog(d *parser.Directive) (ErrorLog, error) {
+	path := d.Args[0].Value
+	el := ErrorLog{Path: path, Level: LevelError, Pos: d.Pos}
+	switch {
+	case path == "stderr":
+	case strings.HasPrefix(path, "memory:"), strings.HasPrefix(path, "syslog:"):
+		// Kept as written; the runtime decides what it can do with them.
+	default:
+		el.Path = l.fullName(path)
+	}
+	if len(d.Args) > 1 {
+		name := d.Args[1].Value
+		lv, ok := logLevels[name]
+		if !ok || name == "stderr" {
+			return el, l.errf(d, `invalid log level "%s"`, name)
+		}
+		el.Level = lv
+		if len(d.Args) > 2 {
+			// ngx_log_set_levels: a second level is "duplicate log level"
+			// when known, else "invalid log level"; debug_* names are
+			// debug-build masks nginx accepts.
+			for _, a := range d.Args[2:] {
+				if strings.HasPrefix(a.Value, "debug_") {
+					continue
+				}
+				if _, ok := logLevels[a.Value]; ok && a.Value != "stderr" {
+					return el, l.errf(d, `duplicate log level "%s"`, a.Value)
+				}
+				return el, l.errf(d, `invalid log level "%s"`, a.Value)
+			}
+		}
+	}
+	return el, nil
+}
+
+func (l *loader) setErrorLog(d *parser.Directive, sc *scope) error {
+	el, err := l.parseErrorLog(d)
+	if err != nil {
+		return err
+	}
+	if sc.ctx == cMain {
+		l.cfg.Main.ErrorLogs = append(l.cfg.Main.ErrorLogs, el)
+		return nil
+	}
+	sc.loc.ErrorLogs = append(sc.loc.ErrorLogs, el)
+	return nil
+}
+
+// setInclude is reached only for an include the parser left in the tree
+// (it resolves includes in place); there is nothing left to do.
+func (l *loader) setInclude(*parser.Directive, *scope) error { return nil }
+
+func (l *loader) setLoadModule(d *parser.Directive, _ *scope) error {
+	l.warnf(d, `"load_module" directive is ignored, dynamic module "%s" is not loaded`, d.Args[0].Value)
+	return nil
+}
+
+func (l *loader) setUser(d *parser.Directive, _ *scope) error {
+	if err := l.once(d); err != nil {
+		return err
+	}
+	l.cfg.Main.User = d.Args[0].Value
+	if len(d.Args) > 1 {
+		l.cfg.Main.Group = d.Args[1].Value
+	}
+	return nil
+}
+
+func (l *loader) setWorkerProcesses(d *parser.Directive, _ *scope) error {
+	if err := l.once(d); err != nil {
+		return err
+	}
+	v := d.Args[0].Value
+	if v == "auto" {
+		l.cfg.Main.WorkerProcesses = 0
+	} else {
+		n, ok := atoi(v)
+		if !ok {
+			return l.invalid(d)
+		}
+		l.cfg.Main.WorkerProcesses = int(n)
+	}
+	// One process serves every connection: the count changes nothing.
+	l.warnf(d, `"%s" directive is ignored`, d.Name)
+	return nil
+}
+
+func (l *loader) setWorkerRlimitNofile(d *parser.Directive, _ *scope) error {
+	if err := l.once(d); err != nil {
+		return err
+	}
+	n, ok := atoi(d.Args[0].Value)
+	if !ok {
+		return l.errf(d, `"%s" directive invalid number`, d.Name)
+	}
+	l.cfg.Main.WorkerRlimitNofile = int(n)
+	return nil
+}
+
+func (l *loader) setWorkerShutdownTimeout(d *parser.Directive, _ *scope) error {
+	if err := l.once(d); err != nil {
+		return err
+	}
+	v, ok := parseMsec(d.Args[0].Value)
+	if !ok {
+		return l.invalid(d)
+	}
+	l.cfg.Main.WorkerShutdownTimeout = v
+	return nil
+}
+
+func (l *loader) setEvents(d *parser.Directive, sc *scope) error {
+	if l.events {
+		return l.errf(d, `"events" directive is duplicate`)
+	}
+	l.events = true
+	l.cfg.Events.WorkerConnections = -1
+	err := l.block(d.Block, &scope{ctx: cEvents, open: sc.open})
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+func (l *loader) setWorkerConnections(d *parser.Directive, _ *scope) error {
+	if l.cfg.Events.WorkerConnections != -1 {
+		return l.dup(d)
+	}
+	n, ok := atoi(d.Args[0].Value)
+	if !ok {
+		return l.errf(d, `invalid number "%s"`, d.Args[0].Value)
+	}
+	l.cfg.Events.WorkerConnections = int(n)
+	return nil
+}
+
+// finishMain runs the checks and defaults nginx applies once the whole
+// file is read (the core and event modules' init_conf).
+func (l *loader) finishMain() error {
+	m := &l.cfg.Main
+	if !l.mainSet["daemon"] {
+		m.Daemon = true
+	}
+	if !l.mainSet["pid"] {
+		m.Pid = DefaultPidPath
+	}
+	if len(m.ErrorLogs) == 0 {
+		m.ErrorLogs = []ErrorLog{{Path: DefaultErrorLog, Level: LevelError}}
+	}
+	if !l.events {
+		return &parser.Error{Msg: `no "events" section in configuration`}
+	}
+	if l.cfg.Events.WorkerConnections == -1 {
+		l.cfg.Events.WorkerConnections = 512
+	}
+	return nil
+}

@@ -1,0 +1,276 @@
+package directives
+
+import (
+	"strings"
+
+	"github.com/nginxws/nginxws/parser"
+)
+
+// ProxyPass is a location's proxy_pass.
+type ProxyPass struct {
+	// URL is the argument as written.
+	URL string
+	// Value is set when the URL has variables: nginx then evaluates it per
+	// request and resolves the host at run time; the fields below are
+	// empty.
+	Value *Complex
+	// Scheme is "http".
+	Scheme string
+	// Upstream is the target group: an upstream block of that name, or the
+	// implicit group of the host and port.
+	Upstream *Upstream
+	// Host is the value of $proxy_host: host, or host:port when a port is
+	// written, "localhost" for a unix socket.
+	Host string
+	// Port is the value of $proxy_port.
+	Port int
+	// URI is the URI part ("/", "/api/", …); HasURI tells "http://b/" (URI
+	// "/") from "http://b" (none), which nginx treats differently.
+	URI    string
+	HasURI bool
+	Pos    parser.Pos
+}
+
+// Header is a proxy_set_header entry.
+type Header struct {
+	Name  string
+	Value *Complex
+	Pos   parser.Pos
+}
+
+// Redirect is a proxy_redirect rule.
+type Redirect struct {
+	// Default is "proxy_redirect default": the proxy_pass URL is replaced
+	// by the location's name.
+	Default bool
+	// From is the text to replace (nil with Regex).
+	From *Complex
+	// Regex is set for "~" / "~*" rules.
+	Regex *Regexp
+	To    *Complex
+	Pos   parser.Pos
+}
+
+// NextUpstream is proxy_next_upstream's set of conditions.
+type NextUpstream uint16
+
+// The proxy_next_upstream conditions (NGX_HTTP_UPSTREAM_FT_*).
+const (
+	NextError NextUpstream = 1 << iota
+	NextTimeout
+	NextInvalidHeader
+	NextHTTP500
+	NextHTTP502
+	NextHTTP503
+	NextHTTP504
+	NextHTTP403
+	NextHTTP404
+	NextHTTP429
+	NextUpdating
+	NextNonIdempotent
+	NextOff
+)
+
+var nextUpstreamNames = []struct {
+	name string
+	bit  NextUpstream
+}{
+	{"error", NextError}, {"timeout", NextTimeout}, {"invalid_header", NextInvalidHeader},
+	{"http_500", NextHTTP500}, {"http_502", NextHTTP502}, {"http_503", NextHTTP503},
+	{"http_504", NextHTTP504}, {"http_403", NextHTTP403}, {"http_404", NextHTTP404},
+	{"http_429", NextHTTP429}, {"updating", NextUpdating}, {"non_idempotent", NextNonIdempotent},
+	{"off", NextOff},
+}
+
+// setProxyPass reproduces ngx_http_proxy_pass.
+func (l *loader) setProxyPass(d *parser.Directive, sc *scope) error {
+	c := sc.loc
+	if c.ProxyPass != nil {
+		return l.dup(d)
+	}
+	url := d.Args[0].Value
+	pp := &ProxyPass{URL: url, Pos: d.Pos}
+	if strings.IndexByte(url, '$') >= 0 {
+		v, err := l.compileComplex(d, url)
+		if err != nil {
+			return err
+		}
+		pp.Value = v
+		c.ProxyPass = pp
+		return nil
+	}
+	var rest string
+	switch {
+	case len(url) >= 7 && strings.EqualFold(url[:7], "http://"):
+		pp.Scheme, rest = "http", url[7:]
+	case len(url) >= 8 && strings.EqualFold(url[:8], "https://"):
+		return l.errf(d, `"proxy_pass" to an "https://" URL is not supported`)
+	default:
+		return l.errf(d, "invalid URL prefix")
+	}
+	u := parseURL(rest, urlOpts{uriPart: true, noResolve: true, defaultPort: 80}, l.resolve)
+	if u.err != "" {
+		return l.errf(d, `%s in upstream "%s"`, u.err, rest)
+	}
+	host := u.host
+	if u.unix != "" {
+		host = "unix:" + u.unix
+	}
+	grp, err := l.upstreamAdd(d, host, u.port, u.noPort, false)
+	if err != nil {
+		return err
+	}
+	if u.unix != "" {
+		grp.unixPath = u.unix
+	}
+	pp.Upstream = grp
+	pp.Port = u.port
+	switch {
+	case u.unix != "":
+		pp.Host = "localhost"
+	case u.noPort:
+		pp.Host = u.host
+	default:
+		pp.Host = u.host + ":" + itoa(u.port)
+	}
+	pp.URI, pp.HasURI = u.uri, u.uri != ""
+	loc := sc.location
+	if pp.HasURI && (sc.inIf || loc == nil || loc.Named() || loc.IsRegex()) {
+		return l.errf(d, `"proxy_pass" cannot have URI part in location given by regular expression, or inside named location, or inside "if" statement, or inside "limit_except" block`)
+	}
+	c.ProxyPass = pp
+	return nil
+}
+
+func (l *loader) setProxySetHeader(d *parser.Directive, sc *scope) error {
+	v, err := l.compileComplex(d, d.Args[1].Value)
+	if err != nil {
+		return err
+	}
+	sc.loc.ProxySetHeaders = append(sc.loc.ProxySetHeaders, &Header{Name: d.Args[0].Value, Value: v, Pos: d.Pos})
+	return nil
+}
+
+func (l *loader) setProxyHTTPVersion(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	v := d.Args[0].Value
+	if v != "1.0" && v != "1.1" {
+		return l.errf(d, `invalid value "%s"`, v)
+	}
+	sc.loc.ProxyHTTPVersion = v
+	return nil
+}
+
+// setProxyNextUpstream reproduces ngx_conf_set_bitmask_slot: an unknown
+// value fails, a repeated one is a [warn].
+func (l *loader) setProxyNextUpstream(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	var set NextUpstream
+	for _, a := range d.Args {
+		var bit NextUpstream
+		for _, n := range nextUpstreamNames {
+			if n.name == a.Value {
+				bit = n.bit
+				break
+			}
+		}
+		if bit == 0 {
+			return l.errf(d, `invalid value "%s"`, a.Value)
+		}
+		if set&bit != 0 {
+			l.warnf(d, `duplicate value "%s"`, a.Value)
+			continue
+		}
+		set |= bit
+	}
+	if set&NextOff != 0 {
+		set = NextOff
+	}
+	sc.loc.ProxyNextUpstream = set
+	return nil
+}
+
+func (l *loader) setProxyPassHeader(d *parser.Directive, sc *scope) error {
+	sc.loc.ProxyPassHeaders = append(sc.loc.ProxyPassHeaders, d.Args[0].Value)
+	return nil
+}
+
+func (l *loader) setProxyHideHeader(d *parser.Directive, sc *scope) error {
+	sc.loc.ProxyHideHeaders = append(sc.loc.ProxyHideHeaders, d.Args[0].Value)
+	return nil
+}
+
+// setProxyRedirect reproduces ngx_http_proxy_redirect.
+func (l *loader) setProxyRedirect(d *parser.Directive, sc *scope) error {
+	c := sc.loc
+	if c.ProxyRedirectOff {
+		return l.dup(d)
+	}
+	c.mark(d.Name)
+	v := d.Args[0].Value
+	if len(d.Args) == 1 {
+		switch v {
+		case "off":
+			if len(c.ProxyRedirects) > 0 {
+				return l.dup(d)
+			}
+			c.ProxyRedirectOff = true
+			return nil
+		case "default":
+			if c.ProxyPass != nil && c.ProxyPass.Value != nil {
+				return l.errf(d, `"proxy_redirect default" cannot be used with "proxy_pass" directive with variables`)
+			}
+			if c.ProxyPass == nil {
+				return l.errf(d, `"proxy_redirect default" should be placed after the "proxy_pass" directive`)
+			}
+			c.ProxyRedirects = append(c.ProxyRedirects, &Redirect{Default: true, Pos: d.Pos})
+			return nil
+		}
+		return l.errf(d, `invalid parameter "%s"`, v)
+	}
+	r := &Redirect{Pos: d.Pos}
+	if strings.HasPrefix(v, "~") {
+		pat, caseless := v[1:], false
+		if strings.HasPrefix(pat, "*") {
+			pat, caseless = pat[1:], true
+		}
+		re, err := l.compileRegex(d, pat, caseless)
+		if err != nil {
+			return err
+		}
+		r.Regex = re
+	} else {
+		from, err := l.compileComplex(d, v)
+		if err != nil {
+			return err
+		}
+		r.From = from
+	}
+	to, err := l.compileComplex(d, d.Args[1].Value)
+	if err != nil {
+		return err
+	}
+	r.To = to
+	c.ProxyRedirects = append(c.ProxyRedirects, r)
+	return nil
+}
+
+// setSSL handles the deprecated "ssl on|off" of ngx_http_ssl_module.
+func (l *loader) setSSL(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	on, err := l.flag(d)
+	if err != nil {
+		return err
+	}
+	l.warnf(d, `the "ssl" directive is deprecated, use the "listen ... ssl" directive instead`)
+	if on {
+		return l.errf(d, `"ssl" directive is not supported`)
+	}
+	return nil
+}

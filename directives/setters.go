@@ -1,0 +1,129 @@
+package directives
+
+import (
+	"time"
+
+	"github.com/nginxws/nginxws/parser"
+)
+
+// Generic setters for the common value kinds, reproducing nginx's
+// ngx_conf_set_*_slot functions: a second occurrence at one level is
+// "is duplicate", a bad value is "invalid value" (or "invalid number").
+
+// locMsec sets a time value (ngx_conf_set_msec_slot) of the level.
+func locMsec(field func(*LocConf) *time.Duration) setter {
+	return func(l *loader, d *parser.Directive, sc *scope) error {
+		if sc.loc.mark(d.Name) {
+			return l.dup(d)
+		}
+		v, ok := parseMsec(d.Args[0].Value)
+		if !ok {
+			return l.invalid(d)
+		}
+		*field(sc.loc) = v
+		return nil
+	}
+}
+
+// locNum sets a number (ngx_conf_set_num_slot).
+func locNum(field func(*LocConf) *int) setter {
+	return func(l *loader, d *parser.Directive, sc *scope) error {
+		if sc.loc.mark(d.Name) {
+			return l.dup(d)
+		}
+		n, ok := atoi(d.Args[0].Value)
+		if !ok || n > 1<<31-1 {
+			return l.errf(d, `"%s" directive invalid number`, d.Name)
+		}
+		*field(sc.loc) = int(n)
+		return nil
+	}
+}
+
+// locSize sets a size (ngx_conf_set_size_slot).
+func locSize(field func(*LocConf) *int64) setter {
+	return func(l *loader, d *parser.Directive, sc *scope) error {
+		if sc.loc.mark(d.Name) {
+			return l.dup(d)
+		}
+		n, ok := parseSize(d.Args[0].Value)
+		if !ok {
+			return l.invalid(d)
+		}
+		*field(sc.loc) = n
+		return nil
+	}
+}
+
+// locBufs sets a "number size" pair (ngx_conf_set_bufs_slot).
+func locBufs(field func(*LocConf) *Bufs) setter {
+	return func(l *loader, d *parser.Directive, sc *scope) error {
+		if sc.loc.mark(d.Name) {
+			return l.dup(d)
+		}
+		b, ok := parseBufs(d)
+		if !ok {
+			return l.invalid(d)
+		}
+		*field(sc.loc) = b
+		return nil
+	}
+}
+
+// locFlag sets an on|off value (ngx_conf_set_flag_slot).
+func locFlag(field func(*LocConf) *bool) setter {
+	return func(l *loader, d *parser.Directive, sc *scope) error {
+		if sc.loc.mark(d.Name) {
+			return l.dup(d)
+		}
+		v, err := l.flag(d)
+		if err != nil {
+			return err
+		}
+		*field(sc.loc) = v
+		return nil
+	}
+}
+
+// srvMsec, srvSize and srvFlag are the same for server-level settings.
+func srvMsec(field func(*ServerConf) *time.Duration) setter {
+	return func(l *loader, d *parser.Directive, sc *scope) error {
+		if sc.srvConf.mark(d.Name) {
+			return l.dup(d)
+		}
+		v, ok := parseMsec(d.Args[0].Value)
+		if !ok {
+			return l.invalid(d)
+		}
+		*field(sc.srvConf) = v
+		return nil
+	}
+}
+
+func srvSize(field func(*ServerConf) *int64) setter {
+	return func(l *loader, d *parser.Directive, sc *scope) error {
+		if sc.srvConf.mark(d.Name) {
+			return l.dup(d)
+		}
+		n, ok := parseSize(d.Args[0].Value)
+		if !ok {
+			return l.invalid(d)
+		}
+		*field(sc.srvConf) = n
+		return nil
+	}
+}
+
+func srvFlag(field func(*ServerConf) *bool) setter {
+	return func(l *loader, d *parser.Directive, sc *scope) error {
+		if sc.srvConf.mark(d.Name) {
+			return l.dup(d)
+		}
+		v, err := l.flag(d)
+		if err != nil {
+			return err
+		}
+		*field(sc.srvConf) = v
+		return nil
+	}
+}
