@@ -378,6 +378,7 @@ var nginxRows = []row{
 	{name: "timer_resolution", ctx: cMain, args: arg1, status: ignored},
 	{name: "types_hash_bucket_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored},
 	{name: "types_hash_max_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored},
+	{name: "use", ctx: cEvents, args: arg1, status: ignored},
 	{name: "uninitialized_variable_warn", ctx: cHTTP | cServer | cLocation | cServerIf | cLocationIf, args: argFlag, status: ignored},
 	{name: "userid", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},
 	{name: "userid_domain", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},

@@ -75,6 +75,9 @@ func compileTree(pc *parser.Config, perr error, opts LoadOptions) (*Config, erro
 	cfg.Files = pc.Files
 	cfg.WatchDirs = pc.WatchDirs
 	l := newLoader(cfg, pc, opts, perr != nil)
+	if pe, ok := perr.(*parser.Error); ok {
+		l.errPos = pe.Pos
+	}
 	if err := l.run(pc.Directives); err != nil {
 		return cfg, err
 	}
@@ -90,7 +93,8 @@ type loader struct {
 	cfg     *Config
 	tree    *parser.Config
 	prefix  string
-	partial bool // the tree stops at a syntax error
+	partial bool       // the tree stops at a syntax error
+	errPos  parser.Pos // where the syntax error is, when partial
 
 	mainSet  map[string]bool // main/events directives already seen
 	events   bool            // an events block was read
@@ -149,7 +153,8 @@ func (l *loader) run(dirs []*parser.Directive) error {
 // as in nginx.
 func (l *loader) block(dirs []*parser.Directive, sc *scope) error {
 	for i, d := range dirs {
-		if err := l.directive(d, sc, sc.open && i == len(dirs)-1); err != nil {
+		open := sc.open && i == len(dirs)-1 && d.IsBlock() && !l.closedBeforeError(d)
+		if err := l.directive(d, sc, open); err != nil {
 			return err
 		}
 	}
@@ -262,14 +267,32 @@ func (l *loader) fullName(p string) string {
 	return l.prefix + p
 }
 
+// closedBeforeError reports whether a block of a partial tree was closed
+// before the syntax error: its "}" stands on an earlier line of the file
+// the error is in. (The last block of each level is otherwise taken as
+// cut by the error.)
+func (l *loader) closedBeforeError(d *parser.Directive) bool {
+	if l.errPos.File == "" || d.Pos.File != l.errPos.File {
+		return false
+	}
+	end, ok := l.endPos(d)
+	return ok && end.Line < l.errPos.Line
+}
+
 // end returns the position of a block's closing "}", where nginx reports
 // the checks it makes when a block ends.
 func (l *loader) end(d *parser.Directive) parser.Pos {
-	if l.blockEnd == nil {
-		l.blockEnd = blockEnds(l.tree)
-	}
-	if p, ok := l.blockEnd[d]; ok {
+	if p, ok := l.endPos(d); ok {
 		return p
 	}
 	return d.Pos
+}
+
+// endPos is end without the fallback.
+func (l *loader) endPos(d *parser.Directive) (parser.Pos, bool) {
+	if l.blockEnd == nil {
+		l.blockEnd = blockEnds(l.tree)
+	}
+	p, ok := l.blockEnd[d]
+	return p, ok
 }

@@ -93,7 +93,8 @@ func (l *loader) compileLogArg(d *parser.Directive, a string) (*Complex, error) 
 	c, err := l.compileComplex(d, a)
 	if err != nil {
 		if pe, ok := err.(*parser.Error); ok && pe.Msg == "invalid variable name" {
-			return nil, l.errf(d, `invalid parameter "%s"`, a)
+			// nginx prints the argument from the "$" it could not read.
+			return nil, l.errf(d, `invalid parameter "%s"`, a[badDollar(a):])
 		}
 		return nil, err
 	}
@@ -105,7 +106,7 @@ func (l *loader) setAccessLog(d *parser.Directive, sc *scope) error {
 	c := sc.loc
 	v := d.Args[0].Value
 	if v == "off" {
-		if len(d.Args) == 2 {
+		if len(d.Args) == 1 {
 			c.AccessLogOff = true
 			return nil
 		}
@@ -175,4 +176,22 @@ func (l *loader) setAccessLog(d *parser.Directive, sc *scope) error {
 	}
 	c.AccessLogs = append(c.AccessLogs, al)
 	return nil
+}
+
+// badDollar returns the offset of the first "$" that starts no variable
+// name (the one ngx_http_log_compile_format stops at).
+func badDollar(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' {
+			continue
+		}
+		j := i + 1
+		if j < len(s) && s[j] == '{' {
+			j++
+		}
+		if j >= len(s) || !isVarChar(s[j]) {
+			return i
+		}
+	}
+	return 0
 }

@@ -10,9 +10,6 @@ import (
 // spellings a config may use, so any leniency here would accept files that
 // nginx rejects.
 
-// maxInt32 is NGX_MAX_INT32_VALUE, the bound of nginx's time values.
-const maxInt32 = math.MaxInt32
-
 // atoi parses an unsigned decimal number as ngx_atoi does: digits only, no
 // sign, no spaces, at least one digit, and no overflow. It reports ok=false
 // where ngx_atoi returns NGX_ERROR.
@@ -88,82 +85,84 @@ const (
 	stLast
 )
 
-// parseTime parses a time as ngx_parse_time. With sec set the result is in
-// seconds and "ms" is invalid; otherwise it is in milliseconds and the year
-// unit is invalid (ngx_parse_time starts such values at the month step).
-// A bare number is seconds. Units: y M w d h m s ms, separated or not by
-// spaces ("1h30m", "1h 30m"). Each unit's value is bounded so that the part
-// fits nginx's 32-bit limit, as nginx checks.
+// parseTime parses a time as nginx 1.22's ngx_parse_time. With sec set
+// the result is in seconds and "ms" is invalid; otherwise it is in
+// milliseconds and the year unit is invalid (the value starts at the
+// month step). A bare number is seconds. Units: y M w d h m s ms, with or
+// without spaces between them ("1h30m", "1h 30m"); a space after a bare
+// number ends it ("1 2" is three seconds). The only bound is the 64-bit
+// range, as in nginx 1.22 (later versions bound values to 32 bits).
 func parseTime(s string, sec bool) (int64, bool) {
+	const maxInt = math.MaxInt64
 	var value, total int64
 	valid := false
 	step := stStart
 	if !sec {
 		step = stMonth
 	}
-	scale := int64(1)
-	if !sec {
-		scale = 1000
-	}
 	for p := 0; p < len(s); {
 		c := s[p]
 		if c >= '0' && c <= '9' {
-			value = value*10 + int64(c-'0') // wraps like C on absurd input; bounded below
+			d := int64(c - '0')
+			if value >= maxInt/10 && (value > maxInt/10 || d > maxInt%10) {
+				return 0, false
+			}
+			value = value*10 + d
 			valid = true
 			p++
 			continue
 		}
 		p++
-		var max int64
+		var max, scale int64
 		switch c {
 		case 'y':
 			if step > stStart {
 				return 0, false
 			}
-			step, max, scale = stYear, maxInt32/(60*60*24*365), 60*60*24*365
+			step, max, scale = stYear, maxInt/(60*60*24*365), 60*60*24*365
 		case 'M':
 			if step >= stMonth {
 				return 0, false
 			}
-			step, max, scale = stMonth, maxInt32/(60*60*24*30), 60*60*24*30
+			step, max, scale = stMonth, maxInt/(60*60*24*30), 60*60*24*30
 		case 'w':
 			if step >= stWeek {
 				return 0, false
 			}
-			step, max, scale = stWeek, maxInt32/(60*60*24*7), 60*60*24*7
+			step, max, scale = stWeek, maxInt/(60*60*24*7), 60*60*24*7
 		case 'd':
 			if step >= stDay {
 				return 0, false
 			}
-			step, max, scale = stDay, maxInt32/(60*60*24), 60*60*24
+			step, max, scale = stDay, maxInt/(60*60*24), 60*60*24
 		case 'h':
 			if step >= stHour {
 				return 0, false
 			}
-			step, max, scale = stHour, maxInt32/(60*60), 60*60
+			step, max, scale = stHour, maxInt/(60*60), 60*60
 		case 'm':
 			if p < len(s) && s[p] == 's' {
 				if sec || step >= stMsec {
 					return 0, false
 				}
 				p++
-				step, max, scale = stMsec, maxInt32, 1
+				step, max, scale = stMsec, maxInt, 1
 				break
 			}
 			if step >= stMin {
 				return 0, false
 			}
-			step, max, scale = stMin, maxInt32/60, 60
+			step, max, scale = stMin, maxInt/60, 60
 		case 's':
 			if step >= stSec {
 				return 0, false
 			}
-			step, max, scale = stSec, maxInt32, 1
+			step, max, scale = stSec, maxInt, 1
 		case ' ':
 			if step >= stSec {
 				return 0, false
 			}
-			step, max, scale = stLast, maxInt32, 1
+			step, max, scale = stLast, maxInt, 1
 		default:
 			return 0, false
 		}
@@ -171,18 +170,15 @@ func parseTime(s string, sec bool) (int64, bool) {
 			scale *= 1000
 			max /= 1000
 		}
-		if value < 0 || value > max {
+		if value > max {
 			return 0, false
 		}
-		total += value * scale
-		if total > maxInt32 {
+		value *= scale
+		if total > maxInt-value {
 			return 0, false
 		}
+		total += value
 		value = 0
-		scale = 1
-		if !sec {
-			scale = 1000
-		}
 		for p < len(s) && s[p] == ' ' {
 			p++
 		}
@@ -190,24 +186,42 @@ func parseTime(s string, sec bool) (int64, bool) {
 	if !valid {
 		return 0, false
 	}
-	return total + value*scale, true
+	if !sec {
+		if value > maxInt/1000 {
+			return 0, false
+		}
+		value *= 1000
+	}
+	if total > maxInt-value {
+		return 0, false
+	}
+	return total + value, true
 }
 
 // parseMsec parses a time value into a duration (ngx_conf_set_msec_slot).
 func parseMsec(s string) (time.Duration, bool) {
 	ms, ok := parseTime(s, false)
-	if !ok || ms < 0 {
+	if !ok {
 		return 0, false
 	}
-	return time.Duration(ms) * time.Millisecond, true
+	return clampDuration(ms, time.Millisecond), true
 }
 
 // parseSec parses a time value in seconds into a duration
 // (ngx_conf_set_sec_slot).
 func parseSec(s string) (time.Duration, bool) {
 	n, ok := parseTime(s, true)
-	if !ok || n < 0 {
+	if !ok {
 		return 0, false
 	}
-	return time.Duration(n) * time.Second, true
+	return clampDuration(n, time.Second), true
+}
+
+// clampDuration converts n units to a Duration, saturating at the largest
+// Duration (about 292 years) where nginx's 64-bit milliseconds go further.
+func clampDuration(n int64, unit time.Duration) time.Duration {
+	if n > math.MaxInt64/int64(unit) {
+		return math.MaxInt64
+	}
+	return time.Duration(n) * unit
 }

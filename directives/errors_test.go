@@ -1,0 +1,284 @@
+package directives
+
+import (
+	"errors"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// errorCase is a configuration and the first message nginx 1.22 prints
+// for it, "[level] text" with "CONF" standing for the directory of the
+// files. When same is set the message is nginx's own (TestErrorsMatchNginx
+// checks it against the real binary when installed); otherwise it is
+// nginxws's on purpose (something nginx accepts that nginxws refuses).
+type errorCase struct {
+	name  string
+	conf  string            // nginx.conf
+	files map[string]string // other files, relative to CONF
+	want  string
+	same  bool
+}
+
+// H wraps a body in the events and http blocks most cases need; the body
+// starts on line 3.
+func H(body string) string { return "events{}\nhttp{\n" + body + "\n}\n" }
+
+var errorCases = []errorCase{
+	// ngx_conf_handler's own checks.
+	{name: "unknown directive", conf: H("foo;"), want: `[emerg] unknown directive "foo" in CONF/nginx.conf:3`, same: true},
+	{name: "unknown directive of a dynamic module", conf: H("server { listen 8080; location / { echo hi; } }"), want: `[emerg] unknown directive "echo" in CONF/nginx.conf:3`, same: true},
+	{name: "not allowed here", conf: H("server{listen 8080;\nevents {}\n}"), want: `[emerg] "events" directive is not allowed here in CONF/nginx.conf:4`, same: true},
+	{name: "not allowed in if", conf: H("server { listen 8080; location / { if ($uri) { proxy_set_header A b; } } }"), want: `[emerg] "proxy_set_header" directive is not allowed here in CONF/nginx.conf:3`, same: true},
+	{name: "not allowed in events", conf: "events { listen 80; }\n", want: `[emerg] "listen" directive is not allowed here in CONF/nginx.conf:1`, same: true},
+	{name: "invalid number of arguments", conf: H("server{listen 8080;\nlocation / { proxy_pass; }\n}"), want: `[emerg] invalid number of arguments in "proxy_pass" directive in CONF/nginx.conf:4`, same: true},
+	{name: "too many arguments", conf: H("server { listen 8080; location / { return 200 a b; } }"), want: `[emerg] invalid number of arguments in "return" directive in CONF/nginx.conf:3`, same: true},
+	{name: "flag arity", conf: H("sendfile on off;"), want: `[emerg] invalid number of arguments in "sendfile" directive in CONF/nginx.conf:3`, same: true},
+	{name: "no opening brace", conf: H("server;"), want: `[emerg] directive "server" has no opening "{" in CONF/nginx.conf:3`, same: true},
+	{name: "not terminated", conf: H("server{listen 8080 {}\n}"), want: `[emerg] directive "listen" is not terminated by ";" in CONF/nginx.conf:3`, same: true},
+	{name: "flag value", conf: H("server{listen 8080;\nlocation / { proxy_buffering maybe; }\n}"), want: `[emerg] invalid value "maybe" in "proxy_buffering" directive, it must be "on" or "off" in CONF/nginx.conf:4`, same: true},
+	{name: "flag value of an ignored directive", conf: H("sendfile yes;"), want: `[emerg] invalid value "yes" in "sendfile" directive, it must be "on" or "off" in CONF/nginx.conf:3`, same: true},
+
+	// Slot setters.
+	{name: "duplicate", conf: H("server{listen 8080;\nlocation / { proxy_read_timeout 5s; proxy_read_timeout 6s; }\n}"), want: `[emerg] "proxy_read_timeout" directive is duplicate in CONF/nginx.conf:4`, same: true},
+	{name: "duplicate main", conf: "pid a;\npid b;\nevents{}\n", want: `[emerg] "pid" directive is duplicate in CONF/nginx.conf:2`, same: true},
+	{name: "duplicate events", conf: "events{}\nevents{}\n", want: `[emerg] "events" directive is duplicate in CONF/nginx.conf:2`, same: true},
+	{name: "duplicate root alias", conf: H("server{listen 8080;\nlocation / { root /a; alias /b; }\n}"), want: `[emerg] "alias" directive is duplicate, "root" directive was specified earlier in CONF/nginx.conf:4`, same: true},
+	{name: "invalid time", conf: H("server{listen 8080;\nlocation / { proxy_read_timeout 5x; }\n}"), want: `[emerg] "proxy_read_timeout" directive invalid value in CONF/nginx.conf:4`, same: true},
+	{name: "invalid time order", conf: H(`server { listen 8080; location / { proxy_send_timeout "30m 1h"; } }`), want: `[emerg] "proxy_send_timeout" directive invalid value in CONF/nginx.conf:3`, same: true},
+	{name: "invalid offset", conf: H("server{listen 8080;\nlocation / { client_max_body_size 5x; }\n}"), want: `[emerg] "client_max_body_size" directive invalid value in CONF/nginx.conf:4`, same: true},
+	{name: "invalid size", conf: H("server { listen 8080; location / { proxy_buffer_size 1g; } }"), want: `[emerg] "proxy_buffer_size" directive invalid value in CONF/nginx.conf:3`, same: true},
+	{name: "invalid bufs", conf: H("server{listen 8080;\nlocation / { proxy_buffers 0 4k; }\n}"), want: `[emerg] "proxy_buffers" directive invalid value in CONF/nginx.conf:4`, same: true},
+	{name: "invalid number", conf: H("server{listen 8080;\nlocation / { keepalive_requests x; }\n}"), want: `[emerg] "keepalive_requests" directive invalid number in CONF/nginx.conf:4`, same: true},
+	{name: "invalid enum", conf: H("server{listen 8080;\nlocation / { proxy_http_version 2.0; }\n}"), want: `[emerg] invalid value "2.0" in CONF/nginx.conf:4`, same: true},
+	{name: "invalid bitmask", conf: H("server{listen 8080;\nlocation / { proxy_next_upstream error foo; }\n}"), want: `[emerg] invalid value "foo" in CONF/nginx.conf:4`, same: true},
+	{name: "worker_connections", conf: "events { worker_connections x; }\n", want: `[emerg] invalid number "x" in CONF/nginx.conf:1`, same: true},
+	{name: "error_log level", conf: "error_log x.log foo;\nevents{}\n", want: `[emerg] invalid log level "foo" in CONF/nginx.conf:1`, same: true},
+
+	// Blocks and their end checks.
+	{name: "missing events", conf: "http{\nserver{listen 8080;\n}\n}\n", want: `[emerg] no "events" section in configuration`, same: true},
+	{name: "duplicate upstream", conf: H("upstream u { server 127.0.0.1:80; }\nupstream u { server 127.0.0.1:80; }"), want: `[emerg] duplicate upstream "u" in CONF/nginx.conf:4`, same: true},
+	{name: "no servers in upstream", conf: H("upstream a {\n}\n"), want: `[emerg] no servers are inside upstream in CONF/nginx.conf:4`, same: true},
+	{name: "only backup servers", conf: H("upstream u {\n server 127.0.0.1 backup;\n least_conn;\n}"), want: `[emerg] no servers in upstream "u" in CONF/nginx.conf:3`, same: true},
+	{name: "duplicate location", conf: H("server{listen 8080;\nlocation / {}\nlocation / {}\n}"), want: `[emerg] duplicate location "/" in CONF/nginx.conf:5`, same: true},
+	{name: "duplicate location sorted", conf: H("server{listen 8080;\nlocation /b {}\nlocation /a {}\nlocation /b {}\nlocation /a {}\n}"), want: `[emerg] duplicate location "/a" in CONF/nginx.conf:7`, same: true},
+	{name: "duplicate location exact joined", conf: H("server{listen 8080;\nlocation = /a {}\nlocation /a {}\nlocation =/a {}\n}"), want: `[emerg] duplicate location "/a" in CONF/nginx.conf:6`, same: true},
+	{name: "duplicate location ^~", conf: H("server{listen 8080;\nlocation ^~ /a {}\nlocation /a {}\n}"), want: `[emerg] duplicate location "/a" in CONF/nginx.conf:5`, same: true},
+	{name: "location outside", conf: H("server{listen 8080;\nlocation /a { location /b {} }\n}"), want: `[emerg] location "/b" is outside location "/a" in CONF/nginx.conf:4`, same: true},
+	{name: "location in exact", conf: H("server{listen 8080;\nlocation = /a { location /a {} }\n}"), want: `[emerg] location "/a" cannot be inside the exact location "/a" in CONF/nginx.conf:4`, same: true},
+	{name: "nested named location", conf: H("server{listen 8080;\nlocation /a { location @x {} }\n}"), want: `[emerg] named location "@x" can be on the server level only in CONF/nginx.conf:4`, same: true},
+	{name: "location modifier", conf: H("server{listen 8080;\nlocation x /a {}\n}"), want: `[emerg] invalid location modifier "x" in CONF/nginx.conf:4`, same: true},
+	{name: "merge check at http end", conf: H("server{listen 8080;\nlocation / { proxy_buffer_size 64k;\n proxy_pass http://127.0.0.1:1; }\n}\n"), want: `[emerg] "proxy_busy_buffers_size" must be less than the size of all "proxy_buffers" minus one buffer in CONF/nginx.conf:8`, same: true},
+	{name: "merge check busy too small", conf: H("server { listen 8080; location / { proxy_busy_buffers_size 1k; } }"), want: `[emerg] "proxy_busy_buffers_size" must be equal to or greater than the maximum of the value of "proxy_buffer_size" and one of the "proxy_buffers" in CONF/nginx.conf:4`, same: true},
+	{name: "merge check buffers count", conf: H("server { listen 8080; location / { proxy_buffers 1 4k; } }"), want: `[emerg] there must be at least 2 "proxy_buffers" in CONF/nginx.conf:4`, same: true},
+	{name: "merge check in include", conf: "events{}\nhttp {\n include conf.d/*.conf;\n}\n", files: map[string]string{"conf.d/a.conf": "server { listen 8080; location / { proxy_buffer_size 64k; } }\n"}, want: `[emerg] "proxy_busy_buffers_size" must be less than the size of all "proxy_buffers" minus one buffer in CONF/nginx.conf:4`, same: true},
+	{name: "upstream end in include", conf: "events{}\nhttp {\n include conf.d/*.conf;\n}\n", files: map[string]string{"conf.d/a.conf": "upstream x {\n}\n"}, want: `[emerg] no servers are inside upstream in CONF/conf.d/a.conf:2`, same: true},
+	{name: "error in include", conf: "events{}\nhttp {\n include conf.d/*.conf;\n}\n", files: map[string]string{"conf.d/a.conf": "\nserver {\n listen 8080;\n location / {\n  bogus;\n }\n}\n"}, want: `[emerg] unknown directive "bogus" in CONF/conf.d/a.conf:5`, same: true},
+
+	// Listen.
+	{name: "duplicate default server", conf: H("server{listen 8080 default_server;\n}\nserver{listen 8080 default_server;\n}"), want: `[emerg] a duplicate default server for 0.0.0.0:8080 in CONF/nginx.conf:5`, same: true},
+	{name: "duplicate default server wildcard forms", conf: H("server { listen *:8080; }\nserver { listen 0.0.0.0:8080 default; }\nserver { listen 8080 default_server; }"), want: `[emerg] a duplicate default server for 0.0.0.0:8080 in CONF/nginx.conf:5`, same: true},
+	{name: "duplicate default server resolved", conf: H("server { listen 127.0.0.1:8080 default_server; }\nserver { listen localhost:8080 default_server; }"), want: `[emerg] a duplicate default server for 127.0.0.1:8080 in CONF/nginx.conf:4`, same: true},
+	{name: "duplicate listen", conf: H("server{listen 8080;\nlisten 8080;\n}"), want: `[emerg] a duplicate listen 0.0.0.0:8080 in CONF/nginx.conf:4`, same: true},
+	{name: "duplicate listen options", conf: H("server{listen 8080 backlog=10;\n}\nserver{listen 8080 backlog=20;}"), want: `[emerg] duplicate listen options for 0.0.0.0:8080 in CONF/nginx.conf:5`, same: true},
+	{name: "invalid port", conf: H("server{listen 80800;\n}"), want: `[emerg] invalid port in "80800" of the "listen" directive in CONF/nginx.conf:3`, same: true},
+	{name: "invalid port zero", conf: H("server{listen 127.0.0.1:0;\n}"), want: `[emerg] invalid port in "127.0.0.1:0" of the "listen" directive in CONF/nginx.conf:3`, same: true},
+	{name: "listen host not found", conf: H("server{listen nosuchhost.invalid:80;\n}"), want: `[emerg] host not found in "nosuchhost.invalid:80" of the "listen" directive in CONF/nginx.conf:3`, same: true},
+	{name: "listen parameter", conf: H("server{listen 8080 foo;\n}"), want: `[emerg] invalid parameter "foo" in CONF/nginx.conf:3`, same: true},
+	{name: "listen backlog", conf: H("server{listen 8080 backlog=x;\n}"), want: `[emerg] invalid backlog "backlog=x" in CONF/nginx.conf:3`, same: true},
+	{name: "listen ipv6only", conf: H("server { listen [::]:8080 ipv6only=maybe; }"), want: `[emerg] invalid parameter "ipv6only=maybe" in CONF/nginx.conf:3`, same: true},
+	{name: "listen ipv6 address", conf: H("server { listen [zz]:80; }"), want: `[emerg] invalid IPv6 address in "[zz]:80" of the "listen" directive in CONF/nginx.conf:3`, same: true},
+	{name: "listen ssl refused", conf: H("server { listen 8080 ssl; }"), want: `[emerg] "ssl" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
+	{name: "listen http2 refused", conf: H("server { listen 8080 http2; }"), want: `[emerg] "http2" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
+
+	// Upstreams and proxy_pass.
+	{name: "host not found in upstream", conf: H("upstream u { server nosuchhost.invalid:80; }"), want: `[emerg] host not found in upstream "nosuchhost.invalid:80" in CONF/nginx.conf:3`, same: true},
+	{name: "host not found in proxy_pass", conf: H("server{listen 8080;\nlocation / { proxy_pass http://nosuchhost.invalid:8080/x; }\n}"), want: `[emerg] host not found in upstream "nosuchhost.invalid" in CONF/nginx.conf:4`, same: true},
+	{name: "upstream invalid port", conf: H("upstream u { server 127.0.0.1:0; }"), want: `[emerg] invalid port in upstream "127.0.0.1:0" in CONF/nginx.conf:3`, same: true},
+	{name: "upstream invalid host", conf: H("upstream u { server 127.0.0.1/x; }"), want: `[emerg] invalid host in upstream "127.0.0.1/x" in CONF/nginx.conf:3`, same: true},
+	{name: "upstream parameter", conf: H("upstream u { server 127.0.0.1 weight=0; }"), want: `[emerg] invalid parameter "weight=0" in CONF/nginx.conf:3`, same: true},
+	{name: "upstream fail_timeout in seconds", conf: H("upstream u { server 127.0.0.1 fail_timeout=500ms; }"), want: `[emerg] invalid parameter "fail_timeout=500ms" in CONF/nginx.conf:3`, same: true},
+	{name: "backup with hash", conf: H("upstream u { hash $uri;\nserver 127.0.0.1 backup; }"), want: `[emerg] balancing method does not support parameter "backup" in CONF/nginx.conf:4`, same: true},
+	{name: "backup with ip_hash", conf: H("upstream u { ip_hash; server 127.0.0.1 backup; }"), want: `[emerg] balancing method does not support parameter "backup" in CONF/nginx.conf:3`, same: true},
+	{name: "backup with random", conf: H("upstream u { random; server 127.0.0.1 backup; }"), want: `[emerg] balancing method does not support parameter "backup" in CONF/nginx.conf:3`, same: true},
+	{name: "backup before hash", conf: H("upstream u { server 127.0.0.1 backup; hash $uri; }"), want: `[emerg] no servers in upstream "u" in CONF/nginx.conf:3`, same: true},
+	{name: "hash parameter", conf: H("upstream u { hash $uri x; server 127.0.0.1; }"), want: `[emerg] invalid parameter "x" in CONF/nginx.conf:3`, same: true},
+	{name: "random parameter", conf: H("upstream u { random two foo; server 127.0.0.1; }"), want: `[emerg] invalid parameter "foo" in CONF/nginx.conf:3`, same: true},
+	{name: "keepalive value", conf: H("upstream u { server 127.0.0.1; keepalive 0; }"), want: `[emerg] invalid value "0" in "keepalive" directive in CONF/nginx.conf:3`, same: true},
+	{name: "keepalive duplicate", conf: H("upstream u { server 127.0.0.1; keepalive 2; keepalive 3; }"), want: `[emerg] "keepalive" directive is duplicate in CONF/nginx.conf:3`, same: true},
+	{name: "upstream may not have port", conf: H("upstream b { server 127.0.0.1; }\nserver{listen 8080;\nlocation / { proxy_pass http://b:8080; }\n}"), want: `[emerg] upstream "b" may not have port 8080 in CONF/nginx.conf:5`, same: true},
+	{name: "upstream may not have port, block after", conf: H("server{listen 8080;\nlocation / { proxy_pass http://b:8080; }\n}\nupstream b { server 127.0.0.1; }"), want: `[emerg] upstream "b" may not have port 8080 in CONF/nginx.conf:4`, same: true},
+	{name: "proxy_pass prefix", conf: H("server{listen 8080;\nlocation / { proxy_pass ftp://b; }\n}"), want: `[emerg] invalid URL prefix in CONF/nginx.conf:4`, same: true},
+	{name: "proxy_pass no host", conf: H("server{listen 8080;\nlocation / { proxy_pass http://; }\n}"), want: `[emerg] no host in upstream "" in CONF/nginx.conf:4`, same: true},
+	{name: "proxy_pass invalid port", conf: H("server{listen 8080;\nlocation / { proxy_pass http://a:99999; }\n}"), want: `[emerg] invalid port in upstream "a:99999" in CONF/nginx.conf:4`, same: true},
+	{name: "proxy_pass duplicate", conf: H("server{listen 8080;\nlocation / { proxy_pass http://localhost; proxy_pass http://localhost; }\n}"), want: `[emerg] "proxy_pass" directive is duplicate in CONF/nginx.conf:4`, same: true},
+	{name: "proxy_pass uri in regex location", conf: H("server{listen 8080;\nlocation ~ ^/a { proxy_pass http://127.0.0.1:80/x; }\n}"), want: `[emerg] "proxy_pass" cannot have URI part in location given by regular expression, or inside named location, or inside "if" statement, or inside "limit_except" block in CONF/nginx.conf:4`, same: true},
+	{name: "proxy_pass uri in named location", conf: H("server{listen 8080;\nlocation @n { proxy_pass http://localhost/; }\n}"), want: `[emerg] "proxy_pass" cannot have URI part in location given by regular expression, or inside named location, or inside "if" statement, or inside "limit_except" block in CONF/nginx.conf:4`, same: true},
+	{name: "proxy_pass uri in if", conf: H("server{listen 8080;\nlocation / { if ($uri) { proxy_pass http://localhost/x; } }\n}"), want: `[emerg] "proxy_pass" cannot have URI part in location given by regular expression, or inside named location, or inside "if" statement, or inside "limit_except" block in CONF/nginx.conf:4`, same: true},
+	{name: "proxy_pass https refused", conf: H("server { listen 8080; location / { proxy_pass https://127.0.0.1; } }"), want: `[emerg] "proxy_pass" to an "https://" URL is not supported in CONF/nginx.conf:3`},
+	{name: "proxy_redirect default before proxy_pass", conf: H("server{listen 8080;\nlocation / { proxy_redirect default; }\n}"), want: `[emerg] "proxy_redirect default" should be placed after the "proxy_pass" directive in CONF/nginx.conf:4`, same: true},
+	{name: "proxy_redirect after off", conf: H("server{listen 8080;\nlocation / { proxy_pass http://localhost; proxy_redirect off; proxy_redirect x; }\n}"), want: `[emerg] "proxy_redirect" directive is duplicate in CONF/nginx.conf:4`, same: true},
+
+	// Variables.
+	{name: "unknown variable", conf: H("server{listen 8080;\nlocation / { return 200 $foo;\n }\n}"), want: `[emerg] unknown "foo" variable`, same: true},
+	{name: "unknown variable lower-cased", conf: H("server{listen 8080;\nlocation / { return 200 $FOO; }\n}"), want: `[emerg] unknown "foo" variable`, same: true},
+	{name: "unknown variable in if", conf: H("server{listen 8080;\nlocation / { if ($foo) { return 200; } }\n}"), want: `[emerg] unknown "foo" variable`, same: true},
+	{name: "unknown map source", conf: H("map $a $b { default 1; }"), want: `[emerg] unknown "a" variable`, same: true},
+	{name: "unknown variable in log_format", conf: H("log_format x $foo;"), want: `[emerg] unknown "foo" variable`, same: true},
+	{name: "variable bracket", conf: H(`server { listen 8080; return 200 "${uri"; }`), want: `[emerg] the closing bracket in "uri" variable is missing in CONF/nginx.conf:3`, same: true},
+	{name: "variable name", conf: H(`server { listen 8080; return 200 "a$"; }`), want: `[emerg] invalid variable name in CONF/nginx.conf:3`, same: true},
+	{name: "set name", conf: H("server{listen 8080;\nlocation / { set foo bar; }\n}"), want: `[emerg] invalid variable name "foo" in CONF/nginx.conf:4`, same: true},
+	{name: "set builtin", conf: H("server{listen 8080;\nlocation / { set $uri bar; }\n}"), want: `[emerg] the duplicate "uri" variable in CONF/nginx.conf:4`, same: true},
+	{name: "map builtin", conf: H("map $uri $host { default 1; }"), want: `[emerg] the duplicate "host" variable in CONF/nginx.conf:3`, same: true},
+
+	// Regular expressions.
+	{name: "regex missing paren", conf: H("server{listen 8080;\nlocation ~ (abc {}\n}"), want: `[emerg] pcre2_compile() failed: missing closing parenthesis in "(abc" in CONF/nginx.conf:4`, same: true},
+	{name: "regex class", conf: H("server{listen 8080;\nlocation ~ \"a[b\" {}\n}"), want: `[emerg] pcre2_compile() failed: missing terminating ] for character class in "a[b" in CONF/nginx.conf:4`, same: true},
+	{name: "regex unmatched paren", conf: H(`server { listen 8080; location ~ "a)b" { } }`), want: `[emerg] pcre2_compile() failed: unmatched closing parenthesis in "a)b" at ")b" in CONF/nginx.conf:3`, same: true},
+	{name: "regex quantifier", conf: H(`server { listen 8080; location ~ "*a" { } }`), want: `[emerg] pcre2_compile() failed: quantifier does not follow a repeatable item in "*a" at "*a" in CONF/nginx.conf:3`, same: true},
+	{name: "regex range", conf: H(`server { listen 8080; location ~ "[z-a]" { } }`), want: `[emerg] pcre2_compile() failed: range out of order in character class in "[z-a]" at "a]" in CONF/nginx.conf:3`, same: true},
+	{name: "regex repeat order", conf: H(`server { listen 8080; location ~ "x{2,1}" { } }`), want: `[emerg] pcre2_compile() failed: numbers out of order in {} quantifier in "x{2,1}" at "}" in CONF/nginx.conf:3`, same: true},
+	{name: "regex duplicate names", conf: H(`server { listen 8080; location ~ "(?<n>a)(?<n>b)" { } }`), want: `[emerg] pcre2_compile() failed: two named subpatterns have the same name (PCRE2_DUPNAMES not set) in "(?<n>a)(?<n>b)" at "b)" in CONF/nginx.conf:3`, same: true},
+	{name: "regex in rewrite", conf: H("server{listen 8080;\nlocation / { rewrite (a /b; }\n}"), want: `[emerg] pcre2_compile() failed: missing closing parenthesis in "(a" in CONF/nginx.conf:4`, same: true},
+	{name: "regex in map", conf: H("map $uri $b { ~(a 1; }"), want: `[emerg] pcre2_compile() failed: missing closing parenthesis in "(a" in CONF/nginx.conf:3`, same: true},
+	{name: "regex in server_name", conf: H("server{listen 8080;\nserver_name ~(a;\n}"), want: `[emerg] pcre2_compile() failed: missing closing parenthesis in "(a" in CONF/nginx.conf:4`, same: true},
+	{name: "look-behind refused", conf: H("server { listen 8080;\nlocation ~ (?<=a)b { } }"), want: `[emerg] regular expression "(?<=a)b" uses a look-behind assertion "(?<=" at "(?<=a)b", which nginxws does not support (Go's RE2 syntax) in CONF/nginx.conf:4`},
+	{name: "look-ahead refused in map", conf: H("map $uri $x {\n ~^/(?!api) 1;\n}"), want: `[emerg] regular expression "^/(?!api)" uses a negative look-ahead assertion "(?!" at "(?!api)", which nginxws does not support (Go's RE2 syntax) in CONF/nginx.conf:4`},
+	{name: "back-reference refused", conf: H("server { listen 8080; location ~ (a)\\1 { } }"), want: `[emerg] regular expression "(a)\1" uses a back-reference at "\1", which nginxws does not support (Go's RE2 syntax) in CONF/nginx.conf:3`},
+	{name: "possessive refused", conf: H(`server { listen 8080; location ~ "a++" { } }`), want: `[emerg] regular expression "a++" uses a possessive quantifier at "++", which nginxws does not support (Go's RE2 syntax) in CONF/nginx.conf:3`},
+
+	// The rewrite module.
+	{name: "return code", conf: H("server{listen 8080;\nlocation / { return abc; }\n}"), want: `[emerg] invalid return code "abc" in CONF/nginx.conf:4`, same: true},
+	{name: "return url with text", conf: H("server { listen 8080; return http://x y; }"), want: `[emerg] invalid return code "http://x" in CONF/nginx.conf:3`, same: true},
+	{name: "rewrite flag", conf: H("server { listen 8080; rewrite ^ /x foo; }"), want: `[emerg] invalid parameter "foo" in CONF/nginx.conf:3`, same: true},
+	{name: "rewrite empty", conf: H(`server { listen 8080; rewrite ^ ""; }`), want: `[emerg] empty replacement in CONF/nginx.conf:3`, same: true},
+	{name: "if condition", conf: H("server{listen 8080;\nlocation / { if ($uri = a b) { return 200; } }\n}"), want: `[emerg] invalid condition "$uri" in CONF/nginx.conf:4`, same: true},
+	{name: "if condition operator", conf: H("server { listen 8080; if ($uri x y) {} }"), want: `[emerg] unexpected "x" in condition in CONF/nginx.conf:3`, same: true},
+	{name: "if file operator", conf: H("server { listen 8080; if (-q /a) {} }"), want: `[emerg] invalid condition "-q" in CONF/nginx.conf:3`, same: true},
+	{name: "if empty", conf: H("server { listen 8080; if () {} }"), want: `[emerg] invalid condition ")" in CONF/nginx.conf:3`, same: true},
+
+	// Other modules.
+	{name: "error_page value", conf: H("server{listen 8080;\nlocation / { error_page 404 =x /a; }\n}"), want: `[emerg] invalid value "=x" in CONF/nginx.conf:4`, same: true},
+	{name: "error_page range", conf: H("server{listen 8080;\nlocation / { error_page 200 /a; }\n}"), want: `[emerg] value "200" must be between 300 and 599 in CONF/nginx.conf:4`, same: true},
+	{name: "try_files code", conf: H("server { listen 8080; try_files a =x; }"), want: `[emerg] invalid code "=x" in CONF/nginx.conf:3`, same: true},
+	{name: "alias in named location", conf: H("server { listen 8080; location @a { alias /x; } }"), want: `[emerg] the "alias" directive cannot be used inside the named location in CONF/nginx.conf:3`, same: true},
+	{name: "server name", conf: H("server { listen 8080; server_name *a; }"), want: `[emerg] server name "*a" is invalid in CONF/nginx.conf:3`, same: true},
+	{name: "map default", conf: H("map $uri $b {\n default 1;\n default 2; }"), want: `[emerg] duplicate default map parameter in CONF/nginx.conf:5`, same: true},
+	{name: "map conflict", conf: H("map $uri $b { a 1;\n A 2; }"), want: `[emerg] conflicting parameter "a" in CONF/nginx.conf:4`, same: true},
+	{name: "map arity", conf: H("map $uri $b { a 1 2; }"), want: `[emerg] invalid number of the map parameters in CONF/nginx.conf:3`, same: true},
+	{name: "log_format duplicate", conf: H("log_format combined x;"), want: `[emerg] duplicate "log_format" name "combined" in CONF/nginx.conf:3`, same: true},
+	{name: "log_format parameter", conf: H("log_format main 'a$';"), want: `[emerg] invalid parameter "$" in CONF/nginx.conf:3`, same: true},
+	{name: "unknown log format", conf: H("server{listen 8080;\naccess_log /tmp/a.log nosuch;\n}"), want: `[emerg] unknown log format "nosuch" in CONF/nginx.conf:4`, same: true},
+	{name: "access_log off parameter", conf: H("server { listen 8080; access_log off x; }"), want: `[emerg] invalid parameter "x" in CONF/nginx.conf:3`, same: true},
+	{name: "access rule", conf: H("server{listen 8080;\nlocation / {allow 1.2.3.4/33;}\n}"), want: `[emerg] invalid parameter "1.2.3.4/33" in CONF/nginx.conf:4`, same: true},
+	{name: "server_tokens", conf: H("server { listen 8080; server_tokens x; }"), want: `[emerg] invalid value "x" in CONF/nginx.conf:3`, same: true},
+
+	// Refused directives.
+	{name: "auth_basic refused", conf: H("server { listen 8080; location / { auth_basic x; } }"), want: `[emerg] "auth_basic" directive is not supported in CONF/nginx.conf:3`},
+	{name: "limit_req refused", conf: H("server { listen 8080; location / { limit_req zone=x; } }"), want: `[emerg] "limit_req" directive is not supported in CONF/nginx.conf:3`},
+	{name: "ssl_verify_client refused", conf: H("server { listen 8080; ssl_verify_client on; }"), want: `[emerg] "ssl_verify_client" directive is not supported in CONF/nginx.conf:3`},
+	{name: "satisfy refused", conf: H("server { listen 8080; location / { satisfy any; } }"), want: `[emerg] "satisfy" directive is not supported in CONF/nginx.conf:3`},
+
+	// Order: the first error in reading order wins; a syntax error comes
+	// after the directive errors read before it.
+	{name: "directive error before syntax error", conf: "events{}\nhttp {\n  server { listen 8080; foo_bar; }\n  server { listen 8081; location / { return 200 \"x\" }\n}\n", want: `[emerg] unknown directive "foo_bar" in CONF/nginx.conf:3`, same: true},
+	{name: "syntax error", conf: "events{}\nhttp {\n  server { listen 8080; }\n  server { listen 8081; location / { return 200 \"x\" }\n}\n", want: `[emerg] unexpected "}" in CONF/nginx.conf:4`, same: true},
+	{name: "block end check before syntax error", conf: "events{}\nhttp {\n  server { listen 8080; return 200 $nope; }\n}\n}\n", want: `[emerg] unknown "nope" variable`, same: true},
+	{name: "open upstream at syntax error", conf: "events{}\nhttp {\n  upstream u {}\n  server { listen 8081; location / { return 200 \"x\" }\n}\n", want: `[emerg] no servers are inside upstream in CONF/nginx.conf:3`, same: true},
+	{name: "merge before variables", conf: "events{}\nhttp {\n  proxy_buffers 1 4k;\n  server { listen 8080; return 200 $nope; }\n}\n", want: `[emerg] there must be at least 2 "proxy_buffers" in CONF/nginx.conf:5`, same: true},
+	{name: "duplicate location before variables", conf: H("server { listen 8080; return 200 $nope;\nlocation / {}\nlocation / {}\n}"), want: `[emerg] duplicate location "/" in CONF/nginx.conf:5`, same: true},
+}
+
+// testResolver resolves only localhost, so tests never depend on DNS.
+func testResolver(host string) ([]netip.Addr, error) {
+	if strings.EqualFold(host, "localhost") {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	return nil, errors.New("host not found")
+}
+
+// writeCase writes a case's files into a new directory and returns it.
+func writeCase(t testing.TB, c errorCase) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range c.files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(c.conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// firstProblem returns our first [warn]-or-[emerg] line that matters for
+// the case: the error when there is one.
+func loadCase(t testing.TB, dir string) (*Config, error) {
+	t.Helper()
+	return Load(filepath.Join(dir, "nginx.conf"), LoadOptions{Prefix: dir + "/", Resolve: testResolver})
+}
+
+func TestErrors(t *testing.T) {
+	for _, c := range errorCases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := writeCase(t, c)
+			cfg, err := loadCase(t, dir)
+			if cfg == nil {
+				t.Fatal("Load returned a nil Config")
+			}
+			if err == nil {
+				t.Fatalf("no error; want %s", c.want)
+			}
+			got := "[emerg] " + strings.ReplaceAll(err.Error(), dir, "CONF")
+			if got != c.want {
+				t.Errorf("got  %s\nwant %s", got, c.want)
+			}
+		})
+	}
+}
+
+// nginxFirstLine runs the real nginx -t on a case and returns its first
+// [emerg] line with the directory replaced by CONF.
+func nginxFirstLine(t *testing.T, nginx, dir string) string {
+	t.Helper()
+	out, _ := exec.Command(nginx, "-t", "-p", dir+"/", "-c", filepath.Join(dir, "nginx.conf"), "-e", "stderr").CombinedOutput()
+	stamp := regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(\w+)\] \d+#\d+: `)
+	for _, line := range strings.Split(string(out), "\n") {
+		if m := stamp.FindStringSubmatch(line); m != nil && m[1] == "emerg" {
+			return "[emerg] " + strings.ReplaceAll(line[len(m[0]):], dir, "CONF")
+		}
+	}
+	return "(no emerg) " + string(out)
+}
+
+// TestErrorsMatchNginx checks the expectations marked as nginx's own
+// against the real nginx 1.22, so the table cannot drift from it.
+func TestErrorsMatchNginx(t *testing.T) {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Skip("nginx is not installed (apt-get install nginx-light) — skipping the comparison with the real binary")
+	}
+	if v, _ := exec.Command(nginx, "-v").CombinedOutput(); !strings.Contains(string(v), "nginx/1.22") {
+		t.Skipf("the expectations are nginx 1.22's; found %s", strings.TrimSpace(string(v)))
+	}
+	for _, c := range errorCases {
+		if !c.same {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			dir := writeCase(t, c)
+			if got := nginxFirstLine(t, nginx, dir); got != c.want {
+				t.Errorf("nginx says %s\nthe table says %s", got, c.want)
+			}
+		})
+	}
+}
