@@ -80,7 +80,13 @@ func (l *loader) setLogFormat(d *parser.Directive, _ *scope) error {
 		if err != nil {
 			return err
 		}
-		segs = append(segs, c.Segments...)
+		for _, sg := range c.Segments {
+			if n := len(segs); n > 0 && sg.Var == "" && sg.Capture == 0 && segs[n-1].Var == "" && segs[n-1].Capture == 0 {
+				segs[n-1].Literal += sg.Literal
+				continue
+			}
+			segs = append(segs, sg)
+		}
 	}
 	f.Value = &Complex{Raw: strings.Join(rest, ""), Segments: segs}
 	h.LogFormats = append(h.LogFormats, f)
