@@ -32,9 +32,6 @@ const (
 	cLimitExcept                     // limit_except { }
 )
 
-// Context names, for messages and tests.
-var ctxNames = [...]string{"main", "events", "http", "server", "location", "if in server", "if in location", "upstream", "limit_except"}
-
 // arity is the argument-count part of a directive's type, like nginx's
 // NGX_CONF_NOARGS, NGX_CONF_TAKE1, … NGX_CONF_1MORE flags.
 type arity uint32

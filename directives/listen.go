@@ -60,9 +60,6 @@ func (ls Listen) optsSet() bool {
 	return ls.Backlog != 0 || ls.ReusePort || ls.ipv6Set
 }
 
-// listenBacklog is NGX_LISTEN_BACKLOG on Linux.
-const listenBacklog = 511
-
 // defaultListen is the listen nginx gives a server without one
 // (ngx_http_core_merge_srv_conf): *:80 for root, *:8000 otherwise.
 func defaultListen(pos parser.Pos) Listen {

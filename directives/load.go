@@ -188,6 +188,7 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 			}
 		}
 		switch r.status {
+		case implemented:
 		case ignored:
 			l.warnf(d, `"%s" directive is ignored`, d.Name)
 			return nil

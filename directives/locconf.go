@@ -91,8 +91,7 @@ type LocConf struct {
 	set      map[string]bool
 	pBusySet bool       // proxy_busy_buffers_size given here or inherited
 	ifs      []*LocConf // if blocks of this level, merged after it
-	pos      parser.Pos
-	from     string // "http", "server", "location", "if": for merge-only checks
+	from     string     // "http", "server", "location", "if": for merge-only checks
 }
 
 func newLocConf() *LocConf { return &LocConf{} }
