@@ -71,13 +71,13 @@ func methodOf(name []byte) Method {
 type parseResult uint8
 
 const (
-	parseAgain        parseResult = iota // input exhausted, more bytes needed
-	parseOK                              // one line complete
-	parseHeaderDone                      // empty line: end of the head
-	parseInvalid                         // generic syntax error
-	parseInvalidMethod                   // bad byte in the method
-	parseInvalidVersion                  // HTTP major version >= 2
-	parseInvalid09Method                 // HTTP/0.9 request with a method other than GET
+	parseAgain           parseResult = iota // input exhausted, more bytes needed
+	parseOK                                 // one line complete
+	parseHeaderDone                         // empty line: end of the head
+	parseInvalid                            // generic syntax error
+	parseInvalidMethod                      // bad byte in the method
+	parseInvalidVersion                     // HTTP major version >= 2
+	parseInvalid09Method                    // HTTP/0.9 request with a method other than GET
 )
 
 type lineState uint8
