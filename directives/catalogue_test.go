@@ -1,0 +1,173 @@
+package directives
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// scopeDirectives is the catalogue scope of the foundation issue: each
+// must have a row, and the implemented ones a setter.
+var scopeDirectives = strings.Fields(`daemon pid error_log include load_module user worker_processes
+worker_rlimit_nofile worker_shutdown_timeout events worker_connections http map upstream server listen
+server_name location proxy_pass proxy_set_header proxy_http_version proxy_connect_timeout
+proxy_read_timeout proxy_send_timeout proxy_buffering proxy_buffer_size proxy_buffers
+proxy_next_upstream proxy_next_upstream_tries proxy_next_upstream_timeout proxy_pass_header
+proxy_hide_header proxy_redirect proxy_intercept_errors proxy_pass_request_headers
+proxy_pass_request_body send_timeout keepalive_timeout keepalive_requests client_max_body_size
+client_header_timeout client_body_timeout large_client_header_buffers return rewrite add_header
+allow deny access_log log_format set if root alias index try_files default_type types
+hash ip_hash least_conn random keepalive zone server_tokens
+multi_accept sendfile tcp_nopush tcp_nodelay gzip types_hash_max_size server_names_hash_bucket_size
+client_body_temp_path proxy_temp_path ssl_prefer_server_ciphers accept_mutex use keepalive_disable
+open_file_cache auth_basic auth_request limit_req limit_conn ssl_verify_client satisfy`)
+
+func TestCatalogueCoversScope(t *testing.T) {
+	for _, name := range scopeDirectives {
+		rows := byName[name]
+		if len(rows) == 0 {
+			t.Errorf("%s has no catalogue row", name)
+			continue
+		}
+		for _, r := range rows {
+			if r.status == implemented && r.set == nil && name != "zone" {
+				t.Errorf("%s is implemented without a setter", name)
+			}
+		}
+	}
+	for _, name := range strings.Fields("auth_basic auth_request limit_req limit_conn ssl_verify_client satisfy limit_except") {
+		if byName[name][0].status != refused {
+			t.Errorf("%s should be refused", name)
+		}
+	}
+	for _, name := range strings.Fields("sendfile tcp_nopush tcp_nodelay gzip gzip_types types_hash_max_size server_names_hash_bucket_size multi_accept accept_mutex use client_body_temp_path proxy_temp_path open_file_cache keepalive_disable") {
+		if s := byName[name][0].status; s != ignored {
+			t.Errorf("%s should be ignored with a warning, is %d", name, s)
+		}
+	}
+	for _, name := range strings.Fields("ssl_protocols ssl_prefer_server_ciphers ssl_certificate ssl_ciphers") {
+		if s := byName[name][0].status; s != tlsOnly {
+			t.Errorf("%s should warn until TLS, is %d", name, s)
+		}
+	}
+}
+
+func TestCatalogueRows(t *testing.T) {
+	for name, rows := range byName {
+		var seen ctxMask
+		for _, r := range rows {
+			if r.ctx == 0 || r.args == 0 {
+				t.Errorf("%s: a row without contexts or arity", name)
+			}
+			if r.ctx&seen != 0 {
+				t.Errorf("%s: two rows share a context", name)
+			}
+			seen |= r.ctx
+			if r.status != implemented && r.set != nil {
+				t.Errorf("%s: a setter on a row that is not implemented", name)
+			}
+			if r.args&argFlag != 0 && r.args&^argFlag != 0 {
+				t.Errorf("%s: FLAG mixed with other counts", name)
+			}
+		}
+	}
+}
+
+func TestArity(t *testing.T) {
+	cases := []struct {
+		a    arity
+		n    int
+		want bool
+	}{
+		{argNone, 0, true}, {argNone, 1, false},
+		{arg12, 1, true}, {arg12, 2, true}, {arg12, 3, false}, {arg12, 0, false},
+		{argFlag, 1, true}, {argFlag, 2, false},
+		{arg1More, 0, false}, {arg1More, 20, true},
+		{arg2More, 1, false}, {arg2More, 2, true},
+		{argAny, 0, true}, {argAny, 30, true},
+		{arg7, 7, true}, {arg7, 9, false},
+	}
+	for _, c := range cases {
+		if got := c.a.argsOK(c.n); got != c.want {
+			t.Errorf("arity %b with %d args = %v, want %v", c.a, c.n, got, c.want)
+		}
+	}
+}
+
+// contextWrap places a directive in each context of the catalogue.
+var contextWrap = []struct {
+	ctx      ctxMask
+	pre, suf string
+}{
+	{cMain, "", "\nevents{}\n"},
+	{cEvents, "events{\n", "\n}\n"},
+	{cHTTP, "events{}\nhttp{\n", "\n}\n"},
+	{cServer, "events{}\nhttp{server{\n", "\n}}\n"},
+	{cLocation, "events{}\nhttp{server{location / {\n", "\n}}}\n"},
+	{cServerIf, "events{}\nhttp{server{if ($uri) {\n", "\n}}}\n"},
+	{cLocationIf, "events{}\nhttp{server{location / {if ($uri) {\n", "\n}}}}\n"},
+	{cUpstream, "events{}\nhttp{upstream u {\n", "\n}}\n"},
+}
+
+// TestImplementedRowsMatchNginx puts every hand-written row in a context
+// it does not allow and gives it an argument count it does not take, and
+// checks that nginx 1.22 answers as nginxws does. (The other rows were
+// generated from the same probes of the binary.)
+func TestImplementedRowsMatchNginx(t *testing.T) {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Skip("nginx is not installed (apt-get install nginx-light) — skipping the comparison with the real binary")
+	}
+	if v, _ := exec.Command(nginx, "-v").CombinedOutput(); !strings.Contains(string(v), "nginx/1.22") {
+		t.Skipf("the catalogue is nginx 1.22's; found %s", strings.TrimSpace(string(v)))
+	}
+	done := map[string]bool{}
+	for _, r := range catalogueRows {
+		if done[r.name] || r.name == "include" {
+			continue
+		}
+		done[r.name] = true
+		var all ctxMask
+		for _, rr := range byName[r.name] {
+			all |= rr.ctx
+		}
+		stmt := func(n int) string {
+			s := r.name + strings.Repeat(" a", n)
+			if r.args&argBlock != 0 {
+				return s + " {}"
+			}
+			return s + ";"
+		}
+		var confs []string
+		for _, w := range contextWrap {
+			if all&w.ctx == 0 {
+				confs = append(confs, w.pre+stmt(1)+w.suf)
+				break
+			}
+		}
+		for _, w := range contextWrap {
+			if r.ctx&w.ctx == 0 {
+				continue
+			}
+			for n := 0; n <= maxArgs+1; n++ {
+				if !r.args.argsOK(n) {
+					confs = append(confs, w.pre+stmt(n)+w.suf)
+					break
+				}
+			}
+			break
+		}
+		for i, conf := range confs {
+			c := errorCase{name: r.name, conf: conf}
+			dir := writeCase(t, c)
+			_, err := loadCase(t, dir)
+			got := "(no error)"
+			if err != nil {
+				got = "[emerg] " + strings.ReplaceAll(err.Error(), dir, "CONF")
+			}
+			if want := nginxFirstLine(t, nginx, dir); got != want {
+				t.Errorf("%s #%d:\n%s\nnginx: %s\nours:  %s", r.name, i, conf, want, got)
+			}
+		}
+	}
+}
