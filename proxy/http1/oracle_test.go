@@ -62,6 +62,7 @@ func limitsFor(srv string) *Limits {
 
 type oracle struct {
 	dir     string
+	logSeen int64          // how much of error.log has been looked at
 	ports   map[string]int // server key → port
 	echo    net.Listener   // returns the request head (and body) it receives
 	fake    net.Listener   // answers /up/<name> with fakeResponses[name]
@@ -111,7 +112,8 @@ func startOracle(t *testing.T) *oracle {
 
 func (o *oracle) config(t *testing.T) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "daemon off; master_process off; pid %s/nginx.pid;\nevents { worker_connections 256; }\n", o.dir)
+	fmt.Fprintf(&b, "daemon off; master_process off; pid %[1]s/nginx.pid; error_log %[1]s/error.log info;\n", o.dir)
+	b.WriteString("events { worker_connections 256; }\n")
 	fmt.Fprintf(&b, "http {\n access_log off; client_body_temp_path %[1]s/body; proxy_temp_path %[1]s/proxy;\n", o.dir)
 	fmt.Fprintf(&b, " fastcgi_temp_path %[1]s/f; uwsgi_temp_path %[1]s/u; scgi_temp_path %[1]s/s;\n", o.dir)
 	echo := o.echo.Addr().String()
@@ -124,6 +126,12 @@ func (o *oracle) config(t *testing.T) string {
 	o.ports["vhost"] = freePort(t)
 	fmt.Fprintf(&b, " server { listen 127.0.0.1:%d; location / { proxy_pass http://%s; } }\n", o.ports["vhost"], echo)
 	fmt.Fprintf(&b, " server { listen 127.0.0.1:%d; server_name us.test; underscores_in_headers on; location / { proxy_pass http://%s; } }\n", o.ports["vhost"], echo)
+	o.ports["status"] = freePort(t)
+	fmt.Fprintf(&b, " server { listen 127.0.0.1:%d;\n", o.ports["status"])
+	for code := 200; code < 600; code++ {
+		fmt.Fprintf(&b, "  location = /%d { return %d; }\n", code, code)
+	}
+	b.WriteString(" }\n")
 	o.ports["up"] = freePort(t)
 	fmt.Fprintf(&b, " server { listen 127.0.0.1:%d; location /up/ { proxy_pass http://%s; } }\n}\n", o.ports["up"], o.fake.Addr())
 	return b.String()
@@ -217,6 +225,21 @@ func (o *oracle) serveFake() {
 			c.Write([]byte(resp))
 		}()
 	}
+}
+
+// newLog returns what nginx logged since the last call.
+func (o *oracle) newLog(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(o.dir, "error.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(b)) < o.logSeen {
+		o.logSeen = 0
+	}
+	s := string(b[o.logSeen:])
+	o.logSeen = int64(len(b))
+	return s
 }
 
 // reply is what a client got from nginx.

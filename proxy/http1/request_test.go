@@ -292,8 +292,19 @@ func TestOracleRequests(t *testing.T) {
 			if c.eof {
 				wait = 300 * time.Millisecond
 			}
+			o.newLog(t)
 			got := o.send(t, srv, c.in, wait)
 			checkOracleReply(t, c, got)
+			if c.status != 0 {
+				// nginx logs the same message as the Go reader gives.
+				log := o.newLog(t)
+				var req Request
+				err := NewReader(strings.NewReader(c.in), new(Pools)).ReadRequest(&req, limitsFor(c.srv))
+				var herr *Error
+				if errors.As(err, &herr) && !strings.Contains(log, " "+herr.Msg) {
+					t.Errorf("nginx logged %q\nwant %q", log, herr.Msg)
+				}
+			}
 		})
 	}
 }
