@@ -212,7 +212,7 @@ var catalogueRows = []row{
 	{name: "proxy_buffer_size", ctx: cHSL, args: arg1, set: locSize(func(c *LocConf) *int64 { return &c.ProxyBufferSize })},
 	{name: "proxy_buffers", ctx: cHSL, args: arg2, set: locBufs(func(c *LocConf) *Bufs { return &c.ProxyBuffers })},
 	{name: "proxy_busy_buffers_size", ctx: cHSL, args: arg1, set: locSize(func(c *LocConf) *int64 { return &c.ProxyBusyBuffersSize })},
-	{name: "proxy_next_upstream", ctx: cHSL, args: arg1More, set: (*loader).setProxyNextUpstream},
+	{name: "proxy_next_upstream", ctx: cHSL, args: arg1More, set: (*loader).setProxyNextUpstream, repeat: true},
 	{name: "proxy_next_upstream_tries", ctx: cHSL, args: arg1, set: locNum(func(c *LocConf) *int { return &c.ProxyNextUpstreamTries })},
 	{name: "proxy_next_upstream_timeout", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.ProxyNextUpstreamTimeout })},
 	{name: "proxy_pass_header", ctx: cHSL, args: arg1, set: (*loader).setProxyPassHeader, repeat: true},
@@ -224,13 +224,15 @@ var catalogueRows = []row{
 	{name: "proxy_ignore_client_abort", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyIgnoreClientAbort })},
 	{name: "proxy_socket_keepalive", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxySocketKeepalive })},
 
-	// ngx_http_upstream_module and the balancers.
+	// ngx_http_upstream_module and the balancers (a second balancing
+	// method is nginx's "load balancing method redefined" [warn], not an
+	// error, hence repeat).
 	{name: "upstream", ctx: cHTTP, args: argBlock | arg1, set: (*loader).setUpstream, repeat: true},
 	{name: "server", ctx: cUpstream, args: arg1More, set: (*loader).setUpstreamServer, repeat: true},
-	{name: "hash", ctx: cUpstream, args: arg12, set: (*loader).setHash},
-	{name: "ip_hash", ctx: cUpstream, args: argNone, set: (*loader).setIPHash},
-	{name: "least_conn", ctx: cUpstream, args: argNone, set: (*loader).setLeastConn},
-	{name: "random", ctx: cUpstream, args: argNone | arg12, set: (*loader).setRandom},
+	{name: "hash", ctx: cUpstream, args: arg12, set: (*loader).setHash, repeat: true},
+	{name: "ip_hash", ctx: cUpstream, args: argNone, set: (*loader).setIPHash, repeat: true},
+	{name: "least_conn", ctx: cUpstream, args: argNone, set: (*loader).setLeastConn, repeat: true},
+	{name: "random", ctx: cUpstream, args: argNone | arg12, set: (*loader).setRandom, repeat: true},
 	{name: "keepalive", ctx: cUpstream, args: arg1, set: (*loader).setUpstreamKeepalive},
 	{name: "keepalive_timeout", ctx: cUpstream, args: arg1, set: (*loader).setUpstreamKeepaliveTimeout},
 	{name: "keepalive_requests", ctx: cUpstream, args: arg1, set: (*loader).setUpstreamKeepaliveRequests},

@@ -171,3 +171,75 @@ func TestImplementedRowsMatchNginx(t *testing.T) {
 		}
 	}
 }
+
+// sampleArgs are valid arguments for the non-repeatable implemented rows
+// (other rows get a value of their kind in sampleFor).
+var sampleArgs = map[string]string{
+	"daemon": "off", "pid": "x.pid", "user": "root", "worker_processes": "1",
+	"default_type": "a/b", "root": "/x", "alias": "/x", "try_files": "a b", "internal": "",
+	"keepalive_timeout": "5s", "proxy_pass": "http://127.0.0.1:1", "proxy_http_version": "1.1",
+	"proxy_buffers": "8 4k", "large_client_header_buffers": "4 8k", "proxy_next_upstream": "error",
+	"server_tokens": "off", "ssl": "off", "keepalive": "2", "events": "", "http": "",
+}
+
+func sampleFor(r *row) string {
+	if v, ok := sampleArgs[r.name]; ok {
+		return v
+	}
+	switch {
+	case r.args&argFlag != 0:
+		return "on"
+	case strings.HasSuffix(r.name, "_timeout") || strings.HasSuffix(r.name, "_time"):
+		return "5s"
+	case strings.HasSuffix(r.name, "_size"):
+		return "8k"
+	}
+	return "5"
+}
+
+// TestDuplicates writes every non-repeatable implemented directive twice
+// at one level: nginx's "is duplicate" (checked against nginx when it is
+// installed).
+func TestDuplicates(t *testing.T) {
+	nginx, _ := exec.LookPath("nginx")
+	for i := range catalogueRows {
+		r := &catalogueRows[i]
+		if r.repeat || r.status != implemented || r.name == "include" {
+			continue
+		}
+		for _, w := range contextWrap {
+			if r.ctx&w.ctx == 0 {
+				continue
+			}
+			stmt := strings.TrimSpace(r.name + " " + sampleFor(r))
+			if r.args&argBlock != 0 {
+				stmt += " {}"
+			} else {
+				stmt += ";"
+			}
+			pre := w.pre
+			if w.ctx == cUpstream {
+				pre += "server 127.0.0.1;\n"
+			}
+			conf := pre + stmt + "\n" + stmt + w.suf
+			if r.name == "events" {
+				conf = "events {}\nevents {}\n"
+			}
+			c := errorCase{name: r.name, conf: conf}
+			dir := writeCase(t, c)
+			_, err := loadCase(t, dir)
+			want := `"` + r.name + `" directive is duplicate`
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s twice:\n%s\ngot %v, want %s", r.name, conf, err, want)
+				break
+			}
+			if nginx != "" {
+				got := "[emerg] " + strings.ReplaceAll(err.Error(), dir, "CONF")
+				if n := nginxFirstLine(t, nginx, dir); n != got {
+					t.Errorf("%s twice: nginx %s, ours %s", r.name, n, got)
+				}
+			}
+			break
+		}
+	}
+}

@@ -313,3 +313,13 @@ server { listen 8080; access_log /tmp/a.log main buffer=32k flush=5s if=$status;
 		t.Errorf("combined %+v", c)
 	}
 }
+
+func TestCaseInsensitiveValues(t *testing.T) {
+	// nginx compares flags, enums and bitmask values with ngx_strcasecmp.
+	cfg := load(t, H(`server { listen 8080; server_tokens OFF; proxy_buffering Off;
+proxy_next_upstream ERROR http_502; proxy_next_upstream Timeout; }`))
+	c := cfg.HTTP.Servers[0].Conf
+	if c.ServerTokens != "off" || c.ProxyBuffering || c.ProxyNextUpstream != NextError|NextHTTP502|NextTimeout {
+		t.Errorf("server_tokens %q buffering %v next %b", c.ServerTokens, c.ProxyBuffering, c.ProxyNextUpstream)
+	}
+}

@@ -57,6 +57,8 @@ var errorCases = []errorCase{
 	{name: "invalid enum", conf: H("server{listen 8080;\nlocation / { proxy_http_version 2.0; }\n}"), want: `[emerg] invalid value "2.0" in CONF/nginx.conf:4`, same: true},
 	{name: "invalid bitmask", conf: H("server{listen 8080;\nlocation / { proxy_next_upstream error foo; }\n}"), want: `[emerg] invalid value "foo" in CONF/nginx.conf:4`, same: true},
 	{name: "worker_connections", conf: "events { worker_connections x; }\n", want: `[emerg] invalid number "x" in CONF/nginx.conf:1`, same: true},
+	{name: "user unknown", conf: "user nosuchuser;\nevents{}\n", want: `[emerg] getpwnam("nosuchuser") failed in CONF/nginx.conf:1`, same: true},
+	{name: "user group defaults to the name", conf: "user nobody;\nevents{}\n", want: `[emerg] getgrnam("nobody") failed in CONF/nginx.conf:1`, same: true},
 	{name: "error_log level", conf: "error_log x.log foo;\nevents{}\n", want: `[emerg] invalid log level "foo" in CONF/nginx.conf:1`, same: true},
 
 	// Blocks and their end checks.

@@ -224,6 +224,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "proxy_buffer_size", &c.ProxyBufferSize, p.ProxyBufferSize)
 	inherit(s, "proxy_buffers", &c.ProxyBuffers, p.ProxyBuffers)
 	inherit(s, "proxy_next_upstream", &c.ProxyNextUpstream, p.ProxyNextUpstream)
+	if c.ProxyNextUpstream&NextOff != 0 {
+		c.ProxyNextUpstream = NextOff
+	}
 	inherit(s, "proxy_next_upstream_tries", &c.ProxyNextUpstreamTries, p.ProxyNextUpstreamTries)
 	inherit(s, "proxy_next_upstream_timeout", &c.ProxyNextUpstreamTimeout, p.ProxyNextUpstreamTimeout)
 	if c.ProxyPassHeaders == nil {

@@ -1,6 +1,8 @@
 package directives
 
 import (
+	"os"
+	"os/user"
 	"strings"
 
 	"github.com/nginxws/nginxws/parser"
@@ -111,14 +113,28 @@ func (l *loader) setLoadModule(d *parser.Directive, _ *scope) error {
 	return nil
 }
 
+// setUser reproduces ngx_set_user: only the super-user can switch users
+// (others get a [warn]); the user and the group (by default the user's
+// name) must exist.
 func (l *loader) setUser(d *parser.Directive, _ *scope) error {
 	if err := l.once(d); err != nil {
 		return err
 	}
-	l.cfg.Main.User = d.Args[0].Value
-	if len(d.Args) > 1 {
-		l.cfg.Main.Group = d.Args[1].Value
+	if os.Geteuid() != 0 {
+		l.warnf(d, `the "user" directive makes sense only if the master process runs with super-user privileges, ignored`)
+		return nil
 	}
+	name, group := d.Args[0].Value, d.Args[0].Value
+	if len(d.Args) > 1 {
+		group = d.Args[1].Value
+	}
+	if _, err := user.Lookup(name); err != nil {
+		return l.errf(d, `getpwnam("%s") failed`, name)
+	}
+	if _, err := user.LookupGroup(group); err != nil {
+		return l.errf(d, `getgrnam("%s") failed`, group)
+	}
+	l.cfg.Main.User, l.cfg.Main.Group = name, group
 	return nil
 }
 

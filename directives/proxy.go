@@ -159,21 +159,25 @@ func (l *loader) setProxyHTTPVersion(d *parser.Directive, sc *scope) error {
 	if v != "1.0" && v != "1.1" {
 		return l.errf(d, `invalid value "%s"`, v)
 	}
-	sc.loc.ProxyHTTPVersion = v
+	sc.loc.ProxyHTTPVersion = v // digits: ngx_strcasecmp changes nothing
 	return nil
 }
 
-// setProxyNextUpstream reproduces ngx_conf_set_bitmask_slot: an unknown
-// value fails, a repeated one is a [warn].
+// setProxyNextUpstream reproduces ngx_conf_set_bitmask_slot: values are
+// matched without regard to case, an unknown one fails, one already in the
+// set (from this directive or an earlier one at the level: the directive
+// accumulates) is a [warn].
 func (l *loader) setProxyNextUpstream(d *parser.Directive, sc *scope) error {
-	if sc.loc.mark(d.Name) {
-		return l.dup(d)
+	c := sc.loc
+	set := NextUpstream(0)
+	if c.isSet(d.Name) {
+		set = c.ProxyNextUpstream
 	}
-	var set NextUpstream
+	c.mark(d.Name)
 	for _, a := range d.Args {
 		var bit NextUpstream
 		for _, n := range nextUpstreamNames {
-			if n.name == a.Value {
+			if strings.EqualFold(n.name, a.Value) {
 				bit = n.bit
 				break
 			}
@@ -187,10 +191,7 @@ func (l *loader) setProxyNextUpstream(d *parser.Directive, sc *scope) error {
 		}
 		set |= bit
 	}
-	if set&NextOff != 0 {
-		set = NextOff
-	}
-	sc.loc.ProxyNextUpstream = set
+	c.ProxyNextUpstream = set
 	return nil
 }
 

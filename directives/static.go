@@ -193,9 +193,10 @@ func (l *loader) setServerTokens(d *parser.Directive, sc *scope) error {
 	if sc.loc.mark(d.Name) {
 		return l.dup(d)
 	}
-	switch v := d.Args[0].Value; v {
+	v := d.Args[0].Value
+	switch low := strings.ToLower(v); low {
 	case "on", "off", "build":
-		sc.loc.ServerTokens = v
+		sc.loc.ServerTokens = low
 		return nil
 	default:
 		return l.errf(d, `invalid value "%s"`, v)
