@@ -118,6 +118,45 @@ type row struct {
 	// (lists such as proxy_set_header); others are "is duplicate" the
 	// second time, as nginx's slot setters say.
 	repeat bool
+
+	// For rows without a setter (ignored, refused): the value syntax and
+	// the duplicate rule nginx's slot setter applies, so that a config
+	// nginx rejects is rejected here too. Read off the real binary.
+	check  valueCheck
+	dupErr bool
+}
+
+// valueCheck is the syntax of a single-argument directive's value, as
+// nginx's ngx_conf_set_*_slot setters parse it.
+type valueCheck uint8
+
+const (
+	checkNone   valueCheck = iota
+	checkNum               // ngx_conf_set_num_slot: "invalid number"
+	checkSize              // ngx_conf_set_size_slot: "invalid value"
+	checkOffset            // ngx_conf_set_off_slot
+	checkMsec              // ngx_conf_set_msec_slot
+	checkSec               // ngx_conf_set_sec_slot
+)
+
+// valid reports whether v is a valid value of the kind.
+func (k valueCheck) valid(v string) bool {
+	var ok bool
+	switch k {
+	case checkNum:
+		_, ok = atoi(v)
+	case checkSize:
+		_, ok = parseSize(v)
+	case checkOffset:
+		_, ok = parseOffset(v)
+	case checkMsec:
+		_, ok = parseMsec(v)
+	case checkSec:
+		_, ok = parseSec(v)
+	default:
+		ok = true
+	}
+	return ok
 }
 
 // Context groups used by many rows.

@@ -61,6 +61,12 @@ var errorCases = []errorCase{
 	{name: "user group defaults to the name", conf: "user nobody;\nevents{}\n", want: `[emerg] getgrnam("nobody") failed in CONF/nginx.conf:1`, same: true},
 	{name: "error_log level", conf: "error_log x.log foo;\nevents{}\n", want: `[emerg] invalid log level "foo" in CONF/nginx.conf:1`, same: true},
 
+	// Directives nginxws ignores are still checked as nginx checks them.
+	{name: "ignored directive value", conf: H("types_hash_max_size =404;"), want: `[emerg] "types_hash_max_size" directive invalid number in CONF/nginx.conf:3`, same: true},
+	{name: "ignored directive duplicate", conf: H("gzip on;\ngzip off;"), want: `[emerg] "gzip" directive is duplicate in CONF/nginx.conf:4`, same: true},
+	{name: "ignored ssl directive value", conf: H("ssl_session_timeout 5x;"), want: `[emerg] "ssl_session_timeout" directive invalid value in CONF/nginx.conf:3`, same: true},
+	{name: "ignored events directive duplicate", conf: "events { multi_accept on; multi_accept on; }\n", want: `[emerg] "multi_accept" directive is duplicate in CONF/nginx.conf:1`, same: true},
+
 	// Blocks and their end checks.
 	{name: "missing events", conf: "http{\nserver{listen 8080;\n}\n}\n", want: `[emerg] no "events" section in configuration`, same: true},
 	{name: "duplicate upstream", conf: H("upstream u { server 127.0.0.1:80; }\nupstream u { server 127.0.0.1:80; }"), want: `[emerg] duplicate upstream "u" in CONF/nginx.conf:4`, same: true},

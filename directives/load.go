@@ -182,8 +182,8 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 		if !r.args.argsOK(len(d.Args)) {
 			return l.errf(d, `invalid number of arguments in "%s" directive`, d.Name)
 		}
-		if r.args&argFlag != 0 && r.set == nil {
-			if err := l.checkFlag(d); err != nil {
+		if r.set == nil {
+			if err := l.checkPassive(r, d, sc); err != nil {
 				return err
 			}
 		}
@@ -215,11 +215,42 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 	return l.errf(d, `"%s" directive is not allowed here`, d.Name)
 }
 
-// checkFlag validates an on|off argument of a directive that is otherwise
-// ignored, so a typo still fails as in nginx.
-func (l *loader) checkFlag(d *parser.Directive) error {
-	_, err := l.flag(d)
-	return err
+// checkPassive applies to a directive nginxws does not implement the
+// checks nginx's setter would make (a second one at the level, the value's
+// syntax), so a typo still fails as in nginx.
+func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
+	if r.dupErr && l.levelMark(sc, d.Name) {
+		return l.dup(d)
+	}
+	if r.args&argFlag != 0 {
+		_, err := l.flag(d)
+		return err
+	}
+	if r.check != checkNone && len(d.Args) == 1 && !r.check.valid(d.Args[0].Value) {
+		if r.check == checkNum {
+			return l.errf(d, `"%s" directive invalid number`, d.Name)
+		}
+		return l.invalid(d)
+	}
+	return nil
+}
+
+// levelMark records a directive at the scope's level (the configuration
+// struct nginx would store it in) and reports whether it was there.
+func (l *loader) levelMark(sc *scope, name string) bool {
+	switch {
+	case sc.loc != nil:
+		return sc.loc.mark(name)
+	case sc.ups != nil:
+		return sc.ups.mark(name)
+	case sc.ctx == cEvents:
+		name = "events " + name
+	}
+	if l.mainSet[name] {
+		return true
+	}
+	l.mainSet[name] = true
+	return false
 }
 
 // flag parses an on|off argument with ngx_conf_set_flag_slot's message.
