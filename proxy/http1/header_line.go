@@ -1,5 +1,7 @@
 package http1
 
+import "encoding/binary"
+
 type headerState uint8
 
 const (
@@ -7,7 +9,6 @@ const (
 	hsName
 	hsSpaceBeforeValue
 	hsValue
-	hsSpaceAfterValue
 	hsIgnoreLine
 	hsAlmostDone
 	hsHeaderAlmostDone
@@ -41,6 +42,9 @@ func (h *headerParser) parse(b []byte, pos int, underscores bool) (int, parseRes
 		ch := b[i]
 		switch h.state {
 		case hsStart:
+			if next, ok := h.fastLine(b, i); ok {
+				return next, parseOK
+			}
 			h.start = i
 			h.invalid = false
 			switch ch {
@@ -102,39 +106,35 @@ func (h *headerParser) parse(b []byte, pos int, underscores bool) (int, parseRes
 			}
 
 		case hsValue:
-			for ch != ' ' && ch != '\r' && ch != '\n' && ch != 0 {
+			// Value bytes are anything but NUL, CR and LF; spaces before
+			// the line end are not part of the value (nginx's
+			// sw_space_after_value), so the end is found by trimming back.
+			i = skipAboveCR(b, i)
+			if i == len(b) {
+				return i, parseAgain
+			}
+			ch = b[i]
+			for ch > '\r' || (ch != '\r' && ch != '\n' && ch != 0) {
 				if i++; i == len(b) {
 					return i, parseAgain
 				}
 				ch = b[i]
 			}
-			h.valueEnd = i - h.start
-			switch ch {
-			case ' ':
-				h.state = hsSpaceAfterValue
-			case '\r':
-				h.state = hsAlmostDone
-			case '\n':
-				h.state = hsStart
-				return i + 1, parseOK
-			default:
-				return i, parseInvalid
-			}
-
-		case hsSpaceAfterValue:
-			switch ch {
-			case ' ':
-			case '\r':
-				h.state = hsAlmostDone
-			case '\n':
-				h.state = hsStart
-				return i + 1, parseOK
-			case 0:
+			if ch == 0 {
 				h.valueEnd = i - h.start
 				return i, parseInvalid
-			default:
-				h.state = hsValue
 			}
+			end := i
+			for b[end-1] == ' ' {
+				end--
+			}
+			h.valueEnd = end - h.start
+			if ch == '\r' {
+				h.state = hsAlmostDone
+				break
+			}
+			h.state = hsStart
+			return i + 1, parseOK
 
 		case hsIgnoreLine:
 			if ch == '\n' {
@@ -160,6 +160,54 @@ func (h *headerParser) parse(b []byte, pos int, underscores bool) (int, parseRes
 		}
 	}
 	return len(b), parseAgain
+}
+
+// fastLine parses a whole common header line starting at b[i] without the
+// state machine: "Name: value\r\n" with a name of letters, digits and '-'
+// and a value without control bytes below CR. Anything else, or a line not
+// complete in b, is left to the states, which give the same result for
+// these lines.
+func (h *headerParser) fastLine(b []byte, i int) (int, bool) {
+	j := i
+	for j < len(b) && headerNameChar[b[j]] != 0 {
+		j++
+	}
+	if j == i || j == len(b) || b[j] != ':' {
+		return 0, false
+	}
+	nameEnd := j
+	for j++; j < len(b) && b[j] == ' '; j++ {
+	}
+	valueStart := j
+	j = skipAboveCR(b, j)
+	if j+1 >= len(b) || b[j] != '\r' || b[j+1] != '\n' {
+		return 0, false
+	}
+	end := j
+	for end > valueStart && b[end-1] == ' ' {
+		end--
+	}
+	h.start, h.invalid = i, false
+	h.nameEnd, h.valueStart, h.valueEnd = nameEnd-i, valueStart-i, end-i
+	return j + 2, true
+}
+
+// skipAboveCR returns the index of the first byte at or after i that is
+// <= '\r' (where NUL, CR and LF are), or len(b). It tests eight bytes at a
+// time: header values are most of a head's bytes.
+func skipAboveCR(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		// Some byte of x is < 0x0e exactly when this is non-zero.
+		if (x-ones*0x0e)&^x&highs != 0 {
+			break
+		}
+	}
+	for i < len(b) && b[i] > '\r' {
+		i++
+	}
+	return i
 }
 
 // nameByte handles a byte of a header name that is not a letter, digit or

@@ -440,12 +440,16 @@ func (req *Request) setServer(host []byte) {
 // ngx_http_process_unique_header_line).
 func (req *Request) addHeader(b []byte, hp *headerParser) error {
 	s := hp.start
-	req.Headers = append(req.Headers, Header{
-		Name:  b[s : s+hp.nameEnd],
-		Value: b[s+hp.valueStart : s+hp.valueEnd],
-	})
-	idx := int32(len(req.Headers))
-	h := &req.Headers[idx-1]
+	n := len(req.Headers)
+	if n < cap(req.Headers) {
+		req.Headers = req.Headers[:n+1] // the slot is overwritten below
+	} else {
+		req.Headers = append(req.Headers, Header{})
+	}
+	h := &req.Headers[n]
+	h.Name = b[s : s+hp.nameEnd]
+	h.Value = b[s+hp.valueStart : s+hp.valueEnd]
+	idx := int32(n + 1)
 	k := identify(h.Name)
 	switch k {
 	case hdrOther:

@@ -30,8 +30,9 @@ func normalizePath(dst, raw []byte, emptyPath, mergeSlashes bool, f *uriFlags) (
 	if emptyPath {
 		dst = append(dst, '/')
 	}
-	n := &normalizer{out: dst, base: base, merge: mergeSlashes, flags: f}
+	n := normalizer{out: dst, base: base, merge: mergeSlashes, flags: *f}
 	argsAt, ok := n.run(raw)
+	*f = n.flags
 	if !ok {
 		return dst[:base], nil, false
 	}
@@ -53,7 +54,7 @@ type normalizer struct {
 	out         []byte
 	base        int // where the path starts in out
 	merge       bool
-	flags       *uriFlags
+	flags       uriFlags
 	state       complexState
 	quotedState complexState
 	decoded     byte
