@@ -100,6 +100,8 @@ var errorCases = []errorCase{
 	{name: "listen backlog", conf: H("server{listen 8080 backlog=x;\n}"), want: `[emerg] invalid backlog "backlog=x" in CONF/nginx.conf:3`, same: true},
 	{name: "listen ipv6only", conf: H("server { listen [::]:8080 ipv6only=maybe; }"), want: `[emerg] invalid parameter "ipv6only=maybe" in CONF/nginx.conf:3`, same: true},
 	{name: "listen ipv6 address", conf: H("server { listen [zz]:80; }"), want: `[emerg] invalid IPv6 address in "[zz]:80" of the "listen" directive in CONF/nginx.conf:3`, same: true},
+	{name: "listen so_keepalive", conf: H("server { listen 8080 so_keepalive=::; }"), want: `[emerg] invalid so_keepalive value: "::" in CONF/nginx.conf:3`, same: true},
+	{name: "listen options on bind", conf: H("server { listen 8080 bind; }\nserver { listen 8080 reuseport; }"), want: `[emerg] duplicate listen options for 0.0.0.0:8080 in CONF/nginx.conf:4`, same: true},
 	{name: "listen ssl refused", conf: H("server { listen 8080 ssl; }"), want: `[emerg] "ssl" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
 	{name: "listen http2 refused", conf: H("server { listen 8080 http2; }"), want: `[emerg] "http2" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
 

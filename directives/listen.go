@@ -22,7 +22,7 @@ type Listen struct {
 	HTTP2         bool
 	Pos           parser.Pos
 
-	ipv6Set bool // ipv6only= was given (an option only one listen may set)
+	optSet bool // socket options were given (nginx's lsopt.set): one listen per address may
 }
 
 // Listeners returns every distinct listening address of the configuration
@@ -56,8 +56,34 @@ func (c *Config) Listeners() []Listen {
 
 // optsSet reports whether the listen carries socket options (nginx's
 // lsopt.set), which only one listen of an address may give.
-func (ls Listen) optsSet() bool {
-	return ls.Backlog != 0 || ls.ReusePort || ls.ipv6Set
+func (ls Listen) optsSet() bool { return ls.optSet }
+
+// validSoKeepalive checks so_keepalive=on|off|[idle]:[intvl]:[cnt] as
+// ngx_http_core_listen does (idle and intvl are times in seconds, cnt a
+// number; at least one non-zero).
+func validSoKeepalive(v string) bool {
+	if v == "on" || v == "off" {
+		return true
+	}
+	parts := strings.SplitN(v, ":", 3)
+	var idle, intvl, cnt int64
+	var ok bool
+	if parts[0] != "" {
+		if idle, ok = parseTime(parts[0], true); !ok {
+			return false
+		}
+	}
+	if len(parts) > 1 && parts[1] != "" {
+		if intvl, ok = parseTime(parts[1], true); !ok {
+			return false
+		}
+	}
+	if len(parts) > 2 && parts[2] != "" {
+		if cnt, ok = atoi(parts[2]); !ok {
+			return false
+		}
+	}
+	return idle != 0 || intvl != 0 || cnt != 0
 }
 
 // defaultListen is the listen nginx gives a server without one
@@ -86,29 +112,35 @@ func (l *loader) setListen(d *parser.Directive, sc *scope) error {
 	ls.IPv6Only = isV6
 	for _, a := range d.Args[1:] {
 		p := a.Value
+		key, _, _ := strings.Cut(p, "=")
 		switch {
 		case p == "default_server" || p == "default":
 			ls.DefaultServer = true
-		case p == "bind", p == "deferred":
-			// Every address is bound as is; "deferred" is an accept tuning.
+		case p == "bind":
+			// Every address is bound as written anyway.
+			ls.optSet = true
+		case p == "deferred":
+			ls.optSet = true
+			l.warnf(d, `"%s" parameter of the "listen" directive is ignored`, key)
 		case strings.HasPrefix(p, "backlog="):
 			n, ok := atoi(p[8:])
 			if !ok || n == 0 {
 				return l.errf(d, `invalid backlog "%s"`, p)
 			}
 			ls.Backlog = int(n)
-		case strings.HasPrefix(p, "rcvbuf="):
+			ls.optSet = true
+		case strings.HasPrefix(p, "rcvbuf="), strings.HasPrefix(p, "sndbuf="):
 			if _, ok := parseSize(p[7:]); !ok {
-				return l.errf(d, `invalid rcvbuf "%s"`, p)
+				return l.errf(d, `invalid %s "%s"`, key, p)
 			}
-		case strings.HasPrefix(p, "sndbuf="):
-			if _, ok := parseSize(p[7:]); !ok {
-				return l.errf(d, `invalid sndbuf "%s"`, p)
-			}
+			ls.optSet = true
+			l.warnf(d, `"%s" parameter of the "listen" directive is ignored`, key)
 		case strings.HasPrefix(p, "fastopen="):
 			if _, ok := atoi(p[9:]); !ok {
 				return l.errf(d, `invalid fastopen "%s"`, p)
 			}
+			ls.optSet = true
+			l.warnf(d, `"%s" parameter of the "listen" directive is ignored`, key)
 		case strings.HasPrefix(p, "ipv6only=o"):
 			switch p[10:] {
 			case "n":
@@ -118,17 +150,25 @@ func (l *loader) setListen(d *parser.Directive, sc *scope) error {
 			default:
 				return l.errf(d, `invalid ipv6only flags "%s"`, p[9:])
 			}
-			ls.ipv6Set = true
+			ls.optSet = true
 		case p == "reuseport":
 			ls.ReusePort = true
+			ls.optSet = true
 		case p == "ssl":
 			ls.SSL = true
 		case p == "http2":
 			ls.HTTP2 = true
 		case p == "proxy_protocol":
 			return l.errf(d, `"proxy_protocol" parameter of the "listen" directive is not supported`)
-		case strings.HasPrefix(p, "so_keepalive="), strings.HasPrefix(p, "setfib="), strings.HasPrefix(p, "accept_filter="):
-			l.warnf(d, `"%s" parameter of the "listen" directive is ignored`, strings.SplitN(p, "=", 2)[0])
+		case strings.HasPrefix(p, "so_keepalive="):
+			if !validSoKeepalive(p[13:]) {
+				return l.errf(d, `invalid so_keepalive value: "%s"`, p[13:])
+			}
+			ls.optSet = true
+			l.warnf(d, `"%s" parameter of the "listen" directive is ignored`, key)
+		case strings.HasPrefix(p, "setfib="), strings.HasPrefix(p, "accept_filter="):
+			ls.optSet = true
+			l.warnf(d, `"%s" parameter of the "listen" directive is ignored`, key)
 		default:
 			return l.errf(d, `invalid parameter "%s"`, p)
 		}
