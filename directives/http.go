@@ -203,6 +203,13 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 	}
 	for _, s := range h.Servers {
 		s.ServerConf.merge(&h.Server)
+		if !s.hasListen {
+			// ngx_http_core_merge_srv_conf adds the default listen; it
+			// carries no option that could conflict.
+			if err := l.addListen(s.Pos, s, defaultListen(s.Pos)); err != nil {
+				return err
+			}
+		}
 		if err := s.Conf.merge(h.Conf, end); err != nil {
 			return err
 		}
@@ -220,9 +227,6 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 	}
 	h.Variables = hb.vars.declaredNames()
 	for _, s := range h.Servers {
-		if len(s.Listens) == 0 {
-			s.Listens = []Listen{defaultListen(s.Pos)}
-		}
 		if len(s.Names) == 0 {
 			s.Names = []ServerName{{Name: "", Pos: s.Pos}}
 		}
