@@ -1,0 +1,199 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/nginxws/nginxws/directives"
+	"github.com/nginxws/nginxws/parser"
+	"github.com/nginxws/nginxws/proxy/errlog"
+)
+
+// process is one run of nginxws: its options and the error log every
+// message goes through.
+type process struct {
+	opts   *options
+	paths  paths
+	stdout *os.File
+	stderr *os.File
+	pid    int
+	log    *errlog.Log
+}
+
+// cycle is one reading of the configuration, as nginx's ngx_cycle_t: the
+// compiled configuration and the error log files it names, opened.
+type cycle struct {
+	cfg  *directives.Config
+	logs *errlog.Set
+}
+
+// errReported is returned once the reason of a failure has been logged:
+// the caller only has to fail.
+var errReported = errors.New("reported")
+
+// openStartupLog installs nginx's built-in error log (ngx_log_init): the -e
+// file, or the default, relative to the prefix; stderr for `-e stderr`. It
+// logs [notice] and more severe ([info] under -t), and mirrors [warn] and
+// more severe to stderr while nginxws starts. A file that cannot be opened
+// is reported on stderr and replaced by stderr, as nginx does.
+func (p *process) openStartupLog() *errlog.Set {
+	level := errlog.LevelNotice
+	if p.opts.test {
+		level = errlog.LevelInfo
+	}
+	path := p.paths.errorLog
+	if path == "" {
+		path = errlog.StderrPath
+	}
+	set, err := errlog.Open([]errlog.Target{{Path: path, Level: level}})
+	if err != nil {
+		console(p.stderr, "[alert] could not open error log file: "+err.Error())
+		set, _ = errlog.Open([]errlog.Target{{Path: errlog.StderrPath, Level: level}})
+	}
+	p.log = errlog.New(program, p.pid, p.stderr, set)
+	p.log.SetMirror(true)
+	return set
+}
+
+// diagText formats a located message as nginx appends the place.
+func diagText(msg string, pos parser.Pos) string {
+	if pos.File == "" && !pos.CommandLine {
+		return msg
+	}
+	return msg + " in " + pos.String()
+}
+
+// postSyntax reports whether nginx finds err only after the configuration
+// has been read, in a module's init_conf step, and so prints
+// "syntax is ok" before it under -t. directives.Load does both steps in
+// one call; the one such error it reports is the missing events block.
+func postSyntax(err error) bool {
+	return err.Error() == `no "events" section in configuration`
+}
+
+// logLoadError logs a configuration error at its nginx level: [emerg],
+// except for the few read failures nginx reports at another level.
+func (p *process) logLoadError(err error) {
+	lvl := errlog.LevelEmerg
+	var pe *parser.Error
+	if errors.As(err, &pe) && pe.Level != "" {
+		for l := errlog.LevelEmerg; l <= errlog.LevelDebug; l++ {
+			if l.String() == pe.Level {
+				lvl = l
+			}
+		}
+	}
+	p.log.WithLevel(lvl).Msg(err.Error())
+}
+
+// loadConfig reads and validates the configuration, logging its warnings
+// and, on failure, its error, through the current error log. Under -t it
+// prints nginx's "syntax is ok" line where nginx does.
+func (p *process) loadConfig() (*directives.Config, error) {
+	cfg, err := directives.Load(p.paths.conf, directives.LoadOptions{Prefix: p.paths.prefix, Globals: p.opts.globals})
+	if cfg != nil {
+		for _, w := range cfg.Warnings {
+			p.log.Warn().Msg(diagText(w.Msg, w.Pos))
+		}
+	}
+	syntaxOK := p.opts.test && !p.opts.quiet
+	if err != nil {
+		if syntaxOK && postSyntax(err) {
+			console(p.stderr, "the configuration file "+p.paths.conf+" syntax is ok")
+		}
+		p.logLoadError(err)
+		return nil, errReported
+	}
+	if syntaxOK {
+		console(p.stderr, "the configuration file "+p.paths.conf+" syntax is ok")
+	}
+	return cfg, nil
+}
+
+// openCycle is the part of ngx_init_cycle after the configuration is read:
+// under -t the pid file is created (not written) to prove it can be; then
+// the error_log files are opened. Failures are logged at [emerg].
+func (p *process) openCycle(cfg *directives.Config) (*cycle, error) {
+	if p.opts.test {
+		if err := p.createPidfile(cfg.Main.Pid); err != nil {
+			return nil, err
+		}
+	}
+	logs, err := errlog.Open(p.logTargets(cfg))
+	if err != nil {
+		p.log.Emerg().Msg(err.Error())
+		return nil, errReported
+	}
+	return &cycle{cfg: cfg, logs: logs}, nil
+}
+
+// logTargets turns the configuration's error_log directives into targets.
+// Without one, nginx logs to the start-up log's file (-e or the default)
+// at [error] (ngx_log_open_default); directives.Load marks that default
+// with an entry that has no position. syslog: and memory: targets are not
+// supported and are skipped; a configuration left with no target at all
+// gets the default, as nginx adds it when no file log remains.
+func (p *process) logTargets(cfg *directives.Config) []errlog.Target {
+	def := errlog.Target{Path: p.paths.errorLog, Level: errlog.LevelError}
+	if def.Path == "" {
+		def.Path = errlog.StderrPath
+	}
+	var ts []errlog.Target
+	for _, el := range cfg.Main.ErrorLogs {
+		if el.Pos == (parser.Pos{}) {
+			ts = append(ts, def)
+			continue
+		}
+		if strings.HasPrefix(el.Path, "syslog:") || strings.HasPrefix(el.Path, "memory:") {
+			continue
+		}
+		ts = append(ts, errlog.Target{Path: el.Path, Level: errlog.Level(el.Level)})
+	}
+	if len(ts) == 0 {
+		ts = append(ts, def)
+	}
+	return ts
+}
+
+// createPidfile is ngx_create_pidfile. Under -t it opens (creating if need
+// be, never truncating) and closes the file; otherwise it truncates it and
+// writes the pid and a newline. An empty name (`pid off;`) means no file.
+func (p *process) createPidfile(name string) error {
+	if name == "" {
+		return nil
+	}
+	flags := os.O_RDWR | os.O_CREATE
+	if !p.opts.test {
+		flags |= os.O_TRUNC
+	}
+	f, err := os.OpenFile(name, flags, 0o644)
+	if err != nil {
+		p.log.Emerg().Msg(`open() "` + name + `" failed (` + errlog.Errno(err) + ")")
+		return errReported
+	}
+	var werr error
+	if !p.opts.test {
+		if _, werr = f.WriteAt([]byte(strconv.Itoa(p.pid)+"\n"), 0); werr != nil {
+			p.log.Crit().Msg(`pwrite() "` + name + `" failed (` + errlog.Errno(werr) + ")")
+		}
+	}
+	if err := f.Close(); err != nil {
+		p.log.Alert().Msg(`close() "` + name + `" failed (` + errlog.Errno(err) + ")")
+	}
+	if werr != nil {
+		return errReported
+	}
+	return nil
+}
+
+// deletePidfile is ngx_delete_pidfile.
+func (p *process) deletePidfile(name string) {
+	if name == "" {
+		return
+	}
+	if err := os.Remove(name); err != nil {
+		p.log.Alert().Msg(`unlink() "` + name + `" failed (` + errlog.Errno(err) + ")")
+	}
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/nginxws/nginxws/directives"
+	"github.com/nginxws/nginxws/proxy"
+	"github.com/nginxws/nginxws/proxy/errlog"
+)
+
+// handledSignals are the signals nginx's master acts on that nginxws
+// implements. Catching them before anything else also keeps Go's defaults
+// away: SIGHUP would end the process and SIGQUIT dump every goroutine.
+var handledSignals = [...]os.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGUSR1}
+
+// signalName is the name nginx prints for a signal it handles.
+func signalName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGQUIT:
+		return "SIGQUIT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGUSR1:
+		return "SIGUSR1"
+	}
+	return "SIG" + strconv.Itoa(int(s))
+}
+
+// logSignal logs nginx's line for a received signal. nginx adds
+// " from PID" (the sender, from siginfo); Go's os/signal does not expose
+// the sender, so the line takes the form nginx uses when it is unknown.
+func (p *process) logSignal(s syscall.Signal, action string) {
+	p.log.Notice().Msg("signal " + strconv.Itoa(int(s)) + " (" + signalName(s) + ") received" + action)
+}
+
+// run starts nginxws in the foreground and serves until told to stop. It
+// follows nginx's main(): built-in log, configuration, its error logs,
+// listening sockets, start-up notices, pid file, stderr to the error log.
+func (p *process) run() int {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, handledSignals[:]...)
+	// nginx ignores SIGPIPE; without this a closed terminal on stderr
+	// would end Go with it.
+	signal.Ignore(syscall.SIGPIPE)
+
+	startup := p.openStartupLog()
+	cfg, err := p.loadConfig()
+	if err != nil {
+		return 1
+	}
+	c, err := p.openCycle(cfg)
+	if err != nil {
+		return 1
+	}
+	p.log.Use(c.logs)
+
+	srv := proxy.New(cfg, p.log)
+	if srv.Listen() != nil {
+		return 1
+	}
+	p.osStatus()
+	if p.createPidfile(cfg.Main.Pid) != nil {
+		_ = srv.Close()
+		return 1
+	}
+	if err := p.log.RedirectStderr(); err != nil {
+		p.log.Alert().Msg("dup2(STDERR) failed (" + errlog.Errno(err) + ")")
+		_ = srv.Close()
+		p.deletePidfile(cfg.Main.Pid)
+		return 1
+	}
+	_ = startup.Close()
+	p.log.SetMirror(false)
+	p.applyRlimit(cfg)
+
+	go func() { _ = srv.Serve() }()
+	code := p.loop(srv, sigs)
+	p.deletePidfile(srv.Config().Main.Pid)
+	p.log.Notice().Msg("exit")
+	_ = p.log.Use(nil).Close()
+	return code
+}
+
+// loop answers signals until the server has stopped.
+func (p *process) loop(srv *proxy.Server, sigs chan os.Signal) int {
+	var drained chan struct{} // non-nil once a graceful shutdown runs
+	for {
+		select {
+		case <-drained:
+			p.log.Notice().Msg("exiting")
+			return 0
+		case s := <-sigs:
+			sig := s.(syscall.Signal)
+			switch sig {
+			case syscall.SIGTERM, syscall.SIGINT:
+				p.logSignal(sig, ", exiting")
+				_ = srv.Close()
+				return 0
+			case syscall.SIGQUIT:
+				if drained != nil {
+					p.logSignal(sig, ", ignoring")
+					continue
+				}
+				p.logSignal(sig, ", shutting down")
+				p.log.Notice().Msg("gracefully shutting down")
+				drained = make(chan struct{})
+				go p.drain(srv, drained)
+			case syscall.SIGHUP:
+				if drained != nil {
+					p.logSignal(sig, ", ignoring")
+					continue
+				}
+				p.logSignal(sig, ", reconfiguring")
+				p.log.Notice().Msg("reconfiguring")
+				p.reload(srv)
+			case syscall.SIGUSR1:
+				p.logSignal(sig, ", reopening logs")
+				p.log.Notice().Msg("reopening logs")
+				p.log.Reopen()
+				// TODO(access logs): reopen the access log files too.
+				if err := p.log.RedirectStderr(); err != nil {
+					p.log.Alert().Msg("dup2(STDERR) failed (" + errlog.Errno(err) + ")")
+				}
+			}
+		}
+	}
+}
+
+// drain is a graceful shutdown: stop accepting, let open connections
+// finish within worker_shutdown_timeout (none: wait for them all), then
+// close what remains.
+func (p *process) drain(srv *proxy.Server, done chan struct{}) {
+	ctx := context.Background()
+	if t := srv.Config().Main.WorkerShutdownTimeout; t > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t)
+		defer cancel()
+	}
+	_ = srv.Shutdown(ctx)
+	close(done)
+}
+
+// reload is SIGHUP: read the configuration again and switch to it, or keep
+// the running one if anything fails — the error is logged with its file
+// and line, as nginx keeps its old cycle. As in nginx, a changed pid path
+// gets a new pid file and the old one is removed; nginxws removes the old
+// one only once the reload has succeeded.
+func (p *process) reload(srv *proxy.Server) {
+	cfg, err := p.loadConfig()
+	if err != nil {
+		return
+	}
+	c, err := p.openCycle(cfg)
+	if err != nil {
+		return
+	}
+	oldPid := srv.Config().Main.Pid
+	newPid := cfg.Main.Pid != oldPid
+	if newPid && p.createPidfile(cfg.Main.Pid) != nil {
+		_ = c.logs.Close()
+		return
+	}
+	if srv.Reload(cfg) != nil {
+		if newPid {
+			p.deletePidfile(cfg.Main.Pid)
+		}
+		_ = c.logs.Close()
+		return
+	}
+	if newPid {
+		p.deletePidfile(oldPid)
+	}
+	_ = p.log.Use(c.logs).Close()
+	if err := p.log.RedirectStderr(); err != nil {
+		p.log.Alert().Msg("dup2(STDERR) failed (" + errlog.Errno(err) + ")")
+	}
+	p.applyRlimit(cfg)
+}
+
+// applyRlimit applies worker_rlimit_nofile, as nginx's workers do.
+func (p *process) applyRlimit(cfg *directives.Config) {
+	n := cfg.Main.WorkerRlimitNofile
+	if n <= 0 {
+		return
+	}
+	lim := syscall.Rlimit{Cur: uint64(n), Max: uint64(n)}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		p.log.Alert().Msg("setrlimit(RLIMIT_NOFILE, " + strconv.Itoa(n) + ") failed (" + errlog.Errno(err) + ")")
+	}
+}

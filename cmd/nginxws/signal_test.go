@@ -1,0 +1,78 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+)
+
+// TestSignalErrors: -s when the pid file is missing, unreadable or wrong,
+// or names no process: nginx's messages, levels and exit code 1, checked
+// against nginx itself when it is installed.
+func TestSignalErrors(t *testing.T) {
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	deadPid := strconv.Itoa(gone.Process.Pid)
+
+	cases := []struct {
+		name    string
+		prepare func(pidFile string) // nil: no pid file
+		want    string
+	}{
+		{"missing", nil, `LOG [error] open() "$DIR/nginx.pid" failed (2: No such file or directory)`},
+		{"not a number", func(p string) { write(t, p, "abc\n") }, `LOG [error] invalid PID number "abc" in "$DIR/nginx.pid"`},
+		{"empty", func(p string) { write(t, p, "") }, `LOG [error] invalid PID number "" in "$DIR/nginx.pid"`},
+		{"spaces", func(p string) { write(t, p, " 123 \r\n") }, `LOG [error] invalid PID number " 123 " in "$DIR/nginx.pid"`},
+		{"too long", func(p string) { write(t, p, "123456789012345678901234567890\n") },
+			`LOG [error] invalid PID number "1234567890123456789012" in "$DIR/nginx.pid"`},
+		{"no such process", func(p string) { write(t, p, deadPid+"\n") }, `LOG [alert] kill(` + deadPid + `, 1) failed (3: No such process)`},
+		{"directory", func(p string) { os.Mkdir(p, 0o755) }, `LOG [crit] pread() "$DIR/nginx.pid" failed (21: Is a directory)`},
+	}
+	run := func(t *testing.T, prog string, c int) string {
+		dir := t.TempDir()
+		pidFile := filepath.Join(dir, "nginx.pid")
+		write(t, filepath.Join(dir, "nginx.conf"), "pid "+pidFile+";\nevents {}\n")
+		if p := cases[c].prepare; p != nil {
+			p(pidFile)
+		}
+		r := execute(t, dir, prog, "-p", dir+"/", "-c", filepath.Join(dir, "nginx.conf"), "-e", "stderr", "-s", "reload")
+		if r.code != 1 {
+			t.Errorf("%s: exit %d, want 1", prog, r.code)
+		}
+		return normalise(r.stderr, dir)
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			want := "LOG [notice] signal process started\n" + c.want + "\n"
+			if got := run(t, binary, i); got != want {
+				t.Errorf("nginxws:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+	nginx := oracle(t)
+	for i, c := range cases {
+		t.Run("nginx/"+c.name, func(t *testing.T) {
+			if got, want := run(t, nginx, i), "LOG [notice] signal process started\n"+c.want+"\n"; got != want {
+				t.Errorf("nginx prints:\n%s\nthe expectation says:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestSignalZero: nginx would kill(0, SIGHUP) — its whole process group —
+// for a pid file holding 0; nginxws refuses the number instead.
+func TestSignalZero(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "nginx.pid")
+	write(t, filepath.Join(dir, "nginx.conf"), "pid "+pidFile+";\nevents {}\n")
+	write(t, pidFile, "0\n")
+	r := nginxws(t, dir, "-p", dir+"/", "-c", filepath.Join(dir, "nginx.conf"), "-e", "stderr", "-s", "reload")
+	want := "LOG [notice] signal process started\nLOG [error] invalid PID number \"0\" in \"$DIR/nginx.pid\"\n"
+	if got := normalise(r.stderr, dir); r.code != 1 || got != want {
+		t.Errorf("exit %d, stderr:\n%s\nwant:\n%s", r.code, got, want)
+	}
+}

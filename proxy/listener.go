@@ -1,0 +1,325 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nginxws/nginxws/directives"
+	"github.com/nginxws/nginxws/proxy/errlog"
+)
+
+// defaultBacklog is NGX_LISTEN_BACKLOG on Linux: the listen(2) backlog of
+// a `listen` without backlog=.
+const defaultBacklog = 511
+
+// soReusePort is Linux's SO_REUSEPORT, which package syscall does not name
+// (15 on every architecture nginxws builds for).
+const soReusePort = 0xf
+
+// Bind retries, as ngx_open_listening_sockets: an address in use is tried
+// five times, half a second apart, before giving up; any other error fails
+// at once.
+const (
+	bindTries = 5
+	bindDelay = 500 * time.Millisecond
+)
+
+// listenKey identifies a socket across reloads: a listen address that stays
+// in the configuration keeps its socket.
+type listenKey struct {
+	network, addr string
+}
+
+func keyOf(spec directives.Listen) listenKey {
+	return listenKey{spec.Network, spec.Addr}
+}
+
+// listener is one bound socket.
+type listener struct {
+	spec directives.Listen
+	ln   net.Listener
+}
+
+// addrText is the address as nginx prints it in messages: "127.0.0.1:80",
+// "[::]:80", "unix:/run/app.sock".
+func addrText(spec directives.Listen) string {
+	if spec.Network == "unix" {
+		return "unix:" + spec.Addr
+	}
+	return spec.Addr
+}
+
+func backlogOf(spec directives.Listen) int {
+	if spec.Backlog > 0 {
+		return spec.Backlog
+	}
+	return defaultBacklog
+}
+
+// BindError is a failure to open a listening socket, worded as nginx's
+// ngx_open_listening_sockets: "bind() to 127.0.0.1:80 failed (98: Address
+// already in use)".
+type BindError struct {
+	// Addr is the address as nginx prints it (addrText).
+	Addr string
+	// Call is the system call that failed: "socket", "bind", "listen" or a
+	// "setsockopt(NAME)".
+	Call    string
+	Backlog int
+	Err     error
+}
+
+func (e *BindError) Error() string {
+	var msg string
+	switch e.Call {
+	case "bind":
+		msg = "bind() to " + e.Addr + " failed"
+	case "listen":
+		msg = "listen() to " + e.Addr + ", backlog " + strconv.Itoa(e.Backlog) + " failed"
+	case "socket":
+		msg = "socket() " + e.Addr + " failed"
+	case "chmod":
+		msg = `chmod() "` + strings.TrimPrefix(e.Addr, "unix:") + `" failed`
+	default:
+		msg = e.Call + " " + e.Addr + " failed"
+	}
+	return msg + " (" + errlog.Errno(e.Err) + ")"
+}
+
+func (e *BindError) Unwrap() error { return e.Err }
+
+// inUse reports whether err is a bind() that failed because the address is
+// taken, the one failure nginx retries (and ignores under -t).
+func inUse(err error) bool {
+	var be *BindError
+	return errors.As(err, &be) && be.Call == "bind" && errors.Is(be.Err, syscall.EADDRINUSE)
+}
+
+// sockets returns the sockets nginx would open for the listen addresses:
+// one per address, except that an address sharing its port with a wildcard
+// address of the same family is served by the wildcard's socket, unless it
+// asks for a socket of its own (backlog=, reuseport). This is
+// ngx_http_init_listening's rule; without it, binding 127.0.0.1:80 beside a
+// listening 0.0.0.0:80 would fail.
+func sockets(specs []directives.Listen) []directives.Listen {
+	type famPort struct {
+		v6   bool
+		port string
+	}
+	wild := map[famPort]bool{}
+	parsed := make([]netip.AddrPort, len(specs))
+	for i, s := range specs {
+		if s.Network != "tcp" {
+			continue
+		}
+		ap, err := netip.ParseAddrPort(s.Addr)
+		if err != nil {
+			continue
+		}
+		parsed[i] = ap
+		if ap.Addr().IsUnspecified() {
+			wild[famPort{ap.Addr().Is6(), strconv.Itoa(int(ap.Port()))}] = true
+		}
+	}
+	out := make([]directives.Listen, 0, len(specs))
+	for i, s := range specs {
+		ap := parsed[i]
+		if ap.IsValid() && !ap.Addr().IsUnspecified() && !s.ReusePort && s.Backlog == 0 &&
+			wild[famPort{ap.Addr().Is6(), strconv.Itoa(int(ap.Port()))}] {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// netFor picks the network Go must listen on. "tcp" with 0.0.0.0 would make
+// Go open a dual-stack IPv6 socket, which then collides with nginx's
+// separate `listen [::]:80`; the explicit family avoids that.
+func netFor(spec directives.Listen) string {
+	if spec.Network == "unix" {
+		return "unix"
+	}
+	if ap, err := netip.ParseAddrPort(spec.Addr); err == nil {
+		if ap.Addr().Is4() || ap.Addr().Is4In6() {
+			return "tcp4"
+		}
+		return "tcp6"
+	}
+	return "tcp"
+}
+
+// control applies the socket options nginx sets before bind(): SO_REUSEPORT
+// for reuseport, IPV6_V6ONLY as ipv6only= says (nginx's default is on).
+// Go has already set SO_REUSEADDR on the listening socket, as nginx does.
+func control(spec directives.Listen) func(network, address string, c syscall.RawConn) error {
+	return func(network, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			if spec.ReusePort {
+				if e := syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, soReusePort, 1); e != nil {
+					serr = os.NewSyscallError("setsockopt(SO_REUSEPORT)", e)
+					return
+				}
+			}
+			if network == "tcp6" {
+				v := 0
+				if spec.IPv6Only {
+					v = 1
+				}
+				if e := syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IPV6, syscall.IPV6_V6ONLY, v); e != nil {
+					serr = os.NewSyscallError("setsockopt(IPV6_V6ONLY)", e)
+				}
+			}
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}
+}
+
+// bindOne opens one listening socket as nginx does: socket options, bind,
+// listen with the configured backlog; a unix socket is then made writable
+// by everyone (nginx's chmod 0666), so that clients of any user can
+// connect.
+func bindOne(spec directives.Listen) (*listener, error) {
+	lc := net.ListenConfig{Control: control(spec)}
+	ln, err := lc.Listen(context.Background(), netFor(spec), spec.Addr)
+	if err != nil {
+		return nil, bindError(spec, err)
+	}
+	// Go listens with the kernel's somaxconn; listen(2) again on the bound
+	// socket sets nginx's backlog.
+	if err := relisten(ln, backlogOf(spec)); err != nil {
+		_ = ln.Close()
+		return nil, &BindError{Addr: addrText(spec), Call: "listen", Backlog: backlogOf(spec), Err: err}
+	}
+	if spec.Network == "unix" {
+		if err := os.Chmod(spec.Addr, 0o666); err != nil {
+			_ = ln.Close()
+			return nil, &BindError{Addr: addrText(spec), Call: "chmod", Err: err}
+		}
+	}
+	return &listener{spec: spec, ln: ln}, nil
+}
+
+// relisten calls listen(2) on ln's socket with backlog.
+func relisten(ln net.Listener, backlog int) error {
+	sc, ok := ln.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var lerr error
+	if err := rc.Control(func(fd uintptr) { lerr = syscall.Listen(int(fd), backlog) }); err != nil {
+		return err
+	}
+	return lerr
+}
+
+// bindError turns Go's listen error into nginx's wording, naming the
+// system call that failed.
+func bindError(spec directives.Listen, err error) error {
+	be := &BindError{Addr: addrText(spec), Call: "bind", Backlog: backlogOf(spec), Err: err}
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		be.Call, be.Err = se.Syscall, se.Err
+		if be.Call == "setsockopt" {
+			be.Call = "setsockopt(SO_REUSEADDR)" // the only option Go sets on a listener
+		}
+	}
+	return be
+}
+
+// errBind is returned when binding failed; the failures themselves have
+// been logged, line by line, as nginx logs them.
+var errBind = errors.New("could not bind the listen addresses")
+
+// binder opens sockets the way ngx_open_listening_sockets does.
+type binder struct {
+	log *errlog.Log
+	// tries and delay are the retries of an address in use.
+	tries int
+	delay time.Duration
+	// test is nginx -t: an address in use is neither an error nor retried,
+	// since another process (a running nginxws) may hold it.
+	test bool
+}
+
+// all opens every socket of specs, retrying addresses in use, and logs
+// each failure at [emerg]. On failure nothing it opened stays open.
+func (b binder) all(specs []directives.Listen) ([]*listener, error) {
+	bound := make([]*listener, len(specs))
+	closeAll := func() {
+		for _, l := range bound {
+			if l != nil {
+				_ = l.ln.Close()
+			}
+		}
+	}
+	for try := 1; ; try++ {
+		failed := false
+		for i, spec := range specs {
+			if bound[i] != nil {
+				continue
+			}
+			l, err := bindOne(spec)
+			if err == nil {
+				bound[i] = l
+				continue
+			}
+			if inUse(err) {
+				if b.test {
+					continue
+				}
+				failed = true
+				b.log.Emerg().Msg(err.Error())
+				continue
+			}
+			b.log.Emerg().Msg(err.Error())
+			closeAll()
+			return nil, errBind
+		}
+		if !failed {
+			break
+		}
+		if try >= b.tries {
+			b.log.Emerg().Msg("still could not bind()")
+			closeAll()
+			return nil, errBind
+		}
+		b.log.Notice().Msg("try again to bind() after 500ms")
+		time.Sleep(b.delay)
+	}
+	out := bound[:0]
+	for _, l := range bound {
+		if l != nil {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// CheckListen opens and closes every listen address of cfg, as `nginx -t`
+// does, so that an address that cannot be bound (a privileged port, an
+// address the host does not have) fails the test. An address in use is
+// fine: the running server holds it. Failures are logged at [emerg]; the
+// error only reports that there were some.
+func CheckListen(cfg *directives.Config, log *errlog.Log) error {
+	ls, err := binder{log: log, tries: 1, test: true}.all(sockets(cfg.Listeners()))
+	for _, l := range ls {
+		_ = l.ln.Close()
+	}
+	return err
+}

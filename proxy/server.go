@@ -1,0 +1,333 @@
+// Package proxy is nginxws's runtime: it owns the listening sockets and the
+// running configuration, accepts connections and (from issue 4 on) serves
+// them as nginx would.
+//
+// The configuration in use is one *directives.Config behind an
+// atomic.Pointer. A reload binds what the new configuration adds, swaps the
+// pointer, then closes what it dropped; a connection keeps the
+// configuration it was accepted under for its whole life.
+package proxy
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/nginxws/nginxws/directives"
+	"github.com/nginxws/nginxws/proxy/errlog"
+)
+
+// ErrServerClosed is returned by Serve and Reload once Shutdown or Close
+// has been called.
+var ErrServerClosed = errors.New("proxy: server closed")
+
+// Server accepts connections on the listen addresses of its configuration.
+type Server struct {
+	log *errlog.Log
+	cfg atomic.Pointer[directives.Config]
+	// bind is how Listen and Reload open sockets: nginx's retries; tests
+	// shorten the delay.
+	bind binder
+
+	// mu guards the fields below and serialises Listen, Reload, Shutdown
+	// and Close.
+	mu        sync.Mutex
+	listeners map[listenKey]*listener
+	order     []listenKey // listeners in configuration order
+	serving   bool
+	closed    bool
+	done      chan struct{} // closed when Serve must return
+
+	accepting sync.WaitGroup // one per accept loop
+	connsWG   sync.WaitGroup // one per open connection
+	connsMu   sync.Mutex
+	conns     map[net.Conn]struct{}
+}
+
+// New returns a Server for cfg, logging to log. It opens nothing: call
+// Listen, then Serve.
+func New(cfg *directives.Config, log *errlog.Log) *Server {
+	s := &Server{
+		log:       log,
+		listeners: map[listenKey]*listener{},
+		done:      make(chan struct{}),
+		conns:     map[net.Conn]struct{}{},
+		bind:      binder{log: log, tries: bindTries, delay: bindDelay},
+	}
+	s.cfg.Store(cfg)
+	return s
+}
+
+// Config returns the configuration in use.
+func (s *Server) Config() *directives.Config { return s.cfg.Load() }
+
+// Listen binds every listen address of the configuration, retrying an
+// address in use as nginx does (five tries, 500 ms apart). Each failure is
+// logged at [emerg] in nginx's words ("bind() to 127.0.0.1:80 failed (98:
+// Address already in use)"); the returned error only says that there were
+// some, and nothing stays bound.
+func (s *Server) Listen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrServerClosed
+	}
+	bound, err := s.bind.all(sockets(s.cfg.Load().Listeners()))
+	if err != nil {
+		return err
+	}
+	for _, l := range bound {
+		s.add(l)
+	}
+	return nil
+}
+
+// add records a bound listener, and starts accepting on it if the server
+// is already serving. s.mu is held.
+func (s *Server) add(l *listener) {
+	k := keyOf(l.spec)
+	s.listeners[k] = l
+	s.order = append(s.order, k)
+	if s.serving {
+		s.startAccept(l)
+	}
+}
+
+// Addrs returns the bound listen addresses, in configuration order, as the
+// configuration writes them ("127.0.0.1:8080", or a unix socket's path).
+func (s *Server) Addrs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, len(s.order))
+	for i, k := range s.order {
+		out[i] = k.addr
+	}
+	return out
+}
+
+// Serve accepts connections on every bound listener, and on those later
+// reloads add, until Shutdown or Close; it then returns ErrServerClosed.
+func (s *Server) Serve() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	if !s.serving {
+		s.serving = true
+		for _, k := range s.order {
+			s.startAccept(s.listeners[k])
+		}
+	}
+	s.mu.Unlock()
+	<-s.done
+	return ErrServerClosed
+}
+
+func (s *Server) startAccept(l *listener) {
+	s.accepting.Add(1)
+	go s.acceptLoop(l)
+}
+
+// acceptLoop accepts on one listener until it is closed. Like nginx, it
+// logs a failed accept and carries on; when the process is out of
+// descriptors it pauses accepting for half a second (nginx's
+// accept_mutex_delay) instead of spinning.
+func (s *Server) acceptLoop(l *listener) {
+	defer s.accepting.Done()
+	for {
+		c, err := l.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			lvl := errlog.LevelAlert
+			pause := false
+			switch {
+			case errors.Is(err, syscall.ECONNABORTED):
+				lvl = errlog.LevelError
+			case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+				lvl, pause = errlog.LevelCrit, true
+			}
+			s.log.WithLevel(lvl).Msg("accept4() failed (" + errlog.Errno(err) + ")")
+			if pause {
+				time.Sleep(500 * time.Millisecond)
+			}
+			continue
+		}
+		if !s.track(c) {
+			_ = c.Close()
+			continue
+		}
+		go s.serveConn(c, s.cfg.Load())
+	}
+}
+
+// track registers an accepted connection so that Shutdown can wait for it
+// and Close can close it. It reports false once the server is closing.
+func (s *Server) track(c net.Conn) bool {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	if s.conns == nil {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	s.connsWG.Add(1)
+	return true
+}
+
+func (s *Server) untrack(c net.Conn) {
+	s.connsMu.Lock()
+	if s.conns != nil {
+		delete(s.conns, c)
+	}
+	s.connsMu.Unlock()
+	s.connsWG.Done()
+}
+
+// serveConn serves one connection under the configuration that was current
+// when it was accepted; a reload does not change it midway.
+func (s *Server) serveConn(c net.Conn, cfg *directives.Config) {
+	defer s.untrack(c)
+	_ = cfg
+	// TODO(issue 4): read requests (proxy/http1), select the virtual server
+	// and location, and proxy them. Until then a connection is closed as
+	// soon as it is accepted.
+	_ = c.Close()
+}
+
+// Reload switches to cfg. Listen addresses that stay keep their sockets
+// (a changed backlog is applied to them); new ones are bound, with nginx's
+// retries; dropped ones are closed once cfg is in use. If a new address
+// cannot be bound, the reload is abandoned: what it bound is closed, the
+// old configuration stays in use, and the failures have been logged at
+// [emerg], as nginx keeps its old cycle.
+func (s *Server) Reload(cfg *directives.Config) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrServerClosed
+	}
+	want := sockets(cfg.Listeners())
+	var fresh []directives.Listen
+	for _, spec := range want {
+		if _, ok := s.listeners[keyOf(spec)]; !ok {
+			fresh = append(fresh, spec)
+		}
+	}
+	bound, err := s.bind.all(fresh)
+	if err != nil {
+		return err
+	}
+
+	s.cfg.Store(cfg)
+
+	old, oldOrder := s.listeners, s.order
+	s.listeners = make(map[listenKey]*listener, len(want))
+	s.order = make([]listenKey, 0, len(want))
+	boundBy := make(map[listenKey]*listener, len(bound))
+	for _, l := range bound {
+		boundBy[keyOf(l.spec)] = l
+	}
+	for _, spec := range want {
+		k := keyOf(spec)
+		l, kept := old[k]
+		if !kept {
+			s.add(boundBy[k])
+			continue
+		}
+		delete(old, k)
+		if backlogOf(l.spec) != backlogOf(spec) {
+			if err := relisten(l.ln, backlogOf(spec)); err != nil {
+				s.log.Alert().Msg((&BindError{Addr: addrText(spec), Call: "listen", Backlog: backlogOf(spec), Err: err}).Error())
+			}
+		}
+		l.spec = spec
+		s.listeners[k] = l
+		s.order = append(s.order, k)
+	}
+	for _, k := range oldOrder {
+		l, dropped := old[k]
+		if !dropped {
+			continue
+		}
+		if l.spec.Network == "unix" {
+			// nginx's words when a reload drops a unix socket; Go's
+			// listener removes the file as it closes.
+			s.log.Warn().Msg("deleting socket " + l.spec.Addr)
+		}
+		_ = l.ln.Close()
+	}
+	return nil
+}
+
+// stopAccepting closes every listener and waits for the accept loops to
+// end, so that no connection is accepted after it returns. s.mu is held.
+func (s *Server) stopAccepting() {
+	for _, k := range s.order {
+		_ = s.listeners[k].ln.Close()
+	}
+	s.listeners = map[listenKey]*listener{}
+	s.order = nil
+	s.accepting.Wait()
+}
+
+// Shutdown stops accepting, then waits for open connections to finish
+// until ctx ends (the caller sets worker_shutdown_timeout as its
+// deadline), then closes those still open. Serve returns when Shutdown
+// starts.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.closed = true
+	close(s.done)
+	s.stopAccepting()
+	s.mu.Unlock()
+
+	idle := make(chan struct{})
+	go func() {
+		s.connsWG.Wait()
+		close(idle)
+	}()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		s.closeConns()
+		<-idle
+		return ctx.Err()
+	}
+}
+
+// Close stops accepting and closes every open connection at once, as
+// nginx's fast shutdown (SIGTERM) does.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+		s.stopAccepting()
+	}
+	s.mu.Unlock()
+	s.closeConns()
+	s.connsWG.Wait()
+	return nil
+}
+
+// closeConns closes every tracked connection and refuses new ones.
+func (s *Server) closeConns() {
+	s.connsMu.Lock()
+	conns := s.conns
+	s.conns = nil
+	s.connsMu.Unlock()
+	for c := range conns {
+		_ = c.Close()
+	}
+}
