@@ -141,6 +141,12 @@ func isDottedQuad(s string) bool {
 // resolveHost fills u.addrs with every address of u.host, as
 // ngx_inet_resolve_host; a failure is nginx's "host not found".
 func resolveHost(u urlParse, resolve resolver) urlParse {
+	if ip, ok := inetAton(u.host); ok {
+		// getaddrinfo() takes the numeric forms inet_aton() knows
+		// ("0", "127.1", "0x7f.0.0.1") without a lookup.
+		u.addrs = []string{joinHostPort(ip, u.port)}
+		return u
+	}
 	ips, err := resolve(u.host)
 	if err != nil || len(ips) == 0 {
 		u.err = "host not found"
@@ -233,3 +239,35 @@ func parseUnixURL(u urlParse, o urlOpts) urlParse {
 
 // itoa formats a decimal number.
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// inetAton parses the IPv4 forms of inet_aton(3): one to four parts,
+// each decimal, octal (leading 0) or hexadecimal (0x); the last part
+// fills the remaining bytes.
+func inetAton(s string) (netip.Addr, bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	var vals []uint64
+	for _, p := range parts {
+		v, err := strconv.ParseUint(p, 0, 32)
+		if p == "" || err != nil || strings.HasPrefix(p, "+") || strings.Contains(p, "_") || (len(p) > 1 && p[0] == '0' && (p[1] == 'b' || p[1] == 'B' || p[1] == 'o' || p[1] == 'O')) {
+			return netip.Addr{}, false
+		}
+		vals = append(vals, v)
+	}
+	var addr uint64
+	n := len(vals)
+	for i, v := range vals[:n-1] {
+		if v > 0xff {
+			return netip.Addr{}, false
+		}
+		addr |= v << (24 - 8*uint(i))
+	}
+	if last := vals[n-1]; last >= 1<<(8*uint(5-n)) {
+		return netip.Addr{}, false
+	} else {
+		addr |= last
+	}
+	return netip.AddrFrom4([4]byte{byte(addr >> 24), byte(addr >> 16), byte(addr >> 8), byte(addr)}), true
+}

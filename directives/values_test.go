@@ -133,3 +133,21 @@ func TestAtoi(t *testing.T) {
 		}
 	}
 }
+
+func TestInetAton(t *testing.T) {
+	cases := map[string]string{
+		"0": "0.0.0.0", "127.1": "127.0.0.1", "0x7f.0.0.1": "127.0.0.1", "010.0.0.1": "8.0.0.1",
+		"1.2.3.4": "1.2.3.4", "1.2.65535": "1.2.255.255", "4294967295": "255.255.255.255",
+		"1.2.3.256": "", "4294967296": "", "a.b": "", "1..2": "", "": "", "08": "", "1.2.3.4.5": "",
+	}
+	for in, want := range cases {
+		ip, ok := inetAton(in)
+		got := ""
+		if ok {
+			got = ip.String()
+		}
+		if got != want {
+			t.Errorf("inetAton(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
