@@ -258,11 +258,12 @@ func (l *loader) ifCondition(d *parser.Directive) (*Condition, error) {
 		if cur != last && cur+2 != last {
 			return nil, l.errf(d, `invalid condition "%s"`, p)
 		}
-		v, err := l.compileComplex(d, p)
-		if err != nil {
-			return nil, err
-		}
-		cond := &Condition{Kind: CondVar, Var: v}
+		// The tested variable is the whole token after "$" (nginx looks
+		// it up by name, it is not a value with variables): "$uri=x" is
+		// the variable "uri=x".
+		name := strings.ToLower(p[1:])
+		l.useVar(name)
+		cond := &Condition{Kind: CondVar, Var: &Complex{Raw: p, Segments: []Segment{{Var: name}}}}
 		if cur == last {
 			return cond, nil
 		}
