@@ -14,7 +14,7 @@ import (
 // Rows for directives nginxws implements are in this file; rows for the
 // rest of nginx 1.22's directives (ignored with a warning, or refused) are
 // in catalogue_nginx.go. Contexts and argument counts of every row were
-// read off the real nginx 1.22 binary (see testdata/probe.sh).
+// read off the real nginx 1.22 binary (see testdata/probe/README.md).
 
 // ctxMask is the set of contexts a directive may appear in, like nginx's
 // NGX_MAIN_CONF, NGX_HTTP_SRV_CONF, … flags.

@@ -18,4 +18,13 @@
 // nginx's inheritance rules and defaults once at load; upstream groups;
 // maps; and values that may hold variables compiled into segments
 // (Complex). Evaluating those per request is the variable engine's job.
+//
+// Where nginxws refuses what nginx accepts, on purpose: directives whose
+// absence would weaken access control or change what is served (see the
+// refused rows), "listen … ssl", "listen … http2", "listen …
+// proxy_protocol" and "proxy_pass https://" until TLS exists, and regular
+// expressions Go's RE2 cannot run as PCRE would (look-around,
+// back-references, possessive quantifiers, …). One known difference is
+// not caught: PCRE's "$" also matches before a final newline, RE2's only
+// at the very end.
 package directives

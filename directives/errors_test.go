@@ -169,6 +169,7 @@ var errorCases = []errorCase{
 	{name: "if condition", conf: H("server{listen 8080;\nlocation / { if ($uri = a b) { return 200; } }\n}"), want: `[emerg] invalid condition "$uri" in CONF/nginx.conf:4`, same: true},
 	{name: "if condition operator", conf: H("server { listen 8080; if ($uri x y) {} }"), want: `[emerg] unexpected "x" in condition in CONF/nginx.conf:3`, same: true},
 	{name: "if file operator", conf: H("server { listen 8080; if (-q /a) {} }"), want: `[emerg] invalid condition "-q" in CONF/nginx.conf:3`, same: true},
+	{name: "if variable is the whole token", conf: H("server { listen 8080; if ($uri=x) {} }"), want: `[emerg] unknown "uri=x" variable`, same: true},
 	{name: "if empty", conf: H("server { listen 8080; if () {} }"), want: `[emerg] invalid condition ")" in CONF/nginx.conf:3`, same: true},
 
 	// Other modules.
