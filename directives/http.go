@@ -76,7 +76,8 @@ type Server struct {
 
 // ServerName is one server_name entry.
 type ServerName struct {
-	// Name is as written, lower-cased, without the "~" of a regex.
+	// Name is the name lower-cased ($hostname replaced by the machine's
+	// name), or for a regex the pattern as written without its "~".
 	Name  string
 	Regex *Regexp // non-nil for "~regex" names
 	Pos   parser.Pos
