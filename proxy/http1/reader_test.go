@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -244,5 +245,25 @@ func TestRawReadHoldsNothingWhileWaiting(t *testing.T) {
 	}
 	if ready || r.rawBuf != nil {
 		t.Errorf("ready=%v buffer held=%v on an empty socket", ready, r.rawBuf != nil)
+	}
+}
+
+// TestOraclePipelined checks that nginx, like TestPipelined's Reader,
+// serves requests sent back to back in one segment.
+func TestOraclePipelined(t *testing.T) {
+	o := startOracle(t)
+	in := "GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b?c HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n"
+	c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(o.ports[""]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte(in))
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	got, _ := io.ReadAll(c)
+	for _, want := range []string{"\r\n\r\nGET|/a||a|/a|HTTP/1.1", "\r\n\r\nGET|/b|c|b|/b?c|HTTP/1.1"} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("nginx answered %q, want %q in it", got, want)
+		}
 	}
 }

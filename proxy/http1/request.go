@@ -51,7 +51,8 @@ type Request struct {
 
 	// ComplexURI is set when the path had "//", "/.", or '#'; QuotedURI
 	// when it had a %XX escape (proxy_pass then re-escapes the normalised
-	// path); PlusInURI when it had a '+' (literal or %2B).
+	// path); PlusInURI when it had a '+' (literal or %2B). nginx 1.22 has
+	// no space_in_uri: since 1.21.1 a space in the URI is a 400.
 	ComplexURI, QuotedURI, PlusInURI bool
 	// EmptyPathInURI is set for "http://host?args": nginx then has no valid
 	// raw URI to send and proxies Path+Args instead.

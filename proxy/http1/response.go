@@ -135,6 +135,8 @@ type Response struct {
 	// a 200, with no headers at all to the client.
 	Version int
 	// Status is the status code (any three digits); 200 for HTTP/0.9.
+	// nginx switches to a tunnel only for a 101 answering a request that
+	// had an Upgrade header; a 101 otherwise is relayed like any status.
 	Status int
 	// StatusLine is the status as sent from the code to the end of the
 	// line ("200 OK", "404 Nope"); nginx sends it on to the client as is.
