@@ -531,7 +531,6 @@ func (req *Request) checkTransferEncoding(v []byte) error {
 		return newError(400, `client sent "Content-Length" and "Transfer-Encoding" headers at the same time`)
 	}
 	req.Chunked = true
-	req.ContentLength = -1
 	return nil
 }
 

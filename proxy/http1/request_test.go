@@ -204,6 +204,8 @@ var reqCases = []reqCase{
 	{name: "small-two-buffers", srv: "small", in: "GET / HTTP/1.1\r\nHost: a\r\n" + strings.Repeat("X: "+strings.Repeat("b", 60)+"\r\n", 2) + "\r\n", want: "GET|/||a|/|HTTP/1.1"},
 	{name: "small-line-and-header", srv: "small", in: "GET /" + strings.Repeat("a", 100) + " HTTP/1.1\r\nHost: a\r\nX: " + strings.Repeat("b", 120) + "\r\n\r\n", want: "GET|/" + strings.Repeat("a", 100) + "||a|/" + strings.Repeat("a", 100) + "|HTTP/1.1"},
 	{name: "small-line-and-headers-overflow", srv: "small", in: "GET /" + strings.Repeat("a", 100) + " HTTP/1.1\r\nHost: a\r\nX: " + strings.Repeat("b", 120) + "\r\nY: " + strings.Repeat("c", 120) + "\r\n\r\n", status: 494},
+	{name: "small-line-fills-first", srv: "small", in: "GET /" + strings.Repeat("a", 48) + h11, want: "GET|/" + strings.Repeat("a", 48) + "||a|/" + strings.Repeat("a", 48) + "|HTTP/1.1"},
+	{name: "small-line-fills-first-overflow", srv: "small", in: "GET /" + strings.Repeat("a", 48) + " HTTP/1.1\r\nHost: a\r\nX: " + strings.Repeat("b", 115) + "\r\nY: " + strings.Repeat("c", 115) + "\r\n\r\n", status: 494},
 	{name: "default-line-8k", in: "GET /" + strings.Repeat("a", 8176) + h11, want: "GET|/" + strings.Repeat("a", 8176) + "||a|/" + strings.Repeat("a", 8176) + "|HTTP/1.1"},
 	{name: "default-line-over-8k", in: "GET /" + strings.Repeat("a", 8200) + h11, status: 414},
 	{name: "default-header-over-8k", in: "GET / HTTP/1.1\r\nHost: a\r\nCookie: " + strings.Repeat("c", 8200) + "\r\n\r\n", status: 494},
