@@ -102,40 +102,67 @@ func inUse(err error) bool {
 	return errors.As(err, &be) && be.Call == "bind" && errors.Is(be.Err, syscall.EADDRINUSE)
 }
 
-// sockets returns the sockets nginx would open for the listen addresses:
-// one per address, except that an address sharing its port with a wildcard
-// address of the same family is served by the wildcard's socket, unless it
-// asks for a socket of its own (backlog=, reuseport). This is
-// ngx_http_init_listening's rule; without it, binding 127.0.0.1:80 beside a
-// listening 0.0.0.0:80 would fail.
+// sockets returns the sockets nginx would open for the listen addresses,
+// in the order it opens them (ngx_http_optimize_servers and
+// ngx_http_init_listening), so that failures are reported in nginx's
+// order:
+//
+//   - addresses are grouped by family and port, groups in the order their
+//     first address appears;
+//   - in a group, addresses with a socket option of their own (backlog=,
+//     reuseport: nginx's implied "bind") come first, then the others, then
+//     the wildcard address;
+//   - when a group has a wildcard, the others without an option of their
+//     own get no socket: the wildcard's socket serves them. Binding
+//     127.0.0.1:80 beside a listening 0.0.0.0:80 would fail.
+//
+// A unix socket is a group of its own.
 func sockets(specs []directives.Listen) []directives.Listen {
-	type famPort struct {
-		v6   bool
-		port string
+	type group struct {
+		v6     bool
+		port   uint16
+		unix   string
+		own    []directives.Listen // with options of their own
+		others []directives.Listen
+		wild   []directives.Listen
 	}
-	wild := map[famPort]bool{}
-	parsed := make([]netip.AddrPort, len(specs))
-	for i, s := range specs {
-		if s.Network != "tcp" {
-			continue
+	var groups []*group
+	find := func(g group) *group {
+		for _, x := range groups {
+			if x.v6 == g.v6 && x.port == g.port && x.unix == g.unix {
+				return x
+			}
 		}
+		groups = append(groups, &g)
+		return groups[len(groups)-1]
+	}
+	for _, s := range specs {
+		var g *group
 		ap, err := netip.ParseAddrPort(s.Addr)
-		if err != nil {
-			continue
+		switch {
+		case s.Network == "unix":
+			g = find(group{unix: s.Addr})
+		case err != nil:
+			g = find(group{unix: "\x00" + s.Addr}) // not an IP: alone
+		default:
+			g = find(group{v6: ap.Addr().Is6() && !ap.Addr().Is4In6(), port: ap.Port()})
 		}
-		parsed[i] = ap
-		if ap.Addr().IsUnspecified() {
-			wild[famPort{ap.Addr().Is6(), strconv.Itoa(int(ap.Port()))}] = true
+		switch {
+		case err == nil && ap.Addr().IsUnspecified():
+			g.wild = append(g.wild, s)
+		case s.ReusePort || s.Backlog != 0:
+			g.own = append(g.own, s)
+		default:
+			g.others = append(g.others, s)
 		}
 	}
 	out := make([]directives.Listen, 0, len(specs))
-	for i, s := range specs {
-		ap := parsed[i]
-		if ap.IsValid() && !ap.Addr().IsUnspecified() && !s.ReusePort && s.Backlog == 0 &&
-			wild[famPort{ap.Addr().Is6(), strconv.Itoa(int(ap.Port()))}] {
-			continue
+	for _, g := range groups {
+		out = append(out, g.own...)
+		if len(g.wild) == 0 {
+			out = append(out, g.others...)
 		}
-		out = append(out, s)
+		out = append(out, g.wild...)
 	}
 	return out
 }

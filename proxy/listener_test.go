@@ -27,7 +27,9 @@ func TestSockets(t *testing.T) {
 	for _, s := range sockets(in) {
 		got = append(got, s.Addr)
 	}
-	want := "0.0.0.0:80 127.0.0.1:81 [::1]:80 10.0.0.2:80 10.0.0.3:80 [::]:8080 /run/app.sock"
+	// nginx's order: by family and port as they first appear; in a port,
+	// sockets with options first, the wildcard last.
+	want := "10.0.0.2:80 10.0.0.3:80 0.0.0.0:80 127.0.0.1:81 [::1]:80 [::]:8080 /run/app.sock"
 	if strings.Join(got, " ") != want {
 		t.Errorf("sockets:\n got %s\nwant %s", strings.Join(got, " "), want)
 	}

@@ -37,7 +37,7 @@ type Server struct {
 	// and Close.
 	mu        sync.Mutex
 	listeners map[listenKey]*listener
-	order     []listenKey // listeners in configuration order
+	order     []listenKey // listeners in nginx's opening order
 	serving   bool
 	closed    bool
 	done      chan struct{} // closed when Serve must return
@@ -97,8 +97,9 @@ func (s *Server) add(l *listener) {
 	}
 }
 
-// Addrs returns the bound listen addresses, in configuration order, as the
-// configuration writes them ("127.0.0.1:8080", or a unix socket's path).
+// Addrs returns the addresses of the bound sockets, in the order nginx
+// opens them (see sockets), as the configuration writes them
+// ("127.0.0.1:8080", or a unix socket's path).
 func (s *Server) Addrs() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -118,7 +118,7 @@ func TestListenServeReload(t *testing.T) {
 		t.Error("Config() is not the reloaded configuration")
 	}
 	if got := strings.Join(s.Addrs(), " "); got != c+" "+b {
-		t.Errorf("Addrs() = %s, want %s %s (configuration order)", got, c, b)
+		t.Errorf("Addrs() = %s, want %s %s (by port, as first written)", got, c, b)
 	}
 	if s.listeners[listenKey{"tcp", b}].ln != kept {
 		t.Error("the address both configurations share got a new socket")
