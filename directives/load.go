@@ -96,11 +96,10 @@ type loader struct {
 	partial bool       // the tree stops at a syntax error
 	errPos  parser.Pos // where the syntax error is, when partial
 
-	mainSet  map[string]bool // main/events directives already seen
-	events   bool            // an events block was read
-	http     *httpBuilder    // nil until the http block
-	blockEnd map[*parser.Directive]parser.Pos
-	resolve  resolver
+	mainSet map[string]bool // main/events directives already seen
+	events  bool            // an events block was read
+	http    *httpBuilder    // nil until the http block
+	resolve resolver
 }
 
 func newLoader(cfg *Config, pc *parser.Config, opts LoadOptions, partial bool) *loader {
@@ -322,9 +321,8 @@ func (l *loader) end(d *parser.Directive) parser.Pos {
 
 // endPos is end without the fallback.
 func (l *loader) endPos(d *parser.Directive) (parser.Pos, bool) {
-	if l.blockEnd == nil {
-		l.blockEnd = blockEnds(l.tree)
+	if !d.IsBlock() || d.EndLine == 0 || d.Pos.CommandLine {
+		return parser.Pos{}, false
 	}
-	p, ok := l.blockEnd[d]
-	return p, ok
+	return parser.Pos{File: d.Pos.File, Line: d.EndLine}, true
 }

@@ -72,7 +72,7 @@ func collectOurs(path string, tree []*Directive, into map[statementKey]int) {
 		if d.Pos.File != path {
 			continue // came from an included file, checked with that file
 		}
-		into[statementKey{d.Name, d.endLine}]++
+		into[statementKey{d.Name, d.EndLine}]++
 		collectOurs(path, d.Block, into)
 	}
 }

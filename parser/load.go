@@ -152,14 +152,14 @@ func (l *loader) parse(s *scanner, kind parseKind, out *[]*Directive) error {
 			continue
 		}
 
-		d.endLine = d.Pos.Line
+		d.EndLine = d.Pos.Line
 		*out = append(*out, d)
 		if end == endBlockStart {
 			d.Block = []*Directive{}
 			if err := l.parse(s, parseBlock, &d.Block); err != nil {
 				return err
 			}
-			d.endLine = s.line
+			d.EndLine = s.line
 		}
 	}
 }

@@ -35,10 +35,11 @@ type Directive struct {
 	// empty) exactly when the directive was written with a block.
 	Block []*Directive
 	Pos   Pos
-
-	// endLine is the line of the statement's last token (its ";" or
-	// closing "}"), where gonginx places it; used to match the two readings.
-	endLine int
+	// EndLine is the line of the statement's last token: its ";", or the
+	// closing "}" of a block, where nginx reports the checks it makes when
+	// a block ends (e.g. "no servers are inside upstream"). It is 0 for a
+	// block left unclosed by a syntax error.
+	EndLine int
 }
 
 // IsBlock reports whether the directive was written with { … }.
