@@ -41,9 +41,9 @@ type loader struct {
 	depth      int
 }
 
-// Load reads the configuration file at path (which should be absolute, as
-// nginx makes it before reading) with every include resolved, then the -g
-// directives of opts.
+// Load reads the -g directives of opts, then the configuration file at
+// path (which should be absolute, as nginx makes it before reading) with
+// every include resolved.
 //
 // On a syntax or include error Load returns both the error and the
 // configuration read up to that point: nginx checks each directive as it
@@ -55,6 +55,15 @@ func Load(path string, opts Options) (*Config, error) {
 		cfg:        &Config{MainFile: path},
 		seen:       map[string]bool{},
 	}
+	// nginx reads the -g text before the file (ngx_init_cycle), so its
+	// directives come first and a file directive repeating one is the
+	// duplicate.
+	if opts.Globals != "" {
+		s := newParamScanner([]byte(opts.Globals))
+		if err := l.parse(s, parseParam, &l.cfg.Directives); err != nil {
+			return l.cfg, err
+		}
+	}
 	src, err := os.ReadFile(path)
 	if err != nil {
 		// The main file has no including position: nginx prints the bare message.
@@ -62,12 +71,6 @@ func Load(path string, opts Options) (*Config, error) {
 	}
 	if err := l.parseFile(path, src, &l.cfg.Directives); err != nil {
 		return l.cfg, err
-	}
-	if opts.Globals != "" {
-		s := newParamScanner([]byte(opts.Globals))
-		if err := l.parse(s, parseParam, &l.cfg.Directives); err != nil {
-			return l.cfg, err
-		}
 	}
 	return l.cfg, nil
 }

@@ -180,12 +180,11 @@ func TestCommandLineDirectives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := render(cfg.Directives, main); got != "a[]@1 daemon[off]@cmd pid[/tmp/p]@cmd" {
+	if got := render(cfg.Directives, main); got != "daemon[off]@cmd pid[/tmp/p]@cmd a[]@1" {
 		t.Errorf("got %s", got)
 	}
-	last := cfg.Directives[len(cfg.Directives)-1]
-	if !last.Pos.CommandLine || last.Pos.String() != "command line" {
-		t.Errorf("pid position = %+v", last.Pos)
+	if pid := cfg.Directives[1]; !pid.Pos.CommandLine || pid.Pos.String() != "command line" {
+		t.Errorf("pid position = %+v", pid.Pos)
 	}
 
 	for globals, want := range map[string]string{

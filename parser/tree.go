@@ -78,8 +78,8 @@ func (p Pos) String() string {
 type Config struct {
 	// MainFile is the path of the main configuration file as given.
 	MainFile string
-	// Directives are the top-level (main context) statements in source order;
-	// directives given with -g come last, as nginx appends them.
+	// Directives are the top-level (main context) statements in source
+	// order; directives given with -g come first, as nginx reads them first.
 	Directives []*Directive
 	// Files lists every file read, in the order nginx reads them, with its
 	// content, for `-T` and for watching.
