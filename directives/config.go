@@ -46,8 +46,8 @@ type Config struct {
 
 // Main holds the main-context settings.
 type Main struct {
-	Daemon                bool
-	Pid                   string // absolute path; "" when `pid off;`
+	Daemon                bool // as written; nginxws always stays in the foreground
+	Pid                   string // absolute path
 	ErrorLogs             []ErrorLog
 	User                  string
 	Group                 string // user's second argument; "" when not given

@@ -29,6 +29,11 @@ func (l *loader) setDaemon(d *parser.Directive, _ *scope) error {
 	if err != nil {
 		return err
 	}
+	if v {
+		// A daemon is left to the service manager (systemd, runit, a
+		// container runtime): nginxws stays in the foreground.
+		l.warnf(d, `"daemon" directive is ignored, nginxws always runs in the foreground`)
+	}
 	l.cfg.Main.Daemon = v
 	return nil
 }
@@ -37,13 +42,8 @@ func (l *loader) setPid(d *parser.Directive, _ *scope) error {
 	if err := l.once(d); err != nil {
 		return err
 	}
-	v := d.Args[0].Value
-	if v == "off" {
-		l.cfg.Main.Pid = ""
-		l.mainSet["pid off"] = true
-		return nil
-	}
-	l.cfg.Main.Pid = l.fullName(v)
+	// nginx 1.22 has no "pid off": every value is a path, "off" included.
+	l.cfg.Main.Pid = l.fullName(d.Args[0].Value)
 	return nil
 }
 

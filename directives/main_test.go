@@ -1,0 +1,26 @@
+package directives
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// nginxws has no daemon mode: an explicit "daemon on" must say so, and
+// "daemon off" (what a foreground nginx is run with) must stay silent.
+func TestDaemonOnWarns(t *testing.T) {
+	cfg := load(t, "daemon on;\nevents {}\n")
+	if len(cfg.Warnings) != 1 || cfg.Warnings[0].Msg != `"daemon" directive is ignored, nginxws always runs in the foreground` || cfg.Warnings[0].Pos.Line != 1 {
+		t.Errorf("warnings %+v", cfg.Warnings)
+	}
+	if cfg := load(t, "daemon off;\nevents {}\n"); len(cfg.Warnings) != 0 {
+		t.Errorf("daemon off: warnings %+v", cfg.Warnings)
+	}
+}
+
+// nginx 1.22 has no "pid off": the word is a file name under the prefix.
+func TestPidOffIsAPath(t *testing.T) {
+	cfg := load(t, "pid off;\nevents {}\n")
+	if filepath.Base(cfg.Main.Pid) != "off" || !filepath.IsAbs(cfg.Main.Pid) {
+		t.Errorf("pid = %q, want <prefix>/off", cfg.Main.Pid)
+	}
+}
