@@ -46,7 +46,7 @@ type Config struct {
 
 // Main holds the main-context settings.
 type Main struct {
-	Daemon                bool // as written; nginxws always stays in the foreground
+	Daemon                bool   // as written; nginxws always stays in the foreground
 	Pid                   string // absolute path
 	ErrorLogs             []ErrorLog
 	User                  string

@@ -8,14 +8,16 @@ import (
 	"github.com/nginxws/nginxws/parser"
 )
 
-// Debian's nginx 1.22 build defaults (nginx -V): the prefix that relative
-// paths in directives resolve against, the configuration file, the pid
-// file and the error log used when the configuration names none.
+// The build defaults nginxws shares with Debian's nginx 1.22 (nginx -V):
+// the prefix that relative paths in directives resolve against, the
+// configuration file, the pid file, and the error log used when the
+// configuration names none. The error log is the classic file, not the
+// "stderr" of Debian 12's build (see cmd/nginxws/options.go for why).
 const (
 	DefaultPrefix   = "/usr/share/nginx/"
 	DefaultConfPath = "/etc/nginx/nginx.conf"
 	DefaultPidPath  = "/run/nginx.pid"
-	DefaultErrorLog = "stderr"
+	DefaultErrorLog = "/var/log/nginx/error.log"
 )
 
 // byName indexes every catalogue row by directive name; rows sharing a

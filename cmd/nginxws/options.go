@@ -21,7 +21,7 @@ const (
 	defaultPrefix   = directives.DefaultPrefix   // /usr/share/nginx/
 	defaultConfPath = directives.DefaultConfPath // /etc/nginx/nginx.conf
 	defaultPidPath  = directives.DefaultPidPath  // /run/nginx.pid
-	defaultErrorLog = "/var/log/nginx/error.log"
+	defaultErrorLog = directives.DefaultErrorLog // /var/log/nginx/error.log
 )
 
 // options is the parsed command line (nginx's ngx_get_options).
