@@ -8,8 +8,9 @@ import (
 
 // Complex is a value that may hold variables ("$host:$server_port"),
 // compiled once at load into literal and variable segments, as nginx's
-// ngx_http_compile_complex_value does. Evaluating it per request is the
-// variable engine's job; this type only fixes the shape.
+// ngx_http_compile_complex_value does, and bound to the variables' indexes
+// when the http block ends. State.Eval and State.Value evaluate it per
+// request.
 type Complex struct {
 	// Raw is the value as written (after unquoting).
 	Raw string
@@ -28,6 +29,11 @@ type Segment struct {
 	Var string
 	// Capture is n for $1…$9, 0 otherwise.
 	Capture int
+
+	// idx is the variable's index in the Engine + 1, set when the engine
+	// is built at the end of the http block; 0 for a literal, a capture,
+	// or a value built after load (evaluated by name).
+	idx int32
 }
 
 // IsLiteral reports whether the value has no variables or captures.

@@ -156,10 +156,11 @@ var errorCases = []errorCase{
 	{name: "regex in rewrite", conf: H("server{listen 8080;\nlocation / { rewrite (a /b; }\n}"), want: `[emerg] pcre2_compile() failed: missing closing parenthesis in "(a" in CONF/nginx.conf:4`, same: true},
 	{name: "regex in map", conf: H("map $uri $b { ~(a 1; }"), want: `[emerg] pcre2_compile() failed: missing closing parenthesis in "(a" in CONF/nginx.conf:3`, same: true},
 	{name: "regex in server_name", conf: H("server{listen 8080;\nserver_name ~(a;\n}"), want: `[emerg] pcre2_compile() failed: missing closing parenthesis in "(a" in CONF/nginx.conf:4`, same: true},
-	{name: "look-behind refused", conf: H("server { listen 8080;\nlocation ~ (?<=a)b { } }"), want: `[emerg] regular expression "(?<=a)b" uses a look-behind assertion "(?<=" at "(?<=a)b", which nginxws does not support (Go's RE2 syntax) in CONF/nginx.conf:4`},
-	{name: "look-ahead refused in map", conf: H("map $uri $x {\n ~^/(?!api) 1;\n}"), want: `[emerg] regular expression "^/(?!api)" uses a negative look-ahead assertion "(?!" at "(?!api)", which nginxws does not support (Go's RE2 syntax) in CONF/nginx.conf:4`},
-	{name: "back-reference refused", conf: H("server { listen 8080; location ~ (a)\\1 { } }"), want: `[emerg] regular expression "(a)\1" uses a back-reference at "\1", which nginxws does not support (Go's RE2 syntax) in CONF/nginx.conf:3`},
-	{name: "possessive refused", conf: H(`server { listen 8080; location ~ "a++" { } }`), want: `[emerg] regular expression "a++" uses a possessive quantifier at "++", which nginxws does not support (Go's RE2 syntax) in CONF/nginx.conf:3`},
+	{name: "look-behind not fixed", conf: H("server { listen 8080;\nlocation ~ x(?<=a+)b { } }"), want: `[emerg] pcre2_compile() failed: lookbehind assertion is not fixed length in "x(?<=a+)b" at "(?<=a+)b" in CONF/nginx.conf:4`, same: true},
+	{name: "look-behind alternatives not fixed", conf: H("map $uri $x {\n ~(?<=ab|c+)d 1;\n}"), want: `[emerg] pcre2_compile() failed: lookbehind assertion is not fixed length in "(?<=ab|c+)d" at "(?<=ab|c+)d" in CONF/nginx.conf:4`, same: true},
+	{name: "recursion refused", conf: H("server { listen 8080; location ~ \"a(?R)?b\" { } }"), want: `[emerg] regular expression "a(?R)?b" uses a subroutine call or recursion at "(?R)?b", which nginxws does not support in CONF/nginx.conf:3`},
+	{name: "match start reset refused", conf: H("server { listen 8080; location ~ a\\Kb { } }"), want: `[emerg] regular expression "a\Kb" uses the match start reset "\K" at "\Kb", which nginxws does not support in CONF/nginx.conf:3`},
+	{name: "possessive refused", conf: H(`server { listen 8080; location ~ "a++" { } }`), want: `[emerg] regular expression "a++" uses a possessive quantifier at "++", which nginxws does not support in CONF/nginx.conf:3`},
 
 	// The rewrite module.
 	{name: "return code", conf: H("server{listen 8080;\nlocation / { return abc; }\n}"), want: `[emerg] invalid return code "abc" in CONF/nginx.conf:4`, same: true},

@@ -31,6 +31,8 @@ type HTTP struct {
 	// defaults (what servers and locations inherit).
 	Conf *LocConf
 	Pos  parser.Pos
+
+	engine *Engine // see Engine()
 }
 
 // Upstream returns the upstream group of that name (an upstream block or an
@@ -233,6 +235,7 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 		}
 	}
 	l.checkServerNames()
+	h.engine = newEngine(h, h.Variables)
 	return nil
 }
 

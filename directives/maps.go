@@ -7,9 +7,9 @@ import (
 )
 
 // Map is a map block: Var takes the value of the first entry matching
-// Source. The evaluation order (exact keys, then hostnames wildcards, then
-// regexes in order, then Default) is the variable engine's job; this type
-// keeps the entries as written, with their positions.
+// Source: exact keys, then hostnames wildcards, then regexes in order,
+// then Default (mapeval.go evaluates it). This type keeps the entries as
+// written, with their positions.
 type Map struct {
 	Source *Complex
 	// Var is the defined variable, lower-cased, without "$".
@@ -32,6 +32,10 @@ type MapEntry struct {
 	Regex *Regexp
 	Value *Complex
 	Pos   parser.Pos
+
+	// hostKey is set for a key read after "hostnames": nginx then adds it
+	// as a possible wildcard (NGX_HASH_WILDCARD_KEY).
+	hostKey bool
 }
 
 // setMap reproduces ngx_http_map_block and ngx_http_map (one call per
@@ -80,7 +84,7 @@ func (l *loader) setMap(d *parser.Directive, _ *scope) error {
 			m.Default = val
 			continue
 		}
-		entry := &MapEntry{Key: key, Value: val, Pos: e.Pos}
+		entry := &MapEntry{Key: key, Value: val, Pos: e.Pos, hostKey: m.Hostnames}
 		if strings.HasPrefix(key, "~") {
 			pat, caseless := key[1:], false
 			if strings.HasPrefix(pat, "*") {

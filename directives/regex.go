@@ -7,26 +7,67 @@ import (
 	"regexp/syntax"
 	"strconv"
 	"strings"
+	"sync"
 
+	"github.com/dlclark/regexp2"
 	"github.com/nginxws/nginxws/parser"
 )
 
-// nginx compiles regular expressions with PCRE2; nginxws uses Go's RE2
-// (regexp). The two agree on the common syntax. A pattern PCRE accepts
-// and RE2 cannot run the same way (look-around, back-references,
-// possessive quantifiers, recursion, …) is a load error naming the
-// construct and file:line, never a silently different match. A pattern
-// PCRE itself rejects gets nginx's own "pcre2_compile() failed" message.
+// nginx compiles regular expressions with PCRE2. nginxws runs them on
+// Go's RE2 (regexp) where RE2 answers as PCRE would, and on a PCRE-style
+// backtracking engine otherwise (pcre.go explains the split and the
+// remaining differences). A pattern PCRE itself rejects gets nginx's own
+// "pcre2_compile() failed" message; one PCRE accepts but neither engine
+// can run (recursion, "\K", possessive quantifiers, …) is a load error
+// naming the construct and file:line, never a silently different match.
 
 // Regexp is a compiled location, server_name, map, rewrite or if pattern.
+// It is immutable and safe for concurrent use. Matching goes through
+// State.Match (which records the captures for $1…$9 and named captures)
+// or the methods below, which follow PCRE's semantics whichever engine
+// runs the pattern.
 type Regexp struct {
-	*regexp.Regexp
 	// Source is the pattern as written (without the "~" / "~*").
 	Source string
 	// Caseless is set for "~*" (PCRE2_CASELESS).
 	Caseless bool
-	// Names are the named captures, which nginx turns into variables.
+	// Names are the named captures, which nginx turns into variables, in
+	// the order of their groups.
 	Names []string
+
+	re2  *regexp.Regexp  // nil when the pattern needs the PCRE engine
+	pcre *regexp2.Regexp // set when it does
+	// groups are the capturing groups in PCRE's numbering (group k is
+	// groups[k-1]); nameGroup[i] is the group number of Names[i].
+	groups    []pcreGroup
+	nameGroup []int
+	// dollar: the pattern has a "$" (see Regexp.needsTwin).
+	dollar bool
+	twin   *pcreTwin
+	// nameVars are the Engine indexes of the Names' variables.
+	nameVars []int32
+}
+
+// pcreTwin is the regexp2 form of an RE2 pattern, compiled on first need
+// (most patterns never see a subject that needs it).
+type pcreTwin struct {
+	once     sync.Once
+	info     *pcreInfo
+	caseless bool
+	re       *regexp2.Regexp // nil if the translation cannot be compiled
+}
+
+func (t *pcreTwin) get() *regexp2.Regexp {
+	t.once.Do(func() {
+		if t.info.unsup != "" || t.info.needsU || t.info.lookbehindAt >= 0 {
+			return
+		}
+		re, err := compilePCRE(t.info, t.caseless)
+		if err == nil {
+			t.re = re
+		}
+	})
+	return t.re
 }
 
 // compileRegex compiles a pattern as ngx_regex_compile would, reporting
@@ -46,20 +87,64 @@ func (l *loader) compileRegex(d *parser.Directive, pattern string, caseless bool
 
 // compileRegexp is the position-free part of compileRegex.
 func compileRegexp(pattern string, caseless bool) (*Regexp, error) {
-	if what, at, ok := unsupportedConstruct(pattern); ok {
-		return nil, fmt.Errorf(`regular expression "%s" uses %s at "%s", which nginxws does not support (Go's RE2 syntax)`, pattern, what, pattern[at:])
+	info := scanPCRE(pattern)
+	if info.unsup != "" {
+		return nil, unsupportedRegexp(pattern, info.unsup, info.unsupAt)
 	}
-	src := pattern
-	if caseless {
-		src = "(?i)" + pattern
+	if info.lookbehindAt >= 0 {
+		return nil, pcreFailed(pattern, "lookbehind assertion is not fixed length", info.lookbehindAt)
 	}
-	re, err := regexp.Compile(src)
+	re := &Regexp{Source: pattern, Caseless: caseless, groups: info.groups, dollar: info.dollar}
+	if err := re.setNames(pattern); err != nil {
+		return nil, err
+	}
+	var re2Err error
+	if info.needs == "" {
+		src := pattern
+		if caseless {
+			src = "(?i)" + pattern
+		}
+		r, err := regexp.Compile(src)
+		if err == nil && r.NumSubexp() == len(info.groups) {
+			re.re2 = r
+			re.twin = &pcreTwin{info: info, caseless: caseless}
+			return re, nil
+		}
+		if err != nil {
+			perr, both := pcreError(pattern, err)
+			if both {
+				return nil, perr
+			}
+			re2Err = perr
+		}
+		// RE2 rejects what PCRE accepts (a repetition above 1000, an
+		// escape RE2 lacks): the PCRE engine takes the pattern.
+	}
+	if info.needsU {
+		return nil, unsupportedRegexp(pattern, `the inline option "U" with look-around or back-references`, strings.Index(pattern, "U"))
+	}
+	pc, err := compilePCRE(info, caseless)
 	if err != nil {
-		return nil, pcreError(pattern, err)
+		if re2Err != nil {
+			return nil, re2Err
+		}
+		return nil, fmt.Errorf(`regular expression "%s" cannot be compiled by nginxws: %v`, pattern, err)
 	}
-	var names []string
+	re.pcre = pc
+	return re, nil
+}
+
+// unsupportedRegexp is the error for a construct neither engine runs.
+func unsupportedRegexp(pattern, what string, at int) error {
+	return fmt.Errorf(`regular expression "%s" uses %s at "%s", which nginxws does not support`, pattern, what, pattern[max(at, 0):])
+}
+
+// setNames fills Names from the groups, with PCRE2's error for a name
+// used twice.
+func (re *Regexp) setNames(pattern string) error {
 	seen := map[string]bool{}
-	for _, n := range re.SubexpNames() {
+	for k, g := range re.groups {
+		n := g.name
 		if n == "" {
 			continue
 		}
@@ -68,12 +153,104 @@ func compileRegexp(pattern string, caseless bool) (*Regexp, error) {
 			if second := strings.Index(pattern[at+1:], "<"+n+">"); second >= 0 {
 				at = at + 1 + second + len(n) + 2
 			}
-			return nil, pcreFailed(pattern, "two named subpatterns have the same name (PCRE2_DUPNAMES not set)", at)
+			return pcreFailed(pattern, "two named subpatterns have the same name (PCRE2_DUPNAMES not set)", at)
 		}
 		seen[n] = true
-		names = append(names, n)
+		re.Names = append(re.Names, n)
+		re.nameGroup = append(re.nameGroup, k+1)
 	}
-	return &Regexp{Regexp: re, Source: pattern, Caseless: caseless, Names: names}, nil
+	return nil
+}
+
+// String returns the pattern as written.
+func (re *Regexp) String() string { return re.Source }
+
+// NumSubexp returns the number of capturing groups.
+func (re *Regexp) NumSubexp() int { return len(re.groups) }
+
+// SubexpNames returns the names of the groups, "" for unnamed ones;
+// element 0 stands for the whole match, as in package regexp.
+func (re *Regexp) SubexpNames() []string {
+	names := make([]string, len(re.groups)+1)
+	for k, g := range re.groups {
+		names[k+1] = g.name
+	}
+	return names
+}
+
+// Match reports whether b contains a match, as PCRE would find it. A
+// match the PCRE engine abandons (see pcreMatchTimeout) counts as none.
+func (re *Regexp) Match(b []byte) bool {
+	rc, _ := re.exec(b, nil, nil)
+	return rc > 0
+}
+
+// MatchString is Match for a string.
+func (re *Regexp) MatchString(s string) bool { return re.Match([]byte(s)) }
+
+// FindSubmatchIndex returns the byte offsets of the match and of each
+// group (-1 for a group that took no part), or nil without a match: the
+// same shape as package regexp's method, with PCRE's answer.
+func (re *Regexp) FindSubmatchIndex(b []byte) []int {
+	caps := make([]int, 2*(len(re.groups)+1))
+	rc, _ := re.exec(b, caps, nil)
+	if rc == 0 {
+		return nil
+	}
+	return caps
+}
+
+// needsTwin reports whether RE2 could read subject differently from PCRE
+// (see pcre.go): a byte ≥ 0x80 or a vertical tab, or a final newline
+// when the pattern has "$".
+func (re *Regexp) needsTwin(subject []byte) bool {
+	n := len(subject)
+	if re.dollar && n > 0 && subject[n-1] == '\n' {
+		return true
+	}
+	for _, c := range subject {
+		if c >= 0x80 || c == 0x0b {
+			return true
+		}
+	}
+	return false
+}
+
+// exec matches subject, filling caps (when not nil) with pairs of byte
+// offsets, -1 for groups that took no part. It returns 0 without a match,
+// else 1 + the number of the highest group that took part, as
+// pcre2_match. runes, when not nil, is a reusable buffer for the PCRE
+// engine.
+func (re *Regexp) exec(subject []byte, caps []int, runes *[]rune) (int, error) {
+	if re.pcre != nil {
+		return re.pcreExec(re.pcre, subject, caps, runes)
+	}
+	if re.needsTwin(subject) {
+		if tw := re.twin.get(); tw != nil {
+			return re.pcreExec(tw, subject, caps, runes)
+		}
+	}
+	if caps == nil {
+		if re.re2.Match(subject) {
+			return 1, nil
+		}
+		return 0, nil
+	}
+	idx := re.re2.FindSubmatchIndex(subject)
+	if idx == nil {
+		return 0, nil
+	}
+	rc := 1
+	for k := 0; 2*k+1 < len(idx); k++ {
+		if idx[2*k] >= 0 {
+			rc = k + 1
+		}
+	}
+	n := copy(caps, idx)
+	for ; n < len(caps); n++ {
+		caps[n] = -1
+	}
+	return rc, nil
 }
 
 // pcreFailed formats nginx's message for a pattern PCRE2 rejects; nginx
@@ -86,48 +263,49 @@ func pcreFailed(pattern, msg string, offset int) error {
 }
 
 // pcreError translates a Go syntax error into PCRE2's message for the
-// same mistake, where the mistake is one for both engines.
-func pcreError(pattern string, err error) error {
+// same mistake. both reports whether PCRE2 rejects the pattern too; when
+// it does not, the PCRE engine may still take it.
+func pcreError(pattern string, err error) (error, bool) {
 	var se *syntax.Error
 	if !errors.As(err, &se) {
-		return fmt.Errorf(`regular expression "%s" cannot be compiled: %v`, pattern, err)
+		return fmt.Errorf(`regular expression "%s" cannot be compiled: %v`, pattern, err), false
 	}
 	switch se.Code {
 	case syntax.ErrMissingParen:
-		return pcreFailed(pattern, "missing closing parenthesis", len(pattern))
+		return pcreFailed(pattern, "missing closing parenthesis", len(pattern)), true
 	case syntax.ErrUnexpectedParen:
-		return pcreFailed(pattern, "unmatched closing parenthesis", unmatchedParen(pattern))
+		return pcreFailed(pattern, "unmatched closing parenthesis", unmatchedParen(pattern)), true
 	case syntax.ErrMissingBracket:
-		return pcreFailed(pattern, "missing terminating ] for character class", len(pattern))
+		return pcreFailed(pattern, "missing terminating ] for character class", len(pattern)), true
 	case syntax.ErrMissingRepeatArgument:
-		return pcreFailed(pattern, "quantifier does not follow a repeatable item", strings.Index(pattern, se.Expr))
+		return pcreFailed(pattern, "quantifier does not follow a repeatable item", strings.Index(pattern, se.Expr)), true
 	case syntax.ErrInvalidRepeatOp:
-		return pcreFailed(pattern, "quantifier does not follow a repeatable item", strings.Index(pattern, se.Expr)+1)
+		return pcreFailed(pattern, "quantifier does not follow a repeatable item", strings.Index(pattern, se.Expr)+1), true
 	case syntax.ErrTrailingBackslash:
-		return pcreFailed(pattern, `\ at end of pattern`, len(pattern))
+		return pcreFailed(pattern, `\ at end of pattern`, len(pattern)), true
 	case syntax.ErrInvalidCharRange:
-		return pcreFailed(pattern, "range out of order in character class", strings.Index(pattern, se.Expr)+len(se.Expr)-1)
+		return pcreFailed(pattern, "range out of order in character class", strings.Index(pattern, se.Expr)+len(se.Expr)-1), true
 	case syntax.ErrInvalidRepeatSize:
 		at := strings.Index(pattern, se.Expr)
 		lo, hi, ok := repeatBounds(se.Expr)
 		switch {
 		case ok && hi >= 0 && hi < lo:
-			return pcreFailed(pattern, "numbers out of order in {} quantifier", at+len(se.Expr)-1)
+			return pcreFailed(pattern, "numbers out of order in {} quantifier", at+len(se.Expr)-1), true
 		case ok && (lo > 65535 || hi > 65535):
-			return pcreFailed(pattern, "number too big in {} quantifier", at+len(se.Expr)-1)
+			return pcreFailed(pattern, "number too big in {} quantifier", at+len(se.Expr)-1), true
 		}
-		return fmt.Errorf(`regular expression "%s" uses a repetition count above 1000 at "%s", which nginxws does not support (Go's RE2 syntax)`, pattern, pattern[max(at, 0):])
+		return fmt.Errorf(`regular expression "%s" uses a repetition count above 1000 at "%s", which nginxws cannot run`, pattern, pattern[max(at, 0):]), false
 	case syntax.ErrInvalidEscape:
 		at := strings.Index(pattern, se.Expr)
 		if len(se.Expr) >= 2 && isLetter(se.Expr[1]) && !strings.ContainsRune(pcreEscapes, rune(se.Expr[1])) {
-			return pcreFailed(pattern, `unrecognized character follows \`, at+1)
+			return pcreFailed(pattern, `unrecognized character follows \`, at+1), true
 		}
-		return fmt.Errorf(`regular expression "%s" uses the escape "%s" at "%s", which nginxws does not support (Go's RE2 syntax)`, pattern, se.Expr, pattern[max(at, 0):])
+		return fmt.Errorf(`regular expression "%s" uses the escape "%s" at "%s", which nginxws cannot run`, pattern, se.Expr, pattern[max(at, 0):]), false
 	case syntax.ErrInvalidPerlOp:
 		at := strings.Index(pattern, se.Expr)
-		return pcreFailed(pattern, "unrecognized character after (? or (?-", at+2)
+		return pcreFailed(pattern, "unrecognized character after (? or (?-", at+2), true
 	}
-	return fmt.Errorf(`regular expression "%s" cannot be compiled by nginxws (Go's RE2 syntax): %s`, pattern, se.Code)
+	return fmt.Errorf(`regular expression "%s" cannot be compiled by nginxws: %s`, pattern, se.Code), false
 }
 
 // pcreEscapes are the letters PCRE2 accepts after a backslash; another
@@ -181,127 +359,4 @@ func unmatchedParen(p string) int {
 		}
 	}
 	return -1
-}
-
-// unsupportedConstruct scans a pattern for PCRE syntax that RE2 lacks or
-// reads differently. It returns what the construct is and its offset.
-func unsupportedConstruct(p string) (what string, at int, found bool) {
-	inClass := false
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if c == '\\' && i+1 < len(p) {
-			e := p[i+1]
-			switch {
-			case !inClass && e >= '1' && e <= '9':
-				return "a back-reference", i, true
-			case e == 'g' || e == 'k':
-				return "a back-reference", i, true
-			case e == 'K':
-				return `the match start reset "\K"`, i, true
-			case e == 'G':
-				return `the "\G" anchor`, i, true
-			case strings.IndexByte("hHvVRXNeco", e) >= 0:
-				return `the escape "\` + string(e) + `"`, i, true
-			case e == 'Q':
-				// \Q…\E quotes literally in both engines.
-				end := strings.Index(p[i+2:], `\E`)
-				if end < 0 {
-					return "", 0, false
-				}
-				i += 2 + end + 1
-				continue
-			}
-			i++
-			continue
-		}
-		if inClass {
-			if c == ']' {
-				inClass = false
-			}
-			continue
-		}
-		switch c {
-		case '[':
-			inClass = true
-			if i+1 < len(p) && p[i+1] == '^' {
-				i++
-			}
-			if i+1 < len(p) && p[i+1] == ']' {
-				i++
-			}
-		case '(':
-			if what, ok := groupConstruct(p[i+1:]); ok {
-				return what, i, true
-			}
-		case '*', '+', '?', '}':
-			if i+1 < len(p) && p[i+1] == '+' && isQuantifier(p, i) {
-				return "a possessive quantifier", i, true
-			}
-		}
-	}
-	return "", 0, false
-}
-
-// isQuantifier reports whether p[i] ends a quantifier (as opposed to a
-// literal "}").
-func isQuantifier(p string, i int) bool {
-	if p[i] != '}' {
-		return i > 0
-	}
-	open := strings.LastIndexByte(p[:i], '{')
-	if open < 0 {
-		return false
-	}
-	_, _, ok := repeatBounds(p[open : i+1])
-	return ok
-}
-
-// groupConstruct classifies what follows "(" when it is PCRE-only syntax.
-func groupConstruct(rest string) (string, bool) {
-	if strings.HasPrefix(rest, "*") {
-		return "a PCRE verb", true
-	}
-	if !strings.HasPrefix(rest, "?") {
-		return "", false
-	}
-	r := rest[1:]
-	switch {
-	case strings.HasPrefix(r, "="):
-		return `a look-ahead assertion "(?="`, true
-	case strings.HasPrefix(r, "!"):
-		return `a negative look-ahead assertion "(?!"`, true
-	case strings.HasPrefix(r, "<="):
-		return `a look-behind assertion "(?<="`, true
-	case strings.HasPrefix(r, "<!"):
-		return `a negative look-behind assertion "(?<!"`, true
-	case strings.HasPrefix(r, ">"):
-		return `an atomic group "(?>"`, true
-	case strings.HasPrefix(r, "|"):
-		return `a branch reset group "(?|"`, true
-	case strings.HasPrefix(r, "("):
-		return `a conditional group "(?("`, true
-	case strings.HasPrefix(r, "#"):
-		return `a comment group "(?#"`, true
-	case strings.HasPrefix(r, "'"):
-		return `a named group "(?'name'"`, true
-	case strings.HasPrefix(r, "P="):
-		return "a back-reference", true
-	case strings.HasPrefix(r, "P>"), strings.HasPrefix(r, "&"), strings.HasPrefix(r, "R"):
-		return "a subroutine call or recursion", true
-	case strings.HasPrefix(r, "C"):
-		return "a callout", true
-	case len(r) > 0 && (r[0] >= '0' && r[0] <= '9' || r[0] == '+' || (r[0] == '-' && len(r) > 1 && r[1] >= '0' && r[1] <= '9')):
-		return "a subroutine call or recursion", true
-	}
-	// Inline options: RE2 has i, m, s, U; PCRE's others change meaning.
-	for j := 0; j < len(r); j++ {
-		switch r[j] {
-		case 'i', 'm', 's', 'U', '-':
-			continue
-		case 'x', 'n', 'J', 'X':
-			return fmt.Sprintf(`the inline option "%c"`, r[j]), true
-		}
-		break
-	}
-	return "", false
 }

@@ -27,6 +27,8 @@ type Stmt struct {
 	// Set: Var (lower-cased, without "$") and Value.
 	Var   string
 	Value *Complex
+	// target is Var's index in the Engine + 1 (State.Set).
+	target int32
 
 	// If: Cond, and Conf, the if block's own level (its statements are in
 	// Conf.Script).

@@ -1,0 +1,342 @@
+package directives
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The side-by-side tests run the real nginx 1.22 on 127.0.0.1 (and ::1)
+// with an ephemeral port, send it raw requests, and compare what it logs
+// or answers with what the engine evaluates for the same request through
+// testReq. Every expectation is nginx's own answer, not a copy of it.
+
+// sideNginx is a running nginx.
+type sideNginx struct {
+	dir  string
+	port int
+	cmd  *exec.Cmd
+	// logOff is how much of the access log has been read.
+	logOff int
+}
+
+// freePort returns a TCP port free on 127.0.0.1 and ::1.
+func freePort(t *testing.T) int {
+	t.Helper()
+	for range 20 {
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		l6, err := net.Listen("tcp6", fmt.Sprintf("[::1]:%d", port))
+		if err == nil {
+			l6.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+// startNginx runs nginx with an http block built by body(port, dir) in the
+// foreground with its own prefix, and waits until it accepts connections.
+// It skips the test when nginx is not installed.
+func startNginx(t *testing.T, dir string, port int, httpBody string) *sideNginx {
+	t.Helper()
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Skip("nginx is not installed (apt-get install -y nginx-light)")
+	}
+	conf := fmt.Sprintf("daemon off;\npid %s/nginx.pid;\nuser root;\nworker_processes 1;\nerror_log %s/error.log;\nevents {}\nhttp {\n%s\n}\n", dir, dir, httpBody)
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-p", dir+"/", "-c", dir+"/nginx.conf", "-e", dir+"/error.log")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	n := &sideNginx{dir: dir, port: port, cmd: cmd}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	// Ready when the port accepts a connection; a poll, not a sleep.
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+			return n
+		}
+		select {
+		case err := <-done:
+			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Fatalf("nginx exited: %v\n%s\n%s", err, stderr.String(), log)
+		case <-deadline:
+			t.Fatal("nginx did not start listening")
+		case <-tick.C:
+		}
+	}
+}
+
+// exchange is one request sent to nginx.
+type exchange struct {
+	resp          []byte
+	local, remote netip.AddrPort
+}
+
+// send sends a raw request from src (an address of the client, "" for
+// the default) to nginx on dst and reads the response until nginx closes.
+func (n *sideNginx) send(t *testing.T, src, dst, raw string) exchange {
+	t.Helper()
+	d := net.Dialer{Timeout: 5 * time.Second}
+	if src != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+	}
+	c, err := d.Dial("tcp", net.JoinHostPort(dst, strconv.Itoa(n.port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := io.ReadAll(c)
+	if err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("reading the response: %v", err)
+	}
+	return exchange{
+		resp:   resp,
+		local:  c.LocalAddr().(*net.TCPAddr).AddrPort(),
+		remote: c.RemoteAddr().(*net.TCPAddr).AddrPort(),
+	}
+}
+
+// logLine returns the next line of the access log. nginx writes it when
+// it frees the request, which for a request with a body comes after the
+// client closed (lingering close): the file is polled until it is there.
+func (n *sideNginx) logLine(t *testing.T, name string) string {
+	t.Helper()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(5 * time.Second)
+	for {
+		b, err := os.ReadFile(filepath.Join(n.dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rest := string(b[n.logOff:])
+		if line, _, ok := strings.Cut(rest, "\n"); ok {
+			n.logOff += len(line) + 1
+			return line
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("no new line in %s (%q)", name, rest)
+		case <-tick.C:
+		}
+	}
+}
+
+// body returns a response's body and status.
+func responseParts(resp []byte) (status int, headers [][2][]byte, headLen int, body []byte) {
+	head, body, _ := bytes.Cut(resp, []byte("\r\n\r\n"))
+	headLen = len(head) + 4
+	lines := strings.Split(string(head), "\r\n")
+	if f := strings.Fields(lines[0]); len(f) > 1 {
+		status, _ = strconv.Atoi(f[1])
+	}
+	for _, l := range lines[1:] {
+		k, v, _ := strings.Cut(l, ":")
+		headers = append(headers, [2][]byte{[]byte(k), []byte(strings.TrimSpace(v))})
+	}
+	return status, headers, headLen, body
+}
+
+// withResponse fills a testReq's response facts from nginx's response, as
+// the proxy will from what it sends: the status, the byte counts, and the
+// headers nginx keeps in headers_out.
+func (r *testReq) withResponse(resp []byte) {
+	status, headers, headLen, _ := responseParts(resp)
+	r.info.Status = status
+	r.info.BytesSent = int64(len(resp))
+	r.info.HeaderBytes = int64(headLen)
+	r.info.Completed = true
+	for _, h := range headers {
+		switch strings.ToLower(string(h[0])) {
+		case "server", "date", "connection", "keep-alive":
+			if strings.EqualFold(string(h[0]), "connection") && strings.EqualFold(string(h[1]), "keep-alive") {
+				r.info.KeepAlive = true
+			}
+			continue
+		case "transfer-encoding":
+			r.info.Chunked = true
+			continue
+		}
+		r.respHeaders = append(r.respHeaders, h)
+	}
+}
+
+// withConn fills a testReq's connection facts from the client's socket.
+func (r *testReq) withConn(ex exchange) {
+	r.conn.Remote = netip.AddrPortFrom(ex.local.Addr().Unmap(), ex.local.Port())
+	r.conn.Local = netip.AddrPortFrom(ex.remote.Addr().Unmap(), ex.remote.Port())
+	r.conn.Number = 1
+	r.conn.Requests = 1
+	r.conn.Start = r.now
+	r.info.Start = r.now
+}
+
+// sideRequest is a request of a side-by-side case.
+type sideRequest struct {
+	name string
+	src  string // client address, "" for 127.0.0.1
+	dst  string // server address, "" for 127.0.0.1
+	raw  string
+}
+
+// sideVarsConf is the http block of the variable comparison: a log line of
+// every variable after a plain "return".
+const sideVarsConf = `
+    log_format side '%s';
+    access_log %s/access.log side;
+    map $http_upgrade $connection_upgrade {
+        default upgrade;
+        ''      close;
+    }
+    server {
+        listen 127.0.0.1:%d;
+        listen [::1]:%d;
+        server_name .Example.com other;
+        location / {
+            return 200 "ok\n";
+        }
+    }
+`
+
+// exactVars are compared byte for byte, found or not.
+var exactVars = []string{
+	"request", "request_method", "request_uri", "uri", "document_uri",
+	"args", "query_string", "is_args", "arg_a", "arg_b", "arg_aa", "arg_none",
+	"cookie_c", "cookie_d", "cookie_e", "cookie_none",
+	"http_host", "http_user_agent", "http_x_forwarded_for", "http_cookie",
+	"http_foo_bar", "http_x_empty", "http_connection", "http_upgrade",
+	"host", "server_name", "server_protocol",
+	"remote_addr", "remote_port", "binary_remote_addr", "realip_remote_addr",
+	"server_addr", "server_port", "scheme", "https",
+	"content_length", "content_type", "remote_user",
+	"proxy_add_x_forwarded_for", "proxy_host", "proxy_port",
+	"status", "body_bytes_sent", "bytes_sent", "request_length",
+	"nginx_version", "hostname", "connection_upgrade", "connection_requests",
+	"sent_http_content_type", "sent_http_content_length", "sent_http_connection",
+	"sent_http_server", "sent_http_date", "sent_http_keep_alive", "sent_http_transfer_encoding",
+	"sent_http_location", "sent_http_cache_control",
+	"upstream_addr", "upstream_status", "upstream_http_server", "upstream_response_time",
+	"pipe", "request_completion", "http2", "limit_rate",
+}
+
+// shapeVars are compared by shape: their values depend on the moment, the
+// process or the connection count.
+var shapeVars = map[string]string{
+	"msec":         `^\d{10}\.\d{3}$`,
+	"time_local":   `^\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}$`,
+	"time_iso8601": `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$`,
+	"request_time": `^\d+\.\d{3}$`,
+	"request_id":   `^[0-9a-f]{32}$`,
+	"pid":          `^\d+$`,
+	"connection":   `^\d+$`,
+}
+
+var sideVarRequests = []sideRequest{
+	{name: "repeated headers", src: "127.0.0.2", raw: "GET /a%20b/../c?A=1&a=2&b=&aa=3 HTTP/1.1\r\nHost: WWW.Example.COM:80\r\nX-Forwarded-For: 1.1.1.1\r\nx-forwarded-for: 2.2.2.2\r\nCookie: c=1; d=2\r\nCookie: c=3; e = 5 ;f=6\r\nFoo-Bar: x\r\nfoo-bar: y\r\nX-Empty:\r\nUser-Agent: u1\r\nUser-Agent: u2\r\nConnection: close\r\n\r\n"},
+	{name: "no query no host http/1.0", raw: "GET /x HTTP/1.0\r\n\r\n"},
+	{name: "empty query", src: "127.0.0.3", raw: "GET /x? HTTP/1.0\r\nHost: other\r\n\r\n"},
+	{name: "absolute uri", raw: "GET http://Abs.Host:99/p/./q?z=1 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n"},
+	{name: "absolute uri without path", raw: "GET http://abs.host?z HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n"},
+	{name: "ipv6 client", src: "::1", dst: "::1", raw: "GET /v6 HTTP/1.1\r\nHost: [::1]:80\r\nX-Forwarded-For: 10.0.0.1\r\nConnection: close\r\n\r\n"},
+	{name: "encoded uri", raw: "GET /%41b%2Fc//d/%7e?x=%20y HTTP/1.0\r\nHost: trailing.dot.\r\n\r\n"},
+	{name: "post with body", raw: "POST /form HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"},
+	{name: "upgrade and auth", raw: "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nAuthorization: Basic dXNlcjpwYXNz\r\nConnection: close\r\n\r\n"},
+	{name: "empty upgrade, bad auth", raw: "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade:\r\nAuthorization: Basic dXNlcg==\r\nConnection: close\r\n\r\n"},
+	{name: "arguments edge cases", raw: "GET /?aa=1&&A=2&a&b=x=y&a=3 HTTP/1.0\r\nCookie: cc=1;c=2,d=3\r\nCookie: e\r\n\r\n"},
+}
+
+func TestSideBySideVariables(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	var names []string
+	names = append(names, exactVars...)
+	for n := range shapeVars {
+		names = append(names, n)
+	}
+	format := "$" + strings.Join(names, "|$")
+	httpBody := fmt.Sprintf(sideVarsConf, format, dir, port, port)
+	ng := startNginx(t, dir, port, httpBody)
+	cfg := mustLoad(t, httpBody)
+	f := cfg.HTTP.LogFormat("side")
+	e := cfg.HTTP.Engine()
+	var s State
+	for _, rq := range sideVarRequests {
+		t.Run(rq.name, func(t *testing.T) {
+			dst := rq.dst
+			if dst == "" {
+				dst = "127.0.0.1"
+			}
+			ex := ng.send(t, rq.src, dst, rq.raw)
+			want := strings.Split(ng.logLine(t, "access.log"), "|")
+			r := parseTestRequest(t, rq.raw)
+			r.server = cfg.HTTP.Servers[0]
+			r.withConn(ex)
+			r.withResponse(ex.resp)
+			if _, _, _, body := responseParts(ex.resp); string(body) != "ok\n" {
+				t.Fatalf("nginx answered %q", ex.resp)
+			}
+			s.Reset(e, r)
+			got := strings.Split(string(s.AppendLog(f, nil)), "|")
+			if len(got) != len(names) || len(want) != len(names) {
+				t.Fatalf("fields: got %d, nginx %d, want %d\n%q\n%q", len(got), len(want), len(names), got, want)
+			}
+			for i, n := range names {
+				if re, ok := shapeVars[n]; ok {
+					if !matchShape(re, want[i]) || !matchShape(re, got[i]) {
+						t.Errorf("$%s: got %q, nginx %q, both should match %s", n, got[i], want[i], re)
+					}
+					continue
+				}
+				if got[i] != want[i] {
+					t.Errorf("$%s: got %q, nginx %q", n, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+func matchShape(re, v string) bool {
+	r, err := compileRegexp(re, false)
+	return err == nil && r.MatchString(v)
+}

@@ -1,0 +1,961 @@
+package directives
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dlclark/regexp2"
+)
+
+// nginx matches with PCRE2, compiled without UTF: a pattern and a subject
+// are sequences of bytes. nginxws uses Go's RE2 (regexp) where it gives
+// the same answer, and a backtracking engine with PCRE's features
+// (github.com/dlclark/regexp2, a port of .NET's engine) where it cannot:
+//
+//   - patterns with constructs RE2 lacks (look-around, back-references,
+//     atomic groups, "\Z", "(?#…)", "(?x)", …) always run on regexp2;
+//   - other patterns run on RE2, except for subjects on which RE2 would
+//     read the pattern differently from PCRE: a subject with a byte ≥ 0x80
+//     (RE2 reads UTF-8, so "." and "[^/]" take a whole character and
+//     "(?i)" folds non-ASCII letters; PCRE takes one byte and folds ASCII
+//     only), a vertical tab (PCRE's "\s" has it, RE2's not), or, when the
+//     pattern has a "$", a subject ending in "\n" (PCRE's "$" also matches
+//     before a final newline). Those go to a regexp2 twin of the pattern,
+//     compiled on first need.
+//
+// regexp2 runs in "Latin-1" mode here: every pattern and subject byte is
+// one code point (U+0000–U+00FF), so "." matches one byte and capture
+// offsets are byte offsets, as in PCRE. The pattern is translated so that
+// regexp2 reads it as PCRE does: "\d", "\w", "\s" and POSIX classes are
+// spelled as their ASCII sets (regexp2's are Unicode), "\h", "\v", "\R",
+// "\N" become their sets, "\Q…\E" is escaped, "(?P<n>" / "(?'n'" become
+// "(?<n>", and back-references are renumbered (.NET numbers named groups
+// after unnamed ones; PCRE numbers all groups left to right).
+//
+// Remaining differences, on bytes ≥ 0x80 only: regexp2's "\b" and "\W"
+// or "\S" inside a bracket class use Unicode's word and space sets over
+// those code points, and its caseless matching folds Latin-1 letters
+// (0xC0–0xDE with 0xE0–0xFE), where PCRE's default tables know ASCII only.
+// Constructs neither engine runs (recursion, subroutine calls, "\K",
+// possessive quantifiers, branch reset, conditionals, verbs, callouts)
+// are a load error naming the construct and file:line.
+
+// pcreMatchTimeout bounds one regexp2 match. PCRE2 stops a runaway match
+// with its match limit and nginx then answers 500 (or, for a map, uses
+// the default); regexp2 has no step limit, only a clock.
+const pcreMatchTimeout = time.Second
+
+// pcreGroup is one capturing group in PCRE's numbering.
+type pcreGroup struct {
+	name string // "" for an unnamed group
+	// netNum is the group's number in regexp2's (.NET's) numbering, for
+	// an unnamed group; named groups are found by name.
+	netNum int
+}
+
+// pcreInfo is what reading a pattern with PCRE's syntax tells.
+type pcreInfo struct {
+	groups []pcreGroup
+	// needs is the first construct RE2 lacks (at needsAt), "" if none.
+	needs   string
+	needsAt int
+	// unsup is the first construct neither engine runs (at unsupAt).
+	unsup   string
+	unsupAt int
+	// dollar is set when the pattern has a "$" anchor.
+	dollar bool
+	// needsU is set by the inline option "U" (ungreedy), which RE2 has
+	// and regexp2 lacks.
+	needsU bool
+	// lookbehindAt is the offset of a look-behind that is not of fixed
+	// length (PCRE2 10.42, Debian 12's, rejects it), -1 if none.
+	lookbehindAt int
+	// translated is the pattern for regexp2, as Latin-1 code points.
+	translated string
+}
+
+// scanPCRE reads a pattern the way PCRE2 would and prepares its regexp2
+// form. It makes two passes: the first numbers the groups, the second
+// translates back-references with that numbering.
+func scanPCRE(p string) *pcreInfo {
+	info := &pcreInfo{lookbehindAt: -1}
+	s := pcreScanner{p: p, info: info}
+	s.run(false)
+	unnamed := 0
+	for i := range info.groups {
+		if info.groups[i].name == "" {
+			unnamed++
+			info.groups[i].netNum = unnamed
+		}
+	}
+	if info.unsup == "" {
+		t := pcreScanner{p: p, info: &pcreInfo{lookbehindAt: -1, groups: info.groups}}
+		t.run(true)
+		info.translated = t.out.String()
+		if t.info.unsup != "" {
+			info.unsup, info.unsupAt = t.info.unsup, t.info.unsupAt
+		}
+	}
+	return info
+}
+
+// pcreScanner walks one pattern.
+type pcreScanner struct {
+	p    string
+	info *pcreInfo
+	out  strings.Builder
+	emit bool // second pass: write the translation
+	// ngroups counts the capturing groups opened so far (PCRE's numbering
+	// of the next one is ngroups+1).
+	ngroups int
+	xmode   bool // an "x" option was seen: whitespace and "#…" are ignored
+}
+
+func (s *pcreScanner) needs(what string, at int) {
+	if s.info.needs == "" {
+		s.info.needs, s.info.needsAt = what, at
+	}
+}
+
+func (s *pcreScanner) unsupported(what string, at int) {
+	if s.info.unsup == "" {
+		s.info.unsup, s.info.unsupAt = what, at
+	}
+}
+
+// lit writes pattern bytes as Latin-1 code points.
+func (s *pcreScanner) lit(b string) {
+	if !s.emit {
+		return
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] < utf8.RuneSelf {
+			s.out.WriteByte(b[i])
+		} else {
+			s.out.WriteRune(rune(b[i]))
+		}
+	}
+}
+
+// raw writes ASCII translation text.
+func (s *pcreScanner) raw(t string) {
+	if s.emit {
+		s.out.WriteString(t)
+	}
+}
+
+// quoteByte writes one byte as a literal, escaped for regexp2.
+func (s *pcreScanner) quoteByte(c byte, inClass bool) {
+	if !s.emit {
+		return
+	}
+	switch {
+	case c >= utf8.RuneSelf:
+		s.out.WriteRune(rune(c))
+	case c < 0x20 || c == 0x7f:
+		fmt.Fprintf(&s.out, `\x%02X`, c)
+	case strings.IndexByte(`\^$.|?*+()[]{}-#/ `, c) >= 0 || (inClass && c == ']'):
+		s.out.WriteByte('\\')
+		s.out.WriteByte(c)
+	default:
+		s.out.WriteByte(c)
+	}
+}
+
+func (s *pcreScanner) run(emit bool) {
+	s.emit = emit
+	p := s.p
+	afterAtom := false // the previous item can take a quantifier
+	for i := 0; i < len(p); {
+		c := p[i]
+		if s.xmode && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+			s.lit(p[i : i+1])
+			i++
+			continue
+		}
+		if s.xmode && c == '#' {
+			j := strings.IndexByte(p[i:], '\n')
+			if j < 0 {
+				j = len(p) - i
+			}
+			s.lit(p[i : i+j])
+			i += j
+			continue
+		}
+		switch c {
+		case '\\':
+			i = s.escape(i, &afterAtom)
+		case '[':
+			i = s.class(i)
+			afterAtom = true
+		case '(':
+			i = s.group(i)
+			afterAtom = false
+		case ')':
+			s.lit(")")
+			i++
+			afterAtom = true
+		case '$':
+			s.info.dollar = true
+			s.lit("$")
+			i++
+			afterAtom = false
+		case '*', '+', '?':
+			s.lit(p[i : i+1])
+			i++
+			i = s.afterQuantifier(i, afterAtom)
+			afterAtom = false
+		case '{':
+			if n := quantifierLen(p[i:]); n > 0 && afterAtom {
+				s.lit(p[i : i+n])
+				i = s.afterQuantifier(i+n, true)
+				afterAtom = false
+				continue
+			}
+			s.lit("{")
+			i++
+			afterAtom = true
+		default:
+			s.lit(p[i : i+1])
+			i++
+			afterAtom = c != '|' && c != '^'
+		}
+	}
+}
+
+// afterQuantifier handles what may follow a quantifier ending before i: a
+// lazy "?", or a possessive "+".
+func (s *pcreScanner) afterQuantifier(i int, quantified bool) int {
+	if i < len(s.p) && s.p[i] == '+' && quantified {
+		s.unsupported("a possessive quantifier", i-1)
+		return i + 1
+	}
+	if i < len(s.p) && s.p[i] == '?' {
+		s.lit("?")
+		return i + 1
+	}
+	return i
+}
+
+// quantifierLen returns the length of a "{n}", "{n,}" or "{n,m}"
+// quantifier at the start of s, 0 if s does not start with one (PCRE then
+// reads "{" literally).
+func quantifierLen(s string) int {
+	end := strings.IndexByte(s, '}')
+	if end < 0 {
+		return 0
+	}
+	if _, _, ok := repeatBounds(s[:end+1]); !ok {
+		return 0
+	}
+	return end + 1
+}
+
+// posixClasses are the POSIX bracket names PCRE knows, as ASCII sets.
+var posixClasses = map[string]string{
+	"alpha":  `a-zA-Z`,
+	"alnum":  `a-zA-Z0-9`,
+	"ascii":  `\x00-\x7F`,
+	"blank":  `\t\x20`,
+	"cntrl":  `\x00-\x1F\x7F`,
+	"digit":  `0-9`,
+	"graph":  `!-~`,
+	"lower":  `a-z`,
+	"print":  `\x20-~`,
+	"punct":  `!-/:-@\[-` + "`" + `{-~`,
+	"space":  `\t\n\x0B\f\r\x20`,
+	"upper":  `A-Z`,
+	"word":   `a-zA-Z0-9_`,
+	"xdigit": `0-9A-Fa-f`,
+}
+
+// The ASCII sets PCRE (without UCP) gives its class escapes, for use
+// inside a bracket class.
+const (
+	setDigit = `0-9`
+	setWord  = `a-zA-Z0-9_`
+	setSpace = `\t\n\x0B\f\r\x20`
+	setH     = `\t\x20\xA0`
+	setV     = `\n\x0B\f\r\x85`
+)
+
+// escape handles a backslash sequence outside a class at p[i].
+func (s *pcreScanner) escape(i int, afterAtom *bool) int {
+	p := s.p
+	if i+1 >= len(p) {
+		s.lit(`\`)
+		return i + 1
+	}
+	e := p[i+1]
+	*afterAtom = true
+	switch {
+	case e >= '1' && e <= '9':
+		j := i + 1
+		for j < len(p) && p[j] >= '0' && p[j] <= '9' {
+			j++
+		}
+		n, _ := strconv.Atoi(p[i+1 : j])
+		s.needs("a back-reference", i)
+		s.backref(n, "", i)
+		return j
+	case e == 'g':
+		return s.gEscape(i)
+	case e == 'k':
+		return s.kEscape(i)
+	case e == 'K':
+		s.unsupported(`the match start reset "\K"`, i)
+	case e == 'G':
+		s.needs(`the "\G" anchor`, i)
+		s.raw(`\A`) // one match from offset 0: \G is \A
+	case e == 'X' || e == 'C':
+		s.unsupported(`the escape "\`+string(e)+`"`, i)
+	case e == 'o':
+		s.unsupported(`the escape "\o"`, i)
+	case e == 'h':
+		s.needs(`the escape "\h"`, i)
+		s.raw("[" + setH + "]")
+	case e == 'H':
+		s.needs(`the escape "\H"`, i)
+		s.raw("[^" + setH + "]")
+	case e == 'v':
+		s.needs(`the escape "\v"`, i)
+		s.raw("[" + setV + "]")
+	case e == 'V':
+		s.needs(`the escape "\V"`, i)
+		s.raw("[^" + setV + "]")
+	case e == 'R':
+		s.needs(`the escape "\R"`, i)
+		s.raw(`(?:\r\n|[` + setV + `])`)
+	case e == 'N':
+		s.needs(`the escape "\N"`, i)
+		s.raw(`[^\n]`)
+	case e == 'e' || e == 'c':
+		s.needs(`the escape "\`+string(e)+`"`, i)
+		if e == 'c' && i+2 < len(p) {
+			s.lit(p[i : i+3])
+			return i + 3
+		}
+		s.lit(p[i : i+2])
+	case e == 'Z':
+		s.needs(`the anchor "\Z"`, i)
+		s.raw(`\Z`)
+		*afterAtom = false
+	case e == 'd':
+		s.raw("[" + setDigit + "]")
+	case e == 'D':
+		s.raw("[^" + setDigit + "]")
+	case e == 'w':
+		s.raw("[" + setWord + "]")
+	case e == 'W':
+		s.raw("[^" + setWord + "]")
+	case e == 's':
+		s.raw("[" + setSpace + "]")
+	case e == 'S':
+		s.raw("[^" + setSpace + "]")
+	case e == 'Q':
+		end := strings.Index(p[i+2:], `\E`)
+		body := p[i+2:]
+		next := len(p)
+		if end >= 0 {
+			body, next = p[i+2:i+2+end], i+2+end+2
+		}
+		for k := 0; k < len(body); k++ {
+			s.quoteByte(body[k], false)
+		}
+		*afterAtom = len(body) > 0
+		return next
+	case e == 'E':
+		// A stray \E is ignored by PCRE.
+		*afterAtom = false
+	case e == 'x':
+		return s.hexEscape(i)
+	case e == 'b' || e == 'B' || e == 'A' || e == 'z':
+		s.lit(p[i : i+2])
+		*afterAtom = false
+	case e == 'p' || e == 'P':
+		j := i + 2
+		if j < len(p) && p[j] == '{' {
+			if k := strings.IndexByte(p[j:], '}'); k >= 0 {
+				j += k + 1
+			}
+		} else if j < len(p) {
+			j++
+		}
+		s.lit(p[i:j])
+		return j
+	default:
+		s.lit(p[i : i+2])
+	}
+	return i + 2
+}
+
+// hexEscape translates "\xH", "\xHH" and "\x{H…}" to regexp2's "\xHH".
+func (s *pcreScanner) hexEscape(i int) int {
+	p := s.p
+	j := i + 2
+	var digits string
+	if j < len(p) && p[j] == '{' {
+		k := strings.IndexByte(p[j:], '}')
+		if k < 0 {
+			s.lit(p[i : i+2])
+			return i + 2
+		}
+		digits = p[j+1 : j+k]
+		j += k + 1
+	} else {
+		k := j
+		for k < len(p) && k < j+2 && isHex(p[k]) {
+			k++
+		}
+		digits = p[j:k]
+		j = k
+	}
+	v, err := strconv.ParseUint(digits, 16, 32)
+	if digits == "" {
+		v, err = 0, nil
+	}
+	if err != nil || v > 0xff {
+		s.unsupported(`a character code above \xff`, i)
+		return j
+	}
+	if s.emit {
+		fmt.Fprintf(&s.out, `\x%02X`, v)
+	}
+	return j
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// backref writes a back-reference to PCRE group n (or to name) in
+// regexp2's terms.
+func (s *pcreScanner) backref(n int, name string, at int) {
+	if !s.emit {
+		return
+	}
+	if name != "" {
+		s.raw(`\k<` + name + `>`)
+		return
+	}
+	if n < 1 || n > len(s.info.groups) {
+		s.unsupported("a back-reference to a missing group", at)
+		return
+	}
+	g := s.info.groups[n-1]
+	if g.name != "" {
+		s.raw(`\k<` + g.name + `>`)
+		return
+	}
+	// (?:) keeps a following digit from joining the number.
+	s.raw(`\` + strconv.Itoa(g.netNum) + `(?:)`)
+}
+
+// gEscape handles "\g": "\gN", "\g{N}", "\g{-N}", "\g-N" and "\g{name}"
+// are back-references; "\g<…>" and "\g'…'" are subroutine calls.
+func (s *pcreScanner) gEscape(i int) int {
+	p := s.p
+	j := i + 2
+	if j < len(p) && (p[j] == '<' || p[j] == '\'') {
+		s.unsupported("a subroutine call", i)
+		return j
+	}
+	var ref string
+	if j < len(p) && p[j] == '{' {
+		k := strings.IndexByte(p[j:], '}')
+		if k < 0 {
+			s.lit(p[i:j])
+			return j
+		}
+		ref, j = p[j+1:j+k], j+k+1
+	} else {
+		k := j
+		if k < len(p) && (p[k] == '-' || p[k] == '+') {
+			k++
+		}
+		for k < len(p) && p[k] >= '0' && p[k] <= '9' {
+			k++
+		}
+		ref, j = p[j:k], k
+	}
+	s.needs("a back-reference", i)
+	if n, err := strconv.Atoi(ref); err == nil {
+		if n < 0 {
+			n = s.ngroups + 1 + n
+		}
+		s.backref(n, "", i)
+	} else {
+		s.backref(0, ref, i)
+	}
+	return j
+}
+
+// kEscape handles the named back-references "\k<n>", "\k'n'", "\k{n}".
+func (s *pcreScanner) kEscape(i int) int {
+	p := s.p
+	j := i + 2
+	if j >= len(p) {
+		s.lit(p[i:j])
+		return j
+	}
+	closer := map[byte]byte{'<': '>', '\'': '\'', '{': '}'}[p[j]]
+	k := -1
+	if closer != 0 {
+		k = strings.IndexByte(p[j+1:], closer)
+	}
+	if k < 0 {
+		s.lit(p[i:j])
+		return j
+	}
+	s.needs("a back-reference", i)
+	s.backref(0, p[j+1:j+1+k], i)
+	return j + 1 + k + 1
+}
+
+// class handles a bracket class starting at p[i] == '['.
+func (s *pcreScanner) class(i int) int {
+	p := s.p
+	s.raw("[")
+	j := i + 1
+	if j < len(p) && p[j] == '^' {
+		s.raw("^")
+		j++
+	}
+	if j < len(p) && p[j] == ']' {
+		s.raw(`\]`)
+		j++
+	}
+	for j < len(p) {
+		c := p[j]
+		switch {
+		case c == ']':
+			s.raw("]")
+			return j + 1
+		case c == '[' && j+1 < len(p) && p[j+1] == ':':
+			end := strings.Index(p[j+2:], ":]")
+			if end < 0 {
+				s.raw(`\[`)
+				j++
+				continue
+			}
+			name := p[j+2 : j+2+end]
+			if strings.HasPrefix(name, "^") {
+				s.unsupported(`a negated POSIX class "[:`+name+`:]" with look-around or back-references`, j)
+			} else if set, ok := posixClasses[name]; ok {
+				s.raw(set)
+			} else {
+				s.lit(p[j : j+2+end+2])
+			}
+			j += 2 + end + 2
+		case c == '\\' && j+1 < len(p):
+			e := p[j+1]
+			switch e {
+			case 'd':
+				s.raw(setDigit)
+			case 'w':
+				s.raw(setWord)
+			case 's':
+				s.raw(setSpace)
+			case 'h':
+				s.raw(setH)
+			case 'v':
+				s.raw(setV)
+			case 'H', 'V', 'R', 'N', 'X', 'C', 'o':
+				s.unsupported(`the escape "\`+string(e)+`" in a character class`, j)
+			case 'Q':
+				end := strings.Index(p[j+2:], `\E`)
+				body, next := p[j+2:], len(p)
+				if end >= 0 {
+					body, next = p[j+2:j+2+end], j+2+end+2
+				}
+				for k := 0; k < len(body); k++ {
+					s.quoteByte(body[k], true)
+				}
+				j = next
+				continue
+			case 'E':
+			case 'x':
+				j = s.hexEscape(j)
+				continue
+			case 'e', 'c':
+				s.needs(`the escape "\`+string(e)+`"`, j)
+				if e == 'c' && j+2 < len(p) {
+					s.lit(p[j : j+3])
+					j += 3
+					continue
+				}
+				s.lit(p[j : j+2])
+			default:
+				s.lit(p[j : j+2])
+			}
+			j += 2
+		case c == '[':
+			s.raw(`\[`)
+			j++
+		default:
+			s.lit(p[j : j+1])
+			j++
+		}
+	}
+	return j
+}
+
+// group handles what follows "(" at p[i].
+func (s *pcreScanner) group(i int) int {
+	p := s.p
+	rest := p[i+1:]
+	if strings.HasPrefix(rest, "*") {
+		s.unsupported("a PCRE verb", i)
+		return i + 2
+	}
+	if !strings.HasPrefix(rest, "?") {
+		s.capture("", i)
+		s.raw("(")
+		return i + 1
+	}
+	r := rest[1:]
+	switch {
+	case strings.HasPrefix(r, "#"):
+		s.needs(`a comment group "(?#"`, i)
+		end := strings.IndexByte(r, ')')
+		if end < 0 {
+			return len(p)
+		}
+		return i + 2 + end + 1
+	case strings.HasPrefix(r, "="):
+		s.needs(`a look-ahead assertion "(?="`, i)
+		s.raw("(?=")
+		return i + 3
+	case strings.HasPrefix(r, "!"):
+		s.needs(`a negative look-ahead assertion "(?!"`, i)
+		s.raw("(?!")
+		return i + 3
+	case strings.HasPrefix(r, "<="), strings.HasPrefix(r, "<!"):
+		if r[1] == '=' {
+			s.needs(`a look-behind assertion "(?<="`, i)
+		} else {
+			s.needs(`a negative look-behind assertion "(?<!"`, i)
+		}
+		if !lookbehindFixed(p, i+4) && s.info.lookbehindAt < 0 {
+			s.info.lookbehindAt = i
+		}
+		s.raw("(?<" + r[1:2])
+		return i + 4
+	case strings.HasPrefix(r, ">"):
+		s.needs(`an atomic group "(?>"`, i)
+		s.raw("(?>")
+		return i + 3
+	case strings.HasPrefix(r, "|"):
+		s.unsupported(`a branch reset group "(?|"`, i)
+		return i + 3
+	case strings.HasPrefix(r, "("):
+		s.unsupported(`a conditional group "(?("`, i)
+		return i + 3
+	case strings.HasPrefix(r, "P="):
+		end := strings.IndexByte(r, ')')
+		if end < 0 {
+			s.lit("(")
+			return i + 1
+		}
+		s.needs("a back-reference", i)
+		s.backref(0, r[2:end], i)
+		return i + 2 + end + 1
+	case strings.HasPrefix(r, "P>"), strings.HasPrefix(r, "&"), strings.HasPrefix(r, "R"):
+		s.unsupported("a subroutine call or recursion", i)
+		return i + 2
+	case strings.HasPrefix(r, "C"):
+		s.unsupported("a callout", i)
+		return i + 2
+	case len(r) > 0 && (r[0] >= '0' && r[0] <= '9' || r[0] == '+' || (r[0] == '-' && len(r) > 1 && r[1] >= '0' && r[1] <= '9')):
+		s.unsupported("a subroutine call or recursion", i)
+		return i + 2
+	case strings.HasPrefix(r, "P<"), strings.HasPrefix(r, "<"), strings.HasPrefix(r, "'"):
+		start := 1
+		closer := byte('>')
+		if r[0] == 'P' {
+			start = 2
+		} else if r[0] == '\'' {
+			closer = '\''
+			s.needs(`a named group "(?'name'"`, i)
+		}
+		end := strings.IndexByte(r[start:], closer)
+		if end < 0 {
+			s.lit("(?")
+			return i + 2
+		}
+		name := r[start : start+end]
+		s.capture(name, i)
+		s.raw("(?<" + name + ">")
+		return i + 2 + start + end + 1
+	}
+	// Inline options "(?imsx-imsx)" or "(?imsx-imsx:".
+	j := 0
+	for j < len(r) && strings.IndexByte("imsxnUJX-^", r[j]) >= 0 {
+		switch r[j] {
+		case 'x':
+			s.needs(`the inline option "x"`, i)
+			s.xmode = true
+		case 'n':
+			s.unsupported(`the inline option "n"`, i)
+		case 'J', 'X':
+			s.unsupported(fmt.Sprintf(`the inline option "%c"`, r[j]), i)
+		case 'U':
+			// RE2 has "U"; regexp2 does not.
+			s.info.needsU = true
+		}
+		j++
+	}
+	s.lit(p[i : i+2+j])
+	return i + 2 + j
+}
+
+// capture records a capturing group opening at p[at].
+func (s *pcreScanner) capture(name string, at int) {
+	s.ngroups++
+	if !s.emit {
+		s.info.groups = append(s.info.groups, pcreGroup{name: name})
+	}
+}
+
+// lookbehindFixed reports whether the look-behind whose body starts at
+// p[i] has branches of fixed length, as PCRE2 10.42 requires (each
+// top-level branch may have its own length).
+func lookbehindFixed(p string, i int) bool {
+	_, fixed, _ := fixedAlternatives(p, i, true)
+	return fixed
+}
+
+// fixedAlternatives measures the alternatives of a group body starting at
+// p[i], up to its ")". With top set, branches may differ in length;
+// otherwise they must all be equal for the group to be of fixed length.
+func fixedAlternatives(p string, i int, top bool) (length int, fixed bool, end int) {
+	length, fixed = -1, true
+	cur := 0
+	last := 0 // length of the last atom, for a following quantifier
+	for i < len(p) {
+		c := p[i]
+		atom := -1
+		switch {
+		case c == ')':
+			i++
+			if length >= 0 && length != cur && !top {
+				fixed = false
+			}
+			if length < 0 {
+				length = cur
+			}
+			return length, fixed, i
+		case c == '|':
+			if length >= 0 && length != cur && !top {
+				fixed = false
+			}
+			if length < 0 {
+				length = cur
+			}
+			cur = 0
+			i++
+			continue
+		case c == '\\' && i+1 < len(p):
+			e := p[i+1]
+			switch {
+			case strings.IndexByte("bBAzZG", e) >= 0:
+				atom = 0
+				i += 2
+			case e == 'Q':
+				end := strings.Index(p[i+2:], `\E`)
+				if end < 0 {
+					atom, i = len(p)-i-2, len(p)
+				} else {
+					atom, i = end, i+2+end+2
+				}
+			case e == 'x' && i+2 < len(p) && p[i+2] == '{':
+				k := strings.IndexByte(p[i:], '}')
+				if k < 0 {
+					k = len(p) - i - 1
+				}
+				atom, i = 1, i+k+1
+			case e == 'R' || e == 'X':
+				fixed = false
+				atom, i = 1, i+2
+			case e >= '1' && e <= '9', e == 'g', e == 'k':
+				// PCRE2 measures the referenced group; take it as fixed.
+				atom, i = 0, i+2
+			case e == 'p' || e == 'P':
+				k := i + 2
+				if k < len(p) && p[k] == '{' {
+					if m := strings.IndexByte(p[k:], '}'); m >= 0 {
+						k += m + 1
+					}
+				} else {
+					k++
+				}
+				atom, i = 1, k
+			default:
+				atom, i = 1, i+2
+			}
+		case c == '[':
+			j := i + 1
+			if j < len(p) && p[j] == '^' {
+				j++
+			}
+			if j < len(p) && p[j] == ']' {
+				j++
+			}
+			for j < len(p) && p[j] != ']' {
+				if p[j] == '\\' {
+					j++
+				} else if p[j] == '[' && j+1 < len(p) && p[j+1] == ':' {
+					if m := strings.Index(p[j:], ":]"); m >= 0 {
+						j += m + 1
+					}
+				}
+				j++
+			}
+			atom, i = 1, j+1
+		case c == '(':
+			r := p[i+1:]
+			switch {
+			case strings.HasPrefix(r, "?="), strings.HasPrefix(r, "?!"):
+				_, _, e := fixedAlternatives(p, i+3, false)
+				atom, i = 0, e
+			case strings.HasPrefix(r, "?<="), strings.HasPrefix(r, "?<!"):
+				_, _, e := fixedAlternatives(p, i+4, true)
+				atom, i = 0, e
+			case strings.HasPrefix(r, "?#"):
+				e := strings.IndexByte(r, ')')
+				if e < 0 {
+					return cur, fixed, len(p)
+				}
+				i += e + 2
+				continue
+			default:
+				j := i + 1
+				if strings.HasPrefix(r, "?") {
+					// Skip the group's prefix: "?:", "?>", "?<name>",
+					// "?P<name>", "?'name'", "?i:", ….
+					j++
+					if k := strings.IndexAny(p[j:], ":>')"); k >= 0 {
+						if p[j+k] == ')' {
+							// "(?i)": options, no group.
+							i = j + k + 1
+							continue
+						}
+						j += k + 1
+					}
+				}
+				n, f, e := fixedAlternatives(p, j, false)
+				if !f {
+					fixed = false
+				}
+				atom, i = n, e
+			}
+		case c == '.' || c == '^' || c == '$':
+			if c == '.' {
+				atom = 1
+			} else {
+				atom = 0
+			}
+			i++
+		case c == '*' || c == '+' || c == '?':
+			if c == '?' && i > 0 && strings.IndexByte("*+?}", p[i-1]) >= 0 {
+				i++ // lazy
+				continue
+			}
+			fixed = false
+			cur -= last
+			i++
+			continue
+		case c == '{':
+			if n := quantifierLen(p[i:]); n > 0 {
+				lo, hi, _ := repeatBounds(p[i : i+n])
+				if lo != hi {
+					fixed = false
+				} else {
+					cur += last*lo - last
+				}
+				i += n
+				continue
+			}
+			atom, i = 1, i+1
+		default:
+			atom, i = 1, i+1
+		}
+		last = atom
+		cur += atom
+	}
+	if length < 0 {
+		length = cur
+	}
+	return length, fixed, i
+}
+
+// compilePCRE compiles the translated pattern with regexp2.
+func compilePCRE(info *pcreInfo, caseless bool) (*regexp2.Regexp, error) {
+	opts := regexp2.None
+	if caseless {
+		opts |= regexp2.IgnoreCase
+	}
+	re, err := regexp2.Compile(info.translated, opts)
+	if err != nil {
+		return nil, err
+	}
+	re.MatchTimeout = pcreMatchTimeout
+	return re, nil
+}
+
+// latin1 fills *buf with subject's bytes as code points.
+func latin1(buf *[]rune, subject []byte) []rune {
+	r := (*buf)[:0]
+	for _, b := range subject {
+		r = append(r, rune(b))
+	}
+	*buf = r
+	return r
+}
+
+// pcreExec matches subject with the regexp2 form of re and fills caps
+// (pairs of byte offsets, -1 for a group that took no part) for up to
+// len(caps)/2 groups. It returns 0 when nothing matched, else 1 + the
+// number of the highest group that took part, as pcre2_match does.
+func (re *Regexp) pcreExec(pc *regexp2.Regexp, subject []byte, caps []int, runes *[]rune) (int, error) {
+	var local []rune
+	if runes == nil {
+		runes = &local
+	}
+	text := latin1(runes, subject)
+	if caps == nil {
+		ok, err := pc.MatchRunes(text)
+		if err != nil || !ok {
+			return 0, err
+		}
+		return 1, nil
+	}
+	m, err := pc.FindRunesMatch(text)
+	if err != nil || m == nil {
+		return 0, err
+	}
+	rc := 1
+	if len(caps) >= 2 {
+		caps[0], caps[1] = m.Index, m.Index+m.Length
+	}
+	for k, g := range re.groups {
+		var grp *regexp2.Group
+		if g.name != "" {
+			grp = m.GroupByName(g.name)
+		} else {
+			grp = m.GroupByNumber(g.netNum)
+		}
+		a, b := -1, -1
+		if grp != nil && len(grp.Captures) > 0 {
+			a, b = grp.Index, grp.Index+grp.Length
+			rc = k + 2
+		}
+		if 2*(k+1)+1 < len(caps) {
+			caps[2*(k+1)], caps[2*(k+1)+1] = a, b
+		}
+	}
+	return rc, nil
+}
