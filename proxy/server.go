@@ -1,17 +1,27 @@
 // Package proxy is nginxws's runtime: it owns the listening sockets and the
-// running configuration, accepts connections and (from issue 4 on) serves
-// them as nginx would.
+// running configuration, accepts connections and serves them as nginx
+// would — virtual server and location selection, the rewrite module's
+// return/set/if/rewrite, allow/deny, static files, proxy_pass with
+// nginx's upstream request and response rules, error pages and logs.
 //
-// The configuration in use is one *directives.Config behind an
-// atomic.Pointer. A reload binds what the new configuration adds, swaps the
-// pointer, then closes what it dropped; a connection keeps the
-// configuration it was accepted under for its whole life.
+// The configuration in use is one compiled runtime (a *directives.Config
+// with its location trees and name tables) behind an atomic.Pointer. A
+// reload binds what the new configuration adds, swaps the pointer, then
+// closes what it dropped; a connection takes the pointer once per request,
+// so a request in flight finishes under the configuration it started
+// with.
+//
+// The file layout follows Caddy's reverseproxy package: one concern per
+// file (conn.go, server_select.go, location.go, request.go, response.go,
+// errors.go, return.go, static.go, …), with a *_bench_test.go beside the
+// hot paths.
 package proxy
 
 import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -19,6 +29,7 @@ import (
 
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/errlog"
+	"github.com/nginxws/nginxws/proxy/http1"
 )
 
 // ErrServerClosed is returned by Serve and Reload once Shutdown or Close
@@ -28,7 +39,20 @@ var ErrServerClosed = errors.New("proxy: server closed")
 // Server accepts connections on the listen addresses of its configuration.
 type Server struct {
 	log *errlog.Log
-	cfg atomic.Pointer[directives.Config]
+	// rt is the running configuration, compiled; requests take it once
+	// each.
+	rt atomic.Pointer[runtime]
+	// pools and bufs lend the buffers connections read and write with.
+	pools http1.Pools
+	bufs  bufPool
+	// connSeq numbers connections (nginx's ngx_connection_counter).
+	connSeq atomic.Uint64
+	pid     int
+	// version is what Server headers and error pages name
+	// ("nginxws/0.1.0"); see SetVersion.
+	version  string
+	logs     accessLogs
+	logFiles atomic.Pointer[map[string]*os.File]
 	// bind is how Listen and Reload open sockets: nginx's retries; tests
 	// shorten the delay.
 	bind binder
@@ -57,13 +81,54 @@ func New(cfg *directives.Config, log *errlog.Log) *Server {
 		done:      make(chan struct{}),
 		conns:     map[net.Conn]struct{}{},
 		bind:      binder{log: log, tries: bindTries, delay: bindDelay},
+		pid:       pidOf(),
+		version:   "nginxws",
 	}
-	s.cfg.Store(cfg)
+	s.install(cfg)
 	return s
 }
 
+// install compiles cfg and makes it the running configuration, with its
+// access log files open.
+func (s *Server) install(cfg *directives.Config) {
+	files := s.logs.open(cfg, s.log)
+	s.logFiles.Store(&files)
+	s.rt.Store(newRuntime(cfg, nil))
+}
+
+// SetVersion sets the name and version the server announces in Server
+// headers and on its error pages with server_tokens on (nginx prints
+// "nginx/1.22.1"; nginxws prints its own, e.g. "nginxws/0.1.0"). With
+// server_tokens off the name alone is shown. Call it before Serve.
+func (s *Server) SetVersion(nameVersion string) {
+	if nameVersion != "" {
+		s.version = nameVersion
+	}
+}
+
+// serverToken is the Server header's value for server_tokens.
+func (s *Server) serverToken(tokens string) string {
+	if tokens == "off" {
+		return softwareName
+	}
+	return s.version
+}
+
+// pageToken is the name error pages end with.
+func (s *Server) pageToken(tokens string) string { return s.serverToken(tokens) }
+
+// softwareName is the name without a version (server_tokens off).
+const softwareName = "nginxws"
+
+// ReopenLogs reopens the access log files (SIGUSR1); a file that cannot
+// be reopened keeps its old descriptor.
+func (s *Server) ReopenLogs() {
+	files := s.logs.reopen(s.log)
+	s.logFiles.Store(&files)
+}
+
 // Config returns the configuration in use.
-func (s *Server) Config() *directives.Config { return s.cfg.Load() }
+func (s *Server) Config() *directives.Config { return s.rt.Load().cfg }
 
 // Listen binds every listen address of the configuration, retrying an
 // address in use as nginx does (five tries, 500 ms apart). Each failure is
@@ -76,7 +141,7 @@ func (s *Server) Listen() error {
 	if s.closed {
 		return ErrServerClosed
 	}
-	bound, err := s.bind.all(sockets(s.cfg.Load().Listeners()))
+	bound, err := s.bind.all(sockets(s.Config().Listeners()))
 	if err != nil {
 		return err
 	}
@@ -164,7 +229,7 @@ func (s *Server) acceptLoop(l *listener) {
 			_ = c.Close()
 			continue
 		}
-		go s.serveConn(c, s.cfg.Load())
+		go s.serveConn(c, l.spec.Network)
 	}
 }
 
@@ -190,15 +255,12 @@ func (s *Server) untrack(c net.Conn) {
 	s.connsWG.Done()
 }
 
-// serveConn serves one connection under the configuration that was current
-// when it was accepted; a reload does not change it midway.
-func (s *Server) serveConn(c net.Conn, cfg *directives.Config) {
+// serveConn serves one connection until it ends. Each request is served
+// under the configuration current when it starts; a connection whose
+// listen address a reload dropped is closed when it goes idle.
+func (s *Server) serveConn(c net.Conn, network string) {
 	defer s.untrack(c)
-	_ = cfg
-	// TODO(issue 4): read requests (proxy/http1), select the virtual server
-	// and location, and proxy them. Until then a connection is closed as
-	// soon as it is accepted.
-	_ = c.Close()
+	newConn(s, c, network).serve()
 }
 
 // Reload switches to cfg. Listen addresses that stay keep their sockets
@@ -225,7 +287,7 @@ func (s *Server) Reload(cfg *directives.Config) error {
 		return err
 	}
 
-	s.cfg.Store(cfg)
+	s.install(cfg)
 
 	old, oldOrder := s.listeners, s.order
 	s.listeners = make(map[listenKey]*listener, len(want))
@@ -319,6 +381,7 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.closeConns()
 	s.connsWG.Wait()
+	s.logs.closeAll()
 	return nil
 }
 

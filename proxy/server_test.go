@@ -29,11 +29,12 @@ func load(t *testing.T, servers string) *directives.Config {
 	return cfg
 }
 
-// servers returns one server block per listen argument.
+// servers returns one server block per listen argument, each answering
+// every request with 200 "ok".
 func servers(listens ...string) string {
 	var b strings.Builder
 	for _, l := range listens {
-		b.WriteString("    server { listen " + l + "; }\n")
+		b.WriteString("    server { listen " + l + "; return 200 ok; }\n")
 	}
 	return b.String()
 }
@@ -69,17 +70,20 @@ func freePort(t *testing.T) string {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
-// served reports whether addr accepts a connection and closes it (what the
-// server does with every connection until issue 4).
+// served reports whether addr answers an HTTP/1.0 request with the
+// servers' 200 "ok" and closes the connection.
 func served(network, addr string) bool {
 	c, err := net.DialTimeout(network, addr, time.Second)
 	if err != nil {
 		return false
 	}
 	defer c.Close()
-	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, err = c.Read(make([]byte, 1))
-	return errors.Is(err, io.EOF)
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte("GET / HTTP/1.0\r\n\r\n")); err != nil {
+		return false
+	}
+	b, err := io.ReadAll(c)
+	return err == nil && strings.HasPrefix(string(b), "HTTP/1.1 200 OK\r\n") && strings.HasSuffix(string(b), "\r\n\r\nok")
 }
 
 func serve(t *testing.T, s *Server) {

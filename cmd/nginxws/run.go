@@ -63,6 +63,7 @@ func (p *process) run() int {
 	p.log.Use(c.logs)
 
 	srv := proxy.New(cfg, p.log)
+	srv.SetVersion(verBuild)
 	if srv.Listen() != nil {
 		return 1
 	}
@@ -125,7 +126,7 @@ func (p *process) loop(srv *proxy.Server, sigs chan os.Signal) int {
 				p.logSignal(sig, ", reopening logs")
 				p.log.Notice().Msg("reopening logs")
 				p.log.Reopen()
-				// TODO(access logs): reopen the access log files too.
+				srv.ReopenLogs()
 				if err := p.log.RedirectStderr(); err != nil {
 					p.log.Alert().Msg("dup2(STDERR) failed (" + errlog.Errno(err) + ")")
 				}

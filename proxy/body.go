@@ -1,0 +1,299 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"os"
+	"time"
+
+	"github.com/nginxws/nginxws/proxy/http1"
+)
+
+// clientBody is the state of the request body: unread, buffered (in a
+// pooled buffer, spilling to a temporary file like nginx's
+// client_body_temp), being streamed upstream, or consumed.
+type clientBody struct {
+	// length is $proxy_internal_body_length: the Content-Length sent
+	// upstream, -1 for none.
+	length int64
+	// chunkedOut is $proxy_internal_chunked: the body goes upstream
+	// chunked (proxy_request_buffering off, HTTP/1.1).
+	chunkedOut bool
+	started    bool // reading began (readers set up)
+	consumed   bool // every byte of the body has been read
+	lr         http1.LengthReader
+	cr         http1.ChunkedReader
+	mem        *buf
+	file       *os.File
+	size       int64 // bytes buffered (memory and file)
+}
+
+// has reports whether the request announced a body.
+func (x *exchange) hasBody() bool {
+	return x.head.ContentLength > 0 || x.head.Chunked
+}
+
+// done reports whether nothing of the body is left on the connection.
+func (b *clientBody) done() bool { return b.consumed }
+
+// remaining reports whether body bytes may still be on the way.
+func (b *clientBody) remaining() bool { return !b.consumed }
+
+// release gives the body's buffers back.
+func (b *clientBody) release(x *exchange) {
+	if b.mem != nil {
+		x.c.s.bufs.put(b.mem)
+		b.mem = nil
+	}
+	if b.file != nil {
+		_ = b.file.Close()
+		b.file = nil
+	}
+}
+
+// testExpect answers "Expect: 100-continue" from an HTTP/1.1 client with
+// "100 Continue" (ngx_http_test_expect), once, when nginx starts to read or
+// discard the body.
+func (x *exchange) testExpect() {
+	if x.expectTested {
+		return
+	}
+	x.expectTested = true
+	if x.head.Version < 1001 {
+		return
+	}
+	v, ok := x.head.Header("expect")
+	if !ok || len(v) != len("100-continue") || !equalFold(v, "100-continue") {
+		return
+	}
+	if t := x.conf.SendTimeout; t > 0 {
+		_ = x.c.nc.SetWriteDeadline(time.Now().Add(t))
+	}
+	_, _ = x.c.nc.Write([]byte("HTTP/1.1 100 Continue\r\n\r\n"))
+}
+
+// startBody sets up the body readers over the client connection.
+func (x *exchange) startBody() {
+	b := &x.body
+	if b.started {
+		return
+	}
+	b.started = true
+	switch {
+	case x.head.Chunked:
+		b.cr.Reset(x.c.rd, x.conf.ClientMaxBodySize, false)
+	case x.head.ContentLength > 0:
+		b.lr.Reset(x.c.rd, x.head.ContentLength, false)
+	default:
+		b.consumed = true
+	}
+}
+
+// readSome reads body bytes into p, within client_body_timeout; io.EOF at
+// the end of the body.
+func (x *exchange) readSome(p []byte) (int, error) {
+	b := &x.body
+	if b.consumed {
+		return 0, io.EOF
+	}
+	if len(x.c.rd.Buffered()) == 0 {
+		_ = x.c.nc.SetReadDeadline(time.Now().Add(x.conf.ClientBodyTimeout))
+	}
+	var n int
+	var err error
+	if x.head.Chunked {
+		n, err = b.cr.Read(p)
+	} else {
+		n, err = b.lr.Read(p)
+		if err == nil && b.lr.Remaining() == 0 {
+			err = io.EOF
+		}
+	}
+	x.requestLength += int64(n)
+	if err == io.EOF {
+		b.consumed = true
+	}
+	return n, err
+}
+
+// discardBody is nginx's ngx_http_discard_request_body when a response
+// does not need the body: it answers Expect, and the body is read and
+// dropped once the response is out (finish), so that the connection can
+// serve the next request.
+func (x *exchange) discardBody() {
+	x.testExpect()
+	x.startBody()
+}
+
+// discardRest reads and drops what is left of the body, each read within
+// lingering_timeout and the whole within lingering_time, as nginx's
+// discarded-body handler; false when the body could not be read to its end.
+func (x *exchange) discardRest() bool {
+	x.startBody()
+	if x.body.consumed {
+		return true
+	}
+	b := x.c.s.bufs.get(4096)
+	defer x.c.s.bufs.put(b)
+	end := time.Now().Add(lingeringTime)
+	for {
+		d := min(lingeringTimeout, time.Until(end))
+		if d <= 0 {
+			return false
+		}
+		_ = x.c.nc.SetReadDeadline(time.Now().Add(d))
+		var err error
+		if x.head.Chunked {
+			_, err = x.body.cr.Read(b.b)
+		} else {
+			_, err = x.body.lr.Read(b.b)
+			if err == nil && x.body.lr.Remaining() == 0 {
+				err = io.EOF
+			}
+		}
+		if err == io.EOF {
+			x.body.consumed = true
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
+}
+
+// bufferBody reads the whole body before the upstream is contacted, as
+// nginx does with proxy_request_buffering on: into memory up to
+// client_body_buffer_size, then into an unlinked temporary file. It
+// returns 0, or the status to answer with (400, 408, 413) after logging
+// nginx's message.
+func (x *exchange) bufferBody() int {
+	x.startBody()
+	b := &x.body
+	memSize := int(max(x.conf.ClientBodyBufferSize, 1024))
+	if !x.head.Chunked && x.head.ContentLength < int64(memSize) {
+		memSize = int(x.head.ContentLength)
+	}
+	b.mem = x.c.s.bufs.get(memSize)
+	mem := b.mem.b[:memSize]
+	n := 0
+	for !b.consumed {
+		if n == len(mem) {
+			if err := x.spill(mem[:n]); err != nil {
+				x.logEvent(levelCrit, "open() temporary body file failed", errnoText(err), "")
+				return 500
+			}
+			n = 0
+		}
+		k, err := x.readSome(mem[n:])
+		n += k
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return x.bodyError(err)
+		}
+	}
+	if b.file != nil && n > 0 {
+		if _, err := b.file.Write(mem[:n]); err != nil {
+			x.logEvent(levelCrit, "write() temporary body file failed", errnoText(err), "")
+			return 500
+		}
+		b.size += int64(n)
+		n = 0
+	}
+	b.mem.b = mem[:n]
+	b.size += int64(n)
+	return 0
+}
+
+// spill moves buffered body bytes to the temporary file.
+func (x *exchange) spill(p []byte) error {
+	b := &x.body
+	if b.file == nil {
+		f, err := os.CreateTemp("", "nginxws-body-")
+		if err != nil {
+			return err
+		}
+		_ = os.Remove(f.Name())
+		b.file = f
+	}
+	_, err := b.file.Write(p)
+	b.size += int64(len(p))
+	return err
+}
+
+// bodyError logs a failure to read the body and returns nginx's status
+// for it.
+func (x *exchange) bodyError(err error) int {
+	var he *http1.Error
+	if !errors.As(err, &he) {
+		return 400
+	}
+	switch he.Status {
+	case 413:
+		x.logEvent(levelError, he.Msg, "", "")
+	case 408:
+		x.logEvent(levelInfo, "client timed out", "110: Connection timed out", "reading client request body")
+	default:
+		x.logEvent(levelInfo, he.Msg, "", "reading client request body")
+	}
+	if he.Err != nil {
+		x.lingering = false
+		x.noLinger = true
+		if he.Status == 400 {
+			// The client is gone: nothing to answer (nginx's 499 path
+			// closes; it logs 400).
+			x.status = 400
+			x.broken = true
+			return -1
+		}
+	}
+	x.keepalive = false
+	return he.Status
+}
+
+// bufferedBody returns a reader over the buffered body: the file part,
+// then the memory part.
+func (x *exchange) bufferedBody() io.Reader {
+	b := &x.body
+	var mem []byte
+	if b.mem != nil {
+		mem = b.mem.b
+	}
+	if b.file == nil {
+		return &bytesReader{b: mem}
+	}
+	_, _ = b.file.Seek(0, io.SeekStart)
+	return io.MultiReader(b.file, &bytesReader{b: mem})
+}
+
+// bytesReader reads a byte slice (bytes.Reader without its allocation
+// per request being visible here).
+type bytesReader struct{ b []byte }
+
+func (r *bytesReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
+
+// equalFold reports whether b equals the lower-case ASCII s, ignoring
+// case.
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c |= 0x20
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,300 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/nginxws/nginxws/proxy/http1"
+)
+
+// nginx's lingering close defaults (lingering_close on, lingering_time 30s,
+// lingering_timeout 5s): after a response that ends the connection while
+// the client may still be sending, nginx shuts down its side and reads and
+// drops what arrives, so that the client sees the response rather than a
+// reset.
+const (
+	lingeringTime    = 30 * time.Second
+	lingeringTimeout = 5 * time.Second
+)
+
+// conn is one client connection, served by one goroutine that owns the
+// socket: it reads a request, serves it, and loops while keepalive allows.
+// Between requests it holds no buffer: the request reader waits for the
+// socket to become readable before borrowing one.
+type conn struct {
+	s       *Server
+	nc      net.Conn
+	network string
+	// number is nginx's connection number: "*N" in error log lines and
+	// $connection.
+	number uint64
+	start  time.Time
+
+	rd   *http1.Reader
+	head http1.Request
+	// up reads upstream responses; it is reset onto each upstream
+	// connection.
+	up   *http1.Reader
+	resp http1.Response
+	x    exchange
+
+	// requests is $connection_requests (nginx's c->requests).
+	requests int
+	// keepaliveTimeout is the keepalive_timeout of the location that
+	// served the last request: how long to wait for the next one.
+	keepaliveTimeout time.Duration
+
+	remoteIP                                     netip.Addr
+	remoteAddr, remotePort, localAddr, localPort string
+}
+
+// newConn prepares the state of a freshly accepted connection.
+func newConn(s *Server, nc net.Conn, network string) *conn {
+	c := &conn{s: s, nc: nc, network: network, start: time.Now(), number: s.connSeq.Add(1)}
+	c.rd = http1.NewReader(nc, &s.pools)
+	c.up = http1.NewReader(eofReader{}, &s.pools)
+	c.x.c = c
+	switch a := nc.RemoteAddr().(type) {
+	case *net.TCPAddr:
+		ap := a.AddrPort()
+		c.remoteIP = ap.Addr().Unmap()
+		c.remoteAddr = c.remoteIP.String()
+		c.remotePort = strconv.Itoa(int(ap.Port()))
+	default:
+		c.remoteAddr = "unix:"
+	}
+	switch a := nc.LocalAddr().(type) {
+	case *net.TCPAddr:
+		ap := a.AddrPort()
+		c.localAddr = ap.Addr().Unmap().String()
+		c.localPort = strconv.Itoa(int(ap.Port()))
+	default:
+		c.localAddr = "unix:"
+	}
+	return c
+}
+
+// eofReader is the source of the upstream reader before its first use.
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// serve runs the keepalive loop until the connection ends. A panic while
+// serving is a bug: it is logged with its stack and ends this connection
+// only.
+func (c *conn) serve() {
+	defer func() {
+		if v := recover(); v != nil {
+			c.s.log.Alert().Uint64("conn", c.number).Msg("panic while serving a connection: " + toString(v) + "\n" + string(debug.Stack()))
+		}
+		c.rd.Reset(eofReader{})
+		c.up.Reset(eofReader{})
+		_ = c.nc.Close()
+	}()
+	first := true
+	for {
+		rt := c.s.rt.Load()
+		ac := rt.addrFor(c.network, c.nc.LocalAddr())
+		if ac == nil {
+			// A reload dropped this address; nginx's old worker closes
+			// its idle connections the same way.
+			return
+		}
+		headerTimeout := ac.def.srv.ClientHeaderTimeout
+		if first {
+			_ = c.nc.SetReadDeadline(c.start.Add(headerTimeout))
+		} else if len(c.rd.Buffered()) == 0 {
+			if !c.waitRequest() {
+				return
+			}
+			// The keepalive wait may have outlived a reload.
+			rt = c.s.rt.Load()
+			if ac = rt.addrFor(c.network, c.nc.LocalAddr()); ac == nil {
+				return
+			}
+			_ = c.nc.SetReadDeadline(time.Now().Add(ac.def.srv.ClientHeaderTimeout))
+		} else {
+			_ = c.nc.SetReadDeadline(time.Now().Add(headerTimeout))
+		}
+		err := c.rd.ReadRequest(&c.head, &ac.limits)
+		if err != nil && !c.headStarted(err) {
+			c.idleEnd(err, first)
+			return
+		}
+		first = false
+		c.requests++
+		x := &c.x
+		x.begin(rt, ac)
+		if err != nil {
+			x.badRequest(err)
+		} else {
+			x.process()
+		}
+		keep := x.finish()
+		if !keep {
+			c.closeLingering(x)
+			return
+		}
+	}
+}
+
+// headStarted reports whether a ReadRequest error came after the first
+// byte of a request (then nginx has a request to answer or log), rather
+// than a connection that ended or timed out while idle.
+func (c *conn) headStarted(err error) bool {
+	var he *http1.Error
+	return errors.As(err, &he)
+}
+
+// idleEnd logs, at nginx's info level, a connection that ended before a
+// request started.
+func (c *conn) idleEnd(err error, first bool) {
+	if !c.s.log.Enabled(levelInfo) {
+		return
+	}
+	action := "waiting for request"
+	if !first {
+		action = "keepalive"
+	}
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		if first {
+			c.s.log.Info().Uint64("conn", c.number).Str("errno", "110: Connection timed out").Str("action", action).Str("client", c.remoteAddr).Str("server", c.localText()).Msg("client timed out")
+		}
+	case err == io.EOF:
+		if first {
+			c.s.log.Info().Uint64("conn", c.number).Str("action", action).Str("client", c.remoteAddr).Str("server", c.localText()).Msg("client closed connection")
+		}
+	}
+}
+
+// localText is the listening address nginx prints as "server:" before a
+// request exists.
+func (c *conn) localText() string {
+	if ac := c.s.rt.Load().addrFor(c.network, c.nc.LocalAddr()); ac != nil {
+		return ac.text
+	}
+	return c.localAddr + ":" + c.localPort
+}
+
+// waitRequest waits up to keepalive_timeout for the next request's first
+// byte without holding a buffer; false when the client closes or the wait
+// times out (nginx closes the connection then, without a word).
+func (c *conn) waitRequest() bool {
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.keepaliveTimeout))
+	ok, err := waitReadable(c.nc)
+	if err != nil {
+		return false
+	}
+	return ok
+}
+
+// waitReadable blocks until nc has bytes to read (true) or its peer has
+// closed (false), peeking with MSG_PEEK so that nothing is consumed and no
+// buffer is held while waiting. Connections without a descriptor report
+// true at once.
+func waitReadable(nc net.Conn) (bool, error) {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return true, nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return true, nil
+	}
+	var (
+		n    int
+		perr error
+	)
+	err = rc.Read(func(fd uintptr) bool {
+		var b [1]byte
+		for {
+			n, _, perr = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			if perr == syscall.EINTR {
+				continue
+			}
+			return perr != syscall.EAGAIN
+		}
+	})
+	if err != nil {
+		return false, err
+	}
+	if perr != nil {
+		return false, perr
+	}
+	return n > 0, nil
+}
+
+// closeLingering ends a connection as ngx_http_finalize_connection does
+// when keepalive is off: when the client may still be sending (an unread
+// body, pipelined bytes, or data waiting on the socket) the write side is
+// shut down and incoming bytes are read and dropped for up to
+// lingering_time, so that the client reads the response before the
+// connection closes.
+func (c *conn) closeLingering(x *exchange) {
+	if x.noLinger {
+		return
+	}
+	if !x.lingering && len(c.rd.Buffered()) == 0 && !readable(c.nc) {
+		return
+	}
+	type closeWriter interface{ CloseWrite() error }
+	cw, ok := c.nc.(closeWriter)
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	end := time.Now().Add(lingeringTime)
+	b := c.s.bufs.get(4096)
+	defer c.s.bufs.put(b)
+	for {
+		d := min(lingeringTimeout, time.Until(end))
+		if d <= 0 {
+			return
+		}
+		_ = c.nc.SetReadDeadline(time.Now().Add(d))
+		if _, err := c.rd.Read(b.b); err != nil {
+			return
+		}
+	}
+}
+
+// readable reports whether bytes are waiting on nc (nginx's
+// c->read->ready), without blocking or consuming them.
+func readable(nc net.Conn) bool {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	n := 0
+	_ = rc.Control(func(fd uintptr) {
+		var b [1]byte
+		n, _, _ = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	})
+	return n > 0
+}
+
+// toString renders a recovered panic value.
+func toString(v any) string {
+	switch t := v.(type) {
+	case error:
+		return t.Error()
+	case string:
+		return t
+	}
+	return "unknown panic"
+}
+
+// pidOf is the process id printed in log lines and $pid.
+func pidOf() int { return os.Getpid() }

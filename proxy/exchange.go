@@ -1,0 +1,182 @@
+package proxy
+
+import (
+	"time"
+
+	"github.com/nginxws/nginxws/directives"
+	"github.com/nginxws/nginxws/proxy/http1"
+)
+
+// maxURIChanges is NGX_HTTP_MAX_URI_CHANGES: how many times a request may
+// be rewritten or internally redirected before nginx gives up with 500.
+const maxURIChanges = 10
+
+// exchange is one request on a client connection and its response
+// (nginx's ngx_http_request_t). It lives inside its conn and is reset for
+// each request, so serving a request allocates little.
+type exchange struct {
+	c    *conn
+	rt   *runtime
+	ac   *addrConf
+	srv  *vserver
+	head *http1.Request
+	resp *http1.Response
+	// start is when the request began, for $request_time.
+	start time.Time
+
+	// The request as the phases see it: method, $uri and $args, which
+	// rewrites and internal redirects change.
+	method     []byte
+	methodCode http1.Method
+	uri, args  []byte
+	internal   bool
+	// validUnparsedURI tells whether the request line's URI still
+	// describes the request (no rewrite or internal redirect), so that
+	// proxy_pass without a URI part may send it unchanged.
+	validUnparsedURI bool
+	// validLocation is nginx's r->valid_location: proxy_pass with a URI
+	// part replaces the location's prefix only while it is set.
+	validLocation bool
+	quotedURI     bool
+	uriChanges    int
+	// uriChanged is set by a rewrite that changed the URI: the location
+	// is searched again.
+	uriChanged bool
+
+	loc  *location
+	conf *directives.LocConf
+	// caps and capSrc are the last regex match's submatches ($1…$9).
+	caps   []int
+	capSrc []byte
+	vars   []userVar
+
+	// errorPage is set once an error_page redirect was taken, so that an
+	// error in the page's own request gets the built-in page
+	// (recursive_error_pages off).
+	errorPage bool
+	// errStatus is nginx's r->err_status: the status the response goes out
+	// with whatever the serving handler sets (error_page =code, 494 sent
+	// as 400).
+	errStatus    int
+	keepalive    bool
+	lingering    bool
+	noLinger     bool
+	expectTested bool
+	body         clientBody
+
+	// The response.
+	headerSent bool
+	headerOnly bool
+	status     int
+	out        outHeaders
+	// bytesSent counts every byte written to the client; headerSize the
+	// head's share of it.
+	bytesSent, headerSize int64
+	requestLength         int64
+	requestID             string
+	// broken is set when the response could not be completed: the
+	// connection must close.
+	broken bool
+
+	proxyHost, proxyPort string
+	up                   upstreamInfo
+
+	// scratch is a reusable evaluation buffer; arena holds byte slices
+	// that must stay valid for the whole request (evaluated values,
+	// rewritten headers).
+	scratch []byte
+	arena   []byte
+}
+
+// upstreamInfo is what the request knows about its upstream, for
+// variables and log lines.
+type upstreamInfo struct {
+	addr   string
+	uri    []byte
+	status int
+}
+
+// begin resets x for a new request read into c.head.
+func (x *exchange) begin(rt *runtime, ac *addrConf) {
+	c := x.c
+	*x = exchange{
+		c:       c,
+		rt:      rt,
+		ac:      ac,
+		head:    &c.head,
+		resp:    &c.resp,
+		start:   time.Now(),
+		vars:    x.vars[:0],
+		scratch: x.scratch[:0],
+		arena:   x.arena[:0],
+		out:     outHeaders{headers: x.out.headers[:0]},
+		body:    clientBody{length: -1},
+	}
+	x.uriChanges = maxURIChanges + 1
+	x.srv = ac.def
+	h := x.head
+	x.method, x.methodCode = h.MethodName, h.Method
+	x.uri, x.args = h.Path, h.Args
+	x.quotedURI = h.QuotedURI
+	x.validUnparsedURI = !h.EmptyPathInURI
+	x.keepalive = h.KeepAlive
+	x.requestLength = int64(len(h.Line))
+}
+
+// keep copies b into the request's arena and returns the copy, valid until
+// the request ends. When the arena is full a new one is started; slices
+// into the old one stay valid.
+func (x *exchange) keep(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	if cap(x.arena)-len(x.arena) < len(b) {
+		x.arena = make([]byte, 0, max(2*cap(x.arena), len(b), 512))
+	}
+	start := len(x.arena)
+	x.arena = append(x.arena, b...)
+	return x.arena[start:len(x.arena):len(x.arena)]
+}
+
+// keepString is keep for a string.
+func (x *exchange) keepString(s string) []byte {
+	if cap(x.arena)-len(x.arena) < len(s) {
+		x.arena = make([]byte, 0, max(2*cap(x.arena), len(s), 512))
+	}
+	start := len(x.arena)
+	x.arena = append(x.arena, s...)
+	return x.arena[start:len(x.arena):len(x.arena)]
+}
+
+// isHead reports whether the request is a HEAD.
+func (x *exchange) isHead() bool { return x.methodCode == http1.MethodHEAD }
+
+// finish ends the request: the rest of its body is read and dropped when
+// the connection may serve another, the access log line is written, and
+// the request's buffers go back to the pools. It reports whether the
+// connection stays open for another request.
+func (x *exchange) finish() bool {
+	c := x.c
+	keep := x.keepalive && !x.broken && x.headerSent && c.keepaliveTimeout > 0
+	if keep && !x.body.done() {
+		if !x.discardRest() {
+			keep = false
+		}
+	}
+	if x.body.remaining() {
+		x.lingering = true
+	}
+	x.logAccess()
+	x.body.release(x)
+	if cap(x.arena) > 4096 {
+		x.arena = nil
+	}
+	if cap(x.scratch) > 4096 {
+		x.scratch = nil
+	}
+	if !keep {
+		return false
+	}
+	c.rd.Release()
+	return true
+}

@@ -1,0 +1,79 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"net"
+	"syscall"
+
+	"github.com/nginxws/nginxws/proxy/errlog"
+)
+
+// Shorter names for the error log levels this package logs at.
+const (
+	levelCrit  = errlog.LevelCrit
+	levelError = errlog.LevelError
+	levelInfo  = errlog.LevelInfo
+)
+
+// logEvent writes an error log line about the request in nginx's layout
+// (ngx_http_log_error_handler): "*N msg (errno) while action, client: …,
+// server: …, request: "…", upstream: "…", host: "…", referrer: "…"".
+// errno and action may be empty.
+func (x *exchange) logEvent(lvl errlog.Level, msg, errno, action string) {
+	log := x.c.s.log
+	if !log.Enabled(lvl) {
+		return
+	}
+	e := log.WithLevel(lvl).Uint64(errlog.FieldConn, x.c.number)
+	if errno != "" {
+		e = e.Str(errlog.FieldErrno, errno)
+	}
+	if action != "" {
+		e = e.Str(errlog.FieldAction, action)
+	}
+	e = e.Str("client", x.c.remoteAddr)
+	if x.srv != nil {
+		e = e.Str("server", x.srv.name)
+	}
+	if len(x.head.Line) > 0 {
+		e = e.Bytes("request", x.head.Line)
+	}
+	if x.up.addr != "" {
+		up := "http://" + x.up.addr
+		if len(x.up.addr) > 5 && x.up.addr[:5] == "unix:" {
+			up += ":"
+		}
+		e = e.Str("upstream", up+string(x.up.uri))
+	}
+	if h, ok := x.head.Header("host"); ok {
+		e = e.Bytes("host", h)
+	}
+	if r, ok := x.head.Header("referer"); ok {
+		e = e.Bytes("referrer", r)
+	}
+	e.Msg(msg)
+}
+
+// errnoText is the "(errno: text)" part nginx logs for a system error.
+func errnoText(err error) string {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return errlog.Errno(en)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return ""
+	}
+	return err.Error()
+}
+
+// isTimeout reports whether err is a deadline that passed.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// isPeerGone reports whether err says the other end went away.
+func isPeerGone(err error) bool {
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF)
+}

@@ -1,0 +1,291 @@
+package proxy
+
+import (
+	"errors"
+	"net/netip"
+	"strconv"
+
+	"github.com/nginxws/nginxws/directives"
+	"github.com/nginxws/nginxws/proxy/http1"
+)
+
+// The methods nginx switches a request to.
+const (
+	methodGET  = http1.MethodGET
+	methodHEAD = http1.MethodHEAD
+)
+
+// process serves a request whose head was read: nginx's
+// ngx_http_process_request, then its phases from server rewrite to
+// content.
+func (x *exchange) process() {
+	x.selectServer()
+	x.serverRewrite()
+}
+
+// selectServer picks the virtual server by the request's host and
+// records a regex name's captures.
+func (x *exchange) selectServer() {
+	v, re, caps := x.ac.selectServer(x.head.Server)
+	x.srv = v
+	if re != nil {
+		x.setCaptures(re, caps, x.head.Server)
+	}
+	x.setConf(v.top, v.srv.Conf)
+	// ngx_http_handler: keepalive as the request asked, then
+	// ngx_http_update_location_config's limits are applied per location.
+}
+
+// badRequest answers a request whose head could not be read, as nginx
+// does: a connection failure mid-head (client closed, timed out) ends the
+// connection without a response (the access log still gets a line with
+// 400 or 408); anything else gets nginx's status and page, and the
+// connection closes.
+func (x *exchange) badRequest(err error) {
+	var he *http1.Error
+	if !errors.As(err, &he) {
+		x.status = 400
+		x.broken = true
+		return
+	}
+	if x.head.Server != nil {
+		x.selectServer()
+	} else {
+		x.setConf(x.srv.top, x.srv.srv.Conf)
+	}
+	x.keepalive = false
+	action := "reading client request line"
+	if len(x.head.Line) > 0 {
+		action = "reading client request headers"
+	}
+	if he.Err != nil {
+		x.status = he.Status
+		x.broken = true
+		x.noLinger = true
+		errno := ""
+		if he.Status == 408 {
+			errno = "110: Connection timed out"
+		}
+		x.logEvent(levelInfo, he.Msg, errno, action)
+		return
+	}
+	x.logEvent(levelInfo, he.Msg, "", action)
+	x.lingering = true
+	x.finalize(he.Status)
+}
+
+// serverRewrite runs the server level's rewrite statements, then finds the
+// location (nginx's server rewrite and find-config phases).
+func (x *exchange) serverRewrite() {
+	x.setConf(x.srv.top, x.srv.srv.Conf)
+	switch x.runScript(x.srv.srv.Conf.Script) {
+	case scriptDone:
+		return
+	}
+	x.findConfig()
+}
+
+// findConfig runs nginx's find-config, rewrite and post-rewrite phases
+// until the URI stops changing, then access and content.
+func (x *exchange) findConfig() {
+	for {
+		x.uriChanged = false
+		m, redirect := x.srv.find(x.uri)
+		x.setConf(m.loc, m.loc.conf)
+		if m.caps != nil {
+			x.setCaptures(m.loc.loc.Regex, m.caps, m.uri)
+		}
+		x.validLocation = true
+		if !x.internal && x.conf.Internal {
+			x.finalize(404)
+			return
+		}
+		x.updateLocation()
+		if lim := x.conf.ClientMaxBodySize; lim > 0 && x.head.ContentLength > lim {
+			x.logEvent(levelError, "client intended to send too large body: "+strconv.FormatInt(x.head.ContentLength, 10)+" bytes", "", "")
+			x.expectTested = true
+			x.lingering = true
+			x.finalize(413)
+			return
+		}
+		if redirect {
+			x.autoRedirect()
+			return
+		}
+		if !x.locationRewrite() {
+			return
+		}
+		if !x.uriChanged {
+			break
+		}
+		x.uriChanges--
+		if x.uriChanges == 0 {
+			x.logEvent(levelError, `rewrite or internal redirection cycle while processing "`+string(x.uri)+`"`, "", "")
+			x.finalize(500)
+			return
+		}
+	}
+	x.access()
+}
+
+// locationRewrite runs the location's rewrite statements; false when they
+// answered the request.
+func (x *exchange) locationRewrite() bool {
+	if x.loc == x.srv.top {
+		return true
+	}
+	return x.runScript(x.conf.Script) != scriptDone
+}
+
+// updateLocation applies ngx_http_update_location_config's connection
+// rules: keepalive ends with keepalive_timeout 0, after keepalive_requests
+// requests, after keepalive_time, and for MSIE 6 POSTs.
+func (x *exchange) updateLocation() {
+	c := x.conf
+	if !x.keepalive {
+		return
+	}
+	switch {
+	case c.KeepaliveTimeout == 0:
+		x.keepalive = false
+	case x.c.requests >= c.KeepaliveRequests:
+		x.keepalive = false
+	case c.KeepaliveTime > 0 && x.start.Sub(x.c.start) > c.KeepaliveTime:
+		x.keepalive = false
+	case x.methodCode == http1.MethodPOST && x.msie6():
+		x.keepalive = false
+	}
+}
+
+// msie6 reports nginx's headers_in.msie6 (keepalive_disable msie6).
+func (x *exchange) msie6() bool {
+	ua, ok := x.head.Header("user-agent")
+	if !ok {
+		return false
+	}
+	s := string(ua)
+	i := indexOf(s, "MSIE ")
+	if i < 0 || i+7 >= len(s) || indexOf(s, "Opera") >= 0 || s[i+6] != '.' {
+		return false
+	}
+	switch s[i+5] {
+	case '4', '5':
+		return true
+	case '6':
+		return i+8 > len(s) || indexOf(s[i+8:], "SV1") < 0
+	}
+	return false
+}
+
+// autoRedirect answers "/a" for a location "/a/" that proxies: 301 to the
+// location's name, arguments kept.
+func (x *exchange) autoRedirect() {
+	loc := x.loc.escapedName
+	v := x.keepString(loc)
+	if len(x.args) > 0 {
+		start := len(x.scratch)
+		x.scratch = append(x.scratch, loc...)
+		x.scratch = append(x.scratch, '?')
+		x.scratch = append(x.scratch, x.args...)
+		v = x.keep(x.scratch[start:])
+		x.scratch = x.scratch[:start]
+	}
+	x.out.setLocation(v)
+	x.finalize(301)
+}
+
+// access applies allow/deny (ngx_http_access_module): the first rule that
+// matches the client decides; a deny is 403.
+func (x *exchange) access() {
+	for _, r := range x.conf.AccessRules {
+		if !x.ruleMatches(r) {
+			continue
+		}
+		if !r.Allow {
+			x.logEvent(levelError, "access forbidden by rule", "", "")
+			x.finalize(403)
+			return
+		}
+		break
+	}
+	x.content()
+}
+
+// ruleMatches reports whether an allow/deny rule covers the client.
+func (x *exchange) ruleMatches(r *directives.AccessRule) bool {
+	switch {
+	case r.All:
+		return true
+	case r.Unix:
+		return x.c.network == "unix"
+	}
+	ip := x.c.remoteIP
+	if !ip.IsValid() {
+		return false
+	}
+	if r.Prefix.Addr().Is4() && ip.Is6() {
+		return false
+	}
+	return r.Prefix.Contains(netip.Addr(ip))
+}
+
+// content runs the precontent (try_files) and content phases: proxy_pass
+// when the level has one, else static files.
+func (x *exchange) content() {
+	if x.conf.TryFiles != nil && x.conf.ProxyPass == nil {
+		if !x.tryFiles() {
+			return
+		}
+	}
+	if x.conf.ProxyPass != nil {
+		x.proxy()
+		return
+	}
+	x.static()
+}
+
+// internalRedirect mirrors ngx_http_internal_redirect: the request starts
+// over at server rewrite with a new URI.
+func (x *exchange) internalRedirect(uri, args []byte) {
+	x.uriChanges--
+	if x.uriChanges == 0 {
+		x.logEvent(levelError, `rewrite or internal redirection cycle while internally redirecting to "`+string(uri)+`"`, "", "")
+		x.finalize(500)
+		return
+	}
+	x.uri, x.args = uri, args
+	x.internal = true
+	x.validUnparsedURI = false
+	x.out = outHeaders{headers: x.out.headers[:0], contentLength: -1}
+	x.serverRewrite()
+}
+
+// namedLocation mirrors ngx_http_named_location: the request continues at
+// the rewrite phase of the named location, URI unchanged.
+func (x *exchange) namedLocation(name string) {
+	l := x.srv.named[name]
+	if l == nil {
+		x.logEvent(levelError, `could not find named location "@`+name+`"`, "", "")
+		x.finalize(500)
+		return
+	}
+	x.uriChanges--
+	if x.uriChanges == 0 {
+		x.logEvent(levelError, `rewrite or internal redirection cycle while redirect to named location "@`+name+`"`, "", "")
+		x.finalize(500)
+		return
+	}
+	x.internal = true
+	x.out = outHeaders{headers: x.out.headers[:0], contentLength: -1}
+	x.setConf(l, l.conf)
+	x.updateLocation()
+	if !x.locationRewrite() {
+		return
+	}
+	if x.uriChanged {
+		x.uriChanged = false
+		x.findConfig()
+		return
+	}
+	x.access()
+}

@@ -1,0 +1,444 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"net"
+
+	"github.com/nginxws/nginxws/proxy/http1"
+)
+
+// proxy is the content handler of a level with proxy_pass
+// (ngx_http_proxy_handler and the upstream module): it reads the request
+// body as nginx would, sends the request upstream, and relays the
+// response.
+func (x *exchange) proxy() {
+	conf := x.conf
+	plan := x.rt.plans[conf]
+	if plan == nil {
+		plan = newProxyPlan(conf)
+	}
+	t, status := x.resolveTarget(conf.ProxyPass)
+	if status != 0 {
+		x.finalize(status)
+		return
+	}
+	if status := x.prepareBody(plan); status != 0 {
+		if status > 0 {
+			x.finalize(status)
+		}
+		return
+	}
+
+	hb := x.c.s.bufs.get(4096)
+	defer func() { x.c.s.bufs.put(hb) }()
+	uriStart := len(hb.b[:0])
+	uri := x.appendUpstreamURI(hb.b[:0], t.uri, t.hasURI, t.vars)
+	if len(uri) == uriStart {
+		x.logEvent(levelError, "zero length URI to proxy", "", "")
+		x.finalize(500)
+		return
+	}
+	x.up.uri = x.keep(uri)
+	x.up.addr = t.peer
+	head := x.appendUpstreamHead(hb.b[:0], plan, x.up.uri)
+	hb.b = head
+
+	uc, status := x.dial(t.peer)
+	if status != 0 {
+		x.finalize(status)
+		return
+	}
+	defer uc.Close()
+
+	if status := x.sendRequest(uc, head, plan); status != 0 {
+		x.finalize(status)
+		return
+	}
+	x.relayResponse(uc, plan)
+}
+
+// prepareBody decides how the request body goes upstream and reads it
+// first when nginx would (proxy_request_buffering on, or a chunked body
+// toward an HTTP/1.0 upstream, which gets Content-Length instead). It
+// returns a status to answer with (negative: close without answering).
+func (x *exchange) prepareBody(p *proxyPlan) int {
+	x.testExpect()
+	b := &x.body
+	conf := x.conf
+	switch {
+	case !x.hasBody():
+		x.startBody()
+		if x.head.ContentLength >= 0 {
+			b.length = x.head.ContentLength
+		}
+		return 0
+	case x.head.Chunked && !conf.ProxyRequestBuffering && p.version == 1001 && conf.ProxyPassRequestBody:
+		x.startBody()
+		b.chunkedOut = true
+		return 0
+	case !x.head.Chunked && (!conf.ProxyRequestBuffering || x.head.ContentLength > max(conf.ClientBodyBufferSize, int64(len(x.c.rd.Buffered())))):
+		// Streamed as it arrives; nginx would first store a large body
+		// in a temporary file.
+		x.startBody()
+		b.length = x.head.ContentLength
+		return 0
+	}
+	if st := x.bufferBody(); st != 0 {
+		return st
+	}
+	b.length = b.size
+	return 0
+}
+
+// sendRequest writes the head and the body upstream, each write within
+// proxy_send_timeout. It returns a status when the request could not be
+// sent.
+func (x *exchange) sendRequest(uc net.Conn, head []byte, p *proxyPlan) int {
+	conf := x.conf
+	b := &x.body
+	send := func(p []byte) error {
+		setWriteDeadline(uc, conf.ProxySendTimeout)
+		_, err := uc.Write(p)
+		return err
+	}
+	fail := func(err error) int {
+		if isTimeout(err) {
+			x.logEvent(levelError, "upstream timed out", "110: Connection timed out", "sending request to upstream")
+			return 504
+		}
+		x.logEvent(levelError, "send() failed", errnoText(err), "sending request to upstream")
+		return 502
+	}
+	passBody := conf.ProxyPassRequestBody
+	// A small buffered body goes in the same write as the head.
+	if passBody && b.mem != nil && b.file == nil && len(head)+len(b.mem.b) <= 16384 {
+		if err := send(append(head, b.mem.b...)); err != nil {
+			return fail(err)
+		}
+		return 0
+	}
+	if err := send(head); err != nil {
+		return fail(err)
+	}
+	if !passBody {
+		return 0
+	}
+	if b.mem != nil || b.file != nil {
+		return x.copyToUpstream(uc, x.bufferedBody(), fail, false)
+	}
+	if b.consumed {
+		return 0
+	}
+	return x.copyToUpstream(uc, readerFunc(x.readSome), fail, b.chunkedOut)
+}
+
+// readerFunc adapts a read method to io.Reader.
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// copyToUpstream sends a body, re-framed as chunks when chunked is set.
+func (x *exchange) copyToUpstream(uc net.Conn, src io.Reader, fail func(error) int, chunked bool) int {
+	b := x.c.s.bufs.get(16384)
+	defer x.c.s.bufs.put(b)
+	room := b.b[:cap(b.b)]
+	for {
+		off := 0
+		if chunked {
+			off = 10 // room for a hex size and CRLF
+		}
+		n, rerr := src.Read(room[off : len(room)-2])
+		if n > 0 {
+			out := room[off : off+n]
+			if chunked {
+				size := appendHex(nil, n)
+				start := off - len(size) - 2
+				copy(room[start:], size)
+				room[off-2], room[off-1] = '\r', '\n'
+				room[off+n], room[off+n+1] = '\r', '\n'
+				out = room[start : off+n+2]
+			}
+			setWriteDeadline(uc, x.conf.ProxySendTimeout)
+			if _, err := uc.Write(out); err != nil {
+				return fail(err)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			var he *http1.Error
+			if errors.As(rerr, &he) {
+				return x.bodyError(rerr)
+			}
+			return fail(rerr)
+		}
+	}
+	if chunked {
+		setWriteDeadline(uc, x.conf.ProxySendTimeout)
+		if _, err := uc.Write([]byte("0\r\n\r\n")); err != nil {
+			return fail(err)
+		}
+	}
+	return 0
+}
+
+// appendHex appends n in lower-case hexadecimal.
+func appendHex(dst []byte, n int) []byte {
+	const digits = "0123456789abcdef"
+	var tmp [16]byte
+	i := len(tmp)
+	for {
+		i--
+		tmp[i] = digits[n&0xf]
+		n >>= 4
+		if n == 0 {
+			break
+		}
+	}
+	return append(dst, tmp[i:]...)
+}
+
+// relayResponse reads the upstream's response head and passes the
+// response on: a 101 to a client that asked to upgrade becomes a tunnel;
+// an error status with proxy_intercept_errors and a matching error_page
+// goes to that page; anything else is relayed with nginx's header rules.
+func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
+	conf := x.conf
+	up := x.c.up
+	up.Reset(uc)
+	resp := x.resp
+	setReadDeadline(uc, conf.ProxyReadTimeout)
+	if err := up.ReadResponse(resp, int(conf.ProxyBufferSize)); err != nil {
+		x.finalize(x.upstreamHeadError(err))
+		return
+	}
+	if resp.Version == 9 {
+		x.logEvent(levelError, "upstream sent no valid HTTP/1.0 header", "", "reading response header from upstream")
+	}
+	x.up.status = resp.Status
+	if resp.Status == 101 && x.hasUpgrade() {
+		x.upgrade(uc, p)
+		return
+	}
+	if conf.ProxyInterceptErrors && resp.Status >= 300 && x.hasErrorPage(resp.Status) {
+		x.finalize(resp.Status)
+		return
+	}
+	buffering := conf.ProxyBuffering
+	x.copyResponseHead(p, &buffering)
+	upHead := equalFold(x.method, "head")
+	framing := resp.Framing(upHead)
+	if resp.Version == 9 {
+		framing = http1.FramingClose
+		x.head.Version = 9
+	}
+	if framing == http1.FramingNone || x.headerOnly || x.isHead() {
+		_ = x.sendHead(nil)
+		return
+	}
+	x.relayBody(uc, framing, buffering)
+}
+
+// hasUpgrade reports whether the client asked to switch protocols.
+func (x *exchange) hasUpgrade() bool {
+	_, ok := x.head.Header("upgrade")
+	return ok
+}
+
+// hasErrorPage reports whether the level has an error_page for status
+// (ngx_http_upstream_intercept_errors).
+func (x *exchange) hasErrorPage(status int) bool {
+	for _, ep := range x.conf.ErrorPages {
+		for _, c := range ep.Codes {
+			if c == status {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// upstreamHeadError logs a failure to read the response head as nginx
+// does and returns the status to answer with.
+func (x *exchange) upstreamHeadError(err error) int {
+	const action = "reading response header from upstream"
+	var he *http1.Error
+	if !errors.As(err, &he) {
+		x.logEvent(levelError, "recv() failed", errnoText(err), action)
+		return 502
+	}
+	switch {
+	case he.Status == 504:
+		x.logEvent(levelError, "upstream timed out", "110: Connection timed out", action)
+	case he.Err != nil && errors.Is(he.Err, io.ErrUnexpectedEOF):
+		x.logEvent(levelError, he.Msg, "", action)
+	case he.Err != nil:
+		x.logEvent(levelError, he.Msg, errnoText(he.Err), action)
+	default:
+		x.logEvent(levelError, he.Msg, "", action)
+	}
+	return he.Status
+}
+
+// copyResponseHead fills the client's response head from the upstream's
+// (ngx_http_upstream_process_headers with ngx_http_upstream_headers_in's
+// handlers): hidden headers dropped, Content-Type and Content-Length moved
+// to their places, hop-by-hop headers dropped, Location and Refresh
+// rewritten by proxy_redirect, the rest kept in order and case.
+func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
+	resp := x.resp
+	o := &x.out
+	x.status = resp.Status
+	o.statusLine = resp.StatusLine
+	o.contentLength = resp.ContentLength
+	if resp.Chunked {
+		o.contentLength = -1
+	}
+	for i := range resp.Headers {
+		h := &resp.Headers[i]
+		if h.Is("x-accel-buffering") {
+			switch {
+			case equalFold(h.Value, "yes"):
+				*buffering = true
+			case equalFold(h.Value, "no"):
+				*buffering = false
+			}
+		}
+		if p.hides(h.Name) {
+			continue
+		}
+		switch {
+		case h.Is("content-type"):
+			o.contentType = h.Value
+			continue
+		case h.Is("content-length"), h.Is("connection"), h.Is("keep-alive"), h.Is("transfer-encoding"):
+			continue
+		case h.Is("server"):
+			o.serverSet = true
+		case h.Is("date"):
+			o.dateSet = true
+		case h.Is("location"):
+			if v, ok := x.rewriteRedirect(p, h.Value, 0); ok {
+				o.add(h.Name, v)
+				o.locPos = len(o.headers)
+				o.location = v
+				continue
+			}
+		case h.Is("refresh"):
+			if i := indexFold(h.Value, "url="); i >= 0 {
+				if v, ok := x.rewriteRedirect(p, h.Value, i+4); ok {
+					o.add(h.Name, v)
+					continue
+				}
+			}
+		}
+		o.add(h.Name, h.Value)
+	}
+}
+
+// indexFold returns the index of the lower-case ASCII s in b, ignoring
+// case, or -1.
+func indexFold(b []byte, s string) int {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if equalFold(b[i:i+len(s)], s) {
+			return i
+		}
+	}
+	return -1
+}
+
+// relayBody copies the upstream's body to the client. With proxy_buffering
+// on, data is sent in proxy_buffers-sized blocks (or when the upstream
+// pauses); off, every read is sent at once, so that a stream such as
+// server-sent events reaches the client as it is produced.
+func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool) {
+	conf := x.conf
+	up := x.c.up
+	var src io.Reader
+	var lr http1.LengthReader
+	var cr http1.ChunkedReader
+	switch framing {
+	case http1.FramingLength:
+		lr.Reset(up, x.resp.ContentLength, true)
+		src = &lr
+	case http1.FramingChunked:
+		cr.Reset(up, 0, true)
+		src = &cr
+	default:
+		src = up
+	}
+	size := int(conf.ProxyBufferSize)
+	if buffering {
+		size = int(min(int64(conf.ProxyBuffers.Num)*conf.ProxyBuffers.Size, 64<<10))
+	}
+	size = max(size, 1024)
+	b := x.c.s.bufs.get(size)
+	defer x.c.s.bufs.put(b)
+	room := b.b[:size]
+	n := 0
+	headSent := false
+	flush := func() bool {
+		if !headSent {
+			headSent = true
+			if err := x.sendHead(room[:n]); err != nil {
+				return false
+			}
+			n = 0
+			return true
+		}
+		err := x.writeBody(room[:n])
+		n = 0
+		return err == nil
+	}
+	for {
+		setReadDeadline(uc, conf.ProxyReadTimeout)
+		k, err := src.Read(room[n:])
+		n += k
+		done := err == io.EOF || (framing == http1.FramingLength && lr.Remaining() == 0)
+		if framing == http1.FramingClose && err != nil && !done && errors.Is(err, io.ErrUnexpectedEOF) {
+			done = true
+		}
+		if err != nil && !done {
+			if n > 0 || !headSent {
+				if !flush() {
+					return
+				}
+			}
+			x.upstreamBodyError(err)
+			x.broken = true
+			return
+		}
+		if done {
+			if (n > 0 || !headSent) && !flush() {
+				return
+			}
+			_ = x.endBody()
+			return
+		}
+		// Unbuffered: send what arrived. Buffered: send when the buffer
+		// is full, or when the upstream has nothing more for now.
+		if !buffering || n == len(room) || len(up.Buffered()) == 0 && !readable(uc) {
+			if n > 0 && !flush() {
+				return
+			}
+		}
+	}
+}
+
+// upstreamBodyError logs a failure while reading the upstream's body.
+func (x *exchange) upstreamBodyError(err error) {
+	const action = "reading upstream"
+	var he *http1.Error
+	switch {
+	case isTimeout(err):
+		x.logEvent(levelError, "upstream timed out", "110: Connection timed out", action)
+	case errors.As(err, &he) && he.Err != nil && errors.Is(he.Err, io.ErrUnexpectedEOF):
+		x.logEvent(levelError, "upstream prematurely closed connection", "", action)
+	case errors.As(err, &he) && he.Err == nil:
+		x.logEvent(levelError, he.Msg, "", action)
+	default:
+		x.logEvent(levelError, "recv() failed", errnoText(err), action)
+	}
+}

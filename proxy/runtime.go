@@ -1,0 +1,141 @@
+package proxy
+
+import (
+	"net/netip"
+	"os"
+	"strings"
+
+	"github.com/nginxws/nginxws/directives"
+	"github.com/nginxws/nginxws/proxy/http1"
+)
+
+// runtime is a configuration compiled for serving: the listen addresses
+// with their servers and name tables, each server's location tree, the
+// per-level proxy plans and the maps. It is built once per
+// configuration (New, Reload) and never changed, so that requests read it
+// without locks; a connection takes the current one at the start of each
+// request.
+type runtime struct {
+	cfg   *directives.Config
+	addrs map[listenKey]*addrConf
+	// plans holds what each level with proxy_pass needs per request,
+	// computed once: the upstream header list, the hidden response
+	// headers.
+	plans map[*directives.LocConf]*proxyPlan
+	maps  map[string]*directives.Map
+	// hostname is $hostname.
+	hostname string
+	logs     *accessLogs
+}
+
+// vserver is one server block compiled for serving.
+type vserver struct {
+	srv *directives.Server
+	// top is the server level: its settings apply when no location
+	// matches, and its static tree and regexes hold the top-level
+	// locations.
+	top   *location
+	named map[string]*location
+	// limits are the server's head-reading settings.
+	limits http1.Limits
+	// name is nginx's cscf->server_name: the first name as written, for
+	// $server_name, $host without Host, and log lines.
+	name string
+}
+
+// newRuntime compiles cfg. It cannot fail: everything that can be wrong
+// with a configuration was reported when it was loaded.
+func newRuntime(cfg *directives.Config, logs *accessLogs) *runtime {
+	rt := &runtime{cfg: cfg, plans: map[*directives.LocConf]*proxyPlan{}, maps: map[string]*directives.Map{}, logs: logs}
+	if h, err := os.Hostname(); err == nil {
+		rt.hostname = strings.ToLower(h)
+	} else {
+		rt.hostname = "localhost"
+	}
+	h := cfg.HTTP
+	if h == nil {
+		return rt
+	}
+	for _, m := range h.Maps {
+		rt.maps[m.Var] = m
+	}
+	vs := make(map[*directives.Server]*vserver, len(h.Servers))
+	for _, s := range h.Servers {
+		v := &vserver{srv: s, named: map[string]*location{}}
+		v.top = &location{conf: s.Conf}
+		compileLocations(v.top, s.Locations, v.named)
+		v.limits = http1.Limits{
+			HeaderBufferSize:      int(s.ClientHeaderBufferSize),
+			LargeHeaderBufferSize: int(s.LargeClientHeaderBuffers.Size),
+			LargeHeaderBuffers:    s.LargeClientHeaderBuffers.Num,
+			IgnoreInvalidHeaders:  s.IgnoreInvalidHeaders,
+			UnderscoresInHeaders:  s.UnderscoresInHeaders,
+			MergeSlashes:          s.MergeSlashes,
+		}
+		if len(s.Names) > 0 {
+			n := s.Names[0]
+			v.name = n.Name
+			if n.Regex != nil {
+				v.name = "~" + n.Name
+			}
+		}
+		vs[s] = v
+	}
+	rt.planLevel(h.Conf, nil, "")
+	for _, s := range h.Servers {
+		rt.planLevel(s.Conf, h.Conf, "")
+		rt.planLocations(s.Locations, s.Conf)
+	}
+	rt.addrs = buildAddrs(h, vs)
+	return rt
+}
+
+// planLocations compiles the proxy plans of locations and their nested
+// ones.
+func (rt *runtime) planLocations(locs []*directives.Location, parent *directives.LocConf) {
+	for _, l := range locs {
+		name := l.Match
+		if l.Named() {
+			name = "@" + l.Match
+		}
+		rt.planLevel(l.Conf, parent, name)
+		rt.planLocations(l.Locations, l.Conf)
+	}
+}
+
+// planLevel compiles the proxy plan of a level and of its "if" blocks,
+// which take the location's name.
+func (rt *runtime) planLevel(c, parent *directives.LocConf, locName string) {
+	if c == nil {
+		return
+	}
+	if _, done := rt.plans[c]; done {
+		return
+	}
+	var parentRules []redirectRule
+	if parent != nil {
+		if pp := rt.plans[parent]; pp != nil {
+			parentRules = pp.redirects
+		}
+	}
+	p := newProxyPlan(c)
+	p.redirects = compileRedirects(c, parent, parentRules, locName)
+	rt.plans[c] = p
+	for _, st := range c.Script {
+		if st.Op == directives.OpIf && st.Conf != nil {
+			rt.planLevel(st.Conf, c, locName)
+		}
+	}
+}
+
+// normAddr returns a listen address in the form addrFor builds from a
+// connection: netip's text for IP addresses, the path for unix sockets.
+func normAddr(l directives.Listen) listenKey {
+	if l.Network == "unix" {
+		return listenKey{"unix", l.Addr}
+	}
+	if ap, err := netip.ParseAddrPort(l.Addr); err == nil {
+		return listenKey{"tcp", netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()}
+	}
+	return listenKey{l.Network, l.Addr}
+}

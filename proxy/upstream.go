@@ -1,0 +1,236 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nginxws/nginxws/directives"
+)
+
+// target is where a request is proxied: a peer address ("ip:port" or
+// "unix:/path") and the URI part of proxy_pass.
+type target struct {
+	peer    string
+	uri     []byte
+	hasURI  bool
+	vars    bool
+	grpName string
+}
+
+// resolveTarget works out the peer and URI part of proxy_pass for this
+// request, setting $proxy_host and $proxy_port. With variables the URL is
+// evaluated and parsed as ngx_http_proxy_eval does; its host must name an
+// upstream block or be an address, since nginxws has no resolver (nginx
+// without one answers 502 the same way). It returns a status to answer
+// with when the URL cannot be used.
+func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
+	if pp.Value == nil {
+		x.proxyHost = pp.Host
+		if pp.Port != 0 {
+			x.proxyPort = strconv.Itoa(pp.Port)
+		}
+		t := target{uri: []byte(pp.URI), hasURI: pp.HasURI}
+		t.peer = pickPeer(pp.Upstream)
+		return t, 0
+	}
+	url := x.value(pp.Value)
+	if len(url) < 8 || !equalFold(url[:7], "http://") {
+		x.logEvent(levelError, `invalid URL prefix in "`+string(url)+`"`, "", "")
+		return target{}, 500
+	}
+	u, ok := parseProxyURL(string(url[7:]))
+	if !ok {
+		x.logEvent(levelError, `invalid host in upstream "`+string(url[7:])+`"`, "", "")
+		return target{}, 500
+	}
+	t := target{vars: true}
+	if u.uri != "" {
+		t.uri, t.hasURI = []byte(u.uri), true
+		if u.uri[0] == '?' {
+			t.uri = []byte("/" + u.uri)
+		}
+	}
+	switch {
+	case u.unix != "":
+		x.proxyHost, x.proxyPort = "localhost", ""
+		t.peer = "unix:" + u.unix
+		return t, 0
+	case u.noPort || u.port == 80:
+		x.proxyHost, x.proxyPort = u.host, "80"
+	default:
+		x.proxyHost, x.proxyPort = u.host+":"+strconv.Itoa(u.port), strconv.Itoa(u.port)
+	}
+	port := u.port
+	if u.noPort {
+		port = 80
+	}
+	host := strings.Trim(u.host, "[]")
+	if ip, err := netip.ParseAddr(host); err == nil {
+		t.peer = netip.AddrPortFrom(ip, uint16(port)).String()
+		return t, 0
+	}
+	if h := x.rt.cfg.HTTP; h != nil {
+		for _, g := range h.Upstreams {
+			if g.Implicit || !strings.EqualFold(g.Name, u.host) {
+				continue
+			}
+			if (g.Port == 0 && u.noPort) || g.Port == port || g.Port == 0 {
+				t.peer = pickPeer(g)
+				t.grpName = g.Name
+				return t, 0
+			}
+		}
+	}
+	x.logEvent(levelError, "no resolver defined to resolve "+u.host, "", "")
+	return target{}, 502
+}
+
+// proxyURL is a proxy_pass URL after "http://", parsed as ngx_parse_url
+// parses it with uri_part.
+type proxyURL struct {
+	host   string
+	port   int
+	noPort bool
+	unix   string
+	uri    string
+}
+
+func parseProxyURL(s string) (proxyURL, bool) {
+	var u proxyURL
+	if strings.HasPrefix(strings.ToLower(s), "unix:") {
+		path := s[5:]
+		if i := strings.IndexByte(path, ':'); i >= 0 {
+			path, u.uri = path[:i], path[i+1:]
+		}
+		if path == "" {
+			return u, false
+		}
+		u.unix = path
+		return u, true
+	}
+	end := len(s)
+	if i := strings.IndexAny(s, "/?"); i >= 0 {
+		end = i
+		u.uri = s[i:]
+	}
+	hp := s[:end]
+	host, portText := hp, ""
+	if strings.HasPrefix(hp, "[") {
+		i := strings.IndexByte(hp, ']')
+		if i < 0 {
+			return u, false
+		}
+		host = hp[:i+1]
+		if rest := hp[i+1:]; rest != "" {
+			if rest[0] != ':' {
+				return u, false
+			}
+			portText = rest[1:]
+		}
+	} else if i := strings.LastIndexByte(hp, ':'); i >= 0 {
+		host, portText = hp[:i], hp[i+1:]
+	}
+	if host == "" {
+		return u, false
+	}
+	u.host = host
+	if portText == "" {
+		u.noPort = true
+		return u, true
+	}
+	p, err := strconv.Atoi(portText)
+	if err != nil || p < 1 || p > 65535 {
+		return u, false
+	}
+	u.port = p
+	return u, true
+}
+
+// pickPeer chooses the peer of a group: its first usable server's first
+// address. Balancing, failure accounting and retries come with the
+// upstream package (issue 6).
+func pickPeer(g *directives.Upstream) string {
+	if g == nil {
+		return ""
+	}
+	for _, s := range g.Servers {
+		if s.Down || s.Backup || len(s.Addrs) == 0 {
+			continue
+		}
+		return s.Addrs[0]
+	}
+	for _, s := range g.Servers {
+		if len(s.Addrs) > 0 {
+			return s.Addrs[0]
+		}
+	}
+	return ""
+}
+
+// dial connects to the peer within proxy_connect_timeout. On failure it
+// logs nginx's line and returns the status to answer with: 504 for a
+// timeout, 502 otherwise.
+func (x *exchange) dial(peer string) (net.Conn, int) {
+	// nginx numbers upstream connections from the same counter as client
+	// ones, which $connection and "*N" show.
+	x.c.s.connSeq.Add(1)
+	network, addr := "tcp", peer
+	if strings.HasPrefix(peer, "unix:") {
+		network, addr = "unix", peer[5:]
+	}
+	if peer == "" {
+		x.logEvent(levelError, "no live upstreams", "", "connecting to upstream")
+		return nil, 502
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), x.conf.ProxyConnectTimeout)
+	defer cancel()
+	var d net.Dialer
+	uc, err := d.DialContext(ctx, network, addr)
+	if err == nil {
+		if tc, ok := uc.(*net.TCPConn); ok {
+			_ = tc.SetNoDelay(true)
+			if x.conf.ProxySocketKeepalive {
+				_ = tc.SetKeepAlive(true)
+			}
+		}
+		return uc, 0
+	}
+	if isTimeout(err) || errors.Is(err, context.DeadlineExceeded) {
+		x.logEvent(levelError, "upstream timed out", "110: Connection timed out", "connecting to upstream")
+		return nil, 504
+	}
+	var errno syscall.Errno
+	errors.As(err, &errno)
+	if network == "unix" {
+		// A unix socket connects at once: nginx names the peer, at crit
+		// unless the error is one of the "network" ones.
+		lvl := levelCrit
+		switch errno {
+		case syscall.ECONNREFUSED, syscall.EAGAIN, syscall.ECONNRESET, syscall.ENETDOWN, syscall.ENETUNREACH, syscall.EHOSTDOWN, syscall.EHOSTUNREACH:
+			lvl = levelError
+		}
+		x.logEvent(lvl, "connect() to "+peer+" failed", errnoText(err), "connecting to upstream")
+		return nil, 502
+	}
+	x.logEvent(levelError, "connect() failed", errnoText(err), "connecting to upstream")
+	return nil, 502
+}
+
+// setDeadline arms a read or write deadline of d from now (none for 0).
+func setReadDeadline(c net.Conn, d time.Duration) {
+	if d > 0 {
+		_ = c.SetReadDeadline(time.Now().Add(d))
+	}
+}
+
+func setWriteDeadline(c net.Conn, d time.Duration) {
+	if d > 0 {
+		_ = c.SetWriteDeadline(time.Now().Add(d))
+	}
+}

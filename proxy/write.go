@@ -1,0 +1,266 @@
+package proxy
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/nginxws/nginxws/proxy/http1"
+)
+
+// outHeaders is the response head being built (nginx's headers_out): the
+// headers nginx writes at fixed places, and the list of the others in
+// order.
+type outHeaders struct {
+	// statusLine is the upstream's status line ("200 OK"), sent as is;
+	// empty means nginx's text for the status.
+	statusLine []byte
+	// contentType is written right after Date.
+	contentType []byte
+	// contentLength is written after Content-Type; -1 for none.
+	contentLength int64
+	// lastModified is written after Content-Length (static files);
+	// zero for none.
+	lastModified time.Time
+	// location is nginx's headers_out.location, also in headers at
+	// locPos-1 (0: none). The header filter moves a Location starting
+	// with "/" to after Last-Modified, made absolute
+	// (absolute_redirect on); any other stays in its place in the list.
+	location []byte
+	locPos   int
+	// serverSet and dateSet are set when the list carries the upstream's
+	// own Server or Date (proxy_pass_header): nginx then writes none.
+	serverSet, dateSet bool
+	chunked            bool
+	headers            []http1.Header
+}
+
+// add appends a header to the list.
+func (o *outHeaders) add(name, value []byte) {
+	o.headers = append(o.headers, http1.Header{Name: name, Value: value})
+}
+
+// locationName is the name nginx gives the Location headers it makes.
+var locationName = []byte("Location")
+
+// setLocation makes v the response's Location, replacing one set before
+// (ngx_http_clear_location, then a new list entry).
+func (o *outHeaders) setLocation(v []byte) {
+	if o.locPos > 0 {
+		i := o.locPos - 1
+		o.headers = append(o.headers[:i], o.headers[i+1:]...)
+	}
+	o.add(locationName, v)
+	o.locPos = len(o.headers)
+	o.location = v
+}
+
+// sendHead writes the response head as ngx_http_header_filter does. body,
+// when given, is written in the same call (a short page or the first bytes
+// of a body), as nginx writes its head and first buffer together.
+func (x *exchange) sendHead(body []byte) error {
+	x.headerSent = true
+	if x.errStatus != 0 {
+		x.status = x.errStatus
+		x.out.statusLine = nil
+	}
+	if x.isHead() {
+		x.headerOnly = true
+	}
+	switch {
+	case x.status == http.StatusNoContent:
+		x.headerOnly = true
+		x.out.contentType = nil
+		x.out.lastModified = time.Time{}
+		x.out.contentLength = -1
+	case x.status == http.StatusNotModified:
+		x.headerOnly = true
+	}
+	if !x.out.lastModified.IsZero() && x.status != 200 && x.status != 206 && x.status != 304 {
+		x.out.lastModified = time.Time{}
+	}
+	x.addHeaders()
+	// ngx_http_chunked_header_filter.
+	if x.out.contentLength < 0 && x.status >= 200 && x.status != 204 && x.status != 304 && !x.isHead() {
+		if x.head.Version >= 1001 {
+			x.out.chunked = true
+		} else {
+			x.keepalive = false
+		}
+	}
+	if x.head.Version < 1000 {
+		// HTTP/0.9: no head at all.
+		if len(body) > 0 && !x.headerOnly {
+			return x.write(body)
+		}
+		return nil
+	}
+	b := x.c.s.bufs.get(0)
+	defer x.c.s.bufs.put(b)
+	h := x.appendHead(b.b[:0])
+	x.headerSize = int64(len(h))
+	if len(body) > 0 && !x.headerOnly {
+		if x.out.chunked {
+			h = appendHex(h, len(body))
+			h = append(h, '\r', '\n')
+			h = append(h, body...)
+			h = append(h, '\r', '\n')
+		} else {
+			h = append(h, body...)
+		}
+	}
+	b.b = h
+	return x.write(h)
+}
+
+// appendHead appends the status line and headers in nginx's order.
+func (x *exchange) appendHead(dst []byte) []byte {
+	o := &x.out
+	conf := x.conf
+	dst = http1.AppendStatusLine(dst, x.status, o.statusLine)
+	if !o.serverSet {
+		dst = append(dst, "Server: "...)
+		dst = append(dst, x.c.s.serverToken(conf.ServerTokens)...)
+		dst = append(dst, '\r', '\n')
+	}
+	if !o.dateSet {
+		dst = append(dst, "Date: "...)
+		dst = time.Now().UTC().AppendFormat(dst, http.TimeFormat)
+		dst = append(dst, '\r', '\n')
+	}
+	if len(o.contentType) > 0 {
+		dst = http1.AppendHeader(dst, "Content-Type", o.contentType)
+	}
+	if o.contentLength >= 0 {
+		dst = append(dst, "Content-Length: "...)
+		dst = strconv.AppendInt(dst, o.contentLength, 10)
+		dst = append(dst, '\r', '\n')
+	}
+	if !o.lastModified.IsZero() {
+		dst = append(dst, "Last-Modified: "...)
+		dst = o.lastModified.UTC().AppendFormat(dst, http.TimeFormat)
+		dst = append(dst, '\r', '\n')
+	}
+	fixedLoc := o.locPos > 0 && len(o.location) > 0 && o.location[0] == '/' && conf.AbsoluteRedirect
+	if fixedLoc {
+		dst = append(dst, "Location: "...)
+		dst = x.appendSelfURL(dst)
+		dst = append(dst, o.location...)
+		dst = append(dst, '\r', '\n')
+	}
+	if o.chunked {
+		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
+	}
+	switch {
+	case x.status == http.StatusSwitchingProtocols:
+		dst = append(dst, "Connection: upgrade\r\n"...)
+	case x.keepalive:
+		dst = append(dst, "Connection: keep-alive\r\n"...)
+		if t := conf.KeepaliveHeaderTimeout; t > 0 {
+			dst = append(dst, "Keep-Alive: timeout="...)
+			dst = strconv.AppendInt(dst, int64(t/time.Second), 10)
+			dst = append(dst, '\r', '\n')
+		}
+	default:
+		dst = append(dst, "Connection: close\r\n"...)
+	}
+	for i := range o.headers {
+		if fixedLoc && i == o.locPos-1 {
+			continue
+		}
+		dst = http1.AppendHeader(dst, o.headers[i].Name, o.headers[i].Value)
+	}
+	return append(dst, '\r', '\n')
+}
+
+// appendSelfURL appends "http://host[:port]" for an absolute redirect:
+// the server's name with server_name_in_redirect, else the request's host,
+// else the local address; the port unless it is 80 or
+// port_in_redirect is off.
+func (x *exchange) appendSelfURL(dst []byte) []byte {
+	dst = append(dst, "http://"...)
+	switch {
+	case x.conf.ServerNameInRedirect:
+		dst = append(dst, x.srv.name...)
+	case len(x.head.Server) > 0:
+		dst = append(dst, x.head.Server...)
+	default:
+		dst = append(dst, x.c.localAddr...)
+	}
+	if x.conf.PortInRedirect && x.c.localPort != "" && x.c.localPort != "80" {
+		dst = append(dst, ':')
+		dst = append(dst, x.c.localPort...)
+	}
+	return dst
+}
+
+// write sends p to the client, within send_timeout, and counts it.
+func (x *exchange) write(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	if t := x.conf.SendTimeout; t > 0 {
+		_ = x.c.nc.SetWriteDeadline(time.Now().Add(t))
+	}
+	n, err := x.c.nc.Write(p)
+	x.bytesSent += int64(n)
+	if err != nil {
+		x.broken = true
+		x.logSendError(err)
+	}
+	return err
+}
+
+// writeBody sends body bytes, framed as the head announced (chunked or
+// not). Nothing is sent for a head-only response.
+func (x *exchange) writeBody(p []byte) error {
+	if x.headerOnly || len(p) == 0 {
+		return nil
+	}
+	if !x.out.chunked {
+		return x.write(p)
+	}
+	b := x.c.s.bufs.get(0)
+	defer x.c.s.bufs.put(b)
+	h := strconv.AppendInt(b.b[:0], int64(len(p)), 16)
+	h = append(h, '\r', '\n')
+	if len(p) <= 8192 {
+		h = append(h, p...)
+		h = append(h, '\r', '\n')
+		b.b = h
+		return x.write(h)
+	}
+	b.b = h
+	if err := x.write(h); err != nil {
+		return err
+	}
+	if err := x.write(p); err != nil {
+		return err
+	}
+	return x.write([]byte("\r\n"))
+}
+
+// endBody ends a chunked body with its last chunk.
+func (x *exchange) endBody() error {
+	if x.headerOnly || !x.out.chunked {
+		return nil
+	}
+	return x.write([]byte("0\r\n\r\n"))
+}
+
+// logSendError logs a failed write to the client as nginx does: at info
+// for a peer that went away, at error otherwise.
+func (x *exchange) logSendError(err error) {
+	lvl := levelInfo
+	if !isPeerGone(err) && !isTimeout(err) {
+		lvl = levelError
+	}
+	if !x.c.s.log.Enabled(lvl) {
+		return
+	}
+	if isTimeout(err) {
+		x.logEvent(levelInfo, "client timed out", "110: Connection timed out", "sending to client")
+		return
+	}
+	x.logEvent(lvl, "writev() failed", errnoText(err), "sending to client")
+}
