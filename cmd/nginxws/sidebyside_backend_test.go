@@ -1,0 +1,326 @@
+package main
+
+// The side-by-side suite's test backends: raw TCP (and unix-socket) servers that record the
+// exact bytes each proxy sent them and answer with the canned reply of the running case.
+// They serve nginx and then nginxws, so both proxies' upstream requests are recorded by
+// the same code and compared.
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Timeouts of the backends. They bound what a misbehaving proxy can cost, they are not
+// waits the cases depend on (except sbsPauseTimeout, which is recorded when it fires).
+const (
+	sbsBackendReadTimeout = 3 * time.Second // reading one upstream request
+	sbsPauseTimeout       = 1500 * time.Millisecond
+	sbsDrainTimeout       = 5 * time.Second // waiting for the proxy to close after the reply
+)
+
+// sbsRecord is one upstream connection as a backend saw it.
+type sbsRecord struct {
+	backend string
+	request []byte // the request head and the body its framing announced
+	note    string // what went wrong while reading, or how a pause ended
+	// done is closed when the record is final; nil when it is final at once. A
+	// head-only reply records what the proxy sends after the head until it closes.
+	done chan struct{}
+}
+
+// sbsBackends are the backends of one case directory and the state of the case running.
+type sbsBackends struct {
+	listeners []net.Listener
+	wg        sync.WaitGroup
+
+	mu      sync.Mutex
+	replies map[string][]sbsReply // the running case's answers
+	used    map[string]int        // connections each backend got in this case
+	records []*sbsRecord
+	resume  chan struct{} // closed by the client when a stream step saw its text
+	conns   map[net.Conn]struct{}
+}
+
+// sbsStartBackends listens for n backends: backend i (named "b<i>") on a TCP port of
+// 127.0.0.1 and on the unix socket dir/b<i>.sock. It returns the template variables
+// BACKEND<i> and BACKEND_SOCK<i>.
+func sbsStartBackends(n int, sockDir string) (*sbsBackends, map[string]string, error) {
+	b := &sbsBackends{conns: map[net.Conn]struct{}{}}
+	vars := map[string]string{}
+	for i := 1; i <= n; i++ {
+		name := "b" + strconv.Itoa(i)
+		tcp, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			b.close()
+			return nil, nil, err
+		}
+		b.listeners = append(b.listeners, tcp)
+		path := filepath.Join(sockDir, name+".sock")
+		unix, err := net.Listen("unix", path)
+		if err != nil {
+			b.close()
+			return nil, nil, err
+		}
+		b.listeners = append(b.listeners, unix)
+		vars["BACKEND"+strconv.Itoa(i)] = tcp.Addr().String()
+		vars["BACKEND_SOCK"+strconv.Itoa(i)] = "unix:" + path
+		for _, ln := range []net.Listener{tcp, unix} {
+			b.wg.Add(1)
+			go b.accept(ln, name)
+		}
+	}
+	return b, vars, nil
+}
+
+// begin prepares the backends for a case: its replies, fresh records, a fresh pause.
+func (b *sbsBackends) begin(replies map[string][]sbsReply) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.replies = replies
+	b.used = map[string]int{}
+	b.records = nil
+	b.resume = make(chan struct{})
+}
+
+// release ends the pause of the running case (a stream step saw its text).
+func (b *sbsBackends) release() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	select {
+	case <-b.resume:
+	default:
+		close(b.resume)
+	}
+}
+
+// end returns what the backends recorded during the case, once every record is final.
+func (b *sbsBackends) end() []*sbsRecord {
+	b.mu.Lock()
+	recs := append([]*sbsRecord(nil), b.records...)
+	b.mu.Unlock()
+	for _, r := range recs {
+		if r.done != nil {
+			<-r.done // bounded by sbsDrainTimeout
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]*sbsRecord, len(b.records))
+	for i, r := range b.records {
+		c := *r
+		out[i] = &c
+	}
+	return out
+}
+
+// close stops the backends and every connection they hold.
+func (b *sbsBackends) close() {
+	for _, ln := range b.listeners {
+		ln.Close()
+	}
+	b.mu.Lock()
+	for c := range b.conns {
+		c.Close()
+	}
+	b.mu.Unlock()
+	b.wg.Wait()
+}
+
+func (b *sbsBackends) accept(ln net.Listener, name string) {
+	defer b.wg.Done()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		b.mu.Lock()
+		b.conns[c] = struct{}{}
+		b.mu.Unlock()
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.serve(c, name)
+			b.mu.Lock()
+			delete(b.conns, c)
+			b.mu.Unlock()
+			c.Close()
+		}()
+	}
+}
+
+// sbsDefaultReply is what a backend answers when the case gives it no reply.
+func sbsDefaultReply(name string) sbsReply {
+	body := name + "\n"
+	return sbsReply{parts: [][]byte{[]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\nX-Backend: " + name + "\r\n\r\n" + body)}}
+}
+
+// serve reads one request, records it, and answers as the running case says.
+func (b *sbsBackends) serve(c net.Conn, name string) {
+	rec := &sbsRecord{backend: name}
+	_ = c.SetReadDeadline(time.Now().Add(sbsBackendReadTimeout))
+	br := bufio.NewReader(c)
+	// The reply is chosen when the connection arrives: connections of one case are
+	// numbered in accept order.
+	b.mu.Lock()
+	i := b.used[name]
+	b.used[name]++
+	reply := sbsDefaultReply(name)
+	if rs := b.replies[name]; len(rs) > 0 {
+		reply = rs[min(i, len(rs)-1)]
+	}
+	resume := b.resume
+	b.mu.Unlock()
+
+	req, err := sbsReadRequest(br, reply.headOnly)
+	rec.request = req
+	if err != nil {
+		rec.note = err.Error()
+	}
+	if reply.headOnly {
+		rec.done = make(chan struct{})
+		defer close(rec.done)
+	}
+	b.mu.Lock()
+	b.records = append(b.records, rec)
+	b.mu.Unlock()
+
+	if reply.silent {
+		// Hold the connection until the proxy gives up on it.
+		_ = c.SetReadDeadline(time.Now().Add(sbsDrainTimeout))
+		_, _ = io.Copy(io.Discard, br)
+		return
+	}
+	for i, part := range reply.parts {
+		if i > 0 {
+			select {
+			case <-resume:
+			case <-time.After(sbsPauseTimeout):
+				b.mu.Lock()
+				rec.note = strings.TrimSpace(rec.note + " (the client had not received the part before the pause when it timed out)")
+				b.mu.Unlock()
+			}
+		}
+		if _, err := c.Write(part); err != nil {
+			return
+		}
+	}
+	// Half-close and wait for the proxy to close: closing with unread input would send
+	// a reset, which can reach the proxy before it reads the reply.
+	if tc, ok := c.(interface{ CloseWrite() error }); ok {
+		_ = tc.CloseWrite()
+	}
+	_ = c.SetReadDeadline(time.Now().Add(sbsDrainTimeout))
+	n, err := io.Copy(io.Discard, br)
+	if reply.headOnly {
+		b.mu.Lock()
+		if n > 0 {
+			rec.note = strings.TrimSpace(fmt.Sprintf("%s (%d more bytes after the head)", rec.note, n))
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			rec.note = strings.TrimSpace(rec.note + " (the proxy kept the connection open)")
+		}
+		b.mu.Unlock()
+	}
+}
+
+// sbsReadRequest reads one HTTP request as a server would: the head, then the body its
+// Content-Length or chunked Transfer-Encoding announces. It returns the bytes read, with
+// an error saying why reading stopped early. headOnly stops after the head.
+func sbsReadRequest(br *bufio.Reader, headOnly bool) ([]byte, error) {
+	var buf bytes.Buffer
+	// The head.
+	var lines []string
+	for {
+		line, err := br.ReadString('\n')
+		buf.WriteString(line)
+		if err != nil {
+			return buf.Bytes(), sbsReadErr("request head", err, buf.Len())
+		}
+		trimmed := strings.TrimRight(line, "\r\n")
+		if trimmed == "" {
+			if len(lines) == 0 {
+				continue // nginx never sends leading blank lines; tolerate them
+			}
+			break
+		}
+		lines = append(lines, trimmed)
+		if buf.Len() > 1<<20 {
+			return buf.Bytes(), errors.New("request head over 1 MiB")
+		}
+	}
+	if headOnly {
+		return buf.Bytes(), nil
+	}
+	length, chunked := int64(-1), false
+	for _, l := range lines[1:] {
+		name, value, _ := strings.Cut(l, ":")
+		value = strings.TrimSpace(value)
+		switch strings.ToLower(name) {
+		case "content-length":
+			n, err := strconv.ParseInt(value, 10, 64)
+			if err != nil || n < 0 {
+				return buf.Bytes(), fmt.Errorf("bad Content-Length %q", value)
+			}
+			length = n
+		case "transfer-encoding":
+			chunked = strings.EqualFold(value, "chunked")
+		}
+	}
+	switch {
+	case chunked:
+		for {
+			line, err := br.ReadString('\n')
+			buf.WriteString(line)
+			if err != nil {
+				return buf.Bytes(), sbsReadErr("chunked body", err, buf.Len())
+			}
+			sizeText, _, _ := strings.Cut(strings.TrimRight(line, "\r\n"), ";")
+			size, err := strconv.ParseInt(strings.TrimSpace(sizeText), 16, 64)
+			if err != nil || size < 0 {
+				return buf.Bytes(), fmt.Errorf("bad chunk size line %q", line)
+			}
+			if size == 0 {
+				for { // trailers up to the empty line
+					line, err := br.ReadString('\n')
+					buf.WriteString(line)
+					if err != nil {
+						return buf.Bytes(), sbsReadErr("chunked trailer", err, buf.Len())
+					}
+					if strings.TrimRight(line, "\r\n") == "" {
+						return buf.Bytes(), nil
+					}
+				}
+			}
+			if _, err := io.CopyN(&buf, br, size+2); err != nil {
+				return buf.Bytes(), sbsReadErr("chunk", err, buf.Len())
+			}
+		}
+	case length > 0:
+		if _, err := io.CopyN(&buf, br, length); err != nil {
+			return buf.Bytes(), sbsReadErr("body", err, buf.Len())
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+// sbsReadErr words a read error of the backend for the transcript.
+func sbsReadErr(what string, err error, got int) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("timed out reading the %s (%d bytes so far)", what, got)
+	}
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("connection closed in the %s (%d bytes so far)", what, got)
+	}
+	return fmt.Errorf("reading the %s: %v", what, err)
+}

@@ -1,0 +1,392 @@
+package main
+
+// The side-by-side suite's client: it plays a case's steps on one connection to the proxy
+// and writes what came back as a transcript, the text the two proxies' runs are compared
+// on. Normalisation (Date, the version in Server and in error pages) and the case's masks
+// are applied while writing the transcript.
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// sbsReadTimeout bounds each read of a response; a proxy that hangs costs this much.
+const sbsReadTimeout = 4 * time.Second
+
+// sbsEOFTimeout bounds the wait of an eof step.
+const sbsEOFTimeout = 2 * time.Second
+
+// sbsWatch sits under the client's bufio.Reader and calls found once the raw bytes from
+// the proxy contain want: how a stream step tells the backend to send its next part.
+type sbsWatch struct {
+	r     io.Reader
+	mu    sync.Mutex
+	want  string
+	seen  []byte
+	found func()
+}
+
+func (w *sbsWatch) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.want != "" && n > 0 {
+		w.seen = append(w.seen, p[:n]...)
+		if bytes.Contains(w.seen, []byte(w.want)) {
+			w.want, w.seen = "", nil
+			w.found()
+		}
+	}
+	return n, err
+}
+
+func (w *sbsWatch) arm(want string, found func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.want, w.seen, w.found = want, nil, found
+}
+
+// sbsDial connects to the proxy at addr ("host:port" or "unix:path") from the source
+// address from (TCP only; "" = the system's choice).
+func sbsDial(addr, from string) (net.Conn, error) {
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		return net.DialTimeout("unix", path, 2*time.Second)
+	}
+	d := net.Dialer{Timeout: 2 * time.Second}
+	if from != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(from)}
+	}
+	return d.Dial("tcp", addr)
+}
+
+// sbsPlay runs the client side of a case and returns its transcript. No wait goes past
+// limit (zero: no limit beyond the per-read timeouts), which bounds what a proxy that
+// hangs can cost.
+func sbsPlay(c *sbsCase, addr string, release func(), limit time.Time) string {
+	var out strings.Builder
+	conn, err := sbsDial(addr, c.from)
+	if err != nil {
+		// The address is the proxy's, which differs between nginx and nginxws only if
+		// the test is broken; keep the transcript independent of it.
+		fmt.Fprintf(&out, "! connect failed: %s\n", sbsErrText(err))
+		return out.String()
+	}
+	defer conn.Close()
+	timeout := c.timeout
+	if timeout == 0 {
+		timeout = sbsReadTimeout
+	}
+	// until is when a wait of d started now must end.
+	until := func(d time.Duration) time.Time {
+		t := time.Now().Add(d)
+		if !limit.IsZero() && limit.Before(t) {
+			return limit
+		}
+		return t
+	}
+	watch := &sbsWatch{r: conn}
+	br := bufio.NewReader(watch)
+	for _, s := range c.steps {
+		switch s.kind {
+		case stepSend, stepWrite:
+			first, _, _ := bytes.Cut(s.data, []byte("\n"))
+			fmt.Fprintf(&out, "> write %d bytes: %s\n", len(s.data), sbsQuote(first))
+			_ = conn.SetWriteDeadline(until(timeout))
+			if _, err := conn.Write(s.data); err != nil {
+				fmt.Fprintf(&out, "! write failed: %s\n", sbsErrText(err))
+				return out.String()
+			}
+			if s.kind == stepWrite {
+				continue
+			}
+			_ = conn.SetReadDeadline(until(timeout))
+			if !sbsReadResponse(&out, br, s.arg == "nobody", c.masks) {
+				return out.String()
+			}
+		case stepRead, stepStream:
+			if s.kind == stepStream {
+				watch.arm(s.arg, release)
+			}
+			_ = conn.SetReadDeadline(until(timeout))
+			if !sbsReadResponse(&out, br, s.arg == "nobody", c.masks) {
+				return out.String()
+			}
+		case stepShut:
+			out.WriteString("> shut down writing\n")
+			if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+				_ = cw.CloseWrite()
+			}
+		case stepEOF:
+			_ = conn.SetReadDeadline(until(sbsEOFTimeout))
+			rest, err := io.ReadAll(br)
+			switch {
+			case len(rest) > 0:
+				fmt.Fprintf(&out, "< %d more bytes before the end: %s\n", len(rest), sbsQuote(rest))
+			case err == nil || sbsClosed(err):
+				out.WriteString("< connection closed\n")
+			default:
+				fmt.Fprintf(&out, "< connection still open: %s\n", sbsErrText(err))
+			}
+		}
+	}
+	return out.String()
+}
+
+// sbsClosed reports whether err means the peer closed the connection (an orderly close or
+// a reset: which one nginx produces depends on timing, so both read the same).
+func sbsClosed(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// sbsErrText words a client-side error without addresses or ports.
+func sbsErrText(err error) string {
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "timed out"
+	case sbsClosed(err):
+		return "closed by the proxy"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.EPIPE):
+		return "broken pipe"
+	}
+	return err.Error()
+}
+
+// sbsVersion is the version nginx puts in Server and in its error pages; the version
+// nginxws puts there is not compared (docs/differences.md).
+var (
+	sbsServerVersion = regexp.MustCompile(`^(?i:server):\s*nginx(?:ws)?/\S+$`)
+	sbsPageVersion   = regexp.MustCompile(`<center>nginx(?:ws)?/[^<]*</center>`)
+)
+
+// sbsReadResponse reads one response and writes it to out. It reports false when the
+// connection cannot be read any further.
+func sbsReadResponse(out *strings.Builder, br *bufio.Reader, noBody bool, masks []sbsMask) bool {
+	var head []string
+	got := 0
+	for {
+		line, err := br.ReadString('\n')
+		got += len(line)
+		if err != nil {
+			switch {
+			case got == 0 && len(head) == 0:
+				fmt.Fprintf(out, "< no response: %s\n", sbsErrText(err))
+			default:
+				fmt.Fprintf(out, "< head cut after %d bytes (%s): %s\n", got, sbsErrText(err), sbsQuote([]byte(strings.Join(head, "\n")+line)))
+			}
+			return false
+		}
+		if !strings.HasSuffix(line, "\r\n") {
+			fmt.Fprintf(out, "< line without CR: %s\n", sbsQuote([]byte(line)))
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			break
+		}
+		head = append(head, line)
+		if got > 1<<20 {
+			out.WriteString("< head over 1 MiB\n")
+			return false
+		}
+	}
+	status := head[0]
+	code := 0
+	if f := strings.Fields(status); len(f) >= 2 {
+		code, _ = strconv.Atoi(f[1])
+	}
+	length, chunked := int64(-1), false
+	headers := make([]string, 0, len(head)-1)
+	for _, h := range head[1:] {
+		name, value, _ := strings.Cut(h, ":")
+		switch strings.ToLower(name) {
+		case "content-length":
+			if n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64); err == nil {
+				length = n
+			}
+		case "transfer-encoding":
+			chunked = strings.EqualFold(strings.TrimSpace(value), "chunked")
+		case "date":
+			h = name + ": <date>"
+		}
+		if sbsServerVersion.MatchString(h) {
+			h = name + ": nginx/VERSION"
+		}
+		for _, m := range masks {
+			if m.side == "client" && strings.EqualFold(m.name, name) {
+				h = name + ": <masked>"
+			}
+		}
+		headers = append(headers, h)
+	}
+
+	// The body, by the framing rules of RFC 9112 section 6.3.
+	var body []byte
+	var note string
+	switch {
+	case code == 101:
+		// A tunnel: whatever follows until the proxy closes.
+		b, err := io.ReadAll(br)
+		body = b
+		if err != nil && !sbsClosed(err) {
+			note = "tunnel ended: " + sbsErrText(err)
+		}
+	case noBody || code/100 == 1 || code == 204 || code == 304:
+	case chunked:
+		b, trailers, err := sbsReadChunked(br)
+		body = b
+		for _, t := range trailers {
+			headers = append(headers, "(trailer) "+t)
+		}
+		if err != nil {
+			note = "chunked body cut: " + sbsErrText(err)
+		}
+	case length >= 0:
+		body = make([]byte, length)
+		n, err := io.ReadFull(br, body)
+		body = body[:n]
+		if err != nil {
+			note = fmt.Sprintf("body cut after %d of %d bytes: %s", n, length, sbsErrText(err))
+		}
+	default:
+		b, err := io.ReadAll(br)
+		body = b
+		if err != nil && !sbsClosed(err) {
+			note = "body until close: " + sbsErrText(err)
+		}
+	}
+	// nginx's error pages carry its version, which changes their length.
+	if v := sbsPageVersion.ReplaceAll(body, []byte("<center>nginx/VERSION</center>")); !bytes.Equal(v, body) {
+		// A correct Content-Length is rewritten to the normalised page's length, so that
+		// it is still compared; a wrong one is kept as sent.
+		for i, h := range headers {
+			if strings.EqualFold(h, "content-length: "+strconv.Itoa(len(body))) {
+				headers[i] = h[:len("content-length: ")] + strconv.Itoa(len(v))
+			}
+		}
+		body = v
+	}
+
+	fmt.Fprintf(out, "< %s\n", status)
+	for _, h := range headers {
+		fmt.Fprintf(out, "< %s\n", h)
+	}
+	fmt.Fprintf(out, "< body %s\n", sbsQuote(body))
+	if note != "" {
+		fmt.Fprintf(out, "< ! %s\n", note)
+		return false
+	}
+	return true
+}
+
+// sbsReadChunked decodes a chunked body, returning its data and trailer lines.
+func sbsReadChunked(br *bufio.Reader) (body []byte, trailers []string, err error) {
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return body, trailers, err
+		}
+		sizeText, _, _ := strings.Cut(strings.TrimRight(line, "\r\n"), ";")
+		size, perr := strconv.ParseInt(strings.TrimSpace(sizeText), 16, 64)
+		if perr != nil || size < 0 {
+			return body, trailers, fmt.Errorf("bad chunk size line %q", line)
+		}
+		if size == 0 {
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					return body, trailers, err
+				}
+				line = strings.TrimRight(line, "\r\n")
+				if line == "" {
+					return body, trailers, nil
+				}
+				trailers = append(trailers, line)
+			}
+		}
+		chunk := make([]byte, size+2)
+		n, err := io.ReadFull(br, chunk)
+		if n > int(size) {
+			n = int(size)
+		}
+		body = append(body, chunk[:n]...)
+		if err != nil {
+			return body, trailers, err
+		}
+		if string(chunk[size:]) != "\r\n" {
+			return body, trailers, fmt.Errorf("chunk not followed by CRLF")
+		}
+	}
+}
+
+// sbsQuote shows bytes in a transcript: quoted, and summarised when long.
+func sbsQuote(b []byte) string {
+	if len(b) <= 2048 {
+		return fmt.Sprintf("(%d) %q", len(b), b)
+	}
+	var sum uint32 = 2166136261 // FNV-1a: enough to tell two long bodies apart
+	for _, c := range b {
+		sum = (sum ^ uint32(c)) * 16777619
+	}
+	return fmt.Sprintf("(%d, fnv %08x) %q…%q", len(b), sum, b[:64], b[len(b)-64:])
+}
+
+// sbsUpstreamText writes what the backends recorded, masks applied.
+func sbsUpstreamText(out *strings.Builder, recs []*sbsRecord, masks []sbsMask) {
+	if len(recs) == 0 {
+		out.WriteString("upstream: nothing\n")
+		return
+	}
+	for _, r := range recs {
+		head, body, _ := bytes.Cut(r.request, []byte("\r\n\r\n"))
+		fmt.Fprintf(out, "upstream %s:\n", r.backend)
+		if len(r.request) == 0 {
+			out.WriteString("  (no bytes)\n")
+		}
+		for _, l := range strings.Split(string(head), "\r\n") {
+			if len(r.request) == 0 {
+				break
+			}
+			name, _, ok := strings.Cut(l, ":")
+			for _, m := range masks {
+				if ok && m.side == "upstream" && strings.EqualFold(m.name, name) {
+					l = name + ": <masked>"
+				}
+			}
+			fmt.Fprintf(out, "  %q\n", l)
+		}
+		if len(body) > 0 {
+			fmt.Fprintf(out, "  body %s\n", sbsQuote(body))
+		}
+		if r.note != "" {
+			fmt.Fprintf(out, "  ! %s\n", r.note)
+		}
+	}
+}
+
+// sbsLogTime is the time of an access-log line.
+var sbsLogTime = regexp.MustCompile(`\[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\]`)
+
+// sbsLogText writes access-log lines, times and masks normalised.
+func sbsLogText(out *strings.Builder, lines []string, masks []sbsMask) {
+	for _, l := range lines {
+		l = sbsLogTime.ReplaceAllString(l, "[TIME]")
+		for _, m := range masks {
+			if m.side == "log" {
+				l = regexp.MustCompile(m.name).ReplaceAllString(l, "<masked>")
+			}
+		}
+		fmt.Fprintf(out, "log: %s\n", l)
+	}
+}
