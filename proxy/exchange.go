@@ -77,6 +77,9 @@ type exchange struct {
 	// broken is set when the response could not be completed: the
 	// connection must close.
 	broken bool
+	// raw09 is set for an upstream answer without a status line, relayed
+	// as is (nginx's r->http_version = 9).
+	raw09 bool
 
 	proxyHost, proxyPort string
 	up                   upstreamInfo
@@ -109,7 +112,7 @@ func (x *exchange) begin(rt *runtime, ac *addrConf) {
 		vars:    x.vars[:0],
 		scratch: x.scratch[:0],
 		arena:   x.arena[:0],
-		out:     outHeaders{headers: x.out.headers[:0]},
+		out:     outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1},
 		body:    clientBody{length: -1},
 	}
 	x.uriChanges = maxURIChanges + 1

@@ -256,7 +256,7 @@ func (x *exchange) internalRedirect(uri, args []byte) {
 	x.uri, x.args = uri, args
 	x.internal = true
 	x.validUnparsedURI = false
-	x.out = outHeaders{headers: x.out.headers[:0], contentLength: -1}
+	x.out = outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1}
 	x.serverRewrite()
 }
 
@@ -276,7 +276,7 @@ func (x *exchange) namedLocation(name string) {
 		return
 	}
 	x.internal = true
-	x.out = outHeaders{headers: x.out.headers[:0], contentLength: -1}
+	x.out = outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1}
 	x.setConf(l, l.conf)
 	x.updateLocation()
 	if !x.locationRewrite() {

@@ -66,6 +66,16 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 	x.testExpect()
 	b := &x.body
 	conf := x.conf
+	if b.mem != nil || b.file != nil {
+		// Read for an earlier attempt (an error_page redirect to a
+		// proxied location): nginx sends the same body again.
+		return 0
+	}
+	if b.consumed && x.hasBody() {
+		// Streamed to an earlier upstream or discarded: nothing left.
+		b.length = 0
+		return 0
+	}
 	switch {
 	case !x.hasBody():
 		x.startBody()
@@ -231,8 +241,10 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 	upHead := equalFold(x.method, "head")
 	framing := resp.Framing(upHead)
 	if resp.Version == 9 {
+		// nginx relays what the upstream sent as is, with no head, and
+		// keeps the client connection open afterwards.
 		framing = http1.FramingClose
-		x.head.Version = 9
+		x.raw09 = true
 	}
 	if framing == http1.FramingNone || x.headerOnly || x.isHead() {
 		_ = x.sendHead(nil)
@@ -349,10 +361,16 @@ func indexFold(b []byte, s string) int {
 	return -1
 }
 
-// relayBody copies the upstream's body to the client. With proxy_buffering
-// on, data is sent in proxy_buffers-sized blocks (or when the upstream
-// pauses); off, every read is sent at once, so that a stream such as
-// server-sent events reaches the client as it is produced.
+// relayBody copies the upstream's body to the client.
+//
+// With proxy_buffering off every read is sent at once, the head first and
+// right away, so that a stream such as server-sent events reaches the
+// client as it is produced. With it on, data goes out in whole
+// proxy_buffers-sized blocks, and at the end: like nginx's event pipe,
+// which hands a buffer to the client side only once it is full, and holds
+// the head back with the first of them (postpone_output), so that a body
+// that fails before the first block leaves the client with nothing but a
+// closed connection.
 func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool) {
 	conf := x.conf
 	up := x.c.up
@@ -369,58 +387,68 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 	default:
 		src = up
 	}
-	size := int(conf.ProxyBufferSize)
+	block := max(int(conf.ProxyBufferSize), 1024)
+	size := block
 	if buffering {
-		size = int(min(int64(conf.ProxyBuffers.Num)*conf.ProxyBuffers.Size, 64<<10))
+		block = max(int(conf.ProxyBuffers.Size), 1024)
+		size = max(block, int(min(int64(conf.ProxyBuffers.Num)*conf.ProxyBuffers.Size, 64<<10)))
+		size -= size % block
 	}
-	size = max(size, 1024)
 	b := x.c.s.bufs.get(size)
 	defer x.c.s.bufs.put(b)
 	room := b.b[:size]
 	n := 0
-	headSent := false
-	flush := func() bool {
-		if !headSent {
-			headSent = true
-			if err := x.sendHead(room[:n]); err != nil {
-				return false
-			}
-			n = 0
-			return true
+	// send writes room[:k] (with the head, the first time) and keeps
+	// the rest at the front.
+	send := func(k int) bool {
+		var err error
+		if !x.headerSent {
+			err = x.sendHead(room[:k])
+		} else {
+			err = x.writeBody(room[:k])
 		}
-		err := x.writeBody(room[:n])
-		n = 0
+		n = copy(room, room[k:n])
 		return err == nil
+	}
+	if !buffering && len(up.Buffered()) == 0 {
+		if x.sendHead(nil) != nil {
+			return
+		}
 	}
 	for {
 		setReadDeadline(uc, conf.ProxyReadTimeout)
 		k, err := src.Read(room[n:])
 		n += k
 		done := err == io.EOF || (framing == http1.FramingLength && lr.Remaining() == 0)
-		if framing == http1.FramingClose && err != nil && !done && errors.Is(err, io.ErrUnexpectedEOF) {
+		if framing == http1.FramingClose && err != nil && errors.Is(err, io.ErrUnexpectedEOF) {
 			done = true
 		}
 		if err != nil && !done {
-			if n > 0 || !headSent {
-				if !flush() {
-					return
-				}
+			// An upstream that closes early or times out: what arrived
+			// still goes out (nginx flushes its pipe on upstream EOF or
+			// error). Invalid framing aborts at once.
+			var he *http1.Error
+			if !(errors.As(err, &he) && he.Err == nil) && (n > 0 || !x.headerSent) {
+				send(n)
 			}
 			x.upstreamBodyError(err)
 			x.broken = true
 			return
 		}
 		if done {
-			if (n > 0 || !headSent) && !flush() {
+			if (n > 0 || !x.headerSent) && !send(n) {
 				return
 			}
 			_ = x.endBody()
 			return
 		}
-		// Unbuffered: send what arrived. Buffered: send when the buffer
-		// is full, or when the upstream has nothing more for now.
-		if !buffering || n == len(room) || len(up.Buffered()) == 0 && !readable(uc) {
-			if n > 0 && !flush() {
+		switch {
+		case !buffering:
+			if n > 0 && !send(n) {
+				return
+			}
+		case n >= block:
+			if !send(n - n%block) {
 				return
 			}
 		}

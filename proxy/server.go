@@ -47,6 +47,8 @@ type Server struct {
 	bufs  bufPool
 	// connSeq numbers connections (nginx's ngx_connection_counter).
 	connSeq atomic.Uint64
+	// tempNumber numbers multipart boundaries (ngx_next_temp_number).
+	tempNumber atomic.Uint64
 	pid     int
 	// version is what Server headers and error pages name
 	// ("nginxws/0.1.0"); see SetVersion.
@@ -97,9 +99,11 @@ func (s *Server) install(cfg *directives.Config) {
 }
 
 // SetVersion sets the name and version the server announces in Server
-// headers and on its error pages with server_tokens on (nginx prints
-// "nginx/1.22.1"; nginxws prints its own, e.g. "nginxws/0.1.0"). With
-// server_tokens off the name alone is shown. Call it before Serve.
+// headers and on its error pages with server_tokens on or build (nginx
+// prints "nginx/1.22.1"; nginxws prints its own, e.g. "nginxws/0.1.0").
+// With server_tokens off nginx shows the bare "nginx", and so does
+// nginxws: a configuration that hides the version gets the same answers
+// from both. Call it before Serve.
 func (s *Server) SetVersion(nameVersion string) {
 	if nameVersion != "" {
 		s.version = nameVersion
@@ -117,8 +121,8 @@ func (s *Server) serverToken(tokens string) string {
 // pageToken is the name error pages end with.
 func (s *Server) pageToken(tokens string) string { return s.serverToken(tokens) }
 
-// softwareName is the name without a version (server_tokens off).
-const softwareName = "nginxws"
+// softwareName is what server_tokens off shows, as nginx does.
+const softwareName = "nginx"
 
 // ReopenLogs reopens the access log files (SIGUSR1); a file that cannot
 // be reopened keeps its old descriptor.

@@ -66,7 +66,9 @@ func (x *exchange) tryFiles() bool {
 			}
 			return false
 		}
-		dir := len(v) > 0 && v[len(v)-1] == '/'
+		// A directory test is an argument written with a final "/"
+		// (nginx decides at load and drops that "/" from the name).
+		dir := strings.HasSuffix(a.Raw, "/") && len(v) > 0
 		name := v
 		if dir {
 			name = v[:len(v)-1]
@@ -76,8 +78,11 @@ func (x *exchange) tryFiles() bool {
 		if err != nil || fi.IsDir() != dir {
 			continue
 		}
+		// The URI becomes the name tried, without the "/" of a
+		// directory test (nginx strips it at load), so that a
+		// directory found by "$uri/" still gets its 301.
 		if !x.conf.Alias || (x.loc != nil && x.loc.loc != nil && !x.loc.loc.IsRegex()) {
-			x.uri = v
+			x.uri = name
 		}
 		return true
 	}
@@ -237,38 +242,80 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 		_ = x.sendHead(nil)
 		return
 	}
-	start, length, ranged := x.byteRange(size, mtime, etag)
-	if ranged == 416 {
-		o.headers = o.headers[:0]
-		o.lastModified = zeroTime
-		o.add([]byte("Content-Range"), x.keep([]byte("bytes */"+strconv.FormatInt(size, 10))))
-		x.finalize(416)
-		return
+	status := 200
+	if x.errStatus != 0 {
+		status = x.errStatus
 	}
-	if ranged == 206 {
+	var ranges []byteRange
+	if status == 200 && x.head.Version >= 1000 {
+		var st int
+		ranges, st = x.rangeFilter(size, mtime, etag)
+		if st == 416 {
+			o.headers = o.headers[:0]
+			o.lastModified = zeroTime
+			o.add([]byte("Content-Range"), x.keep([]byte("bytes */"+strconv.FormatInt(size, 10))))
+			x.finalize(416)
+			return
+		}
+		if ranges == nil {
+			o.tail = append(o.tail, http1.Header{Name: []byte("Accept-Ranges"), Value: []byte("bytes")})
+		}
+	}
+	var boundary []byte
+	switch len(ranges) {
+	case 0:
+		ranges = []byteRange{{0, size}}
+	case 1:
 		x.status = 206
-		o.contentLength = length
-		o.add([]byte("Content-Range"), x.keep([]byte("bytes "+strconv.FormatInt(start, 10)+"-"+strconv.FormatInt(start+length-1, 10)+"/"+strconv.FormatInt(size, 10))))
-	} else {
-		o.add([]byte("Accept-Ranges"), []byte("bytes"))
-		start, length = 0, size
+		r := ranges[0]
+		o.contentLength = r.end - r.start
+		o.tail = append(o.tail, http1.Header{Name: []byte("Content-Range"),
+			Value: x.keep([]byte("bytes " + strconv.FormatInt(r.start, 10) + "-" + strconv.FormatInt(r.end-1, 10) + "/" + strconv.FormatInt(size, 10)))})
+	default:
+		x.status = 206
+		boundary = x.keep(appendBoundary(nil, x.c.s.tempNumber.Add(1)))
+		o.contentLength = multipartLength(ranges, boundary, o.contentType, size)
+		o.contentType = x.keep(append([]byte("multipart/byteranges; boundary="), boundary...))
+	}
+	partType := o.contentType
+	if boundary != nil {
+		partType = x.typeByExten(x.uri)
 	}
 	if err := x.sendHead(nil); err != nil || x.headerOnly {
-		return
-	}
-	if _, err := f.Seek(start, io.SeekStart); err != nil {
-		x.broken = true
 		return
 	}
 	b := x.c.s.bufs.get(32768)
 	defer x.c.s.bufs.put(b)
 	buf := b.b[:cap(b.b)]
-	left := length
+	for _, r := range ranges {
+		if boundary != nil {
+			part := appendPartHead(buf[:0], boundary, partType, r, size)
+			if x.write(part) != nil {
+				return
+			}
+		}
+		if !x.sendFileRange(f, r, buf) {
+			return
+		}
+	}
+	if boundary != nil {
+		end := append(append(append(buf[:0], "\r\n--"...), boundary...), "--\r\n"...)
+		_ = x.write(end)
+	}
+}
+
+// sendFileRange writes bytes [r.start, r.end) of f.
+func (x *exchange) sendFileRange(f *os.File, r byteRange, buf []byte) bool {
+	if _, err := f.Seek(r.start, io.SeekStart); err != nil {
+		x.broken = true
+		return false
+	}
+	left := r.end - r.start
 	for left > 0 {
 		n, err := f.Read(buf[:min(int64(len(buf)), left)])
 		if n > 0 {
 			if werr := x.write(buf[:n]); werr != nil {
-				return
+				return false
 			}
 			left -= int64(n)
 		}
@@ -276,10 +323,54 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 			if left > 0 {
 				x.logEvent(levelCrit, `read() "`+f.Name()+`" failed`, errnoText(err), "")
 				x.broken = true
+				return false
 			}
-			return
+			break
 		}
 	}
+	return true
+}
+
+// byteRange is one satisfiable range, [start, end).
+type byteRange struct{ start, end int64 }
+
+// appendBoundary appends nginx's multipart boundary: a number, zero-padded
+// to 20 digits (ngx_next_temp_number, "%0muA").
+func appendBoundary(dst []byte, n uint64) []byte {
+	s := strconv.FormatUint(n, 10)
+	for i := len(s); i < 20; i++ {
+		dst = append(dst, '0')
+	}
+	return append(dst, s...)
+}
+
+// appendPartHead appends a part's head in a multipart/byteranges body.
+func appendPartHead(dst, boundary, ctype []byte, r byteRange, size int64) []byte {
+	dst = append(dst, "\r\n--"...)
+	dst = append(dst, boundary...)
+	dst = append(dst, '\r', '\n')
+	if len(ctype) > 0 {
+		dst = append(dst, "Content-Type: "...)
+		dst = append(dst, ctype...)
+		dst = append(dst, '\r', '\n')
+	}
+	dst = append(dst, "Content-Range: bytes "...)
+	dst = strconv.AppendInt(dst, r.start, 10)
+	dst = append(dst, '-')
+	dst = strconv.AppendInt(dst, r.end-1, 10)
+	dst = append(dst, '/')
+	dst = strconv.AppendInt(dst, size, 10)
+	return append(dst, "\r\n\r\n"...)
+}
+
+// multipartLength is the body length ngx_http_range_multipart_header
+// computes.
+func multipartLength(ranges []byteRange, boundary, ctype []byte, size int64) int64 {
+	n := int64(len("\r\n--") + len(boundary) + len("--\r\n"))
+	for _, r := range ranges {
+		n += int64(len(appendPartHead(nil, boundary, ctype, r, size))) + r.end - r.start
+	}
+	return n
 }
 
 // appendETag appends nginx's ETag: "mtime-size" in hexadecimal.
@@ -343,63 +434,120 @@ func etagMatch(list, etag []byte, weak bool) bool {
 	return false
 }
 
-// byteRange parses a single "bytes=" Range (ngx_http_range_filter):
-// 206 with the start and length, 416 when unsatisfiable, 0 to send the
-// whole file (no Range, If-Range not matching, or several ranges, which
-// nginxws does not split into multipart bodies).
-func (x *exchange) byteRange(size int64, mtime time.Time, etag []byte) (int64, int64, int) {
+// rangeFilter mirrors ngx_http_range_header_filter and
+// ngx_http_range_parse for a 200 response of size bytes: the satisfiable
+// ranges of a "bytes=" Range header (nil to send the whole file: no Range,
+// an If-Range that does not match, a range list nginx declines), or 416.
+func (x *exchange) rangeFilter(size int64, mtime time.Time, etag []byte) ([]byteRange, int) {
 	v, ok := x.head.Header("range")
-	if !ok {
-		return 0, 0, 0
-	}
-	s := string(v)
-	if len(s) < 7 || !strings.EqualFold(s[:6], "bytes=") {
-		return 0, 0, 0
+	if !ok || len(v) < 7 || !equalFold(v[:6], "bytes=") {
+		return nil, 0
 	}
 	if ir, ok := x.head.Header("if-range"); ok {
-		irs := string(ir)
-		if strings.HasPrefix(irs, `"`) || strings.HasPrefix(irs, "W/") {
-			if irs != string(etag) {
-				return 0, 0, 0
+		if len(ir) >= 2 && ir[len(ir)-1] == '"' {
+			if string(ir) != string(etag) {
+				return nil, 0
 			}
-		} else if t, err := http.ParseTime(irs); err != nil || !t.Equal(mtime) {
-			return 0, 0, 0
+		} else if t, err := http.ParseTime(string(ir)); err != nil || !t.Equal(mtime) {
+			return nil, 0
 		}
 	}
-	spec := strings.TrimSpace(s[6:])
-	if strings.Contains(spec, ",") {
-		return 0, 0, 0
-	}
-	dash := strings.IndexByte(spec, '-')
-	if dash < 0 {
-		return 0, 0, 416
-	}
-	a, b := strings.TrimSpace(spec[:dash]), strings.TrimSpace(spec[dash+1:])
-	var start, end int64
-	switch {
-	case a == "":
-		n, err := strconv.ParseInt(b, 10, 64)
-		if err != nil || n == 0 {
-			return 0, 0, 416
+	p := v[6:]
+	i := 0
+	at := func() byte {
+		if i < len(p) {
+			return p[i]
 		}
-		start, end = max(size-n, 0), size-1
-	default:
-		n, err := strconv.ParseInt(a, 10, 64)
-		if err != nil {
-			return 0, 0, 416
+		return 0
+	}
+	spaces := func() {
+		for at() == ' ' {
+			i++
 		}
-		start = n
-		end = size - 1
-		if b != "" {
-			m, err := strconv.ParseInt(b, 10, 64)
-			if err != nil || m < start {
-				return 0, 0, 416
+	}
+	number := func() (int64, bool) {
+		var n int64
+		for c := at(); c >= '0' && c <= '9'; c = at() {
+			if n > (1<<63-1-int64(c-'0'))/10 {
+				return 0, false
 			}
-			end = min(m, size-1)
+			n = n*10 + int64(c-'0')
+			i++
 		}
+		return n, true
 	}
-	if start >= size {
-		return 0, 0, 416
+	var ranges []byteRange
+	var total int64
+	for {
+		var start, end int64
+		suffix := false
+		spaces()
+		if at() != '-' {
+			if c := at(); c < '0' || c > '9' {
+				return nil, 416
+			}
+			n, ok := number()
+			if !ok {
+				return nil, 416
+			}
+			start = n
+			spaces()
+			if at() != '-' {
+				return nil, 416
+			}
+			i++
+			spaces()
+			if c := at(); c == ',' || c == 0 {
+				end = size
+				goto found
+			}
+		} else {
+			suffix = true
+			i++
+		}
+		if c := at(); c < '0' || c > '9' {
+			return nil, 416
+		}
+		{
+			n, ok := number()
+			if !ok {
+				return nil, 416
+			}
+			end = n
+		}
+		spaces()
+		if c := at(); c != ',' && c != 0 {
+			return nil, 416
+		}
+		if suffix {
+			start = 0
+			if end < size {
+				start = size - end
+			}
+			end = size - 1
+		}
+		if end >= size {
+			end = size
+		} else {
+			end++
+		}
+	found:
+		if start < end {
+			ranges = append(ranges, byteRange{start, end})
+			total += end - start
+		} else if start == 0 {
+			return nil, 0
+		}
+		if at() != ',' {
+			break
+		}
+		i++
 	}
-	return start, end - start + 1, 206
+	if len(ranges) == 0 {
+		return nil, 416
+	}
+	if total > size {
+		return nil, 0
+	}
+	return ranges, 0
 }

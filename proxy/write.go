@@ -33,6 +33,9 @@ type outHeaders struct {
 	serverSet, dateSet bool
 	chunked            bool
 	headers            []http1.Header
+	// tail holds the headers the range filter adds (Accept-Ranges,
+	// Content-Range): nginx adds them after add_header's.
+	tail []http1.Header
 }
 
 // add appends a header to the list.
@@ -79,7 +82,15 @@ func (x *exchange) sendHead(body []byte) error {
 	if !x.out.lastModified.IsZero() && x.status != 200 && x.status != 206 && x.status != 304 {
 		x.out.lastModified = time.Time{}
 	}
+	if x.raw09 {
+		// An HTTP/0.9 upstream answer: the bytes as they came.
+		if len(body) > 0 {
+			return x.write(body)
+		}
+		return nil
+	}
 	x.addHeaders()
+	x.out.headers = append(x.out.headers, x.out.tail...)
 	// ngx_http_chunked_header_filter.
 	if x.out.contentLength < 0 && x.status >= 200 && x.status != 204 && x.status != 304 && !x.isHead() {
 		if x.head.Version >= 1001 {
@@ -217,7 +228,7 @@ func (x *exchange) writeBody(p []byte) error {
 	if x.headerOnly || len(p) == 0 {
 		return nil
 	}
-	if !x.out.chunked {
+	if !x.out.chunked || x.raw09 {
 		return x.write(p)
 	}
 	b := x.c.s.bufs.get(0)
@@ -242,7 +253,7 @@ func (x *exchange) writeBody(p []byte) error {
 
 // endBody ends a chunked body with its last chunk.
 func (x *exchange) endBody() error {
-	if x.headerOnly || !x.out.chunked {
+	if x.headerOnly || !x.out.chunked || x.raw09 {
 		return nil
 	}
 	return x.write([]byte("0\r\n\r\n"))
