@@ -49,7 +49,7 @@ type Server struct {
 	connSeq atomic.Uint64
 	// tempNumber numbers multipart boundaries (ngx_next_temp_number).
 	tempNumber atomic.Uint64
-	pid     int
+	pid        int
 	// version is what Server headers and error pages name
 	// ("nginxws/0.1.0"); see SetVersion.
 	version  string
