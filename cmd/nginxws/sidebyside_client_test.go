@@ -70,17 +70,18 @@ func sbsDial(addr, from string) (net.Conn, error) {
 	return d.Dial("tcp", addr)
 }
 
-// sbsPlay runs the client side of a case and returns its transcript. No wait goes past
-// limit (zero: no limit beyond the per-read timeouts), which bounds what a proxy that
-// hangs can cost.
-func sbsPlay(c *sbsCase, addr string, release func(), limit time.Time) string {
+// sbsPlay runs the client side of a case and returns its transcript, and the error pages
+// it normalised. No wait goes past limit (zero: no limit beyond the per-read timeouts),
+// which bounds what a proxy that hangs can cost.
+func sbsPlay(c *sbsCase, addr string, release func(), limit time.Time) (string, sbsPages) {
 	var out strings.Builder
+	pages := sbsPages{}
 	conn, err := sbsDial(addr, c.from)
 	if err != nil {
 		// The address is the proxy's, which differs between nginx and nginxws only if
 		// the test is broken; keep the transcript independent of it.
 		fmt.Fprintf(&out, "! connect failed: %s\n", sbsErrText(err))
-		return out.String()
+		return out.String(), pages
 	}
 	defer conn.Close()
 	timeout := c.timeout
@@ -105,22 +106,22 @@ func sbsPlay(c *sbsCase, addr string, release func(), limit time.Time) string {
 			_ = conn.SetWriteDeadline(until(timeout))
 			if _, err := conn.Write(s.data); err != nil {
 				fmt.Fprintf(&out, "! write failed: %s\n", sbsErrText(err))
-				return out.String()
+				return out.String(), pages
 			}
 			if s.kind == stepWrite {
 				continue
 			}
 			_ = conn.SetReadDeadline(until(timeout))
-			if !sbsReadResponse(&out, br, s.arg == "nobody", c.masks) {
-				return out.String()
+			if !sbsReadResponse(&out, br, s.arg == "nobody", c.masks, pages) {
+				return out.String(), pages
 			}
 		case stepRead, stepStream:
 			if s.kind == stepStream {
 				watch.arm(s.arg, release)
 			}
 			_ = conn.SetReadDeadline(until(timeout))
-			if !sbsReadResponse(&out, br, s.arg == "nobody", c.masks) {
-				return out.String()
+			if !sbsReadResponse(&out, br, s.arg == "nobody", c.masks, pages) {
+				return out.String(), pages
 			}
 		case stepShut:
 			out.WriteString("> shut down writing\n")
@@ -140,7 +141,7 @@ func sbsPlay(c *sbsCase, addr string, release func(), limit time.Time) string {
 			}
 		}
 	}
-	return out.String()
+	return out.String(), pages
 }
 
 // sbsClosed reports whether err means the peer closed the connection (an orderly close or
@@ -164,16 +165,30 @@ func sbsErrText(err error) string {
 	return err.Error()
 }
 
-// sbsVersion is the version nginx puts in Server and in its error pages; the version
-// nginxws puts there is not compared (docs/differences.md).
+// The name and version nginx puts in Server and at the end of its error pages
+// ("nginx/1.22.1") and those nginxws puts there ("nginxws/0.1.0") are both compared as
+// "nginx/VERSION" (docs/differences.md). The bare "nginx" of server_tokens off is compared
+// as is.
 var (
-	sbsServerVersion = regexp.MustCompile(`^(?i:server):\s*nginx(?:ws)?/\S+$`)
-	sbsPageVersion   = regexp.MustCompile(`<center>nginx(?:ws)?/[^<]*</center>`)
+	sbsServerName = regexp.MustCompile(`^((?i:server):\s*)nginx(?:ws)?/\S+$`)
+	sbsPageName   = regexp.MustCompile(`<center>nginx(?:ws)?/[^<]*</center>`)
 )
+
+// sbsNormaliseName rewrites what sbsServerName or sbsPageName matches in s.
+func sbsNormaliseName(re *regexp.Regexp, s string) string {
+	if re == sbsPageName {
+		return re.ReplaceAllString(s, "<center>nginx/VERSION</center>")
+	}
+	return re.ReplaceAllString(s, "${1}nginx/VERSION")
+}
+
+// sbsPages maps the length of an error page as sent to its length once normalised, for
+// the access log's $body_bytes_sent.
+type sbsPages map[int]int
 
 // sbsReadResponse reads one response and writes it to out. It reports false when the
 // connection cannot be read any further.
-func sbsReadResponse(out *strings.Builder, br *bufio.Reader, noBody bool, masks []sbsMask) bool {
+func sbsReadResponse(out *strings.Builder, br *bufio.Reader, noBody bool, masks []sbsMask, pages sbsPages) bool {
 	var head []string
 	got := 0
 	for {
@@ -220,9 +235,7 @@ func sbsReadResponse(out *strings.Builder, br *bufio.Reader, noBody bool, masks 
 		case "date":
 			h = name + ": <date>"
 		}
-		if sbsServerVersion.MatchString(h) {
-			h = name + ": nginx/VERSION"
-		}
+		h = sbsNormaliseName(sbsServerName, h)
 		for _, m := range masks {
 			if m.side == "client" && strings.EqualFold(m.name, name) {
 				h = name + ": <masked>"
@@ -267,7 +280,8 @@ func sbsReadResponse(out *strings.Builder, br *bufio.Reader, noBody bool, masks 
 		}
 	}
 	// nginx's error pages carry its version, which changes their length.
-	if v := sbsPageVersion.ReplaceAll(body, []byte("<center>nginx/VERSION</center>")); !bytes.Equal(v, body) {
+	if v := []byte(sbsNormaliseName(sbsPageName, string(body))); !bytes.Equal(v, body) {
+		pages[len(body)] = len(v)
 		// A correct Content-Length is rewritten to the normalised page's length, so that
 		// it is still compared; a wrong one is kept as sent.
 		for i, h := range headers {
@@ -378,10 +392,23 @@ func sbsUpstreamText(out *strings.Builder, recs []*sbsRecord, masks []sbsMask) {
 // sbsLogTime is the time of an access-log line.
 var sbsLogTime = regexp.MustCompile(`\[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\]`)
 
-// sbsLogText writes access-log lines, times and masks normalised.
-func sbsLogText(out *strings.Builder, lines []string, masks []sbsMask) {
+// sbsLogStatusBytes finds "$status $body_bytes_sent" after the request in a line of the
+// combined format (quotes inside the request are escaped as \x22).
+var sbsLogStatusBytes = regexp.MustCompile(`" (\d{3}) (\d+) "`)
+
+// sbsLogText writes access-log lines, times and masks normalised, and the size of an
+// error page the client got normalised as the page was.
+func sbsLogText(out *strings.Builder, lines []string, masks []sbsMask, pages sbsPages) {
 	for _, l := range lines {
 		l = sbsLogTime.ReplaceAllString(l, "[TIME]")
+		l = sbsLogStatusBytes.ReplaceAllStringFunc(l, func(m string) string {
+			sub := sbsLogStatusBytes.FindStringSubmatch(m)
+			n, _ := strconv.Atoi(sub[2])
+			if norm, ok := pages[n]; ok {
+				return `" ` + sub[1] + " " + strconv.Itoa(norm) + ` "`
+			}
+			return m
+		})
 		for _, m := range masks {
 			if m.side == "log" {
 				l = regexp.MustCompile(m.name).ReplaceAllString(l, "<masked>")

@@ -74,8 +74,8 @@ var sbsListen = regexp.MustCompile(`(?m)^\s*listen\s+([^\s;]+)`)
 type sbsRun struct {
 	transcripts map[string]string
 	took        map[string]time.Duration // how long each case took
+	errorLogs   map[string]string        // what each case added to the error log (not compared)
 	startErr    string                   // the proxy did not start: its stderr and error log
-	errorLog    string                   // the error log after the run
 }
 
 // Time limits of the second run. A case may take sbsSlack plus twice what it took nginx;
@@ -296,8 +296,8 @@ func sbsRunDir(t *testing.T, d, nginx, candidate, candidateName string, pending 
 			}
 			msg := fmt.Sprintf("%s:%d: %s differs from nginx 1.22\n%s--- nginx:\n%s--- %s:\n%s",
 				filepath.Join(src, "cases"), c.line, candidateName, sbsFirstDiff(want, have), want, candidateName, have)
-			if got.errorLog != "" {
-				msg += "--- " + candidateName + " error log (tail):\n" + got.errorLog
+			if l := got.errorLogs[c.name]; l != "" {
+				msg += "--- " + candidateName + "'s error log during the case (not compared):\n" + l
 			}
 			if isPending {
 				t.Log(msg)
@@ -378,7 +378,7 @@ type sbsProc struct {
 // proxy starts with none. With budget (what each case took the first proxy), the cases
 // are held to the time limits above.
 func sbsRunProxy(prog, prefix, conf string, cases []*sbsCase, backends *sbsBackends, vars map[string]string, label string, budget map[string]time.Duration) *sbsRun {
-	run := &sbsRun{transcripts: map[string]string{}, took: map[string]time.Duration{}}
+	run := &sbsRun{transcripts: map[string]string{}, took: map[string]time.Duration{}, errorLogs: map[string]string{}}
 	for _, f := range []string{"access.log", "error.log", "nginx.pid"} {
 		_ = os.Remove(prefix + f)
 	}
@@ -397,7 +397,6 @@ func sbsRunProxy(prog, prefix, conf string, cases []*sbsCase, backends *sbsBacke
 	}()
 	defer func() {
 		p.stop()
-		run.errorLog = sbsTail(prefix+"error.log", 20)
 		for _, f := range []string{"access.log", "error.log"} {
 			_ = os.Rename(prefix+f, prefix+f+"."+label)
 		}
@@ -424,12 +423,15 @@ func sbsRunProxy(prog, prefix, conf string, cases []*sbsCase, backends *sbsBacke
 		}
 		before := sbsLogCount(prefix + "access.log")
 		backends.begin(c.replies)
+		errBefore := sbsFileSize(prefix + "error.log")
 		var out strings.Builder
-		out.WriteString(sbsPlay(c, to, backends.release, limit))
+		played, pages := sbsPlay(c, to, backends.release, limit)
+		out.WriteString(played)
 		sbsUpstreamText(&out, backends.end(), c.masks)
 		if c.logLines > 0 {
-			sbsLogText(&out, sbsWaitLog(prefix+"access.log", before, c.logLines, limit), c.masks)
+			sbsLogText(&out, sbsWaitLog(prefix+"access.log", before, c.logLines, limit), c.masks, pages)
 		}
+		run.errorLogs[c.name] = sbsReadFrom(prefix+"error.log", errBefore)
 		run.took[c.name] = time.Since(start)
 		if !limit.IsZero() && time.Now().After(limit) {
 			overruns++
@@ -560,6 +562,25 @@ func sbsWaitLog(path string, before, n int, limit time.Time) []string {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// sbsFileSize is the size of a file, 0 if it does not exist.
+func sbsFileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// sbsReadFrom returns what a file holds from offset on. A line still being written may be
+// cut: the text is for people reading a failure, not compared.
+func sbsReadFrom(path string, offset int64) string {
+	b, err := os.ReadFile(path)
+	if err != nil || int64(len(b)) < offset {
+		return ""
+	}
+	return string(b[offset:])
 }
 
 // sbsTail returns the last n lines of a file.
