@@ -147,84 +147,12 @@ func (x *exchange) logAccess() {
 			}
 		}
 		b := x.c.s.bufs.get(0)
-		line := x.appendLogLine(b.b[:0], l.Format)
+		line := x.vs.AppendLog(l.Format, b.b[:0])
 		line = append(line, '\n')
 		_, _ = f.Write(line)
 		b.b = line
 		x.c.s.bufs.put(b)
 	}
-}
-
-// appendLogLine formats one line: literals as written, variables escaped
-// as the format says, "-" for a variable that is not found.
-func (x *exchange) appendLogLine(dst []byte, f *directives.LogFormat) []byte {
-	for i := range f.Value.Segments {
-		s := &f.Value.Segments[i]
-		if s.Var == "" && s.Capture == 0 {
-			dst = append(dst, s.Literal...)
-			continue
-		}
-		start := len(x.scratch)
-		var ok bool
-		if s.Var != "" {
-			x.scratch, ok = x.appendVar(x.scratch, s.Var)
-		} else {
-			x.scratch, ok = x.appendCapture(x.scratch, s.Capture), true
-		}
-		v := x.scratch[start:]
-		switch {
-		case !ok:
-			dst = append(dst, '-')
-		case f.Escape == "none":
-			dst = append(dst, v...)
-		case f.Escape == "json":
-			dst = appendJSONEscaped(dst, v)
-		default:
-			dst = appendLogEscaped(dst, v)
-		}
-		x.scratch = x.scratch[:start]
-	}
-	return dst
-}
-
-// appendLogEscaped is ngx_http_log_escape: '"', '\\', control bytes and
-// bytes from 0x7f up as \xHH.
-func appendLogEscaped(dst, v []byte) []byte {
-	const hex = "0123456789ABCDEF"
-	for _, c := range v {
-		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			dst = append(dst, '\\', 'x', hex[c>>4], hex[c&0xf])
-			continue
-		}
-		dst = append(dst, c)
-	}
-	return dst
-}
-
-// appendJSONEscaped is ngx_http_log_json_variable's escaping.
-func appendJSONEscaped(dst, v []byte) []byte {
-	const hex = "0123456789abcdef"
-	for _, c := range v {
-		switch {
-		case c == '"' || c == '\\':
-			dst = append(dst, '\\', c)
-		case c == '\n':
-			dst = append(dst, '\\', 'n')
-		case c == '\r':
-			dst = append(dst, '\\', 'r')
-		case c == '\t':
-			dst = append(dst, '\\', 't')
-		case c == '\b':
-			dst = append(dst, '\\', 'b')
-		case c == '\f':
-			dst = append(dst, '\\', 'f')
-		case c < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
 }
 
 // logStatus is $status: the status sent, 0 when nothing was.

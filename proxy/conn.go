@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/http1"
 )
 
@@ -53,6 +54,8 @@ type conn struct {
 
 	remoteIP                                     netip.Addr
 	remoteAddr, remotePort, localAddr, localPort string
+	// info is what the variable engine knows of the connection.
+	info directives.ConnInfo
 }
 
 // newConn prepares the state of a freshly accepted connection.
@@ -75,9 +78,18 @@ func newConn(s *Server, nc net.Conn, network string) *conn {
 		ap := a.AddrPort()
 		c.localAddr = ap.Addr().Unmap().String()
 		c.localPort = strconv.Itoa(int(ap.Port()))
+		c.info.Local = ap
+	case *net.UnixAddr:
+		c.localAddr = "unix:"
+		c.info.UnixPath = a.Name
 	default:
 		c.localAddr = "unix:"
 	}
+	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		c.info.Remote = ta.AddrPort()
+	}
+	c.info.Number = c.number
+	c.info.Start = c.start
 	return c
 }
 

@@ -45,10 +45,16 @@ type exchange struct {
 
 	loc  *location
 	conf *directives.LocConf
-	// caps and capSrc are the last regex match's submatches ($1…$9).
-	caps   []int
-	capSrc []byte
-	vars   []userVar
+	// vs is the request's variable state (values, captures), borrowed
+	// from the server's pool for the request.
+	vs *directives.State
+	// info and upInfo are what the variable engine reads about the
+	// request and its proxying (see Info and Upstream).
+	info    directives.RequestInfo
+	upInfo  directives.UpstreamInfo
+	proxied bool
+	// upRead is set once an upstream response head has been read.
+	upRead bool
 
 	// errorPage is set once an error_page redirect was taken, so that an
 	// error in the page's own request gets the built-in page
@@ -81,8 +87,7 @@ type exchange struct {
 	// as is (nginx's r->http_version = 9).
 	raw09 bool
 
-	proxyHost, proxyPort string
-	up                   upstreamInfo
+	up upstreamInfo
 
 	// scratch is a reusable evaluation buffer; arena holds byte slices
 	// that must stay valid for the whole request (evaluated values,
@@ -109,8 +114,8 @@ func (x *exchange) begin(rt *runtime, ac *addrConf) {
 		head:    &c.head,
 		resp:    &c.resp,
 		start:   time.Now(),
-		vars:    x.vars[:0],
 		scratch: x.scratch[:0],
+		upInfo:  directives.UpstreamInfo{States: x.upInfo.States[:0]},
 		arena:   x.arena[:0],
 		out:     outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1},
 		body:    clientBody{length: -1},
@@ -123,7 +128,30 @@ func (x *exchange) begin(rt *runtime, ac *addrConf) {
 	x.quotedURI = h.QuotedURI
 	x.validUnparsedURI = !h.EmptyPathInURI
 	x.keepalive = h.KeepAlive
-	x.requestLength = int64(len(h.Line))
+	x.requestLength = headLength(h)
+	c.info.Requests = c.requests
+	x.vs = c.s.getState()
+	var eng *directives.Engine
+	if rt.cfg.HTTP != nil {
+		eng = rt.cfg.HTTP.Engine()
+	}
+	x.vs.Reset(eng, x)
+}
+
+// headLength is the size of a request head as received, for
+// $request_length: the request line, the header lines and the CRLFs.
+func headLength(h *http1.Request) int64 {
+	if len(h.Line) == 0 {
+		return 0
+	}
+	n := len(h.Line) + 2
+	for i := range h.Headers {
+		n += len(h.Headers[i].Name) + 2 + len(h.Headers[i].Value) + 2
+	}
+	if h.Version >= 1000 {
+		n += 2
+	}
+	return int64(n)
 }
 
 // keep copies b into the request's arena and returns the copy, valid until
@@ -171,6 +199,9 @@ func (x *exchange) finish() bool {
 	}
 	x.logAccess()
 	x.body.release(x)
+	x.vs.Reset(nil, nil)
+	c.s.putState(x.vs)
+	x.vs = nil
 	if cap(x.arena) > 4096 {
 		x.arena = nil
 	}

@@ -48,12 +48,18 @@ const (
 	locDone            // auto redirect: the URI is a location's name minus "/"
 )
 
+// locError is a regex match that failed (nginx answers 500).
+const locError = -1
+
 // match is the outcome of a location search.
 type match struct {
 	loc *location
-	// caps are the submatch indexes of the regex that matched, in uri.
-	caps []int
-	uri  []byte
+}
+
+// matcher runs a regex for a request, recording its captures;
+// *directives.State is one.
+type matcher interface {
+	Match(re *directives.Regexp, subject []byte) (bool, error)
 }
 
 // compileLocations builds the matching structures of one level from its
@@ -204,12 +210,12 @@ func findStatic(node *locNode, uri []byte, m *match) int {
 // tree, the nested locations of the prefix found, then (unless that prefix
 // is "^~") this level's regexes in config order. m.loc holds the location
 // nginx's r->loc_conf would end on (level itself when nothing matched).
-func findLocation(level *location, uri []byte, m *match) int {
+func findLocation(level *location, uri []byte, m *match, mt matcher) int {
 	noregex := false
 	rc := findStatic(level.static, uri, m)
 	if rc == locAgain {
 		noregex = m.loc.noregex
-		rc = findLocation(m.loc, uri, m)
+		rc = findLocation(m.loc, uri, m, mt)
 	}
 	if rc == locOK || rc == locDone {
 		return rc
@@ -218,31 +224,28 @@ func findLocation(level *location, uri []byte, m *match) int {
 		return rc
 	}
 	for _, l := range level.regex {
-		re := l.loc.Regex
-		if re.NumSubexp() == 0 {
-			// nginx keeps the previous captures when a regex has none.
-			if !re.Match(uri) {
-				continue
-			}
-		} else {
-			caps := re.FindSubmatchIndex(uri)
-			if caps == nil {
-				continue
-			}
-			m.caps, m.uri = caps, uri
+		ok, err := mt.Match(l.loc.Regex, uri)
+		if err != nil {
+			return locError
+		}
+		if !ok {
+			continue
 		}
 		m.loc = l
-		findLocation(l, uri, m)
+		if findLocation(l, uri, m, mt) == locError {
+			return locError
+		}
 		return locOK
 	}
 	return rc
 }
 
 // find selects the location for uri in server v: the location nginx's
-// find-config phase ends on and whether the URI asks for the
-// auto-redirect 301.
-func (v *vserver) find(uri []byte) (match, bool) {
+// find-config phase ends on, and locDone when the URI asks for the
+// auto-redirect 301 (locError when a regex match failed). Regexes run
+// through mt, which records their captures.
+func (v *vserver) find(uri []byte, mt matcher) (match, int) {
 	m := match{loc: v.top}
-	rc := findLocation(v.top, uri, &m)
-	return m, rc == locDone
+	rc := findLocation(v.top, uri, &m, mt)
+	return m, rc
 }

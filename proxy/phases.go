@@ -26,11 +26,8 @@ func (x *exchange) process() {
 // selectServer picks the virtual server by the request's host and
 // records a regex name's captures.
 func (x *exchange) selectServer() {
-	v, re, caps := x.ac.selectServer(x.head.Server)
+	v := x.ac.selectServer(x.head.Server, x.vs)
 	x.srv = v
-	if re != nil {
-		x.setCaptures(re, caps, x.head.Server)
-	}
 	x.setConf(v.top, v.srv.Conf)
 	// ngx_http_handler: keepalive as the request asked, then
 	// ngx_http_update_location_config's limits are applied per location.
@@ -90,11 +87,13 @@ func (x *exchange) serverRewrite() {
 func (x *exchange) findConfig() {
 	for {
 		x.uriChanged = false
-		m, redirect := x.srv.find(x.uri)
-		x.setConf(m.loc, m.loc.conf)
-		if m.caps != nil {
-			x.setCaptures(m.loc.loc.Regex, m.caps, m.uri)
+		m, rc := x.srv.find(x.uri, x.vs)
+		if rc == locError {
+			x.finalize(500)
+			return
 		}
+		redirect := rc == locDone
+		x.setConf(m.loc, m.loc.conf)
 		x.validLocation = true
 		if !x.internal && x.conf.Internal {
 			x.finalize(404)
@@ -253,7 +252,8 @@ func (x *exchange) internalRedirect(uri, args []byte) {
 		x.finalize(500)
 		return
 	}
-	x.uri, x.args = uri, args
+	x.uri = uri
+	x.setArgs(args)
 	x.internal = true
 	x.validUnparsedURI = false
 	x.out = outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1}

@@ -78,11 +78,9 @@ func (x *exchange) rewriteRedirect(p *proxyPlan, value []byte, prefix int) ([]by
 		r := &p.redirects[i]
 		var n int
 		if r.regex != nil {
-			caps := r.regex.FindSubmatchIndex(rest)
-			if caps == nil {
+			if ok, _ := x.match(r.regex, rest); !ok {
 				continue
 			}
-			x.setCaptures(r.regex, caps, rest)
 			n = len(rest)
 		} else {
 			pat := x.value(r.from)

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/nginxws/nginxws/directives"
@@ -34,7 +35,18 @@ type proxyPlan struct {
 type planHeader struct {
 	name  string
 	value *directives.Complex
+	// kind marks nginx's default values computed by the proxy itself.
+	kind uint8
 }
+
+// The kinds of planned header values.
+const (
+	hdrValue      = iota // a configured value
+	hdrProxyHost         // $proxy_host
+	hdrLiteral           // a default literal ("close")
+	hdrBodyLength        // $proxy_internal_body_length
+	hdrChunked           // $proxy_internal_chunked
+)
 
 // nginx's default upstream headers (ngx_http_proxy_headers), in order.
 var defaultProxyHeaders = []struct{ name, value string }{
@@ -80,7 +92,7 @@ func newProxyPlan(c *directives.LocConf) *proxyPlan {
 		if d.value == "" {
 			continue
 		}
-		p.headers = append(p.headers, planHeader{name: d.name, value: compileDefault(d.value)})
+		p.headers = append(p.headers, planHeader{name: d.name, value: compileDefault(d.value), kind: defaultKind(d.value)})
 	}
 	pass := map[string]bool{}
 	for _, h := range c.ProxyPassHeaders {
@@ -118,6 +130,19 @@ func compileDefault(v string) *directives.Complex {
 	return &directives.Complex{Raw: v, Segments: []directives.Segment{{Literal: v}}}
 }
 
+// defaultKind tells how a default header's value is computed.
+func defaultKind(v string) uint8 {
+	switch v {
+	case "$proxy_host":
+		return hdrProxyHost
+	case "$proxy_internal_body_length":
+		return hdrBodyLength
+	case "$proxy_internal_chunked":
+		return hdrChunked
+	}
+	return hdrLiteral
+}
+
 // skips reports whether a client header is replaced by nginx's own list.
 func (p *proxyPlan) skips(name []byte) bool {
 	for _, n := range p.skip {
@@ -150,7 +175,22 @@ func (x *exchange) appendUpstreamHead(dst []byte, p *proxyPlan, uri []byte) []by
 		dst = append(dst, h.name...)
 		dst = append(dst, ':', ' ')
 		v := len(dst)
-		dst = x.evalValue(dst, h.value)
+		switch h.kind {
+		case hdrValue:
+			dst = x.evalValue(dst, h.value)
+		case hdrProxyHost:
+			dst = append(dst, x.upInfo.ProxyHost...)
+		case hdrLiteral:
+			dst = append(dst, h.value.Raw...)
+		case hdrBodyLength:
+			if x.body.length >= 0 {
+				dst = strconv.AppendInt(dst, x.body.length, 10)
+			}
+		case hdrChunked:
+			if x.body.chunkedOut {
+				dst = append(dst, "chunked"...)
+			}
+		}
 		if len(dst) == v {
 			dst = dst[:start]
 			continue
@@ -193,9 +233,9 @@ func (x *exchange) appendUpstreamURI(dst []byte, partURI []byte, hasPart, vars b
 	} else {
 		dst = append(dst, rest...)
 	}
-	if len(x.args) > 0 {
+	if args := x.curArgs(); len(args) > 0 {
 		dst = append(dst, '?')
-		dst = append(dst, x.args...)
+		dst = append(dst, args...)
 	}
 	return dst
 }

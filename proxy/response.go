@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 
+	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/http1"
 )
 
@@ -41,6 +42,12 @@ func (x *exchange) proxy() {
 	}
 	x.up.uri = x.keep(uri)
 	x.up.addr = t.peer
+	if len(x.upInfo.States) > 0 {
+		// A second upstream for the request (an error_page redirect):
+		// nginx lists the groups' tries apart, " : ".
+		x.upInfo.States = append(x.upInfo.States, directives.UpstreamState{})
+	}
+	x.upInfo.States = append(x.upInfo.States, directives.UpstreamState{Peer: t.peer, ConnectTime: -1, HeaderTime: -1, ResponseTime: -1})
 	head := x.appendUpstreamHead(hb.b[:0], plan, x.up.uri)
 	hb.b = head
 
@@ -228,6 +235,10 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 		x.logEvent(levelError, "upstream sent no valid HTTP/1.0 header", "", "reading response header from upstream")
 	}
 	x.up.status = resp.Status
+	x.upRead = true
+	if n := len(x.upInfo.States); n > 0 {
+		x.upInfo.States[n-1].Status = resp.Status
+	}
 	if resp.Status == 101 && x.hasUpgrade() {
 		x.upgrade(uc, p)
 		return

@@ -74,7 +74,9 @@ func newRuntime(cfg *directives.Config, logs *accessLogs) *runtime {
 		}
 		if len(s.Names) > 0 {
 			n := s.Names[0]
-			v.name = n.Name
+			// As cscf->server_name: "~" kept for a regex, a leading "."
+			// dropped.
+			v.name = strings.TrimPrefix(n.Name, ".")
 			if n.Regex != nil {
 				v.name = "~" + n.Name
 			}

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"bytes"
-	"os"
 
 	"github.com/nginxws/nginxws/directives"
 )
@@ -28,19 +27,22 @@ func (x *exchange) runStmts(stmts []*directives.Stmt) (rc int, stop bool) {
 	for _, st := range stmts {
 		switch st.Op {
 		case directives.OpSet:
-			v := x.value(st.Value)
+			x.vs.Set(st)
 			if st.Var == "args" {
-				x.args = v
-				continue
+				x.args = x.curArgs()
 			}
-			x.setVar(st.Var, v)
 		case directives.OpBreak:
 			return scriptNext, true
 		case directives.OpReturn:
 			x.doReturn(st)
 			return scriptDone, true
 		case directives.OpIf:
-			if !x.condition(st.Cond) {
+			ok, err := x.vs.Cond(st.Cond)
+			if err != nil {
+				x.finalize(500)
+				return scriptDone, true
+			}
+			if !ok {
 				continue
 			}
 			x.setConf(x.loc, st.Conf)
@@ -57,49 +59,18 @@ func (x *exchange) runStmts(stmts []*directives.Stmt) (rc int, stop bool) {
 	return scriptNext, false
 }
 
-// condition evaluates an if condition (ngx_http_rewrite_if_condition's
-// codes).
-func (x *exchange) condition(c *directives.Condition) bool {
-	var ok bool
-	switch c.Kind {
-	case directives.CondVar:
-		v := x.value(c.Var)
-		ok = len(v) > 0 && !(len(v) == 1 && v[0] == '0')
-	case directives.CondEqual:
-		ok = bytes.Equal(x.value(c.Var), x.value(c.Value))
-	case directives.CondMatch:
-		v := x.value(c.Var)
-		if c.Regex.NumSubexp() == 0 {
-			ok = c.Regex.Match(v)
-		} else if caps := c.Regex.FindSubmatchIndex(v); caps != nil {
-			x.setCaptures(c.Regex, caps, v)
-			ok = true
-		}
-	case directives.CondFile:
-		fi, err := os.Stat(string(x.value(c.Value)))
-		switch c.FileOp {
-		case 'f':
-			ok = err == nil && fi.Mode().IsRegular()
-		case 'd':
-			ok = err == nil && fi.IsDir()
-		case 'e':
-			ok = err == nil
-		case 'x':
-			ok = err == nil && fi.Mode()&0o111 != 0 && !fi.IsDir()
-		}
-	}
-	return ok != c.Negate
-}
-
 // rewrite applies a rewrite statement (ngx_http_script_regex_start_code and
 // end_code): on a match the URI (and arguments) become the replacement, or
 // the request is redirected.
 func (x *exchange) rewrite(st *directives.Stmt) (int, bool) {
-	caps := st.Regex.FindSubmatchIndex(x.uri)
-	if caps == nil {
+	ok, err := x.match(st.Regex, x.uri)
+	if err != nil {
+		x.finalize(500)
+		return scriptDone, true
+	}
+	if !ok {
 		return scriptNext, false
 	}
-	x.setCaptures(st.Regex, caps, x.uri)
 	raw := st.Replacement.Raw
 	addArgs := true
 	repl := x.value(st.Replacement)
@@ -149,7 +120,8 @@ func (x *exchange) rewrite(st *directives.Stmt) (int, bool) {
 		x.finalize(500)
 		return scriptDone, true
 	}
-	x.uri, x.args = uri, args
+	x.uri = uri
+	x.setArgs(args)
 	x.internal = true
 	x.validUnparsedURI = false
 	switch st.Flag {

@@ -55,6 +55,8 @@ type Server struct {
 	version  string
 	logs     accessLogs
 	logFiles atomic.Pointer[map[string]*os.File]
+	// states pools the variable states of requests in flight.
+	states sync.Pool
 	// bind is how Listen and Reload open sockets: nginx's retries; tests
 	// shorten the delay.
 	bind binder
@@ -109,6 +111,17 @@ func (s *Server) SetVersion(nameVersion string) {
 		s.version = nameVersion
 	}
 }
+
+// getState borrows a variable state for a request.
+func (s *Server) getState() *directives.State {
+	if v := s.states.Get(); v != nil {
+		return v.(*directives.State)
+	}
+	return directives.NewState()
+}
+
+// putState gives a state back once its request is done.
+func (s *Server) putState(st *directives.State) { s.states.Put(st) }
 
 // serverToken is the Server header's value for server_tokens.
 func (s *Server) serverToken(tokens string) string {

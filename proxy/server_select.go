@@ -90,7 +90,7 @@ func buildAddrs(h *directives.HTTP, vs map[*directives.Server]*vserver) map[list
 		if ac.names != nil {
 			names := ac.names
 			ac.limits.VirtualServer = func(host []byte) *http1.Limits {
-				if v, _, _ := names.find(host); v != nil {
+				if v := names.find(host, nil); v != nil {
 					return &v.limits
 				}
 				return nil
@@ -157,33 +157,33 @@ func buildNames(servers []*vserver) *serverNames {
 
 // find returns the server whose name matches host (lower-case, no port),
 // in nginx's order: exact name, the most specific leading wildcard, the
-// most specific trailing wildcard, then the first matching regex. For a
-// regex it also returns the regex and its submatch indexes (captures).
-func (sn *serverNames) find(host []byte) (*vserver, *directives.Regexp, []int) {
+// most specific trailing wildcard, then the first matching regex, run
+// through mt when given (which records its captures).
+func (sn *serverNames) find(host []byte, mt matcher) *vserver {
 	if v, ok := sn.exact[string(host)]; ok {
-		return v, nil, nil
+		return v
 	}
 	if v := sn.findHead(host); v != nil {
-		return v, nil, nil
+		return v
 	}
 	if v := sn.findTail(host); v != nil {
-		return v, nil, nil
+		return v
 	}
 	if len(host) == 0 {
-		return nil, nil, nil
+		return nil
 	}
 	for _, r := range sn.regex {
-		if r.re.NumSubexp() == 0 {
-			if r.re.Match(host) {
-				return r.srv, nil, nil
-			}
-			continue
+		var ok bool
+		if mt != nil {
+			ok, _ = mt.Match(r.re, host)
+		} else {
+			ok = r.re.Match(host)
 		}
-		if m := r.re.FindSubmatchIndex(host); m != nil {
-			return r.srv, r.re, m
+		if ok {
+			return r.srv
 		}
 	}
-	return nil, nil, nil
+	return nil
 }
 
 // findHead mirrors ngx_hash_find_wc_head: the longest suffix of host, at a
@@ -228,14 +228,14 @@ func (sn *serverNames) findTail(host []byte) *vserver {
 // headers_in.server: from the request line or Host, lower-cased, without
 // port) is host. A request without a host looks up the empty name, as
 // nginx does, which servers without server_name carry.
-func (ac *addrConf) selectServer(host []byte) (*vserver, *directives.Regexp, []int) {
+func (ac *addrConf) selectServer(host []byte, mt matcher) *vserver {
 	if ac.names == nil {
-		return ac.def, nil, nil
+		return ac.def
 	}
-	if v, re, caps := ac.names.find(host); v != nil {
-		return v, re, caps
+	if v := ac.names.find(host, mt); v != nil {
+		return v
 	}
-	return ac.def, nil, nil
+	return ac.def
 }
 
 // addrFor finds the listen address a connection came in on: the socket's

@@ -30,10 +30,12 @@ type target struct {
 // without one answers 502 the same way). It returns a status to answer
 // with when the URL cannot be used.
 func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
+	x.proxied = true
+	x.upInfo.ProxyHost, x.upInfo.ProxyPort = "", ""
 	if pp.Value == nil {
-		x.proxyHost = pp.Host
+		x.upInfo.ProxyHost = pp.Host
 		if pp.Port != 0 {
-			x.proxyPort = strconv.Itoa(pp.Port)
+			x.upInfo.ProxyPort = strconv.Itoa(pp.Port)
 		}
 		t := target{uri: []byte(pp.URI), hasURI: pp.HasURI}
 		t.peer = pickPeer(pp.Upstream)
@@ -58,13 +60,13 @@ func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
 	}
 	switch {
 	case u.unix != "":
-		x.proxyHost, x.proxyPort = "localhost", ""
+		x.upInfo.ProxyHost, x.upInfo.ProxyPort = "localhost", ""
 		t.peer = "unix:" + u.unix
 		return t, 0
 	case u.noPort || u.port == 80:
-		x.proxyHost, x.proxyPort = u.host, "80"
+		x.upInfo.ProxyHost, x.upInfo.ProxyPort = u.host, "80"
 	default:
-		x.proxyHost, x.proxyPort = u.host+":"+strconv.Itoa(u.port), strconv.Itoa(u.port)
+		x.upInfo.ProxyHost, x.upInfo.ProxyPort = u.host+":"+strconv.Itoa(u.port), strconv.Itoa(u.port)
 	}
 	port := u.port
 	if u.noPort {
