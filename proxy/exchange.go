@@ -79,7 +79,6 @@ type exchange struct {
 	// head's share of it.
 	bytesSent, headerSize int64
 	requestLength         int64
-	requestID             string
 	// broken is set when the response could not be completed: the
 	// connection must close.
 	broken bool

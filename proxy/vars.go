@@ -178,14 +178,3 @@ func (x *exchange) Upstream() *directives.UpstreamInfo {
 
 // Now is the current time.
 func (x *exchange) Now() time.Time { return time.Now() }
-
-// appendStatus appends a status as nginx's "%03ui".
-func appendStatus(dst []byte, code int) []byte {
-	if code < 100 {
-		dst = append(dst, '0')
-		if code < 10 {
-			dst = append(dst, '0')
-		}
-	}
-	return strconv.AppendInt(dst, int64(code), 10)
-}
