@@ -382,6 +382,13 @@ func sbsRunProxy(prog, prefix, conf string, cases []*sbsCase, backends *sbsBacke
 	for _, f := range []string{"access.log", "error.log", "nginx.pid"} {
 		_ = os.Remove(prefix + f)
 	}
+	// A unix socket file left by a proxy that failed to start (nginx does not remove
+	// it then) would make the next bind fail.
+	for _, m := range sbsListen.FindAllStringSubmatch(conf, -1) {
+		if path, ok := strings.CutPrefix(m[1], "unix:"); ok {
+			_ = os.Remove(path)
+		}
+	}
 	p := &sbsProc{done: make(chan struct{})}
 	p.cmd = exec.Command(prog, "-p", prefix, "-c", prefix+"nginx.conf", "-e", prefix+"error.log")
 	p.cmd.Dir = prefix
