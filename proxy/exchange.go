@@ -187,12 +187,15 @@ func (x *exchange) isHead() bool { return x.methodCode == http1.MethodHEAD }
 // connection stays open for another request.
 func (x *exchange) finish() bool {
 	c := x.c
-	keep := x.keepalive && !x.broken && x.headerSent && c.keepaliveTimeout > 0
-	if keep && !x.body.done() {
+	if !x.broken && x.headerSent && !x.body.done() {
+		// A body the response did not need is read and dropped first,
+		// whether or not the connection stays (nginx's discarded-body
+		// handler), so that the client is not cut off mid-upload.
 		if !x.discardRest() {
-			keep = false
+			x.broken, x.noLinger = true, true
 		}
 	}
+	keep := x.keepalive && !x.broken && x.headerSent && c.keepaliveTimeout > 0
 	if x.body.remaining() {
 		x.lingering = true
 	}

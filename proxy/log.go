@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 
 	"github.com/nginxws/nginxws/proxy/errlog"
@@ -53,6 +54,17 @@ func (x *exchange) logEvent(lvl errlog.Level, msg, errno, action string) {
 		e = e.Bytes("referrer", r)
 	}
 	e.Msg(msg)
+}
+
+// upstreamMsg rewords proxy/http1's message for a bad upstream header
+// line as nginx 1.22's ngx_http_proxy_process_header words it ("upstream
+// sent invalid header: …", where a client's gets "invalid header line").
+func upstreamMsg(msg string) string {
+	const http1Text, nginxText = "upstream sent invalid header line: ", "upstream sent invalid header: "
+	if strings.HasPrefix(msg, http1Text) {
+		return nginxText + msg[len(http1Text):]
+	}
+	return msg
 }
 
 // errnoText is the "(errno: text)" part nginx logs for a system error.

@@ -1,9 +1,12 @@
 package proxy
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
+	"strconv"
+	"strings"
 
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/http1"
@@ -90,7 +93,9 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 			b.length = x.head.ContentLength
 		}
 		return 0
-	case x.head.Chunked && !conf.ProxyRequestBuffering && p.version == 1001 && conf.ProxyPassRequestBody:
+	case x.head.Chunked && !conf.ProxyRequestBuffering && p.version == 1001 && conf.ProxyPassRequestBody && !chunkedComplete(x.c.rd.Buffered()):
+		// nginx streams a chunked body it has not read yet; one that
+		// came whole with the head is read first and sent with a length.
 		x.startBody()
 		b.chunkedOut = true
 		return 0
@@ -106,6 +111,49 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 	}
 	b.length = b.size
 	return 0
+}
+
+// chunkedComplete reports whether b holds a whole chunked body, up to the
+// end of its trailer section.
+func chunkedComplete(b []byte) bool {
+	i := 0
+	line := func() (string, bool) {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return "", false
+		}
+		l := string(b[i : i+j])
+		i += j + 1
+		return strings.TrimSuffix(l, "\r"), true
+	}
+	for {
+		l, ok := line()
+		if !ok {
+			return false
+		}
+		if k := strings.IndexAny(l, "; \t"); k >= 0 {
+			l = l[:k]
+		}
+		n, err := strconv.ParseInt(l, 16, 64)
+		if err != nil || n < 0 {
+			return false
+		}
+		if n == 0 {
+			for {
+				t, ok := line()
+				if !ok {
+					return false
+				}
+				if t == "" {
+					return true
+				}
+			}
+		}
+		if int64(len(b)-i) < n+2 {
+			return false
+		}
+		i += int(n) + 2
+	}
 }
 
 // sendRequest writes the head and the body upstream, each write within
@@ -300,7 +348,7 @@ func (x *exchange) upstreamHeadError(err error) int {
 	case he.Err != nil:
 		x.logEvent(levelError, he.Msg, errnoText(he.Err), action)
 	default:
-		x.logEvent(levelError, he.Msg, "", action)
+		x.logEvent(levelError, upstreamMsg(he.Msg), "", action)
 	}
 	return he.Status
 }

@@ -213,14 +213,15 @@ func (s *Server) Serve() error {
 
 func (s *Server) startAccept(l *listener) {
 	s.accepting.Add(1)
-	go s.acceptLoop(l)
+	// The network is read here, under s.mu: Reload rewrites l.spec.
+	go s.acceptLoop(l, l.spec.Network)
 }
 
 // acceptLoop accepts on one listener until it is closed. Like nginx, it
 // logs a failed accept and carries on; when the process is out of
 // descriptors it pauses accepting for half a second (nginx's
 // accept_mutex_delay) instead of spinning.
-func (s *Server) acceptLoop(l *listener) {
+func (s *Server) acceptLoop(l *listener, network string) {
 	defer s.accepting.Done()
 	for {
 		c, err := l.ln.Accept()
@@ -246,7 +247,7 @@ func (s *Server) acceptLoop(l *listener) {
 			_ = c.Close()
 			continue
 		}
-		go s.serveConn(c, l.spec.Network)
+		go s.serveConn(c, network)
 	}
 }
 
