@@ -54,7 +54,7 @@ func (l *loader) setMap(d *parser.Directive, _ *scope) error {
 	}
 	m := &Map{Source: src, Var: strings.ToLower(name[1:]), Pos: d.Pos}
 	l.http.h.Maps = append(l.http.h.Maps, m)
-	keys := map[string]bool{}
+	keys := newMapKeys()
 	hasDefault := false
 	for _, e := range d.Block {
 		if e.IsBlock() {
@@ -102,40 +102,68 @@ func (l *loader) setMap(d *parser.Directive, _ *scope) error {
 			key = key[1:]
 			entry.Key = key
 		}
-		k, ok := mapKey(key, m.Hostnames)
-		if !ok {
+		valid, conflict := keys.add(key, m.Hostnames)
+		if !valid {
 			return l.errf(e, `invalid hostname or wildcard "%s"`, key)
 		}
-		if keys[k] {
+		if conflict {
 			return l.errf(e, `conflicting parameter "%s"`, strings.ToLower(key))
 		}
-		keys[k] = true
 		m.Entries = append(m.Entries, entry)
 	}
 	return nil
 }
 
-// mapKey is the key ngx_hash_add_key stores for a map entry (lower-cased;
-// for hostnames, ".example.com" also covers "*.example.com"), used to find
-// nginx's "conflicting parameter" duplicates.
-func mapKey(key string, hostnames bool) (string, bool) {
-	k := strings.ToLower(key)
-	if !hostnames {
-		return k, true
-	}
-	switch {
-	case strings.HasPrefix(k, "*."):
-		if len(k) == 2 || strings.ContainsAny(k[2:], "*") {
-			return "", false
+// mapKeys tracks the keys of a map as ngx_hash_add_key does, for nginx's
+// "invalid hostname or wildcard" and "conflicting parameter" errors.
+type mapKeys struct {
+	exact, head, tail map[string]bool
+}
+
+func newMapKeys() *mapKeys {
+	return &mapKeys{exact: map[string]bool{}, head: map[string]bool{}, tail: map[string]bool{}}
+}
+
+// add records a key; wildcard is set once "hostnames" was read (nginx's
+// NGX_HASH_WILDCARD_KEY). Keys compare lower-cased. ".example.com" takes
+// both "example.com" (exact) and the wildcard "example.com", so it
+// conflicts with either; "*.example.com" takes the wildcard only.
+func (k *mapKeys) add(key string, wildcard bool) (valid, conflict bool) {
+	low := strings.ToLower(key)
+	if wildcard {
+		stars := strings.Count(low, "*")
+		if stars > 1 || strings.Contains(low, "..") || strings.IndexByte(low, 0) >= 0 {
+			return false, false
 		}
-		return "." + k[2:], true
-	case strings.HasSuffix(k, ".*"):
-		if len(k) == 2 || strings.ContainsAny(k[:len(k)-2], "*") {
-			return "", false
+		switch {
+		case len(low) > 1 && low[0] == '.':
+			name := low[1:]
+			if k.exact[name] || k.head[name] {
+				return true, true
+			}
+			k.exact[name], k.head[name] = true, true
+			return true, false
+		case len(low) > 2 && low[0] == '*' && low[1] == '.':
+			name := low[2:]
+			if k.head[name] {
+				return true, true
+			}
+			k.head[name] = true
+			return true, false
+		case len(low) > 2 && strings.HasSuffix(low, ".*"):
+			name := low[:len(low)-2]
+			if k.tail[name] {
+				return true, true
+			}
+			k.tail[name] = true
+			return true, false
+		case stars > 0:
+			return false, false
 		}
-		return k, true
-	case strings.Contains(k, "*"):
-		return "", false
 	}
-	return k, true
+	if k.exact[low] {
+		return true, true
+	}
+	k.exact[low] = true
+	return true, false
 }

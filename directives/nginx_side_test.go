@@ -70,16 +70,23 @@ func startNginx(t *testing.T, dir string, port int, httpBody string) *sideNginx 
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	// exited is closed when nginx has exited; waitErr is then its status.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	n := &sideNginx{dir: dir, port: port, cmd: cmd}
 	t.Cleanup(func() {
+		select {
+		case <-exited:
+			return
+		default:
+		}
 		_ = cmd.Process.Signal(syscall.SIGQUIT)
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
-			<-done
+			<-exited
 		}
 	})
 	// Ready when the port accepts a connection; a poll, not a sleep.
@@ -93,9 +100,9 @@ func startNginx(t *testing.T, dir string, port int, httpBody string) *sideNginx 
 			return n
 		}
 		select {
-		case err := <-done:
+		case <-exited:
 			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Fatalf("nginx exited: %v\n%s\n%s", err, stderr.String(), log)
+			t.Fatalf("nginx exited: %v\n%s\n%s", waitErr, stderr.String(), log)
 		case <-deadline:
 			t.Fatal("nginx did not start listening")
 		case <-tick.C:
@@ -339,4 +346,204 @@ func TestSideBySideVariables(t *testing.T) {
 func matchShape(re, v string) bool {
 	r, err := compileRegexp(re, false)
 	return err == nil && r.MatchString(v)
+}
+
+// sideMapConf exercises every map key form and their precedence; the
+// location answers with the maps' values (and the captures they leave).
+const sideMapConf = `
+    map $http_x_key $m_exact {
+        default        def;
+        ''             empty;
+        \default       esc-default;
+        \~tilde        esc-tilde;
+        Exact          exact;
+        include        %s;
+        ~^re(\d+)$     re-$1;
+        ~*^ci-(?<word>[a-z]+)$   ci-$word;
+        ~^ord          first;
+        ~^order        second;
+    }
+    map $http_x_host $m_host {
+        hostnames;
+        default               none;
+        example.net           exact;
+        .example.com          dot;
+        *.sub.example.com     star-sub;
+        www.example.*         tail-www;
+        www.example.com.*     tail-longer;
+        *.example.org         star-org;
+        ~^re\.(.+)$           regex-$1;
+        Mixed.Case.COM        mixed;
+    }
+    map $http_x_key $m_vars {
+        default "$host:$server_port";
+        a       "$m_exact-nested";
+        b       "[$uri]";
+        c       $m_host;
+    }
+    map $m_exact $m_of_map {
+        default other;
+        exact   was-exact;
+        empty   was-empty;
+    }
+    map $http_x_key $m_late {
+        a.example.com exact-before;
+        hostnames;
+        *.example.com wild;
+    }
+    map $http_x_host $m_nohost {
+        *.example.com literal-star;
+        default       no;
+    }
+    server {
+        listen 127.0.0.1:%d;
+        server_name maps.test;
+        location / {
+            return 200 "$m_exact|$m_host|$m_vars|$m_of_map|$m_late|$m_nohost|$1|$word\n";
+        }
+    }
+`
+
+func TestSideBySideMaps(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "keys.conf")
+	if err := os.WriteFile(keys, []byte("incl1 from-include;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	httpBody := fmt.Sprintf(sideMapConf, keys, port)
+	ng := startNginx(t, dir, port, httpBody)
+	cfg := mustLoad(t, httpBody)
+	text := cfg.HTTP.Servers[0].Locations[0].Conf.Script[0].Text
+	e := cfg.HTTP.Engine()
+	keyValues := []string{"<none>", "", "default", "~tilde", "exact", "EXACT", "incl1", "re12", "re", "CI-Foo",
+		"order", "ordinal", "a", "b", "c", "a.example.com", "x.example.com", "*.example.com", "Exact "}
+	hostValues := []string{"<none>", "example.com", "EXAMPLE.COM.", "a.example.com", "x.sub.example.com", "sub.example.com",
+		"www.example.net", "www.example.com.au", "www.example", "a.example.org", "example.org", "re.foo", "mixed.case.com",
+		"*.example.com", ".", "com", "", "a.b.example.com", "RE.Bar.", "example.net", "Example.NET.", "www.example.com"}
+	var s State
+	for i := range max(len(keyValues), len(hostValues)) {
+		k, h := keyValues[i%len(keyValues)], hostValues[i%len(hostValues)]
+		raw := "GET /path%20x HTTP/1.0\r\nHost: maps.test\r\n"
+		if k != "<none>" {
+			raw += "X-Key: " + k + "\r\n"
+		}
+		if h != "<none>" {
+			raw += "X-Host: " + h + "\r\n"
+		}
+		raw += "\r\n"
+		ex := ng.send(t, "", "127.0.0.1", raw)
+		_, _, _, want := responseParts(ex.resp)
+		r := parseTestRequest(t, raw)
+		r.server = cfg.HTTP.Servers[0]
+		r.withConn(ex)
+		s.Reset(e, r)
+		got := s.Eval(text, nil)
+		t.Logf("X-Key %q, X-Host %q: %q", k, h, got)
+		if string(got) != string(want) {
+			t.Errorf("X-Key %q, X-Host %q:\n got   %q\n nginx %q", k, h, got, want)
+		}
+	}
+}
+
+// regexCase is a pattern and subjects to match it on, as a header value
+// (bytes) or as a URI (percent-encoded, matched decoded as $uri).
+type regexCase struct {
+	pattern  string
+	caseless bool
+	header   []string
+	uri      []string
+}
+
+// regexCases cover what nginx's PCRE and the RE2 / regexp2 split must agree
+// on: look-around, back-references, captures PCRE's way (unset groups,
+// repeated groups, named groups numbered in order), "$" before a final
+// newline, bytes ≥ 0x80, "\s" and the vertical tab, caseless matching.
+var regexCases = []regexCase{
+	{pattern: `/\.(?!well-known)`, header: []string{"/.git", "/.well-known/x", "/a"}},
+	{pattern: `^/(?<a>x)(y)\2`, header: []string{"/xyy", "/xyx"}},
+	{pattern: `\.php$`, header: []string{"x.php", "x.phpx"}, uri: []string{"/a.php%0A", "/a.php", "/a.php%0A%0A"}},
+	{pattern: `^/caf.$`, header: []string{"/caf\xc3\xa9", "/cafe"}},
+	{pattern: `^/caf..$`, header: []string{"/caf\xc3\xa9"}},
+	{pattern: `^/CAF` + "\xc3\x89" + `$`, caseless: true, header: []string{"/caf\xc3\xa9", "/CAF\xc3\x89"}},
+	{pattern: `^/CAFE(.)$`, caseless: true, header: []string{"/cafeX", "/CaFe\xc3"}},
+	{pattern: `(?<=/a)b(\d+)`, header: []string{"/ab12", "/cb12"}},
+	{pattern: `^(\w+)\s(\d)`, header: []string{"ab\x0b3", "ab 3"}},
+	{pattern: `^\S+$`, header: []string{"a\x0bb", "ab"}},
+	{pattern: `x{1001}`, header: []string{strings.Repeat("x", 1001), "xx"}},
+	{pattern: `a\Z`, header: []string{"a"}, uri: []string{"/a%0A", "/a%0Ab"}},
+	{pattern: `(a)|b`, header: []string{"b", "a"}},
+	{pattern: `(a)?(b)`, header: []string{"b", "ab"}},
+	{pattern: `^(?:(a)|(b))+$`, header: []string{"ab", "ba"}},
+	{pattern: `[[:alpha:]]+(\d)`, header: []string{"abc1"}},
+	{pattern: `(?i)MiXed(\d)`, header: []string{"mixed5"}},
+	{pattern: `^(?<first>\w+)-(?<second>\w+)$`, header: []string{"foo-bar"}},
+	{pattern: `\bword\b`, header: []string{"a word here", "awordb"}},
+	{pattern: `^.{3}$`, header: []string{"\xc3\xa9x", "abc"}},
+	{pattern: `(\d+)(?=px)`, header: []string{"12px", "12em"}},
+	{pattern: `^(a+)\1$`, header: []string{"aaaa", "aaa"}},
+	{pattern: `^[^/]+/(.*)$`, header: []string{"h\xc3\xa9/x"}},
+	{pattern: `(?<!\.)php`, header: []string{"xphp", ".php"}},
+	{pattern: `(?x) a b (c)`, header: []string{"abc"}},
+	{pattern: `^(?>a+)b`, header: []string{"aab", "aac"}},
+	{pattern: `\h+(\d)`, header: []string{"\t 5", "x5"}},
+	{pattern: `(?P<n>x)(?P=n)`, header: []string{"xx", "xy"}},
+	{pattern: `\Qa.b\E(c)`, header: []string{"a.bc", "axbc"}},
+	{pattern: `^(?<k>[a-z]+)=(?<v>.*)(?!x)$`, header: []string{"key=val"}},
+	{pattern: `(?s)a.b`, header: []string{"a\x01b"}, uri: []string{"/a%0Ab"}},
+	{pattern: `^/a.b`, uri: []string{"/a%0Ab", "/axb"}},
+	{pattern: `[\d-]+(\w)`, caseless: true, header: []string{"12-3Z"}},
+	{pattern: `^(?!api)(\w+)`, header: []string{"apix", "web"}},
+}
+
+func TestSideBySideRegexes(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	var b strings.Builder
+	var vars []string
+	for i, c := range regexCases {
+		op := "~"
+		if c.caseless {
+			op = "~*"
+		}
+		q := strings.ReplaceAll(c.pattern, `"`, `\"`)
+		fmt.Fprintf(&b, "map $http_x_s $h%d { \"%s%s\" \"1|$1|$2|$3\"; default 0; }\n", i, op, q)
+		fmt.Fprintf(&b, "map $uri $u%d { \"%s%s\" \"1|$1|$2|$3\"; default 0; }\n", i, op, q)
+		vars = append(vars, fmt.Sprintf("$h%d", i), fmt.Sprintf("$u%d", i))
+	}
+	fmt.Fprintf(&b, "server { listen 127.0.0.1:%d; location / { return 200 \"%s\"; } }\n", port, strings.Join(vars, "#"))
+	httpBody := b.String()
+	ng := startNginx(t, dir, port, httpBody)
+	cfg := mustLoad(t, httpBody)
+	text := cfg.HTTP.Servers[0].Locations[0].Conf.Script[0].Text
+	e := cfg.HTTP.Engine()
+	var s State
+	check := func(raw, what string) {
+		t.Helper()
+		ex := ng.send(t, "", "127.0.0.1", raw)
+		status, _, _, want := responseParts(ex.resp)
+		if status != 200 {
+			t.Fatalf("%s: nginx answered %q", what, ex.resp)
+		}
+		r := parseTestRequest(t, raw)
+		r.server = cfg.HTTP.Servers[0]
+		r.withConn(ex)
+		s.Reset(e, r)
+		got := strings.Split(string(s.Eval(text, nil)), "#")
+		ws := strings.Split(string(want), "#")
+		for i := range got {
+			if i < len(ws) && got[i] != ws[i] {
+				c := regexCases[i/2]
+				t.Errorf("%s: pattern %q (caseless %v) on %s: got %q, nginx %q", what, c.pattern, c.caseless, []string{"header", "$uri"}[i%2], got[i], ws[i])
+			}
+		}
+	}
+	for _, c := range regexCases {
+		for _, h := range c.header {
+			check("GET / HTTP/1.0\r\nX-S: "+h+"\r\n\r\n", fmt.Sprintf("X-S %q", h))
+		}
+		for _, u := range c.uri {
+			check("GET "+u+" HTTP/1.0\r\n\r\n", "URI "+u)
+		}
+	}
 }

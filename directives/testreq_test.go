@@ -86,7 +86,7 @@ func parseTestRequest(t testing.TB, raw string) *testReq {
 	}
 	for _, l := range lines[1:] {
 		n, v, _ := strings.Cut(l, ":")
-		v = strings.Trim(v, " \t")
+		v = strings.Trim(v, " ") // nginx skips spaces, not tabs
 		r.headers = append(r.headers, [2][]byte{[]byte(n), []byte(v)})
 		if strings.EqualFold(n, "host") && r.host == nil {
 			r.host = []byte(normHost(v))
