@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,7 +32,8 @@ type sideNginx struct {
 	logOff int
 }
 
-// freePort returns a TCP port free on 127.0.0.1 and ::1.
+// freePort returns a TCP port free on 127.0.0.1 and ::1, with the next
+// port free on all addresses.
 func freePort(t *testing.T) int {
 	t.Helper()
 	for range 20 {
@@ -42,8 +44,14 @@ func freePort(t *testing.T) int {
 		port := l.Addr().(*net.TCPAddr).Port
 		l.Close()
 		l6, err := net.Listen("tcp6", fmt.Sprintf("[::1]:%d", port))
+		if err != nil {
+			continue
+		}
+		l6.Close()
+		// port+1 is the dual-stack listener of the variables test.
+		ld, err := net.Listen("tcp", fmt.Sprintf("[::]:%d", port+1))
 		if err == nil {
-			l6.Close()
+			ld.Close()
 			return port
 		}
 	}
@@ -225,6 +233,9 @@ type sideRequest struct {
 	src  string // client address, "" for 127.0.0.1
 	dst  string // server address, "" for 127.0.0.1
 	raw  string
+	// mapped sends the request to the dual-stack listener (port+1), where
+	// nginx sees an IPv4 client as ::ffff:a.b.c.d.
+	mapped bool
 }
 
 // sideVarsConf is the http block of the variable comparison: a log line of
@@ -239,6 +250,7 @@ const sideVarsConf = `
     server {
         listen 127.0.0.1:%d;
         listen [::1]:%d;
+        listen [::]:%d ipv6only=off;
         server_name .Example.com other;
         location / {
             return 200 "ok\n";
@@ -290,6 +302,7 @@ var sideVarRequests = []sideRequest{
 	{name: "post with body", raw: "POST /form HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"},
 	{name: "upgrade and auth", raw: "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nAuthorization: Basic dXNlcjpwYXNz\r\nConnection: close\r\n\r\n"},
 	{name: "empty upgrade, bad auth", raw: "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade:\r\nAuthorization: Basic dXNlcg==\r\nConnection: close\r\n\r\n"},
+	{name: "ipv4-mapped client", src: "127.0.0.4", mapped: true, raw: "GET /m HTTP/1.0\r\nHost: mapped\r\n\r\n"},
 	{name: "arguments edge cases", raw: "GET /?aa=1&&A=2&a&b=x=y&a=3 HTTP/1.0\r\nCookie: cc=1;c=2,d=3\r\nCookie: e\r\n\r\n"},
 }
 
@@ -302,7 +315,7 @@ func TestSideBySideVariables(t *testing.T) {
 		names = append(names, n)
 	}
 	format := "$" + strings.Join(names, "|$")
-	httpBody := fmt.Sprintf(sideVarsConf, format, dir, port, port)
+	httpBody := fmt.Sprintf(sideVarsConf, format, dir, port, port, port+1)
 	ng := startNginx(t, dir, port, httpBody)
 	cfg := mustLoad(t, httpBody)
 	f := cfg.HTTP.LogFormat("side")
@@ -314,11 +327,23 @@ func TestSideBySideVariables(t *testing.T) {
 			if dst == "" {
 				dst = "127.0.0.1"
 			}
-			ex := ng.send(t, rq.src, dst, rq.raw)
+			var ex exchange
+			if rq.mapped {
+				ng.port++
+				ex = ng.send(t, rq.src, dst, rq.raw)
+				ng.port--
+			} else {
+				ex = ng.send(t, rq.src, dst, rq.raw)
+			}
 			want := strings.Split(ng.logLine(t, "access.log"), "|")
 			r := parseTestRequest(t, rq.raw)
 			r.server = cfg.HTTP.Servers[0]
 			r.withConn(ex)
+			if rq.mapped {
+				// What accept() on the dual-stack socket gives.
+				r.conn.Remote = netip.AddrPortFrom(netip.AddrFrom16(r.conn.Remote.Addr().As16()), r.conn.Remote.Port())
+				r.conn.Local = netip.AddrPortFrom(netip.AddrFrom16(r.conn.Local.Addr().As16()), r.conn.Local.Port())
+			}
 			r.withResponse(ex.resp)
 			if _, _, _, body := responseParts(ex.resp); string(body) != "ok\n" {
 				t.Fatalf("nginx answered %q", ex.resp)
@@ -337,6 +362,9 @@ func TestSideBySideVariables(t *testing.T) {
 				}
 				if got[i] != want[i] {
 					t.Errorf("$%s: got %q, nginx %q", n, got[i], want[i])
+				}
+				if n == "remote_addr" {
+					t.Logf("$remote_addr %q", want[i])
 				}
 			}
 		})
@@ -546,4 +574,169 @@ func TestSideBySideRegexes(t *testing.T) {
 			check("GET "+u+" HTTP/1.0\r\n\r\n", "URI "+u)
 		}
 	}
+}
+
+// testBackend is an upstream for the side-by-side tests: it answers every
+// request with a fixed response and records how many bytes it read.
+type testBackend struct {
+	ln   net.Listener
+	port int
+	// reads receives the size of each request head read.
+	reads chan int
+}
+
+const backendBody = "backend body\n"
+
+// backendResponse is the backend's answer for a path.
+func backendResponse(path string) string {
+	status := "200 OK"
+	if strings.Contains(path, "/redirect") {
+		status = "404 Not Found"
+	}
+	return "HTTP/1.1 " + status + "\r\nServer: gobackend\r\nX-Backend: b1\r\nSet-Cookie: other=1\r\nSet-Cookie: sid = abc; Path=/\r\n" +
+		"Cache-Control: no-cache\r\nCache-Control: private\r\nContent-Type: text/x-test\r\nContent-Length: " +
+		strconv.Itoa(len(backendBody)) + "\r\nConnection: close\r\n\r\n" + backendBody
+}
+
+func startBackend(t *testing.T) *testBackend {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &testBackend{ln: ln, port: ln.Addr().(*net.TCPAddr).Port, reads: make(chan int, 100)}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				var head []byte
+				buf := make([]byte, 4096)
+				for !bytes.Contains(head, []byte("\r\n\r\n")) {
+					n, err := c.Read(buf)
+					head = append(head, buf[:n]...)
+					if err != nil {
+						return
+					}
+				}
+				b.reads <- len(head)
+				path := strings.Fields(string(head))[1]
+				_, _ = io.WriteString(c, backendResponse(path))
+			}(c)
+		}
+	}()
+	return b
+}
+
+// sideUpstreamConf proxies to the test backend: directly, through a group
+// whose first peer refuses connections, and through an error_page that
+// redirects to another group (nginx's " : " in the lists).
+const sideUpstreamConf = `
+    log_format up '$upstream_addr|$upstream_status|$upstream_http_x_backend|$upstream_http_server|$upstream_cookie_sid|$upstream_cookie_none|$proxy_host|$proxy_port|$upstream_response_length|$upstream_bytes_received|$upstream_bytes_sent|$sent_http_x_backend|$sent_http_cache_control|$sent_http_content_length|$sent_http_content_type|$sent_http_server|$status|$upstream_connect_time|$upstream_header_time|$upstream_response_time';
+    access_log %[1]s/access.log up;
+    upstream two {
+        server 127.0.0.1:%[2]d max_fails=0;
+        server 127.0.0.1:%[3]d backup;
+    }
+    upstream fb {
+        server 127.0.0.1:%[3]d;
+    }
+    server {
+        listen 127.0.0.1:%[4]d;
+        location /one {
+            proxy_pass http://127.0.0.1:%[3]d;
+        }
+        location /two {
+            proxy_pass http://two;
+        }
+        location /redirect {
+            proxy_pass http://127.0.0.1:%[3]d;
+            proxy_intercept_errors on;
+            error_page 404 = @fallback;
+        }
+        location @fallback {
+            proxy_pass http://fb;
+        }
+    }
+`
+
+func TestSideBySideUpstream(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	dead := freePort(t)
+	be := startBackend(t)
+	httpBody := fmt.Sprintf(sideUpstreamConf, dir, dead, be.port, port)
+	ng := startNginx(t, dir, port, httpBody)
+	cfg := mustLoad(t, httpBody)
+	f := cfg.HTTP.LogFormat("up")
+	e := cfg.HTTP.Engine()
+	live := fmt.Sprintf("127.0.0.1:%d", be.port)
+	resp := backendResponse("/")
+	resp404 := backendResponse("/redirect")
+	_, upHeaders, headLen, _ := responseParts([]byte(resp))
+	liveTry := func(status int, sent int) UpstreamState {
+		return UpstreamState{Peer: live, Status: status, ConnectTime: 0, HeaderTime: time.Millisecond, ResponseTime: time.Millisecond,
+			ResponseLength: int64(len(resp) - headLen), BytesReceived: int64(len(resp)), BytesSent: int64(sent)}
+	}
+	deadTry := UpstreamState{Peer: fmt.Sprintf("127.0.0.1:%d", dead), Status: 502, ConnectTime: -1, HeaderTime: -1, ResponseTime: 0}
+	cases := []struct {
+		path  string
+		host  string
+		port  string
+		tries func(sent []int) []UpstreamState
+	}{
+		{"/one", live, strconv.Itoa(be.port), func(sent []int) []UpstreamState { return []UpstreamState{liveTry(200, sent[0])} }},
+		{"/two", "two", "80", func(sent []int) []UpstreamState { return []UpstreamState{deadTry, liveTry(200, sent[0])} }},
+		{"/redirect", "127.0.0.1:" + strconv.Itoa(be.port), strconv.Itoa(be.port), func(sent []int) []UpstreamState {
+			// The backend answers 404 to both tries; nginx intercepts the
+			// first (its body is not read) and passes the second.
+			first := liveTry(404, sent[0])
+			first.BytesReceived, first.ResponseLength = int64(len(resp404)), 0
+			second := liveTry(404, sent[1])
+			second.BytesReceived = int64(len(resp404))
+			return []UpstreamState{first, {}, second}
+		}},
+	}
+	times := regexpMust(t, `\d+\.\d{3}`)
+	var s State
+	for _, c := range cases {
+		raw := "GET " + c.path + " HTTP/1.0\r\nHost: up.test\r\n\r\n"
+		ex := ng.send(t, "", "127.0.0.1", raw)
+		want := strings.Split(ng.logLine(t, "access.log"), "|")
+		var sent []int
+		for len(be.reads) > 0 {
+			sent = append(sent, <-be.reads)
+		}
+		r := parseTestRequest(t, raw)
+		r.server = cfg.HTTP.Servers[0]
+		r.withConn(ex)
+		r.withResponse(ex.resp)
+		r.upHeaders = upHeaders
+		r.upstream = &UpstreamInfo{ProxyHost: c.host, ProxyPort: c.port, States: c.tries(sent)}
+		if c.path == "/redirect" {
+			// The fallback's proxy_pass names the group "fb".
+			r.upstream.ProxyHost, r.upstream.ProxyPort = "fb", "80"
+		}
+		s.Reset(e, r)
+		got := strings.Split(string(s.AppendLog(f, nil)), "|")
+		if len(got) != len(want) {
+			t.Fatalf("%s: got %q, nginx %q", c.path, got, want)
+		}
+		for i := range got {
+			g, w := times.ReplaceAllString(got[i], "T"), times.ReplaceAllString(want[i], "T")
+			if g != w {
+				t.Errorf("%s: field %d: got %q, nginx %q", c.path, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// regexpMust compiles a pattern for a test.
+func regexpMust(t *testing.T, p string) *regexp.Regexp {
+	t.Helper()
+	return regexp.MustCompile(p)
 }
