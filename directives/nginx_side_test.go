@@ -740,3 +740,136 @@ func regexpMust(t *testing.T, p string) *regexp.Regexp {
 	t.Helper()
 	return regexp.MustCompile(p)
 }
+
+// sideScriptConf has captures from server_name, if and location regexes,
+// set variables and "set $args".
+const sideScriptConf = `
+    server {
+        listen 127.0.0.1:%d;
+        server_name ~^(?<sub>[a-z]+)\.cap\.test$ other;
+        set $s_var "srv-$host";
+        if ($http_x_flag ~ ^(on|yes)-(\d+)$) {
+            set $flag "f$2";
+        }
+        location ~ ^/loc/(?<name>[^/]+)/(\d+)$ {
+            set $v "v$1";
+            return 200 "$1|$2|$name|$sub|$s_var|$flag|$v|$args|$is_args|$arg_x|$uninit\n";
+        }
+        location /plain {
+            set $args "x=5&y";
+            return 200 "$1|$2|$name|$sub|$s_var|$flag|$args|$is_args|$arg_x|$query_string|$uninit\n";
+        }
+        location ~ \.(?<ext>php|html)$ {
+            if ($uri ~ ^/([^/]+)/) {
+                set $dir $1;
+            }
+            return 200 "$1|$ext|$dir|$name|$uninit\n";
+        }
+        location = /never {
+            set $uninit never;
+        }
+    }
+`
+
+// runLevel runs a level's rewrite statements as nginx's rewrite module
+// does, as far as the tests need: set, if and return.
+func runLevel(t *testing.T, s *State, stmts []*Stmt) *Stmt {
+	t.Helper()
+	for _, st := range stmts {
+		switch st.Op {
+		case OpSet:
+			s.Set(st)
+		case OpIf:
+			ok, err := s.Cond(st.Cond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				if ret := runLevel(t, s, st.Conf.Script); ret != nil {
+					return ret
+				}
+			}
+		case OpReturn:
+			return st
+		}
+	}
+	return nil
+}
+
+// testLocation chooses a location as nginx does, as far as the tests need:
+// exact, then the longest prefix, then regexes in order (their captures
+// kept by the State).
+func testLocation(t *testing.T, s *State, srv *Server, uri []byte) *Location {
+	t.Helper()
+	var prefix *Location
+	for _, l := range srv.Locations {
+		switch {
+		case l.Exact() && string(uri) == l.Match:
+			return l
+		case l.Modifier == "" && strings.HasPrefix(string(uri), l.Match) && (prefix == nil || len(l.Match) > len(prefix.Match)):
+			prefix = l
+		}
+	}
+	for _, l := range srv.Locations {
+		if l.IsRegex() {
+			ok, err := s.Match(l.Regex, uri)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				return l
+			}
+		}
+	}
+	return prefix
+}
+
+func TestSideBySideScript(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	httpBody := fmt.Sprintf(sideScriptConf, port)
+	ng := startNginx(t, dir, port, httpBody)
+	cfg := mustLoad(t, httpBody)
+	srv := cfg.HTTP.Servers[0]
+	e := cfg.HTTP.Engine()
+	requests := []string{
+		"GET /loc/foo/42?x=1 HTTP/1.0\r\nHost: abc.cap.test\r\nX-Flag: on-7\r\n\r\n",
+		"GET /plain?x=1 HTTP/1.0\r\nHost: other\r\n\r\n",
+		"GET /plain HTTP/1.0\r\nHost: q.cap.test\r\nX-Flag: yes-3\r\n\r\n",
+		"GET /loc/bar/7 HTTP/1.0\r\nHost: XYZ.cap.test\r\nX-Flag: no\r\n\r\n",
+		"GET /a/b.php HTTP/1.0\r\nHost: other\r\n\r\n",
+		"GET /b.html HTTP/1.0\r\nHost: zz.cap.test\r\nX-Flag: on-1\r\n\r\n",
+		"GET /plain HTTP/1.0\r\nHost: q.cap.test\r\n\r\n",
+		"GET /loc/%62az/1%32 HTTP/1.0\r\nHost: other\r\nX-Flag: yes-12\r\n\r\n",
+	}
+	var s State
+	for _, raw := range requests {
+		ex := ng.send(t, "", "127.0.0.1", raw)
+		_, _, _, want := responseParts(ex.resp)
+		r := parseTestRequest(t, raw)
+		r.server = srv
+		r.withConn(ex)
+		s.Reset(e, r)
+		// Server selection: exact names, then regexes (with captures).
+		for _, n := range srv.Names {
+			if n.Regex != nil {
+				if ok, _ := s.Match(n.Regex, r.host); ok {
+					break
+				}
+			}
+		}
+		ret := runLevel(t, &s, srv.Conf.Script)
+		if ret == nil {
+			if loc := testLocation(t, &s, srv, r.path); loc != nil {
+				ret = runLevel(t, &s, loc.Conf.Script)
+			}
+		}
+		if ret == nil {
+			t.Fatalf("%q: no return", raw)
+		}
+		got := s.Eval(ret.Text, nil)
+		if string(got) != string(want) {
+			t.Errorf("%q:\n got   %q\n nginx %q", raw, got, want)
+		}
+	}
+}

@@ -323,6 +323,18 @@ func (s *State) Match(re *Regexp, subject []byte) (bool, error) {
 	return true, nil
 }
 
+// MatchScript is Match as the rewrite module's regexes (if and rewrite)
+// match, in ngx_http_script_regex_start_code: a subject that does not
+// match clears the captures ($1 is then empty), where a location, map or
+// server_name regex keeps them.
+func (s *State) MatchScript(re *Regexp, subject []byte) (bool, error) {
+	ok, err := s.Match(re, subject)
+	if !ok && err == nil {
+		s.ncap = 0
+	}
+	return ok, err
+}
+
 // Capture returns $n of the last successful match, empty when the match
 // had no such group or there was none.
 func (s *State) Capture(n int) []byte {
@@ -344,7 +356,9 @@ func (s *State) NumCaptures() int {
 
 // Cond evaluates an if condition as ngx_http_rewrite_if's codes do: a
 // variable is true unless empty or "0"; "=" compares exactly; "~" matches
-// (setting the captures); -f, -d, -e, -x test the file system.
+// as MatchScript (captures set, or cleared without a match); -f, -d, -e,
+// -x test the file system. The error is a regex match the PCRE engine
+// abandoned (nginx answers 500).
 func (s *State) Cond(c *Condition) (bool, error) {
 	var res bool
 	switch c.Kind {
@@ -357,7 +371,7 @@ func (s *State) Cond(c *Condition) (bool, error) {
 		res = string(v) == string(w)
 	case CondMatch:
 		v := s.Value(c.Var)
-		ok, err := s.Match(c.Regex, v)
+		ok, err := s.MatchScript(c.Regex, v)
 		if err != nil {
 			return false, err
 		}
