@@ -66,9 +66,7 @@ func (x *exchange) testExpect() {
 	if !ok || len(v) != len("100-continue") || !equalFold(v, "100-continue") {
 		return
 	}
-	if t := x.conf.SendTimeout; t > 0 {
-		_ = x.c.nc.SetWriteDeadline(time.Now().Add(t))
-	}
+	x.c.dl.setWrite(x.c.nc, x.conf.SendTimeout)
 	_, _ = x.c.nc.Write([]byte("HTTP/1.1 100 Continue\r\n\r\n"))
 }
 
@@ -97,7 +95,7 @@ func (x *exchange) readSome(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	if len(x.c.rd.Buffered()) == 0 {
-		_ = x.c.nc.SetReadDeadline(time.Now().Add(x.conf.ClientBodyTimeout))
+		x.c.dl.setRead(x.c.nc, time.Now(), x.conf.ClientBodyTimeout)
 	}
 	var n int
 	var err error
@@ -141,7 +139,7 @@ func (x *exchange) discardRest() bool {
 		if d <= 0 {
 			return false
 		}
-		_ = x.c.nc.SetReadDeadline(time.Now().Add(d))
+		x.c.dl.setReadAt(x.c.nc, time.Now().Add(d))
 		var err error
 		if x.head.Chunked {
 			_, err = x.body.cr.Read(b.b)

@@ -39,6 +39,8 @@ type conn struct {
 	start  time.Time
 
 	rd   *http1.Reader
+	src  headSource
+	dl   deadlines
 	head http1.Request
 	// up reads upstream responses; it is reset onto each upstream
 	// connection.
@@ -61,7 +63,8 @@ type conn struct {
 // newConn prepares the state of a freshly accepted connection.
 func newConn(s *Server, nc net.Conn, network string) *conn {
 	c := &conn{s: s, nc: nc, network: network, start: time.Now(), number: s.connSeq.Add(1)}
-	c.rd = http1.NewReader(nc, &s.pools)
+	c.src.c = c
+	c.rd = http1.NewReader(&c.src, &s.pools)
 	c.up = http1.NewReader(eofReader{}, &s.pools)
 	c.x.c = c
 	switch a := nc.RemoteAddr().(type) {
@@ -120,22 +123,20 @@ func (c *conn) serve() {
 			return
 		}
 		headerTimeout := ac.def.srv.ClientHeaderTimeout
-		if first {
-			_ = c.nc.SetReadDeadline(c.start.Add(headerTimeout))
-		} else if len(c.rd.Buffered()) == 0 {
-			if !c.waitRequest() {
-				return
-			}
-			// The keepalive wait may have outlived a reload.
-			rt = c.s.rt.Load()
-			if ac = rt.addrFor(c.network, c.nc.LocalAddr()); ac == nil {
-				return
-			}
-			_ = c.nc.SetReadDeadline(time.Now().Add(ac.def.srv.ClientHeaderTimeout))
-		} else {
-			_ = c.nc.SetReadDeadline(time.Now().Add(headerTimeout))
+		switch {
+		case first:
+			c.dl.setReadAt(c.nc, c.start.Add(headerTimeout))
+		case len(c.rd.Buffered()) == 0:
+			// Wait for the next request under keepalive_timeout; once
+			// its first bytes are in, the rest of the head gets
+			// client_header_timeout (headSource).
+			c.dl.setRead(c.nc, time.Now(), c.keepaliveTimeout)
+			c.src.pending, c.src.timeout = true, headerTimeout
+		default:
+			c.dl.setRead(c.nc, time.Now(), headerTimeout)
 		}
 		err := c.rd.ReadRequest(&c.head, &ac.limits)
+		c.src.pending = false
 		if err != nil && !c.headStarted(err) {
 			c.idleEnd(err, first)
 			return
@@ -197,54 +198,6 @@ func (c *conn) localText() string {
 	return c.localAddr + ":" + c.localPort
 }
 
-// waitRequest waits up to keepalive_timeout for the next request's first
-// byte without holding a buffer; false when the client closes or the wait
-// times out (nginx closes the connection then, without a word).
-func (c *conn) waitRequest() bool {
-	_ = c.nc.SetReadDeadline(time.Now().Add(c.keepaliveTimeout))
-	ok, err := waitReadable(c.nc)
-	if err != nil {
-		return false
-	}
-	return ok
-}
-
-// waitReadable blocks until nc has bytes to read (true) or its peer has
-// closed (false), peeking with MSG_PEEK so that nothing is consumed and no
-// buffer is held while waiting. Connections without a descriptor report
-// true at once.
-func waitReadable(nc net.Conn) (bool, error) {
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return true, nil
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return true, nil
-	}
-	var (
-		n    int
-		perr error
-	)
-	err = rc.Read(func(fd uintptr) bool {
-		var b [1]byte
-		for {
-			n, _, perr = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-			if perr == syscall.EINTR {
-				continue
-			}
-			return perr != syscall.EAGAIN
-		}
-	})
-	if err != nil {
-		return false, err
-	}
-	if perr != nil {
-		return false, perr
-	}
-	return n > 0, nil
-}
-
 // closeLingering ends a connection as ngx_http_finalize_connection does
 // when keepalive is off: when the client may still be sending (an unread
 // body, pipelined bytes, or data waiting on the socket) the write side is
@@ -271,7 +224,7 @@ func (c *conn) closeLingering(x *exchange) {
 		if d <= 0 {
 			return
 		}
-		_ = c.nc.SetReadDeadline(time.Now().Add(d))
+		c.dl.setReadAt(c.nc, time.Now().Add(d))
 		if _, err := c.rd.Read(b.b); err != nil {
 			return
 		}

@@ -57,6 +57,7 @@ type Server struct {
 	logFiles atomic.Pointer[map[string]*os.File]
 	// states pools the variable states of requests in flight.
 	states sync.Pool
+	date   dateCache
 	// bind is how Listen and Reload open sockets: nginx's retries; tests
 	// shorten the delay.
 	bind binder

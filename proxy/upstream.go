@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"errors"
 	"net"
 	"net/netip"
@@ -190,20 +189,18 @@ func (x *exchange) dial(peer string) (net.Conn, int) {
 		x.logEvent(levelError, "no live upstreams", "", "connecting to upstream")
 		return nil, 502
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), x.conf.ProxyConnectTimeout)
-	defer cancel()
-	var d net.Dialer
-	uc, err := d.DialContext(ctx, network, addr)
+	// Go enables TCP keepalive probes on dialed sockets unless told
+	// not to; nginx sets SO_KEEPALIVE only with proxy_socket_keepalive
+	// (and TCP_NODELAY is Go's default, as nginx's for these sockets).
+	d := net.Dialer{Timeout: x.conf.ProxyConnectTimeout, KeepAlive: -1}
+	if x.conf.ProxySocketKeepalive {
+		d.KeepAlive = 0
+	}
+	uc, err := d.Dial(network, addr)
 	if err == nil {
-		if tc, ok := uc.(*net.TCPConn); ok {
-			_ = tc.SetNoDelay(true)
-			if x.conf.ProxySocketKeepalive {
-				_ = tc.SetKeepAlive(true)
-			}
-		}
 		return uc, 0
 	}
-	if isTimeout(err) || errors.Is(err, context.DeadlineExceeded) {
+	if isTimeout(err) {
 		x.logEvent(levelError, "upstream timed out", "110: Connection timed out", "connecting to upstream")
 		return nil, 504
 	}

@@ -136,7 +136,7 @@ func (x *exchange) appendHead(dst []byte) []byte {
 	}
 	if !o.dateSet {
 		dst = append(dst, "Date: "...)
-		dst = time.Now().UTC().AppendFormat(dst, http.TimeFormat)
+		dst = append(dst, x.c.s.date.get()...)
 		dst = append(dst, '\r', '\n')
 	}
 	if len(o.contentType) > 0 {
@@ -210,9 +210,7 @@ func (x *exchange) write(p []byte) error {
 	if len(p) == 0 {
 		return nil
 	}
-	if t := x.conf.SendTimeout; t > 0 {
-		_ = x.c.nc.SetWriteDeadline(time.Now().Add(t))
-	}
+	x.c.dl.setWrite(x.c.nc, x.conf.SendTimeout)
 	n, err := x.c.nc.Write(p)
 	x.bytesSent += int64(n)
 	if err != nil {
