@@ -85,14 +85,16 @@ func getMap(s *State, d *varDef) ([]byte, bool) {
 // longest prefix wins), then the regexes in order on the value as is (not
 // for an empty value). A regex that matches sets the captures.
 func (me *mapEval) find(s *State, src []byte) *Complex {
-	low := s.lower[:0]
-	for _, c := range src {
-		if c >= 'A' && c <= 'Z' {
-			c |= 0x20
-		}
-		low = append(low, c)
+	// Short values (host names, header values) are lower-cased on the
+	// stack; long ones in the State's buffer.
+	var small [64]byte
+	var low []byte
+	if len(src) <= len(small) {
+		low = appendLower(small[:0], src)
+	} else {
+		s.lower = appendLower(s.lower[:0], src)
+		low = s.lower
 	}
-	s.lower = low
 	if c, ok := me.exact[string(low)]; ok {
 		return c
 	}
@@ -131,4 +133,15 @@ func (me *mapEval) find(s *State, src []byte) *Complex {
 		}
 	}
 	return nil
+}
+
+// appendLower appends src lower-cased (ASCII) to dst.
+func appendLower(dst, src []byte) []byte {
+	for _, c := range src {
+		if c >= 'A' && c <= 'Z' {
+			c |= 0x20
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }

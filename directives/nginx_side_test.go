@@ -522,6 +522,7 @@ var regexCases = []regexCase{
 	{pattern: `^/a.b`, uri: []string{"/a%0Ab", "/axb"}},
 	{pattern: `[\d-]+(\w)`, caseless: true, header: []string{"12-3Z"}},
 	{pattern: `^(?!api)(\w+)`, header: []string{"apix", "web"}},
+	{pattern: `^([[:^alpha:]]+)(?=[^[:^digit:]])`, header: []string{"-+1", "--a1", "\xc3\xa91"}},
 }
 
 func TestSideBySideRegexes(t *testing.T) {

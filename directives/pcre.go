@@ -518,6 +518,32 @@ func (s *pcreScanner) kEscape(i int) int {
 // class handles a bracket class starting at p[i] == '['.
 func (s *pcreScanner) class(i int) int {
 	p := s.p
+	// A class that is one negated POSIX class, "[[:^digit:]]" (or its
+	// negation "[^[:^digit:]]"), is the complement of the ASCII set.
+	for _, neg := range []bool{false, true} {
+		open := "[[:^"
+		if neg {
+			open = "[^[:^"
+		}
+		if !strings.HasPrefix(p[i:], open) {
+			continue
+		}
+		rest := p[i+len(open):]
+		end := strings.Index(rest, ":]]")
+		if end < 0 {
+			break
+		}
+		set, ok := posixClasses[rest[:end]]
+		if !ok {
+			break
+		}
+		if neg {
+			s.raw("[" + set + "]")
+		} else {
+			s.raw("[^" + set + "]")
+		}
+		return i + len(open) + end + 3
+	}
 	s.raw("[")
 	j := i + 1
 	if j < len(p) && p[j] == '^' {
@@ -543,7 +569,7 @@ func (s *pcreScanner) class(i int) int {
 			}
 			name := p[j+2 : j+2+end]
 			if strings.HasPrefix(name, "^") {
-				s.unsupported(`a negated POSIX class "[:`+name+`:]" with look-around or back-references`, j)
+				s.unsupported(`a negated POSIX class "[:`+name+`:]" among other class items, with look-around or back-references`, j)
 			} else if set, ok := posixClasses[name]; ok {
 				s.raw(set)
 			} else {

@@ -12,7 +12,9 @@ import (
 // allocating), and use it from one goroutine at a time.
 //
 // Values the State returns are valid until the next Reset and must not be
-// modified.
+// modified. A State holds small inline buffers (so that a fresh State
+// costs one allocation for a typical request): it must not be copied once
+// used; use it by pointer.
 type State struct {
 	e *Engine
 	r Request
@@ -44,6 +46,12 @@ type State struct {
 	// args is the arguments a "set $args" gave (argsSet).
 	args    []byte
 	argsSet bool
+
+	// Inline storage for the first Reset of a State, enough for most
+	// configurations and requests.
+	inlineSlots [16]slot
+	inlineBuf   [192]byte
+	inlineParts [6]part
 }
 
 // slot is the cached value of one variable.
@@ -84,11 +92,21 @@ func (s *State) Reset(e *Engine, r Request) {
 	if e != nil {
 		n = len(e.vars)
 	}
-	if cap(s.slots) < n {
-		s.slots = make([]slot, n)
-	} else {
+	switch {
+	case cap(s.slots) >= n:
 		s.slots = s.slots[:n]
 		clear(s.slots)
+	case n <= len(s.inlineSlots):
+		s.slots = s.inlineSlots[:n]
+		clear(s.slots)
+	default:
+		s.slots = make([]slot, n)
+	}
+	if s.buf == nil {
+		s.buf = s.inlineBuf[:0]
+	}
+	if s.parts == nil {
+		s.parts = s.inlineParts[:0]
 	}
 	s.buf = s.buf[:0]
 	clear(s.parts[:cap(s.parts)])
