@@ -17,14 +17,31 @@
 // (and "if" blocks), each level's settings in a LocConf merged with
 // nginx's inheritance rules and defaults once at load; upstream groups;
 // maps; and values that may hold variables compiled into segments
-// (Complex). Evaluating those per request is the variable engine's job.
+// (Complex).
+//
+// The variable engine evaluates those values per request. When the http
+// block ends, every variable a value uses gets an index in the block's
+// Engine (HTTP.Engine) and every value is bound to those indexes, so a
+// request never looks a variable up by name. The caller (package proxy)
+// supplies the request through the Request interface (request.go) and
+// keeps one State per request (state.go): variables are computed lazily,
+// cached for the request unless nginx marks them non-cacheable ($uri,
+// $args, $request_time, $upstream_*, volatile maps, …), and the captures
+// of the last regex match ($1…$9, named captures) live there too. Builtin
+// variables follow nginx 1.22's handlers exactly (vars_builtin.go), maps
+// nginx's lookup order (mapeval.go), access log lines nginx's escaping
+// (logeval.go); each is checked side by side against nginx
+// (nginx_side_test.go).
+//
+// Regular expressions run on Go's RE2 where it answers as PCRE does, and
+// on a PCRE-style backtracking engine for look-around, back-references and
+// the other constructs RE2 lacks, and for subjects RE2 would read
+// differently (pcre.go has the details and the remaining differences).
 //
 // Where nginxws refuses what nginx accepts, on purpose: directives whose
 // absence would weaken access control or change what is served (see the
 // refused rows), "listen … ssl", "listen … http2", "listen …
-// proxy_protocol" and "proxy_pass https://" until TLS exists, and regular
-// expressions Go's RE2 cannot run as PCRE would (look-around,
-// back-references, possessive quantifiers, …). One known difference is
-// not caught: PCRE's "$" also matches before a final newline, RE2's only
-// at the very end.
+// proxy_protocol" and "proxy_pass https://" until TLS exists, and the few
+// regex constructs neither engine runs (recursion, subroutine calls,
+// "\K", possessive quantifiers, branch reset, conditionals, verbs).
 package directives

@@ -202,7 +202,7 @@ func (e *Engine) NumVars() int { return len(e.vars) }
 // bound without anyone remembering to list it here.
 func collectRefs(h *HTTP) *configRefs {
 	refs := &configRefs{}
-	w := refWalker{refs: refs, seen: map[visitKey]bool{}, pkg: reflect.TypeOf(HTTP{}).PkgPath()}
+	w := refWalker{refs: refs, seen: map[visitKey]bool{}, fields: map[reflect.Type][]int{}, pkg: reflect.TypeOf(HTTP{}).PkgPath()}
 	w.walk(reflect.ValueOf(h))
 	return refs
 }
@@ -215,7 +215,10 @@ type visitKey struct {
 type refWalker struct {
 	refs *configRefs
 	seen map[visitKey]bool
-	pkg  string
+	// fields caches, per struct type, the exported fields that can lead
+	// to a value (most fields are numbers, strings and flags).
+	fields map[reflect.Type][]int
+	pkg    string
 }
 
 var (
@@ -251,10 +254,17 @@ func (w *refWalker) walk(v reflect.Value) {
 		if t.PkgPath() != w.pkg {
 			return
 		}
-		for i := 0; i < t.NumField(); i++ {
-			if t.Field(i).IsExported() {
-				w.walk(v.Field(i))
+		fields, ok := w.fields[t]
+		if !ok {
+			for i := 0; i < t.NumField(); i++ {
+				if f := t.Field(i); f.IsExported() && holdsRefs(f.Type, w.pkg) {
+					fields = append(fields, i)
+				}
 			}
+			w.fields[t] = fields
+		}
+		for _, i := range fields {
+			w.walk(v.Field(i))
 		}
 	case reflect.Slice, reflect.Array:
 		if v.Kind() == reflect.Slice && v.IsNil() {

@@ -413,3 +413,41 @@ func TestPCREBackReferenceNumbering(t *testing.T) {
 		t.Fatal("back-references numbered the .NET way")
 	}
 }
+
+func TestMapEvaluatedOnlyWhenUsed(t *testing.T) {
+	conf := `
+    map $http_x $unused { ~^(a)(b)$ "$2"; }
+    map $http_x $used { ~^(a)(.)$ "$2"; }
+    server { listen 8080; location / { return 200 "$1"; } location /u { return 200 "$used$1"; } }`
+	cfg, s, _ := evalSetup(t, conf, "GET / HTTP/1.0\r\nX: ab\r\n\r\n")
+	// $unused is never referenced: its regex never runs, $1 stays empty.
+	if got := string(s.Eval(retText(cfg), nil)); got != "" {
+		t.Fatalf("got %q", got)
+	}
+	u := cfg.HTTP.Servers[0].Locations[1].Conf.Script[0].Text
+	if got := string(s.Eval(u, nil)); got != "ba" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestStateWithoutEngine(t *testing.T) {
+	cfg := mustLoad(t, `server { listen 8080; location / { return 200 "$uri|$1|x"; } }`)
+	var s State
+	// Reset with no engine: bound values evaluate as not found, no panic.
+	s.Reset(nil, nil)
+	if got := string(s.Eval(retText(cfg), nil)); got != "||x" {
+		t.Fatalf("got %q", got)
+	}
+	if got := string(s.AppendLog(cfg.HTTP.LogFormats[0], nil)); !strings.HasPrefix(got, "- - - [") {
+		t.Fatalf("log %q", got)
+	}
+}
+
+func TestStateWithoutRequest(t *testing.T) {
+	cfg := mustLoad(t, `server { listen 8080; location / { return 200 "$uri|$host|$remote_addr|x"; } }`)
+	var s State
+	s.Reset(cfg.HTTP.Engine(), nil)
+	if got := string(s.Eval(retText(cfg), nil)); got != "|||x" {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -32,7 +32,7 @@ func (s *State) AppendLog(f *LogFormat, dst []byte) []byte {
 		var v []byte
 		var ok bool
 		switch {
-		case sg.idx > 0:
+		case sg.idx > 0 && int(sg.idx) <= len(s.slots):
 			v, ok = s.logVar(sg.idx-1, gen)
 		case sg.Var != "":
 			v, ok = s.slowVar(sg.Var, gen)
@@ -42,7 +42,7 @@ func (s *State) AppendLog(f *LogFormat, dst []byte) []byte {
 			dst = append(dst, sg.Literal...)
 			continue
 		}
-		if sg.idx > 0 && s.e.vars[sg.idx-1].logOp {
+		if sg.idx > 0 && int(sg.idx) <= len(s.slots) && s.e.vars[sg.idx-1].logOp {
 			dst = append(dst, v...)
 			continue
 		}

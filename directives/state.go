@@ -80,7 +80,7 @@ type part struct {
 // using itself) evaluates as not found.
 const maxDepth = 100
 
-// NewState returns a State for e's configuration, ready for Reset.
+// NewState returns an empty State; Reset prepares it for a request.
 func NewState() *State { return &State{} }
 
 // Reset prepares s for a request of e's configuration, keeping its
@@ -120,7 +120,9 @@ func (s *State) Reset(e *Engine, r Request) {
 func (s *State) Request() Request { return s.r }
 
 // Eval appends the value of c for the request to dst and returns the
-// extended slice. dst must not hold a value this State returned.
+// extended slice. dst must not hold a value this State returned. c must
+// belong to the configuration whose Engine the State was Reset with
+// (values built by hand are evaluated by variable name).
 func (s *State) Eval(c *Complex, dst []byte) []byte {
 	if c == nil {
 		return dst
@@ -130,7 +132,7 @@ func (s *State) Eval(c *Complex, dst []byte) []byte {
 	for i := range c.Segments {
 		sg := &c.Segments[i]
 		switch {
-		case sg.idx > 0:
+		case sg.idx > 0 && int(sg.idx) <= len(s.slots):
 			if v, ok := s.get(sg.idx-1, gen); ok {
 				dst = append(dst, v...)
 			}
@@ -165,7 +167,7 @@ func (s *State) value(c *Complex, gen uint32) []byte {
 	for i := range c.Segments {
 		sg := &c.Segments[i]
 		switch {
-		case sg.idx > 0:
+		case sg.idx > 0 && int(sg.idx) <= len(s.slots):
 			if v, ok := s.get(sg.idx-1, gen); ok {
 				s.parts = append(s.parts, part{b: v})
 			}
@@ -216,7 +218,7 @@ func (s *State) Var(name string) ([]byte, bool) {
 
 // slowVar finds a variable by name, for values built after load.
 func (s *State) slowVar(name string, gen uint32) ([]byte, bool) {
-	if s.e == nil {
+	if s.e == nil || s.r == nil {
 		return nil, false
 	}
 	if i, ok := s.e.index[name]; ok {
@@ -238,6 +240,9 @@ func (s *State) get(i int32, gen uint32) ([]byte, bool) {
 	d := &s.e.vars[i]
 	if sl.st != slotEmpty && (!d.noCache || sl.pinned || sl.gen == gen) {
 		return sl.val, sl.st == slotFound
+	}
+	if s.r == nil {
+		return nil, false
 	}
 	if s.depth >= maxDepth {
 		// nginx logs "cycle while evaluating variable" and fails the
