@@ -38,21 +38,22 @@ type conn struct {
 	number uint64
 	start  time.Time
 
-	rd   *http1.Reader
-	src  headSource
-	dl   deadlines
-	head http1.Request
-	// up reads upstream responses; it is reset onto each upstream
-	// connection.
-	up   *http1.Reader
-	resp http1.Response
-	x    exchange
+	rd  *http1.Reader
+	src headSource
+	dl  deadlines
+	// rs is the request being served, borrowed from the server's pool
+	// for the request: an idle connection holds none.
+	rs *reqState
 
 	// requests is $connection_requests (nginx's c->requests).
 	requests int
 	// keepaliveTimeout is the keepalive_timeout of the location that
 	// served the last request: how long to wait for the next one.
 	keepaliveTimeout time.Duration
+	// idleSince is when the connection went idle (zero while serving);
+	// fresh is set on a goroutine the connection was handed to.
+	idleSince time.Time
+	fresh     bool
 
 	remoteIP                                     netip.Addr
 	remoteAddr, remotePort, localAddr, localPort string
@@ -65,8 +66,6 @@ func newConn(s *Server, nc net.Conn, network string) *conn {
 	c := &conn{s: s, nc: nc, network: network, start: time.Now(), number: s.connSeq.Add(1)}
 	c.src.c = c
 	c.rd = http1.NewReader(&c.src, &s.pools)
-	c.up = http1.NewReader(eofReader{}, &s.pools)
-	c.x.c = c
 	switch a := nc.RemoteAddr().(type) {
 	case *net.TCPAddr:
 		ap := a.AddrPort()
@@ -96,55 +95,111 @@ func newConn(s *Server, nc net.Conn, network string) *conn {
 	return c
 }
 
+// reqState is what serving one request needs beyond its connection: the
+// exchange, the parsed request head, the upstream response and its
+// reader. Pooled by the Server, so that idle connections hold none of it
+// and serving a request reuses the slices of earlier ones.
+type reqState struct {
+	x    exchange
+	head http1.Request
+	resp http1.Response
+	up   *http1.Reader
+}
+
 // eofReader is the source of the upstream reader before its first use.
 type eofReader struct{}
 
 func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
-// serve runs the keepalive loop until the connection ends. A panic while
-// serving is a bug: it is logged with its stack and ends this connection
-// only.
+// idleHandoff is how long a connection waits for its next request on the
+// goroutine that served the last one. A request grows its goroutine's
+// stack; a connection still idle after this wait moves to a fresh
+// goroutine, whose small stack is all an idle keepalive connection then
+// costs besides its socket (DESIGN.md: no buffer, a parked goroutine).
+// Busy connections never pay the move.
+const idleHandoff = 250 * time.Millisecond
+
+// serve runs the keepalive loop until the connection ends, or hands it to
+// a fresh goroutine (see idleHandoff). A panic while serving is a bug: it
+// is logged with its stack and ends this connection only.
 func (c *conn) serve() {
+	handedOff, panicked := false, false
 	defer func() {
 		if v := recover(); v != nil {
 			c.s.log.Alert().Uint64("conn", c.number).Msg("panic while serving a connection: " + toString(v) + "\n" + string(debug.Stack()))
+			handedOff, panicked = false, true
+		}
+		if handedOff {
+			return
 		}
 		c.rd.Reset(eofReader{})
-		c.up.Reset(eofReader{})
+		if c.rs != nil && !panicked {
+			c.s.putReq(c.rs)
+		}
+		c.rs = nil
 		_ = c.nc.Close()
+		c.s.untrack(c.nc)
 	}()
-	first := true
+	handedOff = c.loop()
+	if handedOff {
+		go c.serve()
+	}
+}
+
+// loop serves requests; it returns true to move the connection, idle, to
+// a fresh goroutine, false when the connection is done.
+func (c *conn) loop() bool {
 	for {
 		rt := c.s.rt.Load()
 		ac := rt.addrFor(c.network, c.nc.LocalAddr())
 		if ac == nil {
 			// A reload dropped this address; nginx's old worker closes
 			// its idle connections the same way.
-			return
+			return false
 		}
 		headerTimeout := ac.def.srv.ClientHeaderTimeout
+		handoff := false
 		switch {
-		case first:
+		case c.requests == 0:
 			c.dl.setReadAt(c.nc, c.start.Add(headerTimeout))
 		case len(c.rd.Buffered()) == 0:
 			// Wait for the next request under keepalive_timeout; once
 			// its first bytes are in, the rest of the head gets
 			// client_header_timeout (headSource).
-			c.dl.setRead(c.nc, time.Now(), c.keepaliveTimeout)
+			if c.idleSince.IsZero() {
+				c.idleSince = time.Now()
+				if !c.fresh && c.keepaliveTimeout > idleHandoff {
+					handoff = true
+					c.dl.setReadAt(c.nc, c.idleSince.Add(idleHandoff))
+					break
+				}
+			}
+			c.dl.setRead(c.nc, c.idleSince, c.keepaliveTimeout)
 			c.src.pending, c.src.timeout = true, headerTimeout
 		default:
 			c.dl.setRead(c.nc, time.Now(), headerTimeout)
 		}
-		err := c.rd.ReadRequest(&c.head, &ac.limits)
+		if handoff {
+			c.src.pending, c.src.timeout = true, headerTimeout
+		}
+		rs := c.s.getReq()
+		c.rs = rs
+		err := c.rd.ReadRequest(&rs.head, &ac.limits)
 		c.src.pending = false
 		if err != nil && !c.headStarted(err) {
-			c.idleEnd(err, first)
-			return
+			c.rs = nil
+			c.s.putReq(rs)
+			if handoff && isTimeout(err) {
+				c.fresh = true
+				return true
+			}
+			c.idleEnd(err, c.requests == 0)
+			return false
 		}
-		first = false
+		c.idleSince, c.fresh = time.Time{}, false
 		c.requests++
-		x := &c.x
-		x.begin(rt, ac)
+		x := &rs.x
+		x.begin(c, rt, ac)
 		if err != nil {
 			x.badRequest(err)
 		} else {
@@ -153,8 +208,10 @@ func (c *conn) serve() {
 		keep := x.finish()
 		if !keep {
 			c.closeLingering(x)
-			return
+			return false
 		}
+		c.rs = nil
+		c.s.putReq(rs)
 	}
 }
 

@@ -21,6 +21,9 @@ type exchange struct {
 	srv  *vserver
 	head *http1.Request
 	resp *http1.Response
+	// ur reads the upstream's response; it is reset onto each upstream
+	// connection.
+	ur *http1.Reader
 	// start is when the request began, for $request_time.
 	start time.Time
 
@@ -103,15 +106,15 @@ type upstreamInfo struct {
 	status int
 }
 
-// begin resets x for a new request read into c.head.
-func (x *exchange) begin(rt *runtime, ac *addrConf) {
-	c := x.c
+// begin resets x for a new request, read into c.rs.head.
+func (x *exchange) begin(c *conn, rt *runtime, ac *addrConf) {
 	*x = exchange{
 		c:       c,
 		rt:      rt,
 		ac:      ac,
-		head:    &c.head,
-		resp:    &c.resp,
+		head:    &c.rs.head,
+		resp:    &c.rs.resp,
+		ur:      c.rs.up,
 		start:   time.Now(),
 		scratch: x.scratch[:0],
 		upInfo:  directives.UpstreamInfo{States: x.upInfo.States[:0]},

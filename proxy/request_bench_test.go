@@ -36,18 +36,18 @@ server { listen 127.0.0.1:18082; server_name localhost;
 	}
 	s := &Server{version: "nginxws"}
 	c := &conn{s: s, remoteAddr: "127.0.0.1", remotePort: "50000", localAddr: "127.0.0.1", localPort: "8080"}
-	c.x.c = c
+	c.rs = s.getReq()
 	c.info.Remote = netip.MustParseAddrPort("127.0.0.1:50000")
 	c.info.Local = netip.MustParseAddrPort("127.0.0.1:8080")
 	raw := "GET /path/to/page?x=1 HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\n" +
 		"Accept: text/html,application/xhtml+xml\r\nAccept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate\r\n" +
 		"Cookie: session=abc; theme=dark\r\nConnection: keep-alive\r\n\r\n"
 	rd := http1.NewReader(bytes.NewReader([]byte(raw)), &s.pools)
-	if err := rd.ReadRequest(&c.head, &ac.limits); err != nil {
+	if err := rd.ReadRequest(&c.rs.head, &ac.limits); err != nil {
 		b.Fatal(err)
 	}
-	x := &c.x
-	x.begin(rt, ac)
+	x := &c.rs.x
+	x.begin(c, rt, ac)
 	x.selectServer()
 	m, _ := x.srv.find(x.uri, x.vs)
 	x.setConf(m.loc, m.loc.conf)

@@ -271,7 +271,7 @@ func appendHex(dst []byte, n int) []byte {
 // goes to that page; anything else is relayed with nginx's header rules.
 func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 	conf := x.conf
-	up := x.c.up
+	up := x.ur
 	up.Reset(uc)
 	resp := x.resp
 	setReadDeadline(uc, conf.ProxyReadTimeout)
@@ -432,7 +432,7 @@ func indexFold(b []byte, s string) int {
 // closed connection.
 func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool) {
 	conf := x.conf
-	up := x.c.up
+	up := x.ur
 	var src io.Reader
 	var lr http1.LengthReader
 	var cr http1.ChunkedReader

@@ -57,6 +57,7 @@ type Server struct {
 	logFiles atomic.Pointer[map[string]*os.File]
 	// states pools the variable states of requests in flight.
 	states sync.Pool
+	reqs   sync.Pool
 	date   dateCache
 	// bind is how Listen and Reload open sockets: nginx's retries; tests
 	// shorten the delay.
@@ -119,6 +120,20 @@ func (s *Server) getState() *directives.State {
 		return v.(*directives.State)
 	}
 	return directives.NewState()
+}
+
+// getReq borrows the state of a request.
+func (s *Server) getReq() *reqState {
+	if v := s.reqs.Get(); v != nil {
+		return v.(*reqState)
+	}
+	return &reqState{up: http1.NewReader(eofReader{}, &s.pools)}
+}
+
+// putReq gives it back once the request is done.
+func (s *Server) putReq(rs *reqState) {
+	rs.up.Reset(eofReader{})
+	s.reqs.Put(rs)
 }
 
 // putState gives a state back once its request is done.
@@ -278,7 +293,6 @@ func (s *Server) untrack(c net.Conn) {
 // under the configuration current when it starts; a connection whose
 // listen address a reload dropped is closed when it goes idle.
 func (s *Server) serveConn(c net.Conn, network string) {
-	defer s.untrack(c)
 	newConn(s, c, network).serve()
 }
 

@@ -48,7 +48,7 @@ func (x *exchange) upgrade(uc net.Conn, p *proxyPlan) {
 		x.c.rd.Discard(len(b))
 	}
 	var toClient int64
-	if b := x.c.up.Buffered(); len(b) > 0 {
+	if b := x.ur.Buffered(); len(b) > 0 {
 		setWriteDeadline(cc, x.conf.SendTimeout)
 		n, err := cc.Write(b)
 		toClient += int64(n)
@@ -56,7 +56,7 @@ func (x *exchange) upgrade(uc net.Conn, p *proxyPlan) {
 			stop()
 			return
 		}
-		x.c.up.Discard(len(b))
+		x.ur.Discard(len(b))
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
