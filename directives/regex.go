@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
 	"github.com/nginxws/nginxws/parser"
@@ -43,6 +44,10 @@ type Regexp struct {
 	nameGroup []int
 	// dollar: the pattern has a "$" (see Regexp.needsTwin).
 	dollar bool
+	// prefix is the literal text a match must start with when the pattern
+	// is anchored at the start ("^/api/…"): a subject without it fails
+	// without running the engine, as most location and map regexes do.
+	prefix string
 	twin   *pcreTwin
 	// nameVars are the Engine indexes of the Names' variables.
 	nameVars []int32
@@ -108,6 +113,7 @@ func compileRegexp(pattern string, caseless bool) (*Regexp, error) {
 		if err == nil && r.NumSubexp() == len(info.groups) {
 			re.re2 = r
 			re.twin = &pcreTwin{info: info, caseless: caseless}
+			re.prefix = anchoredPrefix(src)
 			return re, nil
 		}
 		if err != nil {
@@ -132,6 +138,42 @@ func compileRegexp(pattern string, caseless bool) (*Regexp, error) {
 	}
 	re.pcre = pc
 	return re, nil
+}
+
+// anchoredPrefix returns the literal prefix of a pattern anchored at the
+// start of the text, "" otherwise (or when the prefix is caseless). The
+// prefix is made of literal bytes, which both engines match as they are.
+func anchoredPrefix(src string) string {
+	parsed, err := syntax.Parse(src, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	prog, err := syntax.Compile(parsed.Simplify())
+	if err != nil || prog.StartCond()&syntax.EmptyBeginText == 0 {
+		return ""
+	}
+	var b []byte
+	pc := uint32(prog.Start)
+	for steps := 0; steps < len(prog.Inst); steps++ {
+		in := &prog.Inst[pc]
+		switch in.Op {
+		case syntax.InstNop, syntax.InstCapture, syntax.InstEmptyWidth:
+			pc = in.Out
+			continue
+		case syntax.InstRune1:
+			b = utf8.AppendRune(b, in.Rune[0])
+			pc = in.Out
+			continue
+		case syntax.InstRune:
+			if len(in.Rune) == 1 && syntax.Flags(in.Arg)&syntax.FoldCase == 0 {
+				b = utf8.AppendRune(b, in.Rune[0])
+				pc = in.Out
+				continue
+			}
+		}
+		break
+	}
+	return string(b)
 }
 
 // unsupportedRegexp is the error for a construct neither engine runs.
@@ -222,6 +264,9 @@ func (re *Regexp) needsTwin(subject []byte) bool {
 // pcre2_match. runes, when not nil, is a reusable buffer for the PCRE
 // engine.
 func (re *Regexp) exec(subject []byte, caps []int, runes *[]rune) (int, error) {
+	if re.prefix != "" && (len(subject) < len(re.prefix) || string(subject[:len(re.prefix)]) != re.prefix) {
+		return 0, nil
+	}
 	if re.pcre != nil {
 		return re.pcreExec(re.pcre, subject, caps, runes)
 	}
