@@ -451,3 +451,34 @@ func TestStateWithoutRequest(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestAnchoredPrefix(t *testing.T) {
+	for _, c := range []struct{ pattern, want string }{
+		{`^/api/v0/(?<rest>.+)$`, "/api/v0/"},
+		{`^(/a)b`, "/ab"},
+		{`(?i)^/ab`, "/"},
+		{`^/a(?i)b`, "/a"},
+		{`/x`, ""},
+		{`(?m)^/x`, ""},
+		{`^/a|^/b`, ""},
+		{`^/a?`, "/"},
+		{"^/\xc3\xa9", "/\xc3\xa9"},
+	} {
+		if got := anchoredPrefix(c.pattern); got != c.want {
+			t.Errorf("%s: %q, want %q", c.pattern, got, c.want)
+		}
+	}
+}
+
+func TestMapHashDirectivesAccepted(t *testing.T) {
+	cfg := mustLoad(t, `map_hash_max_size 4096; map_hash_bucket_size 128;
+    map $uri $m { /a 1; }
+    server { listen 8080; location / { return 200 $m; } }`)
+	_, s, _ := evalSetup(t, `map_hash_bucket_size 64; map $uri $m { /a 1; } server { listen 8080; location / { return 200 $m; } }`, "GET /a HTTP/1.0\r\n\r\n")
+	if cfg.HTTP.Engine() == nil {
+		t.Fatal("no engine")
+	}
+	if v, _ := s.Var("m"); string(v) != "1" {
+		t.Fatalf("$m = %q", v)
+	}
+}
