@@ -482,3 +482,34 @@ func TestMapHashDirectivesAccepted(t *testing.T) {
 		t.Fatalf("$m = %q", v)
 	}
 }
+
+func TestConcurrentStates(t *testing.T) {
+	// One Engine and its regexes serve many requests at once; each request
+	// has its own State. The PCRE twins compile on first need, concurrently.
+	conf := `
+    map $http_x $m { ~^/caf(.)$ "1$1"; ~(?<=/)x(\d) "2$1"; default 0; }
+    server { listen 8080; location / { return 200 "$m|$1"; } }`
+	cfg := mustLoad(t, conf)
+	text := retText(cfg)
+	done := make(chan string, 8)
+	for g := range 8 {
+		go func() {
+			r := parseTestRequest(t, "GET / HTTP/1.0\r\nX: /caf\xc3\xa9\r\n\r\n")
+			if g%2 == 1 {
+				r = parseTestRequest(t, "GET / HTTP/1.0\r\nX: /x7\r\n\r\n")
+			}
+			var s State
+			out := ""
+			for range 200 {
+				s.Reset(cfg.HTTP.Engine(), r)
+				out = string(s.Eval(text, nil))
+			}
+			done <- out
+		}()
+	}
+	for range 8 {
+		if got := <-done; got != "0|" && got != "27|7" {
+			t.Errorf("got %q", got)
+		}
+	}
+}
