@@ -22,7 +22,7 @@ const (
 // server: …, request: "…", upstream: "…", host: "…", referrer: "…"".
 // errno and action may be empty.
 func (x *exchange) logEvent(lvl errlog.Level, msg, errno, action string) {
-	log := x.c.s.log
+	log := x.rt.errLogs.forConf(x.conf, x.c.s.log)
 	if !log.Enabled(lvl) {
 		return
 	}

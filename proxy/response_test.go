@@ -182,3 +182,23 @@ func TestUpstreamErrors(t *testing.T) {
 		},
 	})
 }
+
+// TestLevelErrorLog: a location's own error_log gets the request's
+// errors.
+func TestLevelErrorLog(t *testing.T) {
+	dead := "127.0.0.1:" + freePort(t)
+	dir := t.TempDir()
+	conf := "server { listen 127.0.0.1:{{PORT}}; location / { error_log " + dir + "/loc.log; proxy_pass http://" + dead + "; } }\n"
+	addr, mainLines := proxyFor(t, conf, nil)
+	exchangeRaw(t, addr, crlf("GET /x HTTP/1.1\nHost: h\n\n"), 2*time.Second)
+	time.Sleep(50 * time.Millisecond)
+	b, _ := os.ReadFile(dir + "/loc.log")
+	if !strings.Contains(string(b), "[error]") || !strings.Contains(string(b), "connect() failed (111: Connection refused) while connecting to upstream") {
+		t.Errorf("location log: %q", b)
+	}
+	for _, l := range mainLines() {
+		if strings.Contains(l, "connect() failed") {
+			t.Errorf("main log got the location's error: %q", l)
+		}
+	}
+}

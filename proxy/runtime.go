@@ -26,6 +26,8 @@ type runtime struct {
 	// hostname is $hostname.
 	hostname string
 	logs     *accessLogs
+	// errLogs are the levels' own error logs.
+	errLogs *levelLogs
 }
 
 // vserver is one server block compiled for serving.

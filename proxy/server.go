@@ -99,7 +99,11 @@ func New(cfg *directives.Config, log *errlog.Log) *Server {
 func (s *Server) install(cfg *directives.Config) {
 	files := s.logs.open(cfg, s.log)
 	s.logFiles.Store(&files)
-	s.rt.Store(newRuntime(cfg, nil))
+	rt := newRuntime(cfg, nil)
+	rt.errLogs = openLevelLogs(cfg, s.log)
+	if old := s.rt.Swap(rt); old != nil {
+		old.errLogs.close()
+	}
 }
 
 // SetVersion sets the name and version the server announces in Server
@@ -158,6 +162,7 @@ const softwareName = "nginx"
 func (s *Server) ReopenLogs() {
 	files := s.logs.reopen(s.log)
 	s.logFiles.Store(&files)
+	s.rt.Load().errLogs.reopen()
 }
 
 // Config returns the configuration in use.
@@ -415,6 +420,7 @@ func (s *Server) Close() error {
 	s.closeConns()
 	s.connsWG.Wait()
 	s.logs.closeAll()
+	s.rt.Load().errLogs.close()
 	return nil
 }
 

@@ -1,0 +1,86 @@
+package proxy
+
+import (
+	"os"
+
+	"github.com/nginxws/nginxws/directives"
+	"github.com/nginxws/nginxws/proxy/errlog"
+)
+
+// levelLogs are the error logs of the http, server and location levels
+// that name their own (error_log in http, server or location): nginx
+// writes a request's errors to the log of the level serving it, not to the
+// main one. They are opened per configuration and closed when a reload
+// replaces it.
+type levelLogs struct {
+	// byList maps a level's error_log list (its first element, shared
+	// by the levels that inherit it) to its log.
+	byList map[*directives.ErrorLog]*errlog.Log
+	sets   []*errlog.Set
+}
+
+// openLevelLogs opens the error logs the levels of cfg name. A file that
+// cannot be opened is reported on main, and the level logs to main.
+func openLevelLogs(cfg *directives.Config, main *errlog.Log) *levelLogs {
+	ll := &levelLogs{byList: map[*directives.ErrorLog]*errlog.Log{}}
+	if cfg.HTTP == nil {
+		return ll
+	}
+	walkConfs(cfg.HTTP, func(c *directives.LocConf) {
+		if len(c.ErrorLogs) == 0 {
+			return
+		}
+		key := &c.ErrorLogs[0]
+		if _, done := ll.byList[key]; done {
+			return
+		}
+		targets := make([]errlog.Target, len(c.ErrorLogs))
+		for i, el := range c.ErrorLogs {
+			targets[i] = errlog.Target{Path: el.Path, Level: errlog.Level(el.Level)}
+		}
+		set, err := errlog.Open(targets)
+		if err != nil {
+			main.Alert().Msg(err.Error())
+			ll.byList[key] = main
+			return
+		}
+		ll.sets = append(ll.sets, set)
+		ll.byList[key] = errlog.New("nginxws", os.Getpid(), os.Stderr, set)
+	})
+	return ll
+}
+
+// forConf returns the log a level writes request errors to.
+func (ll *levelLogs) forConf(c *directives.LocConf, main *errlog.Log) *errlog.Log {
+	if ll == nil || c == nil || len(c.ErrorLogs) == 0 {
+		return main
+	}
+	if l := ll.byList[&c.ErrorLogs[0]]; l != nil {
+		return l
+	}
+	return main
+}
+
+// reopen reopens the files (SIGUSR1).
+func (ll *levelLogs) reopen() {
+	if ll == nil {
+		return
+	}
+	seen := map[*errlog.Log]bool{}
+	for _, l := range ll.byList {
+		if !seen[l] {
+			seen[l] = true
+			l.Reopen()
+		}
+	}
+}
+
+// close closes the files.
+func (ll *levelLogs) close() {
+	if ll == nil {
+		return
+	}
+	for _, s := range ll.sets {
+		_ = s.Close()
+	}
+}
