@@ -33,6 +33,8 @@ type backend struct {
 	hold bool
 	// headOnly answers after the request head, without reading a body.
 	headOnly bool
+	// held receives when a held connection ends (the proxy closed it).
+	held chan struct{}
 	conns    sync.WaitGroup
 }
 
@@ -44,7 +46,7 @@ func startBackend(t *testing.T, replies ...string) *backend {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &backend{ln: ln, replies: replies}
+	b := &backend{ln: ln, replies: replies, held: make(chan struct{}, 16)}
 	go b.serve()
 	t.Cleanup(func() {
 		ln.Close()
@@ -95,6 +97,7 @@ func (b *backend) serve() {
 			if hold {
 				_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 				_, _ = io.Copy(io.Discard, c)
+				b.held <- struct{}{}
 				return
 			}
 			_, _ = io.WriteString(c, strings.ReplaceAll(reply, "{{B}}", b.addr()))

@@ -275,7 +275,15 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 	up.Reset(uc)
 	resp := x.resp
 	setReadDeadline(uc, conf.ProxyReadTimeout)
-	if err := up.ReadResponse(resp, int(conf.ProxyBufferSize)); err != nil {
+	w := x.watchClient(uc)
+	err := up.ReadResponse(resp, int(conf.ProxyBufferSize))
+	if w.stop() {
+		x.logEvent(levelInfo, "epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too", "", "reading response header from upstream")
+		x.status = 499
+		x.broken, x.noLinger = true, true
+		return
+	}
+	if err != nil {
 		x.finalize(x.upstreamHeadError(err))
 		return
 	}

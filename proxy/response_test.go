@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -200,5 +201,32 @@ func TestLevelErrorLog(t *testing.T) {
 		if strings.Contains(l, "connect() failed") {
 			t.Errorf("main log got the location's error: %q", l)
 		}
+	}
+}
+
+// TestClientAbort: a client that leaves while the upstream has not
+// answered makes the proxy close the upstream connection too (nginx's 499).
+func TestClientAbort(t *testing.T) {
+	be := startBackend(t)
+	be.setHold(true)
+	dir := t.TempDir()
+	conf := "server { listen 127.0.0.1:{{PORT}}; access_log " + dir + "/access.log; location / { proxy_pass http://{{B}}; } }\n"
+	addr, _ := proxyFor(t, conf, be)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.Write([]byte("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n"))
+	time.Sleep(100 * time.Millisecond)
+	c.Close()
+	select {
+	case <-be.held:
+	case <-time.After(3 * time.Second):
+		t.Fatal("the upstream connection stayed open after the client left")
+	}
+	time.Sleep(100 * time.Millisecond)
+	b, _ := os.ReadFile(dir + "/access.log")
+	if !strings.Contains(string(b), `"GET /slow HTTP/1.1" 499 0 `) {
+		t.Errorf("access log: %q, want status 499", b)
 	}
 }

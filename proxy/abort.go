@@ -1,0 +1,103 @@
+package proxy
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// abortDelay is how long a proxied request waits for the upstream's
+// answer before the client connection is watched for a close. nginx
+// watches from the start (ngx_http_upstream_check_broken_connection); a
+// watcher costs a goroutine, so quick answers do without one, and a
+// client that leaves during a long wait is noticed at most this late.
+const abortDelay = 500 * time.Millisecond
+
+// abortWatch watches the client connection while the request waits for
+// its upstream: when the client closes, the upstream connection is closed
+// too, which ends the wait (nginx's 499, proxy_ignore_client_abort off).
+type abortWatch struct {
+	c     *conn
+	up    net.Conn
+	timer *time.Timer
+	mu    sync.Mutex
+	state int // 0 armed, 1 watching, 2 stopped
+	done  chan struct{}
+	gone  atomic.Bool
+}
+
+// watchClient arms the watch for the wait on up.
+func (x *exchange) watchClient(up net.Conn) *abortWatch {
+	if x.conf.ProxyIgnoreClientAbort {
+		return nil
+	}
+	w := &abortWatch{c: x.c, up: up}
+	w.timer = time.AfterFunc(abortDelay, w.run)
+	return w
+}
+
+func (w *abortWatch) run() {
+	w.mu.Lock()
+	if w.state != 0 {
+		w.mu.Unlock()
+		return
+	}
+	w.state = 1
+	w.done = make(chan struct{})
+	w.mu.Unlock()
+	defer close(w.done)
+	sc, ok := w.c.nc.(syscall.Conn)
+	if !ok {
+		return
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return
+	}
+	closed := false
+	_ = rc.Read(func(fd uintptr) bool {
+		var b [1]byte
+		for {
+			n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			switch {
+			case err == syscall.EINTR:
+				continue
+			case err == syscall.EAGAIN:
+				return false
+			case err != nil || n == 0:
+				closed = true
+			}
+			return true
+		}
+	})
+	if closed {
+		w.gone.Store(true)
+		_ = w.up.Close()
+	}
+}
+
+// stop ends the watch; it reports whether the client had gone. Once it
+// returns, the client connection is the caller's alone again.
+func (w *abortWatch) stop() bool {
+	if w == nil {
+		return false
+	}
+	if w.timer.Stop() {
+		return false
+	}
+	w.mu.Lock()
+	st := w.state
+	w.state = 2
+	w.mu.Unlock()
+	if st == 1 {
+		// Wake the watcher if it still waits, then let the deadlines
+		// be set afresh.
+		past := time.Unix(1, 0)
+		_ = w.c.nc.SetReadDeadline(past)
+		<-w.done
+		w.c.dl.read = past
+	}
+	return w.gone.Load()
+}
