@@ -34,8 +34,8 @@ type backend struct {
 	// headOnly answers after the request head, without reading a body.
 	headOnly bool
 	// held receives when a held connection ends (the proxy closed it).
-	held chan struct{}
-	conns    sync.WaitGroup
+	held  chan struct{}
+	conns sync.WaitGroup
 }
 
 // startBackend listens on 127.0.0.1 and answers each connection with the
