@@ -58,6 +58,10 @@ type exchange struct {
 	proxied bool
 	// upRead is set once an upstream response head has been read.
 	upRead bool
+	// upStart is when the current upstream try began; upBody counts the
+	// response body bytes read from it.
+	upStart time.Time
+	upBody  int64
 
 	// errorPage is set once an error_page redirect was taken, so that an
 	// error in the page's own request gets the built-in page

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/http1"
@@ -54,14 +55,29 @@ func (x *exchange) proxy() {
 	head := x.appendUpstreamHead(hb.b[:0], plan, x.up.uri)
 	hb.b = head
 
+	x.upStart = time.Now()
 	uc, status := x.dial(t.peer)
+	st := &x.upInfo.States[len(x.upInfo.States)-1]
 	if status != 0 {
+		// nginx records the status it answers for a failed try.
+		st.ResponseTime = time.Since(x.upStart)
+		st.Status = status
 		x.finalize(status)
 		return
 	}
-	defer uc.Close()
+	st.ConnectTime = time.Since(x.upStart)
+	st.BytesSent = int64(len(head))
+	defer func() {
+		_ = uc.Close()
+		// The state may have moved if the slice grew (an error page
+		// proxied again); the try is the one at this index.
+		if i := len(x.upInfo.States) - 1; i >= 0 && x.upInfo.States[i].Peer == t.peer {
+			x.upInfo.States[i].ResponseTime = time.Since(x.upStart)
+		}
+	}()
 
 	if status := x.sendRequest(uc, head, plan); status != 0 {
+		x.upInfo.States[len(x.upInfo.States)-1].Status = status
 		x.finalize(status)
 		return
 	}
@@ -284,7 +300,9 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 		return
 	}
 	if err != nil {
-		x.finalize(x.upstreamHeadError(err))
+		status := x.upstreamHeadError(err)
+		x.upInfo.States[len(x.upInfo.States)-1].Status = status
+		x.finalize(status)
 		return
 	}
 	if resp.Version == 9 {
@@ -293,7 +311,9 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 	x.up.status = resp.Status
 	x.upRead = true
 	if n := len(x.upInfo.States); n > 0 {
-		x.upInfo.States[n-1].Status = resp.Status
+		st := &x.upInfo.States[n-1]
+		st.Status = resp.Status
+		st.HeaderTime = time.Since(x.upStart)
 	}
 	if resp.Status == 101 && x.hasUpgrade() {
 		x.upgrade(uc, p)
@@ -318,6 +338,19 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 		return
 	}
 	x.relayBody(uc, framing, buffering)
+}
+
+// responseHeadSize is the size of an upstream response head as sent (for
+// $upstream_bytes_received), rebuilt from its parts.
+func responseHeadSize(r *http1.Response) int64 {
+	if r.Version == 9 {
+		return 0
+	}
+	n := len("HTTP/1.1 ") + len(r.StatusLine) + 2 + 2
+	for i := range r.Headers {
+		n += len(r.Headers[i].Name) + 2 + len(r.Headers[i].Value) + 2
+	}
+	return int64(n)
 }
 
 // hasUpgrade reports whether the client asked to switch protocols.
@@ -439,6 +472,13 @@ func indexFold(b []byte, s string) int {
 // that fails before the first block leaves the client with nothing but a
 // closed connection.
 func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool) {
+	x.upBody = 0
+	defer func() {
+		if n := len(x.upInfo.States); n > 0 {
+			x.upInfo.States[n-1].ResponseLength = x.upBody
+			x.upInfo.States[n-1].BytesReceived = x.upBody + responseHeadSize(x.resp)
+		}
+	}()
 	conf := x.conf
 	up := x.ur
 	var src io.Reader
@@ -486,6 +526,7 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 		setReadDeadline(uc, conf.ProxyReadTimeout)
 		k, err := src.Read(room[n:])
 		n += k
+		x.upBody += int64(k)
 		done := err == io.EOF || (framing == http1.FramingLength && lr.Remaining() == 0)
 		if framing == http1.FramingClose && err != nil && errors.Is(err, io.ErrUnexpectedEOF) {
 			done = true
