@@ -1,7 +1,7 @@
 package proxy
 
 import (
-	"bytes"
+	"strings"
 
 	"github.com/nginxws/nginxws/directives"
 )
@@ -59,9 +59,13 @@ func (x *exchange) runStmts(stmts []*directives.Stmt) (rc int, stop bool) {
 	return scriptNext, false
 }
 
-// rewrite applies a rewrite statement (ngx_http_script_regex_start_code and
-// end_code): on a match the URI (and arguments) become the replacement, or
-// the request is redirected.
+// rewrite applies a rewrite statement (ngx_http_script_regex_start_code,
+// the capture and args codes, and ngx_http_script_regex_end_code): on a
+// match the URI and arguments become the replacement's, or the request is
+// redirected. Captures are escaped (NGX_ESCAPE_ARGS) in a redirect and in
+// the arguments part when the request's URI had escapes or a "+"; a
+// redirect's value is then unescaped as nginx does (NGX_UNESCAPE_REDIRECT).
+// A replacement ending in "?" drops the request's arguments.
 func (x *exchange) rewrite(st *directives.Stmt) (int, bool) {
 	ok, err := x.match(st.Regex, x.uri)
 	if err != nil {
@@ -71,57 +75,82 @@ func (x *exchange) rewrite(st *directives.Stmt) (int, bool) {
 	if !ok {
 		return scriptNext, false
 	}
+	redirect := st.Flag == directives.RewriteRedirect || st.Flag == directives.RewritePermanent
 	raw := st.Replacement.Raw
-	addArgs := true
-	repl := x.value(st.Replacement)
-	if len(raw) > 0 && raw[len(raw)-1] == '?' {
-		// A final "?" drops the request's arguments.
-		addArgs = false
-		if len(repl) > 0 && repl[len(repl)-1] == '?' {
-			repl = repl[:len(repl)-1]
+	addArgs := !(len(raw) > 0 && raw[len(raw)-1] == '?')
+	escape := x.quotedURI || x.head.PlusInURI
+	segs := st.Replacement.Segments
+	start := len(x.scratch)
+	argsAt := -1 // where the arguments begin in the value (after its "?")
+	for i := range segs {
+		sg := &segs[i]
+		switch {
+		case sg.Capture > 0:
+			c := x.vs.Capture(sg.Capture)
+			if (redirect || argsAt >= 0) && escape {
+				x.scratch = appendEscapedArgs(x.scratch, c)
+			} else {
+				x.scratch = append(x.scratch, c...)
+			}
+		case sg.Var != "":
+			x.scratch = x.vs.Eval(&directives.Complex{Segments: segs[i : i+1]}, x.scratch)
+		default:
+			lit := sg.Literal
+			if !addArgs && i == len(segs)-1 && strings.HasSuffix(lit, "?") {
+				lit = lit[:len(lit)-1]
+			}
+			if argsAt < 0 {
+				if j := strings.IndexByte(lit, '?'); j >= 0 {
+					x.scratch = append(x.scratch, lit[:j+1]...)
+					argsAt = len(x.scratch) - start
+					lit = lit[j+1:]
+				}
+			}
+			x.scratch = append(x.scratch, lit...)
 		}
 	}
-	hasArgs := bytes.IndexByte(repl, '?') >= 0
-	if st.Flag == directives.RewriteRedirect || st.Flag == directives.RewritePermanent {
-		v := repl
-		if addArgs && len(x.args) > 0 {
-			start := len(x.scratch)
-			x.scratch = append(x.scratch, repl...)
-			if hasArgs {
-				x.scratch = append(x.scratch, '&')
+	val := x.scratch[start:]
+	args := x.curArgs()
+	if redirect {
+		v := unescapeRedirect(val)
+		if addArgs && len(args) > 0 {
+			if argsAt >= 0 {
+				v = append(v, '&')
 			} else {
-				x.scratch = append(x.scratch, '?')
+				v = append(v, '?')
 			}
-			x.scratch = append(x.scratch, x.args...)
-			v = x.keep(x.scratch[start:])
-			x.scratch = x.scratch[:start]
+			v = append(v, args...)
 		}
+		loc := x.keep(v)
+		x.scratch = x.scratch[:start]
 		x.discardBody()
-		x.out.setLocation(v)
+		x.out.setLocation(loc)
 		x.finalize(st.Code)
 		return scriptDone, true
 	}
-	uri, args := repl, []byte(nil)
-	if i := bytes.IndexByte(repl, '?'); i >= 0 {
-		uri, args = repl[:i], repl[i+1:]
-		if addArgs && len(x.args) > 0 {
-			start := len(x.scratch)
-			x.scratch = append(x.scratch, args...)
-			x.scratch = append(x.scratch, '&')
-			x.scratch = append(x.scratch, x.args...)
-			args = x.keep(x.scratch[start:])
-			x.scratch = x.scratch[:start]
+	var uri, newArgs []byte
+	if argsAt >= 0 {
+		uri = x.keep(val[:argsAt-1])
+		a := val[argsAt:]
+		if addArgs && len(args) > 0 {
+			a = append(a, '&')
+			a = append(a, args...)
 		}
-	} else if addArgs {
-		args = x.args
+		newArgs = x.keep(a)
+	} else {
+		uri = x.keep(val)
+		if addArgs {
+			newArgs = args
+		}
 	}
+	x.scratch = x.scratch[:start]
 	if len(uri) == 0 {
 		x.logEvent(levelError, "the rewritten URI has a zero length", "", "")
 		x.finalize(500)
 		return scriptDone, true
 	}
 	x.uri = uri
-	x.setArgs(args)
+	x.setArgs(newArgs)
 	x.internal = true
 	x.validUnparsedURI = false
 	switch st.Flag {
@@ -135,4 +164,85 @@ func (x *exchange) rewrite(st *directives.Stmt) (int, bool) {
 	}
 	x.uriChanged = true
 	return scriptNext, false
+}
+
+// escapeArgsBits is ngx_escape_uri's NGX_ESCAPE_ARGS table.
+var escapeArgsBits = [8]uint32{
+	0xffffffff,
+	0xd800086d,
+	0x50000000,
+	0xb8000001,
+	0xffffffff,
+	0xffffffff,
+	0xffffffff,
+	0xffffffff,
+}
+
+// appendEscapedArgs appends src with NGX_ESCAPE_ARGS applied.
+func appendEscapedArgs(dst, src []byte) []byte {
+	const hex = "0123456789ABCDEF"
+	for _, c := range src {
+		if escapeArgsBits[c>>5]&(1<<(c&0x1f)) != 0 {
+			dst = append(dst, '%', hex[c>>4], hex[c&0xf])
+		} else {
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// unescapeRedirect is ngx_unescape_uri with NGX_UNESCAPE_REDIRECT, into a
+// new slice: %XX of a printable byte after '%' is decoded, others kept; a
+// '?' (sent or decoded) ends the decoding and the rest is kept as is.
+func unescapeRedirect(src []byte) []byte {
+	out := make([]byte, 0, len(src)+16)
+	for i := 0; i < len(src); i++ {
+		ch := src[i]
+		switch {
+		case ch == '?':
+			return append(out, src[i:]...)
+		case ch != '%':
+			out = append(out, ch)
+			continue
+		}
+		// "%" then two characters, as nginx's state machine reads them.
+		if i+1 >= len(src) {
+			return out
+		}
+		hi, ok := unhexByte(src[i+1])
+		if !ok {
+			out = append(out, src[i+1])
+			i++
+			continue
+		}
+		if i+2 >= len(src) {
+			return out
+		}
+		lo, ok := unhexByte(src[i+2])
+		if !ok {
+			i += 2
+			continue
+		}
+		d := hi<<4 | lo
+		switch {
+		case d == '?' && src[i+2] > '9':
+			return append(append(out, '?'), src[i+3:]...)
+		case d > '%' && d < 0x7f:
+			out = append(out, d)
+		default:
+			out = append(out, '%', src[i+1], src[i+2])
+		}
+		i += 2
+	}
+	return out
+}
+
+func unhexByte(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c|0x20 >= 'a' && c|0x20 <= 'f':
+		return c|0x20 - 'a' + 10, true
+	}
+	return 0, false
 }

@@ -232,3 +232,36 @@ func TestAccessLog(t *testing.T) {
 		t.Errorf("access log %q, want %q", got, want)
 	}
 }
+
+// TestRewrite checks the rewrite module's statements: rewrite with its
+// flags and argument rules, set, if.
+func TestRewrite(t *testing.T) {
+	conf := `server { listen 127.0.0.1:{{PORT}};
+    rewrite ^/old/(.*)$ /new/$1 permanent;
+    location /r1 { rewrite ^/r1/(\w+)$ /echo?who=$1 last; }
+    location /r2 { rewrite ^ /echo? last; }
+    location /r3 { rewrite ^/r3(.*)$ /echo$1 break; return 200 "broke $uri $args"; }
+    location /r4 { rewrite ^/r4/(.*)$ http://example.com/$1?x=1 redirect; }
+    location /r5 { rewrite ^/r5/(.*)$ /echo/$1; rewrite ^/echo/(.*)$ /echo?two=$1; }
+    location /echo { return 200 "uri=$uri args=$args"; }
+    location /s { set $a "A$arg_q"; if ($a = "Ax") { return 200 "if-x $a"; } return 200 "no $a"; }
+}
+`
+	addr, _ := proxyFor(t, conf, nil)
+	for _, tc := range []struct{ req, want string }{
+		{"GET /old/a%20b?q=1 HTTP/1.0\n\n", "Location: http://127.0.0.1:PORT/new/a%20b?q=1"},
+		{"GET /r1/abc?z=9 HTTP/1.0\n\n", "uri=/echo args=who=abc&z=9"},
+		{"GET /r2/abc?z=9 HTTP/1.0\n\n", "uri=/echo args="},
+		{"GET /r3/x%20y?z=9 HTTP/1.0\n\n", "404 Not Found"}, // break stops the statements: static /echo/x y
+		{"GET /r4/p?z=9 HTTP/1.0\n\n", "Location: http://example.com/p?x=1&z=9"},
+		{"GET /r5/p?z=9 HTTP/1.0\n\n", "uri=/echo args=two=p&z=9"},
+		{"GET /s?q=x HTTP/1.0\n\n", "if-x Ax"},
+		{"GET /s?q=y HTTP/1.0\n\n", "no Ay"},
+	} {
+		resp := exchangeRaw(t, addr, crlf(tc.req), 2*time.Second)
+		want := strings.ReplaceAll(tc.want, "PORT", addr[strings.LastIndexByte(addr, ':')+1:])
+		if !strings.Contains(resp, want) {
+			t.Errorf("%q: got %q, want it to contain %q", tc.req, resp, want)
+		}
+	}
+}
