@@ -59,22 +59,26 @@ func (x *exchange) upgrade(uc net.Conn, p *proxyPlan) {
 		x.ur.Discard(len(b))
 	}
 	var wg sync.WaitGroup
+	var timedOut atomic.Bool
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		n := x.pipe(uc, cc, x.conf.SendTimeout, timeout, &last, done)
+		n := x.pipe(uc, cc, x.conf.SendTimeout, timeout, &last, done, &timedOut)
 		atomic.AddInt64(&toClient, n)
 		stop()
 	}()
-	x.pipe(cc, uc, x.conf.ProxySendTimeout, timeout, &last, done)
+	x.pipe(cc, uc, x.conf.ProxySendTimeout, timeout, &last, done, &timedOut)
 	stop()
 	wg.Wait()
+	if timedOut.Load() {
+		x.logEvent(levelError, "upstream timed out", "110: Connection timed out", "proxying upgraded connection")
+	}
 	x.bytesSent += atomic.LoadInt64(&toClient)
 }
 
 // pipe copies from src to dst until either fails or the tunnel has been
 // idle in both directions for idle; it returns the bytes copied.
-func (x *exchange) pipe(src, dst net.Conn, sendTimeout, idle time.Duration, last *atomic.Int64, done chan struct{}) int64 {
+func (x *exchange) pipe(src, dst net.Conn, sendTimeout, idle time.Duration, last *atomic.Int64, done chan struct{}, timedOut *atomic.Bool) int64 {
 	b := x.c.s.bufs.get(16384)
 	defer x.c.s.bufs.put(b)
 	buf := b.b[:cap(b.b)]
@@ -102,7 +106,11 @@ func (x *exchange) pipe(src, dst net.Conn, sendTimeout, idle time.Duration, last
 				}
 			}
 			if isTimeout(err) {
-				x.logEvent(levelError, "upstream timed out", "110: Connection timed out", "proxying upgraded connection")
+				select {
+				case <-done:
+				default:
+					timedOut.Store(true)
+				}
 			}
 			return total
 		}
