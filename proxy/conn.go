@@ -182,10 +182,17 @@ func (c *conn) loop() bool {
 		if handoff {
 			c.src.pending, c.src.timeout = true, headerTimeout
 		}
+		idle := c.requests > 0 && len(c.rd.Buffered()) == 0
+		if idle && !c.s.setIdle(c, true) {
+			return false
+		}
 		rs := c.s.getReq()
 		c.rs = rs
 		err := c.rd.ReadRequest(&rs.head, &ac.limits)
 		c.src.pending = false
+		if idle {
+			c.s.setIdle(c, false)
+		}
 		if err != nil && !c.headStarted(err) {
 			c.rs = nil
 			c.s.putReq(rs)

@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"io"
 	"net"
 	"os"
@@ -263,5 +265,43 @@ func TestRewrite(t *testing.T) {
 		if !strings.Contains(resp, want) {
 			t.Errorf("%q: got %q, want it to contain %q", tc.req, resp, want)
 		}
+	}
+}
+
+// TestShutdownClosesIdle: a graceful shutdown closes keepalive connections
+// waiting for a request at once, as nginx's exiting worker does, and does
+// not wait for their keepalive_timeout.
+func TestShutdownClosesIdle(t *testing.T) {
+	log, _ := testLog(t)
+	port := freePort(t)
+	s := New(load(t, "server { listen 127.0.0.1:"+port+"; return 200 ok; }\n"), log)
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.Serve() }()
+	c, err := net.Dial("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+	br := bufio.NewReader(c)
+	var out bytes.Buffer
+	if _, ok := readResponse(br, &out, false); !ok || !strings.Contains(out.String(), "Connection: keep-alive") {
+		t.Fatalf("first response: %q", out.String())
+	}
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Shutdown took %v with only an idle connection open", d)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := br.ReadByte(); err == nil {
+		t.Error("the idle connection is still open")
 	}
 }

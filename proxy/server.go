@@ -76,6 +76,12 @@ type Server struct {
 	connsWG   sync.WaitGroup // one per open connection
 	connsMu   sync.Mutex
 	conns     map[net.Conn]struct{}
+	// idle holds the connections waiting for their next request, which a
+	// graceful shutdown closes at once (ngx_close_idle_connections);
+	// draining is set once it has started: responses then end their
+	// connection ("Connection: close").
+	idle     map[*conn]struct{}
+	draining atomic.Bool
 }
 
 // New returns a Server for cfg, logging to log. It opens nothing: call
@@ -86,6 +92,7 @@ func New(cfg *directives.Config, log *errlog.Log) *Server {
 		listeners: map[listenKey]*listener{},
 		done:      make(chan struct{}),
 		conns:     map[net.Conn]struct{}{},
+		idle:      map[*conn]struct{}{},
 		bind:      binder{log: log, tries: bindTries, delay: bindDelay},
 		pid:       pidOf(),
 		version:   "nginxws",
@@ -391,6 +398,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	close(s.done)
 	s.stopAccepting()
 	s.mu.Unlock()
+	s.draining.Store(true)
+	s.closeIdle()
 
 	idle := make(chan struct{})
 	go func() {
@@ -422,6 +431,32 @@ func (s *Server) Close() error {
 	s.logs.closeAll()
 	s.rt.Load().errLogs.close()
 	return nil
+}
+
+// setIdle records whether a connection waits for its next request; it
+// reports false when the server is draining and the connection must end
+// instead.
+func (s *Server) setIdle(c *conn, idle bool) bool {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	if idle {
+		if s.draining.Load() {
+			return false
+		}
+		s.idle[c] = struct{}{}
+	} else {
+		delete(s.idle, c)
+	}
+	return true
+}
+
+// closeIdle closes the connections waiting for a request.
+func (s *Server) closeIdle() {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	for c := range s.idle {
+		_ = c.nc.Close()
+	}
 }
 
 // closeConns closes every tracked connection and refuses new ones.

@@ -70,6 +70,10 @@ func (x *exchange) sendHead(body []byte) error {
 	if x.isHead() {
 		x.headerOnly = true
 	}
+	if x.keepalive && x.c.s.draining.Load() {
+		// nginx's header filter: no keepalive once exiting.
+		x.keepalive = false
+	}
 	switch {
 	case x.status == http.StatusNoContent:
 		x.headerOnly = true
