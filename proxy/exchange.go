@@ -62,6 +62,9 @@ type exchange struct {
 	// response body bytes read from it.
 	upStart time.Time
 	upBody  int64
+	// carry are the upstream headers an X-Accel-Redirect keeps for the
+	// redirected request's response.
+	carry []http1.Header
 
 	// errorPage is set once an error_page redirect was taken, so that an
 	// error in the page's own request gets the built-in page
@@ -122,6 +125,7 @@ func (x *exchange) begin(c *conn, rt *runtime, ac *addrConf) {
 		start:   time.Now(),
 		scratch: x.scratch[:0],
 		upInfo:  directives.UpstreamInfo{States: x.upInfo.States[:0]},
+		carry:   x.carry[:0],
 		arena:   x.arena[:0],
 		out:     outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1},
 		body:    clientBody{length: -1},

@@ -257,7 +257,21 @@ func (x *exchange) internalRedirect(uri, args []byte) {
 	x.internal = true
 	x.validUnparsedURI = false
 	x.out = outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1}
+	x.applyCarry()
 	x.serverRewrite()
+}
+
+// applyCarry puts the headers an X-Accel-Redirect kept into the response
+// being built: Content-Type in its place, the others in the list.
+func (x *exchange) applyCarry() {
+	for _, h := range x.carry {
+		if h.Is("content-type") {
+			x.out.contentType = h.Value
+			continue
+		}
+		x.out.add(h.Name, h.Value)
+	}
+	x.carry = x.carry[:0]
 }
 
 // namedLocation mirrors ngx_http_named_location: the request continues at
@@ -277,6 +291,7 @@ func (x *exchange) namedLocation(name string) {
 	}
 	x.internal = true
 	x.out = outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1}
+	x.applyCarry()
 	x.setConf(l, l.conf)
 	x.updateLocation()
 	if !x.locationRewrite() {

@@ -323,6 +323,10 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 		x.finalize(resp.Status)
 		return
 	}
+	if v, ok := resp.Header("x-accel-redirect"); ok && len(v) > 0 {
+		x.accelRedirect(uc, v)
+		return
+	}
 	buffering := conf.ProxyBuffering
 	x.copyResponseHead(p, &buffering)
 	upHead := equalFold(x.method, "head")
@@ -351,6 +355,106 @@ func responseHeadSize(r *http1.Response) int64 {
 		n += len(r.Headers[i].Name) + 2 + len(r.Headers[i].Value) + 2
 	}
 	return int64(n)
+}
+
+// accelRedirectHeaders are the upstream headers an X-Accel-Redirect
+// carries over to the response of the redirect (the "redirect" entries
+// of ngx_http_upstream_headers_in).
+var accelRedirectHeaders = []string{"content-type", "set-cookie", "content-disposition", "cache-control", "expires", "accept-ranges"}
+
+// accelRedirect follows an upstream's X-Accel-Redirect: the upstream
+// connection ends, a few of its headers are kept, and the request is
+// redirected internally to the URI (or named location) it names, with GET
+// unless it is a HEAD — nginx's way for a backend to have a protected
+// location served.
+func (x *exchange) accelRedirect(uc net.Conn, v []byte) {
+	_ = uc.Close()
+	x.carry = x.carry[:0]
+	for i := range x.resp.Headers {
+		h := &x.resp.Headers[i]
+		for _, n := range accelRedirectHeaders {
+			if h.Is(n) {
+				x.carry = append(x.carry, http1.Header{Name: x.keep(h.Name), Value: x.keep(h.Value)})
+				break
+			}
+		}
+	}
+	uri := x.keep(v)
+	if uri[0] == '@' {
+		x.namedLocation(string(uri[1:]))
+		return
+	}
+	var args []byte
+	if i := bytes.IndexByte(uri, '?'); i >= 0 {
+		uri, args = uri[:i], uri[i+1:]
+	}
+	if !safeURI(uri) {
+		x.logEvent(levelError, `unsafe URI "`+string(uri)+`" was detected`, "", "reading response header from upstream")
+		x.finalize(404)
+		return
+	}
+	if bytes.IndexByte(uri, '%') >= 0 {
+		uri = x.keep(unescapeURI(uri))
+		if !safeURI(uri) {
+			x.logEvent(levelError, `unsafe URI "`+string(uri)+`" was detected`, "", "reading response header from upstream")
+			x.finalize(404)
+			return
+		}
+	}
+	if !x.isHead() {
+		x.method, x.methodCode = []byte("GET"), methodGET
+	}
+	x.internalRedirect(uri, args)
+}
+
+// safeURI is ngx_http_parse_unsafe_uri's test: not empty, no NUL, no ".."
+// segment.
+func safeURI(u []byte) bool {
+	if len(u) == 0 || u[0] == '?' {
+		return false
+	}
+	if u[0] == '.' && len(u) > 1 && u[1] == '.' && (len(u) == 2 || u[2] == '/') {
+		return false
+	}
+	for i, c := range u {
+		if c == 0 {
+			return false
+		}
+		if c == '/' && len(u)-i > 2 && u[i+1] == '.' && u[i+2] == '.' && (len(u)-i == 3 || u[i+3] == '/') {
+			return false
+		}
+	}
+	return true
+}
+
+// unescapeURI decodes %XX escapes as ngx_unescape_uri with no type: a
+// "%" not followed by a hex digit is dropped, and a "%X" not followed by a
+// second one is dropped with the byte after it.
+func unescapeURI(src []byte) []byte {
+	out := make([]byte, 0, len(src))
+	for i := 0; i < len(src); i++ {
+		if src[i] != '%' {
+			out = append(out, src[i])
+			continue
+		}
+		if i+1 >= len(src) {
+			break
+		}
+		hi, ok := unhexByte(src[i+1])
+		if !ok {
+			out = append(out, src[i+1])
+			i++
+			continue
+		}
+		if i+2 >= len(src) {
+			break
+		}
+		if lo, ok := unhexByte(src[i+2]); ok {
+			out = append(out, hi<<4|lo)
+		}
+		i += 2
+	}
+	return out
 }
 
 // hasUpgrade reports whether the client asked to switch protocols.

@@ -230,3 +230,25 @@ func TestClientAbort(t *testing.T) {
 		t.Errorf("access log: %q, want status 499", b)
 	}
 }
+
+// TestAccelRedirect: an upstream's X-Accel-Redirect redirects the request
+// internally, keeping the upstream's Content-Type and Set-Cookie.
+func TestAccelRedirect(t *testing.T) {
+	runClientCases(t, []clientCase{
+		{
+			name:    "to an internal location",
+			conf:    `location / { proxy_pass http://{{B}}; } location /protected/ { internal; return 200 "secret $uri $args"; }`,
+			replies: []string{crlf("HTTP/1.1 200 OK\nX-Accel-Redirect: /protected/f?a=1\nContent-Type: application/x-thing\nSet-Cookie: c=1\nX-Other: o\nContent-Length: 0\n\n")},
+			req:     "POST /get HTTP/1.1\nHost: h\nContent-Length: 0\n\n",
+			want:    "HTTP/1.1 200 OK\nServer: nginx/1.22.1\nDate: <date>\nContent-Type: application/x-thing\nContent-Length: 23\nConnection: keep-alive\nSet-Cookie: c=1\n\nsecret /protected/f a=1",
+		},
+		{
+			name:    "unsafe URI",
+			conf:    `location / { proxy_pass http://{{B}}; }`,
+			replies: []string{crlf("HTTP/1.1 200 OK\nX-Accel-Redirect: /a/../b\nContent-Length: 0\n\n")},
+			req:     "GET / HTTP/1.1\nHost: h\n\n",
+			want:    "HTTP/1.1 404 Not Found\nServer: nginx/1.22.1\nDate: <date>\nContent-Type: text/html\nContent-Length: 153\nConnection: keep-alive\n\n" + page("404 Not Found"),
+			wantLog: []string{`[error] unsafe URI "/a/../b" was detected while reading response header from upstream, client: 127.0.0.1, server: , request: "GET / HTTP/1.1", upstream: "http://{{B}}/", host: "h"`},
+		},
+	})
+}

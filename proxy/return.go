@@ -28,7 +28,9 @@ func (x *exchange) doReturn(st *directives.Stmt) {
 		return
 	}
 	x.status = code
-	x.out.contentType = x.typeByExten(x.uri)
+	if len(x.out.contentType) == 0 {
+		x.out.contentType = x.typeByExten(x.uri)
+	}
 	x.out.contentLength = int64(len(text))
 	_ = x.sendHead(text)
 }

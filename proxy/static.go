@@ -224,7 +224,9 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 	etag := x.keep(appendETag(nil, mtime, size))
 	x.status = 200
 	o := &x.out
-	o.contentType = x.typeByExten(x.uri)
+	if len(o.contentType) == 0 {
+		o.contentType = x.typeByExten(x.uri)
+	}
 	o.contentLength = size
 	o.lastModified = mtime
 	o.add([]byte("ETag"), etag)
