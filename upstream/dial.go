@@ -1,0 +1,67 @@
+package upstream
+
+import (
+	"net"
+	"time"
+)
+
+// Conn is a connection to a peer. The embedded net.Conn is the socket
+// itself (a *net.TCPConn or *net.UnixConn), for callers that splice.
+type Conn struct {
+	net.Conn
+	// peer is the peer's name: pooled connections are matched by it.
+	peer string
+	pool *Pool
+	// requests counts the requests the connection has carried, this one
+	// included (nginx's c->requests).
+	requests int
+	created  time.Time
+
+	// Pool bookkeeping, guarded by the pool's mutex.
+	idle      bool
+	idleSince time.Time
+	timer     *time.Timer
+}
+
+// Requests is how many requests the connection has carried, the current
+// one included.
+func (c *Conn) Requests() int { return c.requests }
+
+// Release ends the connection's use by a request: with reuse (the
+// response was read to its end, the upstream did not ask to close, the
+// request went out whole) it goes back to its group's keepalive pool, if
+// the group has one and the connection is within keepalive_requests and
+// keepalive_time; otherwise it is closed.
+func (c *Conn) Release(reuse bool) {
+	if reuse && c.pool != nil {
+		c.pool.put(c)
+		return
+	}
+	_ = c.Conn.Close()
+}
+
+// Connect gives a connection to the current peer: the group's most
+// recently pooled one to it, if any (Cached then reports true), or a new
+// one dialed within timeout. socketKeepalive turns on TCP keepalive
+// probes (proxy_socket_keepalive); without it the socket has none, as
+// nginx's. Connect must follow a successful Pick.
+func (a *Attempt) Connect(timeout time.Duration, socketKeepalive bool) (*Conn, error) {
+	p := a.current
+	pool := a.g.pool
+	if pool != nil {
+		if c := pool.get(p); c != nil {
+			c.requests++
+			a.cached = true
+			return c, nil
+		}
+	}
+	d := net.Dialer{Timeout: timeout, KeepAlive: -1}
+	if socketKeepalive {
+		d.KeepAlive = 0
+	}
+	nc, err := d.Dial(p.network, p.address)
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{Conn: nc, peer: p.Name, pool: pool, requests: 1, created: a.g.now()}, nil
+}
