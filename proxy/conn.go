@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"errors"
+	"sync/atomic"
 	"io"
 	"net"
 	"net/netip"
@@ -51,9 +52,11 @@ type conn struct {
 	// served the last request: how long to wait for the next one.
 	keepaliveTimeout time.Duration
 	// idleSince is when the connection went idle (zero while serving);
-	// fresh is set on a goroutine the connection was handed to.
+	// fresh is set on a goroutine the connection was handed to; idle is
+	// set while it waits for a request (for a graceful shutdown).
 	idleSince time.Time
 	fresh     bool
+	idle      atomic.Bool
 
 	remoteIP                                     netip.Addr
 	remoteAddr, remotePort, localAddr, localPort string
@@ -124,6 +127,9 @@ const idleHandoff = 250 * time.Millisecond
 // is logged with its stack and ends this connection only.
 func (c *conn) serve() {
 	handedOff, panicked := false, false
+	if !c.fresh {
+		c.s.setLive(c, true)
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			c.s.log.Alert().Uint64("conn", c.number).Msg("panic while serving a connection: " + toString(v) + "\n" + string(debug.Stack()))
@@ -138,6 +144,7 @@ func (c *conn) serve() {
 		}
 		c.rs = nil
 		_ = c.nc.Close()
+		c.s.setLive(c, false)
 		c.s.untrack(c.nc)
 	}()
 	handedOff = c.loop()
@@ -170,7 +177,7 @@ func (c *conn) loop() bool {
 				c.idleSince = time.Now()
 				if !c.fresh && c.keepaliveTimeout > idleHandoff {
 					handoff = true
-					c.dl.setReadAt(c.nc, c.idleSince.Add(idleHandoff))
+					c.dl.setNear(c.nc, c.idleSince, idleHandoff)
 					break
 				}
 			}
@@ -183,15 +190,18 @@ func (c *conn) loop() bool {
 			c.src.pending, c.src.timeout = true, headerTimeout
 		}
 		idle := c.requests > 0 && len(c.rd.Buffered()) == 0
-		if idle && !c.s.setIdle(c, true) {
-			return false
+		if idle {
+			c.idle.Store(true)
+			if c.s.draining.Load() {
+				return false
+			}
 		}
 		rs := c.s.getReq()
 		c.rs = rs
 		err := c.rd.ReadRequest(&rs.head, &ac.limits)
 		c.src.pending = false
 		if idle {
-			c.s.setIdle(c, false)
+			c.idle.Store(false)
 		}
 		if err != nil && !c.headStarted(err) {
 			c.rs = nil

@@ -38,6 +38,17 @@ func (dl *deadlines) setRead(c net.Conn, now time.Time, d time.Duration) {
 	_ = c.SetReadDeadline(t)
 }
 
+// setNear arms a read deadline about d from now: one already between d/2
+// and 2d away is kept. For waits whose length does not matter much (the
+// move of an idle connection to a fresh goroutine).
+func (dl *deadlines) setNear(c net.Conn, now time.Time, d time.Duration) {
+	if left := dl.read.Sub(now); left >= d/2 && left <= 2*d {
+		return
+	}
+	dl.read = now.Add(d)
+	_ = c.SetReadDeadline(dl.read)
+}
+
 // setReadAt arms the read deadline at t exactly.
 func (dl *deadlines) setReadAt(c net.Conn, t time.Time) {
 	if !dl.read.Equal(t) {

@@ -76,11 +76,11 @@ type Server struct {
 	connsWG   sync.WaitGroup // one per open connection
 	connsMu   sync.Mutex
 	conns     map[net.Conn]struct{}
-	// idle holds the connections waiting for their next request, which a
-	// graceful shutdown closes at once (ngx_close_idle_connections);
-	// draining is set once it has started: responses then end their
-	// connection ("Connection: close").
-	idle     map[*conn]struct{}
+	// live holds the connections being served; a graceful shutdown
+	// closes those waiting for their next request at once
+	// (ngx_close_idle_connections). draining is set once it has started:
+	// responses then end their connection ("Connection: close").
+	live     map[*conn]struct{}
 	draining atomic.Bool
 }
 
@@ -92,7 +92,7 @@ func New(cfg *directives.Config, log *errlog.Log) *Server {
 		listeners: map[listenKey]*listener{},
 		done:      make(chan struct{}),
 		conns:     map[net.Conn]struct{}{},
-		idle:      map[*conn]struct{}{},
+		live:      map[*conn]struct{}{},
 		bind:      binder{log: log, tries: bindTries, delay: bindDelay},
 		pid:       pidOf(),
 		version:   "nginxws",
@@ -433,29 +433,27 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// setIdle records whether a connection waits for its next request; it
-// reports false when the server is draining and the connection must end
-// instead.
-func (s *Server) setIdle(c *conn, idle bool) bool {
+// setLive records a connection being served, or done.
+func (s *Server) setLive(c *conn, live bool) {
 	s.connsMu.Lock()
 	defer s.connsMu.Unlock()
-	if idle {
-		if s.draining.Load() {
-			return false
-		}
-		s.idle[c] = struct{}{}
+	if live {
+		s.live[c] = struct{}{}
 	} else {
-		delete(s.idle, c)
+		delete(s.live, c)
 	}
-	return true
 }
 
-// closeIdle closes the connections waiting for a request.
+// closeIdle closes the connections waiting for a request. A connection
+// that goes idle after this sees draining and ends by itself (both flags
+// are atomics, so one of the two sides notices).
 func (s *Server) closeIdle() {
 	s.connsMu.Lock()
 	defer s.connsMu.Unlock()
-	for c := range s.idle {
-		_ = c.nc.Close()
+	for c := range s.live {
+		if c.idle.Load() {
+			_ = c.nc.Close()
+		}
 	}
 }
 
