@@ -2,13 +2,13 @@ package proxy
 
 import (
 	"errors"
-	"sync/atomic"
 	"io"
 	"net"
 	"net/netip"
 	"os"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
