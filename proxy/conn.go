@@ -62,6 +62,9 @@ type conn struct {
 	remoteAddr, remotePort, localAddr, localPort string
 	// info is what the variable engine knows of the connection.
 	info directives.ConnInfo
+	// tun is set when the request became a WebSocket tunnel, which then
+	// owns the connection (tunnel.go).
+	tun *tunnel
 }
 
 // newConn prepares the state of a freshly accepted connection.
@@ -148,7 +151,13 @@ func (c *conn) serve() {
 		c.s.untrack(c.nc)
 	}()
 	handedOff = c.loop()
-	if handedOff {
+	switch {
+	case c.tun != nil:
+		// The connection became a WebSocket tunnel, which closes it
+		// when it ends (tunnel.go); this goroutine, whose stack the
+		// request grew, is not kept for it.
+		c.tun.start()
+	case handedOff:
 		go c.serve()
 	}
 }
@@ -221,6 +230,9 @@ func (c *conn) loop() bool {
 			x.badRequest(err)
 		} else {
 			x.process()
+		}
+		if c.tun != nil {
+			return true
 		}
 		keep := x.finish()
 		if !keep {

@@ -68,6 +68,11 @@ func (x *exchange) proxy() {
 	st.ConnectTime = time.Since(x.upStart)
 	st.BytesSent = int64(len(head))
 	defer func() {
+		if x.c.tun != nil {
+			// The tunnel owns uc now, and completes the try's
+			// timings when it ends.
+			return
+		}
 		_ = uc.Close()
 		// The state may have moved if the slice grew (an error page
 		// proxied again); the try is the one at this index.

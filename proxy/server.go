@@ -82,6 +82,8 @@ type Server struct {
 	// responses then end their connection ("Connection: close").
 	live     map[*conn]struct{}
 	draining atomic.Bool
+	// tunnels are the live WebSocket tunnels (tunnel_registry.go).
+	tunnels tunnelSet
 }
 
 // New returns a Server for cfg, logging to log. It opens nothing: call
@@ -408,10 +410,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-idle:
+		s.tunnels.stop()
 		return nil
 	case <-ctx.Done():
+		// Tunnels first: a parked tunnel would not notice its client
+		// socket closed under it.
+		s.tunnels.closeAll()
 		s.closeConns()
 		<-idle
+		s.tunnels.stop()
 		return ctx.Err()
 	}
 }
@@ -426,8 +433,10 @@ func (s *Server) Close() error {
 		s.stopAccepting()
 	}
 	s.mu.Unlock()
+	s.tunnels.closeAll()
 	s.closeConns()
 	s.connsWG.Wait()
+	s.tunnels.stop()
 	s.logs.closeAll()
 	s.rt.Load().errLogs.close()
 	return nil

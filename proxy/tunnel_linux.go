@@ -1,0 +1,454 @@
+//go:build linux
+
+package proxy
+
+import (
+	"errors"
+	goruntime "runtime"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// How a tunnel moves bytes on Linux: splice(2) from the source socket into
+// a pipe and from the pipe into the destination socket, so that payload
+// never crosses into user space.
+//
+// A direction waits for its source with syscall.RawConn.Read, whose
+// callback is the first splice itself: the socket is non-blocking, so the
+// splice moves what has arrived (bounded by the pipe's size) or fails with
+// EAGAIN, and only then does the goroutine wait for readability. The pipe
+// is borrowed from a pool inside the callback and given back whenever the
+// direction waits: a waiting direction holds no pipe (no descriptors), no
+// buffer, and pays no extra system call for its readiness check.
+//
+// A direction quiet for parkAfter registers its source socket, one-shot,
+// with the server's readiness loop (one epoll set and one goroutine for
+// all tunnels) and its goroutine ends; the loop starts a fresh goroutine
+// when the socket becomes readable again.
+
+// splice(2) flags.
+const (
+	spliceMove     = 0x1
+	spliceNonblock = 0x2
+)
+
+// pipeSize is the capacity asked of splice pipes: the most one splice
+// moves. Larger pipes mean fewer system calls for bulk transfers; pipes
+// are held only while bytes are in flight.
+const pipeSize = 1 << 20
+
+// errTunnelOver is returned when a direction tries to park after its
+// tunnel ended.
+var errTunnelOver = errors.New("tunnel over")
+
+// dirOS is what a direction keeps on Linux.
+type dirOS struct {
+	// pipe is the borrowed splice pipe and inPipe the bytes in it; nil
+	// and 0 while the direction waits.
+	pipe   *splicePipe
+	inPipe int
+	// Results of the last splice from the source.
+	eof  bool
+	rerr error
+	// werr is the last splice error toward the destination; waited is
+	// set while a write waits for the destination to read.
+	werr   error
+	waited bool
+	// readFn and writeFn are the RawConn callbacks, made once.
+	readFn, writeFn func(fd uintptr) bool
+	// noPark is set when the direction cannot park (no readiness loop):
+	// it then waits on its goroutine without a deadline.
+	noPark bool
+
+	// The readiness loop's registration, guarded by the loop's mutex:
+	// the loop p, the slot and its generation, whether the socket was
+	// added to the epoll set, and whether the tunnel ended.
+	p          *tunnelPoller
+	slot, gen  uint32
+	hasSlot    bool
+	registered bool
+	released   bool
+}
+
+// start begins moving a direction: parked in the readiness loop until its
+// source has bytes, or on a goroutine when there is no loop.
+func (d *direction) start() {
+	if d.srcRaw == nil || d.dstRaw == nil {
+		go d.runPlain()
+		return
+	}
+	d.os.readFn = d.spliceIn
+	d.os.writeFn = d.spliceOut
+	if d.t.reg.parkDelay() < 0 || !d.park() {
+		d.os.noPark = true
+		go d.run()
+	}
+}
+
+// run moves bytes until the source ends, the tunnel fails, or the source
+// stays quiet for the park delay (the direction then parks and run
+// returns).
+func (d *direction) run() {
+	t := d.t
+	o := &d.os
+	delay := t.reg.parkDelay()
+	for {
+		if o.noPark {
+			d.dl.setRead(d.src, time.Time{}, 0)
+		} else {
+			d.dl.setRead(d.src, time.Now(), delay)
+		}
+		err := d.srcRaw.Read(o.readFn)
+		switch {
+		case err != nil && isTimeout(err) && !o.noPark:
+			if d.park() {
+				return
+			}
+			o.noPark = true
+			continue
+		case err != nil:
+			d.moveFailed(err, true)
+		case o.rerr != nil:
+			d.moveFailed(o.rerr, true)
+		case o.eof:
+			d.srcEnded()
+		default:
+			t.touch()
+			if err := d.flush(); err != nil {
+				d.moveFailed(err, false)
+				break
+			}
+			continue
+		}
+		d.finish()
+		return
+	}
+}
+
+// spliceIn is the source's RawConn.Read callback: it moves what the
+// source has into a borrowed pipe; with nothing there it gives the pipe
+// back and lets the goroutine wait.
+func (d *direction) spliceIn(fd uintptr) bool {
+	o := &d.os
+	if o.pipe == nil {
+		p, err := d.t.reg.pipes.get()
+		if err != nil {
+			o.rerr = err
+			return true
+		}
+		o.pipe = p
+	}
+	for {
+		n, err := syscall.Splice(int(fd), nil, o.pipe.w, nil, pipeSize, spliceMove|spliceNonblock)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			d.t.reg.pipes.put(o.pipe)
+			o.pipe = nil
+			return false
+		case err != nil:
+			o.rerr = err
+		case n == 0:
+			o.eof = true
+		default:
+			o.inPipe = int(n)
+		}
+		return true
+	}
+}
+
+// flush writes the pipe's bytes to the destination within its send
+// timeout, then gives the pipe back.
+func (d *direction) flush() error {
+	o := &d.os
+	d.dl.setWrite(d.dst, d.sendTimeout)
+	err := d.dstRaw.Write(o.writeFn)
+	if o.waited {
+		o.waited = false
+		d.t.blocked.Add(-1)
+		d.t.touch()
+	}
+	if err == nil {
+		err, o.werr = o.werr, nil
+	}
+	if err != nil {
+		// Bytes may be left in the pipe: it cannot be reused.
+		o.pipe.close()
+		o.pipe, o.inPipe = nil, 0
+		return err
+	}
+	d.t.reg.pipes.put(o.pipe)
+	o.pipe = nil
+	return nil
+}
+
+// spliceOut is the destination's RawConn.Write callback: it empties the
+// pipe into the socket, or asks to wait while the socket's buffer is
+// full.
+func (d *direction) spliceOut(fd uintptr) bool {
+	o := &d.os
+	for o.inPipe > 0 {
+		n, err := syscall.Splice(o.pipe.r, nil, int(fd), nil, o.inPipe, spliceMove|spliceNonblock)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			if !o.waited {
+				o.waited = true
+				d.t.blocked.Add(1)
+			}
+			return false
+		case err != nil:
+			o.werr = err
+			return true
+		}
+		o.inPipe -= int(n)
+		d.moved.Add(n)
+	}
+	return true
+}
+
+// park hands the direction to the readiness loop. It reports false when
+// the direction is still the caller's to run (no loop); true when the
+// caller must let go of it (parked, or taken over by the tunnel's end).
+func (d *direction) park() bool {
+	p := d.t.reg.poller()
+	if p == nil {
+		return false
+	}
+	d.os.p = p
+	d.state.Store(dirParked)
+	if d.t.closingFlag.Load() {
+		if d.state.CompareAndSwap(dirParked, dirRunning) {
+			// Still ours: run on, and find the sockets closed.
+			return false
+		}
+		return true
+	}
+	if err := p.arm(d); err != nil {
+		return !d.state.CompareAndSwap(dirParked, dirRunning)
+	}
+	return true
+}
+
+// finish ends a direction run by a goroutine.
+func (d *direction) finish() {
+	if d.os.pipe != nil {
+		d.os.pipe.close()
+		d.os.pipe = nil
+	}
+	d.state.Store(dirDone)
+	d.t.dirDone()
+}
+
+// release drops the direction's registration with the readiness loop once
+// its tunnel ended.
+func (d *direction) release() {
+	if p := d.os.p; p != nil {
+		p.release(d)
+	}
+}
+
+// tunnelPoller is the readiness loop idle tunnel directions park in: one
+// epoll set, registrations one-shot, and one goroutine that starts a
+// direction's goroutine when its socket becomes readable. Events carry a
+// slot number and its generation rather than a descriptor, so that an
+// event for a socket closed and reused meanwhile finds nothing.
+type tunnelPoller struct {
+	epfd, wakefd int
+	done         chan struct{}
+
+	mu    sync.Mutex
+	slots []pollSlot
+	free  []uint32
+}
+
+// pollSlot holds a parked direction.
+type pollSlot struct {
+	d   *direction
+	gen uint32
+}
+
+// wakeKey marks the loop's own wake-up descriptor in events.
+const wakeKey = -1
+
+// newTunnelPoller creates the epoll set and starts the loop.
+func newTunnelPoller() (*tunnelPoller, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	r, _, errno := syscall.RawSyscall(syscall.SYS_EVENTFD2, 0, syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
+	if errno != 0 {
+		_ = syscall.Close(epfd)
+		return nil, errno
+	}
+	wakefd := int(r)
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: wakeKey}
+	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, wakefd, &ev); err != nil {
+		_ = syscall.Close(epfd)
+		_ = syscall.Close(wakefd)
+		return nil, err
+	}
+	p := &tunnelPoller{epfd: epfd, wakefd: wakefd, done: make(chan struct{})}
+	go p.loop()
+	return p, nil
+}
+
+// arm registers d's source socket for one readability event.
+func (p *tunnelPoller) arm(d *direction) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	o := &d.os
+	if o.released {
+		return errTunnelOver
+	}
+	if !o.hasSlot {
+		var i uint32
+		if n := len(p.free); n > 0 {
+			i, p.free = p.free[n-1], p.free[:n-1]
+		} else {
+			i = uint32(len(p.slots))
+			p.slots = append(p.slots, pollSlot{})
+		}
+		s := &p.slots[i]
+		s.gen++
+		s.d = d
+		o.slot, o.gen, o.hasSlot = i, s.gen, true
+	}
+	ev := syscall.EpollEvent{
+		Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT,
+		Fd:     int32(o.slot),
+		Pad:    int32(o.gen),
+	}
+	op := syscall.EPOLL_CTL_MOD
+	if !o.registered {
+		op = syscall.EPOLL_CTL_ADD
+	}
+	var cerr error
+	err := d.srcRaw.Control(func(fd uintptr) {
+		cerr = syscall.EpollCtl(p.epfd, op, int(fd), &ev)
+	})
+	if err != nil {
+		return err
+	}
+	if cerr != nil {
+		return cerr
+	}
+	o.registered = true
+	return nil
+}
+
+// release frees d's slot. Its socket leaves the epoll set as it closes
+// (the tunnel closed it before): no event can name the slot's new owner,
+// whose generation differs.
+func (p *tunnelPoller) release(d *direction) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	o := &d.os
+	o.released = true
+	if o.hasSlot {
+		p.slots[o.slot].d = nil
+		p.free = append(p.free, o.slot)
+		o.hasSlot = false
+	}
+}
+
+// loop waits for parked sockets to become readable and gives each one's
+// direction a fresh goroutine.
+func (p *tunnelPoller) loop() {
+	defer close(p.done)
+	events := make([]syscall.EpollEvent, 256)
+	var ready []*direction
+	for {
+		n, err := syscall.EpollWait(p.epfd, events, -1)
+		if err != nil {
+			if err == syscall.EINTR {
+				continue
+			}
+			return
+		}
+		stop := false
+		ready = ready[:0]
+		p.mu.Lock()
+		for i := range events[:n] {
+			ev := &events[i]
+			if ev.Fd == wakeKey {
+				stop = true
+				continue
+			}
+			if int(ev.Fd) < 0 || int(ev.Fd) >= len(p.slots) {
+				continue
+			}
+			if s := &p.slots[ev.Fd]; s.d != nil && s.gen == uint32(ev.Pad) {
+				ready = append(ready, s.d)
+			}
+		}
+		p.mu.Unlock()
+		for _, d := range ready {
+			if d.state.CompareAndSwap(dirParked, dirRunning) {
+				go d.run()
+			}
+		}
+		clear(ready)
+		if stop {
+			return
+		}
+	}
+}
+
+// stop ends the loop and closes its descriptors.
+func (p *tunnelPoller) stop() {
+	one := [8]byte{1}
+	_, _ = syscall.Write(p.wakefd, one[:])
+	<-p.done
+	_ = syscall.Close(p.epfd)
+	_ = syscall.Close(p.wakefd)
+}
+
+// splicePipe is a pipe used to splice between two sockets.
+type splicePipe struct {
+	r, w int
+}
+
+// close closes both ends.
+func (sp *splicePipe) close() {
+	goruntime.SetFinalizer(sp, nil)
+	_ = syscall.Close(sp.r)
+	_ = syscall.Close(sp.w)
+}
+
+// pipePool lends empty splice pipes. A pipe the pool drops (sync.Pool
+// empties itself across garbage collections) is closed by its finalizer,
+// so idle times hold few pipes.
+type pipePool struct {
+	p sync.Pool
+}
+
+// get returns an empty pipe.
+func (pp *pipePool) get() (*splicePipe, error) {
+	if v := pp.p.Get(); v != nil {
+		return v.(*splicePipe), nil
+	}
+	var fds [2]int
+	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+		return nil, err
+	}
+	// Best effort: a smaller pipe works, with more system calls.
+	_, _, _ = syscall.Syscall(syscall.SYS_FCNTL, uintptr(fds[0]), syscall.F_SETPIPE_SZ, pipeSize)
+	sp := &splicePipe{r: fds[0], w: fds[1]}
+	goruntime.SetFinalizer(sp, (*splicePipe).close)
+	return sp, nil
+}
+
+// put gives back an empty pipe.
+func (pp *pipePool) put(sp *splicePipe) { pp.p.Put(sp) }
+
+// drain closes the pooled pipes (the server is stopping).
+func (pp *pipePool) drain() {
+	for v := pp.p.Get(); v != nil; v = pp.p.Get() {
+		v.(*splicePipe).close()
+	}
+}
