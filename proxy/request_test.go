@@ -37,6 +37,12 @@ func TestUpstreamRequest(t *testing.T) {
 			want: "GET / HTTP/1.0\nX-B: b\nHost: example.com\nX-C: c\n\n",
 		},
 		{
+			name: "values kept as written, spaces included",
+			conf: `location / { proxy_pass http://{{B}}; proxy_set_header X-Sp "  a b  "; proxy_set_header X-E " "; }`,
+			req:  "GET / HTTP/1.1\nHost: h\n\n",
+			want: "GET / HTTP/1.0\nX-Sp:   a b  \nX-E:  \nHost: {{B}}\nConnection: close\n\n",
+		},
+		{
 			name: "a level with its own proxy_set_header inherits none",
 			conf: `proxy_set_header X-Server s; location / { proxy_pass http://{{B}}; proxy_set_header X-Loc l; }`,
 			req:  "GET / HTTP/1.1\nHost: h\n\n",
