@@ -160,3 +160,33 @@ func TestExpectContinue(t *testing.T) {
 		t.Errorf("upstream got %q, want %q", got, want)
 	}
 }
+
+// TestLargeBodies: bodies beyond client_body_buffer_size go upstream whole:
+// a Content-Length one, and a chunked one (spilled to a temporary file,
+// sent with Content-Length to the HTTP/1.0 upstream).
+func TestLargeBodies(t *testing.T) {
+	body := strings.Repeat("0123456789abcdef", 2500) // 40000 bytes
+	for _, tc := range []struct{ name, req string }{
+		{"content-length", "POST /u HTTP/1.1\nHost: h\nContent-Length: 40000\n\n"},
+		{"chunked", "POST /u HTTP/1.1\nHost: h\nTransfer-Encoding: chunked\n\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := startBackend(t, okReply)
+			addr, _ := proxyFor(t, "server { listen 127.0.0.1:{{PORT}}; location / { proxy_pass http://{{B}}; } }\n", be)
+			req := crlf(tc.req)
+			if tc.name == "chunked" {
+				req += "4e20\r\n" + body[:20000] + "\r\n" + pause + "4e20\r\n" + body[20000:] + "\r\n0\r\n\r\n"
+			} else {
+				req += body[:20000] + pause + body[20000:]
+			}
+			resp := exchangeRaw(t, addr, req, 3*time.Second)
+			if !strings.HasSuffix(resp, "\r\n\r\nok") {
+				t.Errorf("client got %q", resp)
+			}
+			want := crlf("POST /u HTTP/1.0\nHost: "+be.addr()+"\nConnection: close\nContent-Length: 40000\n\n") + body
+			if got := be.requests(); len(got) != 1 || got[0] != want {
+				t.Errorf("upstream got %d requests, first %.200q…", len(got), got)
+			}
+		})
+	}
+}
