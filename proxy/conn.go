@@ -271,7 +271,10 @@ func (c *conn) idleEnd(err error, first bool) {
 	case err == io.EOF:
 		if first {
 			c.s.log.Info().Uint64("conn", c.number).Str("action", action).Str("client", c.remoteAddr).Str("server", c.localText()).Msg("client closed connection")
+			return
 		}
+		// ngx_http_keepalive_handler logs without its context.
+		c.s.log.Info().Uint64("conn", c.number).Msg("client " + c.remoteAddr + " closed keepalive connection")
 	}
 }
 
