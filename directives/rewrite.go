@@ -137,11 +137,19 @@ func (l *loader) setRewrite(d *parser.Directive, sc *scope) error {
 		st.Code, st.Flag = 302, RewriteRedirect
 	}
 	if len(d.Args) == 3 {
+		// A replacement starting with http://, https:// or $scheme
+		// redirects whatever the flag: nginx keeps regex->redirect set
+		// for last and break.
+		redirect := st.Flag == RewriteRedirect
 		switch d.Args[2].Value {
 		case "last":
-			st.Flag = RewriteLast
+			if !redirect {
+				st.Flag = RewriteLast
+			}
 		case "break":
-			st.Flag = RewriteBreak
+			if !redirect {
+				st.Flag = RewriteBreak
+			}
 		case "redirect":
 			st.Code, st.Flag = 302, RewriteRedirect
 		case "permanent":

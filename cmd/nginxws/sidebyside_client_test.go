@@ -72,8 +72,9 @@ func sbsDial(addr, from string) (net.Conn, error) {
 
 // sbsPlay runs the client side of a case and returns its transcript, and the error pages
 // it normalised. No wait goes past limit (zero: no limit beyond the per-read timeouts),
-// which bounds what a proxy that hangs can cost.
-func sbsPlay(c *sbsCase, addr string, release func(), limit time.Time) (string, sbsPages) {
+// which bounds what a proxy that hangs can cost. signal sends the proxy the signal a
+// signal step names.
+func sbsPlay(c *sbsCase, addr string, release func(), signal func(string), limit time.Time) (string, sbsPages) {
 	var out strings.Builder
 	pages := sbsPages{}
 	conn, err := sbsDial(addr, c.from)
@@ -123,6 +124,13 @@ func sbsPlay(c *sbsCase, addr string, release func(), limit time.Time) (string, 
 			if !sbsReadResponse(&out, br, s.arg == "nobody", c.masks, pages) {
 				return out.String(), pages
 			}
+		case stepSleep:
+			d, _ := time.ParseDuration(s.arg)
+			fmt.Fprintf(&out, "> sleep %s\n", s.arg)
+			time.Sleep(time.Until(until(d)))
+		case stepSignal:
+			fmt.Fprintf(&out, "> signal %s\n", s.arg)
+			signal(s.arg)
 		case stepShut:
 			out.WriteString("> shut down writing\n")
 			if cw, ok := conn.(interface{ CloseWrite() error }); ok {

@@ -23,6 +23,9 @@ type sbsCase struct {
 	to       string                // address to connect to, rendered; "" = 127.0.0.1:{{PORT1}}
 	masks    []sbsMask             // values that are inherently variable
 	logLines int                   // access-log lines this case writes, compared when > 0
+	logFile  string                // the access log "log" reads, relative to the prefix
+	errLines int                   // error-log lines this case writes, compared when > 0
+	errFile  string                // the error log "errlog" reads, relative to the prefix
 	replies  map[string][]sbsReply // backend name → answers for its 1st, 2nd, … connection
 	steps    []sbsStep
 	requires string        // "ipv6": skipped where ::1 cannot be bound
@@ -57,6 +60,8 @@ const (
 	stepStream                    // read one response, releasing the backends' pause when arg is seen
 	stepEOF                       // expect the proxy to close the connection
 	stepShut                      // close the client's write side
+	stepSleep                     // wait arg (a duration), e.g. for an access log's flush=
+	stepSignal                    // send the proxy the signal arg names ("reopen": SIGUSR1)
 )
 
 // sbsStep is one step of a case.
@@ -140,12 +145,17 @@ func sbsParseCases(path string, vars map[string]string) ([]*sbsCase, error) {
 				}
 			}
 			cur.masks = append(cur.masks, sbsMask{side: side, name: name})
-		case "log":
-			v, err := strconv.Atoi(rest)
-			if err != nil || v < 1 {
-				return nil, fail("log needs a count of access-log lines")
+		case "log", "errlog":
+			count, file, _ := strings.Cut(rest, " ")
+			v, err := strconv.Atoi(count)
+			if err != nil || v < 1 || strings.ContainsAny(file, " /") {
+				return nil, fail("%s needs a count of lines, then optionally a file name in the prefix", word)
 			}
-			cur.logLines = v
+			if word == "log" {
+				cur.logLines, cur.logFile = v, file
+			} else {
+				cur.errLines, cur.errFile = v, file
+			}
 		case "requires":
 			if rest != "ipv6" {
 				return nil, fail("unknown requirement %q", rest)
@@ -213,6 +223,16 @@ func sbsParseCases(path string, vars map[string]string) ([]*sbsCase, error) {
 			cur.steps = append(cur.steps, sbsStep{kind: stepEOF})
 		case "shut":
 			cur.steps = append(cur.steps, sbsStep{kind: stepShut})
+		case "sleep":
+			if _, err := time.ParseDuration(rest); err != nil {
+				return nil, fail("sleep: %v", err)
+			}
+			cur.steps = append(cur.steps, sbsStep{kind: stepSleep, arg: rest})
+		case "signal":
+			if rest != "reopen" {
+				return nil, fail("signal takes \"reopen\"")
+			}
+			cur.steps = append(cur.steps, sbsStep{kind: stepSignal, arg: rest})
 		default:
 			return nil, fail("unknown line %q", word)
 		}

@@ -379,8 +379,10 @@ type sbsProc struct {
 // are held to the time limits above.
 func sbsRunProxy(prog, prefix, conf string, cases []*sbsCase, backends *sbsBackends, vars map[string]string, label string, budget map[string]time.Duration) *sbsRun {
 	run := &sbsRun{transcripts: map[string]string{}, took: map[string]time.Duration{}, errorLogs: map[string]string{}}
-	for _, f := range []string{"access.log", "error.log", "nginx.pid"} {
-		_ = os.Remove(prefix + f)
+	// Every *.log of the prefix: cases may name other log files than these two.
+	logs, _ := filepath.Glob(prefix + "*.log")
+	for _, f := range append(logs, prefix+"access.log", prefix+"error.log", prefix+"nginx.pid") {
+		_ = os.Remove(f)
 	}
 	// A unix socket file left by a proxy that failed to start (nginx does not remove
 	// it then) would make the next bind fail.
@@ -404,8 +406,9 @@ func sbsRunProxy(prog, prefix, conf string, cases []*sbsCase, backends *sbsBacke
 	}()
 	defer func() {
 		p.stop()
-		for _, f := range []string{"access.log", "error.log"} {
-			_ = os.Rename(prefix+f, prefix+f+"."+label)
+		logs, _ := filepath.Glob(prefix + "*.log")
+		for _, f := range logs {
+			_ = os.Rename(f, f+"."+label)
 		}
 	}()
 
@@ -428,15 +431,28 @@ func sbsRunProxy(prog, prefix, conf string, cases []*sbsCase, backends *sbsBacke
 		if budget != nil {
 			limit = start.Add(2*budget[c.name] + sbsSlack)
 		}
-		before := sbsLogCount(prefix + "access.log")
+		accessLog, errorLog := prefix+"access.log", prefix+"error.log"
+		if c.logFile != "" {
+			accessLog = prefix + c.logFile
+		}
+		if c.errFile != "" {
+			errorLog = prefix + c.errFile
+		}
+		if c.logLines > 0 || c.errLines > 0 {
+			sbsSettle(accessLog, errorLog)
+		}
+		before, errLinesBefore := sbsLogCount(accessLog), sbsLogCount(errorLog)
 		backends.begin(c.replies)
 		errBefore := sbsFileSize(prefix + "error.log")
 		var out strings.Builder
-		played, pages := sbsPlay(c, to, backends.release, limit)
+		played, pages := sbsPlay(c, to, backends.release, p.signal, limit)
 		out.WriteString(played)
 		sbsUpstreamText(&out, backends.end(), c.masks)
 		if c.logLines > 0 {
-			sbsLogText(&out, sbsWaitLog(prefix+"access.log", before, c.logLines, limit), c.masks, pages)
+			sbsLogText(&out, sbsWaitLog(accessLog, before, c.logLines, limit), c.masks, pages)
+		}
+		if c.errLines > 0 {
+			sbsErrorLogText(&out, sbsWaitLog(errorLog, errLinesBefore, c.errLines, limit), c.masks)
 		}
 		run.errorLogs[c.name] = sbsReadFrom(prefix+"error.log", errBefore)
 		run.took[c.name] = time.Since(start)
