@@ -46,6 +46,9 @@ type LocConf struct {
 	ServerNameInRedirect bool // default off
 	RecursiveErrorPages  bool // default off
 	LogNotFound          bool // default on
+	// RewriteLog is rewrite_log: the rewrite module's regex matches and
+	// rewrites are logged at [notice] (default off).
+	RewriteLog bool
 
 	SendTimeout            time.Duration // default 60s
 	KeepaliveTimeout       time.Duration // default 75s; 0 disables keepalive
@@ -186,6 +189,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "server_name_in_redirect", &c.ServerNameInRedirect, p.ServerNameInRedirect)
 	inherit(s, "recursive_error_pages", &c.RecursiveErrorPages, p.RecursiveErrorPages)
 	inherit(s, "log_not_found", &c.LogNotFound, p.LogNotFound)
+	inherit(s, "rewrite_log", &c.RewriteLog, p.RewriteLog)
 	inherit(s, "send_timeout", &c.SendTimeout, p.SendTimeout)
 	if !s["keepalive_timeout"] {
 		c.KeepaliveTimeout, c.KeepaliveHeaderTimeout = p.KeepaliveTimeout, p.KeepaliveHeaderTimeout

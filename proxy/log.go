@@ -15,6 +15,8 @@ const (
 	levelCrit  = errlog.LevelCrit
 	levelError = errlog.LevelError
 	levelInfo  = errlog.LevelInfo
+	// levelNotice is rewrite_log's level.
+	levelNotice = errlog.LevelNotice
 )
 
 // logEvent writes an error log line about the request in nginx's layout

@@ -16,14 +16,18 @@ const (
 // ngx_http_rewrite_handler runs a level's codes: set, if (whose block
 // becomes the request's level while its statements run), break, return and
 // rewrite.
+//
+// rewrite_log is read once, from the level the script starts on, as
+// ngx_http_rewrite_handler sets e->log: an "if" block's own rewrite_log
+// does not change it.
 func (x *exchange) runScript(stmts []*directives.Stmt) int {
-	rc, _ := x.runStmts(stmts)
+	rc, _ := x.runStmts(stmts, x.conf.RewriteLog)
 	return rc
 }
 
 // runStmts runs stmts; stop reports that a statement ended the script
-// (break, return, a rewrite with a flag).
-func (x *exchange) runStmts(stmts []*directives.Stmt) (rc int, stop bool) {
+// (break, return, a rewrite with a flag). log is rewrite_log.
+func (x *exchange) runStmts(stmts []*directives.Stmt, log bool) (rc int, stop bool) {
 	for _, st := range stmts {
 		switch st.Op {
 		case directives.OpSet:
@@ -42,16 +46,19 @@ func (x *exchange) runStmts(stmts []*directives.Stmt) (rc int, stop bool) {
 				x.finalize(500)
 				return scriptDone, true
 			}
+			if log && st.Cond.Kind == directives.CondMatch {
+				x.logRegex(st.Cond.Regex, x.value(st.Cond.Var), ok != st.Cond.Negate)
+			}
 			if !ok {
 				continue
 			}
 			x.setConf(x.loc, st.Conf)
 			x.updateLocation()
-			if rc, stop := x.runStmts(st.Conf.Script); stop {
+			if rc, stop := x.runStmts(st.Conf.Script, log); stop {
 				return rc, true
 			}
 		case directives.OpRewrite:
-			if rc, stop := x.rewrite(st); stop {
+			if rc, stop := x.rewrite(st, log); stop {
 				return rc, true
 			}
 		}
@@ -66,11 +73,14 @@ func (x *exchange) runStmts(stmts []*directives.Stmt) (rc int, stop bool) {
 // the arguments part when the request's URI had escapes or a "+"; a
 // redirect's value is then unescaped as nginx does (NGX_UNESCAPE_REDIRECT).
 // A replacement ending in "?" drops the request's arguments.
-func (x *exchange) rewrite(st *directives.Stmt) (int, bool) {
+func (x *exchange) rewrite(st *directives.Stmt, log bool) (int, bool) {
 	ok, err := x.match(st.Regex, x.uri)
 	if err != nil {
 		x.finalize(500)
 		return scriptDone, true
+	}
+	if log {
+		x.logRegex(st.Regex, x.uri, ok)
 	}
 	if !ok {
 		return scriptNext, false
@@ -123,6 +133,9 @@ func (x *exchange) rewrite(st *directives.Stmt) (int, bool) {
 		}
 		loc := x.keep(v)
 		x.scratch = x.scratch[:start]
+		if log {
+			x.logEvent(levelNotice, `rewritten redirect: "`+string(loc)+`"`, "", "")
+		}
 		x.discardBody()
 		x.out.setLocation(loc)
 		x.finalize(st.Code)
@@ -144,6 +157,9 @@ func (x *exchange) rewrite(st *directives.Stmt) (int, bool) {
 		}
 	}
 	x.scratch = x.scratch[:start]
+	if log {
+		x.logEvent(levelNotice, `rewritten data: "`+string(uri)+`", args: "`+string(newArgs)+`"`, "", "")
+	}
 	if len(uri) == 0 {
 		x.logEvent(levelError, "the rewritten URI has a zero length", "", "")
 		x.finalize(500)
@@ -245,4 +261,15 @@ func unhexByte(c byte) (byte, bool) {
 		return c | 0x20 - 'a' + 10, true
 	}
 	return 0, false
+}
+
+// logRegex writes rewrite_log's line for a regex of rewrite or if
+// (ngx_http_script_regex_start_code): whether it matched subject, before
+// any "!" of the condition.
+func (x *exchange) logRegex(re *directives.Regexp, subject []byte, matched bool) {
+	verb := `" does not match "`
+	if matched {
+		verb = `" matches "`
+	}
+	x.logEvent(levelNotice, `"`+re.Source+verb+string(subject)+`"`, "", "")
 }
