@@ -72,6 +72,10 @@ type Server struct {
 	// Locations are the top-level locations in config order.
 	Locations []*Location
 	Pos       parser.Pos
+	// Digest identifies the block's text as read, included files inlined,
+	// comments and layout ignored: an unchanged server keeps its Digest
+	// across a reload (nginxws reports the servers a reload changed).
+	Digest string
 
 	hasListen bool
 }
@@ -178,7 +182,7 @@ func (l *loader) setHTTP(d *parser.Directive, sc *scope) error {
 }
 
 func (l *loader) setServer(d *parser.Directive, sc *scope) error {
-	s := &Server{Pos: d.Pos, Conf: newLocConf()}
+	s := &Server{Pos: d.Pos, Conf: newLocConf(), Digest: blockDigest(d)}
 	l.http.h.Servers = append(l.http.h.Servers, s)
 	ss := &scope{ctx: cServer, open: sc.open, srvConf: &s.ServerConf, server: s, loc: s.Conf}
 	ss.script = &s.Conf.Script

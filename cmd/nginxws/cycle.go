@@ -20,6 +20,9 @@ type process struct {
 	stderr *os.File
 	pid    int
 	log    *errlog.Log
+	// stderrLog is set once stderr has been pointed at the error log (a
+	// running nginxws); reloads and SIGUSR1 then point it at the new file.
+	stderrLog bool
 }
 
 // cycle is one reading of the configuration, as nginx's ngx_cycle_t: the
@@ -90,7 +93,9 @@ func (p *process) logLoadError(err error) {
 
 // loadConfig reads and validates the configuration, logging its warnings
 // and, on failure, its error, through the current error log. Under -t it
-// prints nginx's "syntax is ok" line where nginx does.
+// prints nginx's "syntax is ok" line where nginx does. On failure the
+// configuration returned, if not nil, is the part read before the error:
+// a reload watches the files it names, so that fixing them is seen.
 func (p *process) loadConfig() (*directives.Config, error) {
 	cfg, err := directives.Load(p.paths.conf, directives.LoadOptions{Prefix: p.paths.prefix, Globals: p.opts.globals})
 	if cfg != nil {
@@ -104,7 +109,7 @@ func (p *process) loadConfig() (*directives.Config, error) {
 			console(p.stderr, "the configuration file "+p.paths.conf+" syntax is ok")
 		}
 		p.logLoadError(err)
-		return nil, errReported
+		return cfg, errReported
 	}
 	if syntaxOK {
 		console(p.stderr, "the configuration file "+p.paths.conf+" syntax is ok")

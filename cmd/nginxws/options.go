@@ -41,6 +41,10 @@ type options struct {
 	confSet   bool
 	globals   string // -g
 	signal    string // -s: stop, quit, reopen or reload
+	// noWatch is -w off: reload only on SIGHUP (or -s reload), never on
+	// a change of the files read. nginx has no such option; nginxws
+	// watches by default (watch.go).
+	noWatch bool
 }
 
 // errOption carries nginx's message for a bad command line, printed as
@@ -132,6 +136,18 @@ func parseOptions(args []string) (*options, error) {
 					o.signal = v
 				default:
 					return nil, &errOption{`invalid option: "-s ` + v + `"`}
+				}
+				break flags
+			case 'w':
+				v, ok := value()
+				if !ok {
+					return nil, &errOption{`option "-w" requires parameter`}
+				}
+				switch v {
+				case "on", "off":
+					o.noWatch = v == "off"
+				default:
+					return nil, &errOption{`invalid option: "-w ` + v + `"`}
 				}
 				break flags
 			default:

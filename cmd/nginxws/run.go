@@ -6,6 +6,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy"
@@ -78,26 +79,64 @@ func (p *process) run() int {
 		p.deletePidfile(cfg.Main.Pid)
 		return 1
 	}
+	p.stderrLog = true
 	_ = startup.Close()
 	p.log.SetMirror(false)
 	p.applyRlimit(cfg)
 
 	go func() { _ = srv.Serve() }()
-	code := p.loop(srv, sigs)
+	var w *watcher
+	if !p.opts.noWatch {
+		w = p.watch(cfg)
+	}
+	code := p.loop(srv, sigs, w)
+	if w != nil {
+		w.close()
+	}
 	p.deletePidfile(srv.Config().Main.Pid)
 	p.log.Notice().Msg("exit")
 	_ = p.log.Use(nil).Close()
 	return code
 }
 
-// loop answers signals until the server has stopped.
-func (p *process) loop(srv *proxy.Server, sigs chan os.Signal) int {
+// watch starts watching the files of cfg, the running configuration. If
+// inotify cannot be had, nginxws runs on without it: reload signals still
+// work.
+func (p *process) watch(cfg *directives.Config) *watcher {
+	w, err := newWatcher(p.log)
+	if err != nil {
+		p.log.Alert().Msg("inotify_init() failed (" + errlog.Errno(err) + "), configuration changes need a reload signal")
+		return nil
+	}
+	w.settle(nil, cfg, cfg)
+	return w
+}
+
+// loop answers signals, and changes of the configuration's files when w is
+// not nil, until the server has stopped. Every reload runs here, one at a
+// time.
+func (p *process) loop(srv *proxy.Server, sigs chan os.Signal, w *watcher) int {
 	var drained chan struct{} // non-nil once a graceful shutdown runs
+	var pokes chan struct{}   // nil (never ready) without a watcher
+	if w != nil {
+		pokes = w.pokes
+	}
 	for {
 		select {
 		case <-drained:
 			p.log.Notice().Msg("exiting")
 			return 0
+		case <-pokes:
+			if drained != nil {
+				continue
+			}
+			start := time.Now()
+			changed := w.changed()
+			if len(changed) == 0 {
+				continue
+			}
+			p.log.Notice().Msg(changedText(changed) + ", reconfiguring")
+			p.reload(srv, w, start)
 		case s := <-sigs:
 			sig := s.(syscall.Signal)
 			switch sig {
@@ -119,17 +158,16 @@ func (p *process) loop(srv *proxy.Server, sigs chan os.Signal) int {
 					p.logSignal(sig, ", ignoring")
 					continue
 				}
+				start := time.Now()
 				p.logSignal(sig, ", reconfiguring")
 				p.log.Notice().Msg("reconfiguring")
-				p.reload(srv)
+				p.reload(srv, w, start)
 			case syscall.SIGUSR1:
 				p.logSignal(sig, ", reopening logs")
 				p.log.Notice().Msg("reopening logs")
 				p.log.Reopen()
 				srv.ReopenLogs()
-				if err := p.log.RedirectStderr(); err != nil {
-					p.log.Alert().Msg("dup2(STDERR) failed (" + errlog.Errno(err) + ")")
-				}
+				p.redirectStderr()
 			}
 		}
 	}
@@ -149,41 +187,71 @@ func (p *process) drain(srv *proxy.Server, done chan struct{}) {
 	close(done)
 }
 
-// reload is SIGHUP: read the configuration again and switch to it, or keep
-// the running one if anything fails — the error is logged with its file
-// and line, as nginx keeps its old cycle. As in nginx, a changed pid path
-// gets a new pid file and the old one is removed; nginxws removes the old
-// one only once the reload has succeeded.
-func (p *process) reload(srv *proxy.Server) {
+// reload is SIGHUP, or a change of the files: switch configurations, then
+// log what changed and how long it took since start (the signal, or the
+// moment the change was confirmed), and tell the watcher what was read.
+func (p *process) reload(srv *proxy.Server, w *watcher, start time.Time) {
+	var pre fingerprint
+	if w != nil {
+		pre = w.snapshot()
+	}
+	old := srv.Config()
+	cfg, ok := p.reconfigure(srv)
+	if ok {
+		p.log.Notice().Msg(reloadSummary(old, cfg, time.Since(start)))
+	}
+	if w != nil {
+		w.settle(pre, srv.Config(), cfg)
+	}
+}
+
+// reconfigure reads the configuration again, exactly as -t checks it, and
+// switches to it, or keeps the running one if anything fails — the error
+// is logged with its file and line, as nginx keeps its old cycle. It
+// returns what it read (nil, or partial, when reading failed) and whether
+// the switch happened. As in nginx, a changed pid path gets a new pid file
+// and the old one is removed; nginxws removes the old one only once the
+// reload has succeeded.
+func (p *process) reconfigure(srv *proxy.Server) (*directives.Config, bool) {
 	cfg, err := p.loadConfig()
 	if err != nil {
-		return
+		return cfg, false
 	}
 	c, err := p.openCycle(cfg)
 	if err != nil {
-		return
+		return cfg, false
 	}
 	oldPid := srv.Config().Main.Pid
 	newPid := cfg.Main.Pid != oldPid
 	if newPid && p.createPidfile(cfg.Main.Pid) != nil {
 		_ = c.logs.Close()
-		return
+		return cfg, false
 	}
 	if srv.Reload(cfg) != nil {
 		if newPid {
 			p.deletePidfile(cfg.Main.Pid)
 		}
 		_ = c.logs.Close()
-		return
+		return cfg, false
 	}
 	if newPid {
 		p.deletePidfile(oldPid)
 	}
 	_ = p.log.Use(c.logs).Close()
+	p.redirectStderr()
+	p.applyRlimit(cfg)
+	return cfg, true
+}
+
+// redirectStderr points stderr at the error log again, after the log's
+// files have changed, if the process runs with stderr there.
+func (p *process) redirectStderr() {
+	if !p.stderrLog {
+		return
+	}
 	if err := p.log.RedirectStderr(); err != nil {
 		p.log.Alert().Msg("dup2(STDERR) failed (" + errlog.Errno(err) + ")")
 	}
-	p.applyRlimit(cfg)
 }
 
 // applyRlimit applies worker_rlimit_nofile, as nginx's workers do.
