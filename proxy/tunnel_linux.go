@@ -189,6 +189,7 @@ func (d *direction) flush() error {
 // full.
 func (d *direction) spliceOut(fd uintptr) bool {
 	o := &d.os
+	progressed := false
 	for o.inPipe > 0 {
 		n, err := syscall.Splice(o.pipe.r, nil, int(fd), nil, o.inPipe, spliceMove|spliceNonblock)
 		switch {
@@ -198,12 +199,18 @@ func (d *direction) spliceOut(fd uintptr) bool {
 			if !o.waited {
 				o.waited = true
 				d.t.blocked.Add(1)
+			} else if progressed {
+				// nginx re-arms its write timer whenever a write
+				// makes progress: the timeout bounds a write that
+				// is stuck, not a slow reader's whole backlog.
+				d.dl.setWrite(d.dst, d.sendTimeout)
 			}
 			return false
 		case err != nil:
 			o.werr = err
 			return true
 		}
+		progressed = true
 		o.inPipe -= int(n)
 		d.moved.Add(n)
 	}
