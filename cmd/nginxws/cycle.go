@@ -36,6 +36,14 @@ type cycle struct {
 // the caller only has to fail.
 var errReported = errors.New("reported")
 
+// reportedError is errReported carrying the error that was logged, for a
+// caller that needs more than the failure: a reload's watcher wants the
+// file an include could not open, to see it appear.
+type reportedError struct{ cause error }
+
+func (e *reportedError) Error() string   { return errReported.Error() }
+func (e *reportedError) Unwrap() []error { return []error{errReported, e.cause} }
+
 // openStartupLog installs nginx's built-in error log (ngx_log_init): the -e
 // file, or the default, relative to the prefix; stderr for `-e stderr`. It
 // logs [notice] and more severe ([info] under -t), and mirrors [warn] and
@@ -109,7 +117,7 @@ func (p *process) loadConfig() (*directives.Config, error) {
 			console(p.stderr, "the configuration file "+p.paths.conf+" syntax is ok")
 		}
 		p.logLoadError(err)
-		return cfg, errReported
+		return cfg, &reportedError{err}
 	}
 	if syntaxOK {
 		console(p.stderr, "the configuration file "+p.paths.conf+" syntax is ok")

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
+	"github.com/nginxws/nginxws/parser"
 	"github.com/nginxws/nginxws/proxy"
 	"github.com/nginxws/nginxws/proxy/errlog"
 )
@@ -108,7 +111,7 @@ func (p *process) watch(cfg *directives.Config) *watcher {
 		p.log.Alert().Msg("inotify_init() failed (" + errlog.Errno(err) + "), configuration changes need a reload signal")
 		return nil
 	}
-	w.settle(nil, cfg, cfg)
+	w.settle(nil, cfg, cfg, nil)
 	return w
 }
 
@@ -196,43 +199,63 @@ func (p *process) reload(srv *proxy.Server, w *watcher, start time.Time) {
 		pre = w.snapshot()
 	}
 	old := srv.Config()
-	cfg, ok := p.reconfigure(srv)
-	if ok {
+	cfg, err := p.reconfigure(srv)
+	if err == nil {
 		p.log.Notice().Msg(reloadSummary(old, cfg, time.Since(start)))
 	}
 	if w != nil {
-		w.settle(pre, srv.Config(), cfg)
+		w.settle(pre, srv.Config(), cfg, unopened(err))
 	}
+}
+
+// unopened returns the file a failed load could not open, if that is why
+// it failed: an include naming a file that is not there yet.
+func unopened(err error) []string {
+	var pe *parser.Error
+	if !errors.As(err, &pe) {
+		return nil
+	}
+	const head = `open() "`
+	if !strings.HasPrefix(pe.Msg, head) {
+		return nil
+	}
+	name, _, ok := strings.Cut(pe.Msg[len(head):], `" failed`)
+	if !ok {
+		return nil
+	}
+	return []string{name}
 }
 
 // reconfigure reads the configuration again, exactly as -t checks it, and
 // switches to it, or keeps the running one if anything fails — the error
 // is logged with its file and line, as nginx keeps its old cycle. It
-// returns what it read (nil, or partial, when reading failed) and whether
-// the switch happened. As in nginx, a changed pid path gets a new pid file
+// returns what it read (nil, or partial, when reading failed) and, if the
+// switch did not happen, why (already logged). As in nginx, a changed pid path gets a new pid file
 // and the old one is removed; nginxws removes the old one only once the
 // reload has succeeded.
-func (p *process) reconfigure(srv *proxy.Server) (*directives.Config, bool) {
+func (p *process) reconfigure(srv *proxy.Server) (*directives.Config, error) {
 	cfg, err := p.loadConfig()
 	if err != nil {
-		return cfg, false
+		return cfg, err
 	}
 	c, err := p.openCycle(cfg)
 	if err != nil {
-		return cfg, false
+		return cfg, err
 	}
 	oldPid := srv.Config().Main.Pid
 	newPid := cfg.Main.Pid != oldPid
-	if newPid && p.createPidfile(cfg.Main.Pid) != nil {
-		_ = c.logs.Close()
-		return cfg, false
+	if newPid {
+		if err := p.createPidfile(cfg.Main.Pid); err != nil {
+			_ = c.logs.Close()
+			return cfg, err
+		}
 	}
-	if srv.Reload(cfg) != nil {
+	if err := srv.Reload(cfg); err != nil {
 		if newPid {
 			p.deletePidfile(cfg.Main.Pid)
 		}
 		_ = c.logs.Close()
-		return cfg, false
+		return cfg, err
 	}
 	if newPid {
 		p.deletePidfile(oldPid)
@@ -240,7 +263,7 @@ func (p *process) reconfigure(srv *proxy.Server) (*directives.Config, bool) {
 	_ = p.log.Use(c.logs).Close()
 	p.redirectStderr()
 	p.applyRlimit(cfg)
-	return cfg, true
+	return cfg, nil
 }
 
 // redirectStderr points stderr at the error log again, after the log's

@@ -227,12 +227,13 @@ func inputName(key string) string {
 
 // settle records the outcome of a reload attempt (or of the start): the
 // inputs become those of the running configuration plus those the attempt
-// read, so that fixing a file that broke the attempt is seen; their
-// baseline is what the attempt read, or, for what it did not read, pre (the
-// disk before the attempt) or the disk now. Then the watches are re-armed,
+// read, so that fixing a file that broke the attempt is seen, plus unread,
+// files the attempt failed to open (an include of a file not there yet);
+// their baseline is what the attempt read, or, for what it did not read,
+// pre (the disk before the attempt) or the disk now. Then the watches are re-armed,
 // and if the disk already differs from the baseline — a change that landed
 // while no watch covered it — the main loop is poked.
-func (w *watcher) settle(pre fingerprint, running, attempt *directives.Config) {
+func (w *watcher) settle(pre fingerprint, running, attempt *directives.Config, unread []string) {
 	read := map[string]string{}
 	var files, globs []string
 	seenFile, seenGlob := map[string]bool{}, map[string]bool{}
@@ -256,6 +257,12 @@ func (w *watcher) settle(pre fingerprint, running, attempt *directives.Config) {
 				seenGlob[d] = true
 				globs = append(globs, d)
 			}
+		}
+	}
+	for _, f := range unread {
+		if !seenFile[f] {
+			seenFile[f] = true
+			files = append(files, f)
 		}
 	}
 	w.files, w.globs = files, globs
