@@ -4,6 +4,7 @@
 #   make run     the demo: two backends behind nginxws on http://127.0.0.1:8080/
 #   make test    lint, then every test with the race detector
 #   make lint    gofmt check, go vet, staticcheck
+#   make bench   measurements (reload latency: file written -> served)
 #   make clean   remove what the targets above created
 
 GO ?= go
@@ -14,7 +15,7 @@ GO ?= go
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := bin/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 
-.PHONY: all build run test lint fmt-check vet staticcheck unit clean
+.PHONY: all build run test lint fmt-check vet staticcheck unit bench clean
 
 all: build
 
@@ -51,6 +52,10 @@ $(STATICCHECK):
 
 unit:
 	$(GO) test -race ./...
+
+# Each measurement is a line of its own.
+bench: build
+	$(GO) run ./examples/bench/reload -nginxws bin/nginxws
 
 clean:
 	rm -rf bin examples/run
