@@ -4,7 +4,8 @@
 #   make run     the demo: two backends behind nginxws on http://127.0.0.1:8080/
 #   make test    lint, then every test with the race detector
 #   make lint    gofmt check, go vet, staticcheck
-#   make bench   measurements (reload latency: file written -> served)
+#   make bench   measurements (reload latency: file written -> served;
+#                WebSocket tunnels beside nginx: ping-pong, bulk, idle memory)
 #   make clean   remove what the targets above created
 
 GO ?= go
@@ -56,6 +57,7 @@ unit:
 # Each measurement is a line of its own.
 bench: build
 	$(GO) run ./examples/bench/reload -nginxws bin/nginxws
+	$(GO) run ./examples/bench/tunnel -nginxws bin/nginxws -backend bin/demo-backend
 
 clean:
 	rm -rf bin examples/run
