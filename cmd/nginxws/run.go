@@ -134,7 +134,7 @@ func (p *process) loop(srv *proxy.Server, sigs chan os.Signal, w *watcher) int {
 				continue
 			}
 			start := time.Now()
-			changed := w.changed()
+			changed := w.check()
 			if len(changed) == 0 {
 				continue
 			}

@@ -81,7 +81,7 @@ type fingerprint map[string]string
 type watcher struct {
 	log      *errlog.Log
 	fsw      *fsnotify.Watcher
-	quiet    time.Duration
+	quiet    time.Duration // fixed before run starts
 	maxDelay time.Duration
 	// pokes carries "the inputs may have changed" to the main loop; one
 	// pending poke is enough, so it has room for one and senders never
@@ -92,7 +92,6 @@ type watcher struct {
 	interest atomic.Pointer[interest]
 
 	// Owned by the main loop.
-	watched map[string]bool // directories with a watch
 	failed  map[string]bool // directories whose watch failed (logged once)
 	files   []string        // files read, as the configuration names them
 	globs   []string        // include-glob directories, as named
@@ -101,6 +100,11 @@ type watcher struct {
 
 // newWatcher starts a watcher with no watches yet; settle arms them.
 func newWatcher(log *errlog.Log) (*watcher, error) {
+	return newWatcherTimed(log, watchQuiet, watchMaxDelay)
+}
+
+// newWatcherTimed is newWatcher with other debounce times (tests).
+func newWatcherTimed(log *errlog.Log, quiet, maxDelay time.Duration) (*watcher, error) {
 	fsw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return nil, err
@@ -108,12 +112,11 @@ func newWatcher(log *errlog.Log) (*watcher, error) {
 	w := &watcher{
 		log:      log,
 		fsw:      fsw,
-		quiet:    watchQuiet,
-		maxDelay: watchMaxDelay,
+		quiet:    quiet,
+		maxDelay: maxDelay,
 		pokes:    make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
-		watched:  map[string]bool{},
 		failed:   map[string]bool{},
 		base:     fingerprint{},
 	}
@@ -202,6 +205,14 @@ func (w *watcher) snapshot() fingerprint {
 		fp["d"+d] = dirDigest(d)
 	}
 	return fp
+}
+
+// check is what the main loop does when poked: re-arm the watches (a
+// directory deleted and created again has lost its watch; one that did not
+// exist may now), then report what changed.
+func (w *watcher) check() []string {
+	w.rearm()
+	return w.changed()
 }
 
 // changed returns the inputs whose content differs from what the last
@@ -295,7 +306,8 @@ func (w *watcher) settle(pre fingerprint, running, attempt *directives.Config, u
 }
 
 // rearm computes the directories and names to watch for the current inputs
-// and adds and removes watches to match.
+// and adds and removes watches to match. What is watched is asked of
+// fsnotify, which forgets a directory once it is deleted or moved.
 func (w *watcher) rearm() {
 	in := &interest{names: map[string]bool{}, dirs: map[string]bool{}}
 	want := map[string]bool{}
@@ -323,12 +335,13 @@ func (w *watcher) rearm() {
 	}
 	// The interest first: an event from a new watch must find it.
 	w.interest.Store(in)
-	for d := range w.watched {
+	watched := map[string]bool{}
+	for _, d := range w.fsw.WatchList() {
+		watched[d] = true
 		if !want[d] {
 			// A directory that is gone has lost its watch already;
 			// the error says only that.
 			_ = w.fsw.Remove(d)
-			delete(w.watched, d)
 		}
 	}
 	dirs := make([]string, 0, len(want))
@@ -337,7 +350,7 @@ func (w *watcher) rearm() {
 	}
 	sort.Strings(dirs)
 	for _, d := range dirs {
-		if w.watched[d] {
+		if watched[d] {
 			continue
 		}
 		if err := w.fsw.Add(d); err != nil {
@@ -348,7 +361,6 @@ func (w *watcher) rearm() {
 			continue
 		}
 		delete(w.failed, d)
-		w.watched[d] = true
 	}
 }
 

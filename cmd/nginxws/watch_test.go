@@ -23,13 +23,19 @@ type testWatcher struct {
 
 func newTestWatcher(t *testing.T, main string) *testWatcher {
 	t.Helper()
+	return newTestWatcherTimed(t, main, watchQuiet, watchMaxDelay)
+}
+
+// newTestWatcherTimed is newTestWatcher with other debounce times.
+func newTestWatcherTimed(t *testing.T, main string, quiet, maxDelay time.Duration) *testWatcher {
+	t.Helper()
 	logPath := filepath.Join(t.TempDir(), "watch.log")
 	set, err := errlog.Open([]errlog.Target{{Path: logPath, Level: errlog.LevelDebug}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = set.Close() })
-	w, err := newWatcher(errlog.New(program, os.Getpid(), os.Stderr, set))
+	w, err := newWatcherTimed(errlog.New(program, os.Getpid(), os.Stderr, set), quiet, maxDelay)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,8 +239,65 @@ func TestWatchRearms(t *testing.T) {
 	tw.reload(t)
 	writeInPlace(t, filepath.Join(later, "x.conf"), "# x, edited\n")
 	tw.waitPoke(t, "a write in the new glob directory")
-	if got := tw.changed(); !reflect.DeepEqual(got, []string{filepath.Join(later, "x.conf")}) {
+	if got := tw.check(); !reflect.DeepEqual(got, []string{filepath.Join(later, "x.conf")}) {
 		t.Errorf("changed: %q", got)
+	}
+	tw.reload(t)
+
+	// The glob directory deleted and made again (a deployment's rm -rf
+	// and copy): what lands in the new directory is seen.
+	if err := os.RemoveAll(later); err != nil {
+		t.Fatal(err)
+	}
+	tw.waitPoke(t, "the glob directory deleted")
+	if got := tw.check(); !reflect.DeepEqual(got, []string{later + "/", filepath.Join(later, "x.conf")}) {
+		t.Errorf("changed: %q", got)
+	}
+	if err := os.Mkdir(later, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tw.waitPoke(t, "the glob directory made again")
+	tw.check()
+	write(t, filepath.Join(later, "y.conf"), "# y\n")
+	tw.waitPoke(t, "a file in the glob directory made again")
+	if got := tw.check(); !slices.Contains(got, later+"/") {
+		t.Errorf("changed: %q, want %s/ among them", got, later)
+	}
+}
+
+// TestWatchDirectoryRecreated: the directory of an included file deleted
+// and made again (no reload in between: the file is missing while it is
+// gone, so nothing changes for the watcher but the watches); the file
+// written into the new directory is seen.
+func TestWatchDirectoryRecreated(t *testing.T) {
+	dir := t.TempDir()
+	main := filepath.Join(dir, "nginx.conf")
+	sites := filepath.Join(dir, "sites")
+	app := filepath.Join(sites, "app.conf")
+	write(t, main, "events {}\ninclude "+app+";\n")
+	write(t, app, "# app\n")
+	tw := newTestWatcher(t, main)
+
+	if err := os.RemoveAll(sites); err != nil {
+		t.Fatal(err)
+	}
+	tw.waitPoke(t, "the directory deleted")
+	if got := tw.check(); !reflect.DeepEqual(got, []string{app}) {
+		t.Errorf("changed: %q, want [%s]", got, app)
+	}
+	// As after the failed reload: the missing file is the baseline.
+	tw.settle(tw.snapshot(), nil, nil, []string{main, app})
+	if err := os.Mkdir(sites, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tw.waitPoke(t, "the directory made again")
+	if got := tw.check(); len(got) != 0 {
+		t.Errorf("changed: %q, want nothing yet", got)
+	}
+	write(t, app, "# app, back\n")
+	tw.waitPoke(t, "the file in the new directory")
+	if got := tw.check(); !reflect.DeepEqual(got, []string{app}) {
+		t.Errorf("changed: %q, want [%s]", got, app)
 	}
 }
 
@@ -307,15 +370,17 @@ func TestWatchDebounce(t *testing.T) {
 	dir := t.TempDir()
 	main := filepath.Join(dir, "nginx.conf")
 	write(t, main, "events {}\n")
-	tw := newTestWatcher(t, main)
-	tw.quiet, tw.maxDelay = 200*time.Millisecond, 10*time.Second
+	tw := newTestWatcherTimed(t, main, 200*time.Millisecond, 10*time.Second)
 
 	start := time.Now()
+	var last time.Time
 	for i := range 10 {
+		if i > 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
 		writeInPlace(t, main, "events {}\n"+strings.Repeat("#\n", i+1))
-		time.Sleep(10 * time.Millisecond)
+		last = time.Now()
 	}
-	last := time.Now()
 	tw.waitPoke(t, "the burst")
 	if d := time.Since(last); d < tw.quiet-10*time.Millisecond {
 		t.Errorf("poked %v after the last write of the burst (%v after the first), want at least the quiet %v", d, time.Since(start), tw.quiet)
@@ -328,8 +393,7 @@ func TestWatchDebounce(t *testing.T) {
 
 	// Writes every 50 ms never leave 200 ms of quiet: the maximum delay
 	// (300 ms) must end the wait.
-	tw.reload(t)
-	tw.maxDelay = 300 * time.Millisecond
+	tw = newTestWatcherTimed(t, main, 200*time.Millisecond, 300*time.Millisecond)
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
