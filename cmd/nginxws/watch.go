@@ -92,10 +92,10 @@ type watcher struct {
 	interest atomic.Pointer[interest]
 
 	// Owned by the main loop.
-	failed  map[string]bool // directories whose watch failed (logged once)
-	files   []string        // files read, as the configuration names them
-	globs   []string        // include-glob directories, as named
-	base    fingerprint     // what the last attempt saw
+	failed map[string]bool // directories whose watch failed (logged once)
+	files  []string        // files read, as the configuration names them
+	globs  []string        // include-glob directories, as named
+	base   fingerprint     // what the last attempt saw
 }
 
 // newWatcher starts a watcher with no watches yet; settle arms them.
