@@ -4,7 +4,9 @@
 // foreground as one process: it binds the configuration's listen
 // addresses, writes the pid file, and answers nginx's signals (TERM and INT
 // stop at once, QUIT stops gracefully, HUP reloads the configuration, USR1
-// reopens the log files). There is no daemon mode.
+// reopens the log files). It also reloads by itself when a file of the
+// configuration changes, unless run with -w off (watch.go). There is no
+// daemon mode.
 //
 // The start-up sequence follows nginx's main() and ngx_init_cycle() step by
 // step, because which messages appear, where and in what order depends on
