@@ -191,7 +191,7 @@ var catalogueRows = []row{
 	{name: "server_name", ctx: cServer, args: arg1More, set: (*loader).setServerName, repeat: true},
 	{name: "location", ctx: cServer | cLocation, args: argBlock | arg12, set: (*loader).setLocation, repeat: true},
 	{name: "types", ctx: cHSL, args: argBlock | argNone, set: (*loader).setTypes, repeat: true},
-	{name: "default_type", ctx: cHSLI, args: arg1, set: (*loader).setDefaultType},
+	{name: "default_type", ctx: cHSL, args: arg1, set: (*loader).setDefaultType},
 	{name: "root", ctx: cHSLI, args: arg1, set: (*loader).setRoot},
 	{name: "alias", ctx: cLocation, args: arg1, set: (*loader).setAlias},
 	{name: "index", ctx: cHSL, args: arg1More, set: (*loader).setIndex, repeat: true},

@@ -14,9 +14,8 @@ import (
 // handlers of ngx_http_variables.c, ngx_http_proxy_module.c and
 // ngx_http_upstream.c): what is found and what is not, joins, cases and
 // formats. Builtins nginxws has nothing to compute from (TLS details,
-// stub_status counters, tcpinfo, SSI dates, request body files, document
-// roots, …) are accepted by the configuration check and evaluate as not
-// found.
+// stub_status counters, tcpinfo, SSI dates, request body files, …) are
+// accepted by the configuration check and evaluate as not found.
 
 // builtin describes a builtin variable's handler.
 type builtin struct {
@@ -39,6 +38,11 @@ var builtins = map[string]builtin{
 	"args":            {get: getArgs, noCache: true},
 	"query_string":    {get: getArgs, noCache: true},
 	"is_args":         {get: getIsArgs, noCache: true},
+
+	// The file the URI maps to (vars_files.go).
+	"document_root":    {get: getDocumentRoot, noCache: true},
+	"realpath_root":    {get: getRealpathRoot, noCache: true},
+	"request_filename": {get: getRequestFilename, noCache: true},
 
 	// Request headers. nginx keeps the first Host, User-Agent, Referer,
 	// Via and Content-Type; X-Forwarded-For and Cookie lines are all kept
