@@ -62,6 +62,9 @@ type exchange struct {
 	// response body bytes read from it.
 	upStart time.Time
 	upBody  int64
+	// peer is the request's way through its upstream group: the peers
+	// tried, the current connection (balance.go).
+	peer peerTry
 	// carry are the upstream headers an X-Accel-Redirect keeps for the
 	// redirected request's response.
 	carry []http1.Header

@@ -7,10 +7,10 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/http1"
+	"github.com/nginxws/nginxws/upstream"
 )
 
 // proxy is the content handler of a level with proxy_pass
@@ -45,48 +45,19 @@ func (x *exchange) proxy() {
 		return
 	}
 	x.up.uri = x.keep(uri)
-	x.up.addr = t.peer
 	if len(x.upInfo.States) > 0 {
 		// A second upstream for the request (an error_page redirect):
 		// nginx lists the groups' tries apart, " : ".
 		x.upInfo.States = append(x.upInfo.States, directives.UpstreamState{})
 	}
-	x.upInfo.States = append(x.upInfo.States, directives.UpstreamState{Peer: t.peer, ConnectTime: -1, HeaderTime: -1, ResponseTime: -1})
 	head := x.appendUpstreamHead(hb.b[:0], plan, x.up.uri)
 	hb.b = head
-
-	x.upStart = time.Now()
-	uc, status := x.dial(t.peer)
-	st := &x.upInfo.States[len(x.upInfo.States)-1]
-	if status != 0 {
-		// nginx records the status it answers for a failed try.
-		st.ResponseTime = time.Since(x.upStart)
-		st.Status = status
-		x.finalize(status)
+	if t.group == nil {
+		x.logEvent(levelError, "no live upstreams", "", "connecting to upstream")
+		x.finalize(502)
 		return
 	}
-	st.ConnectTime = time.Since(x.upStart)
-	st.BytesSent = int64(len(head))
-	defer func() {
-		if x.c.tun != nil {
-			// The tunnel owns uc now, and completes the try's
-			// timings when it ends.
-			return
-		}
-		_ = uc.Close()
-		// The state may have moved if the slice grew (an error page
-		// proxied again); the try is the one at this index.
-		if i := len(x.upInfo.States) - 1; i >= 0 && x.upInfo.States[i].Peer == t.peer {
-			x.upInfo.States[i].ResponseTime = time.Since(x.upStart)
-		}
-	}()
-
-	if status := x.sendRequest(uc, head, plan); status != 0 {
-		x.upInfo.States[len(x.upInfo.States)-1].Status = status
-		x.finalize(status)
-		return
-	}
-	x.relayResponse(uc, plan)
+	x.proxyTo(t.group, head, plan)
 }
 
 // prepareBody decides how the request body goes upstream and reads it
@@ -179,8 +150,9 @@ func chunkedComplete(b []byte) bool {
 
 // sendRequest writes the head and the body upstream, each write within
 // proxy_send_timeout. It returns a status when the request could not be
-// sent.
-func (x *exchange) sendRequest(uc net.Conn, head []byte, p *proxyPlan) int {
+// sent, and sets *upFail when the upstream is to blame (not the client's
+// body).
+func (x *exchange) sendRequest(uc net.Conn, head []byte, p *proxyPlan, upFail *upstream.Failure) int {
 	conf := x.conf
 	b := &x.body
 	send := func(p []byte) error {
@@ -191,9 +163,11 @@ func (x *exchange) sendRequest(uc net.Conn, head []byte, p *proxyPlan) int {
 	fail := func(err error) int {
 		if isTimeout(err) {
 			x.logEvent(levelError, "upstream timed out", "110: Connection timed out", "sending request to upstream")
+			*upFail = upstream.FailTimeout
 			return 504
 		}
 		x.logEvent(levelError, "send() failed", errnoText(err), "sending request to upstream")
+		*upFail = upstream.FailError
 		return 502
 	}
 	passBody := conf.ProxyPassRequestBody
@@ -286,49 +260,27 @@ func appendHex(dst []byte, n int) []byte {
 	return append(dst, tmp[i:]...)
 }
 
-// relayResponse reads the upstream's response head and passes the
-// response on: a 101 to a client that asked to upgrade becomes a tunnel;
-// an error status with proxy_intercept_errors and a matching error_page
-// goes to that page; anything else is relayed with nginx's header rules.
+// relayResponse passes on a response whose head was read (readHead): a
+// 101 to a client that asked to upgrade becomes a tunnel; an error status
+// with proxy_intercept_errors and a matching error_page goes to that
+// page; anything else is relayed with nginx's header rules. The peer is
+// released (upstreamDone) as soon as its response is over, before
+// anything else happens to the request, as nginx finalizes its upstream
+// first.
 func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 	conf := x.conf
-	up := x.ur
-	up.Reset(uc)
 	resp := x.resp
-	setReadDeadline(uc, conf.ProxyReadTimeout)
-	w := x.watchClient(uc)
-	err := up.ReadResponse(resp, int(conf.ProxyBufferSize))
-	if w.stop() {
-		x.logEvent(levelInfo, "epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too", "", "reading response header from upstream")
-		x.status = 499
-		x.broken, x.noLinger = true, true
-		return
-	}
-	if err != nil {
-		status := x.upstreamHeadError(err)
-		x.upInfo.States[len(x.upInfo.States)-1].Status = status
-		x.finalize(status)
-		return
-	}
-	if resp.Version == 9 {
-		x.logEvent(levelError, "upstream sent no valid HTTP/1.0 header", "", "reading response header from upstream")
-	}
-	x.up.status = resp.Status
-	x.upRead = true
-	if n := len(x.upInfo.States); n > 0 {
-		st := &x.upInfo.States[n-1]
-		st.Status = resp.Status
-		st.HeaderTime = time.Since(x.upStart)
-	}
 	if resp.Status == 101 && x.hasUpgrade() {
 		x.upgrade(uc, p)
 		return
 	}
 	if conf.ProxyInterceptErrors && resp.Status >= 300 && x.hasErrorPage(resp.Status) {
+		x.upstreamDone(false)
 		x.finalize(resp.Status)
 		return
 	}
 	if v, ok := resp.Header("x-accel-redirect"); ok && len(v) > 0 {
+		x.upstreamDone(false)
 		x.accelRedirect(uc, v)
 		return
 	}
@@ -343,6 +295,7 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 		x.raw09 = true
 	}
 	if framing == http1.FramingNone || x.headerOnly || x.isHead() {
+		x.upstreamDone(framing == http1.FramingNone)
 		_ = x.sendHead(nil)
 		return
 	}
@@ -653,6 +606,10 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			return
 		}
 		if done {
+			// The upstream's part is over before the last write: read
+			// to the end its framing announced, its connection may be
+			// kept.
+			x.upstreamDone(framing != http1.FramingClose)
 			if (n > 0 || !x.headerSent) && !send(n) {
 				return
 			}

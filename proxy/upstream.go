@@ -1,21 +1,20 @@
 package proxy
 
 import (
-	"errors"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
+	"github.com/nginxws/nginxws/upstream"
 )
 
-// target is where a request is proxied: a peer address ("ip:port" or
-// "unix:/path") and the URI part of proxy_pass.
+// target is where a request is proxied: a peer group and the URI part of
+// proxy_pass.
 type target struct {
-	peer    string
+	group   *upstream.Group
 	uri     []byte
 	hasURI  bool
 	vars    bool
@@ -37,7 +36,7 @@ func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
 			x.upInfo.ProxyPort = strconv.Itoa(pp.Port)
 		}
 		t := target{uri: []byte(pp.URI), hasURI: pp.HasURI}
-		t.peer = pickPeer(pp.Upstream)
+		t.group = x.rt.groups[pp.Upstream]
 		return t, 0
 	}
 	url := x.value(pp.Value)
@@ -60,7 +59,7 @@ func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
 	switch {
 	case u.unix != "":
 		x.upInfo.ProxyHost, x.upInfo.ProxyPort = "localhost", ""
-		t.peer = "unix:" + u.unix
+		t.group = upstream.NewAddrGroup("unix:" + u.unix)
 		return t, 0
 	case u.noPort || u.port == 80:
 		x.upInfo.ProxyHost, x.upInfo.ProxyPort = u.host, "80"
@@ -73,7 +72,7 @@ func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
 	}
 	host := strings.Trim(u.host, "[]")
 	if ip, err := netip.ParseAddr(host); err == nil {
-		t.peer = netip.AddrPortFrom(ip, uint16(port)).String()
+		t.group = upstream.NewAddrGroup(netip.AddrPortFrom(ip, uint16(port)).String())
 		return t, 0
 	}
 	if h := x.rt.cfg.HTTP; h != nil {
@@ -82,7 +81,7 @@ func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
 				continue
 			}
 			if (g.Port == 0 && u.noPort) || g.Port == port || g.Port == 0 {
-				t.peer = pickPeer(g)
+				t.group = x.rt.groups[g]
 				t.grpName = g.Name
 				return t, 0
 			}
@@ -151,74 +150,6 @@ func parseProxyURL(s string) (proxyURL, bool) {
 	}
 	u.port = p
 	return u, true
-}
-
-// pickPeer chooses the peer of a group: its first usable server's first
-// address. Balancing, failure accounting and retries come with the
-// upstream package (issue 6).
-func pickPeer(g *directives.Upstream) string {
-	if g == nil {
-		return ""
-	}
-	for _, s := range g.Servers {
-		if s.Down || s.Backup || len(s.Addrs) == 0 {
-			continue
-		}
-		return s.Addrs[0]
-	}
-	for _, s := range g.Servers {
-		if len(s.Addrs) > 0 {
-			return s.Addrs[0]
-		}
-	}
-	return ""
-}
-
-// dial connects to the peer within proxy_connect_timeout. On failure it
-// logs nginx's line and returns the status to answer with: 504 for a
-// timeout, 502 otherwise.
-func (x *exchange) dial(peer string) (net.Conn, int) {
-	// nginx numbers upstream connections from the same counter as client
-	// ones, which $connection and "*N" show.
-	x.c.s.connSeq.Add(1)
-	network, addr := "tcp", peer
-	if strings.HasPrefix(peer, "unix:") {
-		network, addr = "unix", peer[5:]
-	}
-	if peer == "" {
-		x.logEvent(levelError, "no live upstreams", "", "connecting to upstream")
-		return nil, 502
-	}
-	// Go enables TCP keepalive probes on dialed sockets unless told
-	// not to; nginx sets SO_KEEPALIVE only with proxy_socket_keepalive
-	// (and TCP_NODELAY is Go's default, as nginx's for these sockets).
-	d := net.Dialer{Timeout: x.conf.ProxyConnectTimeout, KeepAlive: -1}
-	if x.conf.ProxySocketKeepalive {
-		d.KeepAlive = 0
-	}
-	uc, err := d.Dial(network, addr)
-	if err == nil {
-		return uc, 0
-	}
-	if isTimeout(err) {
-		x.logEvent(levelError, "upstream timed out", "110: Connection timed out", "connecting to upstream")
-		return nil, 504
-	}
-	var errno syscall.Errno
-	errors.As(err, &errno)
-	if network == "unix" {
-		// A unix socket connects at once: nginx names the peer, at crit
-		// unless the error is one of the "network" ones.
-		lvl := levelCrit
-		switch errno {
-		case syscall.ECONNREFUSED, syscall.EAGAIN, syscall.ECONNRESET, syscall.ENETDOWN, syscall.ENETUNREACH, syscall.EHOSTDOWN, syscall.EHOSTUNREACH:
-			lvl = levelError
-		}
-		x.logEvent(lvl, "connect() to "+peer+" failed", errnoText(err), "connecting to upstream")
-		return nil, 502
-	}
-	x.logEvent(levelError, "connect() failed", errnoText(err), "connecting to upstream")
-	return nil, 502
 }
 
 // setDeadline arms a read or write deadline of d from now (none for 0).

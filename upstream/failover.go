@@ -65,8 +65,9 @@ func (f Failure) Status() int {
 // is allowed (more than one try left, the request may be repeated, the
 // timeout has not passed), it releases the peer as failed (as next for 403
 // and 404) and returns true: the caller drops the response and picks
-// again. Otherwise it returns false and the response is the answer.
-func (a *Attempt) RetryStatus(status int) bool {
+// again; disabled reports the peer's being taken out of rotation.
+// Otherwise it returns false and the response is the answer.
+func (a *Attempt) RetryStatus(status int) (retry, disabled bool) {
 	for _, sf := range statusFailures {
 		if sf.status != status {
 			continue
@@ -76,12 +77,12 @@ func (a *Attempt) RetryStatus(status int) bool {
 			mask |= failNonIdempotent
 		}
 		if a.tries > 1 && a.allows(mask) && !(a.sent && a.noBuffering) && !a.timedOut() {
-			retry, _, _ := a.Fail(sf.f)
-			return retry
+			retry, _, disabled = a.Fail(sf.f)
+			return retry, disabled
 		}
-		return false
+		return false, false
 	}
-	return false
+	return false, false
 }
 
 // Fail is ngx_http_upstream_next: the current peer (if any) is released

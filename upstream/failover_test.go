@@ -113,10 +113,10 @@ func TestRetryStatus(t *testing.T) {
 	var a Attempt
 	a.Start(g, Start{Next: directives.NextError | directives.NextHTTP404 | directives.NextHTTP503})
 	p, _ := a.Pick()
-	if a.RetryStatus(500) {
+	if retryStatus(&a, 500) {
 		t.Fatal("500 retried without http_500")
 	}
-	if !a.RetryStatus(404) {
+	if !retryStatus(&a, 404) {
 		t.Fatal("404 not retried with http_404")
 	}
 	if st := g.State(p); st.Fails != 0 {
@@ -126,7 +126,7 @@ func TestRetryStatus(t *testing.T) {
 	if q == p {
 		t.Fatal("retried on the same peer")
 	}
-	if a.RetryStatus(503) {
+	if retryStatus(&a, 503) {
 		t.Fatal("503 retried with one try left (nginx passes the last answer on)")
 	}
 	a.Release(Done)
@@ -138,7 +138,7 @@ func TestRetryStatus(t *testing.T) {
 	var b Attempt
 	b.Start(g, Start{Next: directives.NextHTTP503})
 	p, _ = b.Pick()
-	if !b.RetryStatus(503) {
+	if !retryStatus(&b, 503) {
 		t.Fatal("503 not retried")
 	}
 	if st := g.State(p); st.Fails != 1 {
@@ -175,4 +175,10 @@ func TestCachedErrorKeepsTry(t *testing.T) {
 	if retry, _, _ := a.Fail(FailTimeout); retry {
 		t.Fatal("fresh connection's timeout retried past proxy_next_upstream_tries")
 	}
+}
+
+// retryStatus is RetryStatus's first result.
+func retryStatus(a *Attempt, status int) bool {
+	retry, _ := a.RetryStatus(status)
+	return retry
 }

@@ -1,0 +1,292 @@
+package proxy
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/nginxws/nginxws/directives"
+	"github.com/nginxws/nginxws/proxy/errlog"
+	"github.com/nginxws/nginxws/proxy/http1"
+	"github.com/nginxws/nginxws/upstream"
+)
+
+// upstreamGroups are a configuration's peer groups, one per upstream
+// block or implicit group, built with the runtime and shared by its
+// requests: their peers' state (weights, failures, active connections)
+// and keepalive pools live as long as the configuration, as in an nginx
+// worker.
+type upstreamGroups map[*directives.Upstream]*upstream.Group
+
+func newUpstreamGroups(h *directives.HTTP) upstreamGroups {
+	if h == nil {
+		return nil
+	}
+	gs := make(upstreamGroups, len(h.Upstreams))
+	for _, u := range h.Upstreams {
+		gs[u] = upstream.NewGroup(u, upstream.Options{})
+	}
+	return gs
+}
+
+// close closes the groups' idle keepalive connections: the configuration
+// was replaced (nginx's old worker closes its cached connections as it
+// exits). Requests still running on it finish; their connections close.
+func (gs upstreamGroups) close() {
+	for _, g := range gs {
+		g.Close()
+	}
+}
+
+// peerTry is a request's use of its upstream group: the attempt (peers
+// tried, tries left) and the current try's connection until the response
+// is over.
+type peerTry struct {
+	attempt upstream.Attempt
+	conn    *upstream.Conn
+	// keep is set when the response allows the connection to be kept
+	// (HTTP/1.1, no "Connection: close").
+	keep bool
+}
+
+// proxyTo sends the request to a peer of g and relays its answer, trying
+// further peers as proxy_next_upstream allows (ngx_http_upstream_connect
+// and ngx_http_upstream_next): each try is one entry of $upstream_addr,
+// $upstream_status and the $upstream_*_time lists.
+func (x *exchange) proxyTo(g *upstream.Group, head []byte, plan *proxyPlan) {
+	conf := x.conf
+	a := &x.peer.attempt
+	s := upstream.Start{
+		Next:          conf.ProxyNextUpstream,
+		Tries:         conf.ProxyNextUpstreamTries,
+		Timeout:       conf.ProxyNextUpstreamTimeout,
+		NonIdempotent: nonIdempotent(x.method),
+		Now:           time.Now(),
+	}
+	if k := g.HashKey(); k != nil {
+		s.Key = x.value(k)
+	}
+	if g.UsesClientAddr() {
+		s.Client = x.c.info.Remote.Addr()
+	}
+	a.Start(g, s)
+	for {
+		p, err := a.Pick()
+		if err != nil {
+			// nginx names the group where a peer would be.
+			x.up.addr = g.Name()
+			x.upInfo.States = append(x.upInfo.States, directives.UpstreamState{Peer: g.Name(), ConnectTime: -1, HeaderTime: -1})
+			x.logEvent(levelError, "no live upstreams", "", "connecting to upstream")
+			_, status, _ := a.Fail(upstream.FailNoLive)
+			x.upInfo.States[len(x.upInfo.States)-1].Status = status
+			x.finalize(status)
+			return
+		}
+		f, action := x.tryPeer(a, p, head, plan)
+		if f == 0 {
+			return
+		}
+		if f == failRetried {
+			continue
+		}
+		retry, status, disabled := a.Fail(f)
+		if disabled {
+			x.logEvent(errlog.LevelWarn, "upstream server temporarily disabled", "", action)
+		}
+		if f == upstream.FailTimeout && action == "connecting to upstream" {
+			// nginx logs a connect timeout in ngx_http_upstream_next,
+			// after the peer's release.
+			x.logEvent(levelError, "upstream timed out", "110: Connection timed out", action)
+		}
+		x.upInfo.States[len(x.upInfo.States)-1].Status = status
+		if !retry {
+			x.finalize(status)
+			return
+		}
+	}
+}
+
+// failRetried is tryPeer's report of a response status
+// proxy_next_upstream skips: the peer is released already, the next one
+// is picked.
+const failRetried upstream.Failure = 1 << 31
+
+// nonIdempotent reports whether nginx would not repeat the request on
+// another peer once sent: POST, LOCK and PATCH.
+func nonIdempotent(method []byte) bool {
+	return bytes.Equal(method, []byte("POST")) || bytes.Equal(method, []byte("LOCK")) || bytes.Equal(method, []byte("PATCH"))
+}
+
+// tryPeer is one try of the peer p: connect (or take a kept connection),
+// send the request, read the response head, and relay the response. It
+// returns the failure that ends the try, with the action it happened in,
+// or 0 when the request was answered (the peer is released then).
+func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, plan *proxyPlan) (upstream.Failure, string) {
+	conf := x.conf
+	x.up.addr = p.Name
+	x.upInfo.States = append(x.upInfo.States, directives.UpstreamState{Peer: p.Name, ConnectTime: -1, HeaderTime: -1, ResponseTime: -1})
+	state := func() *directives.UpstreamState { return &x.upInfo.States[len(x.upInfo.States)-1] }
+	x.upStart = time.Now()
+	// nginx numbers upstream connections from the same counter as client
+	// ones, which $connection and "*N" show.
+	x.c.s.connSeq.Add(1)
+	uc, err := a.Connect(conf.ProxyConnectTimeout, conf.ProxySocketKeepalive)
+	if err != nil {
+		state().ResponseTime = time.Since(x.upStart)
+		return x.connectFailed(p, err), "connecting to upstream"
+	}
+	st := state()
+	st.ConnectTime = time.Since(x.upStart)
+	st.BytesSent = int64(len(head))
+	b := &x.body
+	a.MarkSent(conf.ProxyPassRequestBody && x.hasBody() && b.mem == nil && b.file == nil)
+	var sendFail upstream.Failure
+	status := x.sendRequest(uc.Conn, head, plan, &sendFail)
+	if status != 0 {
+		state().ResponseTime = time.Since(x.upStart)
+		uc.Release(false)
+		if sendFail != 0 {
+			return sendFail, "sending request to upstream"
+		}
+		state().Status = status
+		a.Release(upstream.Done)
+		x.finalize(status)
+		return 0, ""
+	}
+	f, status := x.readHead(uc.Conn)
+	if status != 0 {
+		state().ResponseTime = time.Since(x.upStart)
+		uc.Release(false)
+		if f != 0 {
+			return f, "reading response header from upstream"
+		}
+		a.Release(upstream.Done)
+		return 0, ""
+	}
+	if retry, disabled := a.RetryStatus(x.resp.Status); retry {
+		// nginx drops the answer and tries the next peer; the try is
+		// listed with the status the peer answered.
+		if disabled {
+			x.logEvent(errlog.LevelWarn, "upstream server temporarily disabled", "", "reading response header from upstream")
+		}
+		state().ResponseTime = time.Since(x.upStart)
+		uc.Release(false)
+		return failRetried, ""
+	}
+	x.peer.conn, x.peer.keep = uc, upstreamKeepsAlive(x.resp)
+	x.relayResponse(uc.Conn, plan)
+	if tun := x.c.tun; tun != nil && x.peer.conn == uc {
+		// A WebSocket tunnel owns the connection now: the peer stays
+		// active (least_conn and max_conns count it) until it ends.
+		x.peer.conn = nil
+		tun.onEnd(func() { a.Release(upstream.Done) })
+		return 0, ""
+	}
+	x.upstreamDone(false)
+	return 0, ""
+}
+
+// upstreamDone ends the current try once its response is over (read to
+// its end when complete is set): the connection goes back to the
+// group's keepalive pool if everything allows it, or closes, and the peer
+// is released (nginx's ngx_http_upstream_finalize_request). It does
+// nothing the second time.
+func (x *exchange) upstreamDone(complete bool) {
+	t := &x.peer
+	uc := t.conn
+	if uc == nil {
+		return
+	}
+	t.conn = nil
+	if i := len(x.upInfo.States) - 1; i >= 0 {
+		x.upInfo.States[i].ResponseTime = time.Since(x.upStart)
+	}
+	b := &x.body
+	bodySent := !x.hasBody() || b.consumed || b.mem != nil || b.file != nil
+	uc.Release(complete && t.keep && len(x.ur.Buffered()) == 0 && bodySent)
+	t.attempt.Release(upstream.Done)
+}
+
+// upstreamKeepsAlive reports whether the upstream's response lets its
+// connection carry another request: HTTP/1.1 or later, without "close"
+// in Connection (ngx_http_proxy_process_status, ngx_http_upstream_process_connection).
+func upstreamKeepsAlive(r *http1.Response) bool {
+	if r.Version < 1001 {
+		return false
+	}
+	for i := range r.Headers {
+		h := &r.Headers[i]
+		if h.Is("connection") && indexFold(h.Value, "close") >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// readHead reads the upstream's response head within proxy_read_timeout.
+// On failure it logs nginx's line and returns the failure with the status
+// nginx would answer; a client that went away meanwhile gets status -1
+// and no failure (nginx's 499, the peer released as answered).
+func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
+	conf := x.conf
+	up := x.ur
+	up.Reset(uc)
+	resp := x.resp
+	setReadDeadline(uc, conf.ProxyReadTimeout)
+	w := x.watchClient(uc)
+	err := up.ReadResponse(resp, int(conf.ProxyBufferSize))
+	if w.stop() {
+		x.logEvent(levelInfo, "epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too", "", "reading response header from upstream")
+		x.status = 499
+		x.broken, x.noLinger = true, true
+		return 0, -1
+	}
+	if err != nil {
+		status := x.upstreamHeadError(err)
+		var he *http1.Error
+		switch {
+		case status == 504:
+			return upstream.FailTimeout, status
+		case errors.As(err, &he) && he.Err == nil:
+			return upstream.FailInvalidHeader, status
+		}
+		return upstream.FailError, status
+	}
+	if resp.Version == 9 {
+		x.logEvent(levelError, "upstream sent no valid HTTP/1.0 header", "", "reading response header from upstream")
+	}
+	x.up.status = resp.Status
+	x.upRead = true
+	if n := len(x.upInfo.States); n > 0 {
+		st := &x.upInfo.States[n-1]
+		st.Status = resp.Status
+		st.HeaderTime = time.Since(x.upStart)
+	}
+	return 0, 0
+}
+
+// connectFailed logs a failed connect as nginx does and classifies it. A
+// timeout is logged by the caller, after the peer's release, as nginx
+// logs it.
+func (x *exchange) connectFailed(p *upstream.Peer, err error) upstream.Failure {
+	if isTimeout(err) {
+		return upstream.FailTimeout
+	}
+	var errno syscall.Errno
+	errors.As(err, &errno)
+	if len(p.Name) > 5 && p.Name[:5] == "unix:" {
+		// A unix socket connects at once: nginx names the peer, at crit
+		// unless the error is one of the "network" ones.
+		lvl := levelCrit
+		switch errno {
+		case syscall.ECONNREFUSED, syscall.EAGAIN, syscall.ECONNRESET, syscall.ENETDOWN, syscall.ENETUNREACH, syscall.EHOSTDOWN, syscall.EHOSTUNREACH:
+			lvl = levelError
+		}
+		x.logEvent(lvl, "connect() to "+p.Name+" failed", errnoText(err), "connecting to upstream")
+		return upstream.FailError
+	}
+	x.logEvent(levelError, "connect() failed", errnoText(err), "connecting to upstream")
+	return upstream.FailError
+}
