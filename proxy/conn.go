@@ -205,6 +205,18 @@ func (c *conn) loop() bool {
 				return false
 			}
 		}
+		if c.fresh && idle {
+			// A connection moved off its serving goroutine waits for
+			// bytes before borrowing a request's state, so that an idle
+			// one holds none.
+			if ok, err := waitReadable(c.nc); !ok {
+				c.idle.Store(false)
+				if err == nil {
+					c.idleEnd(io.EOF, false)
+				}
+				return false
+			}
+		}
 		rs := c.s.getReq()
 		c.rs = rs
 		err := c.rd.ReadRequest(&rs.head, &ac.limits)
@@ -285,6 +297,40 @@ func (c *conn) localText() string {
 		return ac.text
 	}
 	return c.localAddr + ":" + c.localPort
+}
+
+// waitReadable blocks until nc has bytes to read (true) or its peer has
+// closed, failed or the read deadline passed (false), peeking with
+// MSG_PEEK so that nothing is consumed and no buffer is held while
+// waiting. A connection without a descriptor reports true at once.
+func waitReadable(nc net.Conn) (bool, error) {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return true, nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return true, nil
+	}
+	n := 0
+	var perr error
+	err = rc.Read(func(fd uintptr) bool {
+		var b [1]byte
+		for {
+			n, _, perr = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			if perr == syscall.EINTR {
+				continue
+			}
+			return perr != syscall.EAGAIN
+		}
+	})
+	if err != nil {
+		return false, err
+	}
+	if perr != nil {
+		return false, perr
+	}
+	return n > 0, nil
 }
 
 // closeLingering ends a connection as ngx_http_finalize_connection does
