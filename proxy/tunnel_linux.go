@@ -10,22 +10,32 @@ import (
 	"time"
 )
 
-// How a tunnel moves bytes on Linux: splice(2) from the source socket into
-// a pipe and from the pipe into the destination socket, so that payload
-// never crosses into user space.
+// How a tunnel moves bytes on Linux.
 //
 // A direction waits for its source with syscall.RawConn.Read, whose
-// callback is the first splice itself: the socket is non-blocking, so the
-// splice moves what has arrived (bounded by the pipe's size) or fails with
-// EAGAIN, and only then does the goroutine wait for readability. The pipe
-// is borrowed from a pool inside the callback and given back whenever the
-// direction waits: a waiting direction holds no pipe (no descriptors), no
-// buffer, and pays no extra system call for its readiness check.
+// callback (pump) does the moving itself: the socket is non-blocking, so a
+// read takes what has arrived or fails with EAGAIN, and only then does the
+// goroutine wait for readability. Whatever it borrows (a buffer, a splice
+// pipe) is borrowed inside the callback and given back before it waits: a
+// waiting direction holds no buffer, no pipe (no descriptors), and pays no
+// extra system call for its readiness check.
 //
-// A direction quiet for parkAfter registers its source socket, one-shot,
-// with the server's readiness loop (one epoll set and one goroutine for
-// all tunnels) and its goroutine ends; the loop starts a fresh goroutine
-// when the socket becomes readable again.
+// Messages are read into a small pooled buffer and written on: for the
+// small messages of a chat or a game that is two system calls per message,
+// as nginx's recv/send. A read shorter than the buffer drained the socket
+// (the kernel's receive path takes every queued byte up to the length
+// asked), so the goroutine waits for the next edge without a read that
+// would only say EAGAIN; staying inside one RawConn.Read keeps Go's
+// readiness state, so bytes that arrive meanwhile are not missed. A read
+// that fills the buffer means bulk: the rest of the burst is moved with
+// splice(2), socket to pipe to socket, so that the payload does not cross
+// into user space; splice's short counts prove nothing (a pipe can run out
+// of slots), so the burst ends at EAGAIN.
+//
+// A direction quiet for the park delay registers its source socket,
+// one-shot, with the server's readiness loop (one epoll set and one
+// goroutine for all tunnels) and its goroutine ends; the loop starts a
+// fresh goroutine when the socket becomes readable again.
 
 // splice(2) flags.
 const (
@@ -38,25 +48,31 @@ const (
 // are held only while bytes are in flight.
 const pipeSize = 1 << 20
 
+// copySize is the buffer small messages are moved with; a read that fills
+// it switches the burst to splice.
+const copySize = 16 << 10
+
 // errTunnelOver is returned when a direction tries to park after its
 // tunnel ended.
 var errTunnelOver = errors.New("tunnel over")
 
 // dirOS is what a direction keeps on Linux.
 type dirOS struct {
-	// pipe is the borrowed splice pipe and inPipe the bytes in it; nil
-	// and 0 while the direction waits.
+	// buf (with the unsent bytes buf.b[off:off+n]) and pipe (with inPipe
+	// bytes) are borrowed while bytes are in flight; nil while the
+	// direction waits.
+	buf    *buf
+	off, n int
 	pipe   *splicePipe
 	inPipe int
-	// Results of the last splice from the source.
-	eof  bool
-	rerr error
-	// werr is the last splice error toward the destination; waited is
-	// set while a write waits for the destination to read.
-	werr   error
+	// eof, rerr and werr end the direction: the source's end of file,
+	// a read error, a write error.
+	eof        bool
+	rerr, werr error
+	// waited is set while a write waits for the destination to read.
 	waited bool
-	// readFn and writeFn are the RawConn callbacks, made once.
-	readFn, writeFn func(fd uintptr) bool
+	// readFn, writeFn and spliceFn are the RawConn callbacks, made once.
+	readFn, writeFn, spliceFn func(fd uintptr) bool
 	// noPark is set when the direction cannot park (no readiness loop):
 	// it then waits on its goroutine without a deadline.
 	noPark bool
@@ -78,8 +94,9 @@ func (d *direction) start() {
 		go d.runPlain()
 		return
 	}
-	d.os.readFn = d.spliceIn
-	d.os.writeFn = d.spliceOut
+	d.os.readFn = d.pump
+	d.os.writeFn = d.writeOut
+	d.os.spliceFn = d.spliceOut
 	if d.t.reg.parkDelay() < 0 || !d.park() {
 		d.os.noPark = true
 		go d.run()
@@ -90,15 +107,9 @@ func (d *direction) start() {
 // stays quiet for the park delay (the direction then parks and run
 // returns).
 func (d *direction) run() {
-	t := d.t
 	o := &d.os
-	delay := t.reg.parkDelay()
 	for {
-		if o.noPark {
-			d.dl.setRead(d.src, time.Time{}, 0)
-		} else {
-			d.dl.setRead(d.src, time.Now(), delay)
-		}
+		d.armPark()
 		err := d.srcRaw.Read(o.readFn)
 		switch {
 		case err != nil && isTimeout(err) && !o.noPark:
@@ -111,82 +122,150 @@ func (d *direction) run() {
 			d.moveFailed(err, true)
 		case o.rerr != nil:
 			d.moveFailed(o.rerr, true)
+		case o.werr != nil:
+			d.moveFailed(o.werr, false)
 		case o.eof:
 			d.srcEnded()
-		default:
-			t.touch()
-			if err := d.flush(); err != nil {
-				d.moveFailed(err, false)
-				break
-			}
-			continue
 		}
 		d.finish()
 		return
 	}
 }
 
-// spliceIn is the source's RawConn.Read callback: it moves what the
-// source has into a borrowed pipe; with nothing there it gives the pipe
-// back and lets the goroutine wait.
-func (d *direction) spliceIn(fd uintptr) bool {
+// armPark sets the source's read deadline to the park delay from now
+// (lazily: see deadlines), or clears it when the direction cannot park.
+func (d *direction) armPark() {
+	if d.os.noPark {
+		d.dl.setRead(d.src, time.Time{}, 0)
+		return
+	}
+	d.dl.setRead(d.src, time.Now(), d.t.reg.parkDelay())
+}
+
+// pump is the source's RawConn.Read callback: it moves what the source
+// has to the destination and returns false to wait for more, true when
+// the direction is over (end of file or an error, in d.os).
+func (d *direction) pump(fd uintptr) bool {
 	o := &d.os
-	if o.pipe == nil {
-		p, err := d.t.reg.pipes.get()
-		if err != nil {
+	bufs := &d.t.c.s.bufs
+	for {
+		o.buf = bufs.get(copySize)
+		n, err := syscall.Read(int(fd), o.buf.b[:copySize])
+		switch {
+		case err == syscall.EINTR:
+			bufs.put(o.buf)
+			o.buf = nil
+			continue
+		case err == syscall.EAGAIN:
+			bufs.put(o.buf)
+			o.buf = nil
+			return false
+		case err != nil:
 			o.rerr = err
 			return true
+		case n == 0:
+			o.eof = true
+			return true
 		}
-		o.pipe = p
+		o.off, o.n = 0, n
+		if !d.write(o.writeFn) {
+			return true
+		}
+		bufs.put(o.buf)
+		o.buf = nil
+		d.t.touch()
+		d.armPark()
+		if n < copySize {
+			// Drained: wait for the next edge.
+			return false
+		}
+		if !d.spliceBurst(fd) {
+			return true
+		}
 	}
+}
+
+// spliceBurst moves a bulk transfer with splice(2) until the source has
+// nothing more (EAGAIN). It reports false when the direction is over.
+func (d *direction) spliceBurst(fd uintptr) bool {
+	o := &d.os
+	pipes := &d.t.reg.pipes
 	for {
+		if o.pipe == nil {
+			p, err := pipes.get()
+			if err != nil {
+				// No pipe (descriptors exhausted): go on copying.
+				return true
+			}
+			o.pipe = p
+		}
 		n, err := syscall.Splice(int(fd), nil, o.pipe.w, nil, pipeSize, spliceMove|spliceNonblock)
 		switch {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
-			d.t.reg.pipes.put(o.pipe)
+			pipes.put(o.pipe)
 			o.pipe = nil
-			return false
+			return true
 		case err != nil:
 			o.rerr = err
+			return false
 		case n == 0:
 			o.eof = true
-		default:
-			o.inPipe = int(n)
+			return false
 		}
-		return true
+		o.inPipe = int(n)
+		if !d.write(o.spliceFn) {
+			return false
+		}
+		d.t.touch()
+		d.armPark()
 	}
 }
 
-// flush writes the pipe's bytes to the destination within its send
-// timeout, then gives the pipe back.
-func (d *direction) flush() error {
+// write runs fn, a destination RawConn.Write callback, within the send
+// timeout; it reports success (an error is left in d.os.werr).
+func (d *direction) write(fn func(uintptr) bool) bool {
 	o := &d.os
 	d.dl.setWrite(d.dst, d.sendTimeout)
-	err := d.dstRaw.Write(o.writeFn)
+	err := d.dstRaw.Write(fn)
 	if o.waited {
 		o.waited = false
 		d.t.blocked.Add(-1)
-		d.t.touch()
 	}
-	if err == nil {
-		err, o.werr = o.werr, nil
+	if err != nil && o.werr == nil {
+		o.werr = err
 	}
-	if err != nil {
-		// Bytes may be left in the pipe: it cannot be reused.
-		o.pipe.close()
-		o.pipe, o.inPipe = nil, 0
-		return err
-	}
-	d.t.reg.pipes.put(o.pipe)
-	o.pipe = nil
-	return nil
+	return o.werr == nil
 }
 
-// spliceOut is the destination's RawConn.Write callback: it empties the
-// pipe into the socket, or asks to wait while the socket's buffer is
-// full.
+// writeOut is the destination's RawConn.Write callback for buffered
+// bytes.
+func (d *direction) writeOut(fd uintptr) bool {
+	o := &d.os
+	progressed := false
+	for o.n > 0 {
+		n, err := syscall.Write(int(fd), o.buf.b[o.off:o.off+o.n])
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			d.blockedWrite(progressed)
+			return false
+		case err != nil:
+			o.werr = err
+			return true
+		}
+		progressed = true
+		o.off += n
+		o.n -= n
+		d.moved.Add(int64(n))
+	}
+	return true
+}
+
+// spliceOut is the destination's RawConn.Write callback for the pipe's
+// bytes.
 func (d *direction) spliceOut(fd uintptr) bool {
 	o := &d.os
 	progressed := false
@@ -196,15 +275,7 @@ func (d *direction) spliceOut(fd uintptr) bool {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
-			if !o.waited {
-				o.waited = true
-				d.t.blocked.Add(1)
-			} else if progressed {
-				// nginx re-arms its write timer whenever a write
-				// makes progress: the timeout bounds a write that
-				// is stuck, not a slow reader's whole backlog.
-				d.dl.setWrite(d.dst, d.sendTimeout)
-			}
+			d.blockedWrite(progressed)
 			return false
 		case err != nil:
 			o.werr = err
@@ -215,6 +286,24 @@ func (d *direction) spliceOut(fd uintptr) bool {
 		d.moved.Add(n)
 	}
 	return true
+}
+
+// blockedWrite notes a write that must wait for the destination. The
+// idle timer leaves such a tunnel alone (the write's own timeout
+// governs), and a write that made progress gets its timeout afresh, as
+// nginx re-arms its write timer whenever a write moves bytes: the timeout
+// bounds a stuck write, not a slow reader's whole backlog.
+func (d *direction) blockedWrite(progressed bool) {
+	o := &d.os
+	if !o.waited {
+		o.waited = true
+		d.t.blocked.Add(1)
+	} else if progressed {
+		d.dl.setWrite(d.dst, d.sendTimeout)
+	}
+	if progressed {
+		d.t.touch()
+	}
 }
 
 // park hands the direction to the readiness loop. It reports false when
@@ -243,8 +332,13 @@ func (d *direction) park() bool {
 // finish ends a direction run by a goroutine.
 func (d *direction) finish() {
 	if d.os.pipe != nil {
+		// Bytes may be left in it: it cannot be reused.
 		d.os.pipe.close()
 		d.os.pipe = nil
+	}
+	if d.os.buf != nil {
+		d.t.c.s.bufs.put(d.os.buf)
+		d.os.buf = nil
 	}
 	d.state.Store(dirDone)
 	d.t.dirDone()
