@@ -239,6 +239,7 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 		}
 	}
 	l.checkServerNames()
+	l.warnWebSocketIdioms()
 	h.engine = newEngine(h, h.Variables)
 	return nil
 }
