@@ -76,7 +76,9 @@ func newConn(s *Server, nc net.Conn, network string) *conn {
 	case *net.TCPAddr:
 		ap := a.AddrPort()
 		c.remoteIP = ap.Addr().Unmap()
-		c.remoteAddr = c.remoteIP.String()
+		// Log lines name the client as nginx's addr_text does: an IPv4
+		// client of a dual-stack socket is "::ffff:a.b.c.d".
+		c.remoteAddr = ap.Addr().String()
 		c.remotePort = strconv.Itoa(int(ap.Port()))
 	default:
 		c.remoteAddr = "unix:"

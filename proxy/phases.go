@@ -193,39 +193,73 @@ func (x *exchange) autoRedirect() {
 	x.finalize(301)
 }
 
-// access applies allow/deny (ngx_http_access_module): the first rule that
-// matches the client decides; a deny is 403.
+// access applies allow/deny (ngx_http_access_module): the first rule of
+// the client's family that matches decides; a deny is 403. nginx keeps
+// one list per family ("all" is in each): a unix-socket client is checked
+// against "unix:" rules, an IPv4 client against IPv4 rules, an IPv6
+// client against IPv6 rules, and an IPv4 client of a dual-stack socket
+// (::ffff:a.b.c.d) against the IPv4 rules when the level has any, else
+// against the IPv6 rules with its mapped address.
 func (x *exchange) access() {
-	for _, r := range x.conf.AccessRules {
-		if !x.ruleMatches(r) {
-			continue
+	rules := x.conf.AccessRules
+	if len(rules) > 0 {
+		fam, addr := x.accessFamily(rules)
+		for _, r := range rules {
+			if !ruleMatches(r, fam, addr) {
+				continue
+			}
+			if !r.Allow {
+				x.logEvent(levelError, "access forbidden by rule", "", "")
+				x.finalize(403)
+				return
+			}
+			break
 		}
-		if !r.Allow {
-			x.logEvent(levelError, "access forbidden by rule", "", "")
-			x.finalize(403)
-			return
-		}
-		break
 	}
 	x.content()
 }
 
-// ruleMatches reports whether an allow/deny rule covers the client.
-func (x *exchange) ruleMatches(r *directives.AccessRule) bool {
+// The rule lists of ngx_http_access_loc_conf_t.
+const (
+	accessUnix = iota
+	accessV4
+	accessV6
+)
+
+// accessFamily chooses the rule list the client is checked against and
+// the address it is checked with.
+func (x *exchange) accessFamily(rules []*directives.AccessRule) (int, netip.Addr) {
+	if x.c.network == "unix" {
+		return accessUnix, netip.Addr{}
+	}
+	raw := x.c.info.Remote.Addr()
+	switch {
+	case raw.Is4():
+		return accessV4, raw
+	case raw.Is4In6():
+		for _, r := range rules {
+			if r.All || (!r.Unix && r.Prefix.Addr().Is4()) {
+				return accessV4, raw.Unmap()
+			}
+		}
+	}
+	return accessV6, raw
+}
+
+// ruleMatches reports whether an allow/deny rule of the client's family
+// list covers the client.
+func ruleMatches(r *directives.AccessRule, fam int, addr netip.Addr) bool {
 	switch {
 	case r.All:
 		return true
 	case r.Unix:
-		return x.c.network == "unix"
-	}
-	ip := x.c.remoteIP
-	if !ip.IsValid() {
+		return fam == accessUnix
+	case fam == accessUnix:
 		return false
+	case fam == accessV4:
+		return r.Prefix.Addr().Is4() && r.Prefix.Contains(addr)
 	}
-	if r.Prefix.Addr().Is4() && ip.Is6() {
-		return false
-	}
-	return r.Prefix.Contains(netip.Addr(ip))
+	return r.Prefix.Addr().Is6() && r.Prefix.Contains(addr)
 }
 
 // content runs the precontent (try_files) and content phases: proxy_pass

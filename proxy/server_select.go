@@ -262,5 +262,11 @@ func (rt *runtime) addrFor(network string, local net.Addr) *addrConf {
 	if ip.Is6() {
 		wild = netip.IPv6Unspecified()
 	}
-	return rt.addrs[listenKey{"tcp", netip.AddrPortFrom(wild, ap.Port()).String()}]
+	if ac := rt.addrs[listenKey{"tcp", netip.AddrPortFrom(wild, ap.Port()).String()}]; ac != nil || !ap.Addr().Is4In6() {
+		return ac
+	}
+	// An IPv4 client of a dual-stack socket ("listen [::]:80
+	// ipv6only=off") arrives on an IPv4-mapped address: the socket is
+	// the IPv6 wildcard.
+	return rt.addrs[listenKey{"tcp", netip.AddrPortFrom(netip.IPv6Unspecified(), ap.Port()).String()}]
 }
