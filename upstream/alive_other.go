@@ -4,6 +4,9 @@ package upstream
 
 import "net"
 
-// stillOpen cannot look at an idle socket here: a closed one is found
-// by the request that uses it, and retried on a fresh one.
-func stillOpen(net.Conn) bool { return true }
+// probe cannot look at an idle socket here: a closed one is found by the
+// request that uses it, and retried on a fresh one.
+type probe struct{}
+
+func (p *probe) init(net.Conn)   {}
+func (p *probe) stillOpen() bool { return true }

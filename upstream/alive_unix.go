@@ -7,25 +7,49 @@ import (
 	"syscall"
 )
 
+// probe looks at an idle connection without reading from it. It is set up
+// once per connection, so that checking costs one system call and no
+// allocation.
+type probe struct {
+	rc   syscall.RawConn
+	fn   func(fd uintptr) bool
+	open bool
+	buf  [1]byte
+}
+
+// init prepares the probe of c (a connection without a descriptor is
+// taken as open).
+func (p *probe) init(c net.Conn) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return
+	}
+	p.rc = rc
+	p.fn = p.peek
+}
+
+// peek is the probe's system call: one byte peeked without waiting.
+func (p *probe) peek(fd uintptr) bool {
+	n, _, err := syscall.Recvfrom(int(fd), p.buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	p.open = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK)
+	return true
+}
+
 // stillOpen reports whether an idle connection may carry another
 // request: nothing to read, not even the end of the stream. Like nginx's
 // keepalive close handler, it treats data the upstream sent unasked as a
 // reason to close too.
-func stillOpen(c net.Conn) bool {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
+func (p *probe) stillOpen() bool {
+	if p.rc == nil {
 		return true
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
+	p.open = false
+	if err := p.rc.Read(p.fn); err != nil {
 		return false
 	}
-	open := false
-	err = rc.Read(func(fd uintptr) bool {
-		var b [1]byte
-		n, _, e := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		open = n < 0 && (e == syscall.EAGAIN || e == syscall.EWOULDBLOCK)
-		return true
-	})
-	return err == nil && open
+	return p.open
 }

@@ -17,6 +17,9 @@ type Conn struct {
 	requests int
 	created  time.Time
 
+	// probe checks the connection when it leaves the pool.
+	probe probe
+
 	// Pool bookkeeping, guarded by the pool's mutex.
 	idle      bool
 	idleSince time.Time
@@ -63,5 +66,9 @@ func (a *Attempt) Connect(timeout time.Duration, socketKeepalive bool) (*Conn, e
 	if err != nil {
 		return nil, err
 	}
-	return &Conn{Conn: nc, peer: p.Name, pool: pool, requests: 1, created: a.g.now()}, nil
+	c := &Conn{Conn: nc, peer: p.Name, pool: pool, requests: 1, created: a.g.now()}
+	if pool != nil {
+		c.probe.init(nc)
+	}
+	return c, nil
 }

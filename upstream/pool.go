@@ -66,7 +66,7 @@ func (p *Pool) get(peer *Peer) *Conn {
 			return nil
 		}
 		c.timer.Stop()
-		if stillOpen(c.Conn) {
+		if c.probe.stillOpen() {
 			return c
 		}
 		_ = c.Conn.Close()

@@ -254,7 +254,7 @@ func TestPoolDropsClosed(t *testing.T) {
 			}
 			// Readiness: the kernel has delivered the FIN or the byte.
 			deadline := time.Now().Add(5 * time.Second)
-			for stillOpen(x.Conn) && time.Now().Before(deadline) {
+			for x.probe.stillOpen() && time.Now().Before(deadline) {
 				time.Sleep(time.Millisecond)
 			}
 			y, cached := use(t, g, true)
