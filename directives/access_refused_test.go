@@ -1,0 +1,59 @@
+package directives
+
+import (
+	"strings"
+	"testing"
+)
+
+// accessControlDirectives are nginx 1.22's directives (Debian's build) that
+// decide who may see what, beyond allow and deny. nginxws does not
+// implement them, so a configuration using one must be refused at -t:
+// serving it without the check would open what the user closed.
+var accessControlDirectives = []string{
+	"auth_basic", "auth_basic_user_file", "auth_request", "auth_request_set", "auth_delay",
+	"satisfy", "limit_except", "limit_req", "limit_req_zone", "limit_req_status",
+	"limit_conn", "limit_conn_zone", "limit_conn_status", "valid_referers",
+	"secure_link", "secure_link_md5", "secure_link_secret", "set_real_ip_from",
+	"real_ip_header", "real_ip_recursive", "geo", "ssl_verify_client",
+}
+
+// TestAccessControlRefused checks that every access-control directive is in
+// the catalogue as refused, and that loading one gives nginxws's
+// "is not supported" error rather than a configuration that runs open.
+func TestAccessControlRefused(t *testing.T) {
+	rows := map[string]*row{}
+	for i := range nginxRows {
+		rows[nginxRows[i].name] = &nginxRows[i]
+	}
+	for _, name := range accessControlDirectives {
+		r := rows[name]
+		if r == nil {
+			t.Errorf("%s: not in the catalogue of nginx directives", name)
+			continue
+		}
+		if r.status != refused {
+			t.Errorf("%s: status %d, want refused", name, r.status)
+		}
+	}
+	// Each one where it is written most often, with valid arguments.
+	confs := map[string]string{
+		"auth_basic":       "server { listen 8080; location / { auth_basic x; } }",
+		"auth_request":     "server { listen 8080; location / { auth_request /auth; } }",
+		"satisfy":          "server { listen 8080; satisfy any; }",
+		"limit_except":     "server { listen 8080; location / { limit_except GET { deny all; } } }",
+		"limit_req_zone":   "limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;",
+		"limit_conn_zone":  "limit_conn_zone $binary_remote_addr zone=addr:10m;",
+		"valid_referers":   "server { listen 8080; valid_referers none blocked example.com; }",
+		"secure_link":      "server { listen 8080; location / { secure_link $arg_md5,$arg_expires; } }",
+		"set_real_ip_from": "set_real_ip_from 10.0.0.0/8;",
+		"geo":              "geo $allowed { default 0; 10.0.0.0/8 1; }",
+	}
+	for name, body := range confs {
+		dir := writeCase(t, errorCase{name: name, conf: H(body)})
+		_, err := loadCase(t, dir)
+		want := `"` + name + `" directive is not supported`
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %s", name, err, want)
+		}
+	}
+}
