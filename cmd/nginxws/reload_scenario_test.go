@@ -429,11 +429,20 @@ func (p *prober) wsProbe() error {
 }
 
 // served polls GET path on a keepalive connection until it answers want,
-// and returns how long that took from since; it gives up after limit.
-func served(client *http.Client, port int, path, want string, since time.Time, limit time.Duration) (time.Duration, string) {
-	var last string
+// and returns how long that took from since; it gives up after limit. On
+// failure the last answer says how long the longest request took: a
+// starved test process shows there, not in nginxws.
+func served(client *http.Client, port int, path, want string, since time.Time, limit time.Duration) (took time.Duration, last string) {
+	var slowest time.Duration
+	defer func() {
+		if slowest > 100*time.Millisecond {
+			last += " (slowest poll " + slowest.Round(time.Millisecond).String() + ")"
+		}
+	}()
 	for {
+		polled := time.Now()
 		resp, err := client.Get("http://127.0.0.1:" + strconv.Itoa(port) + path)
+		slowest = max(slowest, time.Since(polled))
 		if err == nil {
 			b, _ := io.ReadAll(resp.Body)
 			_ = resp.Body.Close()
@@ -548,7 +557,8 @@ func (sc *scenario) run(t *testing.T) results {
 			want := "gen " + strconv.Itoa(n)
 			took, last := served(client, l.port, loc, want, written, 3*time.Second)
 			if took < 0 || took > time.Second {
-				t.Errorf("change %d (%s): %s answers %q %v after the write, want %q within 1s", n, kindNames[kind], loc, last, took, want)
+				t.Errorf("change %d (%s): %s answers %q %v after the write (at %s), want %q within 1s; error log ends:\n%s",
+					n, kindNames[kind], loc, last, took, written.Format("15:04:05.000"), want, logTail(l.errorLog(), 8))
 				if took < 0 {
 					took = 3 * time.Second
 				}
@@ -612,6 +622,13 @@ func (sc *scenario) run(t *testing.T) results {
 		t.Errorf("probe failed: %s", e)
 	}
 	return res
+}
+
+// logTail returns the last n lines of a log.
+func logTail(path string, n int) string {
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	return strings.Join(lines[max(len(lines)-n, 0):], "\n")
 }
 
 func sortedKeys(m map[string]string) []string {
