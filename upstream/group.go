@@ -315,7 +315,16 @@ func (a *Attempt) Pick() (*Peer, error) {
 	default:
 		p = a.roundRobin()
 	}
-	g.mu.Unlock()
+	if p != nil && p.next != nil {
+		// A request that started before a reload chose again: its
+		// connection counts on the peer's newest incarnation.
+		p.conns--
+		ng, np := g.newest(p)
+		np.conns++
+		ng.mu.Unlock()
+	} else {
+		g.mu.Unlock()
+	}
 	if p == nil {
 		return nil, ErrNoLive
 	}
@@ -349,6 +358,11 @@ func (a *Attempt) Release(o Outcome) (disabled bool) {
 	a.current = nil
 	g := a.g
 	g.mu.Lock()
+	if p.next != nil {
+		// Chosen before a reload: the outcome is the newest
+		// incarnation's.
+		g, p = g.newest(p)
+	}
 	defer g.mu.Unlock()
 	if a.set.single {
 		p.conns--

@@ -24,6 +24,12 @@ type Peer struct {
 	fails           int
 	checked         int64 // unix seconds of the last check
 	accessed        int64 // unix seconds of the last failure
+	// next is this peer in the group that replaced its group on a
+	// reload (Group.Inherit), nextGroup that group: connections counted
+	// here and released later, and picks by requests still running on
+	// the old group, count there.
+	next      *Peer
+	nextGroup *Group
 
 	// Weight, MaxFails, MaxConns and Down are the server's parameters;
 	// FailTimeout is fail_timeout in whole seconds, as nginx keeps it.
