@@ -162,6 +162,10 @@ type httpBuilder struct {
 	// duplicate listen / default server checks.
 	addrs     map[string]*listenAddr
 	addrOrder []string
+	// logBuffers are the access_log files given a buffer, by full path:
+	// nginx attaches the buffer to the file, and every later access_log
+	// with a buffer for the same file must ask for the same one.
+	logBuffers map[string]*AccessLog
 }
 
 func (l *loader) setHTTP(d *parser.Directive, sc *scope) error {

@@ -159,6 +159,10 @@ func (l *loader) setAccessLog(d *parser.Directive, sc *scope) error {
 			}
 			al.Flush = n
 		case a == "gzip" || strings.HasPrefix(a, "gzip="):
+			// gzip without buffer= so far buffers 64k.
+			if al.Buffer == 0 {
+				al.Buffer = 64 << 10
+			}
 			al.Gzip = 1
 			if len(a) > 4 {
 				n, ok := atoi(a[5:])
@@ -181,6 +185,26 @@ func (l *loader) setAccessLog(d *parser.Directive, sc *scope) error {
 		return l.errf(d, `no buffer is defined for access_log "%s"`, v)
 	}
 	c.AccessLogs = append(c.AccessLogs, al)
+	if al.Buffer == 0 {
+		return nil
+	}
+	switch {
+	case strings.HasPrefix(v, "syslog:"):
+		return l.errf(d, "logs to syslog cannot be buffered")
+	case !al.Path.IsLiteral():
+		return l.errf(d, "buffered logs cannot have variables in name")
+	}
+	hb := l.http
+	if prev := hb.logBuffers[al.Path.Raw]; prev != nil {
+		if prev.Buffer != al.Buffer || prev.Flush != al.Flush || prev.Gzip != al.Gzip {
+			return l.errf(d, `access_log "%s" already defined with conflicting parameters`, v)
+		}
+		return nil
+	}
+	if hb.logBuffers == nil {
+		hb.logBuffers = map[string]*AccessLog{}
+	}
+	hb.logBuffers[al.Path.Raw] = al
 	return nil
 }
 

@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"os"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -10,84 +12,134 @@ import (
 )
 
 // accessLogs holds the open access log files by path, shared by the
-// configurations a Server runs: a reload keeps the files both use open,
-// opens new ones and closes those no longer named.
+// configurations a Server runs: a reload keeps the files both use open
+// (reopened, as nginx's new cycle opens its files anew), opens new ones
+// and closes those no longer named.
 type accessLogs struct {
 	mu    sync.Mutex
-	files map[string]*os.File
+	files map[string]*logFile
 }
 
-// open returns the files for every literal access_log path of cfg,
-// opening those not open yet, and closes those cfg no longer uses. A file
-// that cannot be opened is logged, as nginx's open() failure, and skipped.
-func (a *accessLogs) open(cfg *directives.Config, log *errlog.Log) map[string]*os.File {
-	want := map[string]bool{}
+// logBuffer is what an access_log's buffer=, flush= and gzip= ask of its
+// file.
+type logBuffer struct {
+	size  int
+	flush time.Duration
+	level int
+}
+
+// fileLogs returns the files every literal access_log path of cfg names,
+// with the buffer each gets: nginx attaches a buffer to the file, not to
+// the directive, so every access_log naming a file shares the buffer one
+// of them defined (directives.Load refuses conflicting ones).
+func fileLogs(cfg *directives.Config) map[string]logBuffer {
+	want := map[string]logBuffer{}
 	if h := cfg.HTTP; h != nil {
 		walkConfs(h, func(c *directives.LocConf) {
 			if c.AccessLogOff {
 				return
 			}
 			for _, l := range c.AccessLogs {
-				if l.Path != nil && l.Path.IsLiteral() {
-					want[l.Path.Raw] = true
+				if l.Path == nil || !l.Path.IsLiteral() || isSyslog(l.Path.Raw) {
+					continue
+				}
+				b := want[l.Path.Raw]
+				if l.Buffer > 0 {
+					b = logBuffer{size: int(l.Buffer), flush: time.Duration(l.Flush) * time.Millisecond, level: l.Gzip}
+				}
+				want[l.Path.Raw] = b
+			}
+		})
+	}
+	return want
+}
+
+// isSyslog reports an access_log to syslog.
+func isSyslog(path string) bool { return strings.HasPrefix(path, "syslog:") }
+
+// CheckLogFiles opens, creating them if need be, the access log files and
+// the error_log files of the http levels cfg names, as nginx opens its cycle's files before it runs (and under -t):
+// the first that cannot be opened is returned, worded as nginx's
+// `open() "/var/log/nginx/x.log" failed (13: Permission denied)`.
+func CheckLogFiles(cfg *directives.Config) error {
+	paths := make([]string, 0, 4)
+	for p := range fileLogs(cfg) {
+		paths = append(paths, p)
+	}
+	if cfg.HTTP != nil {
+		// The error_log files of the http, server and location levels.
+		walkConfs(cfg.HTTP, func(c *directives.LocConf) {
+			for _, el := range c.ErrorLogs {
+				if el.Path != errlog.StderrPath && !isSyslog(el.Path) && !strings.HasPrefix(el.Path, "memory:") {
+					paths = append(paths, el.Path)
 				}
 			}
 		})
 	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return &errlog.OpenError{Path: p, Err: err}
+		}
+		_ = f.Close()
+	}
+	return nil
+}
+
+// open returns the files for every literal access_log path of cfg,
+// opening those not open yet and reopening the others, and closes those
+// cfg no longer uses (after writing what they hold). A file that cannot
+// be opened is logged, as nginx's open() failure, and skipped.
+func (a *accessLogs) open(cfg *directives.Config, log *errlog.Log) map[string]*logFile {
+	want := fileLogs(cfg)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.files == nil {
-		a.files = map[string]*os.File{}
+		a.files = map[string]*logFile{}
 	}
-	out := make(map[string]*os.File, len(want))
-	for p := range want {
+	out := make(map[string]*logFile, len(want))
+	for p, b := range want {
 		f := a.files[p]
 		if f == nil {
 			var err error
-			f, err = os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+			f, err = openLogFile(p, log)
 			if err != nil {
 				log.Emerg().Str(errlog.FieldErrno, errlog.Errno(err)).Msg(`open() "` + p + `" failed`)
 				continue
 			}
 			a.files[p] = f
+		} else {
+			f.reopen()
 		}
+		f.configure(b.size, b.flush, b.level)
 		out[p] = f
 	}
 	for p, f := range a.files {
-		if !want[p] {
-			_ = f.Close()
+		if _, ok := want[p]; !ok {
+			f.close()
 			delete(a.files, p)
 		}
 	}
 	return out
 }
 
-// reopen reopens every file (SIGUSR1), keeping the old descriptor when a
-// file cannot be reopened.
-func (a *accessLogs) reopen(log *errlog.Log) map[string]*os.File {
+// reopen reopens every file (SIGUSR1) once what its buffer holds is
+// written; a file that cannot be reopened keeps its old descriptor.
+func (a *accessLogs) reopen() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := make(map[string]*os.File, len(a.files))
-	for p, old := range a.files {
-		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-		if err != nil {
-			log.Alert().Str(errlog.FieldErrno, errlog.Errno(err)).Msg(`reopen file "` + p + `" failed`)
-			out[p] = old
-			continue
-		}
-		_ = old.Close()
-		a.files[p] = f
-		out[p] = f
+	for _, f := range a.files {
+		f.reopen()
 	}
-	return out
 }
 
-// closeAll closes every file.
+// closeAll writes what the buffers hold and closes every file.
 func (a *accessLogs) closeAll() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for p, f := range a.files {
-		_ = f.Close()
+		f.close()
 		delete(a.files, p)
 	}
 }
@@ -133,11 +185,7 @@ func (x *exchange) logAccess() {
 	}
 	files := *x.c.s.logFiles.Load()
 	for _, l := range conf.AccessLogs {
-		if l.Path == nil || !l.Path.IsLiteral() {
-			continue
-		}
-		f := files[l.Path.Raw]
-		if f == nil {
+		if l.Path == nil {
 			continue
 		}
 		if l.If != nil {
@@ -146,10 +194,21 @@ func (x *exchange) logAccess() {
 				continue
 			}
 		}
+		literal := l.Path.IsLiteral()
+		var f *logFile
+		if literal {
+			if f = files[l.Path.Raw]; f == nil {
+				continue
+			}
+		}
 		b := x.c.s.bufs.get(0)
 		line := x.vs.AppendLog(l.Format, b.b[:0])
 		line = append(line, '\n')
-		_, _ = f.Write(line)
+		if literal {
+			f.write(line)
+		} else {
+			x.scriptLogWrite(l, line)
+		}
 		b.b = line
 		x.c.s.bufs.put(b)
 	}

@@ -12,6 +12,7 @@ import (
 
 // Shorter names for the error log levels this package logs at.
 const (
+	levelAlert = errlog.LevelAlert
 	levelCrit  = errlog.LevelCrit
 	levelError = errlog.LevelError
 	levelInfo  = errlog.LevelInfo

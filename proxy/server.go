@@ -21,7 +21,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -54,7 +53,7 @@ type Server struct {
 	// ("nginxws/0.1.0"); see SetVersion.
 	version  string
 	logs     accessLogs
-	logFiles atomic.Pointer[map[string]*os.File]
+	logFiles atomic.Pointer[map[string]*logFile]
 	// states pools the variable states of requests in flight.
 	states sync.Pool
 	reqs   sync.Pool
@@ -169,11 +168,11 @@ func (s *Server) pageToken(tokens string) string { return s.serverToken(tokens) 
 // softwareName is what server_tokens off shows, as nginx does.
 const softwareName = "nginx"
 
-// ReopenLogs reopens the access log files (SIGUSR1); a file that cannot
-// be reopened keeps its old descriptor.
+// ReopenLogs reopens the access log files (SIGUSR1), each once its
+// buffered lines are written, and the levels' error logs; a file that
+// cannot be reopened keeps its old descriptor.
 func (s *Server) ReopenLogs() {
-	files := s.logs.reopen(s.log)
-	s.logFiles.Store(&files)
+	s.logs.reopen()
 	s.rt.Load().errLogs.reopen()
 }
 
@@ -414,6 +413,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	select {
 	case <-idle:
 		s.tunnels.stop()
+		// The buffered access log lines are written, as nginx's
+		// exiting worker flushes its buffers.
+		s.logs.closeAll()
 		return nil
 	case <-ctx.Done():
 		// Tunnels first: a parked tunnel would not notice its client
@@ -422,6 +424,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.closeConns()
 		<-idle
 		s.tunnels.stop()
+		s.logs.closeAll()
 		return ctx.Err()
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/parser"
+	"github.com/nginxws/nginxws/proxy"
 	"github.com/nginxws/nginxws/proxy/errlog"
 )
 
@@ -127,7 +128,7 @@ func (p *process) loadConfig() (*directives.Config, error) {
 
 // openCycle is the part of ngx_init_cycle after the configuration is read:
 // under -t the pid file is created (not written) to prove it can be; then
-// the error_log files are opened. Failures are logged at [emerg].
+// the error_log files are opened, and the access logs checked. Failures are logged at [emerg].
 func (p *process) openCycle(cfg *directives.Config) (*cycle, error) {
 	if p.opts.test {
 		if err := p.createPidfile(cfg.Main.Pid); err != nil {
@@ -136,6 +137,12 @@ func (p *process) openCycle(cfg *directives.Config) (*cycle, error) {
 	}
 	logs, err := errlog.Open(p.logTargets(cfg))
 	if err != nil {
+		p.log.Emerg().Msg(err.Error())
+		return nil, errReported
+	}
+	// The access logs and the http levels' error logs must open too.
+	if err := proxy.CheckLogFiles(cfg); err != nil {
+		_ = logs.Close()
 		p.log.Emerg().Msg(err.Error())
 		return nil, errReported
 	}
