@@ -230,9 +230,9 @@ func unopened(err error) []string {
 // switches to it, or keeps the running one if anything fails — the error
 // is logged with its file and line, as nginx keeps its old cycle. It
 // returns what it read (nil, or partial, when reading failed) and, if the
-// switch did not happen, why (already logged). As in nginx, a changed pid path gets a new pid file
-// and the old one is removed; nginxws removes the old one only once the
-// reload has succeeded.
+// switch did not happen, why (already logged). As in nginx, a changed pid
+// path gets a new pid file and the old one is removed; nginxws removes the
+// old one only once the reload has succeeded.
 func (p *process) reconfigure(srv *proxy.Server) (*directives.Config, error) {
 	cfg, err := p.loadConfig()
 	if err != nil {
