@@ -108,6 +108,11 @@ func (s *Server) install(cfg *directives.Config) {
 	files := s.logs.open(cfg, s.log)
 	s.logFiles.Store(&files)
 	rt := newRuntime(cfg, nil)
+	if prev := s.rt.Load(); prev != nil {
+		// Peers that stay keep their failures and connections
+		// (inherit.go).
+		rt.groups.inherit(prev.groups)
+	}
 	rt.errLogs = openLevelLogs(cfg, s.log)
 	if old := s.rt.Swap(rt); old != nil {
 		old.errLogs.close()

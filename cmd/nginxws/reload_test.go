@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -173,4 +174,66 @@ func TestShutdownTunnels(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReloadKeepsPeerState: upstream peer state outlives a reload for the
+// peers that did not change. With max_conns=1 and one tunnel open, a
+// second WebSocket gets 502 before and after a reload (the tunnel still
+// counts); once the tunnel ends, one gets through.
+func TestReloadKeepsPeerState(t *testing.T) {
+	backend := startBackend(t)
+	dir := t.TempDir()
+	port := freePort(t)
+	conf := filepath.Join(dir, "nginx.conf")
+	text := func(gen int) string {
+		return "pid " + dir + "/nginx.pid;\nerror_log " + dir + "/error.log notice;\nevents {}\nhttp {\n" +
+			"    access_log off;\n" +
+			"    upstream ws { server 127.0.0.1:" + strconv.Itoa(backend) + " max_conns=1; }\n" +
+			"    server {\n        listen 127.0.0.1:" + strconv.Itoa(port) + ";\n" +
+			"        location = /gen { return 200 \"gen " + strconv.Itoa(gen) + "\"; }\n" +
+			"        location /ws {\n            proxy_pass http://ws;\n            proxy_http_version 1.1;\n" +
+			"            proxy_set_header Upgrade $http_upgrade;\n            proxy_set_header Connection \"upgrade\";\n        }\n    }\n}\n"
+	}
+	write(t, conf, text(0))
+	start(t, dir, filepath.Join(dir, "nginx.pid"), args(dir)...)
+	ts := openTunnels(t, port, 1)
+	url := "ws://127.0.0.1:" + strconv.Itoa(port) + "/ws"
+	refused := func(when string) {
+		t.Helper()
+		c, resp, err := wsDialer.Dial(url, nil)
+		if err == nil {
+			c.Close()
+			t.Fatalf("%s: a second tunnel got through max_conns=1", when)
+		}
+		if resp == nil || resp.StatusCode != 502 {
+			t.Fatalf("%s: %v, want a 502", when, err)
+		}
+		_ = resp.Body.Close()
+	}
+	refused("before the reload")
+
+	writeInPlace(t, conf, text(1))
+	client := &http.Client{Timeout: 5 * time.Second}
+	if took, last := served(client, port, "/gen", "gen 1", time.Now(), 3*time.Second); took < 0 {
+		t.Fatalf("the reload was not served: %s", last)
+	}
+	refused("after the reload")
+	if err := ts[0].exchange(); err != nil {
+		t.Fatalf("the tunnel after the reload: %v", err)
+	}
+
+	if err := ts[0].close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a tunnel once the first ended", func() bool {
+		c, resp, err := wsDialer.Dial(url, nil)
+		if err != nil {
+			if resp != nil {
+				_ = resp.Body.Close()
+			}
+			return false
+		}
+		c.Close()
+		return true
+	})
 }
