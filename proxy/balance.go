@@ -95,9 +95,9 @@ func (x *exchange) proxyTo(g *upstream.Group, head []byte, plan *proxyPlan) {
 		if disabled {
 			x.logEvent(errlog.LevelWarn, "upstream server temporarily disabled", "", action)
 		}
-		if f == upstream.FailTimeout && action == "connecting to upstream" {
-			// nginx logs a connect timeout in ngx_http_upstream_next,
-			// after the peer's release.
+		if f == upstream.FailTimeout {
+			// nginx logs a timeout in ngx_http_upstream_next, after the
+			// peer's release (and its "temporarily disabled").
 			x.logEvent(levelError, "upstream timed out", "110: Connection timed out", action)
 		}
 		x.upInfo.States[len(x.upInfo.States)-1].Status = status
@@ -226,8 +226,8 @@ func upstreamKeepsAlive(r *http1.Response) bool {
 }
 
 // readHead reads the upstream's response head within proxy_read_timeout.
-// On failure it logs nginx's line and returns the failure with the status
-// nginx would answer; a client that went away meanwhile gets status -1
+// On failure it logs nginx's line (proxyTo logs a timeout) and returns the
+// failure with the status nginx would answer; a client that went away meanwhile gets status -1
 // and no failure (nginx's 499, the peer released as answered).
 func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
 	conf := x.conf
@@ -242,6 +242,9 @@ func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
 		x.status = 499
 		x.broken, x.noLinger = true, true
 		return 0, -1
+	}
+	if err != nil && isTimeout(err) {
+		return upstream.FailTimeout, 504 // logged by proxyTo
 	}
 	if err != nil {
 		status := x.upstreamHeadError(err)
@@ -268,8 +271,8 @@ func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
 }
 
 // connectFailed logs a failed connect as nginx does and classifies it. A
-// timeout is logged by the caller, after the peer's release, as nginx
-// logs it.
+// timeout is logged by proxyTo, after the peer's release, as nginx logs
+// it.
 func (x *exchange) connectFailed(p *upstream.Peer, err error) upstream.Failure {
 	if isTimeout(err) {
 		return upstream.FailTimeout

@@ -162,7 +162,7 @@ func (x *exchange) sendRequest(uc net.Conn, head []byte, p *proxyPlan, upFail *u
 	}
 	fail := func(err error) int {
 		if isTimeout(err) {
-			x.logEvent(levelError, "upstream timed out", "110: Connection timed out", "sending request to upstream")
+			// Logged by proxyTo after the peer's release, as nginx.
 			*upFail = upstream.FailTimeout
 			return 504
 		}
