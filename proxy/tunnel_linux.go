@@ -4,7 +4,6 @@ package proxy
 
 import (
 	"errors"
-	goruntime "runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -523,40 +522,63 @@ type splicePipe struct {
 
 // close closes both ends.
 func (sp *splicePipe) close() {
-	goruntime.SetFinalizer(sp, nil)
 	_ = syscall.Close(sp.r)
 	_ = syscall.Close(sp.w)
 }
 
-// pipePool lends empty splice pipes. A pipe the pool drops (sync.Pool
-// empties itself across garbage collections) is closed by its finalizer,
-// so idle times hold few pipes.
+// maxIdlePipes bounds the empty pipes kept for the next bulk burst; more
+// are closed as they come back, so that quiet times hold few descriptors.
+const maxIdlePipes = 8
+
+// pipePool lends empty splice pipes. It keeps no finalizer-closed pipes:
+// every pipe is either borrowed (and closed or given back by its
+// direction) or in the free list, which drain closes, so no descriptor
+// outlives the server.
 type pipePool struct {
-	p sync.Pool
+	mu     sync.Mutex
+	free   []*splicePipe
+	closed bool
 }
 
 // get returns an empty pipe.
 func (pp *pipePool) get() (*splicePipe, error) {
-	if v := pp.p.Get(); v != nil {
-		return v.(*splicePipe), nil
+	pp.mu.Lock()
+	if n := len(pp.free); n > 0 {
+		sp := pp.free[n-1]
+		pp.free = pp.free[:n-1]
+		pp.mu.Unlock()
+		return sp, nil
 	}
+	pp.mu.Unlock()
 	var fds [2]int
 	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
 		return nil, err
 	}
 	// Best effort: a smaller pipe works, with more system calls.
 	_, _, _ = syscall.Syscall(syscall.SYS_FCNTL, uintptr(fds[0]), syscall.F_SETPIPE_SZ, pipeSize)
-	sp := &splicePipe{r: fds[0], w: fds[1]}
-	goruntime.SetFinalizer(sp, (*splicePipe).close)
-	return sp, nil
+	return &splicePipe{r: fds[0], w: fds[1]}, nil
 }
 
 // put gives back an empty pipe.
-func (pp *pipePool) put(sp *splicePipe) { pp.p.Put(sp) }
+func (pp *pipePool) put(sp *splicePipe) {
+	pp.mu.Lock()
+	if pp.closed || len(pp.free) >= maxIdlePipes {
+		pp.mu.Unlock()
+		sp.close()
+		return
+	}
+	pp.free = append(pp.free, sp)
+	pp.mu.Unlock()
+}
 
-// drain closes the pooled pipes (the server is stopping).
+// drain closes the pooled pipes and those given back later (the server is
+// stopping).
 func (pp *pipePool) drain() {
-	for v := pp.p.Get(); v != nil; v = pp.p.Get() {
-		v.(*splicePipe).close()
+	pp.mu.Lock()
+	free := pp.free
+	pp.free, pp.closed = nil, true
+	pp.mu.Unlock()
+	for _, sp := range free {
+		sp.close()
 	}
 }
