@@ -409,6 +409,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	s.draining.Store(true)
 	s.closeIdle()
+	// Idle upstream keepalive connections close too, and none is kept
+	// from now on (nginx's exiting worker caches none).
+	s.rt.Load().groups.close()
 
 	idle := make(chan struct{})
 	go func() {
@@ -450,6 +453,7 @@ func (s *Server) Close() error {
 	s.tunnels.stop()
 	s.logs.closeAll()
 	s.rt.Load().errLogs.close()
+	s.rt.Load().groups.close()
 	return nil
 }
 
