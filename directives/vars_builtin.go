@@ -39,6 +39,9 @@ var builtins = map[string]builtin{
 	"query_string":    {get: getArgs, noCache: true},
 	"is_args":         {get: getIsArgs, noCache: true},
 
+	// The browser module (vars_browser.go).
+	"msie": {get: getMsie},
+
 	// The file the URI maps to (vars_files.go).
 	"document_root":    {get: getDocumentRoot, noCache: true},
 	"realpath_root":    {get: getRealpathRoot, noCache: true},

@@ -152,20 +152,9 @@ func (x *exchange) begin(c *conn, rt *runtime, ac *addrConf) {
 }
 
 // headLength is the size of a request head as received, for
-// $request_length: the request line, the header lines and the CRLFs.
-func headLength(h *http1.Request) int64 {
-	if len(h.Line) == 0 {
-		return 0
-	}
-	n := len(h.Line) + 2
-	for i := range h.Headers {
-		n += len(h.Headers[i].Name) + 2 + len(h.Headers[i].Value) + 2
-	}
-	if h.Version >= 1000 {
-		n += 2
-	}
-	return int64(n)
-}
+// $request_length: nginx's count of the request line and header lines
+// read (proxy/http1's HeadLength).
+func headLength(h *http1.Request) int64 { return h.HeadLength }
 
 // keep copies b into the request's arena and returns the copy, valid until
 // the request ends. When the arena is full a new one is started; slices
@@ -212,6 +201,13 @@ func (x *exchange) finish() bool {
 	keep := x.keepalive && !x.broken && x.headerSent && c.keepaliveTimeout > 0
 	if x.body.remaining() {
 		x.lingering = true
+	}
+	if keep {
+		// nginx logs a request that keeps its connection after
+		// ngx_http_set_keepalive cleared r->keepalive: the access log's
+		// $sent_http_connection reads "close" and $sent_http_keep_alive
+		// is not found, whatever the response said.
+		x.keepalive = false
 	}
 	x.logAccess()
 	x.body.release(x)

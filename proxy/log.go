@@ -40,8 +40,8 @@ func (x *exchange) logEvent(lvl errlog.Level, msg, errno, action string) {
 	if x.srv != nil {
 		e = e.Str("server", x.srv.name)
 	}
-	if len(x.head.Line) > 0 {
-		e = e.Bytes("request", x.head.Line)
+	if line := x.RequestLine(); len(line) > 0 {
+		e = e.Bytes("request", line)
 	}
 	if x.up.addr != "" {
 		up := "http://" + x.up.addr

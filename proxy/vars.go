@@ -59,8 +59,14 @@ func (x *exchange) curArgs() []byte {
 
 // The directives.Request methods.
 
-// RequestLine is $request.
-func (x *exchange) RequestLine() []byte { return x.head.Line }
+// RequestLine is $request. A head that failed within its request line
+// shows the part read, as nginx does.
+func (x *exchange) RequestLine() []byte {
+	if len(x.head.Line) == 0 {
+		return x.head.PartialLine
+	}
+	return x.head.Line
+}
 
 // Method is $request_method: the method as sent, or GET after an
 // error_page redirect.

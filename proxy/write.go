@@ -159,8 +159,15 @@ func (x *exchange) appendHead(dst []byte) []byte {
 	fixedLoc := o.locPos > 0 && len(o.location) > 0 && o.location[0] == '/' && conf.AbsoluteRedirect
 	if fixedLoc {
 		dst = append(dst, "Location: "...)
+		start := len(dst)
 		dst = x.appendSelfURL(dst)
 		dst = append(dst, o.location...)
+		// As nginx's header filter, the Location becomes what was sent,
+		// for $sent_http_location in the access log.
+		// The list entry is skipped below, so it can change now.
+		abs := x.keep(dst[start:])
+		o.location = abs
+		o.headers[o.locPos-1].Value = abs
 		dst = append(dst, '\r', '\n')
 	}
 	if o.chunked {

@@ -61,6 +61,17 @@ type Request struct {
 	// Headers are the header lines in order, minus those dropped by
 	// ignore_invalid_headers.
 	Headers []Header
+	// PartialLine is set when the head failed before its request line was
+	// complete: the line as far as it was read, up to a CR or LF (what
+	// nginx's $request and its error lines show then, from request_start);
+	// for a 414, the whole buffer the line filled. Line is empty then.
+	PartialLine []byte
+	// HeadLength is nginx's r->request_length after the head: the request
+	// line and every header line parsed, those ignore_invalid_headers drops
+	// included, and the empty line. When the head fails it counts what
+	// nginx had counted: nothing for a bad request line, the lines before a
+	// malformed one, the offending line for a bad Host.
+	HeadLength int64
 	// Server is the host nginx selects the virtual server with and returns
 	// as $host (when non-empty): from an absolute request URI, else from
 	// the Host header; lower-case, without port or trailing dot.
@@ -204,8 +215,12 @@ func (r *Reader) ReadRequest(req *Request, lim *Limits) error {
 	lp.reset()
 	lp.start = r.pos
 	if err := r.readRequestLine(req, &lp); err != nil {
+		if _, ok := err.(*Error); ok && lp.state != lsStart {
+			req.PartialLine = r.partialLine(&lp, err)
+		}
 		return err
 	}
+	req.HeadLength = int64(r.pos - lp.start)
 	if err := req.setLine(r.cur.b, &lp); err != nil {
 		return err
 	}
@@ -263,6 +278,22 @@ func (r *Reader) readRequestLine(req *Request, lp *lineParser) error {
 	}
 }
 
+// partialLine is the request line of a head that failed before the line
+// was complete, as nginx shows it: from its first byte up to a CR or LF in
+// what was read (ngx_http_variable_request_line), or the whole buffer for
+// a line too long (ngx_http_process_request_line's 414).
+func (r *Reader) partialLine(lp *lineParser, err error) []byte {
+	b := r.cur.b
+	if e, ok := err.(*Error); ok && e.Status == 414 {
+		return b[lp.start:r.end]
+	}
+	end := lp.start
+	for end < r.last && b[end] != '\r' && b[end] != '\n' {
+		end++
+	}
+	return b[lp.start:end]
+}
+
 // growLine makes room for a request line that filled its buffer: a buffer
 // holding only empty lines is reused, a partial line moves to a large
 // buffer; 414 when the line already fills a large buffer or none is left.
@@ -299,6 +330,9 @@ func (r *Reader) readHeaders(req *Request) error {
 			}
 		}
 		r.pos, rc = hp.parse(r.cur.b[:r.last], r.pos, lim.UnderscoresInHeaders)
+		if rc == parseOK || rc == parseHeaderDone {
+			req.HeadLength += int64(r.pos - hp.start)
+		}
 		switch rc {
 		case parseOK:
 			if hp.invalid && lim.IgnoreInvalidHeaders {
