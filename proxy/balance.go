@@ -137,13 +137,12 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 		state().ResponseTime = time.Since(x.upStart)
 		return x.connectFailed(p, err), "connecting to upstream"
 	}
-	st := state()
-	st.ConnectTime = time.Since(x.upStart)
-	st.BytesSent = int64(len(head))
+	state().ConnectTime = time.Since(x.upStart)
 	b := &x.body
 	a.MarkSent(conf.ProxyPassRequestBody && x.hasBody() && b.mem == nil && b.file == nil)
 	var sendFail upstream.Failure
-	status := x.sendRequest(uc.Conn, head, plan, &sendFail)
+	status := x.sendRequest(uc, head, plan, &sendFail)
+	state().BytesSent = uc.Sent()
 	if status != 0 {
 		state().ResponseTime = time.Since(x.upStart)
 		uc.Release(false)

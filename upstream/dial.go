@@ -16,6 +16,8 @@ type Conn struct {
 	// included (nginx's c->requests).
 	requests int
 	created  time.Time
+	// sent counts the bytes written for the current request.
+	sent int64
 
 	// probe checks the connection when it leaves the pool.
 	probe probe
@@ -29,6 +31,17 @@ type Conn struct {
 // Requests is how many requests the connection has carried, the current
 // one included.
 func (c *Conn) Requests() int { return c.requests }
+
+// Write writes to the connection, counting the bytes for Sent.
+func (c *Conn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.sent += int64(n)
+	return n, err
+}
+
+// Sent is how many bytes the current request wrote through Write (nginx's
+// c->sent, $upstream_bytes_sent).
+func (c *Conn) Sent() int64 { return c.sent }
 
 // Release ends the connection's use by a request: with reuse (the
 // response was read to its end, the upstream did not ask to close, the
@@ -54,6 +67,7 @@ func (a *Attempt) Connect(timeout time.Duration, socketKeepalive bool) (*Conn, e
 	if pool != nil {
 		if c := pool.get(p); c != nil {
 			c.requests++
+			c.sent = 0
 			a.cached = true
 			return c, nil
 		}

@@ -1,7 +1,6 @@
 package upstream
 
 import (
-	"errors"
 	"io"
 	"net"
 	"sync"
@@ -79,12 +78,12 @@ func (b *backend) count() int {
 }
 
 // closedByPeer reports whether the backend's side of c saw the proxy
-// close it, waiting up to a few seconds.
+// close it, waiting up to a few seconds (io.Copy reports a clean end of
+// stream as no error).
 func closedByPeer(c net.Conn) bool {
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	var b [1]byte
-	_, err := c.Read(b[:])
-	return errors.Is(err, io.EOF)
+	_, err := io.Copy(io.Discard, c) // what the proxy wrote, then the end
+	return err == nil
 }
 
 func keepaliveGroup(t *testing.T, c *clock, n int, addrs ...string) *Group {
@@ -128,7 +127,13 @@ func TestPoolReuse(t *testing.T) {
 	if cached || c1.Requests() != 1 {
 		t.Fatalf("first request: cached %v, requests %d", cached, c1.Requests())
 	}
+	if _, err := c1.Write([]byte("abc")); err != nil || c1.Sent() != 3 {
+		t.Fatalf("Write: %v, Sent %d", err, c1.Sent())
+	}
 	c2, cached := use(t, g, true)
+	if c2.Sent() != 0 {
+		t.Fatalf("a pooled connection starts with Sent %d, want 0", c2.Sent())
+	}
 	if !cached || c2 != c1 || c2.Requests() != 2 {
 		t.Fatalf("second request: cached %v, same %v, requests %d", cached, c2 == c1, c2.Requests())
 	}
