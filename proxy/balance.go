@@ -72,6 +72,9 @@ func (x *exchange) proxyTo(g *upstream.Group, head []byte, plan *proxyPlan) {
 		s.Client = x.c.info.Remote.Addr()
 	}
 	a.Start(g, s)
+	// Each try's times count from its start; the first starts with the
+	// attempt.
+	start := s.Now
 	for {
 		p, err := a.Pick()
 		if err != nil {
@@ -84,10 +87,11 @@ func (x *exchange) proxyTo(g *upstream.Group, head []byte, plan *proxyPlan) {
 			x.finalize(status)
 			return
 		}
-		f, action := x.tryPeer(a, p, head, plan)
+		f, action := x.tryPeer(a, p, head, plan, start)
 		if f == 0 {
 			return
 		}
+		start = time.Now()
 		if f == failRetried {
 			continue
 		}
@@ -119,16 +123,17 @@ func nonIdempotent(method []byte) bool {
 	return bytes.Equal(method, []byte("POST")) || bytes.Equal(method, []byte("LOCK")) || bytes.Equal(method, []byte("PATCH"))
 }
 
-// tryPeer is one try of the peer p: connect (or take a kept connection),
-// send the request, read the response head, and relay the response. It
-// returns the failure that ends the try, with the action it happened in,
-// or 0 when the request was answered (the peer is released then).
-func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, plan *proxyPlan) (upstream.Failure, string) {
+// tryPeer is one try of the peer p, from start: connect (or take a kept
+// connection), send the request, read the response head, and relay the
+// response. It returns the failure that ends the try, with the action it
+// happened in, or 0 when the request was answered (the peer is released
+// then).
+func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, plan *proxyPlan, start time.Time) (upstream.Failure, string) {
 	conf := x.conf
 	x.up.addr = p.Name
 	x.upInfo.States = append(x.upInfo.States, directives.UpstreamState{Peer: p.Name, ConnectTime: -1, HeaderTime: -1, ResponseTime: -1})
 	state := func() *directives.UpstreamState { return &x.upInfo.States[len(x.upInfo.States)-1] }
-	x.upStart = time.Now()
+	x.upStart = start
 	// nginx numbers upstream connections from the same counter as client
 	// ones, which $connection and "*N" show.
 	x.c.s.connSeq.Add(1)

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/nginxws/nginxws/directives"
 )
@@ -58,6 +59,30 @@ func BenchmarkPick(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				a.Start(g, Start{Key: keys[i&1023], Client: addrs[i&1023]})
+				if _, err := a.Pick(); err != nil {
+					b.Fatal(err)
+				}
+				a.Release(Done)
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkPickCallerClock is BenchmarkPick with the request's start
+// time given by the caller, as the proxy gives it (it reads the clock for
+// $upstream_response_time anyway): the cost of the choice itself.
+func BenchmarkPickCallerClock(b *testing.B) {
+	keys, addrs := benchKeys()
+	now := time.Now()
+	for _, bm := range benchMethods {
+		b.Run(bm.name, func(b *testing.B) {
+			g := benchGroup(bm.m, bm.consistent, bm.two)
+			var a Attempt
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				a.Start(g, Start{Key: keys[i&1023], Client: addrs[i&1023], Now: now})
 				if _, err := a.Pick(); err != nil {
 					b.Fatal(err)
 				}
