@@ -122,3 +122,87 @@ func appendJSONEscaped(dst, v []byte) []byte {
 	}
 	return dst
 }
+
+// logOpLen is what ngx_http_log_vars reserves for the variables the log
+// module writes itself, on a 64-bit build (NGX_INT_T_LEN, NGX_OFF_T_LEN,
+// NGX_SIZE_T_LEN and NGX_TIME_T_LEN are all 20).
+var logOpLen = map[string]int{
+	"pipe": 1, "time_local": len("28/Sep/1970:12:00:00 +0600"), "time_iso8601": len("1970-09-28T12:00:00+06:00"),
+	"msec": 20 + 4, "request_time": 20 + 4, "status": 20, "bytes_sent": 20,
+	"body_bytes_sent": 20, "request_length": 20,
+}
+
+// LogLineLen is the room ngx_http_log_handler reserves for a line of f
+// before writing it, newline included: literal text, the maxima of
+// logOpLen, and the other variables' values with their escapes ("-" for
+// one not found with escape=default). A buffered access log decides with
+// this number, not the line's length, whether the line still fits in its
+// buffer, so the lines nginx writes together are known only from it. Call
+// it before AppendLog for the same line: both read the same values.
+func (s *State) LogLineLen(f *LogFormat) int {
+	if f == nil || f.Value == nil {
+		return 1
+	}
+	s.gen++
+	gen := s.gen
+	n := 1
+	for i := range f.Value.Segments {
+		sg := &f.Value.Segments[i]
+		var v []byte
+		var ok bool
+		switch {
+		case sg.idx > 0 && int(sg.idx) <= len(s.slots):
+			if d := &s.e.vars[sg.idx-1]; d.logOp {
+				n += logOpLen[d.name]
+				continue
+			}
+			v, ok = s.logVar(sg.idx-1, gen)
+		case sg.Var != "":
+			if l, op := logOpLen[sg.Var]; op {
+				n += l
+				continue
+			}
+			v, ok = s.slowVar(sg.Var, gen)
+		case sg.Capture > 0:
+			v, ok = s.Capture(sg.Capture), true
+		default:
+			n += len(sg.Literal)
+			continue
+		}
+		switch {
+		case !ok:
+			if f.Escape == "default" || f.Escape == "" {
+				n++
+			}
+		case f.Escape == "json":
+			n += jsonEscapedLen(v)
+		case f.Escape == "none":
+			n += len(v)
+		default:
+			n += len(v)
+			for _, c := range v {
+				if c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+					n += 3
+				}
+			}
+		}
+	}
+	return n
+}
+
+// jsonEscapedLen is the length appendJSONEscaped gives v.
+func jsonEscapedLen(v []byte) int {
+	n := len(v)
+	for _, c := range v {
+		switch {
+		case c == '\\' || c == '"':
+			n++
+		case c > 0x1f:
+		case c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
+			n++
+		default:
+			n += 5
+		}
+	}
+	return n
+}

@@ -201,11 +201,15 @@ func (x *exchange) logAccess() {
 				continue
 			}
 		}
+		reserve := 0
+		if literal && f.buffered() {
+			reserve = x.vs.LogLineLen(l.Format)
+		}
 		b := x.c.s.bufs.get(0)
 		line := x.vs.AppendLog(l.Format, b.b[:0])
 		line = append(line, '\n')
 		if literal {
-			f.write(line)
+			f.write(line, reserve)
 		} else {
 			x.scriptLogWrite(l, line)
 		}

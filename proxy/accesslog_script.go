@@ -8,6 +8,10 @@ import (
 	"github.com/nginxws/nginxws/proxy/errlog"
 )
 
+// logAction is what nginx is doing when it writes the access log
+// (ngx_http_log_request), for error lines.
+const logAction = "logging request"
+
 // scriptLogWrite writes a line to an access_log whose path has variables,
 // as ngx_http_log_script_write without open_log_file_cache: nothing is
 // written unless the level's root directory exists (so that a request for
@@ -25,17 +29,17 @@ func (x *exchange) scriptLogWrite(l *directives.AccessLog, line []byte) {
 		err = syscall.ENOTDIR
 	}
 	if err != nil {
-		x.logEvent(levelError, `testing "`+root+`" existence failed`, errlog.Errno(err), "")
+		x.logEvent(levelError, `testing "`+root+`" existence failed`, errlog.Errno(err), logAction)
 		return
 	}
 	name := string(x.value(l.Path))
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
-		x.logEvent(levelCrit, `open() "`+name+`" failed`, errlog.Errno(err), "")
+		x.logEvent(levelCrit, `open() "`+name+`" failed`, errlog.Errno(err), logAction)
 		return
 	}
 	if _, err := f.Write(line); err != nil {
-		x.logEvent(levelAlert, `write() to "`+name+`" failed`, errlog.Errno(err), "")
+		x.logEvent(levelAlert, `write() to "`+name+`" failed`, errlog.Errno(err), logAction)
 	}
 	_ = f.Close()
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nginxws/nginxws/proxy/errlog"
@@ -39,11 +40,12 @@ type logFile struct {
 	// room is signalled when the writer has taken pending.
 	room *sync.Cond
 	// size, flush and level are buffer=, flush= and gzip=: 0 when absent.
-	size  int
-	flush time.Duration
-	level int
-	buf   []byte
-	timer *time.Timer
+	size   int
+	flush  time.Duration
+	level  int
+	hasBuf atomic.Bool // size > 0
+	buf    []byte
+	timer  *time.Timer
 	// pending holds the chunks handed to the writer, in order; pendingLen
 	// counts their bytes.
 	pending    []logChunk
@@ -97,14 +99,17 @@ func (f *logFile) configure(size int, flush time.Duration, level int) {
 	}
 	f.handOffLocked()
 	f.size, f.flush, f.level = size, flush, level
+	f.hasBuf.Store(size > 0)
 	f.buf = nil
 }
 
 // write logs one line (with its newline) as ngx_http_log_handler: into
 // the buffer when there is one and the line fits, the buffer first handed
 // to the writer when the line does not fit in what is left; a line longer
-// than the whole buffer goes to the writer on its own.
-func (f *logFile) write(line []byte) {
+// than the whole buffer goes to the writer on its own. Whether it fits is
+// decided with reserve, the room nginx reserves for the line
+// (directives.State.LogLineLen), which can exceed its length.
+func (f *logFile) write(line []byte, reserve int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
@@ -114,10 +119,10 @@ func (f *logFile) write(line []byte) {
 		f.appendLocked(line)
 		return
 	}
-	if len(line) > f.size-len(f.buf) {
+	if reserve > f.size-len(f.buf) {
 		f.handOffLocked()
 	}
-	if len(line) > f.size {
+	if reserve > f.size {
 		f.queueLocked(logChunk{data: f.copyLocked(line), level: f.level})
 		return
 	}
@@ -134,6 +139,10 @@ func (f *logFile) write(line []byte) {
 	}
 	f.buf = append(f.buf, line...)
 }
+
+// buffered reports whether the file has nginx's buffer (buffer=),
+// without taking the lock: only a reload changes it.
+func (f *logFile) buffered() bool { return f.hasBuf.Load() }
 
 // flushTimer is flush=: the buffer goes to the writer.
 func (f *logFile) flushTimer() {

@@ -22,7 +22,8 @@ type sbsCase struct {
 	from     string                // client source address (TCP only); "" = 127.0.0.1
 	to       string                // address to connect to, rendered; "" = 127.0.0.1:{{PORT1}}
 	masks    []sbsMask             // values that are inherently variable
-	logLines int                   // access-log lines this case writes, compared when > 0
+	logLines int                   // access-log lines this case writes, compared when logGiven
+	logGiven bool                  // "log N" was given (N = 0: the lines present at the end)
 	logFile  string                // the access log "log" reads, relative to the prefix
 	errLines int                   // error-log lines this case writes, compared when > 0
 	errFile  string                // the error log "errlog" reads, relative to the prefix
@@ -148,11 +149,11 @@ func sbsParseCases(path string, vars map[string]string) ([]*sbsCase, error) {
 		case "log", "errlog":
 			count, file, _ := strings.Cut(rest, " ")
 			v, err := strconv.Atoi(count)
-			if err != nil || v < 1 || strings.ContainsAny(file, " /") {
+			if err != nil || v < 0 || (v == 0 && word == "errlog") || strings.ContainsAny(file, " /") {
 				return nil, fail("%s needs a count of lines, then optionally a file name in the prefix", word)
 			}
 			if word == "log" {
-				cur.logLines, cur.logFile = v, file
+				cur.logLines, cur.logFile, cur.logGiven = v, file, true
 			} else {
 				cur.errLines, cur.errFile = v, file
 			}

@@ -438,7 +438,7 @@ func sbsRunProxy(prog, prefix, conf string, cases []*sbsCase, backends *sbsBacke
 		if c.errFile != "" {
 			errorLog = prefix + c.errFile
 		}
-		if c.logLines > 0 || c.errLines > 0 {
+		if c.logGiven || c.errLines > 0 {
 			sbsSettle(accessLog, errorLog)
 		}
 		before, errLinesBefore := sbsLogCount(accessLog), sbsLogCount(errorLog)
@@ -448,7 +448,12 @@ func sbsRunProxy(prog, prefix, conf string, cases []*sbsCase, backends *sbsBacke
 		played, pages := sbsPlay(c, to, backends.release, p.signal, limit)
 		out.WriteString(played)
 		sbsUpstreamText(&out, backends.end(), c.masks)
-		if c.logLines > 0 {
+		if c.logGiven {
+			if c.logLines == 0 {
+				// Lines are written after the response: "log 0" reads
+				// once the file has stopped growing.
+				sbsSettle(accessLog)
+			}
 			sbsLogText(&out, sbsWaitLog(accessLog, before, c.logLines, limit), c.masks, pages)
 		}
 		if c.errLines > 0 {
