@@ -246,7 +246,11 @@ func (x *exchange) bodyError(err error) int {
 			return -1
 		}
 	}
-	x.keepalive = false
+	if he.Status != 408 {
+		// A 408 terminates the request (the connection closes anyway)
+		// and nginx's access log still sees r->keepalive.
+		x.keepalive = false
+	}
 	return he.Status
 }
 

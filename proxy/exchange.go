@@ -95,6 +95,10 @@ type exchange struct {
 	// broken is set when the response could not be completed: the
 	// connection must close.
 	broken bool
+	// writeFailed is set when a write to the client failed; completed,
+	// set as the request ends, is nginx's r->request_complete (see
+	// finish).
+	writeFailed, completed bool
 	// raw09 is set for an upstream answer without a status line, relayed
 	// as is (nginx's r->http_version = 9).
 	raw09 bool
@@ -202,11 +206,21 @@ func (x *exchange) finish() bool {
 	if x.body.remaining() {
 		x.lingering = true
 	}
-	if keep {
-		// nginx logs a request that keeps its connection after
-		// ngx_http_set_keepalive cleared r->keepalive: the access log's
-		// $sent_http_connection reads "close" and $sent_http_keep_alive
-		// is not found, whatever the response said.
+	// What the access log sees of the ending, as nginx: a request that
+	// ngx_http_terminate_request ends (a client that timed out, left or
+	// could not be written to; 444) is not complete and keeps
+	// r->keepalive; any other went through the normal end, which sets
+	// request_complete even after an upstream failed mid-body, and
+	// clears r->keepalive (ngx_http_set_keepalive, or the flush after an
+	// upstream error), so that $sent_http_connection reads "close" and
+	// $sent_http_keep_alive is not found whatever the response said.
+	terminated := x.writeFailed || (x.broken && !x.headerSent)
+	switch x.logStatus() {
+	case 408, 444, 499:
+		terminated = true
+	}
+	x.completed = x.headerSent && !terminated
+	if keep || !terminated {
 		x.keepalive = false
 	}
 	x.logAccess()

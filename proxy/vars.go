@@ -166,7 +166,7 @@ func (x *exchange) Info() *directives.RequestInfo {
 		in.KeepAliveTimeout = int(x.conf.KeepaliveHeaderTimeout / time.Second)
 	}
 	in.Chunked = x.out.chunked
-	in.Completed = x.headerSent && !x.broken
+	in.Completed = x.completed
 	in.BodyLength = -1
 	if x.head.Chunked && x.body.consumed && (x.body.mem != nil || x.body.file != nil) {
 		in.BodyLength = x.body.size

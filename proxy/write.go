@@ -225,7 +225,7 @@ func (x *exchange) write(p []byte) error {
 	n, err := x.c.nc.Write(p)
 	x.bytesSent += int64(n)
 	if err != nil {
-		x.broken = true
+		x.broken, x.writeFailed = true, true
 		x.logSendError(err)
 	}
 	return err
