@@ -1,8 +1,6 @@
 package upstream
 
 import (
-	"time"
-
 	"github.com/nginxws/nginxws/directives"
 )
 
@@ -73,7 +71,7 @@ func (a *Attempt) RetryStatus(status int) (retry, disabled bool) {
 			continue
 		}
 		mask := sf.f
-		if a.sent && a.policy.NonIdempotent {
+		if a.sent && a.nonIdempotent {
 			mask |= failNonIdempotent
 		}
 		if a.tries > 1 && a.allows(mask) && !(a.sent && a.noBuffering) && !a.timedOut() {
@@ -107,29 +105,25 @@ func (a *Attempt) Fail(f Failure) (retry bool, status int, disabled bool) {
 	}
 	status = f.Status()
 	mask := f
-	if a.sent && a.policy.NonIdempotent {
+	if a.sent && a.nonIdempotent {
 		mask |= failNonIdempotent
 	}
 	if a.tries == 0 || !a.allows(mask) || (a.sent && a.noBuffering) || a.timedOut() {
 		return false, status, disabled
 	}
-	a.now = a.g.nowSec()
+	a.nowOK = false // the next choice reads the clock afresh
 	return true, status, disabled
 }
 
 // allows reports whether proxy_next_upstream names every condition of
 // mask.
 func (a *Attempt) allows(mask Failure) bool {
-	return Failure(a.policy.Next)&mask == mask
+	return Failure(a.next)&mask == mask
 }
 
 // timedOut reports whether proxy_next_upstream_timeout has passed since
 // the request started.
 func (a *Attempt) timedOut() bool {
-	t := a.policy.Timeout
+	t := a.timeout
 	return t > 0 && a.g.now().Sub(a.start) >= t
 }
-
-// Elapsed is the time since Start (nginx's peer start time), for callers
-// that bound a whole request's tries.
-func (a *Attempt) Elapsed() time.Duration { return a.g.now().Sub(a.start) }

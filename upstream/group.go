@@ -179,9 +179,10 @@ type Start struct {
 	// non_idempotent.
 	NonIdempotent bool
 	// Now is the request's start, when the caller has read the clock
-	// already; the group's clock is read otherwise. Like nginx's cached
-	// time, it serves the request's first choice; a retry reads the
-	// clock again.
+	// already; otherwise the group's clock is read when a choice needs
+	// it (a peer with failures, proxy_next_upstream_timeout). Like
+	// nginx's cached time, it serves the request's first choice; a retry
+	// reads the clock again.
 	Now time.Time
 }
 
@@ -208,9 +209,15 @@ type Attempt struct {
 	ipLen     int
 	iphash    uint32
 
-	policy Start
-	start  time.Time
-	now    int64 // the clock in seconds for the next choice
+	// The request's policy (see Start).
+	next          directives.NextUpstream
+	timeout       time.Duration
+	nonIdempotent bool
+	start         time.Time
+	// now is the clock in seconds for the current choice, read when
+	// first needed (nowOK) unless the caller gave it.
+	now   int64
+	nowOK bool
 	digits [20]byte
 	// sent and cached describe the current try (see MarkSent, Connect).
 	sent, cached bool
@@ -221,11 +228,19 @@ type Attempt struct {
 // ngx_http_upstream_init_request's limits). It keeps Key, which must
 // stay unchanged until the request ends.
 func (a *Attempt) Start(g *Group, s Start) {
+	// Field by field rather than a fresh value: the attempt is reused
+	// per request, and this is the hot path.
+	a.g, a.set, a.current = g, g.primary, nil
+	a.key, a.hash, a.rehash, a.hashTries = s.Key, 0, 0, 0
+	a.ipLen, a.iphash = 0, 89
+	a.next, a.timeout, a.nonIdempotent = s.Next, s.Timeout, s.NonIdempotent
+	a.sent, a.cached, a.noBuffering = false, false, false
+	a.now, a.nowOK = 0, false
 	tried := a.tried
-	*a = Attempt{g: g, set: g.primary, policy: s, key: s.Key, iphash: 89}
 	words := (g.maxPeers + 63) / 64
 	switch {
 	case words <= len(a.buf):
+		a.buf = [len(a.buf)]uint64{}
 		a.tried = a.buf[:words]
 	case cap(tried) >= words:
 		a.tried = tried[:words]
@@ -241,10 +256,11 @@ func (a *Attempt) Start(g *Group, s Start) {
 		a.tries = s.Tries
 	}
 	a.start = s.Now
-	if a.start.IsZero() {
+	if !a.start.IsZero() {
+		a.now, a.nowOK = a.start.Unix(), true
+	} else if s.Timeout > 0 {
 		a.start = g.now()
 	}
-	a.now = a.start.Unix()
 	switch {
 	case g.method == directives.BalanceIPHash:
 		switch c := s.Client; {
@@ -255,11 +271,21 @@ func (a *Attempt) Start(g *Group, s Start) {
 			b := c.As16()
 			a.ipLen = copy(a.ip[:], b[:])
 		default:
+			a.ip = [16]byte{}
 			a.ipLen = 3
 		}
 	case g.consistent:
 		a.hash = g.ring.find(crc32IEEE(s.Key))
 	}
+}
+
+// clock is the time in seconds for the current choice (nginx's cached
+// ngx_time()).
+func (a *Attempt) clock() int64 {
+	if !a.nowOK {
+		a.now, a.nowOK = a.g.nowSec(), true
+	}
+	return a.now
 }
 
 // Group is the group the attempt was started on.

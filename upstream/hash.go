@@ -24,7 +24,6 @@ func (a *Attempt) hashPick() *Peer {
 	if a.hashTries > maxHashTries || set.single || len(a.key) == 0 {
 		return a.roundRobin()
 	}
-	now := a.now
 	for {
 		var c uint32
 		if a.rehash > 0 {
@@ -35,8 +34,8 @@ func (a *Attempt) hashPick() *Peer {
 		a.hash += (c >> 16) & 0x7fff
 		a.rehash++
 		p := set.byWeight(int(a.hash % uint32(set.totalWeight)))
-		if !a.isTried(p.index) && p.usable(now) {
-			a.take(p, now)
+		if !a.isTried(p.index) && p.usable(a) {
+			a.take(p)
 			return p
 		}
 		a.hashTries++
@@ -60,10 +59,10 @@ func (s *peerSet) byWeight(w int) *Peer {
 
 // take makes p the request's current peer (the hashing and random
 // methods' common ending).
-func (a *Attempt) take(p *Peer, now int64) {
+func (a *Attempt) take(p *Peer) {
 	a.current = p
 	p.conns++
-	p.touch(now)
+	p.touch(a)
 	a.setTried(p.index)
 }
 
@@ -241,13 +240,12 @@ func (a *Attempt) chash() *Peer {
 	if a.hashTries > maxHashTries || set.single || len(a.key) == 0 || len(r.hashes) == 0 {
 		return a.roundRobin()
 	}
-	now := a.now
 	for {
 		srv := &r.servers[r.server[a.hash%uint32(len(r.hashes))]]
 		var best *Peer
 		total := 0
 		for _, p := range srv.peers {
-			if a.isTried(p.index) || !p.usable(now) {
+			if a.isTried(p.index) || !p.usable(a) {
 				continue
 			}
 			p.currentWeight += p.effectiveWeight
@@ -261,7 +259,7 @@ func (a *Attempt) chash() *Peer {
 		}
 		if best != nil {
 			best.currentWeight -= total
-			a.take(best, now)
+			a.take(best)
 			return best
 		}
 		a.hash++

@@ -11,15 +11,14 @@ func (a *Attempt) ipHash() *Peer {
 	if a.hashTries > maxHashTries || set.single {
 		return a.roundRobin()
 	}
-	now := a.now
 	h := a.iphash
 	for {
 		for _, b := range a.ip[:a.ipLen] {
 			h = (h*113 + uint32(b)) % 6271
 		}
 		p := set.byWeight(int(h % uint32(set.totalWeight)))
-		if !a.isTried(p.index) && p.usable(now) {
-			a.take(p, now)
+		if !a.isTried(p.index) && p.usable(a) {
+			a.take(p)
 			a.iphash = h
 			return p
 		}

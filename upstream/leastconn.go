@@ -11,13 +11,12 @@ func (a *Attempt) leastConn() *Peer {
 	if set.single {
 		return a.roundRobin()
 	}
-	now := a.now
 	var best *Peer
 	many := false
 	arr := set.arr
 	for i := range arr {
 		p := &arr[i]
-		if a.isTried(i) || !p.usable(now) {
+		if a.isTried(i) || !p.usable(a) {
 			continue
 		}
 		switch {
@@ -41,7 +40,7 @@ func (a *Attempt) leastConn() *Peer {
 		for i := first.index; i < len(arr); i++ {
 			p := &arr[i]
 			if a.isTried(i) || p.Down || p.conns*first.Weight != first.conns*p.Weight ||
-				p.failed(now) || p.full() {
+				p.failed(a) || p.full() {
 				continue
 			}
 			p.currentWeight += p.effectiveWeight
@@ -55,7 +54,7 @@ func (a *Attempt) leastConn() *Peer {
 		}
 	}
 	best.currentWeight -= total
-	best.touch(now)
+	best.touch(a)
 	best.conns++
 	a.current = best
 	a.setTried(best.index)

@@ -66,10 +66,11 @@ type PeerState struct {
 	Accessed, Checked int64
 }
 
-// failed reports whether the peer is out of rotation at now: max_fails
-// failures within fail_timeout of the last check.
-func (p *Peer) failed(now int64) bool {
-	return p.MaxFails != 0 && p.fails >= p.MaxFails && now-p.checked <= p.FailTimeout
+// failed reports whether the peer is out of rotation: max_fails failures
+// within fail_timeout of the last check. The clock is read only for a
+// peer with failures.
+func (p *Peer) failed(a *Attempt) bool {
+	return p.MaxFails != 0 && p.fails >= p.MaxFails && a.clock()-p.checked <= p.FailTimeout
 }
 
 // full reports whether the peer has max_conns active connections.
@@ -77,16 +78,21 @@ func (p *Peer) full() bool {
 	return p.MaxConns != 0 && p.conns >= p.MaxConns
 }
 
-// usable reports whether the peer may be chosen at now, apart from the
+// usable reports whether the peer may be chosen, apart from the
 // request's own tried set.
-func (p *Peer) usable(now int64) bool {
-	return !p.Down && !p.failed(now) && !p.full()
+func (p *Peer) usable(a *Attempt) bool {
+	return !p.Down && !p.failed(a) && !p.full()
 }
 
 // touch starts a new fail_timeout window when the last one is over, as
-// every balancer does for the peer it chooses.
-func (p *Peer) touch(now int64) {
-	if now-p.checked > p.FailTimeout {
+// every balancer does for the peer it chooses. For a peer without
+// failures the window is never looked at (a failure sets it anew), so it
+// is left alone and the clock unread.
+func (p *Peer) touch(a *Attempt) {
+	if p.fails == 0 {
+		return
+	}
+	if now := a.clock(); now-p.checked > p.FailTimeout {
 		p.checked = now
 	}
 }

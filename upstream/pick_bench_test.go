@@ -57,6 +57,8 @@ func BenchmarkPick(b *testing.B) {
 			var a Attempt
 			b.ReportAllocs()
 			i := 0
+			stop := cpuTimer(b)
+			defer stop()
 			for b.Loop() {
 				a.Start(g, Start{Key: keys[i&1023], Client: addrs[i&1023]})
 				if _, err := a.Pick(); err != nil {
@@ -81,6 +83,8 @@ func BenchmarkPickCallerClock(b *testing.B) {
 			var a Attempt
 			b.ReportAllocs()
 			i := 0
+			stop := cpuTimer(b)
+			defer stop()
 			for b.Loop() {
 				a.Start(g, Start{Key: keys[i&1023], Client: addrs[i&1023], Now: now})
 				if _, err := a.Pick(); err != nil {

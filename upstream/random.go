@@ -26,11 +26,10 @@ func (a *Attempt) random() *Peer {
 	if a.hashTries > maxHashTries || a.set.single {
 		return a.roundRobin()
 	}
-	now := a.now
 	for {
 		p := a.peekRandom()
-		if !a.isTried(p.index) && p.usable(now) {
-			a.take(p, now)
+		if !a.isTried(p.index) && p.usable(a) {
+			a.take(p)
 			return p
 		}
 		a.hashTries++
@@ -49,16 +48,15 @@ func (a *Attempt) random2() *Peer {
 	if a.hashTries > maxHashTries || a.set.single {
 		return a.roundRobin()
 	}
-	now := a.now
 	var prev *Peer
 	for {
 		p := a.peekRandom()
-		if p != prev && !a.isTried(p.index) && p.usable(now) {
+		if p != prev && !a.isTried(p.index) && p.usable(a) {
 			if prev != nil {
 				if p.conns*prev.Weight > prev.conns*p.Weight {
 					p = prev
 				}
-				a.take(p, now)
+				a.take(p)
 				return p
 			}
 			prev = p

@@ -14,7 +14,7 @@ func (a *Attempt) roundRobin() *Peer {
 			p = nil
 		}
 	} else {
-		p = a.smoothWeighted(a.now)
+		p = a.smoothWeighted()
 	}
 	if p == nil {
 		if set.backup == nil {
@@ -33,13 +33,13 @@ func (a *Attempt) roundRobin() *Peer {
 // current weight grows by its effective weight (which recovers by one
 // toward the configured weight after a failure lowered it), the largest
 // wins and pays the total back.
-func (a *Attempt) smoothWeighted(now int64) *Peer {
+func (a *Attempt) smoothWeighted() *Peer {
 	var best *Peer
 	total := 0
 	arr := a.set.arr
 	for i := range arr {
 		p := &arr[i]
-		if a.isTried(i) || !p.usable(now) {
+		if a.isTried(i) || !p.usable(a) {
 			continue
 		}
 		p.currentWeight += p.effectiveWeight
@@ -56,6 +56,6 @@ func (a *Attempt) smoothWeighted(now int64) *Peer {
 	}
 	a.setTried(best.index)
 	best.currentWeight -= total
-	best.touch(now)
+	best.touch(a)
 	return best
 }
