@@ -216,8 +216,8 @@ type Attempt struct {
 	start         time.Time
 	// now is the clock in seconds for the current choice, read when
 	// first needed (nowOK) unless the caller gave it.
-	now   int64
-	nowOK bool
+	now    int64
+	nowOK  bool
 	digits [20]byte
 	// sent and cached describe the current try (see MarkSent, Connect).
 	sent, cached bool
