@@ -45,7 +45,9 @@ func openLevelLogs(cfg *directives.Config, main *errlog.Log) *levelLogs {
 			return
 		}
 		ll.sets = append(ll.sets, set)
-		ll.byList[key] = errlog.New("nginxws", os.Getpid(), os.Stderr, set)
+		l := errlog.New("nginxws", os.Getpid(), os.Stderr, set)
+		l.SetJSON(main.JSON())
+		ll.byList[key] = l
 	})
 	return ll
 }

@@ -69,10 +69,12 @@ func TestHelp(t *testing.T) {
 	want = strings.Replace(want, "Usage: nginx ", "Usage: nginxws ", 1)
 	want = strings.Replace(want, "\n             [-e", "\n               [-e", 1)
 	want = strings.Replace(want, "(default: stderr)", "(default: /var/log/nginx/error.log)", 1)
-	// -w is nginxws's own option (watching the configuration files).
-	want = strings.Replace(want, "[-g directives]\n", "[-g directives] [-w on|off]\n", 1)
+	// -w and -j are nginxws's own options (watching the configuration
+	// files; JSON error log lines).
+	want = strings.Replace(want, "[-g directives]\n", "[-g directives] [-w on|off] [-j]\n", 1)
 	want = strings.Replace(want, "out of configuration file\n", "out of configuration file\n"+
-		"  -w on|off     : reload when a configuration file changes (default: on)\n", 1)
+		"  -w on|off     : reload when a configuration file changes (default: on)\n"+
+		"  -j            : write error log lines as JSON objects (zerolog) instead of nginx's text\n", 1)
 	if got := nginxws(t, t.TempDir(), "-h").stderr; got != want {
 		t.Errorf("-h differs from nginx's\n--- want:\n%s--- got:\n%s", want, got)
 	}

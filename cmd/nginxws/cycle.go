@@ -65,6 +65,7 @@ func (p *process) openStartupLog() *errlog.Set {
 		set, _ = errlog.Open([]errlog.Target{{Path: errlog.StderrPath, Level: level}})
 	}
 	p.log = errlog.New(program, p.pid, p.stderr, set)
+	p.log.SetJSON(p.opts.json)
 	p.log.SetMirror(true)
 	return set
 }

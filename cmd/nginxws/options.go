@@ -45,6 +45,9 @@ type options struct {
 	// a change of the files read. nginx has no such option; nginxws
 	// watches by default (watch.go).
 	noWatch bool
+	// json is -j: error log lines are zerolog JSON objects instead of
+	// nginx's text (errlog.Log.SetJSON). nginx has no such option.
+	json bool
 }
 
 // errOption carries nginx's message for a bad command line, printed as
@@ -95,6 +98,8 @@ func parseOptions(args []string) (*options, error) {
 				o.test, o.dump = true, true
 			case 'q':
 				o.quiet = true
+			case 'j':
+				o.json = true
 			case 'p':
 				v, ok := value()
 				if !ok {

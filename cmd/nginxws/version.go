@@ -52,12 +52,13 @@ func versionLine() string {
 }
 
 // usage is nginx's -h text with nginxws's name and defaults; the second
-// line stays aligned under the first's options. -w is nginxws's own: it
-// comes last so that every line nginx prints is still there, in order.
+// line stays aligned under the first's options. -w and -j are nginxws's
+// own: they come last so that every line nginx prints is still there, in
+// order.
 func usage() string {
 	pad := strings.Repeat(" ", len("Usage: "+program+" "))
 	return "Usage: " + program + " [-?hvVtTq] [-s signal] [-p prefix]\n" +
-		pad + "[-e filename] [-c filename] [-g directives] [-w on|off]\n\n" +
+		pad + "[-e filename] [-c filename] [-g directives] [-w on|off] [-j]\n\n" +
 		"Options:\n" +
 		"  -?,-h         : this help\n" +
 		"  -v            : show version and exit\n" +
@@ -70,7 +71,8 @@ func usage() string {
 		"  -e filename   : set error log file (default: " + defaultErrorLog + ")\n" +
 		"  -c filename   : set configuration file (default: " + defaultConfPath + ")\n" +
 		"  -g directives : set global directives out of configuration file\n" +
-		"  -w on|off     : reload when a configuration file changes (default: on)\n\n"
+		"  -w on|off     : reload when a configuration file changes (default: on)\n" +
+		"  -j            : write error log lines as JSON objects (zerolog) instead of nginx's text\n\n"
 }
 
 // builtWith names the Go release the binary was built with, where nginx

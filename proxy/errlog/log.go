@@ -22,6 +22,9 @@ type Log struct {
 	// prefix is "PID#TID: ". nginxws logs from goroutines, not threads, so
 	// the thread id is the pid, as it is for nginx's main thread.
 	prefix []byte
+	// pid is the pid as text, for JSON lines; json selects them (SetJSON).
+	pid  []byte
+	json atomic.Bool
 	stderr *os.File
 	zl     zerolog.Logger
 
@@ -50,6 +53,7 @@ func New(program string, pid int, stderr *os.File, s *Set) *Log {
 	l := &Log{
 		program: program,
 		prefix:  []byte(p + "#" + p + ": "),
+		pid:     pidText(pid),
 		stderr:  stderr,
 		set:     s,
 	}
@@ -142,8 +146,16 @@ func (l *Log) WriteLevel(zl zerolog.Level, p []byte) (int, error) {
 		return len(p), nil
 	}
 	bp := l.bufs.Get().(*[]byte)
-	buf, msg := l.format((*bp)[:0], lvl, p, time.Now())
-	line := buf
+	now := time.Now()
+	buf, msg := l.format((*bp)[:0], lvl, p, now)
+	text, line := buf, buf
+	if l.json.Load() {
+		// The text line stays in buf for the stderr mirror; the JSON
+		// line follows it.
+		start := len(buf)
+		buf = l.formatJSON(buf, lvl, p, now)
+		line = buf[start:]
+	}
 
 	wroteStderr := false
 	l.mu.RLock()
@@ -168,7 +180,7 @@ func (l *Log) WriteLevel(zl zerolog.Level, p []byte) (int, error) {
 		buf = append(buf, ": ["...)
 		buf = append(buf, lvl.String()...)
 		buf = append(buf, "] "...)
-		buf = append(buf, line[msg:]...)
+		buf = append(buf, text[msg:]...)
 		_, _ = l.stderr.Write(buf[start:])
 	}
 
