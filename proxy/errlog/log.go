@@ -23,8 +23,8 @@ type Log struct {
 	// the thread id is the pid, as it is for nginx's main thread.
 	prefix []byte
 	// pid is the pid as text, for JSON lines; json selects them (SetJSON).
-	pid  []byte
-	json atomic.Bool
+	pid    []byte
+	json   atomic.Bool
 	stderr *os.File
 	zl     zerolog.Logger
 
