@@ -224,11 +224,7 @@ func TestClientAbort(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("the upstream connection stayed open after the client left")
 	}
-	time.Sleep(100 * time.Millisecond)
-	b, _ := os.ReadFile(dir + "/access.log")
-	if !strings.Contains(string(b), `"GET /slow HTTP/1.1" 499 0 `) {
-		t.Errorf("access log: %q, want status 499", b)
-	}
+	waitFileContains(t, dir+"/access.log", `"GET /slow HTTP/1.1" 499 0 `)
 }
 
 // TestAccelRedirect: an upstream's X-Accel-Redirect redirects the request

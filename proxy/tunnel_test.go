@@ -307,6 +307,23 @@ func waitTunnels(t *testing.T, s *Server, n int) {
 	}
 }
 
+// waitFileContains waits for a log file to hold want: access logs are
+// written by a goroutine per file, after the request has ended.
+func waitFileContains(t *testing.T, path, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, _ := os.ReadFile(path)
+		if strings.Contains(string(b), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %q, want it to contain %q", path, b, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // logged waits for an error log line matching re.
 func logged(t *testing.T, lines func() []string, re string) string {
 	t.Helper()
@@ -609,10 +626,7 @@ func TestTunnelIdleTimeout(t *testing.T) {
 		t.Errorf("log\n%s\nwant\n%s", l, want)
 	}
 	waitTunnels(t, e.s, 0)
-	a, _ := os.ReadFile(e.access)
-	if !strings.Contains(string(a), `"GET /ws HTTP/1.1" 101 5 "-" "-"`) {
-		t.Errorf("access log %q", a)
-	}
+	waitFileContains(t, e.access, `"GET /ws HTTP/1.1" 101 5 "-" "-"`)
 }
 
 // TestTunnelTrafficKeepsAlive: traffic in either direction alone re-arms
