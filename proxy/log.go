@@ -41,22 +41,22 @@ func (x *exchange) logEvent(lvl errlog.Level, msg, errno, action string) {
 		e = e.Str("server", x.srv.name)
 	}
 	if line := x.RequestLine(); len(line) > 0 {
-		e = e.Bytes("request", line)
+		e = errlog.Bytes(e, "request", line)
 	}
 	if x.up.addr != "" {
 		up := "http://" + x.up.addr
 		if len(x.up.addr) > 5 && x.up.addr[:5] == "unix:" {
 			up += ":"
 		}
-		e = e.Str("upstream", up+string(x.up.uri))
+		e = errlog.Bytes(e, "upstream", append([]byte(up), x.up.uri...))
 	}
 	if h, ok := x.head.Header("host"); ok {
-		e = e.Bytes("host", h)
+		e = errlog.Bytes(e, "host", h)
 	}
 	if r, ok := x.head.Header("referer"); ok {
-		e = e.Bytes("referrer", r)
+		e = errlog.Bytes(e, "referrer", r)
 	}
-	e.Msg(msg)
+	errlog.Msg(e, msg)
 }
 
 // upstreamMsg rewords proxy/http1's message for a bad upstream header

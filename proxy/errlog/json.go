@@ -67,7 +67,7 @@ func appendJSONField(buf []byte, f *field) []byte {
 	buf = append(buf, '"', ':')
 	if f.str {
 		buf = append(buf, '"')
-		buf = append(buf, f.val...)
+		buf = appendValidUTF8(buf, f.val)
 		return append(buf, '"')
 	}
 	return append(buf, f.val...)
@@ -88,7 +88,7 @@ func appendErrno(buf []byte, f *field) []byte {
 	buf = append(buf, `,"errno":`...)
 	buf = append(buf, v[:i]...)
 	buf = append(buf, `,"error":"`...)
-	buf = append(buf, v[i+2:]...)
+	buf = appendValidUTF8(buf, v[i+2:])
 	return append(buf, '"')
 }
 

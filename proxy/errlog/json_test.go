@@ -75,3 +75,31 @@ func TestJSON(t *testing.T) {
 		t.Errorf("stderr mirror: %q", mirror)
 	}
 }
+
+// TestRawBytes checks that Bytes and Msg keep bytes that are not UTF-8 in
+// the text line, as nginx writes a request's bytes, and that JSON lines
+// replace them with U+FFFD.
+func TestRawBytes(t *testing.T) {
+	dir := t.TempDir()
+	text, js := filepath.Join(dir, "text.log"), filepath.Join(dir, "json.log")
+	lt := New("nginxws", 1, tempFile(t), openSet(t, Target{Path: text, Level: LevelInfo}))
+	lj := New("nginxws", 1, tempFile(t), openSet(t, Target{Path: js, Level: LevelInfo}))
+	lj.SetJSON(true)
+	for _, l := range []*Log{lt, lj} {
+		e := Bytes(l.Error(), "request", []byte("GET /\xff\"\x01 HTTP/1.1"))
+		e = Bytes(e, "host", []byte("plain"))
+		Msg(e, "open() \"/x/\xc3\xa9\xff\" failed")
+	}
+	equal(t, lines(t, text), `[error] 1#1: open() "/x/`+"\xc3\xa9\xff"+`" failed, request: "GET /`+"\xff\"\x01"+` HTTP/1.1", host: "plain"`)
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatalf("not JSON: %v: %q", err, b)
+	}
+	if ev["request"] != "GET /\ufffd\"\x01 HTTP/1.1" || ev["message"] != "open() \"/x/é\ufffd\" failed" || ev["host"] != "plain" {
+		t.Errorf("JSON line: %q", b)
+	}
+}
