@@ -25,22 +25,31 @@ type statementKey struct {
 // differently (for the error log), since it points either at one of
 // gonginx's known defects (an escaped backslash before a closing quote, an
 // escaped ";" in a bare word, braces in Lua code) or at a defect of ours.
-func crossCheck(path string, src []byte, tree []*Directive) *Error {
-	theirs, ok := gonginxStatements(src)
-	if !ok {
+func crossCheck(path string, tree []*Directive, includes []statementKey, theirs gonginxReading) *Error {
+	if !theirs.ok {
 		return &Error{Level: "info", Msg: "gonginx cannot read this file; nginx's reading is used", Pos: Pos{File: path, Line: 1}}
 	}
 	ours := map[statementKey]int{}
 	collectOurs(path, tree, ours)
-	// Include statements are resolved away from the tree; count them from
-	// the text's own reading instead.
-	for _, k := range includeStatements(path, src) {
+	for _, k := range includes {
 		ours[k]++
 	}
-	if diff := firstDifference(ours, theirs); diff != nil {
+	if diff := firstDifference(ours, theirs.statements); diff != nil {
 		return &Error{Level: "info", Msg: "gonginx reads this statement differently; nginx's reading is used", Pos: Pos{File: path, Line: diff.line}}
 	}
 	return nil
+}
+
+// gonginxReading is what gonginx read in a file: its statements counted
+// by key, or ok false where it could not read the file.
+type gonginxReading struct {
+	statements map[statementKey]int
+	ok         bool
+}
+
+func readWithGonginx(src []byte) gonginxReading {
+	statements, ok := gonginxStatements(src)
+	return gonginxReading{statements, ok}
 }
 
 // gonginxStatements counts the statements gonginx reads in src; ok is false
@@ -88,25 +97,6 @@ func collectTheirs(b gonginx.IBlock, into map[statementKey]int) {
 		}
 		into[statementKey{name, d.GetLine()}]++
 		collectTheirs(d.GetBlock(), into)
-	}
-}
-
-// includeStatements re-reads a file's statements with nginx's rules and
-// returns the include statements in it (with their lines).
-func includeStatements(path string, src []byte) []statementKey {
-	var keys []statementKey
-	s := newScanner(path, src)
-	for {
-		args, end, err := s.next()
-		if err != nil || end == endFileDone {
-			return keys
-		}
-		if end == endBlockDone {
-			continue
-		}
-		if args[0].Value == "include" {
-			keys = append(keys, statementKey{"include", s.line})
-		}
 	}
 }
 

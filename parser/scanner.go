@@ -36,6 +36,10 @@ type scanner struct {
 	// bufLast is the end (as a file offset) of nginx's read window; used
 	// only to reproduce the "too long parameter" check.
 	bufLast int
+
+	// includes are the include statements read, which are resolved away
+	// from the tree; the cross-check with gonginx counts them.
+	includes []statementKey
 }
 
 func newScanner(file string, src []byte) *scanner {
