@@ -51,7 +51,7 @@ type Main struct {
 	ErrorLogs             []ErrorLog
 	User                  string
 	Group                 string // user's second argument; "" when not given
-	WorkerProcesses       int    // 0 means auto
+	WorkerProcesses       int    // 0 means auto; 1 when not given, as nginx
 	WorkerRlimitNofile    int
 	WorkerShutdownTimeout time.Duration // 0: wait for ever, as nginx
 }

@@ -216,6 +216,9 @@ func (l *loader) finishMain() error {
 	if !l.mainSet["pid"] {
 		m.Pid = DefaultPidPath
 	}
+	if !l.mainSet["worker_processes"] {
+		m.WorkerProcesses = 1 // nginx's default; 0 is "auto"
+	}
 	if len(m.ErrorLogs) == 0 {
 		m.ErrorLogs = []ErrorLog{{Path: DefaultErrorLog, Level: LevelError}}
 	}

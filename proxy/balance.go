@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	goruntime "runtime"
 	"syscall"
 	"time"
 
@@ -20,13 +21,21 @@ import (
 // worker.
 type upstreamGroups map[*directives.Upstream]*upstream.Group
 
-func newUpstreamGroups(h *directives.HTTP) upstreamGroups {
+// newUpstreamGroups builds cfg's groups. Keepalive pools hold what
+// nginx's workers would hold together: `keepalive N` each, as many
+// workers as worker_processes (auto: one per CPU).
+func newUpstreamGroups(cfg *directives.Config) upstreamGroups {
+	h := cfg.HTTP
 	if h == nil {
 		return nil
 	}
+	workers := cfg.Main.WorkerProcesses
+	if workers == 0 {
+		workers = goruntime.NumCPU()
+	}
 	gs := make(upstreamGroups, len(h.Upstreams))
 	for _, u := range h.Upstreams {
-		gs[u] = upstream.NewGroup(u, upstream.Options{})
+		gs[u] = upstream.NewGroup(u, upstream.Options{Workers: workers})
 	}
 	return gs
 }

@@ -50,7 +50,7 @@ type vserver struct {
 // newRuntime compiles cfg. It cannot fail: everything that can be wrong
 // with a configuration was reported when it was loaded.
 func newRuntime(cfg *directives.Config, logs *accessLogs) *runtime {
-	rt := &runtime{cfg: cfg, plans: map[*directives.LocConf]*proxyPlan{}, maps: map[string]*directives.Map{}, logs: logs, groups: newUpstreamGroups(cfg.HTTP)}
+	rt := &runtime{cfg: cfg, plans: map[*directives.LocConf]*proxyPlan{}, maps: map[string]*directives.Map{}, logs: logs, groups: newUpstreamGroups(cfg)}
 	if h, err := os.Hostname(); err == nil {
 		rt.hostname = strings.ToLower(h)
 	} else {

@@ -24,6 +24,11 @@ type Options struct {
 	// Rand returns a uniformly random non-negative number, for the
 	// random method (math/rand/v2 when nil).
 	Rand func() uint64
+	// Workers is how many nginx worker processes the configuration asks
+	// for (worker_processes, 1 when 0). nginx keeps `keepalive N` idle
+	// connections per worker; the one process here keeps N × Workers,
+	// the same total.
+	Workers int
 }
 
 // Group is a peer group: an upstream block, or the implicit group of a
@@ -91,7 +96,7 @@ func NewGroup(u *directives.Upstream, opts Options) *Group {
 		}
 	}
 	if u.Keepalive > 0 {
-		g.pool = newPool(u, g.now)
+		g.pool = newPool(u, max(opts.Workers, 1), g.now)
 	}
 	return g
 }

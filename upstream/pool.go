@@ -8,7 +8,8 @@ import (
 )
 
 // Pool is a group's keepalive cache (ngx_http_upstream_keepalive_module):
-// at most `keepalive N` idle connections for the whole group, most
+// at most `keepalive N` idle connections for the whole group (times the
+// workers nginx would run, see Options.Workers), most
 // recently used first. A connection is taken for the peer the balancer
 // chose (the most recently cached one to that peer); one put back when
 // the cache is full pushes out the least recently used. An idle
@@ -27,15 +28,16 @@ type Pool struct {
 	closed bool
 }
 
-// newPool makes the pool of an upstream block with keepalive.
-func newPool(u *directives.Upstream, now func() time.Time) *Pool {
+// newPool makes the pool of an upstream block with keepalive, for
+// workers nginx workers.
+func newPool(u *directives.Upstream, workers int, now func() time.Time) *Pool {
 	return &Pool{
-		max:      u.Keepalive,
+		max:      u.Keepalive * workers,
 		timeout:  u.KeepaliveTimeout,
 		requests: u.KeepaliveRequests,
 		maxAge:   u.KeepaliveTime,
 		now:      now,
-		idle:     make([]*Conn, 0, u.Keepalive),
+		idle:     make([]*Conn, 0, u.Keepalive*workers),
 	}
 }
 

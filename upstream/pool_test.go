@@ -330,3 +330,33 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolWorkers: the pool holds keepalive × workers idle connections,
+// what nginx's workers hold together.
+func TestPoolWorkers(t *testing.T) {
+	b := newBackend(t)
+	u := &directives.Upstream{Name: "ka", Keepalive: 1, KeepaliveTimeout: time.Minute, KeepaliveRequests: 100, KeepaliveTime: time.Hour, Servers: []*directives.UpstreamServer{srv(b.addr())}}
+	for _, workers := range []int{0, 1, 3} {
+		g := NewGroup(u, Options{Workers: workers})
+		var held []*Attempt
+		var conns []*Conn
+		for i := 0; i < 4; i++ {
+			a := &Attempt{}
+			a.Start(g, Start{})
+			a.Pick()
+			c, err := a.Connect(time.Second, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			held, conns = append(held, a), append(conns, c)
+		}
+		for i, c := range conns {
+			c.Release(true)
+			held[i].Release(Done)
+		}
+		if got, want := g.Pool().Idle(), max(workers, 1); got != want {
+			t.Errorf("workers %d: %d idle, want %d", workers, got, want)
+		}
+		g.Close()
+	}
+}

@@ -395,6 +395,11 @@ func upsRun(t *testing.T, prog, prefix, conf, listen string, backends map[string
 			lines = append(lines, line)
 			if sc.settle != "" {
 				backends[sc.settle].waitIdle(t)
+				// nginx notices the close in its event loop, which gives
+				// no signal: a moment lets it, or its next request may race
+				// the close (then a "502, 200" retry, which the stale
+				// connection scenario covers).
+				time.Sleep(20 * time.Millisecond)
 			}
 		}
 		for _, c := range held {
