@@ -121,6 +121,9 @@ func (l *loader) setAccessLog(d *parser.Directive, sc *scope) error {
 	al := &AccessLog{Pos: d.Pos}
 	switch {
 	case strings.HasPrefix(v, "syslog:"):
+		// Kept, so that the level does not inherit its parent's logs,
+		// but nothing is sent.
+		l.warnf(d, `logging to "%s" is not supported, the "access_log" directive is ignored`, v)
 		al.Path = literal(v)
 	case strings.IndexByte(v, '$') < 0:
 		al.Path = literal(l.fullName(v))

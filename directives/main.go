@@ -62,7 +62,9 @@ func (l *loader) parseErrorLog(d *parser.Directive) (ErrorLog, error) {
 	switch {
 	case path == "stderr":
 	case strings.HasPrefix(path, "memory:"), strings.HasPrefix(path, "syslog:"):
-		// Kept as written; the runtime decides what it can do with them.
+		// Kept as written, so that the level does not inherit its
+		// parent's logs; nothing is written there.
+		l.warnf(d, `logging to "%s" is not supported, the "error_log" directive is ignored`, path)
 	default:
 		el.Path = l.fullName(path)
 	}

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"os"
+	"strings"
 
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/errlog"
@@ -34,9 +35,14 @@ func openLevelLogs(cfg *directives.Config, main *errlog.Log) *levelLogs {
 		if _, done := ll.byList[key]; done {
 			return
 		}
-		targets := make([]errlog.Target, len(c.ErrorLogs))
-		for i, el := range c.ErrorLogs {
-			targets[i] = errlog.Target{Path: el.Path, Level: errlog.Level(el.Level)}
+		targets := make([]errlog.Target, 0, len(c.ErrorLogs))
+		for _, el := range c.ErrorLogs {
+			// syslog: and memory: are not supported (directives.Load
+			// warned): the level writes nothing there.
+			if isSyslog(el.Path) || strings.HasPrefix(el.Path, "memory:") {
+				continue
+			}
+			targets = append(targets, errlog.Target{Path: el.Path, Level: errlog.Level(el.Level)})
 		}
 		set, err := errlog.Open(targets)
 		if err != nil {
