@@ -362,6 +362,7 @@ func TestTunnelEcho(t *testing.T) {
 	be := startWSBackend(t)
 	e := startTunnelProxy(t, be.addr(), "")
 	c := e.dial(t, "/echo", nil)
+	waitTunnels(t, e.s, 1) // registered a moment after the 101 is written
 	if st := e.s.Tunnels(); st.Open != 1 || st.PerPeer[be.addr()] != 1 || e.s.TunnelsTo(be.addr()) != 1 {
 		t.Errorf("registry %+v, want one tunnel to %s", st, be.addr())
 	}
@@ -899,6 +900,9 @@ func TestTunnelMany(t *testing.T) {
 		t.Fatal(err)
 	default:
 	}
+	// The client's handshake ends when the 101 arrives; the proxy may
+	// register the tunnel a moment after writing it.
+	waitTunnels(t, e.s, n)
 	if st := e.s.Tunnels(); st.Open != n || st.PerPeer[be.addr()] != n {
 		t.Fatalf("registry %d open (%v), want %d", st.Open, st.PerPeer, n)
 	}
