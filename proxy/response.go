@@ -535,17 +535,23 @@ func indexFold(b []byte, s string) int {
 // closed connection.
 func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool) {
 	x.upBody = 0
+	var lr http1.LengthReader
+	var cr http1.ChunkedReader
 	defer func() {
 		if n := len(x.upInfo.States); n > 0 {
-			x.upInfo.States[n-1].ResponseLength = x.upBody
-			x.upInfo.States[n-1].BytesReceived = x.upBody + responseHeadSize(x.resp)
+			// nginx counts the bytes received, a chunked body's
+			// framing included.
+			body := x.upBody
+			if framing == http1.FramingChunked {
+				body = cr.RawSize()
+			}
+			x.upInfo.States[n-1].ResponseLength = body
+			x.upInfo.States[n-1].BytesReceived = body + responseHeadSize(x.resp)
 		}
 	}()
 	conf := x.conf
 	up := x.ur
 	var src io.Reader
-	var lr http1.LengthReader
-	var cr http1.ChunkedReader
 	switch framing {
 	case http1.FramingLength:
 		lr.Reset(up, x.resp.ContentLength, true)

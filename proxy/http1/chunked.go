@@ -200,6 +200,7 @@ type ChunkedReader struct {
 	p        chunkedParser
 	max      int64
 	total    int64
+	raw      int64 // bytes of the source the body took, framing included
 	upstream bool
 	done     bool
 	err      error
@@ -214,6 +215,11 @@ func (c *ChunkedReader) Reset(src Source, max int64, upstream bool) {
 
 // Size returns how many data bytes have been decoded so far.
 func (c *ChunkedReader) Size() int64 { return c.total }
+
+// RawSize returns how many bytes of the source the body took so far, its
+// chunk framing included: what nginx counts as an upstream response's
+// length ($upstream_response_length, the pipe's read_length).
+func (c *ChunkedReader) RawSize() int64 { return c.raw }
 
 // Read mirrors ngx_http_request_body_chunked_filter (and, for upstream
 // bodies, ngx_http_proxy_chunked_filter): it fills p with decoded data. It
@@ -256,6 +262,7 @@ func (c *ChunkedReader) Read(p []byte) (int, error) {
 // limit, and gives back to the source what follows the body.
 func (c *ChunkedReader) decode(b []byte) (int, error) {
 	i, w := 0, 0
+	c.raw += int64(len(b))
 	for {
 		var ev chunkEvent
 		i, w, ev = c.p.decode(b, i, w)
@@ -269,6 +276,7 @@ func (c *ChunkedReader) decode(b []byte) (int, error) {
 			continue
 		case chunkDone:
 			c.done = true
+			c.raw -= int64(len(b) - i)
 			c.src.Unread(b[i:])
 		case chunkInvalid:
 			c.total += int64(w)

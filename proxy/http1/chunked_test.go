@@ -100,6 +100,10 @@ func checkChunked(t *testing.T, c chunkCase, src io.Reader, bufSize int) {
 	case string(got) != c.want || cr.Size() != int64(len(c.want)):
 		t.Fatalf("got %q (size %d), want %q", got, cr.Size(), c.want)
 	default:
+		// The body took its own bytes, framing included, and no more.
+		if cr.RawSize() != int64(len(c.in)) {
+			t.Fatalf("RawSize %d, want %d", cr.RawSize(), len(c.in))
+		}
 		// The bytes after the body stay in the Reader.
 		rest, _ := io.ReadAll(r)
 		if string(rest) != "NEXT" {
