@@ -71,4 +71,3 @@ func waitFileHolds(t *testing.T, path, want string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
-
