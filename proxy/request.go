@@ -214,7 +214,8 @@ func (x *exchange) appendUpstreamHead(dst []byte, p *proxyPlan, uri []byte) []by
 // without a URI part the request line's URI goes unchanged while it still
 // describes the request; otherwise the URI part replaces the location's
 // prefix of the normalised URI (escaped again when the request had escapes
-// or was redirected internally), and the arguments follow.
+// or was redirected internally) — or, after a rewrite with break, the
+// rewritten URI goes alone — and the arguments follow.
 func (x *exchange) appendUpstreamURI(dst []byte, partURI []byte, hasPart, vars bool) []byte {
 	switch {
 	case vars && hasPart:
@@ -226,7 +227,12 @@ func (x *exchange) appendUpstreamURI(dst []byte, partURI []byte, hasPart, vars b
 	if hasPart && x.validLocation && x.loc != nil && x.loc.loc != nil {
 		locLen = min(len(x.loc.name), len(x.uri))
 	}
-	dst = append(dst, partURI...)
+	// After "rewrite … break" the location no longer describes the URI
+	// (r->valid_location is off): nginx sends the changed URI whole,
+	// without proxy_pass's URI part.
+	if x.validLocation {
+		dst = append(dst, partURI...)
+	}
 	rest := x.uri[locLen:]
 	if x.quotedURI || x.internal {
 		dst = http1.AppendEscapedURI(dst, rest)
