@@ -35,6 +35,9 @@ type Config struct {
 	Files []parser.File
 	// WatchDirs are the directories of include globs.
 	WatchDirs []string
+	// Notes are info-level remarks for the error log: where gonginx reads
+	// a file differently than nginx (whose reading is the one used).
+	Notes []Diag
 	// Warnings are the [warn] lines produced while loading, in order.
 	Warnings []Diag
 

@@ -76,6 +76,9 @@ func compileTree(pc *parser.Config, perr error, opts LoadOptions) (*Config, erro
 	}
 	cfg.Files = pc.Files
 	cfg.WatchDirs = pc.WatchDirs
+	for _, n := range pc.Notes {
+		cfg.Notes = append(cfg.Notes, Diag{Msg: n.Msg, Pos: n.Pos})
+	}
 	l := newLoader(cfg, pc, opts, perr != nil)
 	if pe, ok := perr.(*parser.Error); ok {
 		l.errPos = pe.Pos

@@ -24,3 +24,15 @@ func TestPidOffIsAPath(t *testing.T) {
 		t.Errorf("pid = %q, want <prefix>/off", cfg.Main.Pid)
 	}
 }
+
+// Where gonginx reads a statement differently than nginx, the compiled
+// configuration carries the parser's info-level note for the error log.
+func TestParserNotesReachTheConfig(t *testing.T) {
+	cfg := load(t, "events {}\nerror_log a\\;b;\n")
+	if len(cfg.Notes) != 1 || cfg.Notes[0].Pos.Line != 2 || cfg.Notes[0].Msg != "gonginx reads this statement differently; nginx's reading is used" {
+		t.Errorf("notes %+v", cfg.Notes)
+	}
+	if cfg := load(t, "events {}\n"); len(cfg.Notes) != 0 {
+		t.Errorf("notes %+v", cfg.Notes)
+	}
+}

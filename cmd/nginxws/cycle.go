@@ -112,6 +112,9 @@ func (p *process) loadConfig() (*directives.Config, error) {
 		for _, w := range cfg.Warnings {
 			p.log.Warn().Msg(diagText(w.Msg, w.Pos))
 		}
+		for _, n := range cfg.Notes {
+			p.log.Info().Msg(diagText(n.Msg, n.Pos))
+		}
 	}
 	syntaxOK := p.opts.test && !p.opts.quiet
 	if err != nil {
