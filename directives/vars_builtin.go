@@ -587,10 +587,16 @@ func getRemotePort(s *State, _ *varDef) ([]byte, bool) {
 	if c == nil {
 		return nil, false
 	}
-	if c.UnixPath != "" || c.Remote.Port() == 0 {
+	return s.portValue(c.UnixPath != "", c.Remote.Port())
+}
+
+// portValue is a connection's port as nginx prints $remote_port and
+// $server_port: empty (but found) on a unix socket or when unknown.
+func (s *State) portValue(unix bool, port uint16) ([]byte, bool) {
+	if unix || port == 0 {
 		return []byte{}, true
 	}
-	return s.appendInt(int64(c.Remote.Port())), true
+	return s.appendInt(int64(port)), true
 }
 
 func getBinaryRemoteAddr(s *State, _ *varDef) ([]byte, bool) {
@@ -632,10 +638,7 @@ func getServerPort(s *State, _ *varDef) ([]byte, bool) {
 	if c == nil {
 		return nil, false
 	}
-	if c.UnixPath != "" || c.Local.Port() == 0 {
-		return []byte{}, true
-	}
-	return s.appendInt(int64(c.Local.Port())), true
+	return s.portValue(c.UnixPath != "", c.Local.Port())
 }
 
 func getScheme(s *State, _ *varDef) ([]byte, bool) {
