@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -41,6 +42,16 @@ type loader struct {
 	depth      int
 }
 
+// newLoader starts a load of the main file at path: includes resolve
+// against its directory, as nginx's conf prefix.
+func newLoader(path string) *loader {
+	return &loader{
+		confPrefix: filepath.Dir(path) + string(filepath.Separator),
+		cfg:        &Config{MainFile: path},
+		seen:       map[string]bool{},
+	}
+}
+
 // Load reads the -g directives of opts, then the configuration file at
 // path (which should be absolute, as nginx makes it before reading) with
 // every include resolved.
@@ -50,11 +61,7 @@ type loader struct {
 // reads it, so a caller that validates the partial tree first reports the
 // same first error as nginx.
 func Load(path string, opts Options) (*Config, error) {
-	l := &loader{
-		confPrefix: filepath.Dir(path) + string(filepath.Separator),
-		cfg:        &Config{MainFile: path},
-		seen:       map[string]bool{},
-	}
+	l := newLoader(path)
 	// nginx reads the -g text before the file (ngx_init_cycle), so its
 	// directives come first and a file directive repeating one is the
 	// duplicate.
@@ -79,11 +86,7 @@ func Load(path string, opts Options) (*Config, error) {
 // (which names it in errors; includes resolve against its directory).
 // It is meant for tests and tools.
 func LoadString(path, text string) (*Config, error) {
-	l := &loader{
-		confPrefix: filepath.Dir(path) + string(filepath.Separator),
-		cfg:        &Config{MainFile: path},
-		seen:       map[string]bool{},
-	}
+	l := newLoader(path)
 	err := l.parseFile(path, []byte(text), &l.cfg.Directives)
 	if err != nil {
 		return l.cfg, err
@@ -258,10 +261,8 @@ func globDir(pattern string) string {
 }
 
 func appendUnique(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
+	if slices.Contains(list, s) {
+		return list
 	}
 	return append(list, s)
 }
