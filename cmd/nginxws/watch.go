@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -354,6 +355,12 @@ func (w *watcher) rearm() {
 			continue
 		}
 		if err := w.fsw.Add(d); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				// Gone since it was resolved: a ConfigMap swap removed it
+				// and changed the link beside it, in a directory already
+				// watched, whose event re-arms from the new chain.
+				continue
+			}
 			if !w.failed[d] {
 				w.failed[d] = true
 				w.log.Alert().Msg(`inotify_add_watch("` + d + `") failed (` + errlog.Errno(err) + "), a change there needs a reload signal")
