@@ -58,10 +58,11 @@ const (
 
 // tunnel is one upgraded connection pair.
 type tunnel struct {
-	// x is the request that became the tunnel: its log lines name it,
-	// and its access log line is written when the tunnel ends. Its
-	// configuration (x.conf, x.rt) is the one the tunnel started with,
-	// whatever reloads happen meanwhile.
+	// rec is what the tunnel keeps of the request that opened it: its
+	// log lines name that request, and its access log line is written
+	// when the tunnel ends, under the configuration the tunnel started
+	// with, whatever reloads happen meanwhile.
+	rec  *tunnelRecord
 	x    *exchange
 	c    *conn
 	reg  *tunnelSet
@@ -247,6 +248,8 @@ func (d *direction) init(t *tunnel, src, dst net.Conn, toUpstream bool, sendTime
 // start runs the tunnel. It is called by the connection's goroutine as
 // that goroutine ends, so that no stack grown by the request stays behind.
 func (t *tunnel) start() {
+	t.rec = t.c.recordTunnel(t.x, t.earlyBytes)
+	t.x = nil
 	// Deadlines left by the request (client_header_timeout, send_timeout
 	// of the 101, proxy_read_timeout of the head) must not fire inside
 	// the tunnel, which arms its own.
@@ -313,7 +316,7 @@ func (t *tunnel) fail(lvl errlog.Level, msg, errno string) {
 	t.closing = true
 	t.closingFlag.Store(true)
 	if msg != "" {
-		t.x.logEvent(lvl, msg, errno, tunnelAction)
+		t.rec.logEvent(lvl, msg, errno, tunnelAction)
 	}
 	t.mu.Unlock()
 	t.shut()
@@ -358,24 +361,8 @@ func (t *tunnel) end() {
 		f()
 	}
 
-	x, c := t.x, t.c
-	down := t.toClient.moved.Load()
-	x.bytesSent += down
-	if n := len(x.upInfo.States); n > 0 {
-		st := &x.upInfo.States[n-1]
-		st.ResponseTime = time.Since(x.upStart)
-		st.BytesReceived = responseHeadSize(x.resp) + t.earlyBytes + down
-	}
-	x.finish()
-	// What conn.serve does when its connection ends.
-	c.rd.Reset(eofReader{})
-	if c.rs != nil {
-		if c.rs.up == nil {
-			c.rs.up = http1.NewReader(eofReader{}, &c.s.pools)
-		}
-		c.s.putReq(c.rs)
-		c.rs = nil
-	}
+	c := t.c
+	t.rec.finish(t.toClient.moved.Load())
 	c.tun = nil
 	c.s.untrack(c.nc)
 }
@@ -385,11 +372,17 @@ func (t *tunnel) end() {
 // (least_conn, max_conns) this way.
 func (t *tunnel) onEnd(f func()) { t.atEnd = append(t.atEnd, f) }
 
+// eventLogger writes error-log lines in a request's context: the
+// exchange while it serves the request, the tunnel's record after.
+type eventLogger interface {
+	logEvent(lvl errlog.Level, msg, errno, action string)
+}
+
 // logMoveError logs a failed read or write in a tunnel as nginx does
 // (ngx_connection_error): the upstream's connection logs at error, the
 // client's at info; a timeout is "upstream timed out" or "client timed
 // out" at info.
-func logMoveError(x *exchange, err error, toUpstream, reading bool) {
+func logMoveError(x eventLogger, err error, toUpstream, reading bool) {
 	upstreamSide := toUpstream != reading // the socket that failed
 	if isTimeout(err) {
 		if upstreamSide {
@@ -422,7 +415,7 @@ func (d *direction) moveFailed(err error, reading bool) {
 	}
 	t.closing = true
 	t.closingFlag.Store(true)
-	logMoveError(t.x, err, d.toUpstream, reading)
+	logMoveError(t.rec, err, d.toUpstream, reading)
 	t.mu.Unlock()
 	t.shut()
 }
