@@ -310,6 +310,20 @@ func (s *Server) untrack(c net.Conn) {
 	s.connsWG.Done()
 }
 
+// forget stops tracking a connection that became a WebSocket tunnel: the
+// tunnel owns its socket now, and closes it itself (tunnelSet.closeAll).
+// The server still waits for it, until tunnelDone.
+func (s *Server) forget(c net.Conn) {
+	s.connsMu.Lock()
+	if s.conns != nil {
+		delete(s.conns, c)
+	}
+	s.connsMu.Unlock()
+}
+
+// tunnelDone records the end of a connection that became a tunnel.
+func (s *Server) tunnelDone() { s.connsWG.Done() }
+
 // serveConn serves one connection until it ends. Each request is served
 // under the configuration current when it starts; a connection whose
 // listen address a reload dropped is closed when it goes idle.

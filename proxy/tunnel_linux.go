@@ -4,35 +4,44 @@ package proxy
 
 import (
 	"errors"
+	"math"
+	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
-// How a tunnel moves bytes on Linux.
+// How tunnels move bytes on Linux: event loops, as nginx's workers do.
 //
-// A direction waits for its source with syscall.RawConn.Read, whose
-// callback (pump) does the moving itself: the socket is non-blocking, so a
-// read takes what has arrived or fails with EAGAIN, and only then does the
-// goroutine wait for readability. Whatever it borrows (a buffer, a splice
-// pipe) is borrowed inside the callback and given back before it waits: a
-// waiting direction holds no buffer, no pipe (no descriptors), and pays no
-// extra system call for its readiness check.
+// A tunnel's two sockets leave Go's poller (their descriptors are
+// duplicated and the net.Conns closed) and join one of the server's event
+// loops: an epoll set of its own, edge-triggered, with EPOLLRDHUP, and a
+// goroutine that waits on it. The goroutine does not block a thread in
+// epoll_wait: the loop's epoll descriptor is itself registered with Go's
+// poller, so the goroutine parks like any other until one of its sockets
+// has an event, then takes the whole batch with a non-blocking
+// epoll_wait.
 //
-// Messages are read into a small pooled buffer and written on. A read
-// that fills the buffer means bulk: the rest of the burst is moved with
-// splice(2), socket to pipe to socket, so that the payload does not cross
-// into user space. Either way the source is read until EAGAIN before the
-// goroutine waits: a short read does not prove the socket drained of its
-// end of file, since Go's poller folds the data's and the FIN's edges into
-// one wake-up and does not report EPOLLRDHUP (nginx's pending_eof), so
-// skipping that read could leave a FIN unnoticed (tried: a third more
-// round trips per second for small messages, and a lost half-close).
+// What this saves over a goroutine per direction is what nginx saves: a
+// message costs one read and one write (a short read means the socket is
+// drained, unless EPOLLRDHUP says a FIN is pending, so no read ends in
+// EAGAIN), no goroutine is woken per message, and an idle tunnel costs its
+// two descriptors and a small struct — no goroutine, no buffer.
 //
-// A direction quiet for the park delay registers its source socket,
-// one-shot, with the server's readiness loop (one epoll set and one
-// goroutine for all tunnels) and its goroutine ends; the loop starts a
-// fresh goroutine when the socket becomes readable again.
+// Messages are read into the loop's own buffer and written on at once;
+// only bytes the destination cannot take yet are copied into a pooled
+// buffer, held until they are written. A read that fills the loop's buffer
+// means bulk: the rest of the burst is moved with splice(2), socket to
+// pipe to socket, so that the payload does not cross into user space; the
+// pipe is borrowed for the burst only.
+//
+// Everything about a tunnel on a loop (its descriptors, buffers, timers'
+// bookkeeping, its end) is touched by the loop's goroutine only. Other
+// goroutines talk to a loop through its queue: a tunnel to add, a timer
+// that fired, a close (shutdown), a stop; an eventfd in the epoll set
+// wakes the loop for them.
 
 // splice(2) flags.
 const (
@@ -45,474 +54,797 @@ const (
 // are held only while bytes are in flight.
 const pipeSize = 1 << 20
 
-// copySize is the buffer small messages are moved with; a read that fills
-// it switches the burst to splice.
-const copySize = 16 << 10
+// maxEvents is how many events one epoll_wait takes.
+const maxEvents = 256
 
-// errTunnelOver is returned when a direction tries to park after its
-// tunnel ended.
-var errTunnelOver = errors.New("tunnel over")
+// Epoll registration of a tunnel socket: edge-triggered, both ways, with
+// the peer's FIN reported on its own (nginx's pending_eof).
+const (
+	epollET        uint32 = 1 << 31
+	tunnelSockMask        = uint32(syscall.EPOLLIN|syscall.EPOLLOUT|syscall.EPOLLRDHUP) | epollET
+)
 
-// dirOS is what a direction keeps on Linux.
-type dirOS struct {
-	// buf (with the unsent bytes buf.b[off:off+n]) and pipe (with inPipe
-	// bytes) are borrowed while bytes are in flight; nil while the
-	// direction waits.
+// wakeKey marks the loop's eventfd in events; tunnel sockets carry their
+// slot and side.
+const wakeKey = -1
+
+// Socket flags (tunnelEv.flags), nginx's ready and pending_eof.
+const (
+	sockReadable uint8 = 1 << iota
+	sockWritable
+	sockRDHUP
+)
+
+// tunnelEv is a tunnel's state on its event loop.
+type tunnelEv struct {
+	loop *tunnelLoop
+	// slot and gen are the tunnel's place in the loop's table; events
+	// carry both, so that an event for a tunnel that ended finds nothing.
+	slot, gen uint32
+	// fd and flags are the sockets, indexed by side: the client's is
+	// the toUpstream direction's source, the upstream's the toClient
+	// direction's.
+	fd    [2]int
+	flags [2]uint8
+	dir   [2]evDir
+	// last is when bytes last moved (unix nanoseconds, the loop's
+	// clock). timer fires at timerAt (0: not armed) for the earliest of
+	// the tunnel's deadlines, checked lazily: traffic does not re-arm it.
+	last    int64
+	timer   *time.Timer
+	timerAt int64
+	over    bool
+}
+
+// evDir is one direction of a tunnel on a loop.
+type evDir struct {
+	// buf holds the bytes buf.b[off:off+n] the destination could not
+	// take yet; pipe holds inPipe bytes spliced from the source. Both are
+	// borrowed while bytes are in flight only.
 	buf    *buf
 	off, n int
 	pipe   *splicePipe
 	inPipe int
-	// eof, rerr and werr end the direction: the source's end of file,
-	// a read error, a write error.
-	eof        bool
-	rerr, werr error
-	// waited is set while a write waits for the destination to read.
-	waited bool
-	// readFn, writeFn and spliceFn are the RawConn callbacks, made once.
-	readFn, writeFn, spliceFn func(fd uintptr) bool
-	// noPark is set when the direction cannot park (no readiness loop):
-	// it then waits on its goroutine without a deadline.
-	noPark bool
-
-	// The readiness loop's registration, guarded by the loop's mutex:
-	// the loop p, the slot and its generation, whether the socket was
-	// added to the epoll set, and whether the tunnel ended.
-	p          *tunnelPoller
-	slot, gen  uint32
-	hasSlot    bool
-	registered bool
-	released   bool
+	// bulk is set once a read filled the loop's buffer: the burst goes
+	// on with splice until the source is drained.
+	bulk bool
+	// done is set once the source ended and the destination got its FIN.
+	done bool
+	// waiting is set while a write waits for the destination; since when
+	// it last made progress is progressAt.
+	waiting    bool
+	progressAt int64
+	// moved counts the bytes written to the destination.
+	moved int64
 }
 
-// start begins moving a direction: parked in the readiness loop until its
-// source has bytes, or on a goroutine when there is no loop.
-func (d *direction) start() {
-	if d.srcRaw == nil || d.dstRaw == nil {
-		go d.runPlain()
-		return
-	}
-	d.os.readFn = d.pump
-	d.os.writeFn = d.writeOut
-	d.os.spliceFn = d.spliceOut
-	if d.t.reg.parkDelay() < 0 || !d.park() {
-		d.os.noPark = true
-		go d.run()
-	}
-}
+// src and dst are the sides a direction reads and writes.
+func src(dir int) int { return dir }
+func dst(dir int) int { return 1 - dir }
 
-// run moves bytes until the source ends, the tunnel fails, or the source
-// stays quiet for the park delay (the direction then parks and run
-// returns).
-func (d *direction) run() {
-	o := &d.os
-	for {
-		d.armPark()
-		err := d.srcRaw.Read(o.readFn)
-		switch {
-		case err != nil && isTimeout(err) && !o.noPark:
-			if d.park() {
-				return
-			}
-			o.noPark = true
-			continue
-		case err != nil:
-			d.moveFailed(err, true)
-		case o.rerr != nil:
-			d.moveFailed(o.rerr, true)
-		case o.werr != nil:
-			d.moveFailed(o.werr, false)
-		case o.eof:
-			d.srcEnded()
-		}
-		d.finish()
-		return
-	}
-}
-
-// armPark sets the source's read deadline to the park delay from now
-// (lazily: see deadlines), or clears it when the direction cannot park.
-func (d *direction) armPark() {
-	if d.os.noPark {
-		d.dl.setRead(d.src, time.Time{}, 0)
-		return
-	}
-	d.dl.setRead(d.src, time.Now(), d.t.reg.parkDelay())
-}
-
-// pump is the source's RawConn.Read callback: it moves what the source
-// has to the destination and returns false to wait for more, true when
-// the direction is over (end of file or an error, in d.os).
-func (d *direction) pump(fd uintptr) bool {
-	o := &d.os
-	bufs := &d.t.c.s.bufs
-	for {
-		o.buf = bufs.get(copySize)
-		n, err := syscall.Read(int(fd), o.buf.b[:copySize])
-		switch {
-		case err == syscall.EINTR:
-			bufs.put(o.buf)
-			o.buf = nil
-			continue
-		case err == syscall.EAGAIN:
-			bufs.put(o.buf)
-			o.buf = nil
-			return false
-		case err != nil:
-			o.rerr = err
-			return true
-		case n == 0:
-			o.eof = true
-			return true
-		}
-		o.off, o.n = 0, n
-		if !d.write(o.writeFn) {
-			return true
-		}
-		bufs.put(o.buf)
-		o.buf = nil
-		d.t.touch()
-		d.armPark()
-		if n < copySize {
-			continue
-		}
-		switch d.spliceBurst(fd) {
-		case burstOver:
-			return true
-		case burstDrained:
-			return false
-		}
-	}
-}
-
-// spliceBurst's outcomes.
+// Loop commands.
 const (
-	burstOver    = iota // the direction is over (d.os says why)
-	burstDrained        // the source said EAGAIN
-	burstNoPipe         // no pipe to be had: go on copying
+	opAdd   = iota // start moving a tunnel's bytes
+	opTimer        // a tunnel's timer fired
+	opClose        // end a tunnel without a log line
+	opStop         // end every tunnel and the loop
+	opStats        // count the tunnels holding a buffer or a pipe
 )
 
-// spliceBurst moves a bulk transfer with splice(2) until the source has
-// nothing more (EAGAIN).
-func (d *direction) spliceBurst(fd uintptr) int {
-	o := &d.os
-	pipes := &d.t.reg.pipes
-	for {
-		if o.pipe == nil {
-			p, err := pipes.get()
-			if err != nil {
-				// No pipe (descriptors exhausted).
-				return burstNoPipe
-			}
-			o.pipe = p
-		}
-		n, err := syscall.Splice(int(fd), nil, o.pipe.w, nil, pipeSize, spliceMove|spliceNonblock)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN:
-			pipes.put(o.pipe)
-			o.pipe = nil
-			return burstDrained
-		case err != nil:
-			o.rerr = err
-			return burstOver
-		case n == 0:
-			o.eof = true
-			return burstOver
-		}
-		o.inPipe = int(n)
-		if !d.write(o.spliceFn) {
-			return burstOver
-		}
-		d.t.touch()
-		d.armPark()
-	}
+// loopCmd is a command for a loop.
+type loopCmd struct {
+	t     *tunnel
+	op    uint8
+	reply chan int
 }
 
-// write runs fn, a destination RawConn.Write callback, within the send
-// timeout; it reports success (an error is left in d.os.werr).
-func (d *direction) write(fn func(uintptr) bool) bool {
-	o := &d.os
-	d.dl.setWrite(d.dst, d.sendTimeout)
-	err := d.dstRaw.Write(fn)
-	if o.waited {
-		o.waited = false
-		d.t.blocked.Add(-1)
-	}
-	if err != nil && o.werr == nil {
-		o.werr = err
-	}
-	return o.werr == nil
-}
-
-// writeOut is the destination's RawConn.Write callback for buffered
-// bytes.
-func (d *direction) writeOut(fd uintptr) bool {
-	o := &d.os
-	progressed := false
-	for o.n > 0 {
-		n, err := syscall.Write(int(fd), o.buf.b[o.off:o.off+o.n])
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN:
-			d.blockedWrite(progressed)
-			return false
-		case err != nil:
-			o.werr = err
-			return true
-		}
-		progressed = true
-		o.off += n
-		o.n -= n
-		d.moved.Add(int64(n))
-	}
-	return true
-}
-
-// spliceOut is the destination's RawConn.Write callback for the pipe's
-// bytes.
-func (d *direction) spliceOut(fd uintptr) bool {
-	o := &d.os
-	progressed := false
-	for o.inPipe > 0 {
-		n, err := syscall.Splice(o.pipe.r, nil, int(fd), nil, o.inPipe, spliceMove|spliceNonblock)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN:
-			d.blockedWrite(progressed)
-			return false
-		case err != nil:
-			o.werr = err
-			return true
-		}
-		progressed = true
-		o.inPipe -= int(n)
-		d.moved.Add(n)
-	}
-	return true
-}
-
-// blockedWrite notes a write that must wait for the destination. The
-// idle timer leaves such a tunnel alone (the write's own timeout
-// governs), and a write that made progress gets its timeout afresh, as
-// nginx re-arms its write timer whenever a write moves bytes: the timeout
-// bounds a stuck write, not a slow reader's whole backlog.
-func (d *direction) blockedWrite(progressed bool) {
-	o := &d.os
-	if !o.waited {
-		o.waited = true
-		d.t.blocked.Add(1)
-	} else if progressed {
-		d.dl.setWrite(d.dst, d.sendTimeout)
-	}
-	if progressed {
-		d.t.touch()
-	}
-}
-
-// park hands the direction to the readiness loop. It reports false when
-// the direction is still the caller's to run (no loop); true when the
-// caller must let go of it (parked, or taken over by the tunnel's end).
-func (d *direction) park() bool {
-	p := d.t.reg.poller()
-	if p == nil {
-		return false
-	}
-	d.os.p = p
-	d.state.Store(dirParked)
-	if d.t.closingFlag.Load() {
-		if d.state.CompareAndSwap(dirParked, dirRunning) {
-			// Still ours: run on, and find the sockets closed.
-			return false
-		}
-		return true
-	}
-	if err := p.arm(d); err != nil {
-		return !d.state.CompareAndSwap(dirParked, dirRunning)
-	}
-	return true
-}
-
-// finish ends a direction run by a goroutine.
-func (d *direction) finish() {
-	if d.os.pipe != nil {
-		// Bytes may be left in it: it cannot be reused.
-		d.os.pipe.close()
-		d.os.pipe = nil
-	}
-	if d.os.buf != nil {
-		d.t.c.s.bufs.put(d.os.buf)
-		d.os.buf = nil
-	}
-	d.state.Store(dirDone)
-	d.t.dirDone()
-}
-
-// release drops the direction's registration with the readiness loop once
-// its tunnel ended.
-func (d *direction) release() {
-	if p := d.os.p; p != nil {
-		p.release(d)
-	}
-}
-
-// tunnelPoller is the readiness loop idle tunnel directions park in: one
-// epoll set, registrations one-shot, and one goroutine that starts a
-// direction's goroutine when its socket becomes readable. Events carry a
-// slot number and its generation rather than a descriptor, so that an
-// event for a socket closed and reused meanwhile finds nothing.
-type tunnelPoller struct {
-	epfd, wakefd int
-	done         chan struct{}
-
-	mu    sync.Mutex
-	slots []pollSlot
-	free  []uint32
-}
-
-// pollSlot holds a parked direction.
-type pollSlot struct {
-	d   *direction
+// loopSlot is an entry of a loop's tunnel table.
+type loopSlot struct {
+	t   *tunnel
 	gen uint32
 }
 
-// wakeKey marks the loop's own wake-up descriptor in events.
-const wakeKey = -1
+// tunnelLoop is one event loop.
+type tunnelLoop struct {
+	bufs  *bufPool
+	pipes *pipePool
+	// epfd is the loop's epoll set, file the same descriptor as Go's
+	// poller knows it; wakefd is the eventfd commands wake the loop with.
+	epfd, wakefd int
+	file         *os.File
+	raw          syscall.RawConn
+	done         chan struct{}
 
-// newTunnelPoller creates the epoll set and starts the loop.
-func newTunnelPoller() (*tunnelPoller, error) {
+	mu     sync.Mutex
+	queue  []loopCmd
+	woken  bool
+	closed bool
+
+	// The loop goroutine's own: the table of tunnels, the clock of the
+	// current batch, buffers, and whether a stop was asked.
+	spare    []loopCmd
+	slots    []loopSlot
+	free     []uint32
+	count    int
+	now      int64
+	events   []syscall.EpollEvent
+	scratch  []byte
+	stopping bool
+}
+
+// newTunnelLoop creates a loop and starts its goroutine. It fails when
+// the loop's epoll set cannot be waited on through Go's poller.
+func newTunnelLoop(bufs *bufPool, pipes *pipePool) (*tunnelLoop, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
-		return nil, err
+		return nil, os.NewSyscallError("epoll_create1", err)
 	}
 	r, _, errno := syscall.RawSyscall(syscall.SYS_EVENTFD2, 0, syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 	if errno != 0 {
 		_ = syscall.Close(epfd)
-		return nil, errno
+		return nil, os.NewSyscallError("eventfd", errno)
 	}
 	wakefd := int(r)
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: wakeKey}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | epollET, Fd: wakeKey}
 	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, wakefd, &ev); err != nil {
 		_ = syscall.Close(epfd)
 		_ = syscall.Close(wakefd)
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	// A non-blocking descriptor given to os.NewFile joins Go's poller.
+	if err := syscall.SetNonblock(epfd, true); err != nil {
+		_ = syscall.Close(epfd)
+		_ = syscall.Close(wakefd)
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	l := &tunnelLoop{
+		bufs: bufs, pipes: pipes,
+		epfd: epfd, wakefd: wakefd,
+		file:    os.NewFile(uintptr(epfd), "tunnel-loop"),
+		done:    make(chan struct{}),
+		events:  make([]syscall.EpollEvent, maxEvents),
+		scratch: make([]byte, copySize),
+	}
+	raw, err := l.file.SyscallConn()
+	if err == nil {
+		// Proof that Go's poller waits for the loop's set: an event is
+		// made, and must be seen through the poller without waiting.
+		// Were the set not pollable, Read would fail at once instead.
+		l.wake()
+		err = raw.Read(func(uintptr) bool {
+			n, errno := epollWait(l.epfd, l.events)
+			return errno == 0 && n > 0
+		})
+	}
+	if err != nil {
+		_ = l.file.Close()
+		_ = syscall.Close(wakefd)
 		return nil, err
 	}
-	p := &tunnelPoller{epfd: epfd, wakefd: wakefd, done: make(chan struct{})}
-	go p.loop()
-	return p, nil
+	l.raw = raw
+	go l.run()
+	return l, nil
 }
 
-// arm registers d's source socket for one readability event.
-func (p *tunnelPoller) arm(d *direction) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	o := &d.os
-	if o.released {
-		return errTunnelOver
+// epollWait takes the events ready now, without waiting: a call that
+// cannot block needs none of the scheduler's bookkeeping of Syscall.
+func epollWait(epfd int, events []syscall.EpollEvent) (int, syscall.Errno) {
+	r, _, errno := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd),
+		uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	return int(r), errno
+}
+
+// run is the loop's goroutine.
+func (l *tunnelLoop) run() {
+	defer close(l.done)
+	// The callback returns true only to stop: between calls, Read parks
+	// the goroutine until the epoll set is readable.
+	err := l.raw.Read(l.poll)
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	if err != nil || !l.stopping {
+		// The set can no longer be waited on (it never happens short of
+		// a bug): its tunnels end rather than hang.
+		l.endAll()
 	}
-	if !o.hasSlot {
-		var i uint32
-		if n := len(p.free); n > 0 {
-			i, p.free = p.free[n-1], p.free[:n-1]
-		} else {
-			i = uint32(len(p.slots))
-			p.slots = append(p.slots, pollSlot{})
+	_ = l.file.Close()
+	_ = syscall.Close(l.wakefd)
+}
+
+// poll handles what is ready; it reports true when the loop is to stop.
+func (l *tunnelLoop) poll(uintptr) bool {
+	for {
+		n, errno := epollWait(l.epfd, l.events)
+		if errno == syscall.EINTR {
+			continue
 		}
-		s := &p.slots[i]
-		s.gen++
-		s.d = d
-		o.slot, o.gen, o.hasSlot = i, s.gen, true
+		if errno != 0 {
+			return true
+		}
+		if n > 0 {
+			l.now = time.Now().UnixNano()
+		}
+		for i := range l.events[:n] {
+			l.dispatch(&l.events[i])
+		}
+		if l.stopping && l.count == 0 {
+			return true
+		}
+		// Fewer events than room means none was left behind: whatever
+		// happens from now on makes the set readable anew.
+		if n < len(l.events) {
+			return false
+		}
 	}
-	ev := syscall.EpollEvent{
-		Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT,
-		Fd:     int32(o.slot),
-		Pad:    int32(o.gen),
+}
+
+// dispatch handles one event.
+func (l *tunnelLoop) dispatch(ev *syscall.EpollEvent) {
+	if ev.Fd == wakeKey {
+		l.runQueue()
+		return
 	}
-	op := syscall.EPOLL_CTL_MOD
-	if !o.registered {
-		op = syscall.EPOLL_CTL_ADD
+	key := uint32(ev.Fd)
+	i := int(key >> 1)
+	if i >= len(l.slots) || l.slots[i].t == nil || l.slots[i].gen != uint32(ev.Pad) {
+		return
 	}
-	var cerr error
-	err := d.srcRaw.Control(func(fd uintptr) {
-		cerr = syscall.EpollCtl(p.epfd, op, int(fd), &ev)
+	t := l.slots[i].t
+	e := &t.ev
+	side := key & 1
+	if ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+		e.flags[side] |= sockReadable
+	}
+	if ev.Events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP) != 0 {
+		e.flags[side] |= sockRDHUP
+	}
+	if ev.Events&(syscall.EPOLLOUT|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+		e.flags[side] |= sockWritable
+	}
+	t.process(l)
+}
+
+// post queues a command; false when the loop has stopped.
+func (l *tunnelLoop) post(c loopCmd) bool {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return false
+	}
+	l.queue = append(l.queue, c)
+	wake := !l.woken
+	l.woken = true
+	l.mu.Unlock()
+	if wake {
+		l.wake()
+	}
+	return true
+}
+
+// wake makes the loop's eventfd readable.
+func (l *tunnelLoop) wake() {
+	one := [8]byte{1}
+	_, _ = syscall.Write(l.wakefd, one[:])
+}
+
+// runQueue runs the queued commands.
+func (l *tunnelLoop) runQueue() {
+	var b [8]byte
+	_, _ = syscall.Read(l.wakefd, b[:])
+	l.mu.Lock()
+	q := l.queue
+	l.queue, l.woken = l.spare[:0], false
+	l.mu.Unlock()
+	for _, c := range q {
+		switch c.op {
+		case opAdd:
+			c.t.addEv(l)
+		case opTimer:
+			if !c.t.ev.over {
+				c.t.ev.timerAt = 0
+				c.t.checkTimers(l)
+			}
+		case opClose:
+			if !c.t.ev.over {
+				c.t.endEv(l)
+			}
+		case opStop:
+			l.stopping = true
+			l.endAll()
+		case opStats:
+			c.reply <- l.inFlight()
+		}
+	}
+	clear(q)
+	l.spare = q
+}
+
+// endAll ends every tunnel of the loop without a log line.
+func (l *tunnelLoop) endAll() {
+	for i := range l.slots {
+		if t := l.slots[i].t; t != nil {
+			t.endEv(l)
+		}
+	}
+}
+
+// inFlight counts the loop's tunnels holding a buffer or a pipe.
+func (l *tunnelLoop) inFlight() int {
+	n := 0
+	for i := range l.slots {
+		if t := l.slots[i].t; t != nil {
+			for d := range t.ev.dir {
+				if t.ev.dir[d].buf != nil || t.ev.dir[d].pipe != nil {
+					n++
+					break
+				}
+			}
+		}
+	}
+	return n
+}
+
+// stats asks the loop how many of its tunnels hold a buffer or a pipe.
+func (l *tunnelLoop) stats() int {
+	reply := make(chan int, 1)
+	if !l.post(loopCmd{op: opStats, reply: reply}) {
+		return 0
+	}
+	select {
+	case n := <-reply:
+		return n
+	case <-l.done:
+		return 0
+	}
+}
+
+// stop ends the loop (and any tunnel still on it) and waits for its
+// goroutine.
+func (l *tunnelLoop) stop() {
+	l.post(loopCmd{op: opStop})
+	<-l.done
+}
+
+// takeFD duplicates a connection's descriptor, for the loop to own.
+func takeFD(nc any) (int, error) {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return -1, errors.ErrUnsupported
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	var derr error
+	err = rc.Control(func(s uintptr) {
+		r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, s, syscall.F_DUPFD_CLOEXEC, 0)
+		if errno != 0 {
+			derr = os.NewSyscallError("fcntl", errno)
+			return
+		}
+		fd = int(r)
 	})
 	if err != nil {
-		return err
+		return -1, err
 	}
-	if cerr != nil {
-		return cerr
-	}
-	o.registered = true
-	return nil
+	return fd, derr
 }
 
-// release frees d's slot. Its socket leaves the epoll set as it closes
-// (the tunnel closed it before): no event can name the slot's new owner,
-// whose generation differs.
-func (p *tunnelPoller) release(d *direction) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	o := &d.os
-	o.released = true
-	if o.hasSlot {
-		p.slots[o.slot].d = nil
-		p.free = append(p.free, o.slot)
-		o.hasSlot = false
+// startEv hands the tunnel to an event loop; false when it must run on
+// goroutines (no loop, or a connection without a descriptor).
+func (t *tunnel) startEv() bool {
+	l := t.s.tunnels.loop(&t.s.bufs)
+	if l == nil {
+		return false
+	}
+	cfd, err := takeFD(t.client)
+	if err != nil {
+		return false
+	}
+	ufd, err := takeFD(t.up)
+	if err != nil {
+		_ = syscall.Close(cfd)
+		return false
+	}
+	// The net.Conns leave Go's poller; the sockets stay open through the
+	// duplicates.
+	_ = t.client.Close()
+	_ = t.up.Close()
+	t.client, t.up = nil, nil
+	e := &t.ev
+	e.loop = l
+	e.fd = [2]int{cfd, ufd}
+	// Writable until a write says otherwise; readable once an event
+	// says so (the first comes as the sockets join the set).
+	e.flags = [2]uint8{sockWritable, sockWritable}
+	if !l.post(loopCmd{t: t, op: opAdd}) {
+		// The server is stopping.
+		_ = syscall.Close(cfd)
+		_ = syscall.Close(ufd)
+		e.over = true
+		t.finalize(0)
+		return true
+	}
+	t.engine.Store(engineEv)
+	return true
+}
+
+// closeEv asks the tunnel's loop to end it without a log line.
+func (t *tunnel) closeEv() { t.ev.loop.post(loopCmd{t: t, op: opClose}) }
+
+// timerFired is the tunnel's timer callback.
+func (t *tunnel) timerFired() { t.ev.loop.post(loopCmd{t: t, op: opTimer}) }
+
+// addEv puts the tunnel's sockets in the loop's set.
+func (t *tunnel) addEv(l *tunnelLoop) {
+	e := &t.ev
+	var i uint32
+	if n := len(l.free); n > 0 {
+		i, l.free = l.free[n-1], l.free[:n-1]
+	} else {
+		i = uint32(len(l.slots))
+		l.slots = append(l.slots, loopSlot{})
+	}
+	s := &l.slots[i]
+	s.gen++
+	s.t = t
+	e.slot, e.gen = i, s.gen
+	l.count++
+	if l.now == 0 {
+		l.now = time.Now().UnixNano()
+	}
+	e.last = l.now
+	for side := range e.fd {
+		ev := syscall.EpollEvent{Events: tunnelSockMask, Fd: int32(i<<1 | uint32(side)), Pad: int32(s.gen)}
+		if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, e.fd[side], &ev); err != nil {
+			t.rec.logEvent(levelAlert, "epoll_ctl(1, "+strconv.Itoa(e.fd[side])+") failed", errnoText(err), tunnelAction)
+			t.endEv(l)
+			return
+		}
+	}
+	if t.idle > 0 {
+		t.armTimer(l, l.now+int64(t.idle))
 	}
 }
 
-// loop waits for parked sockets to become readable and gives each one's
-// direction a fresh goroutine.
-func (p *tunnelPoller) loop() {
-	defer close(p.done)
-	events := make([]syscall.EpollEvent, 256)
-	var ready []*direction
+// process moves what can be moved both ways, as one run of nginx's
+// ngx_http_upstream_process_upgraded.
+func (t *tunnel) process(l *tunnelLoop) {
+	e := &t.ev
+	for dir := range e.dir {
+		if !e.dir[dir].done && !t.move(l, dir) {
+			return
+		}
+	}
+	if e.dir[toUpstream].done && e.dir[toClient].done {
+		t.endEv(l)
+	}
+}
+
+// move moves one direction's bytes until its source has none or its
+// destination takes no more. It reports false when the tunnel ended.
+func (t *tunnel) move(l *tunnelLoop, dir int) bool {
+	e := &t.ev
+	d := &e.dir[dir]
+	in, out := src(dir), dst(dir)
 	for {
-		n, err := syscall.EpollWait(p.epfd, events, -1)
-		if err != nil {
-			if err == syscall.EINTR {
-				continue
+		if d.n > 0 || d.inPipe > 0 {
+			if e.flags[out]&sockWritable == 0 {
+				return true
 			}
-			return
-		}
-		stop := false
-		ready = ready[:0]
-		p.mu.Lock()
-		for i := range events[:n] {
-			ev := &events[i]
-			if ev.Fd == wakeKey {
-				stop = true
-				continue
+			flushed, err := t.flush(l, dir)
+			if err != nil {
+				return t.moveFailed(l, dir, err, false)
 			}
-			if int(ev.Fd) < 0 || int(ev.Fd) >= len(p.slots) {
-				continue
-			}
-			if s := &p.slots[ev.Fd]; s.d != nil && s.gen == uint32(ev.Pad) {
-				ready = append(ready, s.d)
+			if !flushed {
+				return true
 			}
 		}
-		p.mu.Unlock()
-		for _, d := range ready {
-			if d.state.CompareAndSwap(dirParked, dirRunning) {
-				go d.run()
-			}
+		if e.flags[in]&sockReadable == 0 {
+			return true
 		}
-		clear(ready)
-		if stop {
-			return
+		if d.bulk {
+			if !t.spliceIn(l, dir) {
+				return !e.over
+			}
+			continue
+		}
+		n, errno := rawRead(e.fd[in], l.scratch)
+		switch {
+		case errno == syscall.EINTR:
+			continue
+		case errno == syscall.EAGAIN:
+			e.flags[in] &^= sockReadable
+			return true
+		case errno != 0:
+			return t.moveFailed(l, dir, errno, true)
+		case n == 0:
+			t.srcEnded(dir)
+			return true
+		}
+		e.last = l.now
+		if n == len(l.scratch) {
+			d.bulk = true
+		} else if e.flags[in]&sockRDHUP == 0 {
+			// A short read drained the socket: the next bytes bring
+			// an event of their own (nginx's ngx_unix_recv).
+			e.flags[in] &^= sockReadable
+		}
+		w, errno := 0, syscall.Errno(0)
+		if e.flags[out]&sockWritable != 0 {
+			w, errno = writeAll(e.fd[out], l.scratch[:n])
+			d.moved += int64(w)
+		}
+		switch {
+		case errno == syscall.EAGAIN:
+			e.flags[out] &^= sockWritable
+		case errno != 0:
+			return t.moveFailed(l, dir, errno, false)
+		}
+		if w < n {
+			d.buf = l.bufs.get(n - w)
+			d.off, d.n = 0, copy(d.buf.b, l.scratch[w:n])
+			t.writeWaits(l, dir)
 		}
 	}
 }
 
-// stop ends the loop and closes its descriptors.
-func (p *tunnelPoller) stop() {
-	one := [8]byte{1}
-	_, _ = syscall.Write(p.wakefd, one[:])
-	<-p.done
-	_ = syscall.Close(p.epfd)
-	_ = syscall.Close(p.wakefd)
+// srcEnded passes the source's end of file on to the destination (its
+// write side is shut down) and ends the direction.
+func (t *tunnel) srcEnded(dir int) {
+	e := &t.ev
+	e.flags[src(dir)] &^= sockReadable
+	_ = syscall.Shutdown(e.fd[dst(dir)], syscall.SHUT_WR)
+	e.dir[dir].done = true
+}
+
+// spliceIn moves the source's bytes into the direction's pipe. It reports
+// false when the burst is over: the source is drained (the pipe goes
+// back), at its end, or the tunnel failed (e.over).
+func (t *tunnel) spliceIn(l *tunnelLoop, dir int) bool {
+	e := &t.ev
+	d := &e.dir[dir]
+	if d.pipe == nil {
+		p, err := l.pipes.get()
+		if err != nil {
+			// No pipe (descriptors exhausted): copy instead.
+			d.bulk = false
+			return true
+		}
+		d.pipe = p
+	}
+	for {
+		n, err := syscall.Splice(e.fd[src(dir)], nil, d.pipe.w, nil, pipeSize, spliceMove|spliceNonblock)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			// The pipe is empty (it is flushed before each splice into
+			// it), so the socket is drained.
+			e.flags[src(dir)] &^= sockReadable
+			d.bulk = false
+			l.pipes.put(d.pipe)
+			d.pipe = nil
+			return false
+		case err != nil:
+			t.moveFailed(l, dir, err, true)
+			return false
+		case n == 0:
+			l.pipes.put(d.pipe)
+			d.pipe = nil
+			d.bulk = false
+			t.srcEnded(dir)
+			return false
+		}
+		d.inPipe = int(n)
+		e.last = l.now
+		return true
+	}
+}
+
+// flush writes the direction's held bytes; it reports whether all went.
+func (t *tunnel) flush(l *tunnelLoop, dir int) (bool, error) {
+	e := &t.ev
+	d := &e.dir[dir]
+	fd := e.fd[dst(dir)]
+	progressed := false
+	defer func() {
+		if progressed {
+			d.progressAt, e.last = l.now, l.now
+		}
+	}()
+	for d.n > 0 {
+		w, errno := rawWrite(fd, d.buf.b[d.off:d.off+d.n])
+		switch {
+		case errno == syscall.EINTR:
+			continue
+		case errno == syscall.EAGAIN:
+			e.flags[dst(dir)] &^= sockWritable
+			return false, nil
+		case errno != 0:
+			return false, errno
+		}
+		progressed = true
+		d.off += w
+		d.n -= w
+		d.moved += int64(w)
+	}
+	if d.buf != nil {
+		l.bufs.put(d.buf)
+		d.buf = nil
+	}
+	for d.inPipe > 0 {
+		n, err := syscall.Splice(d.pipe.r, nil, fd, nil, d.inPipe, spliceMove|spliceNonblock)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			e.flags[dst(dir)] &^= sockWritable
+			t.writeWaits(l, dir)
+			return false, nil
+		case err != nil:
+			return false, err
+		}
+		progressed = true
+		d.inPipe -= int(n)
+		d.moved += n
+	}
+	d.waiting = false
+	return true, nil
+}
+
+// writeWaits notes a write that must wait for the destination: its send
+// timeout runs from now (a write that makes progress gets it afresh, as
+// nginx re-arms its write timer whenever a write moves bytes: the timeout
+// bounds a stuck write, not a slow reader's whole backlog), and the idle
+// timer leaves the tunnel alone meanwhile.
+func (t *tunnel) writeWaits(l *tunnelLoop, dir int) {
+	d := &t.ev.dir[dir]
+	if d.waiting {
+		return
+	}
+	d.waiting, d.progressAt = true, l.now
+	if to := t.sendTimeout[dir]; to > 0 {
+		t.armTimer(l, l.now+int64(to))
+	}
+}
+
+// moveFailed ends the tunnel after a read (reading) or write error of
+// direction dir, with nginx's line; it reports false (the tunnel ended).
+func (t *tunnel) moveFailed(l *tunnelLoop, dir int, err error, reading bool) bool {
+	logMoveError(t.rec, err, dir == toUpstream, reading)
+	t.endEv(l)
+	return false
+}
+
+// armTimer makes the tunnel's timer fire by due (unix nanoseconds) at the
+// latest. A timer already due earlier is left alone: when it fires the
+// deadlines are checked afresh.
+func (t *tunnel) armTimer(l *tunnelLoop, due int64) {
+	e := &t.ev
+	if e.timerAt != 0 && e.timerAt <= due {
+		return
+	}
+	d := time.Duration(due - l.now)
+	if e.timer == nil {
+		e.timer = time.AfterFunc(d, t.timerFired)
+	} else {
+		e.timer.Reset(d)
+	}
+	e.timerAt = due
+}
+
+// checkTimers runs when the tunnel's timer fires. A write waiting longer
+// than its send timeout ends the tunnel ("upstream timed out" for a write
+// to the upstream, "client timed out" for one to the client); so does a
+// tunnel without traffic for proxy_read_timeout, unless a write waits,
+// whose own timeout then governs. Otherwise the timer is set for the next
+// deadline.
+func (t *tunnel) checkTimers(l *tunnelLoop) {
+	e := &t.ev
+	now := time.Now().UnixNano()
+	next := int64(math.MaxInt64)
+	blocked := false
+	for dir := range e.dir {
+		d := &e.dir[dir]
+		if !d.waiting {
+			continue
+		}
+		blocked = true
+		if to := t.sendTimeout[dir]; to > 0 {
+			due := d.progressAt + int64(to)
+			if now >= due {
+				logTimeout(t.rec, dir == toUpstream)
+				t.endEv(l)
+				return
+			}
+			next = min(next, due)
+		}
+	}
+	if t.idle > 0 {
+		due := e.last + int64(t.idle)
+		if now >= due {
+			if !blocked {
+				logTimeout(t.rec, true)
+				t.endEv(l)
+				return
+			}
+			due = now + int64(t.idle)
+		}
+		next = min(next, due)
+	}
+	if next != math.MaxInt64 {
+		l.now = now
+		t.armTimer(l, next)
+	}
+}
+
+// endEv ends a tunnel on its loop: both sockets closed (which takes them
+// out of the set), what it borrowed given back, its slot freed, and the
+// tunnel finalized.
+func (t *tunnel) endEv(l *tunnelLoop) {
+	e := &t.ev
+	if e.over {
+		return
+	}
+	e.over = true
+	if e.timer != nil {
+		e.timer.Stop()
+	}
+	_ = syscall.Close(e.fd[0])
+	_ = syscall.Close(e.fd[1])
+	for dir := range e.dir {
+		d := &e.dir[dir]
+		if d.buf != nil {
+			l.bufs.put(d.buf)
+			d.buf = nil
+		}
+		if d.pipe != nil {
+			if d.inPipe > 0 {
+				// Bytes are left in it: it cannot be reused.
+				d.pipe.close()
+			} else {
+				l.pipes.put(d.pipe)
+			}
+			d.pipe = nil
+		}
+	}
+	if s := &l.slots[e.slot]; s.t == t {
+		s.t = nil
+		l.free = append(l.free, e.slot)
+		l.count--
+	}
+	t.finalize(e.dir[toClient].moved)
+}
+
+// rawRead and rawWrite are read(2) and write(2) on a non-blocking socket:
+// they cannot block, so they skip the scheduler's bookkeeping of Syscall.
+func rawRead(fd int, b []byte) (int, syscall.Errno) {
+	r, _, errno := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	return int(r), errno
+}
+
+func rawWrite(fd int, b []byte) (int, syscall.Errno) {
+	r, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	return int(r), errno
+}
+
+// writeAll writes b until it is all written or the socket says why not.
+func writeAll(fd int, b []byte) (int, syscall.Errno) {
+	done := 0
+	for done < len(b) {
+		n, errno := rawWrite(fd, b[done:])
+		if errno == syscall.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return done, errno
+		}
+		done += n
+	}
+	return done, 0
 }
 
 // splicePipe is a pipe used to splice between two sockets.
@@ -530,10 +862,9 @@ func (sp *splicePipe) close() {
 // are closed as they come back, so that quiet times hold few descriptors.
 const maxIdlePipes = 8
 
-// pipePool lends empty splice pipes. It keeps no finalizer-closed pipes:
-// every pipe is either borrowed (and closed or given back by its
-// direction) or in the free list, which drain closes, so no descriptor
-// outlives the server.
+// pipePool lends empty splice pipes. Every pipe is either borrowed (and
+// closed or given back by its direction) or in the free list, which drain
+// closes, so no descriptor outlives the server.
 type pipePool struct {
 	mu     sync.Mutex
 	free   []*splicePipe

@@ -4,35 +4,32 @@ package proxy
 
 import "errors"
 
-// Without Linux's splice(2) and epoll, each tunnel direction is a
-// goroutine copying through a pooled buffer (see runPlain).
+// Without Linux's epoll and splice(2), tunnels run on goroutines
+// (tunnel_plain.go).
 
-// dirOS is what a direction keeps on this platform: nothing.
-type dirOS struct{}
+// tunnelEv is a tunnel's event-loop state, which this platform lacks.
+type tunnelEv struct{}
 
-// start begins moving a direction on its own goroutine.
-func (d *direction) start() { go d.runPlain() }
+// startEv reports that the tunnel must run on goroutines.
+func (t *tunnel) startEv() bool { return false }
 
-// finish ends a direction run by a goroutine.
-func (d *direction) finish() {
-	d.state.Store(dirDone)
-	d.t.dirDone()
-}
+// closeEv is never called here: no tunnel runs on a loop.
+func (t *tunnel) closeEv() {}
 
-// release has nothing to give back here.
-func (d *direction) release() {}
+// tunnelLoop is an event loop, which this platform lacks.
+type tunnelLoop struct{}
 
-// tunnelPoller is the readiness loop, which this platform lacks.
-type tunnelPoller struct{}
+// newTunnelLoop reports that there is no event loop.
+func newTunnelLoop(*bufPool, *pipePool) (*tunnelLoop, error) { return nil, errors.ErrUnsupported }
 
-// newTunnelPoller reports that there is no readiness loop.
-func newTunnelPoller() (*tunnelPoller, error) { return nil, errors.ErrUnsupported }
+// stats has no tunnels to count.
+func (l *tunnelLoop) stats() int { return 0 }
 
 // stop does nothing.
-func (p *tunnelPoller) stop() {}
+func (l *tunnelLoop) stop() {}
 
 // pipePool has no pipes to lend here.
 type pipePool struct{}
 
 // drain does nothing.
-func (pipePool) drain() {}
+func (*pipePool) drain() {}

@@ -1,35 +1,26 @@
 package proxy
 
 import (
+	goruntime "runtime"
 	"sync"
-	"time"
 )
-
-// defaultParkAfter is how long a tunnel direction's goroutine waits for
-// more bytes before it hands its socket to the readiness loop and ends.
-// Busy tunnels (a chat, a game) keep their goroutines and never pay the
-// hand-over; quiet ones cost no goroutine. It mirrors idleHandoff for
-// keepalive connections.
-const defaultParkAfter = 250 * time.Millisecond
 
 // tunnelSet is a Server's registry of live WebSocket tunnels: counted per
 // upstream peer (the figure least_conn and max_conns weigh, and metrics
 // show), closed together when a graceful shutdown runs out of time, and
-// the owner of what tunnels share: the readiness loop idle directions park
-// in and the pool of splice pipes. The zero value is ready to use.
+// the owner of what tunnels share: the event loops and the pool of splice
+// pipes. The zero value is ready to use.
 type tunnelSet struct {
 	mu     sync.Mutex
 	live   map[*tunnel]struct{}
 	peers  map[string]int
 	closed bool
-	// poll is the readiness loop, started with the first tunnel that
-	// parks; pollFailed records that it could not be created (the
-	// tunnels then keep their goroutines).
-	poll       *tunnelPoller
-	pollFailed bool
-
-	// parkAfter overrides defaultParkAfter (tests); negative never parks.
-	parkAfter time.Duration
+	// loops are the event loops (one per processor, started with the
+	// first tunnel), taken in turn; loopsFailed records that they could
+	// not be created (tunnels then run on goroutines).
+	loops       []*tunnelLoop
+	next        int
+	loopsFailed bool
 
 	pipes pipePool
 }
@@ -38,6 +29,9 @@ type tunnelSet struct {
 type TunnelStats struct {
 	// Open is the number of live tunnels.
 	Open int
+	// InFlight is the number of tunnels holding a buffer or a pipe (bytes
+	// their destination has not taken yet); idle tunnels hold none.
+	InFlight int
 	// PerPeer counts them by upstream peer, named as in $upstream_addr
 	// ("127.0.0.1:9001", "unix:/run/app.sock").
 	PerPeer map[string]int
@@ -48,11 +42,16 @@ type TunnelStats struct {
 func (s *Server) Tunnels() TunnelStats {
 	ts := &s.tunnels
 	ts.mu.Lock()
-	defer ts.mu.Unlock()
 	st := TunnelStats{Open: len(ts.live), PerPeer: make(map[string]int, len(ts.peers))}
 	for p, n := range ts.peers {
 		st.PerPeer[p] = n
 	}
+	loops := ts.loops
+	ts.mu.Unlock()
+	for _, l := range loops {
+		st.InFlight += l.stats()
+	}
+	st.InFlight += ts.plainInFlight()
 	return st
 }
 
@@ -62,14 +61,6 @@ func (s *Server) TunnelsTo(peer string) int {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	return ts.peers[peer]
-}
-
-// parkDelay is how long a direction waits before parking (<= 0: never).
-func (ts *tunnelSet) parkDelay() time.Duration {
-	if ts.parkAfter == 0 {
-		return defaultParkAfter
-	}
-	return ts.parkAfter
 }
 
 // add registers a tunnel that is about to start; it reports false once
@@ -102,21 +93,31 @@ func (ts *tunnelSet) remove(t *tunnel) {
 	}
 }
 
-// poller returns the readiness loop, starting it on first use; nil when
-// it cannot run (the set is closed, or the platform has none).
-func (ts *tunnelSet) poller() *tunnelPoller {
+// loop returns the next event loop, starting the loops on first use; nil
+// when there are none (the set is closed, the platform has none, or they
+// could not be created).
+func (ts *tunnelSet) loop(bufs *bufPool) *tunnelLoop {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	if ts.poll != nil || ts.closed || ts.pollFailed {
-		return ts.poll
-	}
-	p, err := newTunnelPoller()
-	if err != nil {
-		ts.pollFailed = true
+	if ts.closed || ts.loopsFailed {
 		return nil
 	}
-	ts.poll = p
-	return p
+	if ts.loops == nil {
+		for range goruntime.GOMAXPROCS(0) {
+			l, err := newTunnelLoop(bufs, &ts.pipes)
+			if err != nil {
+				break
+			}
+			ts.loops = append(ts.loops, l)
+		}
+		if len(ts.loops) == 0 {
+			ts.loopsFailed = true
+			return nil
+		}
+	}
+	l := ts.loops[ts.next%len(ts.loops)]
+	ts.next++
+	return l
 }
 
 // closeAll ends every live tunnel at once, without a log line, as nginx's
@@ -130,20 +131,34 @@ func (ts *tunnelSet) closeAll() {
 	}
 	ts.mu.Unlock()
 	for _, t := range live {
-		t.fail(levelInfo, "", "")
+		t.close()
 	}
 }
 
-// stop refuses new tunnels and stops the readiness loop; the server calls
-// it once every connection has ended.
+// stop refuses new tunnels and stops the event loops; the server calls it
+// once every connection has ended.
 func (ts *tunnelSet) stop() {
 	ts.mu.Lock()
 	ts.closed = true
-	p := ts.poll
-	ts.poll = nil
+	loops := ts.loops
+	ts.loops = nil
 	ts.mu.Unlock()
-	if p != nil {
-		p.stop()
+	for _, l := range loops {
+		l.stop()
 	}
 	ts.pipes.drain()
+}
+
+// plainInFlight counts the tunnels run by goroutines: each holds a buffer
+// while its goroutines live.
+func (ts *tunnelSet) plainInFlight() int {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	n := 0
+	for t := range ts.live {
+		if t.engine.Load() == enginePlain {
+			n++
+		}
+	}
+	return n
 }

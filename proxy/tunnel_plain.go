@@ -1,0 +1,173 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nginxws/nginxws/proxy/errlog"
+)
+
+// The portable tunnel engine: each direction is a goroutine reading its
+// source into a pooled buffer and writing it on, under the tunnel's
+// timers. It serves platforms without the event loop (tunnel_linux.go),
+// connections without a descriptor (TLS), and Linux when the loop cannot
+// be had. A waiting direction holds its goroutine and its buffer.
+
+// plainTunnel is the goroutine engine's state of a tunnel.
+type plainTunnel struct {
+	client, up net.Conn
+	// pending counts the directions not yet done; the last one to end
+	// ends the tunnel.
+	pending atomic.Int32
+	// moved counts the bytes each direction wrote.
+	moved [2]atomic.Int64
+	// last is when bytes last moved (unix nanoseconds); blocked counts
+	// writes waiting for their peer, during which the write's own timeout
+	// governs; timer is the idle timer, re-armed lazily.
+	last    atomic.Int64
+	blocked atomic.Int32
+	timer   *time.Timer
+
+	// mu orders the first failure (its log line) before the end of the
+	// tunnel; closing is set from then on.
+	mu      sync.Mutex
+	closing bool
+}
+
+// startPlain runs the tunnel on two goroutines.
+func (t *tunnel) startPlain() {
+	p := &plainTunnel{client: t.client, up: t.up}
+	t.client, t.up = nil, nil
+	p.pending.Store(2)
+	p.last.Store(time.Now().UnixNano())
+	t.plain = p
+	if t.idle > 0 {
+		p.timer = time.AfterFunc(t.idle, t.idleCheck)
+	}
+	t.engine.Store(enginePlain)
+	go t.runPlain(toUpstream, p.client, p.up)
+	go t.runPlain(toClient, p.up, p.client)
+}
+
+// closePlain ends a tunnel run by goroutines, without a log line.
+func (t *tunnel) closePlain() { t.failPlain(levelInfo, "", "") }
+
+// idleCheck runs when the idle timer fires: a tunnel that has seen
+// traffic since is given the rest of its time, one without is closed with
+// nginx's line. While a write is blocked, that write's timeout governs.
+func (t *tunnel) idleCheck() {
+	p := t.plain
+	left := t.idle - time.Since(time.Unix(0, p.last.Load()))
+	if p.blocked.Load() > 0 && left <= 0 {
+		left = t.idle
+	}
+	if left > 0 {
+		p.mu.Lock()
+		if !p.closing {
+			p.timer.Reset(left)
+		}
+		p.mu.Unlock()
+		return
+	}
+	t.failPlain(levelInfo, "upstream timed out", "110: Connection timed out")
+}
+
+// failPlain ends the tunnel for a reason logged in nginx's words (none
+// when msg is empty): the first failure is logged, both sockets are
+// closed, and the directions end as they notice.
+func (t *tunnel) failPlain(lvl errlog.Level, msg, errno string) {
+	p := t.plain
+	p.mu.Lock()
+	if p.closing {
+		p.mu.Unlock()
+		return
+	}
+	p.closing = true
+	if msg != "" {
+		t.rec.logEvent(lvl, msg, errno, tunnelAction)
+	}
+	p.mu.Unlock()
+	p.shut()
+}
+
+// shut closes both sockets, which ends the directions (their reads and
+// writes fail).
+func (p *plainTunnel) shut() {
+	_ = p.client.Close()
+	_ = p.up.Close()
+}
+
+// runPlain moves bytes of direction dir from src to dst until src ends or
+// the tunnel fails.
+func (t *tunnel) runPlain(dir int, src, dst net.Conn) {
+	p := t.plain
+	b := t.s.bufs.get(copySize)
+	defer t.s.bufs.put(b)
+	buf := b.b[:cap(b.b)]
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.last.Store(time.Now().UnixNano())
+			if to := t.sendTimeout[dir]; to > 0 {
+				_ = dst.SetWriteDeadline(time.Now().Add(to))
+			}
+			p.blocked.Add(1)
+			w, werr := dst.Write(buf[:n])
+			p.blocked.Add(-1)
+			p.moved[dir].Add(int64(w))
+			if werr != nil {
+				t.plainFailed(dir, werr, false)
+				break
+			}
+		}
+		if err == io.EOF {
+			type closeWriter interface{ CloseWrite() error }
+			if cw, ok := dst.(closeWriter); ok {
+				_ = cw.CloseWrite()
+			}
+			break
+		}
+		if err != nil {
+			t.plainFailed(dir, err, true)
+			break
+		}
+	}
+	if p.pending.Add(-1) == 0 {
+		t.endPlain()
+	}
+}
+
+// plainFailed ends the tunnel after a read (reading) or write error of
+// direction dir. An error caused by the tunnel closing its own sockets is
+// not logged.
+func (t *tunnel) plainFailed(dir int, err error, reading bool) {
+	p := t.plain
+	p.mu.Lock()
+	if p.closing || errors.Is(err, net.ErrClosed) {
+		p.closing = true
+		p.mu.Unlock()
+		p.shut()
+		return
+	}
+	p.closing = true
+	logMoveError(t.rec, err, dir == toUpstream, reading)
+	p.mu.Unlock()
+	p.shut()
+}
+
+// endPlain ends the tunnel once both directions are done.
+func (t *tunnel) endPlain() {
+	p := t.plain
+	p.mu.Lock()
+	p.closing = true
+	if p.timer != nil {
+		p.timer.Stop()
+	}
+	p.mu.Unlock()
+	p.shut()
+	t.finalize(p.moved[toClient].Load())
+}
