@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	goruntime "runtime"
@@ -247,6 +248,10 @@ func startTunnelProxy(t *testing.T, upstream, extra string) *tunnelEnv {
 	log, lines := testLog(t)
 	s := New(load(t, tunnelConf(port, dir, upstream, extra)), log)
 	s.SetVersion("nginx/1.22.1")
+	if os.Getenv(plainEngineEnv) != "" {
+		// As if the event loops could not be had.
+		s.tunnels.loopsFailed = true
+	}
 	if err := s.Listen(); err != nil {
 		t.Fatal(err)
 	}
@@ -363,6 +368,14 @@ func TestTunnelEcho(t *testing.T) {
 	e := startTunnelProxy(t, be.addr(), "")
 	c := e.dial(t, "/echo", nil)
 	waitTunnels(t, e.s, 1) // registered a moment after the 101 is written
+	// The engine: the event loop, or two goroutines (TestTunnelPlainEngine).
+	wantG := 0
+	if os.Getenv(plainEngineEnv) != "" {
+		wantG = 2
+	}
+	if g := tunnelGoroutines(); g != wantG {
+		t.Errorf("%d goroutines move the tunnel's bytes, want %d", g, wantG)
+	}
 	if st := e.s.Tunnels(); st.Open != 1 || st.PerPeer[be.addr()] != 1 || e.s.TunnelsTo(be.addr()) != 1 {
 		t.Errorf("registry %+v, want one tunnel to %s", st, be.addr())
 	}
@@ -1115,6 +1128,37 @@ func TestTunnelIdleCost(t *testing.T) {
 	}
 	if p := countFDs(t, "pipe:") - basePipes; p > maxIdlePipes {
 		t.Errorf("%d pipes open for %d idle tunnels", p, n)
+	}
+}
+
+// plainEngineEnv, set in the environment, makes the tunnel tests run on
+// the portable engine (a goroutine per direction): see
+// TestTunnelPlainEngine.
+const plainEngineEnv = "NGINXWS_TEST_TUNNEL_ENGINE_PLAIN"
+
+// TestTunnelPlainEngine runs the tunnel tests again on the portable engine,
+// which Linux uses only when its event loops cannot be had (and for
+// connections without a descriptor), in a child process of this test
+// binary with plainEngineEnv set.
+func TestTunnelPlainEngine(t *testing.T) {
+	if os.Getenv(plainEngineEnv) != "" {
+		return
+	}
+	if testing.Short() {
+		t.Skip("runs the tunnel tests again")
+	}
+	tests := "^TestTunnel(Echo|Fragmented|BytesUntouched|PingPong|CloseCodes|DeflateAndSubprotocols|Order|IdleTimeout|TrafficKeepsAlive|SendTimeouts|ConnectTimeout|HalfClose|Many|NotUpgraded|UpstreamDies|Reload|Shutdown)$"
+	cmd := exec.Command(os.Args[0], "-test.run", tests, "-test.count", "1", "-test.v")
+	cmd.Env = append(os.Environ(), plainEngineEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("tunnel tests on the portable engine: %v\n%s", err, out)
+	}
+	// Each test must have run, and on the portable engine.
+	for _, name := range strings.Split(strings.Trim(tests[len("^TestTunnel("):], ")$"), "|") {
+		if !strings.Contains(string(out), "--- PASS: TestTunnel"+name+" ") {
+			t.Errorf("TestTunnel%s did not pass on the portable engine:\n%s", name, out)
+		}
 	}
 }
 
