@@ -47,6 +47,10 @@ type varDef struct {
 	noCache bool
 	// logOp marks the variables the log module computes itself.
 	logOp bool
+	// capture marks a named capture's variable: a regex match may set it
+	// at any time, so a partially evaluated log line (PlanLog) must not
+	// read it out of order.
+	capture bool
 }
 
 // NginxVersion is what $nginx_version reports: the nginx release whose
@@ -171,6 +175,7 @@ func (b *engineBuilder) define(name string) int32 {
 			d.get, d.arg, d.noCache = f.get, name[len(f.prefix):], f.noCache
 		}
 	}
+	d.capture = b.captures[name]
 	b.e.vars[i] = d
 	return i
 }

@@ -28,40 +28,43 @@ func (s *State) AppendLog(f *LogFormat, dst []byte) []byte {
 	s.gen++
 	gen := s.gen
 	for i := range f.Value.Segments {
-		sg := &f.Value.Segments[i]
-		var v []byte
-		var ok bool
-		switch {
-		case sg.idx > 0 && int(sg.idx) <= len(s.slots):
-			v, ok = s.logVar(sg.idx-1, gen)
-		case sg.Var != "":
-			v, ok = s.slowVar(sg.Var, gen)
-		case sg.Capture > 0:
-			v, ok = s.Capture(sg.Capture), true
-		default:
-			dst = append(dst, sg.Literal...)
-			continue
-		}
-		if sg.idx > 0 && int(sg.idx) <= len(s.slots) && s.e.vars[sg.idx-1].logOp {
-			dst = append(dst, v...)
-			continue
-		}
-		if !ok {
-			if f.Escape == "default" || f.Escape == "" {
-				dst = append(dst, '-')
-			}
-			continue
-		}
-		switch f.Escape {
-		case "json":
-			dst = appendJSONEscaped(dst, v)
-		case "none":
-			dst = append(dst, v...)
-		default:
-			dst = appendLogEscaped(dst, v)
-		}
+		dst = s.appendLogSeg(f, &f.Value.Segments[i], gen, dst)
 	}
 	return dst
+}
+
+// appendLogSeg appends one segment of a log line (see AppendLog); gen is
+// the line's evaluation number. PlanLog renders a line piecewise with it,
+// so that a line written in parts is the line AppendLog writes.
+func (s *State) appendLogSeg(f *LogFormat, sg *Segment, gen uint32, dst []byte) []byte {
+	var v []byte
+	var ok bool
+	switch {
+	case sg.idx > 0 && int(sg.idx) <= len(s.slots):
+		v, ok = s.logVar(sg.idx-1, gen)
+	case sg.Var != "":
+		v, ok = s.slowVar(sg.Var, gen)
+	case sg.Capture > 0:
+		v, ok = s.Capture(sg.Capture), true
+	default:
+		return append(dst, sg.Literal...)
+	}
+	if sg.idx > 0 && int(sg.idx) <= len(s.slots) && s.e.vars[sg.idx-1].logOp {
+		return append(dst, v...)
+	}
+	if !ok {
+		if f.Escape == "default" || f.Escape == "" {
+			dst = append(dst, '-')
+		}
+		return dst
+	}
+	switch f.Escape {
+	case "json":
+		return appendJSONEscaped(dst, v)
+	case "none":
+		return append(dst, v...)
+	}
+	return appendLogEscaped(dst, v)
 }
 
 // logVar reads a variable for the log: a value computed before stays.
@@ -147,44 +150,47 @@ func (s *State) LogLineLen(f *LogFormat) int {
 	gen := s.gen
 	n := 1
 	for i := range f.Value.Segments {
-		sg := &f.Value.Segments[i]
-		var v []byte
-		var ok bool
-		switch {
-		case sg.idx > 0 && int(sg.idx) <= len(s.slots):
-			if d := &s.e.vars[sg.idx-1]; d.logOp {
-				n += logOpLen[d.name]
-				continue
-			}
-			v, ok = s.logVar(sg.idx-1, gen)
-		case sg.Var != "":
-			if l, op := logOpLen[sg.Var]; op {
-				n += l
-				continue
-			}
-			v, ok = s.slowVar(sg.Var, gen)
-		case sg.Capture > 0:
-			v, ok = s.Capture(sg.Capture), true
-		default:
-			n += len(sg.Literal)
-			continue
+		n += s.logSegLen(f, &f.Value.Segments[i], gen)
+	}
+	return n
+}
+
+// logSegLen is one segment's share of LogLineLen; gen is the pass's
+// evaluation number.
+func (s *State) logSegLen(f *LogFormat, sg *Segment, gen uint32) int {
+	var v []byte
+	var ok bool
+	switch {
+	case sg.idx > 0 && int(sg.idx) <= len(s.slots):
+		if d := &s.e.vars[sg.idx-1]; d.logOp {
+			return logOpLen[d.name]
 		}
-		switch {
-		case !ok:
-			if f.Escape == "default" || f.Escape == "" {
-				n++
-			}
-		case f.Escape == "json":
-			n += jsonEscapedLen(v)
-		case f.Escape == "none":
-			n += len(v)
-		default:
-			n += len(v)
-			for _, c := range v {
-				if c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
-					n += 3
-				}
-			}
+		v, ok = s.logVar(sg.idx-1, gen)
+	case sg.Var != "":
+		if l, op := logOpLen[sg.Var]; op {
+			return l
+		}
+		v, ok = s.slowVar(sg.Var, gen)
+	case sg.Capture > 0:
+		v, ok = s.Capture(sg.Capture), true
+	default:
+		return len(sg.Literal)
+	}
+	switch {
+	case !ok:
+		if f.Escape == "default" || f.Escape == "" {
+			return 1
+		}
+		return 0
+	case f.Escape == "json":
+		return jsonEscapedLen(v)
+	case f.Escape == "none":
+		return len(v)
+	}
+	n := len(v)
+	for _, c := range v {
+		if c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+			n += 3
 		}
 	}
 	return n

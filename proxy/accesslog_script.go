@@ -23,23 +23,31 @@ func (x *exchange) scriptLogWrite(l *directives.AccessLog, line []byte) {
 	if x.conf == nil {
 		return
 	}
-	root := string(x.DocumentRoot())
-	fi, err := os.Stat(root)
+	writeScriptLog(x.DocumentRoot(), func() []byte { return x.value(l.Path) }, line, x.logEvent)
+}
+
+// writeScriptLog is scriptLogWrite's work, shared with a tunnel's record,
+// which evaluated the values when the tunnel started: root is the level's
+// root, name gives the file name (evaluated only once root is found, as
+// nginx does), failures go to logEvent.
+func writeScriptLog(root []byte, name func() []byte, line []byte, logEvent func(lvl errlog.Level, msg, errno, action string)) {
+	dir := string(root)
+	fi, err := os.Stat(dir)
 	if err == nil && !fi.IsDir() {
 		err = syscall.ENOTDIR
 	}
 	if err != nil {
-		x.logEvent(levelError, `testing "`+root+`" existence failed`, errlog.Errno(err), logAction)
+		logEvent(levelError, `testing "`+dir+`" existence failed`, errlog.Errno(err), logAction)
 		return
 	}
-	name := string(x.value(l.Path))
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	path := string(name())
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
-		x.logEvent(levelCrit, `open() "`+name+`" failed`, errlog.Errno(err), logAction)
+		logEvent(levelCrit, `open() "`+path+`" failed`, errlog.Errno(err), logAction)
 		return
 	}
 	if _, err := f.Write(line); err != nil {
-		x.logEvent(levelAlert, `write() to "`+name+`" failed`, errlog.Errno(err), logAction)
+		logEvent(levelAlert, `write() to "`+path+`" failed`, errlog.Errno(err), logAction)
 	}
 	_ = f.Close()
 }

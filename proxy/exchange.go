@@ -193,6 +193,21 @@ func (x *exchange) isHead() bool { return x.methodCode == http1.MethodHEAD }
 // the request's buffers go back to the pools. It reports whether the
 // connection stays open for another request.
 func (x *exchange) finish() bool {
+	keep := x.settle()
+	x.logAccess()
+	x.release()
+	if !keep {
+		return false
+	}
+	x.c.rd.Release()
+	return true
+}
+
+// settle brings the request to the state the access log sees it end in,
+// and reports whether the connection stays open for another request. A
+// tunnel's record (recordTunnel) settles the request when the tunnel
+// starts, as nothing of it changes afterwards but its counters.
+func (x *exchange) settle() bool {
 	c := x.c
 	if !x.broken && x.headerSent && !x.body.done() {
 		// A body the response did not need is read and dropped first,
@@ -223,10 +238,15 @@ func (x *exchange) finish() bool {
 	if keep || !terminated {
 		x.keepalive = false
 	}
-	x.logAccess()
+	return keep
+}
+
+// release gives back what the request borrowed: its body's buffers and
+// its variable state.
+func (x *exchange) release() {
 	x.body.release(x)
 	x.vs.Reset(nil, nil)
-	c.s.putState(x.vs)
+	x.c.s.putState(x.vs)
 	x.vs = nil
 	if cap(x.arena) > 4096 {
 		x.arena = nil
@@ -234,9 +254,4 @@ func (x *exchange) finish() bool {
 	if cap(x.scratch) > 4096 {
 		x.scratch = nil
 	}
-	if !keep {
-		return false
-	}
-	c.rd.Release()
-	return true
 }

@@ -29,32 +29,65 @@ func (x *exchange) logEvent(lvl errlog.Level, msg, errno, action string) {
 	if !log.Enabled(lvl) {
 		return
 	}
-	e := log.WithLevel(lvl).Uint64(errlog.FieldConn, x.c.number)
-	if errno != "" {
-		e = e.Str(errlog.FieldErrno, errno)
-	}
-	if action != "" {
-		e = e.Str(errlog.FieldAction, action)
-	}
-	e = e.Str("client", x.c.remoteAddr)
+	ec := x.eventContext()
+	ec.write(log, lvl, msg, errno, action)
+}
+
+// eventContext is the request's context in error log lines: what
+// ngx_http_log_error_handler appends after the message. A tunnel's
+// record keeps it packed (tunnelRecord), so that its lines read as the
+// request's did.
+type eventContext struct {
+	conn           uint64
+	client, server string
+	// request and upstream are left out when empty, host and referrer
+	// when the request has no such header (hasHost, hasReferrer).
+	request, upstream, host, referrer []byte
+	hasServer, hasHost, hasReferrer   bool
+}
+
+// eventContext returns the request's context now.
+func (x *exchange) eventContext() eventContext {
+	ec := eventContext{conn: x.c.number, client: x.c.remoteAddr, request: x.RequestLine()}
 	if x.srv != nil {
-		e = e.Str("server", x.srv.name)
-	}
-	if line := x.RequestLine(); len(line) > 0 {
-		e = errlog.Bytes(e, "request", line)
+		ec.server, ec.hasServer = x.srv.name, true
 	}
 	if x.up.addr != "" {
 		up := "http://" + x.up.addr
 		if len(x.up.addr) > 5 && x.up.addr[:5] == "unix:" {
 			up += ":"
 		}
-		e = errlog.Bytes(e, "upstream", append([]byte(up), x.up.uri...))
+		ec.upstream = append([]byte(up), x.up.uri...)
 	}
-	if h, ok := x.head.Header("host"); ok {
-		e = errlog.Bytes(e, "host", h)
+	ec.host, ec.hasHost = x.head.Header("host")
+	ec.referrer, ec.hasReferrer = x.head.Header("referer")
+	return ec
+}
+
+// write sends a line with this context to log.
+func (ec *eventContext) write(log *errlog.Log, lvl errlog.Level, msg, errno, action string) {
+	e := log.WithLevel(lvl).Uint64(errlog.FieldConn, ec.conn)
+	if errno != "" {
+		e = e.Str(errlog.FieldErrno, errno)
 	}
-	if r, ok := x.head.Header("referer"); ok {
-		e = errlog.Bytes(e, "referrer", r)
+	if action != "" {
+		e = e.Str(errlog.FieldAction, action)
+	}
+	e = e.Str("client", ec.client)
+	if ec.hasServer {
+		e = e.Str("server", ec.server)
+	}
+	if len(ec.request) > 0 {
+		e = errlog.Bytes(e, "request", ec.request)
+	}
+	if len(ec.upstream) > 0 {
+		e = errlog.Bytes(e, "upstream", ec.upstream)
+	}
+	if ec.hasHost {
+		e = errlog.Bytes(e, "host", ec.host)
+	}
+	if ec.hasReferrer {
+		e = errlog.Bytes(e, "referrer", ec.referrer)
 	}
 	errlog.Msg(e, msg)
 }
