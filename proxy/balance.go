@@ -193,8 +193,10 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 	if tun := x.c.tun; tun != nil && x.peer.conn == uc {
 		// A WebSocket tunnel owns the connection now: the peer stays
 		// active (least_conn and max_conns count it) until it ends.
+		// The hold is taken off the attempt, which lives in the
+		// request's pooled state: that goes back at the 101.
 		x.peer.conn = nil
-		tun.onEnd(func() { a.Release(upstream.Done) })
+		tun.onEnd(a.Hold().Release)
 		return 0, ""
 	}
 	x.upstreamDone(false)

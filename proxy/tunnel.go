@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/nginxws/nginxws/proxy/errlog"
-	"github.com/nginxws/nginxws/proxy/http1"
 )
 
 // The WebSocket tunnel (ngx_http_upstream_upgrade and
@@ -137,7 +136,6 @@ func (x *exchange) upgrade(uc net.Conn, p *proxyPlan) {
 		}
 		x.c.rd.Discard(len(b))
 	}
-	x.detachUpstreamReader()
 	t := &tunnel{
 		s:           x.c.s,
 		peer:        x.up.addr,
@@ -155,42 +153,6 @@ func (x *exchange) upgrade(uc net.Conn, p *proxyPlan) {
 		return
 	}
 	x.c.tun = t
-}
-
-// detachUpstreamReader lets the upstream reader's buffer (proxy_buffer_size,
-// the largest part of a request's memory) go for the tunnel's lifetime: the
-// response head's slices, which the access log may still read, are copied
-// into one block of their exact size, and the reader is dropped rather than
-// given back to the pool, so that a variable value cached from its buffer
-// stays valid (the collector keeps the buffer only then). tunnel.end gives
-// the request state a new reader.
-func (x *exchange) detachUpstreamReader() {
-	resp, o := x.resp, &x.out
-	n := len(resp.StatusLine) + len(o.statusLine) + len(o.contentType) + len(o.location)
-	for _, hs := range [...][]http1.Header{resp.Headers, o.headers, o.tail} {
-		for i := range hs {
-			n += len(hs[i].Name) + len(hs[i].Value)
-		}
-	}
-	blk := make([]byte, 0, n)
-	keep := func(b []byte) []byte {
-		if len(b) == 0 {
-			return b
-		}
-		start := len(blk)
-		blk = append(blk, b...)
-		return blk[start:len(blk):len(blk)]
-	}
-	resp.StatusLine = keep(resp.StatusLine)
-	o.statusLine = keep(o.statusLine)
-	o.contentType = keep(o.contentType)
-	o.location = keep(o.location)
-	for _, hs := range [...][]http1.Header{resp.Headers, o.headers, o.tail} {
-		for i := range hs {
-			hs[i].Name, hs[i].Value = keep(hs[i].Name), keep(hs[i].Value)
-		}
-	}
-	x.c.rs.up, x.ur = nil, nil
 }
 
 // tunnelWrite writes bytes that arrived with a head on to the other side

@@ -5,7 +5,6 @@ import (
 
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/errlog"
-	"github.com/nginxws/nginxws/proxy/http1"
 )
 
 // tunnelRecord is what a WebSocket tunnel keeps of the request that
@@ -79,14 +78,11 @@ func (c *conn) recordTunnel(x *exchange, early int64) *tunnelRecord {
 	r.pack(&ec)
 	r.access = x.planAccess(early)
 	x.release()
-	// What conn.serve does when its connection ends; a request state
-	// going back to the pool needs an upstream reader, which the tunnel
-	// detached (detachUpstreamReader).
+	// What conn.serve does when its connection ends: the read buffer and
+	// the request state (with the upstream reader, whose buffer held the
+	// 101 head, now recorded) go back to their pools.
 	c.rd.Reset(eofReader{})
 	if rs := c.rs; rs != nil {
-		if rs.up == nil {
-			rs.up = http1.NewReader(eofReader{}, &c.s.pools)
-		}
 		c.s.putReq(rs)
 		c.rs = nil
 	}

@@ -266,7 +266,6 @@ func fakeTunnel(t testing.TB, s *Server, n uint64) (*conn, *exchange) {
 	x.resp.Headers = append(x.resp.Headers[:0], http1.Header{Name: []byte("Upgrade"), Value: []byte("websocket")})
 	x.status, x.headerSent, x.headerOnly, x.broken, x.keepalive = 101, true, true, true, false
 	x.bytesSent, x.headerSize = 129, 129
-	c.rs.up, x.ur = nil, nil
 	return c, x
 }
 

@@ -376,6 +376,41 @@ const (
 	Next
 )
 
+// Held is a peer's active connection held past the request that chose
+// the peer (a WebSocket tunnel): least_conn and max_conns count it until
+// Release. It does not refer to the Attempt, which the request may reuse.
+type Held struct {
+	g      *Group
+	p      *Peer
+	single bool
+}
+
+// Hold hands the current peer over to a Held, as a try that succeeded:
+// the attempt forgets the peer, and Held.Release ends its connection.
+func (a *Attempt) Hold() Held {
+	h := Held{g: a.g, p: a.current, single: a.set != nil && a.set.single}
+	a.current = nil
+	return h
+}
+
+// Release ends the held connection, as Attempt.Release(Done) would have.
+// A zero Held does nothing.
+func (h Held) Release() {
+	p, g := h.p, h.g
+	if p == nil {
+		return
+	}
+	g.mu.Lock()
+	if p.next != nil {
+		g, p = g.newest(p)
+	}
+	defer g.mu.Unlock()
+	if !h.single && p.accessed < p.checked {
+		p.fails = 0
+	}
+	p.conns--
+}
+
 // Release ends the try of the current peer: its active connection ends
 // and a failure is counted (ngx_http_upstream_free_round_robin_peer). It
 // reports whether the failure took the peer out of rotation (nginx's

@@ -80,3 +80,43 @@ func TestLeastConnBackup(t *testing.T) {
 	first.Release(Done)
 	second.Release(Done)
 }
+
+// TestHoldOutlivesAttempt: a peer held past its request (a tunnel) keeps
+// counting after the request's Attempt is reused for another request, and
+// its Release ends that peer's connection only, whatever the Attempt holds
+// by then.
+func TestHoldOutlivesAttempt(t *testing.T) {
+	g := NewGroup(ups(directives.BalanceLeastConn, "a:1", "b:1"), Options{})
+	var a Attempt
+	a.Start(g, Start{})
+	first, err := a.Pick()
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := a.Hold()
+	if a.Current() != nil {
+		t.Fatalf("the attempt still holds %s after Hold", a.Current().Name)
+	}
+	// The same Attempt serves the next request, which picks the other
+	// peer (the held one has a connection) and keeps it open.
+	a.Start(g, Start{})
+	second, err := a.Pick()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second == first {
+		t.Fatalf("least_conn picked the held peer %s again", first.Name)
+	}
+	held.Release()
+	if n := g.State(first).Conns; n != 0 {
+		t.Errorf("held peer %s: %d connections after Release, want 0", first.Name, n)
+	}
+	if n := g.State(second).Conns; n != 1 {
+		t.Errorf("the next request's peer %s: %d connections, want 1", second.Name, n)
+	}
+	a.Release(Done)
+	if n := g.State(second).Conns; n != 0 {
+		t.Errorf("%s: %d connections after the request's Release", second.Name, n)
+	}
+	Held{}.Release() // a zero Held does nothing
+}
