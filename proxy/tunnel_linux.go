@@ -347,7 +347,7 @@ func (l *tunnelLoop) runQueue() {
 			}
 		case opClose:
 			if !c.t.ev.over {
-				c.t.endEv(l)
+				c.t.endEv(l, nil)
 			}
 		case opStop:
 			l.stopping = true
@@ -364,7 +364,7 @@ func (l *tunnelLoop) runQueue() {
 func (l *tunnelLoop) endAll() {
 	for i := range l.slots {
 		if t := l.slots[i].t; t != nil {
-			t.endEv(l)
+			t.endEv(l, nil)
 		}
 	}
 }
@@ -499,8 +499,10 @@ func (t *tunnel) addEv(l *tunnelLoop) {
 	for side := range e.fd {
 		ev := syscall.EpollEvent{Events: tunnelSockMask, Fd: int32(i<<1 | uint32(side)), Pad: int32(s.gen)}
 		if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, e.fd[side], &ev); err != nil {
-			t.rec.logEvent(levelAlert, "epoll_ctl(1, "+strconv.Itoa(e.fd[side])+") failed", errnoText(err), tunnelAction)
-			t.endEv(l)
+			fd := e.fd[side]
+			t.endEv(l, func() {
+				t.rec.logEvent(levelAlert, "epoll_ctl(1, "+strconv.Itoa(fd)+") failed", errnoText(err), tunnelAction)
+			})
 			return
 		}
 	}
@@ -519,7 +521,7 @@ func (t *tunnel) process(l *tunnelLoop) {
 		}
 	}
 	if e.dir[toUpstream].done && e.dir[toClient].done {
-		t.endEv(l)
+		t.endEv(l, nil)
 	}
 }
 
@@ -714,8 +716,7 @@ func (t *tunnel) writeWaits(l *tunnelLoop, dir int) {
 // moveFailed ends the tunnel after a read (reading) or write error of
 // direction dir, with nginx's line; it reports false (the tunnel ended).
 func (t *tunnel) moveFailed(l *tunnelLoop, dir int, err error, reading bool) bool {
-	logMoveError(t.rec, err, dir == toUpstream, reading)
-	t.endEv(l)
+	t.endEv(l, func() { logMoveError(t.rec, err, dir == toUpstream, reading) })
 	return false
 }
 
@@ -756,8 +757,8 @@ func (t *tunnel) checkTimers(l *tunnelLoop) {
 		if to := t.sendTimeout[dir]; to > 0 {
 			due := d.progressAt + int64(to)
 			if now >= due {
-				logTimeout(t.rec, dir == toUpstream)
-				t.endEv(l)
+				up := dir == toUpstream
+				t.endEv(l, func() { logTimeout(t.rec, up) })
 				return
 			}
 			next = min(next, due)
@@ -767,8 +768,7 @@ func (t *tunnel) checkTimers(l *tunnelLoop) {
 		due := e.last + int64(t.idle)
 		if now >= due {
 			if !blocked {
-				logTimeout(t.rec, true)
-				t.endEv(l)
+				t.endEv(l, func() { logTimeout(t.rec, true) })
 				return
 			}
 			due = now + int64(t.idle)
@@ -782,9 +782,12 @@ func (t *tunnel) checkTimers(l *tunnelLoop) {
 }
 
 // endEv ends a tunnel on its loop: both sockets closed (which takes them
-// out of the set), what it borrowed given back, its slot freed, and the
-// tunnel finalized.
-func (t *tunnel) endEv(l *tunnelLoop) {
+// out of the set), what it borrowed given back, its slot freed. The rest
+// of the end runs on a goroutine of its own: why (when not nil) writes
+// the error-log line saying why the tunnel ended, then the tunnel is
+// finalized (its access log line, the upstream peer's release), so that
+// a log file slow to take lines holds up no other tunnel of the loop.
+func (t *tunnel) endEv(l *tunnelLoop, why func()) {
 	e := &t.ev
 	if e.over {
 		return
@@ -804,7 +807,7 @@ func (t *tunnel) endEv(l *tunnelLoop) {
 		if d.pipe != nil {
 			if d.inPipe > 0 {
 				// Bytes are left in it: it cannot be reused.
-				d.pipe.close()
+				l.pipes.discard(d.pipe)
 			} else {
 				l.pipes.put(d.pipe)
 			}
@@ -816,7 +819,13 @@ func (t *tunnel) endEv(l *tunnelLoop) {
 		l.free = append(l.free, e.slot)
 		l.count--
 	}
-	t.finalize(e.dir[toClient].moved)
+	down := e.dir[toClient].moved
+	go func() {
+		if why != nil {
+			why()
+		}
+		t.finalize(down)
+	}()
 }
 
 // rawRead and rawWrite are read(2) and write(2) on a non-blocking socket:
@@ -862,18 +871,33 @@ func (sp *splicePipe) close() {
 // are closed as they come back, so that quiet times hold few descriptors.
 const maxIdlePipes = 8
 
-// pipePool lends empty splice pipes. Every pipe is either borrowed (and
-// closed or given back by its direction) or in the free list, which drain
-// closes, so no descriptor outlives the server.
+// maxPipes bounds the pipes lent at once (two descriptors each). A pipe
+// stays lent while its bytes wait for a destination that does not read,
+// so without a bound, clients that send bulk and never read could take
+// every descriptor; past it, bursts are copied through buffers.
+const maxPipes = 512
+
+// errNoPipe is get's answer past maxPipes.
+var errNoPipe = errors.New("splice pipes exhausted")
+
+// pipePool lends empty splice pipes. Every pipe is either lent (and
+// discarded or given back by its direction) or in the free list, which
+// drain closes, so no descriptor outlives the server.
 type pipePool struct {
 	mu     sync.Mutex
 	free   []*splicePipe
+	lent   int
 	closed bool
 }
 
 // get returns an empty pipe.
 func (pp *pipePool) get() (*splicePipe, error) {
 	pp.mu.Lock()
+	if pp.lent >= maxPipes {
+		pp.mu.Unlock()
+		return nil, errNoPipe
+	}
+	pp.lent++
 	if n := len(pp.free); n > 0 {
 		sp := pp.free[n-1]
 		pp.free = pp.free[:n-1]
@@ -883,6 +907,9 @@ func (pp *pipePool) get() (*splicePipe, error) {
 	pp.mu.Unlock()
 	var fds [2]int
 	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+		pp.mu.Lock()
+		pp.lent--
+		pp.mu.Unlock()
 		return nil, err
 	}
 	// Best effort: a smaller pipe works, with more system calls.
@@ -893,6 +920,7 @@ func (pp *pipePool) get() (*splicePipe, error) {
 // put gives back an empty pipe.
 func (pp *pipePool) put(sp *splicePipe) {
 	pp.mu.Lock()
+	pp.lent--
 	if pp.closed || len(pp.free) >= maxIdlePipes {
 		pp.mu.Unlock()
 		sp.close()
@@ -900,6 +928,14 @@ func (pp *pipePool) put(sp *splicePipe) {
 	}
 	pp.free = append(pp.free, sp)
 	pp.mu.Unlock()
+}
+
+// discard closes a lent pipe that still holds bytes.
+func (pp *pipePool) discard(sp *splicePipe) {
+	pp.mu.Lock()
+	pp.lent--
+	pp.mu.Unlock()
+	sp.close()
 }
 
 // drain closes the pooled pipes and those given back later (the server is
