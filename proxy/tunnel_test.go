@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -1148,7 +1149,7 @@ func TestTunnelPlainEngine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the tunnel tests again")
 	}
-	tests := "^TestTunnel(Echo|Fragmented|BytesUntouched|PingPong|CloseCodes|DeflateAndSubprotocols|Order|IdleTimeout|TrafficKeepsAlive|SendTimeouts|ConnectTimeout|HalfClose|Many|NotUpgraded|UpstreamDies|Reload|Shutdown)$"
+	tests := "^TestTunnel(Echo|Fragmented|BytesUntouched|PingPong|CloseCodes|DeflateAndSubprotocols|Order|IdleTimeout|TrafficKeepsAlive|SendTimeouts|ConnectTimeout|HalfClose|Many|NotUpgraded|UpstreamDies|Reload|Shutdown|Chaos)$"
 	cmd := exec.Command(os.Args[0], "-test.run", tests, "-test.count", "1", "-test.v")
 	cmd.Env = append(os.Environ(), plainEngineEnv+"=1")
 	out, err := cmd.CombinedOutput()
@@ -1251,4 +1252,129 @@ func TestTunnelNoLeaks(t *testing.T) {
 	if n := countFDs(t, "pipe:"); n > pipes {
 		t.Errorf("%d pipes left open", n-pipes)
 	}
+}
+
+// TestTunnelChaos runs many tunnels at once, each ending its own way —
+// a full echo then a close, a half-close, a client reset, an upstream
+// reset, an upstream FIN mid-stream, a client gone at once — and checks
+// that every byte that should arrive does, that no tunnel hangs, and that
+// nothing is left once they are over: no tunnel, no buffer, no pipe.
+func TestTunnelChaos(t *testing.T) {
+	noLeaks(t)
+	up := rawBackend(t, func(c net.Conn, br *bufio.Reader, head string) {
+		if _, err := io.WriteString(c, resp101); err != nil {
+			return
+		}
+		switch {
+		case strings.HasPrefix(head, "GET /rst "):
+			_, _ = io.CopyN(io.Discard, br, 1000)
+			_ = c.(*net.TCPConn).SetLinger(0)
+		case strings.HasPrefix(head, "GET /fin "):
+			// The first 1000 bytes back, then a FIN (the rest is
+			// read, so that closing sends no reset).
+			_, _ = io.CopyN(c, br, 1000)
+			_ = c.(*net.TCPConn).CloseWrite()
+			_, _ = io.Copy(io.Discard, br)
+		default:
+			// Echo, and pass the client's FIN back once all is echoed.
+			_, _ = io.Copy(c, br)
+			_ = c.(*net.TCPConn).CloseWrite()
+			_, _ = io.Copy(io.Discard, br)
+		}
+	})
+	e := startTunnelProxy(t, up, "")
+	basePipes := countFDs(t, "pipe:")
+	const n = 120
+	modes := []string{"echo", "halfclose", "clientrst", "rst", "fin", "gone"}
+	rng := mathrand.New(mathrand.NewPCG(5, 7))
+	sizes := make([]int, n)
+	for i := range sizes {
+		sizes[i] = 1 + rng.IntN(300<<10)
+	}
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		mode := modes[i%len(modes)]
+		path := "/echo"
+		if mode == "rst" || mode == "fin" {
+			path = "/" + mode
+		}
+		c, br, head := e.rawUpgrade(t, strings.Replace(wsRequest, "GET /ws ", "GET "+path+" ", 1))
+		if !strings.HasPrefix(head, "HTTP/1.1 101 ") {
+			t.Fatalf("tunnel %d: %q", i, head)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := chaosClient(c.(*net.TCPConn), br, mode, pattern(sizes[i], false)); err != nil {
+				errs <- fmt.Errorf("tunnel %d (%s, %d B): %w", i, mode, sizes[i], err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	waitTunnels(t, e.s, 0)
+	if st := e.s.Tunnels(); st.InFlight != 0 {
+		t.Errorf("%d tunnels in flight after all ended", st.InFlight)
+	}
+	if p := countFDs(t, "pipe:") - basePipes; p > 2*maxIdlePipes {
+		t.Errorf("%d pipe descriptors open after the tunnels ended", p)
+	}
+}
+
+// chaosClient plays one client of TestTunnelChaos; every wait is bounded.
+func chaosClient(c *net.TCPConn, br *bufio.Reader, mode string, msg []byte) error {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	switch mode {
+	case "gone":
+		return nil
+	case "clientrst":
+		if _, err := c.Write(msg[:len(msg)/2]); err != nil {
+			return err
+		}
+		return c.SetLinger(0)
+	case "rst", "fin":
+		// The upstream stops after 1000 bytes: with a FIN after their
+		// echo (fin), which the client gets after them, or with a reset
+		// (rst), after which the client sees the tunnel close. Never a
+		// hang.
+		go func() { _, _ = c.Write(msg) }()
+		got, err := io.ReadAll(br)
+		if mode == "fin" && (err != nil || !bytes.Equal(got, msg[:min(1000, len(msg))])) {
+			return fmt.Errorf("got %d B (%v), want the first %d echoed, then EOF", len(got), err, min(1000, len(msg)))
+		}
+		if err != nil && !isPeerGone(err) {
+			return err
+		}
+		return nil
+	}
+	werr := make(chan error, 1)
+	go func() {
+		_, err := c.Write(msg)
+		if err == nil && mode == "halfclose" {
+			err = c.CloseWrite()
+		}
+		werr <- err
+	}()
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(br, got); err != nil {
+		return fmt.Errorf("echo: %w", err)
+	}
+	if !bytes.Equal(got, msg) {
+		return errors.New("echo differs")
+	}
+	if err := <-werr; err != nil {
+		return err
+	}
+	if mode == "halfclose" {
+		// The upstream's FIN, passed on.
+		if b, err := br.ReadByte(); err != io.EOF {
+			return fmt.Errorf("after the echo: %q, %v, want EOF", b, err)
+		}
+	}
+	return nil
 }
