@@ -218,7 +218,10 @@ func control(spec directives.Listen) func(network, address string, c syscall.Raw
 // by everyone (nginx's chmod 0666), so that clients of any user can
 // connect.
 func bindOne(spec directives.Listen) (*listener, error) {
-	lc := net.ListenConfig{Control: control(spec)}
+	// Accepted connections get no TCP keepalive probes: nginx sets
+	// SO_KEEPALIVE only for so_keepalive=, which nginxws ignores with a
+	// warning (Go's default would probe every 15 seconds).
+	lc := net.ListenConfig{Control: control(spec), KeepAlive: -1}
 	ln, err := lc.Listen(context.Background(), netFor(spec), spec.Addr)
 	if err != nil {
 		return nil, bindError(spec, err)

@@ -4,6 +4,7 @@ import (
 	"net"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/nginxws/nginxws/directives"
@@ -120,5 +121,38 @@ func TestIPv6Only(t *testing.T) {
 	if l, err := bindOne(directives.Listen{Network: "tcp", Addr: "0.0.0.0:" + port}); err == nil {
 		l.ln.Close()
 		t.Errorf("0.0.0.0:%s bound beside a dual-stack [::]:%s", port, port)
+	}
+}
+
+// TestAcceptedNoKeepalive: accepted connections have no TCP keepalive
+// probes, as nginx's without so_keepalive.
+func TestAcceptedNoKeepalive(t *testing.T) {
+	l, err := bindOne(directives.Listen{Network: "tcp", Addr: "127.0.0.1:" + freePort(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.ln.Close()
+	c, err := net.Dial("tcp", l.ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sc, err := l.ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	rc, err := sc.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	on, gerr := -1, error(nil)
+	if err := rc.Control(func(fd uintptr) {
+		on, gerr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_KEEPALIVE)
+	}); err != nil || gerr != nil {
+		t.Fatal(err, gerr)
+	}
+	if on != 0 {
+		t.Errorf("SO_KEEPALIVE is %d on an accepted connection, want 0", on)
 	}
 }
