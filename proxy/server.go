@@ -440,8 +440,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.logs.closeAll()
 		return nil
 	case <-ctx.Done():
-		// Tunnels first: a parked tunnel would not notice its client
-		// socket closed under it.
+		// Tunnels first: their sockets are no longer tracked
+		// connections (the tunnel owns them), so closing those would
+		// not end them.
 		s.tunnels.closeAll()
 		s.closeConns()
 		<-idle

@@ -361,8 +361,9 @@ func idleCost(pid int, url string, n int) (float64, float64, error) {
 	return float64(rss1-rss0) / float64(n), float64(fds1-fds0) / float64(n), nil
 }
 
-// settle gives the proxy time to go quiet: nginxws parks tunnels idle for
-// 250 ms, and its runtime returns freed memory in the background.
+// settle gives the proxy time to go quiet: the tunnels' last bytes are
+// moved and their requests' state given back, and Go's runtime returns
+// freed memory in the background.
 func settle() { time.Sleep(3 * time.Second) }
 
 // usage sums the resident memory (bytes) and open descriptors of pid and
