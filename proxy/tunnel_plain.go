@@ -48,9 +48,9 @@ func (t *tunnel) startPlain() {
 	if t.idle > 0 {
 		p.timer = time.AfterFunc(t.idle, t.idleCheck)
 	}
-	t.engine.Store(enginePlain)
 	go t.runPlain(toUpstream, p.client, p.up)
 	go t.runPlain(toClient, p.up, p.client)
+	t.engine.Store(enginePlain)
 }
 
 // closePlain ends a tunnel run by goroutines, without a log line.

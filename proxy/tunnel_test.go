@@ -313,6 +313,28 @@ func waitTunnels(t *testing.T, s *Server, n int) {
 	}
 }
 
+// waitEngine waits until the server's one live tunnel has been handed to
+// an engine (a moment after it is registered) and returns which.
+func waitEngine(t *testing.T, s *Server) int32 {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.tunnels.mu.Lock()
+		engine := engineNone
+		for tn := range s.tunnels.live {
+			engine = tn.engine.Load()
+		}
+		s.tunnels.mu.Unlock()
+		if engine != engineNone {
+			return engine
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the tunnel was never handed to an engine")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // waitFileContains waits for a log file to hold want: access logs are
 // written by a goroutine per file, after the request has ended.
 func waitFileContains(t *testing.T, path, want string) {
@@ -370,9 +392,12 @@ func TestTunnelEcho(t *testing.T) {
 	c := e.dial(t, "/echo", nil)
 	waitTunnels(t, e.s, 1) // registered a moment after the 101 is written
 	// The engine: the event loop, or two goroutines (TestTunnelPlainEngine).
-	wantG := 0
+	want, wantG := engineEv, 0
 	if os.Getenv(plainEngineEnv) != "" {
-		wantG = 2
+		want, wantG = enginePlain, 2
+	}
+	if got := waitEngine(t, e.s); got != want {
+		t.Errorf("tunnel on engine %d, want %d", got, want)
 	}
 	if g := tunnelGoroutines(); g != wantG {
 		t.Errorf("%d goroutines move the tunnel's bytes, want %d", g, wantG)
