@@ -87,8 +87,7 @@ type tunnelEv struct {
 	fd    [2]int
 	flags [2]uint8
 	dir   [2]evDir
-	// last is when bytes last moved (unix nanoseconds, the loop's
-	// clock). timer fires at timerAt (0: not armed) for the earliest of
+	// last is when bytes last moved (the loop's clock). timer fires at timerAt (0: not armed) for the earliest of
 	// the tunnel's deadlines, checked lazily: traffic does not re-arm it.
 	last    int64
 	timer   *time.Timer
@@ -160,6 +159,11 @@ type tunnelLoop struct {
 	woken  bool
 	closed bool
 
+	// epoch is when the loop started: its clock (now, clock) counts
+	// nanoseconds since, on the monotonic clock, so that a step of the
+	// wall clock neither fires nor holds back a tunnel's timers.
+	epoch time.Time
+
 	// The loop goroutine's own: the table of tunnels, the clock of the
 	// current batch, buffers, and whether a stop was asked.
 	spare    []loopCmd
@@ -202,6 +206,7 @@ func newTunnelLoop(bufs *bufPool, pipes *pipePool) (*tunnelLoop, error) {
 		epfd: epfd, wakefd: wakefd,
 		file:    os.NewFile(uintptr(epfd), "tunnel-loop"),
 		done:    make(chan struct{}),
+		epoch:   time.Now(),
 		events:  make([]syscall.EpollEvent, maxEvents),
 		scratch: make([]byte, copySize),
 	}
@@ -225,6 +230,9 @@ func newTunnelLoop(bufs *bufPool, pipes *pipePool) (*tunnelLoop, error) {
 	go l.run()
 	return l, nil
 }
+
+// clock reads the loop's clock: nanoseconds since its epoch.
+func (l *tunnelLoop) clock() int64 { return int64(time.Since(l.epoch)) }
 
 // epollWait takes the events ready now, without waiting: a call that
 // cannot block needs none of the scheduler's bookkeeping of Syscall.
@@ -263,7 +271,7 @@ func (l *tunnelLoop) poll(uintptr) bool {
 			return true
 		}
 		if n > 0 {
-			l.now = time.Now().UnixNano()
+			l.now = l.clock()
 		}
 		for i := range l.events[:n] {
 			l.dispatch(&l.events[i])
@@ -493,7 +501,7 @@ func (t *tunnel) addEv(l *tunnelLoop) {
 	e.slot, e.gen = i, s.gen
 	l.count++
 	if l.now == 0 {
-		l.now = time.Now().UnixNano()
+		l.now = l.clock()
 	}
 	e.last = l.now
 	for side := range e.fd {
@@ -745,7 +753,7 @@ func (t *tunnel) armTimer(l *tunnelLoop, due int64) {
 // deadline.
 func (t *tunnel) checkTimers(l *tunnelLoop) {
 	e := &t.ev
-	now := time.Now().UnixNano()
+	now := l.clock()
 	next := int64(math.MaxInt64)
 	blocked := false
 	for dir := range e.dir {

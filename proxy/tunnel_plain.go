@@ -25,9 +25,12 @@ type plainTunnel struct {
 	pending atomic.Int32
 	// moved counts the bytes each direction wrote.
 	moved [2]atomic.Int64
-	// last is when bytes last moved (unix nanoseconds); blocked counts
+	// last is when bytes last moved (nanoseconds since start, on the
+	// monotonic clock, so that a step of the wall clock changes no
+	// timeout); blocked counts
 	// writes waiting for their peer, during which the write's own timeout
 	// governs; timer is the idle timer, re-armed lazily.
+	start   time.Time
 	last    atomic.Int64
 	blocked atomic.Int32
 	timer   *time.Timer
@@ -40,10 +43,9 @@ type plainTunnel struct {
 
 // startPlain runs the tunnel on two goroutines.
 func (t *tunnel) startPlain() {
-	p := &plainTunnel{client: t.client, up: t.up}
+	p := &plainTunnel{client: t.client, up: t.up, start: time.Now()}
 	t.client, t.up = nil, nil
 	p.pending.Store(2)
-	p.last.Store(time.Now().UnixNano())
 	t.plain = p
 	if t.idle > 0 {
 		p.timer = time.AfterFunc(t.idle, t.idleCheck)
@@ -61,7 +63,7 @@ func (t *tunnel) closePlain() { t.failPlain(levelInfo, "", "") }
 // nginx's line. While a write is blocked, that write's timeout governs.
 func (t *tunnel) idleCheck() {
 	p := t.plain
-	left := t.idle - time.Since(time.Unix(0, p.last.Load()))
+	left := t.idle - (time.Since(p.start) - time.Duration(p.last.Load()))
 	if p.blocked.Load() > 0 && left <= 0 {
 		left = t.idle
 	}
@@ -111,7 +113,7 @@ func (t *tunnel) runPlain(dir int, src, dst net.Conn) {
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
-			p.last.Store(time.Now().UnixNano())
+			p.last.Store(int64(time.Since(p.start)))
 			if to := t.sendTimeout[dir]; to > 0 {
 				_ = dst.SetWriteDeadline(time.Now().Add(to))
 			}
