@@ -54,6 +54,11 @@ const (
 // are held only while bytes are in flight.
 const pipeSize = 1 << 20
 
+// moveBudget is how many bytes a direction moves in one turn before the
+// loop's other tunnels get theirs: a fast bulk stream must not hold them
+// up (their latency would be its transfer time).
+const moveBudget = 4 << 20
+
 // maxEvents is how many events one epoll_wait takes.
 const maxEvents = 256
 
@@ -93,6 +98,8 @@ type tunnelEv struct {
 	timer   *time.Timer
 	timerAt int64
 	over    bool
+	// posted is set while the tunnel is on the loop's posted list.
+	posted bool
 }
 
 // evDir is one direction of a tunnel on a loop.
@@ -159,6 +166,9 @@ type tunnelLoop struct {
 	woken  bool
 	closed bool
 
+	// budget is moveBudget (tests make it smaller).
+	budget int64
+
 	// epoch is when the loop started: its clock (now, clock) counts
 	// nanoseconds since, on the monotonic clock, so that a step of the
 	// wall clock neither fires nor holds back a tunnel's timers.
@@ -166,14 +176,17 @@ type tunnelLoop struct {
 
 	// The loop goroutine's own: the table of tunnels, the clock of the
 	// current batch, buffers, and whether a stop was asked.
-	spare    []loopCmd
-	slots    []loopSlot
-	free     []uint32
-	count    int
-	now      int64
-	events   []syscall.EpollEvent
-	scratch  []byte
-	stopping bool
+	spare []loopCmd
+	// posted are the tunnels to go on with after the batch, having used
+	// up their budget (moveBudget); postedSpare is the other list.
+	posted, postedSpare []*tunnel
+	slots               []loopSlot
+	free                []uint32
+	count               int
+	now                 int64
+	events              []syscall.EpollEvent
+	scratch             []byte
+	stopping            bool
 }
 
 // newTunnelLoop creates a loop and starts its goroutine. It fails when
@@ -207,6 +220,7 @@ func newTunnelLoop(bufs *bufPool, pipes *pipePool) (*tunnelLoop, error) {
 		file:    os.NewFile(uintptr(epfd), "tunnel-loop"),
 		done:    make(chan struct{}),
 		epoch:   time.Now(),
+		budget:  moveBudget,
 		events:  make([]syscall.EpollEvent, maxEvents),
 		scratch: make([]byte, copySize),
 	}
@@ -270,21 +284,50 @@ func (l *tunnelLoop) poll(uintptr) bool {
 		if errno != 0 {
 			return true
 		}
-		if n > 0 {
+		if n > 0 || len(l.posted) > 0 {
 			l.now = l.clock()
 		}
 		for i := range l.events[:n] {
 			l.dispatch(&l.events[i])
 		}
+		l.runPosted()
 		if l.stopping && l.count == 0 {
 			return true
 		}
 		// Fewer events than room means none was left behind: whatever
-		// happens from now on makes the set readable anew.
-		if n < len(l.events) {
+		// happens from now on makes the set readable anew. Tunnels
+		// that used up their budget go on without waiting.
+		if n < len(l.events) && len(l.posted) == 0 {
 			return false
 		}
 	}
+}
+
+// postTunnel puts a tunnel that used up its budget on the list of those
+// to go on with after the batch (nginx's posted events).
+func (l *tunnelLoop) postTunnel(t *tunnel) {
+	if !t.ev.posted {
+		t.ev.posted = true
+		l.posted = append(l.posted, t)
+	}
+}
+
+// runPosted gives each posted tunnel another turn; those that use up
+// their budget again are posted for the next.
+func (l *tunnelLoop) runPosted() {
+	if len(l.posted) == 0 {
+		return
+	}
+	list := l.posted
+	l.posted = l.postedSpare[:0]
+	for _, t := range list {
+		t.ev.posted = false
+		if !t.ev.over {
+			t.process(l)
+		}
+	}
+	clear(list)
+	l.postedSpare = list
 }
 
 // dispatch handles one event.
@@ -539,6 +582,7 @@ func (t *tunnel) move(l *tunnelLoop, dir int) bool {
 	e := &t.ev
 	d := &e.dir[dir]
 	in, out := src(dir), dst(dir)
+	budget := d.moved + l.budget
 	for {
 		if d.n > 0 || d.inPipe > 0 {
 			if e.flags[out]&sockWritable == 0 {
@@ -553,6 +597,12 @@ func (t *tunnel) move(l *tunnelLoop, dir int) bool {
 			}
 		}
 		if e.flags[in]&sockReadable == 0 {
+			return true
+		}
+		if d.moved >= budget {
+			// A stream this fast would hold up the loop's other
+			// tunnels: the rest waits for the end of the batch.
+			l.postTunnel(t)
 			return true
 		}
 		if d.bulk {

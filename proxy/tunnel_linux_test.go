@@ -3,8 +3,11 @@
 package proxy
 
 import (
+	"bytes"
 	"errors"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestPipePoolBound: at most maxPipes pipes are lent at once; pipes given
@@ -72,4 +75,86 @@ func TestTunnelNoPipes(t *testing.T) {
 	if st := e.s.Tunnels(); st.InFlight != 0 {
 		t.Errorf("%d tunnels hold a buffer after the echo", st.InFlight)
 	}
+}
+
+// TestTunnelMoveBudget: a direction that has more to move than its budget
+// stops there and is posted to go on after the batch, so that a fast
+// stream does not hold up the loop's other tunnels; its turns go on until
+// the source is drained, every byte in order.
+func TestTunnelMoveBudget(t *testing.T) {
+	noLeaks(t)
+	// A loop without its goroutine: the test takes the turns.
+	l := &tunnelLoop{bufs: &bufPool{}, pipes: &pipePool{}, scratch: make([]byte, copySize), budget: 64 << 10}
+	// client <-> proxy's client side, proxy's upstream side <-> upstream.
+	cl, pc := socketPair(t)
+	pu, up := socketPair(t)
+	tn := &tunnel{}
+	tn.ev.fd = [2]int{pc, pu}
+	tn.ev.flags = [2]uint8{sockWritable, sockWritable}
+	// The client's bytes are all waiting before the first turn: three
+	// budgets' worth.
+	msg := pattern(3*int(l.budget), false)
+	if n, err := syscall.Write(cl, msg); n != len(msg) {
+		t.Fatalf("client wrote %d of %d B: %v", n, len(msg), err)
+	}
+	got := make([]byte, 0, len(msg))
+	buf := make([]byte, 256<<10)
+	posts := 0
+	deadline := time.Now().Add(10 * time.Second)
+	for len(got) < len(msg) && time.Now().Before(deadline) {
+		tn.ev.flags[0] |= sockReadable
+		before := tn.ev.dir[toUpstream].moved
+		if !tn.move(l, toUpstream) {
+			t.Fatal("the tunnel ended")
+		}
+		moved := tn.ev.dir[toUpstream].moved
+		if turn := moved - before; turn > l.budget+pipeSize {
+			t.Fatalf("one turn moved %d B, past the budget of %d B", turn, l.budget)
+		}
+		for int64(len(got)) < moved {
+			n, err := syscall.Read(up, buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, buf[:n]...)
+		}
+		if len(l.posted) > 0 {
+			if l.posted[0] != tn || len(l.posted) != 1 {
+				t.Fatalf("posted %v, want the tunnel once", l.posted)
+			}
+			l.posted, tn.ev.posted = l.posted[:0], false
+			posts++
+		}
+	}
+	if !bytes.Equal(got, msg) {
+		t.Fatalf("%d B arrived, want the %d B sent, in order", len(got), len(msg))
+	}
+	if posts == 0 {
+		t.Errorf("%d B moved with a budget of %d B, and the tunnel was never posted", len(msg), l.budget)
+	}
+	for _, fd := range []int{cl, pc, pu, up} {
+		_ = syscall.Close(fd)
+	}
+	if d := &tn.ev.dir[toUpstream]; d.buf != nil {
+		l.bufs.put(d.buf)
+	}
+	if d := &tn.ev.dir[toUpstream]; d.pipe != nil {
+		l.pipes.discard(d.pipe)
+	}
+	l.pipes.drain()
+}
+
+// socketPair returns a connected pair of non-blocking stream sockets with
+// buffers large enough for the tests' messages.
+func socketPair(t *testing.T) (int, int) {
+	t.Helper()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_SNDBUF, 4<<20)
+		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4<<20)
+	}
+	return fds[0], fds[1]
 }
