@@ -585,6 +585,10 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 		n = copy(room, room[k:n])
 		return err == nil
 	}
+	// parsed and need follow nginx's chunk parser runs (see below): the
+	// raw bytes it had seen when it last ran, and p->length ("0" LF LF
+	// before the first).
+	parsed, need := int64(0), int64(3)
 	if !buffering && len(up.Buffered()) == 0 {
 		if x.sendHead(nil) != nil {
 			return
@@ -626,6 +630,18 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 		case !buffering:
 			if n > 0 && !send(n) {
 				return
+			}
+		case framing == http1.FramingChunked:
+			// nginx's pipe hands a partly filled buffer to the chunk
+			// parser once it holds the least the parser wants to see
+			// (p->length, from the parser's state when it last ran),
+			// and what that parse yields goes out: each whole chunk
+			// reaches the client as it arrives (server-sent events).
+			if n >= block || cr.RawSize()-parsed >= need {
+				parsed, need = cr.RawSize(), cr.MinLength()
+				if n > 0 && !send(n) {
+					return
+				}
 			}
 		case n >= block:
 			if !send(n - n%block) {

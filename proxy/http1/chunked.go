@@ -221,6 +221,35 @@ func (c *ChunkedReader) Size() int64 { return c.total }
 // length ($upstream_response_length, the pipe's read_length).
 func (c *ChunkedReader) RawSize() int64 { return c.raw }
 
+// MinLength is the least number of bytes the parser wants to see before it
+// is worth running again: nginx's ctx->chunked.length, which its proxy
+// module makes the pipe's p->length (the pipe hands a partly filled buffer
+// to the chunk parser only once the buffer holds that many bytes).
+func (c *ChunkedReader) MinLength() int64 {
+	p := &c.p
+	switch p.state {
+	case ckStart:
+		return 3 // "0" LF LF
+	case ckSize:
+		if p.size == 0 {
+			return 1 + 1 // LF LF
+		}
+		return 1 + p.size + 4 // LF data LF "0" LF LF
+	case ckExtension, ckExtensionAlmostDone:
+		return 1 + p.size + 4
+	case ckData:
+		return p.size + 4
+	case ckAfterData, ckAfterDataAlmostDone:
+		return 4
+	case ckLastExtension, ckLastExtensionAlmostDone:
+		return 2
+	case ckTrailer, ckTrailerAlmostDone:
+		return 1
+	default: // ckTrailerHeader, ckTrailerHeaderAlmostDone
+		return 2
+	}
+}
+
 // Read mirrors ngx_http_request_body_chunked_filter (and, for upstream
 // bodies, ngx_http_proxy_chunked_filter): it fills p with decoded data. It
 // returns an *Error with status 400 (client) or 502 (upstream) for invalid

@@ -178,3 +178,43 @@ func TestOracleChunked(t *testing.T) {
 		})
 	}
 }
+
+// TestChunkedMinLength: after reading a prefix of a chunked body (the
+// source then ends the read, as a socket with nothing more does), the
+// reader asks for what ngx_http_parse_chunked would (ctx->chunked.length)
+// in the state the prefix leaves it in.
+func TestChunkedMinLength(t *testing.T) {
+	var pools Pools
+	for _, tc := range []struct {
+		prefix string
+		want   int64
+	}{
+		{"", 3},                                  // sw_chunk_start
+		{"d", 1 + 13 + 4},                        // sw_chunk_size
+		{"0", 1 + 1},                             // sw_chunk_size, last chunk
+		{"d;x=y", 1 + 13 + 4},                    // sw_chunk_extension
+		{"d;x=y\r", 1 + 13 + 4},                  // sw_chunk_extension_almost_done
+		{"d\r\n", 13 + 4},                        // sw_chunk_data
+		{"d\r\ndata: o", 6 + 4},                  // sw_chunk_data, partly read
+		{"3\r\nabc", 4},                          // sw_chunk_data, all read
+		{"3\r\nabc\r", 4},                        // sw_after_data_almost_done
+		{"3\r\nabc\r\n", 3},                      // sw_chunk_start again
+		{"0;x", 2},                               // sw_last_chunk_extension
+		{"0\r\n", 1},                             // sw_trailer
+		{"0\r\nX-T: 1", 2},                       // sw_trailer_header
+		{"0\r\nX-T: 1\r\n", 1},                   // sw_trailer
+		{"3\r\nabc\r\n1a\r\n0123456789", 16 + 4}, // second chunk, partly read
+	} {
+		var cr ChunkedReader
+		cr.Reset(NewReader(iotest.DataErrReader(strings.NewReader(tc.prefix)), &pools), 0, true)
+		buf := make([]byte, 64)
+		for {
+			if _, err := cr.Read(buf); err != nil {
+				break
+			}
+		}
+		if got := cr.MinLength(); got != tc.want {
+			t.Errorf("after %q: MinLength %d, want %d", tc.prefix, got, tc.want)
+		}
+	}
+}
