@@ -594,7 +594,15 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			return
 		}
 	}
-	for {
+	// A body that takes more than one read may take long (a stream):
+	// the client is watched meanwhile, as nginx watches it while it
+	// waits for the upstream, so that one that leaves ends the request.
+	var watch *abortWatch
+	defer func() { watch.stop() }()
+	for reads := 0; ; reads++ {
+		if reads == 1 {
+			watch = x.watchClient(uc)
+		}
 		setReadDeadline(uc, conf.ProxyReadTimeout)
 		k, err := src.Read(room[n:])
 		n += k
@@ -604,6 +612,22 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			done = true
 		}
 		if err != nil && !done {
+			if watch.stop() {
+				// The watch closed the upstream connection: the client
+				// left (ngx_http_upstream_check_broken_connection), said
+				// with the action nginx's connection has then: its
+				// pipe's, or the unbuffered relay's.
+				action := "reading upstream"
+				if !buffering {
+					action = "sending to client"
+				}
+				x.logEvent(levelInfo, "epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too", "", action)
+				if !x.headerSent {
+					x.status = 499
+				}
+				x.broken, x.noLinger = true, true
+				return
+			}
 			// An upstream that closes early or times out: what arrived
 			// still goes out (nginx flushes its pipe on upstream EOF or
 			// error). Invalid framing aborts at once.

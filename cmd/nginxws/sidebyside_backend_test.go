@@ -215,6 +215,16 @@ func (b *sbsBackends) serve(c net.Conn, name string) {
 			return
 		}
 	}
+	if reply.hold {
+		// The response goes on, as far as the proxy knows, until it gives up.
+		_ = c.SetReadDeadline(time.Now().Add(sbsDrainTimeout))
+		if _, err := io.Copy(io.Discard, br); errors.Is(err, os.ErrDeadlineExceeded) {
+			b.mu.Lock()
+			rec.note = strings.TrimSpace(rec.note + " (the proxy kept the connection open)")
+			b.mu.Unlock()
+		}
+		return
+	}
 	// Half-close and wait for the proxy to close: closing with unread input would send
 	// a reset, which can reach the proxy before it reads the reply.
 	if tc, ok := c.(interface{ CloseWrite() error }); ok {

@@ -45,10 +45,13 @@ type sbsMask struct {
 // between two parts until the client has seen the text the case's stream step names (or
 // sbsPauseTimeout passes). silent: answer nothing and hold the connection open.
 // headOnly ("reply b1 head"): answer once the head is read, whatever body it announces.
+// hold ("reply b1 hold"): send the parts, then hold the connection open without ending
+// the response, until the proxy closes it.
 type sbsReply struct {
 	parts    [][]byte
 	silent   bool
 	headOnly bool // answer after the request head, without reading a body
+	hold     bool
 }
 
 // sbsStepKind is what one step of a case does on the client connection.
@@ -177,7 +180,7 @@ func sbsParseCases(path string, vars map[string]string) ([]*sbsCase, error) {
 				cur.replies[name] = append(cur.replies[name], sbsReply{silent: true})
 				continue
 			}
-			if mode != "" && mode != "head" {
+			if mode != "" && mode != "head" && mode != "hold" {
 				return nil, fail("unknown reply mode %q", mode)
 			}
 			lines, err := block()
@@ -188,7 +191,7 @@ func sbsParseCases(path string, vars map[string]string) ([]*sbsCase, error) {
 			if err != nil {
 				return nil, fail("%v", err)
 			}
-			cur.replies[name] = append(cur.replies[name], sbsReply{parts: parts, headOnly: mode == "head"})
+			cur.replies[name] = append(cur.replies[name], sbsReply{parts: parts, headOnly: mode == "head", hold: mode == "hold"})
 		case "send", "write":
 			lines, err := block()
 			if err != nil {
