@@ -92,8 +92,9 @@ type tunnelEv struct {
 	fd    [2]int
 	flags [2]uint8
 	dir   [2]evDir
-	// last is when bytes last moved (the loop's clock). timer fires at timerAt (0: not armed) for the earliest of
-	// the tunnel's deadlines, checked lazily: traffic does not re-arm it.
+	// last is when bytes last moved (the loop's clock). timer fires at
+	// timerAt (0: not armed) for the earliest of the tunnel's deadlines,
+	// checked lazily: traffic does not re-arm it.
 	last    int64
 	timer   *time.Timer
 	timerAt int64
@@ -174,11 +175,11 @@ type tunnelLoop struct {
 	// wall clock neither fires nor holds back a tunnel's timers.
 	epoch time.Time
 
-	// The loop goroutine's own: the table of tunnels, the clock of the
-	// current batch, buffers, and whether a stop was asked.
-	spare []loopCmd
-	// posted are the tunnels to go on with after the batch, having used
-	// up their budget (moveBudget); postedSpare is the other list.
+	// The loop goroutine's own: the queue's other slice, the tunnels to
+	// go on with after the batch (having used up their budget) and the
+	// other list, the table of tunnels, the clock of the current batch,
+	// buffers, and whether a stop was asked.
+	spare               []loopCmd
 	posted, postedSpare []*tunnel
 	slots               []loopSlot
 	free                []uint32
