@@ -1174,7 +1174,7 @@ func TestTunnelPlainEngine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the tunnel tests again")
 	}
-	tests := "^TestTunnel(Echo|Fragmented|BytesUntouched|PingPong|CloseCodes|DeflateAndSubprotocols|Order|IdleTimeout|TrafficKeepsAlive|SendTimeouts|ConnectTimeout|HalfClose|Many|NotUpgraded|UpstreamDies|Reload|Shutdown|Chaos)$"
+	tests := "^TestTunnel(Echo|Fragmented|BytesUntouched|PingPong|CloseCodes|DeflateAndSubprotocols|Order|IdleTimeout|TrafficKeepsAlive|SendTimeouts|ConnectTimeout|HalfClose|Many|NotUpgraded|UpstreamDies|Reload|Shutdown|Chaos|UnixUpstream)$"
 	cmd := exec.Command(os.Args[0], "-test.run", tests, "-test.count", "1", "-test.v")
 	cmd.Env = append(os.Environ(), plainEngineEnv+"=1")
 	out, err := cmd.CombinedOutput()
@@ -1405,4 +1405,54 @@ func chaosClient(c *net.TCPConn, br *bufio.Reader, mode string, msg []byte) erro
 		}
 	}
 	return nil
+}
+
+// TestTunnelUnixUpstream: a tunnel to an upstream on a unix socket moves
+// small messages and a bulk burst (spliced from and to the unix socket)
+// both ways, and passes the client's FIN on.
+func TestTunnelUnixUpstream(t *testing.T) {
+	noLeaks(t)
+	path := filepath.Join(t.TempDir(), "up.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		if _, err := readHead(br); err != nil {
+			return
+		}
+		_, _ = io.WriteString(c, resp101)
+		// Echo, then pass the client's FIN back.
+		_, _ = io.Copy(struct{ io.Writer }{c}, struct{ io.Reader }{br})
+		_ = c.(*net.UnixConn).CloseWrite()
+	}()
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	e := startTunnelProxy(t, "unix:"+path+":", "")
+	c, br, head := e.rawUpgrade(t, wsRequest)
+	if !strings.HasPrefix(head, "HTTP/1.1 101 ") {
+		t.Fatalf("head %q", head)
+	}
+	if got := waitEngine(t, e.s); os.Getenv(plainEngineEnv) == "" && got != engineEv {
+		t.Errorf("tunnel on engine %d, want the event loop", got)
+	}
+	msg := append([]byte("hello"), pattern(3<<20, false)...)
+	go func() {
+		_, _ = c.Write(msg)
+		_ = c.(*net.TCPConn).CloseWrite()
+	}()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(br)
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("echo through the unix upstream: %d of %d B, %v", len(got), len(msg), err)
+	}
+	waitTunnels(t, e.s, 0)
 }
