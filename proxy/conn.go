@@ -65,6 +65,10 @@ type conn struct {
 	// tun is set when the request became a WebSocket tunnel, which then
 	// owns the connection (tunnel.go).
 	tun *tunnel
+	// waiting is when the connection began to wait for a request (unix
+	// nanoseconds; 0 while busy, -1 once closed to free its slot): nginx's
+	// reusable connections (connlimit.go).
+	waiting atomic.Int64
 }
 
 // newConn prepares the state of a freshly accepted connection.
@@ -132,9 +136,6 @@ const idleHandoff = 250 * time.Millisecond
 // is logged with its stack and ends this connection only.
 func (c *conn) serve() {
 	handedOff, panicked := false, false
-	if !c.fresh {
-		c.s.setLive(c, true)
-	}
 	defer func() {
 		if v := recover(); v != nil {
 			c.s.log.Alert().Uint64("conn", c.number).Msg("panic while serving a connection: " + toString(v) + "\n" + string(debug.Stack()))
@@ -151,6 +152,9 @@ func (c *conn) serve() {
 		_ = c.nc.Close()
 		c.s.setLive(c, false)
 		c.s.untrack(c.nc)
+		if !c.wasReused() {
+			c.s.giveSlots(1)
+		}
 	}()
 	handedOff = c.loop()
 	switch {
@@ -206,6 +210,10 @@ func (c *conn) loop() bool {
 			if c.s.draining.Load() {
 				return false
 			}
+		}
+		if len(c.rd.Buffered()) == 0 {
+			// Reusable until the request's first bytes arrive.
+			c.setWaiting()
 		}
 		if c.fresh && idle {
 			// A connection moved off its serving goroutine waits for
@@ -269,7 +277,9 @@ func (c *conn) headStarted(err error) bool {
 // idleEnd logs, at nginx's info level, a connection that ended before a
 // request started.
 func (c *conn) idleEnd(err error, first bool) {
-	if !c.s.log.Enabled(levelInfo) {
+	if !c.s.log.Enabled(levelInfo) || c.wasReused() {
+		// A connection closed to free its slot ends without a word,
+		// as nginx's reused ones do.
 		return
 	}
 	action := "waiting for request"

@@ -92,7 +92,11 @@ func (h *headSource) Read(p []byte) (int, error) {
 		h.pending = false
 		h.c.dl.setRead(h.c.nc, time.Now(), h.timeout)
 	}
-	return h.c.nc.Read(p)
+	n, err := h.c.nc.Read(p)
+	if n > 0 {
+		h.c.clearWaiting()
+	}
+	return n, err
 }
 
 // SyscallConn gives the reader the descriptor, so that it waits for a

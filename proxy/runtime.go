@@ -30,6 +30,9 @@ type runtime struct {
 	errLogs *levelLogs
 	// groups are the upstream peer groups (balance.go).
 	groups upstreamGroups
+	// slotCap is how many connections worker_connections allows
+	// (connlimit.go).
+	slotCap int
 }
 
 // vserver is one server block compiled for serving.
@@ -50,7 +53,7 @@ type vserver struct {
 // newRuntime compiles cfg. It cannot fail: everything that can be wrong
 // with a configuration was reported when it was loaded.
 func newRuntime(cfg *directives.Config, logs *accessLogs) *runtime {
-	rt := &runtime{cfg: cfg, plans: map[*directives.LocConf]*proxyPlan{}, maps: map[string]*directives.Map{}, logs: logs, groups: newUpstreamGroups(cfg)}
+	rt := &runtime{cfg: cfg, plans: map[*directives.LocConf]*proxyPlan{}, maps: map[string]*directives.Map{}, logs: logs, groups: newUpstreamGroups(cfg), slotCap: slotCapacity(cfg)}
 	if h, err := os.Hostname(); err == nil {
 		rt.hostname = strings.ToLower(h)
 	} else {

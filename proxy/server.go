@@ -81,6 +81,9 @@ type Server struct {
 	// responses then end their connection ("Connection: close").
 	live     map[*conn]struct{}
 	draining atomic.Bool
+	// slots counts the connections against worker_connections
+	// (connlimit.go).
+	slots connSlots
 	// tunnels are the live WebSocket tunnels (tunnel_registry.go).
 	tunnels tunnelSet
 }
@@ -280,11 +283,22 @@ func (s *Server) acceptLoop(l *listener, network string) {
 			}
 			continue
 		}
-		if !s.track(c) {
+		if !s.takeSlot() {
 			_ = c.Close()
 			continue
 		}
-		go s.serveConn(c, network)
+		if !s.track(c) {
+			s.giveSlots(1)
+			_ = c.Close()
+			continue
+		}
+		// The connection is live, and reusable (it waits for its
+		// first request), from its accept on, as in nginx: a flood of
+		// connections finds the earlier ones to reuse.
+		cc := newConn(s, c, network)
+		cc.waiting.Store(time.Now().UnixNano())
+		s.setLive(cc, true)
+		go cc.serve()
 	}
 }
 
@@ -323,13 +337,6 @@ func (s *Server) forget(c net.Conn) {
 
 // tunnelDone records the end of a connection that became a tunnel.
 func (s *Server) tunnelDone() { s.connsWG.Done() }
-
-// serveConn serves one connection until it ends. Each request is served
-// under the configuration current when it starts; a connection whose
-// listen address a reload dropped is closed when it goes idle.
-func (s *Server) serveConn(c net.Conn, network string) {
-	newConn(s, c, network).serve()
-}
 
 // Reload switches to cfg. Listen addresses that stay keep their sockets
 // (a changed backlog is applied to them); new ones are bound, with nginx's

@@ -20,8 +20,14 @@ import (
 // load compiles a configuration whose http block holds servers.
 func load(t *testing.T, servers string) *directives.Config {
 	t.Helper()
+	return loadEvents(t, "", servers)
+}
+
+// loadEvents is load with the events block's contents.
+func loadEvents(t *testing.T, events, servers string) *directives.Config {
+	t.Helper()
 	dir := t.TempDir()
-	text := "events {}\nhttp {\n    access_log off;\n" + servers + "}\n"
+	text := "events {" + events + "}\nhttp {\n    access_log off;\n" + servers + "}\n"
 	cfg, err := directives.LoadString(filepath.Join(dir, "nginx.conf"), text, directives.LoadOptions{Prefix: dir + "/"})
 	if err != nil {
 		t.Fatalf("loading\n%s: %v", text, err)

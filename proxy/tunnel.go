@@ -187,6 +187,9 @@ func (t *tunnel) start() {
 	t.rec = c.recordTunnel(t.x, t.early)
 	c.s.setLive(c, false)
 	c.s.forget(t.client)
+	// The upstream connection counts against worker_connections too
+	// while the tunnel holds it (the client's slot is the tunnel's now).
+	c.s.addSlot()
 	c.tun = nil
 	t.c, t.x = nil, nil
 	// Deadlines left by the request (client_header_timeout, send_timeout
@@ -229,6 +232,7 @@ func (t *tunnel) finalize(down int64) {
 		f()
 	}
 	t.rec.finish(down)
+	t.s.giveSlots(2)
 	t.s.tunnelDone()
 }
 

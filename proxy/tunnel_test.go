@@ -244,10 +244,17 @@ func tunnelConf(port, dir, upstream, extra string) string {
 // startTunnelProxy runs a Server on tunnelConf.
 func startTunnelProxy(t *testing.T, upstream, extra string) *tunnelEnv {
 	t.Helper()
+	return startTunnelProxyEvents(t, upstream, extra, "")
+}
+
+// startTunnelProxyEvents is startTunnelProxy with the events block's
+// contents (worker_connections).
+func startTunnelProxyEvents(t *testing.T, upstream, extra, events string) *tunnelEnv {
+	t.Helper()
 	port := freePort(t)
 	dir := t.TempDir()
 	log, lines := testLog(t)
-	s := New(load(t, tunnelConf(port, dir, upstream, extra)), log)
+	s := New(loadEvents(t, events, tunnelConf(port, dir, upstream, extra)), log)
 	s.SetVersion("nginx/1.22.1")
 	if os.Getenv(plainEngineEnv) != "" {
 		// As if the event loops could not be had.
@@ -907,7 +914,10 @@ func TestTunnelMany(t *testing.T) {
 	noLeaks(t)
 	const n = 1000
 	be := startWSBackend(t)
-	e := startTunnelProxy(t, be.addr(), "")
+	// Each tunnel takes two of worker_connections' slots, and a sixteenth
+	// must stay free, or connections still waiting for their request
+	// are reused (closed) as new ones come.
+	e := startTunnelProxyEvents(t, be.addr(), "", "worker_connections 4096;")
 	conns := make([]*websocket.Conn, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 64)

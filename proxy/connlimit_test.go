@@ -1,0 +1,129 @@
+package proxy
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestWorkerConnectionsReuse: with worker_connections 10 (one worker, one
+// listening socket, the channel: 8 slots for clients), 14 connections that
+// send nothing make room for each other as nginx 1.22 does — measured
+// side by side: the 6 oldest are closed without a word, the 8 newest are
+// served, and one [warn] says so.
+func TestWorkerConnectionsReuse(t *testing.T) {
+	noLeaks(t)
+	port := freePort(t)
+	log, lines := testLog(t)
+	s := New(loadEvents(t, "worker_connections 10;", servers("127.0.0.1:"+port)), log)
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, s)
+	conns := make([]net.Conn, 14)
+	for i := range conns {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	// The sixth is the last one reused, when the fourteenth came.
+	for i, c := range conns[:6] {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if n, err := c.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+			t.Fatalf("connection %d: %d B, %v; want it closed to make room", i, n, err)
+		}
+	}
+	for i, c := range conns[6:] {
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatalf("connection %d: %v", i+6, err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("connection %d: %v %v, want 200", i+6, resp, err)
+		}
+		resp.Body.Close()
+	}
+	var warns []string
+	for _, l := range lines() {
+		if strings.HasPrefix(l, "[warn]") || strings.HasPrefix(l, "[alert]") || strings.Contains(l, "closed") {
+			warns = append(warns, l)
+		}
+	}
+	if want := "[warn] 10 worker_connections are not enough, reusing connections"; len(warns) != 1 || warns[0] != want {
+		t.Errorf("error log: %q, want only %q", warns, want)
+	}
+}
+
+// TestWorkerConnectionsTunnels: a tunnel takes two slots (its client and
+// its upstream); with every slot taken by tunnels, none waiting for a
+// request, a new connection is closed with nginx's [alert], and once a
+// tunnel ends, the next one is served.
+func TestWorkerConnectionsTunnels(t *testing.T) {
+	noLeaks(t)
+	be := startWSBackend(t)
+	// 6 slots, less the listening socket and the channel: two tunnels.
+	e := startTunnelProxyEvents(t, be.addr(), "", "worker_connections 6;")
+	first := e.dial(t, "/echo", nil)
+	e.dial(t, "/echo", nil)
+	waitEngines(t, e.s, 2)
+	c, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := c.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("a connection past the slots: %d B, %v; want it closed", n, err)
+	}
+	logged(t, e.lines, `^\[alert\] 6 worker_connections are not enough$`)
+	first.Close()
+	waitTunnels(t, e.s, 1)
+	// The slots come back as the tunnel's end is finalized.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s := &e.s.slots
+		s.mu.Lock()
+		used := s.used
+		s.mu.Unlock()
+		if used == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d slots used with one tunnel left, want 2", used)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	e.dial(t, "/echo", nil)
+}
+
+// waitEngines waits until n tunnels are live and each has been handed to
+// an engine (its upstream side then counts against worker_connections).
+func waitEngines(t *testing.T, s *Server, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.tunnels.mu.Lock()
+		ready := 0
+		for tn := range s.tunnels.live {
+			if tn.engine.Load() != engineNone {
+				ready++
+			}
+		}
+		s.tunnels.mu.Unlock()
+		if ready == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d tunnels handed to an engine", ready, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
