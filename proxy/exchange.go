@@ -138,6 +138,8 @@ func (x *exchange) begin(c *conn, rt *runtime, ac *addrConf) {
 		body:    clientBody{length: -1},
 	}
 	x.uriChanges = maxURIChanges + 1
+	// Its level's error log stays open until the request ends (release).
+	rt.errLogs.acquire()
 	x.srv = ac.def
 	h := x.head
 	x.method, x.methodCode = h.MethodName, h.Method
@@ -244,6 +246,9 @@ func (x *exchange) settle() bool {
 // release gives back what the request borrowed: its body's buffers and
 // its variable state.
 func (x *exchange) release() {
+	if x.rt != nil {
+		x.rt.errLogs.release()
+	}
 	x.body.release(x)
 	x.vs.Reset(nil, nil)
 	x.c.s.putState(x.vs)

@@ -118,7 +118,7 @@ func (s *Server) install(cfg *directives.Config) {
 	}
 	rt.errLogs = openLevelLogs(cfg, s.log)
 	if old := s.rt.Swap(rt); old != nil {
-		old.errLogs.close()
+		old.errLogs.retire()
 		// The replaced configuration's idle upstream connections close
 		// (nginx's old worker closes its cached ones as it exits).
 		old.groups.close()

@@ -19,8 +19,10 @@ import (
 // which are completed from a few counters when it ends. Configuration
 // objects (formats, locations, logs) are shared and may be referenced.
 type tunnelRecord struct {
-	// log is the error log of the request's level.
-	log *errlog.Log
+	// log is the error log of the request's level, one of levels, which
+	// the record keeps open until the tunnel ends.
+	log    *errlog.Log
+	levels *levelLogs
 	// conn, client and server are the event context's (eventContext).
 	conn           uint64
 	client, server string
@@ -73,7 +75,10 @@ type tunnelEnd struct {
 // then on the tunnel uses only the record.
 func (c *conn) recordTunnel(x *exchange, early int64) *tunnelRecord {
 	x.settle()
-	r := &tunnelRecord{log: x.rt.errLogs.forConf(x.conf, c.s.log)}
+	r := &tunnelRecord{log: x.rt.errLogs.forConf(x.conf, c.s.log), levels: x.rt.errLogs}
+	// The tunnel writes to its level's log until it ends, whatever
+	// reloads come: the log stays open for it.
+	r.levels.acquire()
 	ec := x.eventContext()
 	r.pack(&ec)
 	r.access = x.planAccess(early)
@@ -203,6 +208,7 @@ func (x *exchange) planAccess(early int64) *tunnelAccess {
 // them. It touches nothing of the connection, which the record no longer
 // knows.
 func (r *tunnelRecord) finish(down int64) {
+	defer r.levels.release()
 	a := r.access
 	r.access = nil
 	if a == nil {

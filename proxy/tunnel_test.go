@@ -1466,3 +1466,45 @@ func TestTunnelUnixUpstream(t *testing.T) {
 	}
 	waitTunnels(t, e.s, 0)
 }
+
+// TestTunnelLogAfterReload: a tunnel writes its line to its location's
+// error_log even when it ends after a reload replaced the configuration
+// (nginx's old worker keeps its logs until it exits); that log's file is
+// closed once the tunnel is over, not before.
+func TestTunnelLogAfterReload(t *testing.T) {
+	noLeaks(t)
+	be := startWSBackend(t)
+	port := freePort(t)
+	dir := t.TempDir()
+	oldLog := filepath.Join(dir, "old.log")
+	log, _ := testLog(t)
+	s := New(load(t, tunnelConf(port, dir, be.addr(), "proxy_read_timeout 300ms; error_log "+oldLog+" info;")), log)
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, s)
+	e := &tunnelEnv{addr: "127.0.0.1:" + port, s: s}
+	old := e.dial(t, "/echo", nil)
+	waitEngines(t, s, 1)
+	base := countFDs(t, "/")
+	if err := s.Reload(load(t, tunnelConf(port, dir, be.addr(), "error_log "+filepath.Join(dir, "new.log")+" info;"))); err != nil {
+		t.Fatal(err)
+	}
+	// The reload opened new.log and kept old.log for the tunnel.
+	if n := countFDs(t, "/") - base; n != 1 {
+		t.Errorf("%d more files open after the reload, want 1 (new.log)", n)
+	}
+	_ = old.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := old.ReadMessage(); err == nil {
+		t.Fatal("old tunnel got a message")
+	}
+	waitFileContains(t, oldLog, "upstream timed out (110: Connection timed out) while proxying upgraded connection")
+	// The tunnel over, old.log is closed.
+	deadline := time.Now().Add(5 * time.Second)
+	for countFDs(t, "/")-base != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d more files open once the tunnel ended, want 0 (old.log closed)", countFDs(t, "/")-base)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
