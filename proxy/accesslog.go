@@ -88,9 +88,9 @@ func CheckLogFiles(cfg *directives.Config) error {
 }
 
 // open returns the files for every literal access_log path of cfg,
-// opening those not open yet and reopening the others, and closes those
-// cfg no longer uses (after writing what they hold). A file that cannot
-// be opened is logged, as nginx's open() failure, and skipped.
+// opening those not open yet and reopening the others; each counts one
+// more configuration using it, until release. A file that cannot be
+// opened is logged, as nginx's open() failure, and skipped.
 func (a *accessLogs) open(cfg *directives.Config, log *errlog.Log) map[string]*logFile {
 	want := fileLogs(cfg)
 	a.mu.Lock()
@@ -113,15 +113,27 @@ func (a *accessLogs) open(cfg *directives.Config, log *errlog.Log) map[string]*l
 			f.reopen()
 		}
 		f.configure(b.size, b.flush, b.level)
+		f.configs++
 		out[p] = f
 	}
-	for p, f := range a.files {
-		if _, ok := want[p]; !ok {
-			f.close()
+	return out
+}
+
+// release ends a configuration's use of its files (open's result): a file
+// no configuration in use names any more is closed, after writing what it
+// holds.
+func (a *accessLogs) release(files map[string]*logFile) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for p, f := range files {
+		if f.configs--; f.configs > 0 {
+			continue
+		}
+		f.close()
+		if a.files[p] == f {
 			delete(a.files, p)
 		}
 	}
-	return out
 }
 
 // reopen reopens every file (SIGUSR1) once what its buffer holds is
@@ -183,7 +195,7 @@ func (x *exchange) logAccess() {
 	if conf.AccessLogOff || len(conf.AccessLogs) == 0 {
 		return
 	}
-	files := *x.c.s.logFiles.Load()
+	files := x.rt.files
 	for _, l := range conf.AccessLogs {
 		if l.Path == nil {
 			continue

@@ -4,7 +4,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/errlog"
@@ -15,47 +14,13 @@ import (
 // writes a request's errors to the log of the level serving it, not to the
 // main one. They are opened per configuration, and closed once a reload
 // replaced it and the requests and tunnels that began under it are over
-// (nginx's old worker keeps its logs until it exits): a tunnel that times
-// out an hour after a reload still logs where its location says.
+// (runtime.release).
 type levelLogs struct {
 	// byList maps a level's error_log list (its first element, shared
 	// by the levels that inherit it) to its log.
-	byList map[*directives.ErrorLog]*errlog.Log
-	sets   []*errlog.Set
-
-	// users counts the requests and tunnels that may still write to the
-	// logs; retired is set once the configuration is replaced; the last
-	// of the two to come closes the files, once.
-	users   atomic.Int64
-	retired atomic.Bool
+	byList  map[*directives.ErrorLog]*errlog.Log
+	sets    []*errlog.Set
 	closing sync.Once
-}
-
-// acquire records one more request or tunnel writing to the logs.
-func (ll *levelLogs) acquire() {
-	if ll != nil {
-		ll.users.Add(1)
-	}
-}
-
-// release records the end of one; the last one after the configuration
-// was replaced closes the files.
-func (ll *levelLogs) release() {
-	if ll != nil && ll.users.Add(-1) == 0 && ll.retired.Load() {
-		ll.close()
-	}
-}
-
-// retire records that a reload replaced the configuration: the files are
-// closed now if nothing writes to them, else by the last release.
-func (ll *levelLogs) retire() {
-	if ll == nil {
-		return
-	}
-	ll.retired.Store(true)
-	if ll.users.Load() == 0 {
-		ll.close()
-	}
 }
 
 // openLevelLogs opens the error logs the levels of cfg name. A file that

@@ -138,8 +138,9 @@ func (x *exchange) begin(c *conn, rt *runtime, ac *addrConf) {
 		body:    clientBody{length: -1},
 	}
 	x.uriChanges = maxURIChanges + 1
-	// Its level's error log stays open until the request ends (release).
-	rt.errLogs.acquire()
+	// The configuration's logs stay open until the request ends
+	// (release).
+	rt.acquire()
 	x.srv = ac.def
 	h := x.head
 	x.method, x.methodCode = h.MethodName, h.Method
@@ -247,7 +248,7 @@ func (x *exchange) settle() bool {
 // its variable state.
 func (x *exchange) release() {
 	if x.rt != nil {
-		x.rt.errLogs.release()
+		x.rt.release()
 	}
 	x.body.release(x)
 	x.vs.Reset(nil, nil)

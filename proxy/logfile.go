@@ -35,6 +35,9 @@ import (
 type logFile struct {
 	path string
 	log  *errlog.Log
+	// configs counts the configurations (runtimes) naming the file that
+	// are in use; guarded by accessLogs.mu.
+	configs int
 
 	mu sync.Mutex
 	// room is signalled when the writer has taken pending.

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/http1"
@@ -33,6 +35,47 @@ type runtime struct {
 	// slotCap is how many connections worker_connections allows
 	// (connlimit.go).
 	slotCap int
+
+	// files are the access log files the configuration names, by path
+	// (shared with the other configurations naming them).
+	files map[string]*logFile
+	// users counts the requests and tunnels that began under the
+	// configuration and are not over; retired is set once a reload
+	// replaced it. The last of the two closes what only it used: its
+	// level error logs and the access log files no newer configuration
+	// names (nginx's old worker keeps its logs until it exits: a tunnel
+	// that ends an hour after a reload still logs where it began).
+	users   atomic.Int64
+	retired atomic.Bool
+	ending  sync.Once
+}
+
+// acquire records a request or tunnel under the configuration.
+func (rt *runtime) acquire() { rt.users.Add(1) }
+
+// release records the end of one.
+func (rt *runtime) release() {
+	if rt.users.Add(-1) == 0 && rt.retired.Load() {
+		rt.end()
+	}
+}
+
+// retire records that a reload replaced the configuration.
+func (rt *runtime) retire() {
+	rt.retired.Store(true)
+	if rt.users.Load() == 0 {
+		rt.end()
+	}
+}
+
+// end closes what the configuration held open, once.
+func (rt *runtime) end() {
+	rt.ending.Do(func() {
+		rt.errLogs.close()
+		if rt.logs != nil {
+			rt.logs.release(rt.files)
+		}
+	})
 }
 
 // vserver is one server block compiled for serving.

@@ -51,9 +51,8 @@ type Server struct {
 	pid        int
 	// version is what Server headers and error pages name
 	// ("nginxws/0.1.0"); see SetVersion.
-	version  string
-	logs     accessLogs
-	logFiles atomic.Pointer[map[string]*logFile]
+	version string
+	logs    accessLogs
 	// states pools the variable states of requests in flight.
 	states sync.Pool
 	reqs   sync.Pool
@@ -109,8 +108,8 @@ func New(cfg *directives.Config, log *errlog.Log) *Server {
 // access log files open.
 func (s *Server) install(cfg *directives.Config) {
 	files := s.logs.open(cfg, s.log)
-	s.logFiles.Store(&files)
-	rt := newRuntime(cfg, nil)
+	rt := newRuntime(cfg, &s.logs)
+	rt.files = files
 	if prev := s.rt.Load(); prev != nil {
 		// Peers that stay keep their failures and connections
 		// (inherit.go).
@@ -118,7 +117,8 @@ func (s *Server) install(cfg *directives.Config) {
 	}
 	rt.errLogs = openLevelLogs(cfg, s.log)
 	if old := s.rt.Swap(rt); old != nil {
-		old.errLogs.retire()
+		// Closed once the requests and tunnels under it are over.
+		old.retire()
 		// The replaced configuration's idle upstream connections close
 		// (nginx's old worker closes its cached ones as it exits).
 		old.groups.close()

@@ -19,10 +19,11 @@ import (
 // which are completed from a few counters when it ends. Configuration
 // objects (formats, locations, logs) are shared and may be referenced.
 type tunnelRecord struct {
-	// log is the error log of the request's level, one of levels, which
-	// the record keeps open until the tunnel ends.
-	log    *errlog.Log
-	levels *levelLogs
+	// log is the error log of the request's level. rt is the
+	// configuration the tunnel began under: its logs (log, and the access
+	// log files) stay open until the tunnel ends, whatever reloads come.
+	log *errlog.Log
+	rt  *runtime
 	// conn, client and server are the event context's (eventContext).
 	conn           uint64
 	client, server string
@@ -75,10 +76,8 @@ type tunnelEnd struct {
 // then on the tunnel uses only the record.
 func (c *conn) recordTunnel(x *exchange, early int64) *tunnelRecord {
 	x.settle()
-	r := &tunnelRecord{log: x.rt.errLogs.forConf(x.conf, c.s.log), levels: x.rt.errLogs}
-	// The tunnel writes to its level's log until it ends, whatever
-	// reloads come: the log stays open for it.
-	r.levels.acquire()
+	r := &tunnelRecord{log: x.rt.errLogs.forConf(x.conf, c.s.log), rt: x.rt}
+	r.rt.acquire()
 	ec := x.eventContext()
 	r.pack(&ec)
 	r.access = x.planAccess(early)
@@ -148,7 +147,7 @@ func (x *exchange) planAccess(early int64) *tunnelAccess {
 	if conf.AccessLogOff || len(conf.AccessLogs) == 0 {
 		return nil
 	}
-	files := *x.c.s.logFiles.Load()
+	files := x.rt.files
 	targets := make([]directives.LogTarget, 0, len(conf.AccessLogs))
 	idx := make([]uint16, 0, len(conf.AccessLogs))
 	for i, l := range conf.AccessLogs {
@@ -208,7 +207,7 @@ func (x *exchange) planAccess(early int64) *tunnelAccess {
 // them. It touches nothing of the connection, which the record no longer
 // knows.
 func (r *tunnelRecord) finish(down int64) {
-	defer r.levels.release()
+	defer r.rt.release()
 	a := r.access
 	r.access = nil
 	if a == nil {
@@ -229,7 +228,7 @@ func (r *tunnelRecord) finish(down int64) {
 			up:   directives.UpstreamInfo{States: e.states},
 		})
 	}
-	files := *a.s.logFiles.Load()
+	files := r.rt.files
 	b := a.s.bufs.get(0)
 	b.b = a.plan.Run(st, b.b[:0], func(ln *directives.LogLine) {
 		i := ln.Target

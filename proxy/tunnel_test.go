@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/nginxws/nginxws/directives"
 	"go.uber.org/goleak"
 )
 
@@ -1504,6 +1505,47 @@ func TestTunnelLogAfterReload(t *testing.T) {
 	for countFDs(t, "/")-base != 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d more files open once the tunnel ended, want 0 (old.log closed)", countFDs(t, "/")-base)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestTunnelAccessLogAfterReload: a tunnel's access line goes to the file
+// its location named when it began, even when a reload since names
+// another one; that file closes once the tunnel is over.
+func TestTunnelAccessLogAfterReload(t *testing.T) {
+	noLeaks(t)
+	be := startWSBackend(t)
+	port := freePort(t)
+	dir := t.TempDir()
+	log, _ := testLog(t)
+	conf := func(file string) *directives.Config {
+		return load(t, "map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n"+
+			"server { listen 127.0.0.1:"+port+"; access_log "+filepath.Join(dir, file)+";\n"+
+			" location / { proxy_pass http://"+be.addr()+"; proxy_http_version 1.1;\n"+
+			"  proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade; } }\n")
+	}
+	s := New(conf("before.log"), log)
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, s)
+	e := &tunnelEnv{addr: "127.0.0.1:" + port, s: s}
+	old := e.dial(t, "/echo?old", nil)
+	waitEngines(t, s, 1)
+	base := countFDs(t, "/")
+	if err := s.Reload(conf("after.log")); err != nil {
+		t.Fatal(err)
+	}
+	if n := countFDs(t, "/") - base; n != 1 {
+		t.Errorf("%d more files open after the reload, want 1 (after.log, before.log kept)", n)
+	}
+	old.Close()
+	waitFileContains(t, filepath.Join(dir, "before.log"), `"GET /echo?old HTTP/1.1" 101 `)
+	deadline := time.Now().Add(5 * time.Second)
+	for countFDs(t, "/")-base != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d more files open once the tunnel ended, want 0 (before.log closed)", countFDs(t, "/")-base)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
