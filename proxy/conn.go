@@ -132,7 +132,9 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 const idleHandoff = 250 * time.Millisecond
 
 // serve runs the keepalive loop until the connection ends, or hands it to
-// a fresh goroutine (see idleHandoff). A panic while serving is a bug: it
+// a fresh goroutine (see idleHandoff). Each request is served under the
+// configuration current when it starts; a connection whose listen address
+// a reload dropped is closed when it goes idle. A panic while serving is a bug: it
 // is logged with its stack and ends this connection only.
 func (c *conn) serve() {
 	handedOff, panicked := false, false
