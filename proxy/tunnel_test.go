@@ -1487,13 +1487,13 @@ func TestTunnelLogAfterReload(t *testing.T) {
 	e := &tunnelEnv{addr: "127.0.0.1:" + port, s: s}
 	old := e.dial(t, "/echo", nil)
 	waitEngines(t, s, 1)
-	base := countFDs(t, "/")
-	if err := s.Reload(load(t, tunnelConf(port, dir, be.addr(), "error_log "+filepath.Join(dir, "new.log")+" info;"))); err != nil {
+	newLog := filepath.Join(dir, "new.log")
+	if err := s.Reload(load(t, tunnelConf(port, dir, be.addr(), "error_log "+newLog+" info;"))); err != nil {
 		t.Fatal(err)
 	}
 	// The reload opened new.log and kept old.log for the tunnel.
-	if n := countFDs(t, "/") - base; n != 1 {
-		t.Errorf("%d more files open after the reload, want 1 (new.log)", n)
+	if o, n := countFDs(t, oldLog), countFDs(t, newLog); o != 1 || n != 1 {
+		t.Errorf("after the reload old.log is open %d times, new.log %d, want 1 and 1", o, n)
 	}
 	_ = old.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, _, err := old.ReadMessage(); err == nil {
@@ -1502,9 +1502,9 @@ func TestTunnelLogAfterReload(t *testing.T) {
 	waitFileContains(t, oldLog, "upstream timed out (110: Connection timed out) while proxying upgraded connection")
 	// The tunnel over, old.log is closed.
 	deadline := time.Now().Add(5 * time.Second)
-	for countFDs(t, "/")-base != 0 {
+	for countFDs(t, oldLog) != 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d more files open once the tunnel ended, want 0 (old.log closed)", countFDs(t, "/")-base)
+			t.Fatal("old.log still open once the tunnel ended")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -1533,19 +1533,19 @@ func TestTunnelAccessLogAfterReload(t *testing.T) {
 	e := &tunnelEnv{addr: "127.0.0.1:" + port, s: s}
 	old := e.dial(t, "/echo?old", nil)
 	waitEngines(t, s, 1)
-	base := countFDs(t, "/")
+	before, after := filepath.Join(dir, "before.log"), filepath.Join(dir, "after.log")
 	if err := s.Reload(conf("after.log")); err != nil {
 		t.Fatal(err)
 	}
-	if n := countFDs(t, "/") - base; n != 1 {
-		t.Errorf("%d more files open after the reload, want 1 (after.log, before.log kept)", n)
+	if b, a := countFDs(t, before), countFDs(t, after); b != 1 || a != 1 {
+		t.Errorf("after the reload before.log is open %d times, after.log %d, want 1 and 1", b, a)
 	}
 	old.Close()
-	waitFileContains(t, filepath.Join(dir, "before.log"), `"GET /echo?old HTTP/1.1" 101 `)
+	waitFileContains(t, before, `"GET /echo?old HTTP/1.1" 101 `)
 	deadline := time.Now().Add(5 * time.Second)
-	for countFDs(t, "/")-base != 0 {
+	for countFDs(t, before) != 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d more files open once the tunnel ended, want 0 (before.log closed)", countFDs(t, "/")-base)
+			t.Fatal("before.log still open once the tunnel ended")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
