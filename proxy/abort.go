@@ -78,6 +78,19 @@ func (w *abortWatch) run() {
 	}
 }
 
+// clientGone ends a request whose client left while it waited for its
+// upstream (the watch saw it and closed the upstream connection), as
+// ngx_http_upstream_check_broken_connection does: nginx's info line with
+// the connection's action, 499 unless a response head went out, and the
+// connection closed without lingering.
+func (x *exchange) clientGone(action string) {
+	x.logEvent(levelInfo, "epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too", "", action)
+	if !x.headerSent {
+		x.status = 499
+	}
+	x.broken, x.noLinger = true, true
+}
+
 // stop ends the watch; it reports whether the client had gone. Once it
 // returns, the client connection is the caller's alone again.
 func (w *abortWatch) stop() bool {

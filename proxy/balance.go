@@ -253,9 +253,7 @@ func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
 	w := x.watchClient(uc)
 	err := up.ReadResponse(resp, int(conf.ProxyBufferSize))
 	if w.stop() {
-		x.logEvent(levelInfo, "epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too", "", "reading response header from upstream")
-		x.status = 499
-		x.broken, x.noLinger = true, true
+		x.clientGone("reading response header from upstream")
 		return 0, -1
 	}
 	if err != nil && isTimeout(err) {

@@ -71,6 +71,10 @@ type conn struct {
 	waiting atomic.Int64
 }
 
+// closeWriter is a connection whose writing half can be shut down alone
+// (*net.TCPConn, *net.UnixConn): lingering close and half-closed tunnels.
+type closeWriter interface{ CloseWrite() error }
+
 // newConn prepares the state of a freshly accepted connection.
 func newConn(s *Server, nc net.Conn, network string) *conn {
 	c := &conn{s: s, nc: nc, network: network, start: time.Now(), number: s.connSeq.Add(1)}
@@ -360,7 +364,6 @@ func (c *conn) closeLingering(x *exchange) {
 	if !x.lingering && len(c.rd.Buffered()) == 0 && !readable(c.nc) {
 		return
 	}
-	type closeWriter interface{ CloseWrite() error }
 	cw, ok := c.nc.(closeWriter)
 	if !ok || cw.CloseWrite() != nil {
 		return

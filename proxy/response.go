@@ -621,11 +621,7 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 				if !buffering {
 					action = "sending to client"
 				}
-				x.logEvent(levelInfo, "epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too", "", action)
-				if !x.headerSent {
-					x.status = 499
-				}
-				x.broken, x.noLinger = true, true
+				x.clientGone(action)
 				return
 			}
 			// An upstream that closes early or times out: what arrived

@@ -716,21 +716,21 @@ func (t *tunnel) flush(l *tunnelLoop, dir int) (bool, error) {
 			d.progressAt, e.last = l.now, l.now
 		}
 	}()
-	for d.n > 0 {
-		w, errno := rawWrite(fd, d.buf.b[d.off:d.off+d.n])
+	if d.n > 0 {
+		w, errno := writeAll(fd, d.buf.b[d.off:d.off+d.n])
+		if w > 0 {
+			progressed = true
+			d.off += w
+			d.n -= w
+			d.moved += int64(w)
+		}
 		switch {
-		case errno == syscall.EINTR:
-			continue
 		case errno == syscall.EAGAIN:
 			e.flags[dst(dir)] &^= sockWritable
 			return false, nil
 		case errno != 0:
 			return false, errno
 		}
-		progressed = true
-		d.off += w
-		d.n -= w
-		d.moved += int64(w)
 	}
 	if d.buf != nil {
 		l.bufs.put(d.buf)

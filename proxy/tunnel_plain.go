@@ -27,9 +27,9 @@ type plainTunnel struct {
 	moved [2]atomic.Int64
 	// last is when bytes last moved (nanoseconds since start, on the
 	// monotonic clock, so that a step of the wall clock changes no
-	// timeout); blocked counts
-	// writes waiting for their peer, during which the write's own timeout
-	// governs; timer is the idle timer, re-armed lazily.
+	// timeout); blocked counts writes waiting for their peer, during
+	// which the write's own timeout governs; timer is the idle timer,
+	// re-armed lazily.
 	start   time.Time
 	last    atomic.Int64
 	blocked atomic.Int32
@@ -127,7 +127,6 @@ func (t *tunnel) runPlain(dir int, src, dst net.Conn) {
 			}
 		}
 		if err == io.EOF {
-			type closeWriter interface{ CloseWrite() error }
 			if cw, ok := dst.(closeWriter); ok {
 				_ = cw.CloseWrite()
 			}
