@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/nginxws/nginxws/directives"
 	"go.uber.org/goleak"
 )
 
@@ -174,6 +173,12 @@ func rawBackend(t *testing.T, serve func(c net.Conn, br *bufio.Reader, head stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rawBackendOn(t, ln, serve)
+}
+
+// rawBackendOn is rawBackend on a listener of the caller's.
+func rawBackendOn(t *testing.T, ln net.Listener, serve func(c net.Conn, br *bufio.Reader, head string)) string {
+	t.Helper()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -226,10 +231,13 @@ const wsRequest = "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnecti
 
 // tunnelEnv is a Server proxying WebSocket requests to one upstream.
 type tunnelEnv struct {
-	addr   string
-	s      *Server
-	lines  func() []string
-	access string
+	// port and dir are what the configuration was made with
+	// (tunnelConf), for a reload to make another.
+	port, dir string
+	addr      string
+	s         *Server
+	lines     func() []string
+	access    string
 }
 
 // tunnelConf is the usual WebSocket location (nginx's documented idiom);
@@ -265,7 +273,7 @@ func startTunnelProxyEvents(t *testing.T, upstream, extra, events string) *tunne
 		t.Fatal(err)
 	}
 	serve(t, s)
-	return &tunnelEnv{addr: "127.0.0.1:" + port, s: s, lines: lines, access: filepath.Join(dir, "access.log")}
+	return &tunnelEnv{port: port, dir: dir, addr: "127.0.0.1:" + port, s: s, lines: lines, access: filepath.Join(dir, "access.log")}
 }
 
 // dial opens a WebSocket through the proxy.
@@ -325,19 +333,22 @@ func waitTunnels(t *testing.T, s *Server, n int) {
 // an engine (a moment after it is registered) and returns which.
 func waitEngine(t *testing.T, s *Server) int32 {
 	t.Helper()
+	waitEngines(t, s, 1)
+	s.tunnels.mu.Lock()
+	defer s.tunnels.mu.Unlock()
+	for tn := range s.tunnels.live {
+		return tn.engine.Load()
+	}
+	return engineNone
+}
+
+// waitFileClosed waits until the process holds no descriptor of path.
+func waitFileClosed(t *testing.T, path string) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for {
-		s.tunnels.mu.Lock()
-		engine := engineNone
-		for tn := range s.tunnels.live {
-			engine = tn.engine.Load()
-		}
-		s.tunnels.mu.Unlock()
-		if engine != engineNone {
-			return engine
-		}
+	for countFDs(t, path) != 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("the tunnel was never handed to an engine")
+			t.Fatalf("%s still open", path)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -1428,25 +1439,12 @@ func TestTunnelUnixUpstream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		br := bufio.NewReader(c)
-		if _, err := readHead(br); err != nil {
-			return
-		}
+	rawBackendOn(t, ln, func(c net.Conn, br *bufio.Reader, _ string) {
 		_, _ = io.WriteString(c, resp101)
 		// Echo, then pass the client's FIN back.
 		_, _ = io.Copy(struct{ io.Writer }{c}, struct{ io.Reader }{br})
 		_ = c.(*net.UnixConn).CloseWrite()
-	}()
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	})
 	e := startTunnelProxy(t, "unix:"+path+":", "")
 	c, br, head := e.rawUpgrade(t, wsRequest)
 	if !strings.HasPrefix(head, "HTTP/1.1 101 ") {
@@ -1475,20 +1473,12 @@ func TestTunnelUnixUpstream(t *testing.T) {
 func TestTunnelLogAfterReload(t *testing.T) {
 	noLeaks(t)
 	be := startWSBackend(t)
-	port := freePort(t)
-	dir := t.TempDir()
-	oldLog := filepath.Join(dir, "old.log")
-	log, _ := testLog(t)
-	s := New(load(t, tunnelConf(port, dir, be.addr(), "proxy_read_timeout 300ms; error_log "+oldLog+" info;")), log)
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	serve(t, s)
-	e := &tunnelEnv{addr: "127.0.0.1:" + port, s: s}
+	logs := t.TempDir()
+	oldLog, newLog := filepath.Join(logs, "old.log"), filepath.Join(logs, "new.log")
+	e := startTunnelProxy(t, be.addr(), "proxy_read_timeout 300ms; error_log "+oldLog+" info;")
 	old := e.dial(t, "/echo", nil)
-	waitEngines(t, s, 1)
-	newLog := filepath.Join(dir, "new.log")
-	if err := s.Reload(load(t, tunnelConf(port, dir, be.addr(), "error_log "+newLog+" info;"))); err != nil {
+	waitEngines(t, e.s, 1)
+	if err := e.s.Reload(load(t, tunnelConf(e.port, e.dir, be.addr(), "error_log "+newLog+" info;"))); err != nil {
 		t.Fatal(err)
 	}
 	// The reload opened new.log and kept old.log for the tunnel.
@@ -1501,13 +1491,7 @@ func TestTunnelLogAfterReload(t *testing.T) {
 	}
 	waitFileContains(t, oldLog, "upstream timed out (110: Connection timed out) while proxying upgraded connection")
 	// The tunnel over, old.log is closed.
-	deadline := time.Now().Add(5 * time.Second)
-	for countFDs(t, oldLog) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("old.log still open once the tunnel ended")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFileClosed(t, oldLog)
 }
 
 // TestTunnelAccessLogAfterReload: a tunnel's access line goes to the file
@@ -1516,25 +1500,12 @@ func TestTunnelLogAfterReload(t *testing.T) {
 func TestTunnelAccessLogAfterReload(t *testing.T) {
 	noLeaks(t)
 	be := startWSBackend(t)
-	port := freePort(t)
-	dir := t.TempDir()
-	log, _ := testLog(t)
-	conf := func(file string) *directives.Config {
-		return load(t, "map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n"+
-			"server { listen 127.0.0.1:"+port+"; access_log "+filepath.Join(dir, file)+";\n"+
-			" location / { proxy_pass http://"+be.addr()+"; proxy_http_version 1.1;\n"+
-			"  proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade; } }\n")
-	}
-	s := New(conf("before.log"), log)
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	serve(t, s)
-	e := &tunnelEnv{addr: "127.0.0.1:" + port, s: s}
+	logs := t.TempDir()
+	before, after := filepath.Join(logs, "before.log"), filepath.Join(logs, "after.log")
+	e := startTunnelProxy(t, be.addr(), "access_log "+before+";")
 	old := e.dial(t, "/echo?old", nil)
-	waitEngines(t, s, 1)
-	before, after := filepath.Join(dir, "before.log"), filepath.Join(dir, "after.log")
-	if err := s.Reload(conf("after.log")); err != nil {
+	waitEngines(t, e.s, 1)
+	if err := e.s.Reload(load(t, tunnelConf(e.port, e.dir, be.addr(), "access_log "+after+";"))); err != nil {
 		t.Fatal(err)
 	}
 	if b, a := countFDs(t, before), countFDs(t, after); b != 1 || a != 1 {
@@ -1542,11 +1513,6 @@ func TestTunnelAccessLogAfterReload(t *testing.T) {
 	}
 	old.Close()
 	waitFileContains(t, before, `"GET /echo?old HTTP/1.1" 101 `)
-	deadline := time.Now().Add(5 * time.Second)
-	for countFDs(t, before) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("before.log still open once the tunnel ended")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	// The tunnel over, before.log is closed.
+	waitFileClosed(t, before)
 }
