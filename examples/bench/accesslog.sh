@@ -7,23 +7,12 @@
 # The backend is a third nginx process answering `return 200` with a small
 # body, so that it is never the bottleneck of either proxy's run.
 #
-#   examples/bench/accesslog.sh [seconds]      (needs nginx-light and wrk)
+#   examples/bench/accesslog.sh [seconds]      (needs nginx-light, wrk and curl)
 set -euo pipefail
 
 secs=${1:-10}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
-
-for tool in nginx wrk; do
-	command -v "$tool" >/dev/null || { echo "$tool not installed: apt-get install -y nginx-light wrk" >&2; exit 1; }
-done
-(cd "$root" && go build -o "$work/nginxws" ./cmd/nginxws)
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-backend=$(free_port) proxy=$(free_port)
-
-main="daemon off; user root; error_log $work/error.log; events { worker_connections 4096; }"
+. "$(dirname "$0")/lib.sh"
+bench_setup nginx wrk curl
 mkdir -p "$work/backend" "$work/off" "$work/on"
 cat > "$work/backend/nginx.conf" <<CONF
 $main
@@ -42,9 +31,6 @@ http { $log server { listen 127.0.0.1:$proxy; location / { proxy_pass http://127
 CONF
 done
 
-wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "127.0.0.1:$1/" && return 0; sleep 0.05; done; echo "port $1 never answered" >&2; exit 1; }
-run_wrk() { wrk -t2 -c50 -d"${secs}s" "http://127.0.0.1:$proxy/" | awk '/Requests\/sec/ {print $2}'; }
-stop_proxy() { kill -QUIT "$(cat "$work/proxy.pid")"; while [ -e "$work/proxy.pid" ]; do sleep 0.05; done; }
 
 nginx -p "$work/backend/" -c "$work/backend/nginx.conf" -e "$work/error.log" &
 wait_port "$backend"

@@ -6,17 +6,9 @@
 #
 #   upstream/testdata/bench_keepalive.sh [seconds]   (needs nginx-light, wrk, curl, ss)
 set -euo pipefail
-for tool in nginx wrk curl ss; do
-	command -v "$tool" >/dev/null || { echo "$tool not installed (apt-get install -y nginx-light wrk curl iproute2)" >&2; exit 1; }
-done
 secs=${1:-10}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-trap 'kill $(cat "$work"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
-(cd "$root" && go build -o "$work/nginxws" ./cmd/nginxws)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-backend=$(free_port) proxy=$(free_port)
-main="daemon off; user root; error_log $work/error.log; events { worker_connections 4096; }"
+. "$(dirname "$0")/../../examples/bench/lib.sh"
+bench_setup nginx wrk curl ss
 mkdir -p "$work/backend" "$work/proxy"
 cat > "$work/backend/nginx.conf" <<CONF
 $main
@@ -36,15 +28,13 @@ http {
     }
 }
 CONF
-wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "127.0.0.1:$1/" && return 0; sleep 0.05; done; echo "port $1 never answered" >&2; exit 1; }
-run_wrk() { wrk -t2 -c50 -d"${secs}s" "http://127.0.0.1:$proxy/" | awk '/Requests\/sec/ {print $2}'; }
 conns() { ss -tn state established "( dport = :$backend )" | tail -n +2 | wc -l; }
 nginx -p "$work/backend/" -c "$work/backend/nginx.conf" -e "$work/error.log" &
 wait_port "$backend"
 nginx -p "$work/proxy/" -c "$work/proxy/nginx.conf" -e "$work/error.log" &
 wait_port "$proxy"
 nginx_rps=$(run_wrk); nginx_conns=$(conns)
-kill -QUIT "$(cat "$work/proxy.pid")"; while [ -e "$work/proxy.pid" ]; do sleep 0.05; done
+stop_proxy
 "$work/nginxws" -q -p "$work/proxy/" -c "$work/proxy/nginx.conf" -e "$work/error.log" 2>/dev/null &
 wait_port "$proxy"
 ws_rps=$(run_wrk); ws_conns=$(conns)
