@@ -9,13 +9,21 @@
 //   - (c) 3,000 idle tunnels (each echoed once, then quiet): the proxy's
 //     RSS growth and open descriptors per tunnel.
 //
+// For (a) and (b) it also prints the CPU time each proxy used per round
+// trip and per MB (every thread of every process of the proxy, from
+// schedstat): the proxy's own cost, which the rates show only in part,
+// since the client and the backend share the machine's cores with it.
+//
 // The backend is the demo backend (examples/backend, a gorilla/websocket
 // echo), one process for all runs. Both proxies start fresh and stay up;
-// (c) is measured first, then (a) and (b) in interleaved rounds (best of
-// -rounds), so that load from elsewhere on the machine weighs on both alike. nginx runs with
-// its default of one worker per core (worker_processes auto) and
-// worker_connections raised for (c); its figures are summed over master and
-// workers.
+// (c) is measured first, then (a) and (b) in -rounds interleaved rounds,
+// the proxies' order swapped each round. Each figure is the median of its
+// rounds, and each ratio the median of the rounds' own ratios: the two
+// figures of a ratio are taken a few seconds apart, so that load from
+// elsewhere on a shared machine weighs on both alike. The table also shows
+// the spread of the rounds' ratios. nginx runs with its default of one
+// worker per core (worker_processes auto) and worker_connections raised
+// for (c); its figures are summed over master and workers.
 //
 // Usage:
 //
@@ -57,14 +65,22 @@ type options struct {
 	bulkTrips, idle, rounds int
 }
 
-// result is one proxy's figures (or the backend's alone, for bulk).
+// result is one proxy's figures: (c) once, (a) and (b) for each round.
 type result struct {
-	rate       float64       // (a) round trips per second
-	p99        time.Duration // (a)
-	bulkMBps   float64       // (b)
-	rssPerTun  float64       // (c) bytes
-	fdsPerTun  float64       // (c)
+	rounds     []round
+	rssPerTun  float64 // (c) bytes
+	fdsPerTun  float64 // (c)
 	measuredOK bool
+}
+
+// round is one round's figures of (a) and (b).
+type round struct {
+	rate     float64       // (a) round trips per second
+	p99      time.Duration // (a)
+	cpuPerRT float64       // (a) the proxy's CPU time per round trip, µs
+	bulkMBps float64       // (b)
+	cpuPerMB float64       // (b) the proxy's CPU time per MB echoed, µs
+	direct   float64       // (b) the same round's figure without a proxy
 }
 
 func run(args []string, out io.Writer) error {
@@ -77,7 +93,7 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.roundTrips, "rt", 1000, "(a) round trips per connection")
 	fs.IntVar(&o.bulkTrips, "bulk", 200, "(b) round trips of 1 MiB")
 	fs.IntVar(&o.idle, "idle", 3000, "(c) idle tunnels")
-	fs.IntVar(&o.rounds, "rounds", 3, "rounds of (a) and (b); each figure is the best")
+	fs.IntVar(&o.rounds, "rounds", 7, "rounds of (a) and (b); each figure is their median")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -123,40 +139,50 @@ func run(args []string, out io.Writer) error {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
 	}
-	// (a) and (b), interleaved and repeated: the machine may be shared,
-	// and each figure is the best of the rounds, taken under the same
-	// conditions for both proxies and the direct connection.
-	var direct float64
-	for round := 1; round <= o.rounds; round++ {
-		d, err := bulk("ws://"+backendAddr+"/ws", o.bulkTrips)
-		if err != nil {
-			return fmt.Errorf("bulk without proxy: %w", err)
+	// (a) and (b), interleaved and repeated: the machine may be shared.
+	// The proxies take turns going first, and the figure without a proxy
+	// is taken in each round, next to theirs.
+	for r := 1; r <= o.rounds; r++ {
+		order := slices.Clone(procs)
+		if r%2 == 0 {
+			slices.Reverse(order)
 		}
-		direct = max(direct, d)
-		for _, p := range procs {
-			fmt.Fprintf(os.Stderr, "tunnel bench: %s: round %d\n", p.name, round)
+		figures := make(map[*proxyProc]*round, len(order))
+		for _, p := range order {
+			fmt.Fprintf(os.Stderr, "tunnel bench: %s: round %d, ping-pong\n", p.name, r)
+			cpu0 := cpuTime(p.pid)
 			rate, p99, err := pingPong(p.url, o.conns, o.roundTrips)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
+			cpu := cpuTime(p.pid) - cpu0
+			figures[p] = &round{rate: rate, p99: p99, cpuPerRT: cpu.Seconds() * 1e6 / float64(o.conns*o.roundTrips)}
+		}
+		direct, err := bulk("ws://"+backendAddr+"/ws", o.bulkTrips)
+		if err != nil {
+			return fmt.Errorf("bulk without proxy: %w", err)
+		}
+		for _, p := range order {
+			fmt.Fprintf(os.Stderr, "tunnel bench: %s: round %d, bulk\n", p.name, r)
+			cpu0 := cpuTime(p.pid)
 			mb, err := bulk(p.url, o.bulkTrips)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
-			r := &p.r
-			r.rate = max(r.rate, rate)
-			if r.p99 == 0 || p99 < r.p99 {
-				r.p99 = p99
-			}
-			r.bulkMBps = max(r.bulkMBps, mb)
-			r.measuredOK = true
+			cpu := cpuTime(p.pid) - cpu0
+			f := figures[p]
+			f.bulkMBps, f.direct = mb, direct
+			// bulk's warm-up round trip is counted in the CPU time too.
+			f.cpuPerMB = cpu.Seconds() * 1e6 / (float64(o.bulkTrips+1) * float64(1<<20) / 1e6)
+			p.r.rounds = append(p.r.rounds, *f)
+			p.r.measuredOK = true
 		}
 	}
 	var ngx result
 	if len(procs) == 2 {
 		ngx = procs[0].r
 	}
-	printTable(out, o, ngx, ws.r, direct)
+	printTable(out, o, ngx, ws.r)
 	return nil
 }
 
@@ -391,6 +417,27 @@ func usage(pid int) (int64, int, error) {
 	return rss, fds, nil
 }
 
+// cpuTime is the CPU time used so far by pid and its children (nginx's
+// workers), every thread counted: the first field of each thread's
+// schedstat, in nanoseconds.
+func cpuTime(pid int) time.Duration {
+	var total time.Duration
+	for _, p := range append([]int{pid}, children(pid)...) {
+		tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", p))
+		for _, t := range tasks {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", p, t.Name()))
+			if err != nil {
+				continue
+			}
+			if f := strings.Fields(string(b)); len(f) > 0 {
+				ns, _ := strconv.ParseInt(f[0], 10, 64)
+				total += time.Duration(ns)
+			}
+		}
+	}
+	return total
+}
+
 // children returns the processes whose parent is pid.
 func children(pid int) []int {
 	ents, _ := os.ReadDir("/proc")
@@ -480,15 +527,46 @@ func freePort() (string, error) {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), nil
 }
 
-// printTable writes the figures, the ratios and the targets.
-func printTable(out io.Writer, o options, ngx, ws result, direct float64) {
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	ratio := func(a, b float64) string {
-		if a == 0 || b == 0 {
-			return "-"
-		}
-		return fmt.Sprintf("%.2f", a/b)
+// median returns the median of the rounds' values of f.
+func median(rs []round, f func(round) float64) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
 	}
+	return medianOf(v)
+}
+
+func medianOf(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// pairedRatio is the median and the spread of the rounds' ratios of one
+// figure to another taken in the same round.
+type pairedRatio struct{ median, lo, hi float64 }
+
+// ratios pairs round i of ws (figure f) with round i of other (figure g).
+func ratios(ws, other []round, f, g func(round) float64) (pairedRatio, bool) {
+	if len(ws) == 0 || len(ws) != len(other) {
+		return pairedRatio{}, false
+	}
+	q := make([]float64, len(ws))
+	for i := range ws {
+		q[i] = f(ws[i]) / g(other[i])
+	}
+	return pairedRatio{medianOf(q), slices.Min(q), slices.Max(q)}, true
+}
+
+// printTable writes the figures, the ratios and the targets.
+func printTable(out io.Writer, o options, ngx, ws result) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	val := func(r result, f func(result) string) string {
 		if !r.measuredOK {
 			return "-"
@@ -501,30 +579,74 @@ func printTable(out io.Writer, o options, ngx, ws result, direct float64) {
 		}
 		return "NOT MET"
 	}
-	fmt.Fprintln(tw, "measure\tnginx 1.22\tnginxws\tnginxws/nginx\ttarget\t")
-	fmt.Fprintf(tw, "(a) ping-pong %d×%d×64 B, round trips/s\t%s\t%s\t%s\t≥ 1.00 %s\t\n", o.conns, o.roundTrips,
-		val(ngx, func(r result) string { return fmt.Sprintf("%.0f", r.rate) }),
-		val(ws, func(r result) string { return fmt.Sprintf("%.0f", r.rate) }),
-		ratio(ws.rate, ngx.rate), verdict(ngx.measuredOK && ws.rate >= ngx.rate))
-	fmt.Fprintf(tw, "(a) p99 latency\t%s\t%s\t%s\t≤ 1.00 %s\t\n",
-		val(ngx, func(r result) string { return ms(r.p99) }),
-		val(ws, func(r result) string { return ms(r.p99) }),
-		ratio(float64(ws.p99), float64(ngx.p99)), verdict(ngx.measuredOK && ws.p99 <= ngx.p99))
-	fmt.Fprintf(tw, "(b) bulk %d×1 MiB echo, MB/s\t%s\t%s\t%s\t\t\n", o.bulkTrips,
-		val(ngx, func(r result) string { return fmt.Sprintf("%.0f", r.bulkMBps) }),
-		val(ws, func(r result) string { return fmt.Sprintf("%.0f", r.bulkMBps) }),
-		ratio(ws.bulkMBps, ngx.bulkMBps))
-	fmt.Fprintf(tw, "(b) no proxy, MB/s: %.0f; ÷ no proxy\t%s\t%s\t\t≥ 0.90 %s\t\n", direct,
-		ratio(ngx.bulkMBps, direct), ratio(ws.bulkMBps, direct), verdict(ws.bulkMBps >= 0.9*direct))
-	fmt.Fprintf(tw, "(c) %d idle tunnels, RSS per tunnel\t%s\t%s\t%s\t≤ 0.50 %s\t\n", o.idle,
+	// row prints a ratio of nginxws's rounds to other's, its spread and
+	// its target (want reports whether the median meets it).
+	row := func(label, ngxVal, wsVal string, other []round, f, g func(round) float64, target string, want func(float64) bool) {
+		q, ok := ratios(ws.rounds, other, f, g)
+		if !ok {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t-\t\t%s\t\n", label, ngxVal, wsVal, target)
+			return
+		}
+		v := ""
+		if want != nil {
+			v = verdict(want(q.median))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%.2f–%.2f\t%s %s\t\n", label, ngxVal, wsVal, q.median, q.lo, q.hi, target, v)
+	}
+	rate := func(r round) float64 { return r.rate }
+	p99 := func(r round) float64 { return float64(r.p99) }
+	bulkOf := func(r round) float64 { return r.bulkMBps }
+	direct := func(r round) float64 { return r.direct }
+	fmt.Fprintf(tw, "measure (median of %d rounds)\tnginx 1.22\tnginxws\tnginxws/nginx\trounds' ratios\ttarget\t\n", o.rounds)
+	row(fmt.Sprintf("(a) ping-pong %d×%d×64 B, round trips/s", o.conns, o.roundTrips),
+		val(ngx, func(r result) string { return fmt.Sprintf("%.0f", median(r.rounds, rate)) }),
+		val(ws, func(r result) string { return fmt.Sprintf("%.0f", median(r.rounds, rate)) }),
+		ngx.rounds, rate, rate, "≥ 1.00", func(q float64) bool { return q >= 1 })
+	row("(a) p99 latency",
+		val(ngx, func(r result) string { return ms(time.Duration(median(r.rounds, p99))) }),
+		val(ws, func(r result) string { return ms(time.Duration(median(r.rounds, p99))) }),
+		ngx.rounds, p99, p99, "≤ 1.00", func(q float64) bool { return q <= 1 })
+	cpuRT := func(r round) float64 { return r.cpuPerRT }
+	row("(a) proxy CPU per round trip, µs",
+		val(ngx, func(r result) string { return fmt.Sprintf("%.1f", median(r.rounds, cpuRT)) }),
+		val(ws, func(r result) string { return fmt.Sprintf("%.1f", median(r.rounds, cpuRT)) }),
+		ngx.rounds, cpuRT, cpuRT, "", nil)
+	row(fmt.Sprintf("(b) bulk %d×1 MiB echo, MB/s", o.bulkTrips),
+		val(ngx, func(r result) string { return fmt.Sprintf("%.0f", median(r.rounds, bulkOf)) }),
+		val(ws, func(r result) string { return fmt.Sprintf("%.0f", median(r.rounds, bulkOf)) }),
+		ngx.rounds, bulkOf, bulkOf, "", nil)
+	// ÷ no proxy: each proxy's rounds against the same rounds' figure
+	// without a proxy; the spread and the target are nginxws's.
+	ngxDirect, wsDirect := "-", "-"
+	if q, ok := ratios(ngx.rounds, ngx.rounds, bulkOf, direct); ok {
+		ngxDirect = fmt.Sprintf("%.2f", q.median)
+	}
+	if q, ok := ratios(ws.rounds, ws.rounds, bulkOf, direct); ok {
+		wsDirect = fmt.Sprintf("%.2f", q.median)
+		fmt.Fprintf(tw, "(b) ÷ no proxy (%.0f MB/s)\t%s\t%s\t\t%.2f–%.2f\t≥ 0.90 %s\t\n", median(ws.rounds, direct),
+			ngxDirect, wsDirect, q.lo, q.hi, verdict(q.median >= 0.9))
+	}
+	cpuMB := func(r round) float64 { return r.cpuPerMB }
+	row("(b) proxy CPU per MB echoed, µs",
+		val(ngx, func(r result) string { return fmt.Sprintf("%.0f", median(r.rounds, cpuMB)) }),
+		val(ws, func(r result) string { return fmt.Sprintf("%.0f", median(r.rounds, cpuMB)) }),
+		ngx.rounds, cpuMB, cpuMB, "", nil)
+	fmt.Fprintf(tw, "(c) %d idle tunnels, RSS per tunnel\t%s\t%s\t%s\t\t≤ 0.50 %s\t\n", o.idle,
 		val(ngx, func(r result) string { return kb(r.rssPerTun) }),
 		val(ws, func(r result) string { return kb(r.rssPerTun) }),
-		ratio(ws.rssPerTun, ngx.rssPerTun), verdict(ngx.measuredOK && ws.rssPerTun <= 0.5*ngx.rssPerTun))
-	fmt.Fprintf(tw, "(c) descriptors per tunnel\t%s\t%s\t%s\t= 2 %s\t\n",
+		plainRatio(ws.rssPerTun, ngx.rssPerTun), verdict(ngx.measuredOK && ws.rssPerTun <= 0.5*ngx.rssPerTun))
+	fmt.Fprintf(tw, "(c) descriptors per tunnel\t%s\t%s\t%s\t\t= 2 %s\t\n",
 		val(ngx, func(r result) string { return fmt.Sprintf("%.2f", r.fdsPerTun) }),
 		val(ws, func(r result) string { return fmt.Sprintf("%.2f", r.fdsPerTun) }),
-		ratio(ws.fdsPerTun, ngx.fdsPerTun), verdict(ws.fdsPerTun < 2.05))
+		plainRatio(ws.fdsPerTun, ngx.fdsPerTun), verdict(ws.fdsPerTun < 2.05))
 	_ = tw.Flush()
+}
+
+func plainRatio(a, b float64) string {
+	if a == 0 || b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", a/b)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
