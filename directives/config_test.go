@@ -227,7 +227,6 @@ http {
 	}
 	want := []string{
 		`"load_module" directive is ignored, dynamic module "modules/x.so" is not loaded @1`,
-		`"worker_processes" directive is ignored @2`,
 		`"multi_accept" directive is ignored @3`,
 		`"sendfile" directive is ignored @5`,
 		`"ssl_protocols" directive is ignored, no "listen ... ssl" uses it @6`,

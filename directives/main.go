@@ -154,8 +154,10 @@ func (l *loader) setWorkerProcesses(d *parser.Directive, _ *scope) error {
 		}
 		l.cfg.Main.WorkerProcesses = int(n)
 	}
-	// One process serves every connection: the count changes nothing.
-	l.warnf(d, `"%s" directive is ignored`, d.Name)
+	// One process serves every connection, but what nginx's workers hold
+	// each is multiplied by their count: keepalive pools and connection
+	// slots (worker_connections). So the directive is not ignored, and
+	// nginx has no word for it.
 	return nil
 }
 
