@@ -57,6 +57,11 @@ type conn struct {
 	idleSince time.Time
 	fresh     bool
 	idle      atomic.Bool
+	// awaited is set when awaitRequest's wait is over, with its result
+	// in awaitErr; waitSize is the first read's buffer size it uses.
+	awaited  bool
+	awaitErr error
+	waitSize int
 
 	remoteIP                                     netip.Addr
 	remoteAddr, remotePort, localAddr, localPort string
@@ -170,8 +175,19 @@ func (c *conn) serve() {
 		// request grew, is not kept for it.
 		c.tun.start()
 	case handedOff:
-		go c.serve()
+		go c.awaitRequest()
 	}
+}
+
+// awaitRequest is the goroutine an idle connection is moved to: it waits
+// for the next request's first bytes with nothing else on its stack, so
+// that the stack stays at Go's smallest while the connection is idle, then
+// serves. The keepalive deadline, the idle flag and the reusable mark were
+// set by the goroutine that moved it.
+func (c *conn) awaitRequest() {
+	c.awaitErr = c.rd.WaitRequest(c.waitSize)
+	c.awaited = true
+	c.serve()
 }
 
 // loop serves requests; it returns true to move the connection, idle, to
@@ -221,31 +237,46 @@ func (c *conn) loop() bool {
 			// Reusable until the request's first bytes arrive.
 			c.setWaiting()
 		}
-		if c.fresh && idle {
-			// A connection moved off its serving goroutine waits for
-			// bytes before borrowing a request's state, so that an idle
-			// one holds none.
-			if ok, err := waitReadable(c.nc); !ok {
-				c.idle.Store(false)
-				if err == nil {
-					c.idleEnd(io.EOF, false)
-				}
+		// The wait for the request's first bytes holds no buffer and no
+		// request state. A connection moved off its serving goroutine
+		// waits on the fresh one's small stack (awaitRequest).
+		var err error
+		switch {
+		case c.awaited:
+			err, c.awaited, c.awaitErr = c.awaitErr, false, nil
+		case c.fresh && idle:
+			c.waitSize = ac.limits.HeaderBufferSize
+			return true
+		default:
+			err = c.rd.WaitRequest(ac.limits.HeaderBufferSize)
+		}
+		// Set by this goroutine or, for an awaited wait, by the one
+		// that moved the connection.
+		c.idle.Store(false)
+		var rs *reqState
+		if err == nil {
+			// A request has begun: the connection is busy, not one to
+			// close to make room (nginx's ngx_reusable_connection(c, 0)
+			// in ngx_http_wait_request_handler), unless it was claimed
+			// while its bytes came.
+			c.clearWaiting()
+			if c.wasReused() {
 				return false
 			}
+			rs = c.s.getReq()
+			c.rs = rs
+			err = c.rd.ReadRequest(&rs.head, &ac.limits)
 		}
-		rs := c.s.getReq()
-		c.rs = rs
-		err := c.rd.ReadRequest(&rs.head, &ac.limits)
 		c.src.pending = false
-		if idle {
-			c.idle.Store(false)
-		}
 		if err != nil && !c.headStarted(err) {
-			c.rs = nil
-			c.s.putReq(rs)
+			if rs != nil {
+				c.rs = nil
+				c.s.putReq(rs)
+			}
 			if handoff && isTimeout(err) {
+				// Still idle: the wait goes on on a fresh goroutine.
 				c.fresh = true
-				return true
+				continue
 			}
 			c.idleEnd(err, c.requests == 0)
 			return false
@@ -315,40 +346,6 @@ func (c *conn) localText() string {
 		return ac.text
 	}
 	return c.localAddr + ":" + c.localPort
-}
-
-// waitReadable blocks until nc has bytes to read (true) or its peer has
-// closed, failed or the read deadline passed (false), peeking with
-// MSG_PEEK so that nothing is consumed and no buffer is held while
-// waiting. A connection without a descriptor reports true at once.
-func waitReadable(nc net.Conn) (bool, error) {
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return true, nil
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return true, nil
-	}
-	n := 0
-	var perr error
-	err = rc.Read(func(fd uintptr) bool {
-		var b [1]byte
-		for {
-			n, _, perr = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-			if perr == syscall.EINTR {
-				continue
-			}
-			return perr != syscall.EAGAIN
-		}
-	})
-	if err != nil {
-		return false, err
-	}
-	if perr != nil {
-		return false, perr
-	}
-	return n > 0, nil
 }
 
 // closeLingering ends a connection as ngx_http_finalize_connection does

@@ -127,3 +127,67 @@ func waitEngines(t *testing.T, s *Server, n int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestWorkerConnectionsBusyNotReused: a connection whose request is being
+// served is not reusable, however long ago it was accepted — nginx marks
+// it busy (ngx_reusable_connection(c, 0)) as soon as its first bytes are
+// read. With the 8 client slots of worker_connections 10, a request that
+// waits for its upstream, then 9 connections that send nothing: the
+// oldest idle one is closed to make room, and the request gets its whole
+// response.
+func TestWorkerConnectionsBusyNotReused(t *testing.T) {
+	noLeaks(t)
+	got, release := make(chan struct{}, 1), make(chan struct{})
+	up := rawBackend(t, func(c net.Conn, _ *bufio.Reader, _ string) {
+		got <- struct{}{}
+		<-release
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nslow\n")
+	})
+	port := freePort(t)
+	log, lines := testLog(t)
+	s := New(loadEvents(t, "worker_connections 10;",
+		"server { listen 127.0.0.1:"+port+"; location / { proxy_pass http://"+up+"; } }"), log)
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, s)
+	busy, err := net.Dial("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	// The whole head in one write: the proxy reads it in one read.
+	if _, err := io.WriteString(busy, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request did not reach the upstream")
+	}
+	idle := make([]net.Conn, 9)
+	for i := range idle {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		idle[i] = c
+	}
+	_ = idle[0].SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := idle[0].Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("oldest idle connection: %d B, %v; want it closed to make room", n, err)
+	}
+	close(release)
+	_ = busy.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(busy), nil)
+	if err != nil {
+		t.Fatalf("the busy connection: %v; want its response", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "slow\n" || err != nil {
+		t.Fatalf("the busy connection: %d %q %v", resp.StatusCode, body, err)
+	}
+	logged(t, lines, `^\[warn\] 10 worker_connections are not enough, reusing connections$`)
+}

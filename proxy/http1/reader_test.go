@@ -267,3 +267,39 @@ func TestOraclePipelined(t *testing.T) {
 		}
 	}
 }
+
+// WaitRequest reads a head's first bytes, which ReadRequest then parses
+// whole with the rest; with bytes buffered (pipelined) it returns at once;
+// it holds no buffer when its wait fails, and ends with io.EOF when the
+// peer closes first.
+func TestWaitRequest(t *testing.T) {
+	client, server := tcpPair(t)
+	var pools Pools
+	r := NewReader(server, &pools)
+	lim := DefaultLimits()
+	var req Request
+	go func() {
+		client.Write([]byte("GET /x HTTP/1.1\r\n"))
+		client.Write([]byte("Host: a\r\n\r\nGET /y HTTP/1.1\r\nHost: a\r\n\r\n"))
+	}()
+	for _, want := range []string{"/x", "/y"} {
+		if err := r.WaitRequest(lim.HeaderBufferSize); err != nil || len(r.Buffered()) == 0 {
+			t.Fatalf("WaitRequest: %v, %d B buffered", err, len(r.Buffered()))
+		}
+		if err := r.ReadRequest(&req, &lim); err != nil || string(req.Path) != want {
+			t.Fatalf("%v %q, want %q", err, req.Path, want)
+		}
+	}
+	server.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	if err := r.WaitRequest(0); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("got %v, want the deadline", err)
+	}
+	if held(r) {
+		t.Error("reader holds a buffer after a timed-out wait")
+	}
+	server.SetReadDeadline(time.Time{})
+	client.Close()
+	if err := r.WaitRequest(0); err != io.EOF {
+		t.Fatalf("got %v, want io.EOF", err)
+	}
+}

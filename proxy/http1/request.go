@@ -195,6 +195,27 @@ func (req *Request) reset(lim *Limits) {
 	}
 }
 
+// WaitRequest waits for the first bytes of the next request head and reads
+// them into a buffer of size bytes, client_header_buffer_size (0: nginx's
+// 1k); it returns at once when bytes are buffered already. So what serving
+// a request needs is borrowed only once a request has begun, as
+// ngx_http_wait_request_handler creates the request only then. It first
+// releases the previous head. Its errors are ReadRequest's before a byte:
+// io.EOF, or the connection's error unwrapped.
+func (r *Reader) WaitRequest(size int) error {
+	r.Release()
+	if r.cur != nil {
+		return nil
+	}
+	if r.rerr != nil {
+		err := r.rerr
+		r.rerr = nil
+		return err
+	}
+	lim := Limits{HeaderBufferSize: size}
+	return r.firstRead(lim.headerBufferSize())
+}
+
 // ReadRequest reads the next request head from the connection into req,
 // with lim (the default server's settings) governing buffers and header
 // rules. It mirrors nginx's ngx_http_wait_request_handler,
