@@ -236,6 +236,7 @@ var catalogueRows = []row{
 	{name: "set", ctx: cSLIf, args: arg2, set: (*loader).setSet, repeat: true},
 	{name: "if", ctx: cServer | cLocation, args: argBlock | arg1More, set: (*loader).setIf, repeat: true},
 	{name: "rewrite_log", ctx: cHTTP | cSLIf, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.RewriteLog })},
+	{name: "uninitialized_variable_warn", ctx: cHTTP | cSLIf, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.UninitializedVariableWarn })},
 
 	// ngx_http_map_module.
 	{name: "map", ctx: cHTTP, args: argBlock | arg2, set: (*loader).setMap, repeat: true},

@@ -378,7 +378,6 @@ var nginxRows = []row{
 	{name: "types_hash_bucket_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkNum, dupErr: true},
 	{name: "types_hash_max_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkNum, dupErr: true},
 	{name: "use", ctx: cEvents, args: arg1, status: ignored},
-	{name: "uninitialized_variable_warn", ctx: cHTTP | cServer | cLocation | cServerIf | cLocationIf, args: argFlag, status: ignored, dupErr: true},
 	{name: "userid", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},
 	{name: "userid_domain", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},
 	{name: "userid_expires", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},

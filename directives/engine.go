@@ -167,9 +167,9 @@ func (b *engineBuilder) define(name string) int32 {
 		d.get, d.arg, d.n, d.noCache = bi.get, bi.arg, bi.n, bi.noCache
 		d.logOp = logOps[name]
 	case b.set[name]:
-		// A variable only "set" declares is empty until set (nginx warns
-		// "using uninitialized variable" and gives "").
-		d.get = getEmpty
+		// A variable only "set" declares is empty until set, and the
+		// request is told (nginx's ngx_http_rewrite_var warns).
+		d.get = getUninitialized
 	default:
 		if f, ok := prefixFamily(name); ok {
 			d.get, d.arg, d.noCache = f.get, name[len(f.prefix):], f.noCache

@@ -114,7 +114,7 @@ func TestSetAndArgs(t *testing.T) {
 
 func TestUninitializedSetVariable(t *testing.T) {
 	conf := `server { listen 8080; location /x { set $late 1; } location / { return 200 "[$late]"; } }`
-	cfg, s, _ := evalSetup(t, conf, "GET / HTTP/1.0\r\n\r\n")
+	cfg, s, r := evalSetup(t, conf, "GET / HTTP/1.0\r\n\r\n")
 	text := cfg.HTTP.Servers[0].Locations[1].Conf.Script[0].Text
 	if got := string(s.Eval(text, nil)); got != "[]" {
 		t.Fatalf("got %q", got)
@@ -125,6 +125,22 @@ func TestUninitializedSetVariable(t *testing.T) {
 	}
 	if v, found := s.Get(i); !found || len(v) != 0 {
 		t.Fatalf("$late = %q, %v; nginx gives a found empty value", v, found)
+	}
+	// The request is told once: the value is cached, as nginx's is.
+	if got := string(s.Eval(text, nil)); got != "[]" {
+		t.Fatalf("got %q", got)
+	}
+	if got := r.uninitialized; len(got) != 1 || got[0] != "late" {
+		t.Fatalf("UninitializedVariable calls %q, want one for late", got)
+	}
+	// Once set, the variable is no longer uninitialized.
+	s.Reset(cfg.HTTP.Engine(), r)
+	s.Set(cfg.HTTP.Servers[0].Locations[0].Conf.Script[0])
+	if got := string(s.Eval(text, nil)); got != "[1]" {
+		t.Fatalf("after set: %q", got)
+	}
+	if got := r.uninitialized; len(got) != 1 {
+		t.Fatalf("UninitializedVariable calls %q after set, want none more", got)
 	}
 }
 

@@ -49,6 +49,10 @@ type LocConf struct {
 	// RewriteLog is rewrite_log: the rewrite module's regex matches and
 	// rewrites are logged at [notice] (default off).
 	RewriteLog bool
+	// UninitializedVariableWarn is uninitialized_variable_warn: reading a
+	// variable that only "set" declares, before a "set" gave it a value,
+	// logs a [warn] (default on).
+	UninitializedVariableWarn bool
 
 	SendTimeout            time.Duration // default 60s
 	KeepaliveTimeout       time.Duration // default 75s; 0 disables keepalive
@@ -126,9 +130,10 @@ func defaultLocConf(l *loader) *LocConf {
 		AccessLogs:   []*AccessLog{{Path: literal(DefaultAccessLog), Format: combinedFormat()}},
 		ServerTokens: "on",
 
-		AbsoluteRedirect: true,
-		PortInRedirect:   true,
-		LogNotFound:      true,
+		AbsoluteRedirect:          true,
+		PortInRedirect:            true,
+		LogNotFound:               true,
+		UninitializedVariableWarn: true,
 
 		SendTimeout:          60 * time.Second,
 		KeepaliveTimeout:     75 * time.Second,
@@ -190,6 +195,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "recursive_error_pages", &c.RecursiveErrorPages, p.RecursiveErrorPages)
 	inherit(s, "log_not_found", &c.LogNotFound, p.LogNotFound)
 	inherit(s, "rewrite_log", &c.RewriteLog, p.RewriteLog)
+	inherit(s, "uninitialized_variable_warn", &c.UninitializedVariableWarn, p.UninitializedVariableWarn)
 	inherit(s, "send_timeout", &c.SendTimeout, p.SendTimeout)
 	if !s["keepalive_timeout"] {
 		c.KeepaliveTimeout, c.KeepaliveHeaderTimeout = p.KeepaliveTimeout, p.KeepaliveHeaderTimeout

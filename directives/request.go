@@ -68,6 +68,13 @@ type Request interface {
 	// $request_time). nginx reads a clock it updates once per event loop
 	// iteration; a caller may do the same or return time.Now().
 	Now() time.Time
+	// UninitializedVariable is told that the request read a variable
+	// that only "set" declares before any "set" gave it a value: its value
+	// is empty, and nginx logs `using uninitialized "NAME" variable` at
+	// [warn] unless uninitialized_variable_warn is off where the request
+	// is. The value is cached like others, so it is told once per
+	// variable and request.
+	UninitializedVariable(name string)
 }
 
 // HeaderSet names one of the header lists a Request gives.

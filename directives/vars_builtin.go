@@ -153,6 +153,12 @@ func getNotFound(*State, *varDef) ([]byte, bool) { return nil, false }
 
 func getEmpty(*State, *varDef) ([]byte, bool) { return []byte{}, true }
 
+// getUninitialized is a variable of "set" read before a "set" ran.
+func getUninitialized(s *State, d *varDef) ([]byte, bool) {
+	s.r.UninitializedVariable(d.name)
+	return []byte{}, true
+}
+
 // str puts a constant in the arena as a found value.
 func (s *State) str(v string) ([]byte, bool) {
 	start := len(s.buf)

@@ -196,6 +196,7 @@ func (x *exchange) logAccess() {
 		return
 	}
 	files := x.rt.files
+	x.logging = true
 	for _, l := range conf.AccessLogs {
 		if l.Path == nil {
 			continue

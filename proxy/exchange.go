@@ -26,6 +26,9 @@ type exchange struct {
 	ur *http1.Reader
 	// start is when the request began, for $request_time.
 	start time.Time
+	// logging is set while the access log lines are made: nginx's log
+	// action then is "logging request".
+	logging bool
 
 	// The request as the phases see it: method, $uri and $args, which
 	// rewrites and internal redirects change.

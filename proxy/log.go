@@ -15,6 +15,7 @@ const (
 	levelAlert = errlog.LevelAlert
 	levelCrit  = errlog.LevelCrit
 	levelError = errlog.LevelError
+	levelWarn  = errlog.LevelWarn
 	levelInfo  = errlog.LevelInfo
 	// levelNotice is rewrite_log's level.
 	levelNotice = errlog.LevelNotice

@@ -174,7 +174,10 @@ func (x *exchange) planAccess(early int64) *tunnelAccess {
 		targets = append(targets, t)
 		idx = append(idx, uint16(i))
 	}
+	// The lines are made now, as the log phase will be at the end.
+	x.logging = true
 	plan := x.vs.PlanLog(targets)
+	x.logging = false
 	if plan == nil {
 		return nil
 	}
@@ -288,6 +291,10 @@ func (q *tunnelEndRequest) Server() *directives.Server    { return nil }
 func (q *tunnelEndRequest) Conn() *directives.ConnInfo    { return &q.conn }
 func (q *tunnelEndRequest) Info() *directives.RequestInfo { return &q.e.info }
 func (q *tunnelEndRequest) Now() time.Time                { return time.Now() }
+
+// UninitializedVariable is never called: the end computes only the end
+// facts (directives.PlanLog), none of them a variable of "set".
+func (q *tunnelEndRequest) UninitializedVariable(string) {}
 
 // Upstream gives the tries as the end left them; nil for a request that
 // was not proxied.

@@ -184,3 +184,21 @@ func (x *exchange) Upstream() *directives.UpstreamInfo {
 
 // Now is the current time.
 func (x *exchange) Now() time.Time { return time.Now() }
+
+// UninitializedVariable logs nginx's warning for a variable of "set" read
+// before a "set" ran (ngx_http_rewrite_var), under the
+// uninitialized_variable_warn of where the request is.
+func (x *exchange) UninitializedVariable(name string) {
+	conf := x.conf
+	if conf == nil {
+		conf = x.srv.srv.Conf
+	}
+	if !conf.UninitializedVariableWarn {
+		return
+	}
+	action := ""
+	if x.logging {
+		action = logAction
+	}
+	x.logEvent(levelWarn, `using uninitialized "`+name+`" variable`, "", action)
+}
