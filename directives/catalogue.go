@@ -198,6 +198,7 @@ var catalogueRows = []row{
 	{name: "try_files", ctx: cServer | cLocation, args: arg2More, set: (*loader).setTryFiles},
 	{name: "error_page", ctx: cHSLI, args: arg2More, set: (*loader).setErrorPage, repeat: true},
 	{name: "internal", ctx: cLocation, args: argNone, set: (*loader).setInternal},
+	{name: "stub_status", ctx: cServer | cLocation, args: argNone | arg1, set: (*loader).setStubStatus, repeat: true},
 	{name: "send_timeout", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.SendTimeout })},
 	{name: "keepalive_timeout", ctx: cHSL, args: arg12, set: (*loader).setKeepaliveTimeout},
 	{name: "keepalive_requests", ctx: cHSL, args: arg1, set: locNum(func(c *LocConf) *int { return &c.KeepaliveRequests })},

@@ -365,7 +365,6 @@ var nginxRows = []row{
 	{name: "ssl_trusted_certificate", ctx: cHTTP | cServer, args: arg1, status: tlsOnly, dupErr: true},
 	{name: "ssl_verify_client", ctx: cHTTP | cServer, args: arg1, status: refused},
 	{name: "ssl_verify_depth", ctx: cHTTP | cServer, args: arg1, status: refused},
-	{name: "stub_status", ctx: cServer | cLocation, args: argNone | arg1, status: refused},
 	{name: "sub_filter", ctx: cHTTP | cServer | cLocation, args: arg2, status: refused},
 	{name: "sub_filter_last_modified", ctx: cHTTP | cServer | cLocation, args: argFlag, status: refused},
 	{name: "sub_filter_once", ctx: cHTTP | cServer | cLocation, args: argFlag, status: refused},

@@ -63,6 +63,10 @@ type LocConf struct {
 	ClientBodyTimeout      time.Duration // default 60s
 	ClientBodyBufferSize   int64         // default 8k
 
+	// StubStatus is set by stub_status: the level's content is the
+	// basic status page (ngx_http_stub_status_module). Not inherited: it
+	// is a content handler.
+	StubStatus bool
 	// ProxyPass is the location's proxy_pass, nil when it has none. It is
 	// not inherited by nested locations (as in nginx, where it sets the
 	// location's handler) but is by "if" blocks inside the location.

@@ -75,6 +75,18 @@ type Request interface {
 	// is. The value is cached like others, so it is told once per
 	// variable and request.
 	UninitializedVariable(name string)
+	// ConnectionCounts are the server's connection counters now
+	// ($connections_active, $connections_reading, $connections_writing,
+	// $connections_waiting).
+	ConnectionCounts() ConnectionCounts
+}
+
+// ConnectionCounts are the connection counters of nginx's stub_status
+// module: client connections open, and of those, the ones whose request
+// head is being read, those whose request is being served (WebSocket
+// tunnels included), and those waiting for a request.
+type ConnectionCounts struct {
+	Active, Reading, Writing, Waiting int64
 }
 
 // HeaderSet names one of the header lists a Request gives.

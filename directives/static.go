@@ -188,6 +188,14 @@ func (l *loader) setInternal(d *parser.Directive, sc *scope) error {
 	return nil
 }
 
+// setStubStatus makes the level's content the stub_status page. Like
+// nginx's ngx_http_set_stub_status, it takes any argument ("stub_status
+// off" turns it on too) and may be repeated.
+func (l *loader) setStubStatus(_ *parser.Directive, sc *scope) error {
+	sc.loc.StubStatus = true
+	return nil
+}
+
 // setServerTokens reads server_tokens on|off|build (ngx_conf_set_enum_slot).
 func (l *loader) setServerTokens(d *parser.Directive, sc *scope) error {
 	if sc.loc.mark(d.Name) {

@@ -24,20 +24,22 @@ type testReq struct {
 	now                      time.Time
 	// uninitialized lists the UninitializedVariable calls.
 	uninitialized []string
+	counts        ConnectionCounts
 }
 
-func (r *testReq) RequestLine() []byte     { return r.line }
-func (r *testReq) Method() []byte          { return r.method }
-func (r *testReq) RequestURI() []byte      { return r.uri }
-func (r *testReq) Protocol() []byte        { return r.proto }
-func (r *testReq) URI() []byte             { return r.path }
-func (r *testReq) Args() []byte            { return r.args }
-func (r *testReq) Host() []byte            { return r.host }
-func (r *testReq) Server() *Server         { return r.server }
-func (r *testReq) Conn() *ConnInfo         { return &r.conn }
-func (r *testReq) Info() *RequestInfo      { return &r.info }
-func (r *testReq) Upstream() *UpstreamInfo { return r.upstream }
-func (r *testReq) Now() time.Time          { return r.now }
+func (r *testReq) RequestLine() []byte                { return r.line }
+func (r *testReq) Method() []byte                     { return r.method }
+func (r *testReq) RequestURI() []byte                 { return r.uri }
+func (r *testReq) Protocol() []byte                   { return r.proto }
+func (r *testReq) URI() []byte                        { return r.path }
+func (r *testReq) Args() []byte                       { return r.args }
+func (r *testReq) Host() []byte                       { return r.host }
+func (r *testReq) Server() *Server                    { return r.server }
+func (r *testReq) Conn() *ConnInfo                    { return &r.conn }
+func (r *testReq) Info() *RequestInfo                 { return &r.info }
+func (r *testReq) Upstream() *UpstreamInfo            { return r.upstream }
+func (r *testReq) Now() time.Time                     { return r.now }
+func (r *testReq) ConnectionCounts() ConnectionCounts { return r.counts }
 func (r *testReq) UninitializedVariable(name string) {
 	r.uninitialized = append(r.uninitialized, name)
 }

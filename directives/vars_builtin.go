@@ -79,6 +79,12 @@ var builtins = map[string]builtin{
 	"pipe":                {get: getPipe},
 	"hostname":            {get: getHostname},
 	"pid":                 {get: getPid},
+
+	// stub_status's counters.
+	"connections_active":  {get: getConnections, n: 0},
+	"connections_reading": {get: getConnections, n: 1},
+	"connections_writing": {get: getConnections, n: 2},
+	"connections_waiting": {get: getConnections, n: 3},
 	"nginx_version":       {get: getNginxVersion},
 
 	// Time, counters and the response.
@@ -152,6 +158,15 @@ func prefixFamily(name string) (family, bool) {
 func getNotFound(*State, *varDef) ([]byte, bool) { return nil, false }
 
 func getEmpty(*State, *varDef) ([]byte, bool) { return []byte{}, true }
+
+// getConnections is one of the server's connection counters.
+func getConnections(s *State, d *varDef) ([]byte, bool) {
+	c := s.r.ConnectionCounts()
+	v := [...]int64{c.Active, c.Reading, c.Writing, c.Waiting}[d.n]
+	start := len(s.buf)
+	s.buf = strconv.AppendInt(s.buf, v, 10)
+	return s.since(start), true
+}
 
 // getUninitialized is a variable of "set" read before a "set" ran.
 func getUninitialized(s *State, d *varDef) ([]byte, bool) {

@@ -161,6 +161,8 @@ func (c *conn) serve() {
 		}
 		c.rs = nil
 		_ = c.nc.Close()
+		c.clearWaiting()
+		c.s.stats.active.Add(-1)
 		c.s.setLive(c, false)
 		c.s.untrack(c.nc)
 		if !c.wasReused() {
@@ -265,11 +267,15 @@ func (c *conn) loop() bool {
 			}
 			rs = c.s.getReq()
 			c.rs = rs
+			// stub_status counts the request from here (reading).
+			c.s.stats.requests.Add(1)
+			c.s.stats.reading.Add(1)
 			err = c.rd.ReadRequest(&rs.head, &ac.limits)
 		}
 		c.src.pending = false
 		if err != nil && !c.headStarted(err) {
 			if rs != nil {
+				c.s.stats.reading.Add(-1)
 				c.rs = nil
 				c.s.putReq(rs)
 			}
@@ -285,9 +291,11 @@ func (c *conn) loop() bool {
 		c.requests++
 		x := &rs.x
 		x.begin(c, rt, ac)
+		x.statReading = true
 		if err != nil {
 			x.badRequest(err)
 		} else {
+			x.statHeadRead()
 			x.process()
 		}
 		if c.tun != nil {
@@ -365,6 +373,8 @@ func (c *conn) closeLingering(x *exchange) {
 	if !ok || cw.CloseWrite() != nil {
 		return
 	}
+	// Reusable meanwhile, as in nginx's ngx_http_set_lingering_close.
+	c.setWaiting()
 	end := time.Now().Add(lingeringTime)
 	b := c.s.bufs.get(4096)
 	defer c.s.bufs.put(b)

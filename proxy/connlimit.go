@@ -127,6 +127,7 @@ func (s *Server) reuseIdle() int {
 		// Claimed only if it still waits: bytes that arrived meanwhile
 		// made it busy.
 		if w.c.waiting.CompareAndSwap(w.since, -1) {
+			s.stats.waiting.Add(-1)
 			_ = w.c.nc.Close()
 			reused++
 		}
@@ -137,15 +138,15 @@ func (s *Server) reuseIdle() int {
 // setWaiting marks c as waiting for a request (reusable) from now; a
 // connection claimed for reuse stays claimed.
 func (c *conn) setWaiting() {
-	if v := c.waiting.Load(); v == 0 {
-		c.waiting.CompareAndSwap(0, time.Now().UnixNano())
+	if v := c.waiting.Load(); v == 0 && c.waiting.CompareAndSwap(0, time.Now().UnixNano()) {
+		c.s.stats.waiting.Add(1)
 	}
 }
 
-// clearWaiting marks c busy: bytes of a request arrived.
+// clearWaiting marks c busy: bytes of a request arrived, or it closes.
 func (c *conn) clearWaiting() {
-	if v := c.waiting.Load(); v > 0 {
-		c.waiting.CompareAndSwap(v, 0)
+	if v := c.waiting.Load(); v > 0 && c.waiting.CompareAndSwap(v, 0) {
+		c.s.stats.waiting.Add(-1)
 	}
 }
 

@@ -84,6 +84,10 @@ func TestWorkerConnectionsTunnels(t *testing.T) {
 		t.Fatalf("a connection past the slots: %d B, %v; want it closed", n, err)
 	}
 	logged(t, e.lines, `^\[alert\] 6 worker_connections are not enough$`)
+	// stub_status: the refused connection was accepted, not handled.
+	if a, h := e.s.stats.accepted.Load(), e.s.stats.handled.Load(); a != 3 || h != 2 {
+		t.Errorf("accepted %d, handled %d; want 3 and 2", a, h)
+	}
 	first.Close()
 	waitTunnels(t, e.s, 1)
 	// The slots come back as the tunnel's end is finalized.

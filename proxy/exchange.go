@@ -29,6 +29,10 @@ type exchange struct {
 	// logging is set while the access log lines are made: nginx's log
 	// action then is "logging request".
 	logging bool
+	// statReading and statWriting tell which of the stub_status
+	// counters counts the request now (nginx's r->stat_reading and
+	// r->stat_writing).
+	statReading, statWriting bool
 
 	// The request as the phases see it: method, $uri and $args, which
 	// rewrites and internal redirects change.
@@ -201,6 +205,7 @@ func (x *exchange) isHead() bool { return x.methodCode == http1.MethodHEAD }
 func (x *exchange) finish() bool {
 	keep := x.settle()
 	x.logAccess()
+	x.statEnd()
 	x.release()
 	if !keep {
 		return false

@@ -265,13 +265,17 @@ func ruleMatches(r *directives.AccessRule, fam int, addr netip.Addr) bool {
 // content runs the precontent (try_files) and content phases: proxy_pass
 // when the level has one, else static files.
 func (x *exchange) content() {
-	if x.conf.TryFiles != nil && x.conf.ProxyPass == nil {
+	if x.conf.TryFiles != nil && x.conf.ProxyPass == nil && !x.conf.StubStatus {
 		if !x.tryFiles() {
 			return
 		}
 	}
 	if x.conf.ProxyPass != nil {
 		x.proxy()
+		return
+	}
+	if x.conf.StubStatus {
+		x.stubStatus()
 		return
 	}
 	x.static()

@@ -46,6 +46,8 @@ type Server struct {
 	bufs  bufPool
 	// connSeq numbers connections (nginx's ngx_connection_counter).
 	connSeq atomic.Uint64
+	// stats are stub_status's counters (stubstatus.go).
+	stats connStats
 	// tempNumber numbers multipart boundaries (ngx_next_temp_number).
 	tempNumber atomic.Uint64
 	pid        int
@@ -265,6 +267,9 @@ func (s *Server) acceptLoop(l *listener, network string) {
 	defer s.accepting.Done()
 	for {
 		c, err := l.ln.Accept()
+		if err == nil {
+			s.stats.accepted.Add(1)
+		}
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -295,8 +300,11 @@ func (s *Server) acceptLoop(l *listener, network string) {
 		// The connection is live, and reusable (it waits for its
 		// first request), from its accept on, as in nginx: a flood of
 		// connections finds the earlier ones to reuse.
+		s.stats.handled.Add(1)
+		s.stats.active.Add(1)
 		cc := newConn(s, c, network)
 		cc.waiting.Store(time.Now().UnixNano())
+		s.stats.waiting.Add(1)
 		s.setLive(cc, true)
 		go cc.serve()
 	}

@@ -232,6 +232,9 @@ func (t *tunnel) finalize(down int64) {
 		f()
 	}
 	t.rec.finish(down)
+	// The request and its client connection end for stub_status.
+	t.s.stats.writing.Add(-1)
+	t.s.stats.active.Add(-1)
 	t.s.giveSlots(2)
 	t.s.tunnelDone()
 }

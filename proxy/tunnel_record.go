@@ -76,6 +76,9 @@ type tunnelEnd struct {
 // then on the tunnel uses only the record.
 func (c *conn) recordTunnel(x *exchange, early int64) *tunnelRecord {
 	x.settle()
+	// The request stays counted as writing until the tunnel's end
+	// (tunnel.finalize).
+	x.statWriting = false
 	r := &tunnelRecord{log: x.rt.errLogs.forConf(x.conf, c.s.log), rt: x.rt}
 	r.rt.acquire()
 	ec := x.eventContext()
@@ -291,6 +294,11 @@ func (q *tunnelEndRequest) Server() *directives.Server    { return nil }
 func (q *tunnelEndRequest) Conn() *directives.ConnInfo    { return &q.conn }
 func (q *tunnelEndRequest) Info() *directives.RequestInfo { return &q.e.info }
 func (q *tunnelEndRequest) Now() time.Time                { return time.Now() }
+
+// ConnectionCounts is never called: the end computes only the end facts.
+func (q *tunnelEndRequest) ConnectionCounts() directives.ConnectionCounts {
+	return directives.ConnectionCounts{}
+}
 
 // UninitializedVariable is never called: the end computes only the end
 // facts (directives.PlanLog), none of them a variable of "set".
