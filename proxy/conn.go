@@ -57,6 +57,10 @@ type conn struct {
 	idleSince time.Time
 	fresh     bool
 	idle      atomic.Bool
+	// lastConf is the level that served the last request, under lastRT
+	// (idleEnd logs there).
+	lastConf *directives.LocConf
+	lastRT   *runtime
 	// awaited is set when awaitRequest's wait is over, with its result
 	// in awaitErr; waitSize is the first read's buffer size it uses.
 	awaited  bool
@@ -301,6 +305,12 @@ func (c *conn) loop() bool {
 		if c.tun != nil {
 			return true
 		}
+		// Where the request ended is where the connection's next
+		// lines go (idleEnd).
+		c.lastConf, c.lastRT = x.conf, rt
+		if c.lastConf == nil {
+			c.lastConf = x.srv.srv.Conf
+		}
 		keep := x.finish()
 		if !keep {
 			c.closeLingering(x)
@@ -320,11 +330,27 @@ func (c *conn) headStarted(err error) bool {
 }
 
 // idleEnd logs, at nginx's info level, a connection that ended before a
-// request started.
+// request started: in the error log of the address's default server for
+// a connection that had no request (nginx's listening log), of the level
+// that served the last request for a keepalive one (the connection's log
+// stays where that request set it).
 func (c *conn) idleEnd(err error, first bool) {
-	if !c.s.log.Enabled(levelInfo) || c.wasReused() {
+	if c.wasReused() {
 		// A connection closed to free its slot ends without a word,
 		// as nginx's reused ones do.
+		return
+	}
+	rt := c.s.rt.Load()
+	rt.acquire()
+	defer rt.release()
+	log := c.s.log
+	if ac := rt.addrFor(c.network, c.nc.LocalAddr()); ac != nil {
+		log = rt.errLogs.forConf(ac.def.srv.Conf, c.s.log)
+	}
+	if !first && c.lastConf != nil && c.lastRT == rt {
+		log = rt.errLogs.forConf(c.lastConf, c.s.log)
+	}
+	if !log.Enabled(levelInfo) {
 		return
 	}
 	action := "waiting for request"
@@ -335,15 +361,15 @@ func (c *conn) idleEnd(err error, first bool) {
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
 		if first {
-			c.s.log.Info().Uint64("conn", c.number).Str("errno", "110: Connection timed out").Str("action", action).Str("client", c.remoteAddr).Str("server", c.localText()).Msg("client timed out")
+			log.Info().Uint64("conn", c.number).Str("errno", "110: Connection timed out").Str("action", action).Str("client", c.remoteAddr).Str("server", c.localText()).Msg("client timed out")
 		}
 	case err == io.EOF:
 		if first {
-			c.s.log.Info().Uint64("conn", c.number).Str("action", action).Str("client", c.remoteAddr).Str("server", c.localText()).Msg("client closed connection")
+			log.Info().Uint64("conn", c.number).Str("action", action).Str("client", c.remoteAddr).Str("server", c.localText()).Msg("client closed connection")
 			return
 		}
 		// ngx_http_keepalive_handler logs without its context.
-		c.s.log.Info().Uint64("conn", c.number).Msg("client " + c.remoteAddr + " closed keepalive connection")
+		log.Info().Uint64("conn", c.number).Msg("client " + c.remoteAddr + " closed keepalive connection")
 	}
 }
 
