@@ -6,13 +6,13 @@ import (
 )
 
 // accessControlDirectives are nginx 1.22's directives (Debian's build) that
-// decide who may see what, beyond allow and deny. nginxws does not
-// implement them, so a configuration using one must be refused at -t:
+// decide who may see what, beyond allow, deny and limit_conn. nginxws does
+// not implement them, so a configuration using one must be refused at -t:
 // serving it without the check would open what the user closed.
 var accessControlDirectives = []string{
 	"auth_basic", "auth_basic_user_file", "auth_request", "auth_request_set", "auth_delay",
 	"satisfy", "limit_except", "limit_req", "limit_req_zone", "limit_req_status",
-	"limit_conn", "limit_conn_zone", "limit_conn_status", "valid_referers",
+	"valid_referers",
 	"secure_link", "secure_link_md5", "secure_link_secret", "set_real_ip_from",
 	"real_ip_header", "real_ip_recursive", "geo", "ssl_verify_client",
 }
@@ -42,7 +42,6 @@ func TestAccessControlRefused(t *testing.T) {
 		"satisfy":          "server { listen 8080; satisfy any; }",
 		"limit_except":     "server { listen 8080; location / { limit_except GET { deny all; } } }",
 		"limit_req_zone":   "limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;",
-		"limit_conn_zone":  "limit_conn_zone $binary_remote_addr zone=addr:10m;",
 		"valid_referers":   "server { listen 8080; valid_referers none blocked example.com; }",
 		"secure_link":      "server { listen 8080; location / { secure_link $arg_md5,$arg_expires; } }",
 		"set_real_ip_from": "set_real_ip_from 10.0.0.0/8;",

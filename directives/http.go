@@ -20,6 +20,9 @@ type HTTP struct {
 	Maps []*Map
 	// LogFormats in config order, nginx's predefined "combined" first.
 	LogFormats []*LogFormat
+	// LimitConnZones are the limit_conn_zone zones, in order of first
+	// mention.
+	LimitConnZones []*LimitConnZone
 	// Variables are the names declared by set and map (and regex named
 	// captures), in order of declaration: with nginx's builtin names they
 	// are the variables a value may use.
@@ -162,6 +165,8 @@ type httpBuilder struct {
 	// duplicate listen / default server checks.
 	addrs     map[string]*listenAddr
 	addrOrder []string
+	// limits are the limit_conn zones.
+	limits limitZones
 	// logBuffers are the access_log files given a buffer, by full path:
 	// nginx attaches the buffer to the file, and every later access_log
 	// with a buffer for the same file must ask for the same one.

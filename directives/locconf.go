@@ -63,6 +63,14 @@ type LocConf struct {
 	ClientBodyTimeout      time.Duration // default 60s
 	ClientBodyBufferSize   int64         // default 8k
 
+	// LimitConns are the level's limit_conn directives (a level that has
+	// none inherits its parent's); LimitConnLogLevel, LimitConnStatus and
+	// LimitConnDryRun are limit_conn_log_level (default error),
+	// limit_conn_status (503) and limit_conn_dry_run (off).
+	LimitConns        []LimitConn
+	LimitConnLogLevel LogLevel
+	LimitConnStatus   int
+	LimitConnDryRun   bool
 	// StubStatus is set by stub_status: the level's content is the
 	// basic status page (ngx_http_stub_status_module). Not inherited: it
 	// is a content handler.
@@ -138,6 +146,8 @@ func defaultLocConf(l *loader) *LocConf {
 		PortInRedirect:            true,
 		LogNotFound:               true,
 		UninitializedVariableWarn: true,
+		LimitConnLogLevel:         LevelError,
+		LimitConnStatus:           503,
 
 		SendTimeout:          60 * time.Second,
 		KeepaliveTimeout:     75 * time.Second,
@@ -200,6 +210,12 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "log_not_found", &c.LogNotFound, p.LogNotFound)
 	inherit(s, "rewrite_log", &c.RewriteLog, p.RewriteLog)
 	inherit(s, "uninitialized_variable_warn", &c.UninitializedVariableWarn, p.UninitializedVariableWarn)
+	if c.LimitConns == nil {
+		c.LimitConns = p.LimitConns
+	}
+	inherit(s, "limit_conn_log_level", &c.LimitConnLogLevel, p.LimitConnLogLevel)
+	inherit(s, "limit_conn_status", &c.LimitConnStatus, p.LimitConnStatus)
+	inherit(s, "limit_conn_dry_run", &c.LimitConnDryRun, p.LimitConnDryRun)
 	inherit(s, "send_timeout", &c.SendTimeout, p.SendTimeout)
 	if !s["keepalive_timeout"] {
 		c.KeepaliveTimeout, c.KeepaliveHeaderTimeout = p.KeepaliveTimeout, p.KeepaliveHeaderTimeout

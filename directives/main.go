@@ -227,10 +227,14 @@ func (l *loader) finishMain() error {
 		m.ErrorLogs = []ErrorLog{{Path: DefaultErrorLog, Level: LevelError}}
 	}
 	if !l.events {
-		return &parser.Error{Msg: `no "events" section in configuration`}
+		return &parser.Error{Msg: `no "events" section in configuration`, PostSyntax: true}
 	}
 	if l.cfg.Events.WorkerConnections == -1 {
 		l.cfg.Events.WorkerConnections = 512
+	}
+	// ngx_init_cycle then creates the shared memory zones.
+	if l.http != nil {
+		return l.http.checkLimitZones()
 	}
 	return nil
 }

@@ -153,6 +153,10 @@ type RequestInfo struct {
 	// Pipelined is set when the request was read after another one
 	// without waiting ($pipe "p").
 	Pipelined bool
+	// LimitConnStatus is $limit_conn_status: PASSED, REJECTED or
+	// REJECTED_DRY_RUN once a limit_conn counted the request; empty
+	// (not found) before.
+	LimitConnStatus string
 	// Status is the response status, 0 until one is chosen ($status).
 	Status int
 	// BytesSent counts the bytes sent to the client for this request,

@@ -99,6 +99,7 @@ var builtins = map[string]builtin{
 	"bytes_sent":         {get: getBytesSent},
 	"body_bytes_sent":    {get: getBodyBytesSent},
 	"limit_rate":         {get: getLimitRate, noCache: true},
+	"limit_conn_status":  {get: getLimitConnStatus},
 
 	"sent_http_content_type":      {get: getSentHeader, arg: "content-type"},
 	"sent_http_content_length":    {get: getSentHeader, arg: "content-length"},
@@ -158,6 +159,15 @@ func prefixFamily(name string) (family, bool) {
 func getNotFound(*State, *varDef) ([]byte, bool) { return nil, false }
 
 func getEmpty(*State, *varDef) ([]byte, bool) { return []byte{}, true }
+
+// getLimitConnStatus is $limit_conn_status.
+func getLimitConnStatus(s *State, _ *varDef) ([]byte, bool) {
+	v := s.r.Info().LimitConnStatus
+	if v == "" {
+		return nil, false
+	}
+	return s.str(v)
+}
 
 // getConnections is one of the server's connection counters.
 func getConnections(s *State, d *varDef) ([]byte, bool) {

@@ -108,6 +108,10 @@ type Error struct {
 	// means the message stands alone, as nginx's "open() … failed" of the
 	// main file does.
 	Pos Pos
+	// PostSyntax is set for an error nginx finds only after reading the
+	// whole configuration (a module's init_conf, the shared memory
+	// zones): under -t it prints "syntax is ok" before it.
+	PostSyntax bool
 }
 
 // Error returns the message followed by " in file:line" when located.

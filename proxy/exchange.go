@@ -29,6 +29,11 @@ type exchange struct {
 	// logging is set while the access log lines are made: nginx's log
 	// action then is "logging request".
 	logging bool
+	// limitStatus is $limit_conn_status, set once per request (nginx's
+	// r->main->limit_conn_status); limitHeld are the limit_conn counts
+	// the request holds (limitconn.go).
+	limitStatus uint8
+	limitHeld   []limitHold
 	// statReading and statWriting tell which of the stub_status
 	// counters counts the request now (nginx's r->stat_reading and
 	// r->stat_writing).
@@ -130,19 +135,20 @@ type upstreamInfo struct {
 // begin resets x for a new request, read into c.rs.head.
 func (x *exchange) begin(c *conn, rt *runtime, ac *addrConf) {
 	*x = exchange{
-		c:       c,
-		rt:      rt,
-		ac:      ac,
-		head:    &c.rs.head,
-		resp:    &c.rs.resp,
-		ur:      c.rs.up,
-		start:   time.Now(),
-		scratch: x.scratch[:0],
-		upInfo:  directives.UpstreamInfo{States: x.upInfo.States[:0]},
-		carry:   x.carry[:0],
-		arena:   x.arena[:0],
-		out:     outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1},
-		body:    clientBody{length: -1},
+		c:         c,
+		rt:        rt,
+		ac:        ac,
+		head:      &c.rs.head,
+		resp:      &c.rs.resp,
+		ur:        c.rs.up,
+		start:     time.Now(),
+		scratch:   x.scratch[:0],
+		upInfo:    directives.UpstreamInfo{States: x.upInfo.States[:0]},
+		carry:     x.carry[:0],
+		limitHeld: x.limitHeld[:0],
+		arena:     x.arena[:0],
+		out:       outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1},
+		body:      clientBody{length: -1},
 	}
 	x.uriChanges = maxURIChanges + 1
 	// The configuration's logs stay open until the request ends
@@ -205,6 +211,7 @@ func (x *exchange) isHead() bool { return x.methodCode == http1.MethodHEAD }
 func (x *exchange) finish() bool {
 	keep := x.settle()
 	x.logAccess()
+	x.releaseLimits()
 	x.statEnd()
 	x.release()
 	if !keep {

@@ -124,6 +124,9 @@ func (x *exchange) findConfig() {
 			return
 		}
 	}
+	if !x.limitConn() {
+		return
+	}
 	x.access()
 }
 

@@ -35,6 +35,9 @@ type runtime struct {
 	// slotCap is how many connections worker_connections allows
 	// (connlimit.go).
 	slotCap int
+	// limitZones are the states of the configuration's limit_conn
+	// zones (limitconn.go).
+	limitZones map[*directives.LimitConnZone]*limitZone
 
 	// files are the access log files the configuration names, by path
 	// (shared with the other configurations naming them).

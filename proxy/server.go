@@ -48,6 +48,8 @@ type Server struct {
 	connSeq atomic.Uint64
 	// stats are stub_status's counters (stubstatus.go).
 	stats connStats
+	// limits are the limit_conn zones' states (limitconn.go).
+	limits limitZones
 	// tempNumber numbers multipart boundaries (ngx_next_temp_number).
 	tempNumber atomic.Uint64
 	pid        int
@@ -112,6 +114,7 @@ func (s *Server) install(cfg *directives.Config) {
 	files := s.logs.open(cfg, s.log)
 	rt := newRuntime(cfg, &s.logs)
 	rt.files = files
+	rt.limitZones = s.limits.bind(cfg)
 	if prev := s.rt.Load(); prev != nil {
 		// Peers that stay keep their failures and connections
 		// (inherit.go).
@@ -357,6 +360,12 @@ func (s *Server) Reload(cfg *directives.Config) error {
 	defer s.mu.Unlock()
 	if s.closed {
 		return ErrServerClosed
+	}
+	if err := s.limits.check(cfg); err != nil {
+		// Logged here, as the listeners' bind() failures are: the
+		// caller keeps the running configuration.
+		s.log.Emerg().Msg(err.Error())
+		return err
 	}
 	want := sockets(cfg.Listeners())
 	var fresh []directives.Listen

@@ -152,6 +152,7 @@ func (x *exchange) upgrade(uc net.Conn, p *proxyPlan) {
 		// accepted the connection in the first place.
 		return
 	}
+	x.handLimitsTo(t)
 	x.c.tun = t
 }
 

@@ -79,11 +79,12 @@ func diagText(msg string, pos parser.Pos) string {
 }
 
 // postSyntax reports whether nginx finds err only after the configuration
-// has been read, in a module's init_conf step, and so prints
-// "syntax is ok" before it under -t. directives.Load does both steps in
-// one call; the one such error it reports is the missing events block.
+// has been read (a module's init_conf step, the shared memory zones), and
+// so prints "syntax is ok" before it under -t. directives.Load does both
+// steps in one call and marks such errors.
 func postSyntax(err error) bool {
-	return err.Error() == `no "events" section in configuration`
+	var pe *parser.Error
+	return errors.As(err, &pe) && pe.PostSyntax
 }
 
 // logLoadError logs a configuration error at its nginx level: [emerg],

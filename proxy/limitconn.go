@@ -1,0 +1,164 @@
+package proxy
+
+import (
+	"sync"
+
+	"github.com/nginxws/nginxws/directives"
+	"github.com/nginxws/nginxws/proxy/errlog"
+)
+
+// limitZone is a limit_conn_zone's state: how many requests each value of
+// its key has in flight. It outlives reloads that keep the zone's name
+// and key, as nginx's shared memory zone does, so that requests and
+// tunnels begun under an older configuration are still counted.
+type limitZone struct {
+	key    string // the key as written, which a reload may not change
+	mu     sync.Mutex
+	counts map[string]int32
+}
+
+// limitZones are a Server's zones by name.
+type limitZones struct {
+	mu    sync.Mutex
+	zones map[string]*limitZone
+}
+
+// check reports nginx's error for a configuration whose zone of a known
+// name has another key (ngx_http_limit_conn_init_zone): such a reload
+// fails.
+func (lz *limitZones) check(cfg *directives.Config) error {
+	if cfg.HTTP == nil {
+		return nil
+	}
+	lz.mu.Lock()
+	defer lz.mu.Unlock()
+	for _, z := range cfg.HTTP.LimitConnZones {
+		if old := lz.zones[z.Name]; old != nil && old.key != z.Key.Raw {
+			return &limitKeyError{name: z.Name, key: z.Key.Raw, old: old.key}
+		}
+	}
+	return nil
+}
+
+// limitKeyError is ngx_http_limit_conn_init_zone's [emerg].
+type limitKeyError struct{ name, key, old string }
+
+func (e *limitKeyError) Error() string {
+	return `limit_conn_zone "` + e.name + `" uses the "` + e.key + `" key while previously it used the "` + e.old + `" key`
+}
+
+// bind returns the state of each zone of cfg, made on first use.
+func (lz *limitZones) bind(cfg *directives.Config) map[*directives.LimitConnZone]*limitZone {
+	if cfg.HTTP == nil || len(cfg.HTTP.LimitConnZones) == 0 {
+		return nil
+	}
+	lz.mu.Lock()
+	defer lz.mu.Unlock()
+	if lz.zones == nil {
+		lz.zones = map[string]*limitZone{}
+	}
+	out := make(map[*directives.LimitConnZone]*limitZone, len(cfg.HTTP.LimitConnZones))
+	for _, z := range cfg.HTTP.LimitConnZones {
+		st := lz.zones[z.Name]
+		if st == nil || st.key != z.Key.Raw {
+			st = &limitZone{key: z.Key.Raw, counts: map[string]int32{}}
+			lz.zones[z.Name] = st
+		}
+		out[z] = st
+	}
+	return out
+}
+
+// limitHold is one count a request holds in a zone until it ends.
+type limitHold struct {
+	zone *limitZone
+	key  string
+}
+
+// release gives the count back.
+func (h limitHold) release() {
+	h.zone.mu.Lock()
+	if n := h.zone.counts[h.key] - 1; n > 0 {
+		h.zone.counts[h.key] = n
+	} else {
+		delete(h.zone.counts, h.key)
+	}
+	h.zone.mu.Unlock()
+}
+
+// $limit_conn_status values (r->main->limit_conn_status).
+const (
+	limitNone uint8 = iota
+	limitPassed
+	limitRejected
+	limitRejectedDryRun
+)
+
+var limitStatusNames = [...]string{"", "PASSED", "REJECTED", "REJECTED_DRY_RUN"}
+
+// limitConn is the preaccess phase's ngx_http_limit_conn_handler: once per
+// request, each limit_conn of the level counts the request under its
+// key's value, or, at the limit, rejects it with limit_conn_status (dry
+// run: logs and lets it through). It reports false when it answered the
+// request.
+func (x *exchange) limitConn() bool {
+	if x.limitStatus != limitNone || len(x.conf.LimitConns) == 0 {
+		return true
+	}
+	for _, lc := range x.conf.LimitConns {
+		zone := x.rt.limitZones[lc.Zone]
+		key := x.value(lc.Zone.Key)
+		if len(key) == 0 {
+			continue
+		}
+		if len(key) > 255 {
+			x.logEvent(levelError, `the value of the "`+lc.Zone.Key.Raw+`" key is more than 255 bytes: "`+string(key)+`"`, "", "")
+			continue
+		}
+		x.limitStatus = limitPassed
+		k := string(key)
+		zone.mu.Lock()
+		n := zone.counts[k]
+		if int(n) >= lc.Conn {
+			zone.mu.Unlock()
+			dry := ""
+			if x.conf.LimitConnDryRun {
+				dry = ", dry run,"
+			}
+			x.logEvent(errlog.Level(x.conf.LimitConnLogLevel), "limiting connections"+dry+` by zone "`+lc.Zone.Name+`"`, "", "")
+			x.releaseLimits()
+			if x.conf.LimitConnDryRun {
+				x.limitStatus = limitRejectedDryRun
+				return true
+			}
+			x.limitStatus = limitRejected
+			x.finalize(x.conf.LimitConnStatus)
+			return false
+		}
+		zone.counts[k] = n + 1
+		zone.mu.Unlock()
+		x.limitHeld = append(x.limitHeld, limitHold{zone: zone, key: k})
+	}
+	return true
+}
+
+// releaseLimits gives back the counts the request holds: at its end
+// (nginx's pool cleanup), or all at once when one limit rejected it.
+func (x *exchange) releaseLimits() {
+	for _, h := range x.limitHeld {
+		h.release()
+	}
+	clear(x.limitHeld)
+	x.limitHeld = x.limitHeld[:0]
+}
+
+// handLimitsTo makes the tunnel the request became hold the request's
+// counts until it ends: a WebSocket counts against limit_conn for as long
+// as it lives, as in nginx, where the request is not freed before.
+func (x *exchange) handLimitsTo(t *tunnel) {
+	for _, h := range x.limitHeld {
+		t.onEnd(h.release)
+	}
+	clear(x.limitHeld)
+	x.limitHeld = x.limitHeld[:0]
+}
