@@ -6,15 +6,14 @@ import (
 )
 
 // accessControlDirectives are nginx 1.22's directives (Debian's build) that
-// decide who may see what, beyond allow, deny and limit_conn. nginxws does
+// decide who may see what, beyond allow, deny, limit_conn and realip. nginxws does
 // not implement them, so a configuration using one must be refused at -t:
 // serving it without the check would open what the user closed.
 var accessControlDirectives = []string{
 	"auth_basic", "auth_basic_user_file", "auth_request", "auth_request_set", "auth_delay",
 	"satisfy", "limit_except", "limit_req", "limit_req_zone", "limit_req_status",
 	"valid_referers",
-	"secure_link", "secure_link_md5", "secure_link_secret", "set_real_ip_from",
-	"real_ip_header", "real_ip_recursive", "geo", "ssl_verify_client",
+	"secure_link", "secure_link_md5", "secure_link_secret", "geo", "ssl_verify_client",
 }
 
 // TestAccessControlRefused checks that every access-control directive is in
@@ -37,15 +36,14 @@ func TestAccessControlRefused(t *testing.T) {
 	}
 	// Each one where it is written most often, with valid arguments.
 	confs := map[string]string{
-		"auth_basic":       "server { listen 8080; location / { auth_basic x; } }",
-		"auth_request":     "server { listen 8080; location / { auth_request /auth; } }",
-		"satisfy":          "server { listen 8080; satisfy any; }",
-		"limit_except":     "server { listen 8080; location / { limit_except GET { deny all; } } }",
-		"limit_req_zone":   "limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;",
-		"valid_referers":   "server { listen 8080; valid_referers none blocked example.com; }",
-		"secure_link":      "server { listen 8080; location / { secure_link $arg_md5,$arg_expires; } }",
-		"set_real_ip_from": "set_real_ip_from 10.0.0.0/8;",
-		"geo":              "geo $allowed { default 0; 10.0.0.0/8 1; }",
+		"auth_basic":     "server { listen 8080; location / { auth_basic x; } }",
+		"auth_request":   "server { listen 8080; location / { auth_request /auth; } }",
+		"satisfy":        "server { listen 8080; satisfy any; }",
+		"limit_except":   "server { listen 8080; location / { limit_except GET { deny all; } } }",
+		"limit_req_zone": "limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;",
+		"valid_referers": "server { listen 8080; valid_referers none blocked example.com; }",
+		"secure_link":    "server { listen 8080; location / { secure_link $arg_md5,$arg_expires; } }",
+		"geo":            "geo $allowed { default 0; 10.0.0.0/8 1; }",
 	}
 	for name, body := range confs {
 		dir := writeCase(t, errorCase{name: name, conf: H(body)})

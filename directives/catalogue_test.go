@@ -180,7 +180,7 @@ var sampleArgs = map[string]string{
 	"keepalive_timeout": "5s", "proxy_pass": "http://127.0.0.1:1", "proxy_http_version": "1.1",
 	"proxy_buffers": "8 4k", "large_client_header_buffers": "4 8k", "proxy_next_upstream": "error",
 	"server_tokens": "off", "ssl": "off", "keepalive": "2", "events": "", "http": "",
-	"limit_conn_log_level": "warn", "limit_conn_status": "429",
+	"limit_conn_log_level": "warn", "limit_conn_status": "429", "real_ip_header": "X-Forwarded-For",
 }
 
 func sampleFor(r *row) string {

@@ -71,6 +71,12 @@ type LocConf struct {
 	LimitConnLogLevel LogLevel
 	LimitConnStatus   int
 	LimitConnDryRun   bool
+	// RealIPFrom, RealIPHeader and RealIPRecursive are set_real_ip_from
+	// (nil: none at this level, the parent's are used), real_ip_header
+	// (default X-Real-IP) and real_ip_recursive (default off).
+	RealIPFrom      []RealIPFrom
+	RealIPHeader    string
+	RealIPRecursive bool
 	// StubStatus is set by stub_status: the level's content is the
 	// basic status page (ngx_http_stub_status_module). Not inherited: it
 	// is a content handler.
@@ -148,6 +154,7 @@ func defaultLocConf(l *loader) *LocConf {
 		UninitializedVariableWarn: true,
 		LimitConnLogLevel:         LevelError,
 		LimitConnStatus:           503,
+		RealIPHeader:              RealIPXRealIP,
 
 		SendTimeout:          60 * time.Second,
 		KeepaliveTimeout:     75 * time.Second,
@@ -216,6 +223,11 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "limit_conn_log_level", &c.LimitConnLogLevel, p.LimitConnLogLevel)
 	inherit(s, "limit_conn_status", &c.LimitConnStatus, p.LimitConnStatus)
 	inherit(s, "limit_conn_dry_run", &c.LimitConnDryRun, p.LimitConnDryRun)
+	if c.RealIPFrom == nil {
+		c.RealIPFrom = p.RealIPFrom
+	}
+	inherit(s, "real_ip_header", &c.RealIPHeader, p.RealIPHeader)
+	inherit(s, "real_ip_recursive", &c.RealIPRecursive, p.RealIPRecursive)
 	inherit(s, "send_timeout", &c.SendTimeout, p.SendTimeout)
 	if !s["keepalive_timeout"] {
 		c.KeepaliveTimeout, c.KeepaliveHeaderTimeout = p.KeepaliveTimeout, p.KeepaliveHeaderTimeout

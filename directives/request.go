@@ -125,6 +125,12 @@ type ConnInfo struct {
 	// on a unix-domain socket: $remote_addr is then "unix:", $server_addr
 	// "unix:" + UnixPath, and both ports are empty.
 	UnixPath string
+	// Realip is set when the realip module replaced Remote for the
+	// request (set_real_ip_from, real_ip_header): Remote then stands even
+	// on a unix socket, and Peer is the connection's own peer
+	// ($realip_remote_addr, $realip_remote_port).
+	Realip bool
+	Peer   netip.AddrPort
 	// Number is the connection's serial number ($connection).
 	Number uint64
 	// Requests is the number of requests served on the connection so far,

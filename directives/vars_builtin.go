@@ -63,9 +63,9 @@ var builtins = map[string]builtin{
 
 	// The connection and the server.
 	"remote_addr":         {get: getRemoteAddr},
-	"realip_remote_addr":  {get: getRemoteAddr},
+	"realip_remote_addr":  {get: getRealipRemoteAddr},
 	"remote_port":         {get: getRemotePort},
-	"realip_remote_port":  {get: getRemotePort},
+	"realip_remote_port":  {get: getRealipRemotePort},
 	"binary_remote_addr":  {get: getBinaryRemoteAddr},
 	"server_addr":         {get: getServerAddr},
 	"server_port":         {get: getServerPort},
@@ -604,13 +604,7 @@ func getRemoteAddr(s *State, _ *varDef) ([]byte, bool) {
 	if c == nil {
 		return nil, false
 	}
-	start := s.mark()
-	if c.UnixPath != "" {
-		s.buf = append(s.buf, "unix:"...)
-		return s.since(start), true
-	}
-	s.buf = appendAddr(s.buf, c.Remote.Addr())
-	return s.since(start), true
+	return s.addrValue(c.UnixPath != "" && !c.Realip, c.Remote)
 }
 
 func getRemotePort(s *State, _ *varDef) ([]byte, bool) {
@@ -618,7 +612,43 @@ func getRemotePort(s *State, _ *varDef) ([]byte, bool) {
 	if c == nil {
 		return nil, false
 	}
+	return s.portValue(c.UnixPath != "" && !c.Realip, c.Remote.Port())
+}
+
+// getRealipRemoteAddr and getRealipRemotePort are the connection's own
+// peer, whatever the realip module made $remote_addr.
+func getRealipRemoteAddr(s *State, _ *varDef) ([]byte, bool) {
+	c := s.r.Conn()
+	if c == nil {
+		return nil, false
+	}
+	if c.Realip {
+		return s.addrValue(c.UnixPath != "", c.Peer)
+	}
+	return s.addrValue(c.UnixPath != "", c.Remote)
+}
+
+func getRealipRemotePort(s *State, _ *varDef) ([]byte, bool) {
+	c := s.r.Conn()
+	if c == nil {
+		return nil, false
+	}
+	if c.Realip {
+		return s.portValue(c.UnixPath != "", c.Peer.Port())
+	}
 	return s.portValue(c.UnixPath != "", c.Remote.Port())
+}
+
+// addrValue is a peer's address as nginx prints it: "unix:" on a unix
+// socket.
+func (s *State) addrValue(unix bool, a netip.AddrPort) ([]byte, bool) {
+	start := s.mark()
+	if unix {
+		s.buf = append(s.buf, "unix:"...)
+		return s.since(start), true
+	}
+	s.buf = appendAddr(s.buf, a.Addr())
+	return s.since(start), true
 }
 
 // portValue is a connection's port as nginx prints $remote_port and
@@ -637,7 +667,7 @@ func getBinaryRemoteAddr(s *State, _ *varDef) ([]byte, bool) {
 	}
 	start := s.mark()
 	switch a := c.Remote.Addr(); {
-	case c.UnixPath != "":
+	case c.UnixPath != "" && !c.Realip:
 		s.buf = append(s.buf, "unix:"...)
 	case a.Is4():
 		v := a.As4()

@@ -78,7 +78,8 @@ func (x *exchange) proxyTo(g *upstream.Group, head []byte, plan *proxyPlan) {
 		s.Key = x.value(k)
 	}
 	if g.UsesClientAddr() {
-		s.Client = x.c.info.Remote.Addr()
+		// ip_hash: the address the realip module took, if any.
+		s.Client = x.Conn().Remote.Addr()
 	}
 	a.Start(g, s)
 	// Each try's times count from its start; the first starts with the

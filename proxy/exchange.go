@@ -29,6 +29,11 @@ type exchange struct {
 	// logging is set while the access log lines are made: nginx's log
 	// action then is "logging request".
 	logging bool
+	// realip is the connection as the realip module left it for the
+	// request (realip.Realip set: Remote is the address it took), with
+	// realipText, its text (realip.go).
+	realip     directives.ConnInfo
+	realipText string
 	// limitStatus is $limit_conn_status, set once per request (nginx's
 	// r->main->limit_conn_status); limitHeld are the limit_conn counts
 	// the request holds (limitconn.go).

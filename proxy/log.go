@@ -49,7 +49,7 @@ type eventContext struct {
 
 // eventContext returns the request's context now.
 func (x *exchange) eventContext() eventContext {
-	ec := eventContext{conn: x.c.number, client: x.c.remoteAddr, request: x.RequestLine()}
+	ec := eventContext{conn: x.c.number, client: x.clientText(), request: x.RequestLine()}
 	if x.srv != nil {
 		ec.server, ec.hasServer = x.srv.name, true
 	}

@@ -20,6 +20,8 @@ const (
 // content.
 func (x *exchange) process() {
 	x.selectServer()
+	// The post-read phase.
+	x.realIP(x.srv.srv.Conf)
 	x.serverRewrite()
 }
 
@@ -124,6 +126,8 @@ func (x *exchange) findConfig() {
 			return
 		}
 	}
+	// The preaccess phase.
+	x.realIP(x.conf)
 	if !x.limitConn() {
 		return
 	}
@@ -232,10 +236,11 @@ const (
 // accessFamily chooses the rule list the client is checked against and
 // the address it is checked with.
 func (x *exchange) accessFamily(rules []*directives.AccessRule) (int, netip.Addr) {
-	if x.c.network == "unix" {
+	c := x.Conn()
+	if x.c.network == "unix" && !c.Realip {
 		return accessUnix, netip.Addr{}
 	}
-	raw := x.c.info.Remote.Addr()
+	raw := c.Remote.Addr()
 	switch {
 	case raw.Is4():
 		return accessV4, raw

@@ -150,7 +150,12 @@ func (x *exchange) Server() *directives.Server {
 }
 
 // Conn describes the client connection.
-func (x *exchange) Conn() *directives.ConnInfo { return &x.c.info }
+func (x *exchange) Conn() *directives.ConnInfo {
+	if x.realip.Realip {
+		return &x.realip
+	}
+	return &x.c.info
+}
 
 // Info returns the request's counters and response facts, brought up to
 // date.

@@ -1,0 +1,225 @@
+package proxy
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/nginxws/nginxws/directives"
+)
+
+// realIP is ngx_http_realip_handler, run in the post-read phase with the
+// server's settings and in the preaccess phase with the location's: when
+// the connection's peer is trusted (set_real_ip_from), the client address
+// real_ip_header names replaces it for the rest of the request — in
+// $remote_addr and $remote_port, allow/deny, limit_conn keys, upstream
+// hashes and the error log's "client:". It applies once per request; the
+// connection's next request starts from its own peer again.
+func (x *exchange) realIP(conf *directives.LocConf) {
+	if x.realip.Realip || conf.RealIPFrom == nil {
+		return
+	}
+	var values [][]byte
+	switch h := conf.RealIPHeader; h {
+	case directives.RealIPXForwardedFor:
+		// Every X-Forwarded-For line, in order.
+		for i := range x.head.Headers {
+			if x.head.Headers[i].Is("x-forwarded-for") {
+				values = append(values, x.head.Headers[i].Value)
+			}
+		}
+	case directives.RealIPProxyProtocol:
+		// No listen has proxy_protocol (refused at -t).
+		return
+	default:
+		// X-Real-IP or another header: its first line.
+		if v, ok := x.head.Header(strings.ToLower(h)); ok {
+			values = append(values, v)
+		}
+	}
+	if len(values) == 0 {
+		return
+	}
+	c := &x.c.info
+	addr, ok := forwardedAddr(c.Remote, c.UnixPath != "", values, conf.RealIPFrom, conf.RealIPRecursive)
+	if !ok {
+		return
+	}
+	x.realip = *c
+	x.realip.Realip, x.realip.Peer, x.realip.Remote = true, c.Remote, addr
+	x.realipText = addr.Addr().String()
+}
+
+// clientText is the client's address in error log lines (nginx's
+// c->addr_text): the realip address while the request has one.
+func (x *exchange) clientText() string {
+	if x.realip.Realip {
+		return x.realipText
+	}
+	return x.c.remoteAddr
+}
+
+// forwardedAddr is ngx_http_get_forwarded_addr: the headers' lines are
+// read from the last, each from its last address back, for as long as the
+// address reached so far is trusted (one step only without recursive). It
+// reports false when the peer itself is not trusted or the first address
+// read is not one.
+func forwardedAddr(peer netip.AddrPort, unix bool, lines [][]byte, from []directives.RealIPFrom, recursive bool) (netip.AddrPort, bool) {
+	addr, found := peer, false
+	for i := len(lines) - 1; i >= 0; i-- {
+		next, done, ok := forwardedLine(addr, unix && !found, lines[i], from, recursive)
+		if !ok {
+			return addr, found
+		}
+		addr, found, unix = next, true, false
+		if done || !recursive {
+			return addr, true
+		}
+	}
+	return addr, found
+}
+
+// forwardedLine is ngx_http_get_forwarded_addr_internal on one line: it
+// returns the address reached, whether the walk stopped inside the line
+// (an untrusted address or a word that is not one, after a first
+// address), and false when not even a first address was taken.
+func forwardedLine(addr netip.AddrPort, unix bool, xff []byte, from []directives.RealIPFrom, recursive bool) (netip.AddrPort, bool, bool) {
+	found := false
+	n := len(xff)
+	for {
+		if !realIPTrusted(addr, unix && !found, from) {
+			return addr, found, found
+		}
+		if n <= 0 {
+			return addr, found, found
+		}
+		p := n - 1
+		for p > 0 && (xff[p] == ' ' || xff[p] == ',') {
+			p--
+			n--
+		}
+		for p > 0 {
+			if xff[p] == ' ' || xff[p] == ',' {
+				p++
+				break
+			}
+			p--
+		}
+		next, ok := parseAddrPort(xff[p:n])
+		if !ok {
+			return addr, found, found
+		}
+		addr, found = next, true
+		n = p - 1
+		if !recursive || p <= 0 {
+			return addr, false, true
+		}
+	}
+}
+
+// realIPTrusted is ngx_cidr_match against set_real_ip_from: an IPv4
+// address mapped into IPv6 matches the IPv4 networks.
+func realIPTrusted(addr netip.AddrPort, unix bool, from []directives.RealIPFrom) bool {
+	a := addr.Addr()
+	if a.Is4In6() {
+		a = a.Unmap()
+	}
+	for _, f := range from {
+		switch {
+		case f.Unix:
+			if unix {
+				return true
+			}
+		case unix:
+		case f.Prefix.Addr().Is4() == a.Is4() && f.Prefix.Contains(a):
+			return true
+		}
+	}
+	return false
+}
+
+// parseAddrPort is ngx_parse_addr_port: an address, or an address and a
+// port (IPv6 in brackets then); without a port the port is 0.
+func parseAddrPort(b []byte) (netip.AddrPort, bool) {
+	if a, ok := parseAddr(b); ok {
+		return netip.AddrPortFrom(a, 0), true
+	}
+	text := b
+	var p int
+	if len(b) > 0 && b[0] == '[' {
+		i := strings.IndexByte(string(b), ']')
+		if i < 0 || i == len(b)-1 || b[i+1] != ':' {
+			return netip.AddrPort{}, false
+		}
+		p, text = i+1, b[1:i]
+	} else {
+		p = strings.IndexByte(string(b), ':')
+		if p < 0 {
+			return netip.AddrPort{}, false
+		}
+		text = b[:p]
+	}
+	port := 0
+	digits := b[p+1:]
+	if len(digits) == 0 {
+		return netip.AddrPort{}, false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return netip.AddrPort{}, false
+		}
+		port = port*10 + int(c-'0')
+		if port > 65535 {
+			return netip.AddrPort{}, false
+		}
+	}
+	if port < 1 {
+		return netip.AddrPort{}, false
+	}
+	a, ok := parseAddr(text)
+	if !ok {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(a, uint16(port)), true
+}
+
+// parseAddr is ngx_parse_addr: ngx_inet_addr's IPv4 (four decimal parts,
+// any of them empty or with leading zeros; 255.255.255.255 is its error
+// value, so not an address), else an IPv6 address.
+func parseAddr(b []byte) (netip.Addr, bool) {
+	var v4 [4]byte
+	octet, dots, ok4 := 0, 0, len(b) > 0
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			octet = octet*10 + int(c-'0')
+			if octet > 255 {
+				ok4 = false
+			}
+		case c == '.' && dots < 3:
+			v4[dots] = byte(octet)
+			octet = 0
+			dots++
+		default:
+			ok4 = false
+		}
+		if !ok4 {
+			break
+		}
+	}
+	if ok4 && dots == 3 {
+		v4[3] = byte(octet)
+		if v4 != [4]byte{255, 255, 255, 255} {
+			return netip.AddrFrom4(v4), true
+		}
+		return netip.Addr{}, false
+	}
+	s := string(b)
+	if !strings.Contains(s, ":") || strings.ContainsAny(s, "%[]") {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is6() {
+		return netip.Addr{}, false
+	}
+	return a, true
+}
