@@ -6,13 +6,12 @@ import (
 )
 
 // accessControlDirectives are nginx 1.22's directives (Debian's build) that
-// decide who may see what, beyond allow, deny, limit_conn and realip. nginxws does
+// decide who may see what, beyond allow, deny, limit_conn, limit_req and realip. nginxws does
 // not implement them, so a configuration using one must be refused at -t:
 // serving it without the check would open what the user closed.
 var accessControlDirectives = []string{
 	"auth_basic", "auth_basic_user_file", "auth_request", "auth_request_set", "auth_delay",
-	"satisfy", "limit_except", "limit_req", "limit_req_zone", "limit_req_status",
-	"valid_referers",
+	"satisfy", "limit_except", "valid_referers",
 	"secure_link", "secure_link_md5", "secure_link_secret", "geo", "ssl_verify_client",
 }
 
@@ -40,7 +39,6 @@ func TestAccessControlRefused(t *testing.T) {
 		"auth_request":   "server { listen 8080; location / { auth_request /auth; } }",
 		"satisfy":        "server { listen 8080; satisfy any; }",
 		"limit_except":   "server { listen 8080; location / { limit_except GET { deny all; } } }",
-		"limit_req_zone": "limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;",
 		"valid_referers": "server { listen 8080; valid_referers none blocked example.com; }",
 		"secure_link":    "server { listen 8080; location / { secure_link $arg_md5,$arg_expires; } }",
 		"geo":            "geo $allowed { default 0; 10.0.0.0/8 1; }",

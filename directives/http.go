@@ -20,9 +20,10 @@ type HTTP struct {
 	Maps []*Map
 	// LogFormats in config order, nginx's predefined "combined" first.
 	LogFormats []*LogFormat
-	// LimitConnZones are the limit_conn_zone zones, in order of first
-	// mention.
+	// LimitConnZones and LimitReqZones are the limit_conn_zone and
+	// limit_req_zone zones, in order of first mention.
 	LimitConnZones []*LimitConnZone
+	LimitReqZones  []*LimitReqZone
 	// Variables are the names declared by set and map (and regex named
 	// captures), in order of declaration: with nginx's builtin names they
 	// are the variables a value may use.
@@ -165,8 +166,11 @@ type httpBuilder struct {
 	// duplicate listen / default server checks.
 	addrs     map[string]*listenAddr
 	addrOrder []string
-	// limits are the limit_conn zones.
-	limits limitZones
+	// limits are the shared memory zones of limit_conn and limit_req;
+	// connRefs and reqRefs, the limits naming a zone not declared yet.
+	limits   limitZones
+	connRefs map[string][]*LimitConn
+	reqRefs  map[string][]*LimitReq
 	// logBuffers are the access_log files given a buffer, by full path:
 	// nginx attaches the buffer to the file, and every later access_log
 	// with a buffer for the same file must ask for the same one.
@@ -178,7 +182,8 @@ func (l *loader) setHTTP(d *parser.Directive, sc *scope) error {
 		return l.dup(d)
 	}
 	h := &HTTP{Pos: d.Pos, Conf: newLocConf(), LogFormats: []*LogFormat{combinedFormat()}}
-	l.http = &httpBuilder{h: h, srvConf: &ServerConf{}, vars: newVarTable(), addrs: map[string]*listenAddr{}}
+	l.http = &httpBuilder{h: h, srvConf: &ServerConf{}, vars: newVarTable(), addrs: map[string]*listenAddr{},
+		connRefs: map[string][]*LimitConn{}, reqRefs: map[string][]*LimitReq{}}
 	l.cfg.HTTP = h
 	hs := &scope{ctx: cHTTP, open: sc.open, srvConf: l.http.srvConf, loc: h.Conf}
 	if err := l.block(d.Block, hs); err != nil {

@@ -21,30 +21,68 @@ type LimitConnZone struct {
 // LimitConn is one limit_conn: at most Conn requests at once per value of
 // Zone's key (ngx_http_limit_conn_module).
 type LimitConn struct {
-	Zone *LimitConnZone
-	Conn int
+	Zone     *LimitConnZone
+	Conn     int
+	zoneName string
 }
 
-// limitZones are the zones the http block declared or referred to, in
-// order of first mention (nginx's shared memory zones list).
+// sharedZone is one of nginx's shared memory zones, which limit_conn_zone
+// and limit_req_zone declare by name: a name belongs to one module, and a
+// reference may come before the declaration (size 0 until then).
+type sharedZone struct {
+	name string
+	size int64
+	tag  string // the directive that declared or referred to it first
+	conn *LimitConnZone
+	req  *LimitReqZone
+}
+
+// limitZones are the shared zones the http block declared or referred to,
+// in order of first mention (nginx's shared memory zones list).
 type limitZones struct {
-	byName map[string]*LimitConnZone
-	order  []*LimitConnZone
+	byName map[string]*sharedZone
+	order  []*sharedZone
 }
 
-// zone returns the zone of that name, creating an empty one (size 0, no
-// key) at first mention, as ngx_shared_memory_add does.
-func (z *limitZones) zone(name string) *LimitConnZone {
+// add is ngx_shared_memory_add: the zone of that name, made at first
+// mention; size 0 is a reference.
+func (z *limitZones) add(l *loader, d *parser.Directive, name string, size int64, tag string) (*sharedZone, error) {
 	if zn := z.byName[name]; zn != nil {
-		return zn
+		if zn.tag != tag {
+			return nil, l.errf(d, `the shared memory zone "%s" is already declared for a different use`, name)
+		}
+		if size != 0 && zn.size != 0 && size != zn.size {
+			return nil, l.errf(d, `the size %d of shared memory zone "%s" conflicts with already declared size %d`, size, name, zn.size)
+		}
+		if zn.size == 0 {
+			zn.size = size
+		}
+		return zn, nil
 	}
 	if z.byName == nil {
-		z.byName = map[string]*LimitConnZone{}
+		z.byName = map[string]*sharedZone{}
 	}
-	zn := &LimitConnZone{Name: name}
+	zn := &sharedZone{name: name, size: size, tag: tag}
 	z.byName[name] = zn
 	z.order = append(z.order, zn)
-	return zn
+	return zn, nil
+}
+
+// zoneParam parses a "zone=name:size" parameter as limit_conn_zone and
+// limit_req_zone do.
+func (l *loader) zoneParam(d *parser.Directive, v string) (string, int64, error) {
+	n, s, ok := strings.Cut(v[5:], ":")
+	if !ok {
+		return "", 0, l.errf(d, `invalid zone size "%s"`, v)
+	}
+	sz, ok := parseSize(s)
+	if !ok {
+		return "", 0, l.errf(d, `invalid zone size "%s"`, v)
+	}
+	if sz < 8*pageSize {
+		return "", 0, l.errf(d, `zone "%s" is too small`, v)
+	}
+	return n, sz, nil
 }
 
 // setLimitConnZone reproduces ngx_http_limit_conn_zone.
@@ -60,38 +98,36 @@ func (l *loader) setLimitConnZone(d *parser.Directive, _ *scope) error {
 		if !strings.HasPrefix(v, "zone=") {
 			return l.errf(d, `invalid parameter "%s"`, v)
 		}
-		n, s, ok := strings.Cut(v[5:], ":")
-		if !ok {
-			return l.errf(d, `invalid zone size "%s"`, v)
+		if name, size, err = l.zoneParam(d, v); err != nil {
+			return err
 		}
-		sz, ok := parseSize(s)
-		if !ok {
-			return l.errf(d, `invalid zone size "%s"`, v)
-		}
-		if sz < 8*pageSize {
-			return l.errf(d, `zone "%s" is too small`, v)
-		}
-		name, size = n, sz
 	}
 	if name == "" {
 		return l.errf(d, `"%s" must have "zone" parameter`, d.Name)
 	}
-	z := l.http.limits.zone(name)
-	if z.Size != 0 && z.Size != size {
-		return l.errf(d, `the size %d of shared memory zone "%s" conflicts with already declared size %d`, size, name, z.Size)
+	sz, err := l.http.limits.add(l, d, name, size, "limit_conn")
+	if err != nil {
+		return err
 	}
-	if z.Key != nil {
-		return l.errf(d, `%s "%s" is already bound to key "%s"`, d.Name, name, z.Key.Raw)
+	if sz.conn != nil {
+		return l.errf(d, `%s "%s" is already bound to key "%s"`, d.Name, name, sz.conn.Key.Raw)
 	}
-	z.Key, z.Size, z.Pos = key, size, d.Pos
+	sz.conn = &LimitConnZone{Name: name, Key: key, Size: size, Pos: d.Pos}
+	for _, lc := range l.http.connRefs[name] {
+		lc.Zone = sz.conn
+	}
 	return nil
 }
 
 // setLimitConn reproduces ngx_http_limit_conn.
 func (l *loader) setLimitConn(d *parser.Directive, sc *scope) error {
-	z := l.http.limits.zone(d.Args[0].Value)
+	name := d.Args[0].Value
+	sz, err := l.http.limits.add(l, d, name, 0, "limit_conn")
+	if err != nil {
+		return err
+	}
 	for _, lc := range sc.loc.LimitConns {
-		if lc.Zone == z {
+		if lc.zoneName == name {
 			return l.dup(d)
 		}
 	}
@@ -103,56 +139,29 @@ func (l *loader) setLimitConn(d *parser.Directive, sc *scope) error {
 	if n > 65535 {
 		return l.errf(d, "connection limit must be less 65536")
 	}
-	sc.loc.LimitConns = append(sc.loc.LimitConns, LimitConn{Zone: z, Conn: int(n)})
-	return nil
-}
-
-// setLimitConnLogLevel reads limit_conn_log_level info|notice|warn|error.
-func (l *loader) setLimitConnLogLevel(d *parser.Directive, sc *scope) error {
-	if sc.loc.mark(d.Name) {
-		return l.dup(d)
+	lc := &LimitConn{Zone: sz.conn, Conn: int(n), zoneName: name}
+	if sz.conn == nil {
+		// Declared further on: bound then (setLimitConnZone).
+		l.http.connRefs[name] = append(l.http.connRefs[name], lc)
 	}
-	v := d.Args[0].Value
-	switch strings.ToLower(v) {
-	case "info":
-		sc.loc.LimitConnLogLevel = LevelInfo
-	case "notice":
-		sc.loc.LimitConnLogLevel = LevelNotice
-	case "warn":
-		sc.loc.LimitConnLogLevel = LevelWarn
-	case "error":
-		sc.loc.LimitConnLogLevel = LevelError
-	default:
-		return l.errf(d, `invalid value "%s"`, v)
-	}
-	return nil
-}
-
-// setLimitConnStatus reads limit_conn_status, a code from 400 to 599.
-func (l *loader) setLimitConnStatus(d *parser.Directive, sc *scope) error {
-	if sc.loc.mark(d.Name) {
-		return l.dup(d)
-	}
-	n, ok := atoi(d.Args[0].Value)
-	if !ok {
-		return l.errf(d, `"%s" directive invalid number`, d.Name)
-	}
-	if n < 400 || n > 599 {
-		return l.errf(d, "value must be between 400 and 599")
-	}
-	sc.loc.LimitConnStatus = int(n)
+	sc.loc.LimitConns = append(sc.loc.LimitConns, lc)
 	return nil
 }
 
 // checkLimitZones is ngx_init_cycle's check of the shared memory zones,
-// after the configuration is read: a zone limit_conn names that no
-// limit_conn_zone declared has no size.
+// after the configuration is read: a zone a limit_conn or limit_req names
+// that no zone directive declared has no size.
 func (h *httpBuilder) checkLimitZones() error {
 	for _, z := range h.limits.order {
-		if z.Size == 0 {
-			return &parser.Error{Msg: `zero size shared memory zone "` + z.Name + `"`, PostSyntax: true}
+		if z.size == 0 {
+			return &parser.Error{Msg: `zero size shared memory zone "` + z.name + `"`, PostSyntax: true}
+		}
+		if z.conn != nil {
+			h.h.LimitConnZones = append(h.h.LimitConnZones, z.conn)
+		}
+		if z.req != nil {
+			h.h.LimitReqZones = append(h.h.LimitReqZones, z.req)
 		}
 	}
-	h.h.LimitConnZones = h.limits.order
 	return nil
 }

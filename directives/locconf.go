@@ -67,10 +67,19 @@ type LocConf struct {
 	// none inherits its parent's); LimitConnLogLevel, LimitConnStatus and
 	// LimitConnDryRun are limit_conn_log_level (default error),
 	// limit_conn_status (503) and limit_conn_dry_run (off).
-	LimitConns        []LimitConn
+	LimitConns        []*LimitConn
 	LimitConnLogLevel LogLevel
 	LimitConnStatus   int
 	LimitConnDryRun   bool
+	// LimitReqs, LimitReqLogLevel, LimitReqStatus and LimitReqDryRun are
+	// limit_req (inherited whole by a level with none),
+	// limit_req_log_level (default error; a delay is logged one level
+	// lower, info staying info), limit_req_status (503) and
+	// limit_req_dry_run (off).
+	LimitReqs        []*LimitReq
+	LimitReqLogLevel LogLevel
+	LimitReqStatus   int
+	LimitReqDryRun   bool
 	// RealIPFrom, RealIPHeader and RealIPRecursive are set_real_ip_from
 	// (nil: none at this level, the parent's are used), real_ip_header
 	// (default X-Real-IP) and real_ip_recursive (default off).
@@ -155,6 +164,8 @@ func defaultLocConf(l *loader) *LocConf {
 		LimitConnLogLevel:         LevelError,
 		LimitConnStatus:           503,
 		RealIPHeader:              RealIPXRealIP,
+		LimitReqLogLevel:          LevelError,
+		LimitReqStatus:            503,
 
 		SendTimeout:          60 * time.Second,
 		KeepaliveTimeout:     75 * time.Second,
@@ -223,6 +234,12 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "limit_conn_log_level", &c.LimitConnLogLevel, p.LimitConnLogLevel)
 	inherit(s, "limit_conn_status", &c.LimitConnStatus, p.LimitConnStatus)
 	inherit(s, "limit_conn_dry_run", &c.LimitConnDryRun, p.LimitConnDryRun)
+	if c.LimitReqs == nil {
+		c.LimitReqs = p.LimitReqs
+	}
+	inherit(s, "limit_req_log_level", &c.LimitReqLogLevel, p.LimitReqLogLevel)
+	inherit(s, "limit_req_status", &c.LimitReqStatus, p.LimitReqStatus)
+	inherit(s, "limit_req_dry_run", &c.LimitReqDryRun, p.LimitReqDryRun)
 	if c.RealIPFrom == nil {
 		c.RealIPFrom = p.RealIPFrom
 	}

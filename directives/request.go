@@ -163,6 +163,10 @@ type RequestInfo struct {
 	// REJECTED_DRY_RUN once a limit_conn counted the request; empty
 	// (not found) before.
 	LimitConnStatus string
+	// LimitReqStatus is $limit_req_status: PASSED, DELAYED, REJECTED,
+	// DELAYED_DRY_RUN or REJECTED_DRY_RUN once a limit_req looked at the
+	// request; empty (not found) before.
+	LimitReqStatus string
 	// Status is the response status, 0 until one is chosen ($status).
 	Status int
 	// BytesSent counts the bytes sent to the client for this request,

@@ -100,6 +100,7 @@ var builtins = map[string]builtin{
 	"body_bytes_sent":    {get: getBodyBytesSent},
 	"limit_rate":         {get: getLimitRate, noCache: true},
 	"limit_conn_status":  {get: getLimitConnStatus},
+	"limit_req_status":   {get: getLimitReqStatus},
 
 	"sent_http_content_type":      {get: getSentHeader, arg: "content-type"},
 	"sent_http_content_length":    {get: getSentHeader, arg: "content-length"},
@@ -163,6 +164,15 @@ func getEmpty(*State, *varDef) ([]byte, bool) { return []byte{}, true }
 // getLimitConnStatus is $limit_conn_status.
 func getLimitConnStatus(s *State, _ *varDef) ([]byte, bool) {
 	v := s.r.Info().LimitConnStatus
+	if v == "" {
+		return nil, false
+	}
+	return s.str(v)
+}
+
+// getLimitReqStatus is $limit_req_status.
+func getLimitReqStatus(s *State, _ *varDef) ([]byte, bool) {
+	v := s.r.Info().LimitReqStatus
 	if v == "" {
 		return nil, false
 	}

@@ -37,8 +37,9 @@ type exchange struct {
 	// limitStatus is $limit_conn_status, set once per request (nginx's
 	// r->main->limit_conn_status); limitHeld are the limit_conn counts
 	// the request holds (limitconn.go).
-	limitStatus uint8
-	limitHeld   []limitHold
+	limitStatus    uint8
+	limitReqStatus uint8
+	limitHeld      []limitHold
 	// statReading and statWriting tell which of the stub_status
 	// counters counts the request now (nginx's r->stat_reading and
 	// r->stat_writing).

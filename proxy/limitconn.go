@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"sync"
+	"time"
 
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/errlog"
@@ -17,10 +18,21 @@ type limitZone struct {
 	counts map[string]int32
 }
 
-// limitZones are a Server's zones by name.
+// limitZones are a Server's limit_conn and limit_req zones by name (each
+// zone has its own lock, as nginx's shared zones do).
 type limitZones struct {
-	mu    sync.Mutex
-	zones map[string]*limitZone
+	mu       sync.Mutex
+	zones    map[string]*limitZone
+	reqZones map[string]*limitReqZone
+	// epoch starts the limit_req clock (clock).
+	epoch time.Time
+}
+
+// clock is limit_req's clock in milliseconds, monotonic. Like nginx's
+// ngx_current_msec it is far from zero, so that a bucket made with no
+// time yet (last 0) has drained by its first accounting.
+func (lz *limitZones) clock() int64 {
+	return time.Since(lz.epoch).Milliseconds() + 1<<40
 }
 
 // check reports nginx's error for a configuration whose zone of a known
@@ -34,20 +46,50 @@ func (lz *limitZones) check(cfg *directives.Config) error {
 	defer lz.mu.Unlock()
 	for _, z := range cfg.HTTP.LimitConnZones {
 		if old := lz.zones[z.Name]; old != nil && old.key != z.Key.Raw {
-			return &limitKeyError{name: z.Name, key: z.Key.Raw, old: old.key}
+			return &limitKeyError{directive: "limit_conn_zone", name: z.Name, key: z.Key.Raw, old: old.key}
+		}
+	}
+	for _, z := range cfg.HTTP.LimitReqZones {
+		if old := lz.reqZones[z.Name]; old != nil && old.key != z.Key.Raw {
+			return &limitKeyError{directive: "limit_req", name: z.Name, key: z.Key.Raw, old: old.key}
 		}
 	}
 	return nil
 }
 
-// limitKeyError is ngx_http_limit_conn_init_zone's [emerg].
-type limitKeyError struct{ name, key, old string }
+// limitKeyError is ngx_http_limit_conn_init_zone's and
+// ngx_http_limit_req_init_zone's [emerg].
+type limitKeyError struct{ directive, name, key, old string }
 
 func (e *limitKeyError) Error() string {
-	return `limit_conn_zone "` + e.name + `" uses the "` + e.key + `" key while previously it used the "` + e.old + `" key`
+	return e.directive + ` "` + e.name + `" uses the "` + e.key + `" key while previously it used the "` + e.old + `" key`
 }
 
-// bind returns the state of each zone of cfg, made on first use.
+// bindReq returns the state of each limit_req zone of cfg, made on first
+// use.
+func (lz *limitZones) bindReq(cfg *directives.Config) map[*directives.LimitReqZone]*limitReqZone {
+	if cfg.HTTP == nil || len(cfg.HTTP.LimitReqZones) == 0 {
+		return nil
+	}
+	lz.mu.Lock()
+	defer lz.mu.Unlock()
+	if lz.reqZones == nil {
+		lz.reqZones = map[string]*limitReqZone{}
+	}
+	out := make(map[*directives.LimitReqZone]*limitReqZone, len(cfg.HTTP.LimitReqZones))
+	for _, z := range cfg.HTTP.LimitReqZones {
+		st := lz.reqZones[z.Name]
+		if st == nil || st.key != z.Key.Raw {
+			st = &limitReqZone{key: z.Key.Raw, nodes: map[string]*reqNode{}}
+			lz.reqZones[z.Name] = st
+		}
+		out[z] = st
+	}
+	return out
+}
+
+// bind returns the state of each limit_conn zone of cfg, made on first
+// use.
 func (lz *limitZones) bind(cfg *directives.Config) map[*directives.LimitConnZone]*limitZone {
 	if cfg.HTTP == nil || len(cfg.HTTP.LimitConnZones) == 0 {
 		return nil

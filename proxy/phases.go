@@ -126,9 +126,9 @@ func (x *exchange) findConfig() {
 			return
 		}
 	}
-	// The preaccess phase.
+	// The preaccess phase, its handlers in nginx's order.
 	x.realIP(x.conf)
-	if !x.limitConn() {
+	if !x.limitReq() || !x.limitConn() {
 		return
 	}
 	x.access()

@@ -38,6 +38,7 @@ type runtime struct {
 	// limitZones are the states of the configuration's limit_conn
 	// zones (limitconn.go).
 	limitZones map[*directives.LimitConnZone]*limitZone
+	reqZones   map[*directives.LimitReqZone]*limitReqZone
 
 	// files are the access log files the configuration names, by path
 	// (shared with the other configurations naming them).

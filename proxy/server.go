@@ -104,6 +104,7 @@ func New(cfg *directives.Config, log *errlog.Log) *Server {
 		pid:       pidOf(),
 		version:   "nginxws",
 	}
+	s.limits.epoch = time.Now()
 	s.install(cfg)
 	return s
 }
@@ -115,6 +116,7 @@ func (s *Server) install(cfg *directives.Config) {
 	rt := newRuntime(cfg, &s.logs)
 	rt.files = files
 	rt.limitZones = s.limits.bind(cfg)
+	rt.reqZones = s.limits.bindReq(cfg)
 	if prev := s.rt.Load(); prev != nil {
 		// Peers that stay keep their failures and connections
 		// (inherit.go).

@@ -173,6 +173,7 @@ func (x *exchange) Info() *directives.RequestInfo {
 	in.Chunked = x.out.chunked
 	in.Completed = x.completed
 	in.LimitConnStatus = limitStatusNames[x.limitStatus]
+	in.LimitReqStatus = limitReqStatusNames[x.limitReqStatus]
 	in.BodyLength = -1
 	if x.head.Chunked && x.body.consumed && (x.body.mem != nil || x.body.file != nil) {
 		in.BodyLength = x.body.size

@@ -1,0 +1,104 @@
+package proxy
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLimitReqDelay: past limit_req's delay (here none: burst=3 without
+// nodelay), a request waits as long as its excess asks — at 5r/s, 200 ms
+// for one request of excess — and is served, logged as DELAYED with
+// nginx's [warn]; within it (nodelay) it goes at once. A reload that keeps
+// the zone keeps the buckets; one that changes its key fails.
+func TestLimitReqDelay(t *testing.T) {
+	port := freePort(t)
+	log, lines := testLog(t)
+	dir := t.TempDir()
+	conf := func(key string) string {
+		return "log_format lr '$request_uri $limit_req_status';\n" +
+			"limit_req_zone " + key + " zone=slow:1m rate=5r/s;\n" +
+			"server { listen 127.0.0.1:" + port + "; access_log " + dir + "/access.log lr;\n" +
+			" location /w/ { limit_req zone=slow burst=3; alias " + dir + "/; }\n" +
+			" location /n/ { limit_req zone=slow burst=3 nodelay; alias " + dir + "/; } }\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("f"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := New(load(t, conf("$arg_k")), log)
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, s)
+	c, err := net.Dial("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	get := func(path string) time.Duration {
+		t.Helper()
+		start := time.Now()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+		return time.Since(start)
+	}
+	get("/w/f?k=a")
+	if d := get("/w/f?k=a"); d < 100*time.Millisecond {
+		t.Errorf("the second request within the burst took %v; want it delayed about 200ms", d)
+	}
+	logged(t, lines, `^\[warn\] \*\d+ delaying request, excess: [01]\.\d{3}, by zone "slow", client: 127\.0\.0\.1, server: , request: "GET /w/f\?k=a HTTP/1\.1", host: "x"$`)
+	// nodelay: served at once, within the burst.
+	get("/n/f?k=b")
+	if d := get("/n/f?k=b"); d > time.Second {
+		t.Errorf("nodelay: the second request took %v", d)
+	}
+	// The same zone and key across a reload: the bucket of k=c is kept, so
+	// the third request in a row is past the burst of 3 only if counted.
+	get("/n/f?k=c")
+	get("/n/f?k=c")
+	if err := s.Reload(load(t, conf("$arg_k"))); err != nil {
+		t.Fatal(err)
+	}
+	get("/n/f?k=c")
+	get("/n/f?k=c")
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c, "GET /n/f?k=c HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 503 {
+		t.Fatalf("fifth request of k=c after a reload: %v %v, want 503", resp, err)
+	}
+	resp.Body.Close()
+	err = s.Reload(load(t, conf("$arg_j")))
+	if want := `limit_req "slow" uses the "$arg_j" key while previously it used the "$arg_k" key`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("reload with another key: %v, want %s", err, want)
+	}
+	// A request's access line is written after its response.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		text, _ := os.ReadFile(filepath.Join(dir, "access.log"))
+		if strings.Contains(string(text), "/w/f?k=a DELAYED\n") && strings.Contains(string(text), "/n/f?k=c REJECTED\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("access log:\n%s", text)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
