@@ -40,6 +40,7 @@ const (
 	reqOK
 	reqAgain
 	reqBusy
+	reqError
 )
 
 // $limit_req_status values.
@@ -76,6 +77,17 @@ func (z *limitReqZone) lookup(key string, lim *directives.LimitReq, now int64, a
 		return reqAgain, excess, nd
 	}
 	z.expire(now, rate)
+	if len(z.nodes) >= z.capacity(lim.Zone.Size) {
+		// The zone is full: nginx frees the least recently used
+		// bucket by force (ngx_http_limit_req_expire(ctx, 0)).
+		if e := z.lru.Back(); e != nil && e.Value.(*reqNode).count == 0 {
+			nd := e.Value.(*reqNode)
+			z.lru.Remove(e)
+			delete(z.nodes, nd.key)
+		} else {
+			return reqError, 0, nil
+		}
+	}
 	nd := &reqNode{key: key}
 	nd.elem = z.lru.PushFront(nd)
 	z.nodes[key] = nd
@@ -85,6 +97,17 @@ func (z *limitReqZone) lookup(key string, lim *directives.LimitReq, now int64, a
 	}
 	nd.count = 1
 	return reqAgain, 0, nd
+}
+
+// reqNodeSize is what one bucket takes of a zone in nginx on 64-bit
+// platforms: the documentation's "about 8 thousand 128-byte states" per
+// megabyte.
+const reqNodeSize = 128
+
+// capacity is how many buckets a zone of size bytes holds, so that a flood
+// of new keys costs bounded memory, as nginx's shared memory does.
+func (z *limitReqZone) capacity(size int64) int {
+	return max(int(size/reqNodeSize), 1)
 }
 
 // elapsed is the milliseconds since last as nginx counts them: a clock
@@ -166,7 +189,7 @@ func (x *exchange) limitReq() bool {
 	if x.conf.LimitReqDryRun {
 		dry = ", dry run"
 	}
-	if rc == reqBusy {
+	if rc == reqBusy || rc == reqError {
 		// ngx_http_limit_req_unlock: the earlier limits' holds go.
 		for i, nd := range held[:n] {
 			if nd != nil {
@@ -175,7 +198,11 @@ func (x *exchange) limitReq() bool {
 				zones[i].mu.Unlock()
 			}
 		}
-		x.logEvent(errlog.Level(x.conf.LimitReqLogLevel), "limiting requests"+dry+", excess: "+milli(excess)+` by zone "`+limits[n].Zone.Name+`"`, "", "")
+		if rc == reqBusy {
+			x.logEvent(errlog.Level(x.conf.LimitReqLogLevel), "limiting requests"+dry+", excess: "+milli(excess)+` by zone "`+limits[n].Zone.Name+`"`, "", "")
+		} else {
+			x.c.s.log.Alert().Msg(`could not allocate node in limit_req zone "` + limits[n].Zone.Name + `"`)
+		}
 		if x.conf.LimitReqDryRun {
 			x.limitReqStatus = reqRejectedDryRun
 			return true

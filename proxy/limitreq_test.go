@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nginxws/nginxws/directives"
 )
 
 // TestLimitReqDelay: past limit_req's delay (here none: burst=3 without
@@ -100,5 +102,31 @@ func TestLimitReqDelay(t *testing.T) {
 			t.Fatalf("access log:\n%s", text)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestLimitReqZoneCapacity: a zone holds about size/128 buckets, as
+// nginx's does; a new key in a full zone drops the least recently used
+// one, so a flood of keys costs bounded memory.
+func TestLimitReqZoneCapacity(t *testing.T) {
+	zone := &directives.LimitReqZone{Name: "z", Size: 32 << 10, Rate: 16}
+	lim := &directives.LimitReq{Zone: zone}
+	z := &limitReqZone{nodes: map[string]*reqNode{}}
+	now := int64(1 << 40)
+	if rc, _, _ := z.lookup("first", lim, now, true); rc != reqOK {
+		t.Fatalf("first request: %d", rc)
+	}
+	if rc, _, _ := z.lookup("first", lim, now, true); rc != reqBusy {
+		t.Fatalf("second request of the same key at once: %d, want busy", rc)
+	}
+	for i := range 256 {
+		z.lookup(fmt.Sprint("k", i), lim, now, true)
+	}
+	if n := len(z.nodes); n != 256 {
+		t.Fatalf("%d buckets in a 32k zone, want 256", n)
+	}
+	// "first" was the least recently used: its bucket is gone.
+	if rc, _, _ := z.lookup("first", lim, now, true); rc != reqOK {
+		t.Fatalf("the dropped key again: %d, want a fresh bucket", rc)
 	}
 }
