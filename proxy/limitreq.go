@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
@@ -256,7 +257,54 @@ func (x *exchange) limitReq() bool {
 		return true
 	}
 	x.limitReqStatus = reqDelayed
-	time.Sleep(time.Duration(delay) * time.Millisecond)
+	return x.delayRequest(time.Duration(delay) * time.Millisecond)
+}
+
+// delayRequest waits out a limit_req delay. A client that closes its
+// connection meanwhile ends the request at once with 499, as nginx's
+// ngx_http_test_reading notices it; bytes it sends (a pipelined request)
+// do not shorten the wait. It reports false when the request ended.
+func (x *exchange) delayRequest(d time.Duration) bool {
+	c := x.c
+	end := time.Now().Add(d)
+	sc, ok := c.nc.(syscall.Conn)
+	if !ok {
+		time.Sleep(d)
+		return true
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		time.Sleep(d)
+		return true
+	}
+	saved := c.dl.read
+	c.dl.setReadAt(c.nc, end)
+	defer c.dl.setReadAt(c.nc, saved)
+	closed := false
+	err = rc.Read(func(fd uintptr) bool {
+		var b [1]byte
+		for {
+			n, _, perr := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			switch {
+			case perr == syscall.EINTR:
+				continue
+			case perr == syscall.EAGAIN:
+				return false
+			}
+			closed = perr != nil || n == 0
+			return true
+		}
+	})
+	if err == nil && closed {
+		x.logEvent(levelInfo, "client prematurely closed connection", "", "")
+		x.finalize(499)
+		return false
+	}
+	// The deadline came, or the client sent more: the rest of the
+	// delay, if any, is slept.
+	if left := time.Until(end); left > 0 {
+		time.Sleep(left)
+	}
 	return true
 }
 

@@ -25,7 +25,7 @@ func TestLimitReqDelay(t *testing.T) {
 	log, lines := testLog(t)
 	dir := t.TempDir()
 	conf := func(key string) string {
-		return "log_format lr '$request_uri $limit_req_status';\n" +
+		return "log_format lr '$request_uri $limit_req_status $status';\n" +
 			"limit_req_zone " + key + " zone=slow:1m rate=5r/s;\n" +
 			"server { listen 127.0.0.1:" + port + "; access_log " + dir + "/access.log lr;\n" +
 			" location /w/ { limit_req zone=slow burst=3; alias " + dir + "/; }\n" +
@@ -91,11 +91,21 @@ func TestLimitReqDelay(t *testing.T) {
 	if want := `limit_req "slow" uses the "$arg_j" key while previously it used the "$arg_k" key`; err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("reload with another key: %v, want %s", err, want)
 	}
+	// A client that leaves during its delay ends its request at once: 499.
+	get("/w/f?k=z")
+	gone, err := net.Dial("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(gone, "GET /w/f?k=z HTTP/1.1\r\nHost: x\r\n\r\n")
+	gone.Close()
+	logged(t, lines, `^\[info\] \*\d+ client prematurely closed connection, client: 127\.0\.0\.1, server: , request: "GET /w/f\?k=z HTTP/1\.1", host: "x"$`)
 	// A request's access line is written after its response.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		text, _ := os.ReadFile(filepath.Join(dir, "access.log"))
-		if strings.Contains(string(text), "/w/f?k=a DELAYED\n") && strings.Contains(string(text), "/n/f?k=c REJECTED\n") {
+		if strings.Contains(string(text), "/w/f?k=a DELAYED 200\n") && strings.Contains(string(text), "/n/f?k=c REJECTED 503\n") &&
+			strings.Contains(string(text), "/w/f?k=z DELAYED 499\n") {
 			break
 		}
 		if time.Now().After(deadline) {
