@@ -7,7 +7,9 @@
 //   - (b) bulk: one connection, 200 round trips of 1 MiB: MB/s of echoed
 //     payload, and the same straight to the backend (no proxy);
 //   - (c) 3,000 idle tunnels (each echoed once, then quiet): the proxy's
-//     RSS growth and open descriptors per tunnel.
+//     RSS growth and open descriptors per tunnel;
+//   - (d), for comparison, 3,000 idle keepalive HTTP connections (each
+//     served one proxied request): the proxy's RSS growth per connection.
 //
 // For (a) and (b) it also prints the CPU time each proxy used per round
 // trip and per MB (every thread of every process of the proxy, from
@@ -31,12 +33,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,6 +74,7 @@ type result struct {
 	rounds     []round
 	rssPerTun  float64 // (c) bytes
 	fdsPerTun  float64 // (c)
+	rssPerKA   float64 // (d) bytes
 	measuredOK bool
 }
 
@@ -136,6 +141,12 @@ func run(args []string, out io.Writer) error {
 	for _, p := range procs {
 		fmt.Fprintf(os.Stderr, "tunnel bench: %s: %d idle tunnels\n", p.name, o.idle)
 		if p.r.rssPerTun, p.r.fdsPerTun, err = idleCost(p.pid, p.url, o.idle); err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+	}
+	for _, p := range procs {
+		fmt.Fprintf(os.Stderr, "tunnel bench: %s: %d idle keepalive connections\n", p.name, o.idle)
+		if p.r.rssPerKA, err = idleHTTPCost(p.pid, strings.TrimSuffix(strings.TrimPrefix(p.url, "ws://"), "/ws"), o.idle); err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
 	}
@@ -227,6 +238,9 @@ http {
     map $http_upgrade $connection_upgrade { default upgrade; '' close; }
     server {
         listen %[2]s backlog=4096;
+        location / {
+            proxy_pass http://%[3]s;
+        }
         location /ws {
             proxy_pass http://%[3]s;
             proxy_http_version 1.1;
@@ -385,6 +399,68 @@ func idleCost(pid int, url string, n int) (float64, float64, error) {
 		return 0, 0, err
 	}
 	return float64(rss1-rss0) / float64(n), float64(fds1-fds0) / float64(n), nil
+}
+
+// idleHTTPCost opens n keepalive connections to addr (50 at a time), each
+// served one request, lets them go idle, and returns the proxy's RSS
+// growth per connection.
+func idleHTTPCost(pid int, addr string, n int) (float64, error) {
+	settle()
+	rss0, _, err := usage(pid)
+	if err != nil {
+		return 0, err
+	}
+	conns := make([]net.Conn, n)
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 50)
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			conns[i] = c
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: bench\r\n\r\n"); err != nil {
+				errs <- err
+				return
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || resp.Close {
+				errs <- fmt.Errorf("keepalive request: %s, close %v", resp.Status, resp.Close)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	settle()
+	rss1, _, err := usage(pid)
+	if err != nil {
+		return 0, err
+	}
+	return float64(rss1-rss0) / float64(n), nil
 }
 
 // settle gives the proxy time to go quiet: the tunnels' last bytes are
@@ -639,6 +715,10 @@ func printTable(out io.Writer, o options, ngx, ws result) {
 		val(ngx, func(r result) string { return fmt.Sprintf("%.2f", r.fdsPerTun) }),
 		val(ws, func(r result) string { return fmt.Sprintf("%.2f", r.fdsPerTun) }),
 		plainRatio(ws.fdsPerTun, ngx.fdsPerTun), verdict(ws.fdsPerTun < 2.05))
+	fmt.Fprintf(tw, "(d) %d idle keepalive HTTP connections, RSS each\t%s\t%s\t%s\t\t\t\n", o.idle,
+		val(ngx, func(r result) string { return kb(r.rssPerKA) }),
+		val(ws, func(r result) string { return kb(r.rssPerKA) }),
+		plainRatio(ws.rssPerKA, ngx.rssPerKA))
 	_ = tw.Flush()
 }
 
