@@ -68,7 +68,9 @@ type Events struct {
 type ErrorLog struct {
 	Path  string
 	Level LogLevel
-	Pos   parser.Pos
+	// Syslog is set for a "syslog:" target (Path keeps the spec).
+	Syslog *Syslog
+	Pos    parser.Pos
 }
 
 // LogLevel is an nginx error log level; lower is more severe.

@@ -17,8 +17,10 @@ type LogFormat struct {
 
 // AccessLog is one access_log target.
 type AccessLog struct {
-	// Path is the file (absolute, or with variables), or "syslog:…".
+	// Path is the file (absolute, or with variables), or "syslog:…"
+	// (then Syslog is set).
 	Path   *Complex
+	Syslog *Syslog
 	Format *LogFormat
 	// Buffer and Flush are the buffer= and flush= options (0 when absent).
 	Buffer int64
@@ -121,9 +123,11 @@ func (l *loader) setAccessLog(d *parser.Directive, sc *scope) error {
 	al := &AccessLog{Pos: d.Pos}
 	switch {
 	case strings.HasPrefix(v, "syslog:"):
-		// Kept, so that the level does not inherit its parent's logs,
-		// but nothing is sent.
-		l.warnf(d, `logging to "%s" is not supported, the "access_log" directive is ignored`, v)
+		sl, err := l.parseSyslog(d, v)
+		if err != nil {
+			return err
+		}
+		al.Syslog = sl
 		al.Path = literal(v)
 	case strings.IndexByte(v, '$') < 0:
 		al.Path = literal(l.fullName(v))

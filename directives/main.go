@@ -61,7 +61,13 @@ func (l *loader) parseErrorLog(d *parser.Directive) (ErrorLog, error) {
 	el := ErrorLog{Path: path, Level: LevelError, Pos: d.Pos}
 	switch {
 	case path == "stderr":
-	case strings.HasPrefix(path, "memory:"), strings.HasPrefix(path, "syslog:"):
+	case strings.HasPrefix(path, "syslog:"):
+		sl, err := l.parseSyslog(d, path)
+		if err != nil {
+			return el, err
+		}
+		el.Syslog = sl
+	case strings.HasPrefix(path, "memory:"):
 		// Kept as written, so that the level does not inherit its
 		// parent's logs; nothing is written there.
 		l.warnf(d, `logging to "%s" is not supported, the "error_log" directive is ignored`, path)

@@ -207,6 +207,13 @@ func (x *exchange) logAccess() {
 				continue
 			}
 		}
+		if l.Syslog != nil {
+			b := x.c.s.bufs.get(0)
+			b.b = x.vs.AppendLog(l.Format, b.b[:0])
+			x.rt.sendSyslog(l, b.b, x.c.s)
+			x.c.s.bufs.put(b)
+			continue
+		}
 		literal := l.Path.IsLiteral()
 		var f *logFile
 		if literal {

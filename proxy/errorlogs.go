@@ -40,12 +40,12 @@ func openLevelLogs(cfg *directives.Config, main *errlog.Log) *levelLogs {
 		}
 		targets := make([]errlog.Target, 0, len(c.ErrorLogs))
 		for _, el := range c.ErrorLogs {
-			// syslog: and memory: are not supported (directives.Load
-			// warned): the level writes nothing there.
-			if isSyslog(el.Path) || strings.HasPrefix(el.Path, "memory:") {
+			// memory: is not supported (directives.Load warned): the
+			// level writes nothing there.
+			if strings.HasPrefix(el.Path, "memory:") {
 				continue
 			}
-			targets = append(targets, errlog.Target{Path: el.Path, Level: errlog.Level(el.Level)})
+			targets = append(targets, errlog.Target{Path: el.Path, Level: errlog.Level(el.Level), Syslog: SyslogTarget(el.Syslog)})
 		}
 		set, err := errlog.Open(targets)
 		if err != nil {
@@ -96,4 +96,21 @@ func (ll *levelLogs) close() {
 			_ = s.Close()
 		}
 	})
+}
+
+// SyslogTarget is a "syslog:" log's target for errlog (nil for nil): the
+// header names the host as nginx's ngx_cycle->hostname, lower-cased,
+// unless nohostname.
+func SyslogTarget(s *directives.Syslog) *errlog.Syslog {
+	if s == nil {
+		return nil
+	}
+	t := &errlog.Syslog{Addr: s.Server, Facility: s.Facility, Tag: s.Tag}
+	if !s.NoHostname {
+		t.Hostname = "localhost"
+		if h, err := os.Hostname(); err == nil {
+			t.Hostname = strings.ToLower(h)
+		}
+	}
+	return t
 }

@@ -6,8 +6,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nginxws/nginxws/directives"
+	"github.com/nginxws/nginxws/proxy/errlog"
 	"github.com/nginxws/nginxws/proxy/http1"
 )
 
@@ -39,6 +41,8 @@ type runtime struct {
 	// zones (limitconn.go).
 	limitZones map[*directives.LimitConnZone]*limitZone
 	reqZones   map[*directives.LimitReqZone]*limitReqZone
+	// syslogs are the access_log "syslog:" targets' connections.
+	syslogs map[*directives.AccessLog]*errlog.SyslogConn
 
 	// files are the access log files the configuration names, by path
 	// (shared with the other configurations naming them).
@@ -76,6 +80,9 @@ func (rt *runtime) retire() {
 func (rt *runtime) end() {
 	rt.ending.Do(func() {
 		rt.errLogs.close()
+		for _, c := range rt.syslogs {
+			c.Close()
+		}
 		if rt.logs != nil {
 			rt.logs.release(rt.files)
 		}
@@ -194,4 +201,35 @@ func normAddr(l directives.Listen) listenKey {
 		return listenKey{"tcp", netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()}
 	}
 	return listenKey{l.Network, l.Addr}
+}
+
+// openSyslogs makes the connections of cfg's access_log "syslog:" targets.
+func openSyslogs(cfg *directives.Config) map[*directives.AccessLog]*errlog.SyslogConn {
+	if cfg.HTTP == nil {
+		return nil
+	}
+	out := map[*directives.AccessLog]*errlog.SyslogConn{}
+	walkConfs(cfg.HTTP, func(c *directives.LocConf) {
+		for _, l := range c.AccessLogs {
+			if l.Syslog != nil && out[l] == nil {
+				out[l] = errlog.OpenSyslog(SyslogTarget(l.Syslog))
+			}
+		}
+	})
+	return out
+}
+
+// sendSyslog sends an access log line to its syslog target, with the
+// header of the target's severity.
+func (rt *runtime) sendSyslog(l *directives.AccessLog, text []byte, s *Server) {
+	c := rt.syslogs[l]
+	if c == nil {
+		return
+	}
+	b := s.bufs.get(0)
+	msg := errlog.AppendSyslogHeader(b.b[:0], c.Target(), l.Syslog.Severity, time.Now())
+	msg = append(msg, text...)
+	c.Send(msg)
+	b.b = msg
+	s.bufs.put(b)
 }

@@ -117,6 +117,7 @@ func (s *Server) install(cfg *directives.Config) {
 	rt.files = files
 	rt.limitZones = s.limits.bind(cfg)
 	rt.reqZones = s.limits.bindReq(cfg)
+	rt.syslogs = openSyslogs(cfg)
 	if prev := s.rt.Load(); prev != nil {
 		// Peers that stay keep their failures and connections
 		// (inherit.go).

@@ -160,13 +160,15 @@ func (x *exchange) planAccess(early int64) *tunnelAccess {
 			continue
 		}
 		t := directives.LogTarget{If: l.If, Format: l.Format}
-		if l.Path.IsLiteral() {
+		switch {
+		case l.Syslog != nil:
+		case l.Path.IsLiteral():
 			f := files[l.Path.Raw]
 			if f == nil {
 				continue
 			}
 			t.Reserve = f.buffered()
-		} else {
+		default:
 			if x.conf == nil {
 				continue
 			}
@@ -242,6 +244,10 @@ func (r *tunnelRecord) finish(down int64) {
 			i = int(a.targets[i])
 		}
 		l := a.conf.AccessLogs[i]
+		if l.Syslog != nil {
+			r.rt.sendSyslog(l, ln.Text, a.s)
+			return
+		}
 		line := append(ln.Text, '\n')
 		if !l.Path.IsLiteral() {
 			writeScriptLog(ln.After[0], func() []byte { return ln.After[1] }, line, r.logEvent)

@@ -157,26 +157,33 @@ func (p *process) openCycle(cfg *directives.Config) (*cycle, error) {
 // logTargets turns the configuration's error_log directives into targets.
 // Without one, nginx logs to the start-up log's file (-e or the default)
 // at [error] (ngx_log_open_default); directives.Load marks that default
-// with an entry that has no position. syslog: and memory: targets are not
-// supported and are skipped; a configuration left with no target at all
-// gets the default, as nginx adds it when no file log remains.
+// with an entry that has no position. memory: targets are not supported
+// and are skipped; a configuration left with no target at all gets the
+// default, as nginx adds it when no file log remains (syslog targets are
+// not files).
 func (p *process) logTargets(cfg *directives.Config) []errlog.Target {
 	def := errlog.Target{Path: p.paths.errorLog, Level: errlog.LevelError}
 	if def.Path == "" {
 		def.Path = errlog.StderrPath
 	}
 	var ts []errlog.Target
+	files := false
 	for _, el := range cfg.Main.ErrorLogs {
 		if el.Pos == (parser.Pos{}) {
 			ts = append(ts, def)
+			files = true
 			continue
 		}
-		if strings.HasPrefix(el.Path, "syslog:") || strings.HasPrefix(el.Path, "memory:") {
+		if strings.HasPrefix(el.Path, "memory:") {
 			continue
 		}
-		ts = append(ts, errlog.Target{Path: el.Path, Level: errlog.Level(el.Level)})
+		ts = append(ts, errlog.Target{Path: el.Path, Level: errlog.Level(el.Level), Syslog: proxy.SyslogTarget(el.Syslog)})
+		if el.Syslog == nil {
+			files = true
+		}
 	}
-	if len(ts) == 0 {
+	if !files {
+		// ngx_log_open_default: syslog targets alone leave no file.
 		ts = append(ts, def)
 	}
 	return ts

@@ -164,10 +164,14 @@ func (l *Log) WriteLevel(zl zerolog.Level, p []byte) (int, error) {
 			if o.level < lvl {
 				break
 			}
-			if o.f == nil {
+			switch {
+			case o.sys != nil:
+				// nginx's text line, whatever -j asked of files.
+				o.sys.write(lvl, text, now)
+			case o.f == nil:
 				_, _ = l.stderr.Write(line)
 				wroteStderr = true
-			} else {
+			default:
 				_, _ = o.f.fd.Write(line)
 			}
 		}

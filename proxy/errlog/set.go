@@ -11,10 +11,13 @@ const StderrPath = "stderr"
 
 // Target is one error_log destination.
 type Target struct {
-	// Path is the file to append to, or StderrPath.
+	// Path is the file to append to, or StderrPath; with Syslog set, it
+	// only names the target.
 	Path string
 	// Level is the least severe level the target receives.
 	Level Level
+	// Syslog, when set, is where the lines go instead of a file.
+	Syslog *Syslog
 }
 
 // Set is a group of opened targets, installed in a Log with Log.Use. A
@@ -29,11 +32,14 @@ type Set struct {
 	files []*file
 	// stderr reports whether a target is StderrPath.
 	stderr bool
+	// peers are the syslog targets.
+	peers []*syslogPeer
 }
 
 type output struct {
 	level Level
-	f     *file // nil for stderr
+	f     *file // nil for stderr (and syslog)
+	sys   *syslogPeer
 }
 
 type file struct {
@@ -70,6 +76,12 @@ func openFile(path string) (*os.File, error) {
 func Open(targets []Target) (*Set, error) {
 	s := &Set{}
 	for _, t := range targets {
+		if t.Syslog != nil {
+			p := &syslogPeer{Syslog: *t.Syslog}
+			s.peers = append(s.peers, p)
+			s.outs = append(s.outs, output{level: t.Level, sys: p})
+			continue
+		}
 		if t.Path == StderrPath {
 			s.stderr = true
 			s.outs = append(s.outs, output{level: t.Level})
@@ -116,6 +128,9 @@ func (s *Set) HasStderr() bool { return s != nil && s.stderr }
 func (s *Set) Close() error {
 	if s == nil {
 		return nil
+	}
+	for _, p := range s.peers {
+		p.close()
 	}
 	var first error
 	for _, f := range s.files {
