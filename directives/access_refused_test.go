@@ -6,11 +6,11 @@ import (
 )
 
 // accessControlDirectives are nginx 1.22's directives (Debian's build) that
-// decide who may see what, beyond allow, deny, limit_conn, limit_req and realip. nginxws does
+// decide who may see what, beyond allow, deny, auth_basic, limit_conn, limit_req and realip. nginxws does
 // not implement them, so a configuration using one must be refused at -t:
 // serving it without the check would open what the user closed.
 var accessControlDirectives = []string{
-	"auth_basic", "auth_basic_user_file", "auth_request", "auth_request_set", "auth_delay",
+	"auth_request", "auth_request_set", "auth_delay",
 	"satisfy", "limit_except", "valid_referers",
 	"secure_link", "secure_link_md5", "secure_link_secret", "geo", "ssl_verify_client",
 }
@@ -35,7 +35,6 @@ func TestAccessControlRefused(t *testing.T) {
 	}
 	// Each one where it is written most often, with valid arguments.
 	confs := map[string]string{
-		"auth_basic":     "server { listen 8080; location / { auth_basic x; } }",
 		"auth_request":   "server { listen 8080; location / { auth_request /auth; } }",
 		"satisfy":        "server { listen 8080; satisfy any; }",
 		"limit_except":   "server { listen 8080; location / { limit_except GET { deny all; } } }",

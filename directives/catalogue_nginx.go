@@ -18,8 +18,6 @@ var nginxRows = []row{
 	{name: "aio_write", ctx: cHTTP | cServer | cLocation, args: argFlag, status: ignored, dupErr: true},
 	{name: "ancient_browser", ctx: cHTTP | cServer | cLocation, args: arg1More, status: refused},
 	{name: "ancient_browser_value", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},
-	{name: "auth_basic", ctx: cHTTP | cServer | cLocation | cLimitExcept, args: arg1, status: refused},
-	{name: "auth_basic_user_file", ctx: cHTTP | cServer | cLocation | cLimitExcept, args: arg1, status: refused},
 	{name: "auth_delay", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},
 	{name: "auth_request", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},
 	{name: "auth_request_set", ctx: cHTTP | cServer | cLocation, args: arg2, status: refused},

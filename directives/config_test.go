@@ -243,8 +243,8 @@ http {
 }
 
 func TestWarningsKeptOnError(t *testing.T) {
-	cfg, err := loadText(t, H("sendfile on;\nauth_basic x;"))
-	if err == nil || !strings.Contains(err.Error(), `"auth_basic" directive is not supported`) {
+	cfg, err := loadText(t, H("sendfile on;\nauth_request /x;"))
+	if err == nil || !strings.Contains(err.Error(), `"auth_request" directive is not supported`) {
 		t.Fatalf("err %v", err)
 	}
 	if cfg == nil || len(cfg.Warnings) != 1 || len(cfg.Files) != 1 {

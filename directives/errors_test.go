@@ -196,7 +196,7 @@ var errorCases = []errorCase{
 	{name: "server_tokens", conf: H("server { listen 8080; server_tokens x; }"), want: `[emerg] invalid value "x" in CONF/nginx.conf:3`, same: true},
 
 	// Refused directives.
-	{name: "auth_basic refused", conf: H("server { listen 8080; location / { auth_basic x; } }"), want: `[emerg] "auth_basic" directive is not supported in CONF/nginx.conf:3`},
+	{name: "auth_request refused", conf: H("server { listen 8080; location / { auth_request /a; } }"), want: `[emerg] "auth_request" directive is not supported in CONF/nginx.conf:3`},
 	{name: "limit_req zone never declared", conf: H("server { listen 8080; location / { limit_req zone=x; } }"), want: `[emerg] zero size shared memory zone "x"`, same: true},
 	{name: "ssl_verify_client refused", conf: H("server { listen 8080; ssl_verify_client on; }"), want: `[emerg] "ssl_verify_client" directive is not supported in CONF/nginx.conf:3`},
 	{name: "satisfy refused", conf: H("server { listen 8080; location / { satisfy any; } }"), want: `[emerg] "satisfy" directive is not supported in CONF/nginx.conf:3`},

@@ -80,6 +80,14 @@ type LocConf struct {
 	LimitReqLogLevel LogLevel
 	LimitReqStatus   int
 	LimitReqDryRun   bool
+	// AuthBasic and AuthBasicUserFile are auth_basic (the realm, or
+	// "off") and auth_basic_user_file (the password file, absolute),
+	// each inherited when the level has none; both are needed for the
+	// check.
+	AuthBasic, AuthBasicUserFile *Complex
+	// AuthBasicConfPrefix completes a relative file name that variables
+	// made (the configuration file's directory).
+	AuthBasicConfPrefix string
 	// RealIPFrom, RealIPHeader and RealIPRecursive are set_real_ip_from
 	// (nil: none at this level, the parent's are used), real_ip_header
 	// (default X-Real-IP) and real_ip_recursive (default off).
@@ -234,6 +242,12 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "limit_conn_log_level", &c.LimitConnLogLevel, p.LimitConnLogLevel)
 	inherit(s, "limit_conn_status", &c.LimitConnStatus, p.LimitConnStatus)
 	inherit(s, "limit_conn_dry_run", &c.LimitConnDryRun, p.LimitConnDryRun)
+	if c.AuthBasic == nil {
+		c.AuthBasic = p.AuthBasic
+	}
+	if c.AuthBasicUserFile == nil {
+		c.AuthBasicUserFile, c.AuthBasicConfPrefix = p.AuthBasicUserFile, p.AuthBasicConfPrefix
+	}
 	if c.LimitReqs == nil {
 		c.LimitReqs = p.LimitReqs
 	}

@@ -223,6 +223,9 @@ func (x *exchange) access() {
 			break
 		}
 	}
+	if !x.authBasic() {
+		return
+	}
 	x.content()
 }
 

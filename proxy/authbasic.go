@@ -1,0 +1,185 @@
+package proxy
+
+import (
+	"encoding/base64"
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/nginxws/nginxws/proxy/errlog"
+)
+
+// authBasic is the access phase's ngx_http_auth_basic_handler, after
+// allow/deny: with auth_basic and auth_basic_user_file where the request
+// is (and the realm not "off"), the Authorization header's user must be in
+// the file with a hash its password gives. The file is read for each
+// request, as nginx reads it. It reports false when it answered the
+// request: 401 with the realm's challenge, 403 for a missing file, 500
+// for an unreadable one or a hash that cannot be computed.
+func (x *exchange) authBasic() bool {
+	c := x.conf
+	if c.AuthBasic == nil || c.AuthBasicUserFile == nil {
+		return true
+	}
+	realm := x.value(c.AuthBasic)
+	if string(realm) == "off" {
+		return true
+	}
+	user, pass, ok := basicCredentials(x.head.Header("authorization"))
+	if !ok {
+		x.logEvent(levelInfo, "no user/password was provided for basic authentication", "", "")
+		x.authChallenge(realm)
+		return false
+	}
+	path := string(x.value(c.AuthBasicUserFile))
+	if !filepath.IsAbs(path) {
+		path = c.AuthBasicConfPrefix + path
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, syscall.ENOENT) {
+			x.logEvent(levelError, `open() "`+path+`" failed`, errlog.Errno(err), "")
+			x.finalize(403)
+			return false
+		}
+		x.logEvent(levelCrit, `open() "`+path+`" failed`, errlog.Errno(err), "")
+		x.finalize(500)
+		return false
+	}
+	hash, found := findUser(data, user)
+	if !found {
+		x.logEvent(levelError, `user "`+string(user)+`" was not found in "`+path+`"`, "", "")
+		x.authChallenge(realm)
+		return false
+	}
+	enc, err := ngxCrypt(string(pass), hash)
+	switch {
+	case errors.Is(err, errCryptUnsupported):
+		x.logEvent(levelCrit, `the password scheme of user "`+string(user)+`" in "`+path+`" needs the C library's crypt, which this build lacks`, "", "")
+		x.finalize(500)
+		return false
+	case err != nil:
+		x.logEvent(levelCrit, "crypt_r() failed", errlog.Errno(err), "")
+		x.finalize(500)
+		return false
+	case enc == hash:
+		return true
+	}
+	x.logEvent(levelError, `user "`+string(user)+`": password mismatch`, "", "")
+	x.authChallenge(realm)
+	return false
+}
+
+// authChallenge answers 401 with ngx_http_auth_basic_set_realm's header.
+func (x *exchange) authChallenge(realm []byte) {
+	v := make([]byte, 0, len(realm)+len(`Basic realm=""`))
+	v = append(v, `Basic realm="`...)
+	v = append(v, realm...)
+	v = append(v, '"')
+	x.out.add([]byte("WWW-Authenticate"), v)
+	x.finalize(401)
+}
+
+// basicCredentials is ngx_http_auth_basic_user: "Basic " (any case), then
+// spaces, then base64 (characters up to the first "=", not one more than
+// a multiple of four) of "user:password" with a user.
+func basicCredentials(h []byte, ok bool) (user, pass []byte, found bool) {
+	if !ok || len(h) < 6 || !equalFoldASCII(h[:6], "basic ") {
+		return nil, nil, false
+	}
+	enc := h[6:]
+	for len(enc) > 0 && enc[0] == ' ' {
+		enc = enc[1:]
+	}
+	n := 0
+	for n < len(enc) && enc[n] != '=' {
+		c := enc[n]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/') {
+			return nil, nil, false
+		}
+		n++
+	}
+	if n == 0 || n%4 == 1 {
+		return nil, nil, false
+	}
+	dec := make([]byte, base64.RawStdEncoding.DecodedLen(n))
+	m, err := base64.RawStdEncoding.Decode(dec, enc[:n])
+	if err != nil {
+		return nil, nil, false
+	}
+	dec = dec[:m]
+	for i, c := range dec {
+		if c == ':' {
+			if i == 0 {
+				return nil, nil, false
+			}
+			return dec[:i], dec[i+1:], true
+		}
+	}
+	return nil, nil, false
+}
+
+func equalFoldASCII(b []byte, lower string) bool {
+	for i := range b {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// findUser scans a password file as ngx_http_auth_basic_handler does: a
+// line that starts with "#" or CR is skipped; one that starts with the
+// user and ":" gives the hash, up to a LF, CR, ":" or the end.
+func findUser(data, user []byte) (string, bool) {
+	const (
+		swLogin = iota
+		swPasswd
+		swSkip
+	)
+	state, login, passwd := swLogin, 0, 0
+	for i := 0; i < len(data); i++ {
+		b := data[i]
+		switch state {
+		case swLogin:
+			if login == 0 {
+				if b == '#' || b == '\r' {
+					state = swSkip
+					continue
+				}
+				if b == '\n' {
+					continue
+				}
+			}
+			want := byte(':')
+			if login < len(user) {
+				want = user[login]
+			}
+			if b != want {
+				state = swSkip
+				continue
+			}
+			if login == len(user) {
+				state, passwd = swPasswd, i+1
+			}
+			login++
+		case swPasswd:
+			if b == '\n' || b == '\r' || b == ':' {
+				return string(data[passwd:i]), true
+			}
+		case swSkip:
+			if b == '\n' {
+				state, login = swLogin, 0
+			}
+		}
+	}
+	if state == swPasswd {
+		return string(data[passwd:]), true
+	}
+	return "", false
+}
