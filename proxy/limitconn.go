@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"strconv"
 	"sync"
 	"time"
 
@@ -149,12 +150,8 @@ func (x *exchange) limitConn() bool {
 	}
 	for _, lc := range x.conf.LimitConns {
 		zone := x.rt.limitZones[lc.Zone]
-		key := x.value(lc.Zone.Key)
-		if len(key) == 0 {
-			continue
-		}
-		if len(key) > 255 {
-			x.logEvent(levelError, `the value of the "`+lc.Zone.Key.Raw+`" key is more than 255 bytes: "`+string(key)+`"`, "", "")
+		key, ok := x.limitKey(lc.Zone.Key, 255)
+		if !ok {
 			continue
 		}
 		x.limitStatus = limitPassed
@@ -182,6 +179,21 @@ func (x *exchange) limitConn() bool {
 		x.limitHeld = append(x.limitHeld, limitHold{zone: zone, key: k})
 	}
 	return true
+}
+
+// limitKey is a limit's key for the request, as limit_conn and limit_req
+// take it: an empty value is not counted, a longer one than max bytes is
+// logged and skipped.
+func (x *exchange) limitKey(key *directives.Complex, max int) ([]byte, bool) {
+	v := x.value(key)
+	if len(v) == 0 {
+		return nil, false
+	}
+	if len(v) > max {
+		x.logEvent(levelError, `the value of the "`+key.Raw+`" key is more than `+strconv.Itoa(max)+` bytes: "`+string(v)+`"`, "", "")
+		return nil, false
+	}
+	return v, true
 }
 
 // releaseLimits gives back the counts the request holds: at its end

@@ -166,12 +166,8 @@ func (x *exchange) limitReq() bool {
 	n := 0
 	for n = 0; n < len(limits); n++ {
 		lim := limits[n]
-		key := x.value(lim.Zone.Key)
-		if len(key) == 0 {
-			continue
-		}
-		if len(key) > 65535 {
-			x.logEvent(levelError, `the value of the "`+lim.Zone.Key.Raw+`" key is more than 65535 bytes: "`+string(key)+`"`, "", "")
+		key, ok := x.limitKey(lim.Zone.Key, 65535)
+		if !ok {
 			continue
 		}
 		z := x.rt.reqZones[lim.Zone]

@@ -361,27 +361,6 @@ func idleCost(pid int, url string, n int) (float64, float64, error) {
 	}
 	small := newDialer(1024)
 	conns := make([]*websocket.Conn, n)
-	errs := make(chan error, n)
-	sem := make(chan struct{}, 50)
-	var wg sync.WaitGroup
-	for i := range conns {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			c, _, err := small.Dial(url, nil)
-			if err != nil {
-				errs <- err
-				return
-			}
-			conns[i] = c
-			if err := echo(c, []byte("hello")); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
 	defer func() {
 		for _, c := range conns {
 			if c != nil {
@@ -389,8 +368,15 @@ func idleCost(pid int, url string, n int) (float64, float64, error) {
 			}
 		}
 	}()
-	close(errs)
-	if err := <-errs; err != nil {
+	err = concurrently(n, func(i int) error {
+		c, _, err := small.Dial(url, nil)
+		if err != nil {
+			return err
+		}
+		conns[i] = c
+		return echo(c, []byte("hello"))
+	})
+	if err != nil {
 		return 0, 0, err
 	}
 	settle()
@@ -418,41 +404,28 @@ func idleHTTPCost(pid int, addr string, n int) (float64, error) {
 			}
 		}
 	}()
-	errs := make(chan error, n)
-	sem := make(chan struct{}, 50)
-	var wg sync.WaitGroup
-	for i := range conns {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				errs <- err
-				return
-			}
-			conns[i] = c
-			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-			if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: bench\r\n\r\n"); err != nil {
-				errs <- err
-				return
-			}
-			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-			if err != nil {
-				errs <- err
-				return
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 || resp.Close {
-				errs <- fmt.Errorf("keepalive request: %s, close %v", resp.Status, resp.Close)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	err = concurrently(n, func(i int) error {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return err
+		}
+		conns[i] = c
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: bench\r\n\r\n"); err != nil {
+			return err
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Close {
+			return fmt.Errorf("keepalive request: %s, close %v", resp.Status, resp.Close)
+		}
+		return nil
+	})
+	if err != nil {
 		return 0, err
 	}
 	settle()
@@ -461,6 +434,28 @@ func idleHTTPCost(pid int, addr string, n int) (float64, error) {
 		return 0, err
 	}
 	return float64(rss1-rss0) / float64(n), nil
+}
+
+// concurrently runs open(0) … open(n-1), 50 at a time, and returns the
+// first error.
+func concurrently(n int, open func(i int) error) error {
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 50)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := open(i); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 // settle gives the proxy time to go quiet: the tunnels' last bytes are
