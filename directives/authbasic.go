@@ -51,3 +51,19 @@ func (l *loader) confPrefix() string {
 	}
 	return filepath.Dir(main) + "/"
 }
+
+// setSatisfy reads satisfy all|any (ngx_conf_set_enum_slot).
+func (l *loader) setSatisfy(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	switch v := d.Args[0].Value; v {
+	case "all":
+		sc.loc.SatisfyAny = false
+	case "any":
+		sc.loc.SatisfyAny = true
+	default:
+		return l.errf(d, `invalid value "%s"`, v)
+	}
+	return nil
+}

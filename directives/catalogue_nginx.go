@@ -258,7 +258,6 @@ var nginxRows = []row{
 	{name: "reset_timedout_connection", ctx: cHTTP | cServer | cLocation, args: argFlag, status: ignored, dupErr: true},
 	{name: "resolver", ctx: cHTTP | cServer | cLocation, args: arg1More, status: ignored},
 	{name: "resolver_timeout", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkMsec, dupErr: true},
-	{name: "satisfy", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},
 	{name: "scgi_bind", ctx: cHTTP | cServer | cLocation, args: arg1 | arg2, status: ignored},
 	{name: "scgi_buffer_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "scgi_buffering", ctx: cHTTP | cServer | cLocation, args: argFlag, status: ignored, dupErr: true},

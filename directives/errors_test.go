@@ -199,7 +199,7 @@ var errorCases = []errorCase{
 	{name: "auth_request refused", conf: H("server { listen 8080; location / { auth_request /a; } }"), want: `[emerg] "auth_request" directive is not supported in CONF/nginx.conf:3`},
 	{name: "limit_req zone never declared", conf: H("server { listen 8080; location / { limit_req zone=x; } }"), want: `[emerg] zero size shared memory zone "x"`, same: true},
 	{name: "ssl_verify_client refused", conf: H("server { listen 8080; ssl_verify_client on; }"), want: `[emerg] "ssl_verify_client" directive is not supported in CONF/nginx.conf:3`},
-	{name: "satisfy refused", conf: H("server { listen 8080; location / { satisfy any; } }"), want: `[emerg] "satisfy" directive is not supported in CONF/nginx.conf:3`},
+	{name: "satisfy value", conf: H("server { listen 8080; location / { satisfy some; } }"), want: `[emerg] invalid value "some" in CONF/nginx.conf:3`, same: true},
 
 	// Order: the first error in reading order wins; a syntax error comes
 	// after the directive errors read before it.

@@ -84,6 +84,9 @@ type LocConf struct {
 	// "off") and auth_basic_user_file (the password file, absolute),
 	// each inherited when the level has none; both are needed for the
 	// check.
+	// SatisfyAny is "satisfy any": one access-phase check letting the
+	// request in is enough (default all).
+	SatisfyAny                   bool
 	AuthBasic, AuthBasicUserFile *Complex
 	// AuthBasicConfPrefix completes a relative file name that variables
 	// made (the configuration file's directory).
@@ -242,6 +245,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "limit_conn_log_level", &c.LimitConnLogLevel, p.LimitConnLogLevel)
 	inherit(s, "limit_conn_status", &c.LimitConnStatus, p.LimitConnStatus)
 	inherit(s, "limit_conn_dry_run", &c.LimitConnDryRun, p.LimitConnDryRun)
+	inherit(s, "satisfy", &c.SatisfyAny, p.SatisfyAny)
 	if c.AuthBasic == nil {
 		c.AuthBasic = p.AuthBasic
 	}

@@ -17,20 +17,23 @@ import (
 // request, as nginx reads it. It reports false when it answered the
 // request: 401 with the realm's challenge, 403 for a missing file, 500
 // for an unreadable one or a hash that cannot be computed.
-func (x *exchange) authBasic() bool {
+//
+// Its result is the handler's: accessDeclined when the level does not ask,
+// accessOK when the user is in, else the status (401 with the challenge
+// header set, 403, 500), which the access phase applies (access).
+func (x *exchange) authBasic() int {
 	c := x.conf
 	if c.AuthBasic == nil || c.AuthBasicUserFile == nil {
-		return true
+		return accessDeclined
 	}
 	realm := x.value(c.AuthBasic)
 	if string(realm) == "off" {
-		return true
+		return accessDeclined
 	}
 	user, pass, ok := basicCredentials(x.head.Header("authorization"))
 	if !ok {
 		x.logEvent(levelInfo, "no user/password was provided for basic authentication", "", "")
-		x.authChallenge(realm)
-		return false
+		return x.authChallenge(realm)
 	}
 	path := string(x.value(c.AuthBasicUserFile))
 	if !filepath.IsAbs(path) {
@@ -40,45 +43,40 @@ func (x *exchange) authBasic() bool {
 	if err != nil {
 		if errors.Is(err, syscall.ENOENT) {
 			x.logEvent(levelError, `open() "`+path+`" failed`, errlog.Errno(err), "")
-			x.finalize(403)
-			return false
+			return 403
 		}
 		x.logEvent(levelCrit, `open() "`+path+`" failed`, errlog.Errno(err), "")
-		x.finalize(500)
-		return false
+		return 500
 	}
 	hash, found := findUser(data, user)
 	if !found {
 		x.logEvent(levelError, `user "`+string(user)+`" was not found in "`+path+`"`, "", "")
-		x.authChallenge(realm)
-		return false
+		return x.authChallenge(realm)
 	}
 	enc, err := ngxCrypt(string(pass), hash)
 	switch {
 	case errors.Is(err, errCryptUnsupported):
 		x.logEvent(levelCrit, `the password scheme of user "`+string(user)+`" in "`+path+`" needs the C library's crypt, which this build lacks`, "", "")
-		x.finalize(500)
-		return false
+		return 500
 	case err != nil:
 		x.logEvent(levelCrit, "crypt_r() failed", errlog.Errno(err), "")
-		x.finalize(500)
-		return false
+		return 500
 	case enc == hash:
-		return true
+		return accessOK
 	}
 	x.logEvent(levelError, `user "`+string(user)+`": password mismatch`, "", "")
-	x.authChallenge(realm)
-	return false
+	return x.authChallenge(realm)
 }
 
-// authChallenge answers 401 with ngx_http_auth_basic_set_realm's header.
-func (x *exchange) authChallenge(realm []byte) {
+// authChallenge sets ngx_http_auth_basic_set_realm's header and returns
+// 401.
+func (x *exchange) authChallenge(realm []byte) int {
 	v := make([]byte, 0, len(realm)+len(`Basic realm=""`))
 	v = append(v, `Basic realm="`...)
 	v = append(v, realm...)
 	v = append(v, '"')
 	x.out.add([]byte("WWW-Authenticate"), v)
-	x.finalize(401)
+	return 401
 }
 
 // basicCredentials is ngx_http_auth_basic_user: "Basic " (any case), then

@@ -208,25 +208,72 @@ func (x *exchange) autoRedirect() {
 // (::ffff:a.b.c.d) against the IPv4 rules when the level has any, else
 // against the IPv6 rules with its mapped address.
 func (x *exchange) access() {
-	rules := x.conf.AccessRules
-	if len(rules) > 0 {
-		fam, addr := x.accessFamily(rules)
-		for _, r := range rules {
-			if !ruleMatches(r, fam, addr) {
-				continue
-			}
-			if !r.Allow {
-				x.logEvent(levelError, "access forbidden by rule", "", "")
-				x.finalize(403)
+	// ngx_http_core_access_phase over the access module, then
+	// auth_basic; with "satisfy any" the first that lets the request in
+	// is enough, and the refusals wait for the end of the phase
+	// (ngx_http_core_post_access_phase).
+	any := x.conf.SatisfyAny
+	code := 0
+	for _, handler := range [...]func() int{x.accessRules, x.authBasic} {
+		rc := handler()
+		switch {
+		case rc == accessDeclined:
+			continue
+		case rc == accessOK:
+			if any {
+				x.content()
 				return
 			}
-			break
+			continue
+		case any && (rc == 403 || rc == 401):
+			if code != 401 {
+				code = rc
+			}
+			continue
 		}
+		x.finalize(rc)
+		return
 	}
-	if !x.authBasic() {
+	if code != 0 {
+		if code == 403 {
+			x.logEvent(levelError, "access forbidden by rule", "", "")
+		}
+		x.finalize(code)
 		return
 	}
 	x.content()
+}
+
+// The results of access-phase handlers besides an HTTP status.
+const (
+	accessDeclined = -1
+	accessOK       = 0
+)
+
+// accessRules is ngx_http_access_handler: the first allow/deny rule that
+// covers the client decides (accessOK or 403); none, or no rules,
+// declines.
+func (x *exchange) accessRules() int {
+	rules := x.conf.AccessRules
+	if len(rules) == 0 {
+		return accessDeclined
+	}
+	fam, addr := x.accessFamily(rules)
+	for _, r := range rules {
+		if !ruleMatches(r, fam, addr) {
+			continue
+		}
+		if !r.Allow {
+			// With "satisfy any" the phase's end logs it, if no other
+			// handler lets the request in.
+			if !x.conf.SatisfyAny {
+				x.logEvent(levelError, "access forbidden by rule", "", "")
+			}
+			return 403
+		}
+		return accessOK
+	}
+	return accessDeclined
 }
 
 // The rule lists of ngx_http_access_loc_conf_t.
