@@ -7,12 +7,12 @@ import (
 
 // accessControlDirectives are nginx 1.22's directives (Debian's build) that
 // decide who may see what, beyond allow, deny, auth_basic, satisfy,
-// limit_conn, limit_req and realip. nginxws does
+// limit_except, limit_conn, limit_req and realip. nginxws does
 // not implement them, so a configuration using one must be refused at -t:
 // serving it without the check would open what the user closed.
 var accessControlDirectives = []string{
 	"auth_request", "auth_request_set", "auth_delay",
-	"limit_except", "valid_referers",
+	"valid_referers",
 	"secure_link", "secure_link_md5", "secure_link_secret", "geo", "ssl_verify_client",
 }
 
@@ -37,7 +37,6 @@ func TestAccessControlRefused(t *testing.T) {
 	// Each one where it is written most often, with valid arguments.
 	confs := map[string]string{
 		"auth_request":   "server { listen 8080; location / { auth_request /auth; } }",
-		"limit_except":   "server { listen 8080; location / { limit_except GET { deny all; } } }",
 		"valid_referers": "server { listen 8080; valid_referers none blocked example.com; }",
 		"secure_link":    "server { listen 8080; location / { secure_link $arg_md5,$arg_expires; } }",
 		"geo":            "geo $allowed { default 0; 10.0.0.0/8 1; }",

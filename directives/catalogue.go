@@ -209,6 +209,7 @@ var catalogueRows = []row{
 	{name: "limit_req_dry_run", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.LimitReqDryRun })},
 	{name: "limit_conn_dry_run", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.LimitConnDryRun })},
 	{name: "satisfy", ctx: cHSL, args: arg1, set: (*loader).setSatisfy},
+	{name: "limit_except", ctx: cLocation, args: argBlock | arg1More, set: (*loader).setLimitExcept},
 	{name: "auth_basic", ctx: cHSL | cLimitExcept, args: arg1, set: (*loader).setAuthBasic},
 	{name: "auth_basic_user_file", ctx: cHSL | cLimitExcept, args: arg1, set: (*loader).setAuthBasicUserFile},
 	{name: "set_real_ip_from", ctx: cHSL, args: arg1, set: (*loader).setRealIPFrom, repeat: true},

@@ -156,7 +156,6 @@ var nginxRows = []row{
 	{name: "http2_streams_index_size", ctx: cHTTP | cServer, args: arg1, status: ignored, check: checkNum, dupErr: true},
 	{name: "if_modified_since", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},
 	{name: "keepalive_disable", ctx: cHTTP | cServer | cLocation, args: arg1 | arg2, status: ignored},
-	{name: "limit_except", ctx: cLocation, args: argBlock | arg1More, status: refused},
 	{name: "limit_rate", ctx: cHTTP | cServer | cLocation | cLocationIf, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "limit_rate_after", ctx: cHTTP | cServer | cLocation | cLocationIf, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "lingering_close", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored},

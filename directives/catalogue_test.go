@@ -35,7 +35,7 @@ func TestCatalogueCoversScope(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range strings.Fields("auth_request ssl_verify_client limit_except") {
+	for _, name := range strings.Fields("auth_request ssl_verify_client") {
 		if byName[name][0].status != refused {
 			t.Errorf("%s should be refused", name)
 		}
@@ -181,7 +181,7 @@ var sampleArgs = map[string]string{
 	"proxy_buffers": "8 4k", "large_client_header_buffers": "4 8k", "proxy_next_upstream": "error",
 	"server_tokens": "off", "ssl": "off", "keepalive": "2", "events": "", "http": "",
 	"limit_conn_log_level": "warn", "limit_conn_status": "429", "real_ip_header": "X-Forwarded-For",
-	"limit_req_log_level": "warn", "limit_req_status": "429", "satisfy": "any",
+	"limit_req_log_level": "warn", "limit_req_status": "429", "satisfy": "any", "limit_except": "GET",
 }
 
 func sampleFor(r *row) string {

@@ -84,6 +84,12 @@ type LocConf struct {
 	// "off") and auth_basic_user_file (the password file, absolute),
 	// each inherited when the level has none; both are needed for the
 	// check.
+	// LimitExcept is the location's limit_except block (a level merged
+	// from the location), and LimitExceptMethods the request methods it
+	// applies to (nginx's clcf->limit_except mask: the bits of those not
+	// named).
+	LimitExcept        *LocConf
+	LimitExceptMethods uint32
 	// SatisfyAny is "satisfy any": one access-phase check letting the
 	// request in is enough (default all).
 	SatisfyAny                   bool
@@ -286,7 +292,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	}
 
 	// ngx_http_proxy_module.
-	if c.from == "if" && c.ProxyPass == nil {
+	if (c.from == "if" || c.from == "limit_except") && c.ProxyPass == nil {
 		c.ProxyPass = p.ProxyPass
 	}
 	if c.ProxySetHeaders == nil {
@@ -347,12 +353,16 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	return c.mergeIfs(end)
 }
 
-// mergeIfs merges this level's if blocks from it.
+// mergeIfs merges this level's if blocks, and its limit_except block,
+// from it.
 func (c *LocConf) mergeIfs(end parser.Pos) error {
 	for _, ic := range c.ifs {
 		if err := ic.merge(c, end); err != nil {
 			return err
 		}
+	}
+	if c.LimitExcept != nil {
+		return c.LimitExcept.merge(c, end)
 	}
 	return nil
 }

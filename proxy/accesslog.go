@@ -170,6 +170,7 @@ func walkConfs(h *directives.HTTP, fn func(*directives.LocConf)) {
 				level(st.Conf)
 			}
 		}
+		level(c.LimitExcept)
 	}
 	var locs func([]*directives.Location)
 	locs = func(ls []*directives.Location) {

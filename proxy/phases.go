@@ -96,6 +96,11 @@ func (x *exchange) findConfig() {
 		}
 		redirect := rc == locDone
 		x.setConf(m.loc, m.loc.conf)
+		// ngx_http_update_location_config: a method limit_except does
+		// not name is served under the block's level.
+		if lx := x.conf.LimitExcept; lx != nil && uint32(x.methodCode)&x.conf.LimitExceptMethods != 0 {
+			x.setConf(m.loc, lx)
+		}
 		x.validLocation = true
 		if !x.internal && x.conf.Internal {
 			x.finalize(404)

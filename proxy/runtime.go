@@ -189,6 +189,7 @@ func (rt *runtime) planLevel(c, parent *directives.LocConf, locName string) {
 			rt.planLevel(st.Conf, c, locName)
 		}
 	}
+	rt.planLevel(c.LimitExcept, c, locName)
 }
 
 // normAddr returns a listen address in the form addrFor builds from a
