@@ -208,6 +208,7 @@ var catalogueRows = []row{
 	{name: "limit_req_status", ctx: cHSL, args: arg1, set: limitStatusCode(func(c *LocConf) *int { return &c.LimitReqStatus })},
 	{name: "limit_req_dry_run", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.LimitReqDryRun })},
 	{name: "limit_conn_dry_run", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.LimitConnDryRun })},
+	{name: "geo", ctx: cHTTP, args: argBlock | arg1 | arg2, set: (*loader).setGeo, repeat: true},
 	{name: "satisfy", ctx: cHSL, args: arg1, set: (*loader).setSatisfy},
 	{name: "limit_except", ctx: cLocation, args: argBlock | arg1More, set: (*loader).setLimitExcept},
 	{name: "auth_basic", ctx: cHSL | cLimitExcept, args: arg1, set: (*loader).setAuthBasic},

@@ -96,7 +96,6 @@ var nginxRows = []row{
 	{name: "fastcgi_temp_file_write_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "fastcgi_temp_path", ctx: cHTTP | cServer | cLocation, args: arg1 | arg2 | arg3 | arg4, status: ignored, dupErr: true},
 	{name: "flv", ctx: cLocation, args: argNone, status: refused},
-	{name: "geo", ctx: cHTTP, args: argBlock | arg1 | arg2, status: refused},
 	{name: "grpc_bind", ctx: cHTTP | cServer | cLocation, args: arg1 | arg2, status: ignored},
 	{name: "grpc_buffer_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "grpc_connect_timeout", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkMsec, dupErr: true},

@@ -39,8 +39,9 @@ type varDef struct {
 	arg string
 	// n selects among related values sharing a getter.
 	n int
-	// m is the map whose variable this is.
-	m *mapEval
+	// m is the map whose variable this is; geo, the geo block.
+	m   *mapEval
+	geo *Geo
 	// noCache marks nginx's non-cacheable variables
 	// (NGX_HTTP_VAR_NOCACHEABLE) and volatile maps: they are computed
 	// again for every value that uses them.
@@ -96,7 +97,11 @@ func newEngine(h *HTTP, declared []string) *Engine {
 	for _, n := range declared {
 		set[n] = true
 	}
-	b := &engineBuilder{e: e, maps: maps, captures: captures, set: set, built: map[*Map]*mapEval{}}
+	geos := map[string]*Geo{}
+	for _, g := range h.Geos {
+		geos[g.Var] = g
+	}
+	b := &engineBuilder{e: e, maps: maps, geos: geos, captures: captures, set: set, built: map[*Map]*mapEval{}}
 	e.argsVar = b.define("args")
 	for _, c := range refs.complexes {
 		b.bind(c)
@@ -115,6 +120,9 @@ func newEngine(h *HTTP, declared []string) *Engine {
 	for _, m := range h.Maps {
 		b.define(m.Var)
 	}
+	for _, g := range h.Geos {
+		b.define(g.Var)
+	}
 	return e
 }
 
@@ -124,6 +132,7 @@ func newEngine(h *HTTP, declared []string) *Engine {
 type engineBuilder struct {
 	e        *Engine
 	maps     map[string]*Map
+	geos     map[string]*Geo
 	captures map[string]bool
 	set      map[string]bool
 	built    map[*Map]*mapEval
@@ -160,6 +169,12 @@ func (b *engineBuilder) define(name string) int32 {
 		}
 		d.get, d.m, d.noCache = getMap, me, m.Volatile
 		b.bindMap(m)
+	case b.geos[name] != nil:
+		g := b.geos[name]
+		d.get, d.geo = getGeo, g
+		if g.Source != nil {
+			b.bind(g.Source)
+		}
 	case b.captures[name]:
 		// Not found until a regex with this named capture matches.
 	case builtins[name].get != nil:

@@ -18,6 +18,8 @@ type HTTP struct {
 	Upstreams []*Upstream
 	// Maps in config order.
 	Maps []*Map
+	// Geos are the geo blocks in config order.
+	Geos []*Geo
 	// LogFormats in config order, nginx's predefined "combined" first.
 	LogFormats []*LogFormat
 	// LimitConnZones and LimitReqZones are the limit_conn_zone and

@@ -140,7 +140,7 @@ func realIPTrusted(addr netip.AddrPort, unix bool, from []directives.RealIPFrom)
 // parseAddrPort is ngx_parse_addr_port: an address, or an address and a
 // port (IPv6 in brackets then); without a port the port is 0.
 func parseAddrPort(b []byte) (netip.AddrPort, bool) {
-	if a, ok := parseAddr(b); ok {
+	if a, ok := directives.ParseAddr(b); ok {
 		return netip.AddrPortFrom(a, 0), true
 	}
 	text := b
@@ -175,51 +175,9 @@ func parseAddrPort(b []byte) (netip.AddrPort, bool) {
 	if port < 1 {
 		return netip.AddrPort{}, false
 	}
-	a, ok := parseAddr(text)
+	a, ok := directives.ParseAddr(text)
 	if !ok {
 		return netip.AddrPort{}, false
 	}
 	return netip.AddrPortFrom(a, uint16(port)), true
-}
-
-// parseAddr is ngx_parse_addr: ngx_inet_addr's IPv4 (four decimal parts,
-// any of them empty or with leading zeros; 255.255.255.255 is its error
-// value, so not an address), else an IPv6 address.
-func parseAddr(b []byte) (netip.Addr, bool) {
-	var v4 [4]byte
-	octet, dots, ok4 := 0, 0, len(b) > 0
-	for _, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			octet = octet*10 + int(c-'0')
-			if octet > 255 {
-				ok4 = false
-			}
-		case c == '.' && dots < 3:
-			v4[dots] = byte(octet)
-			octet = 0
-			dots++
-		default:
-			ok4 = false
-		}
-		if !ok4 {
-			break
-		}
-	}
-	if ok4 && dots == 3 {
-		v4[3] = byte(octet)
-		if v4 != [4]byte{255, 255, 255, 255} {
-			return netip.AddrFrom4(v4), true
-		}
-		return netip.Addr{}, false
-	}
-	s := string(b)
-	if !strings.Contains(s, ":") || strings.ContainsAny(s, "%[]") {
-		return netip.Addr{}, false
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || !a.Is6() {
-		return netip.Addr{}, false
-	}
-	return a, true
 }

@@ -1,0 +1,233 @@
+package directives
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/nginxws/nginxws/parser"
+)
+
+// Geo is a geo block (ngx_http_geo_module, networks mode): Var takes the
+// value of the most specific network holding the address, the client's
+// or Source's, "" when none (nginx's radix trees with a "" root).
+type Geo struct {
+	// Var is the defined variable, lower-cased, without "$".
+	Var string
+	// Source is the address's value; nil for the client's address (after
+	// realip).
+	Source *Complex
+	nets   [2]geoNets // IPv4, IPv6
+	Pos    parser.Pos
+}
+
+// geoNets are one family's networks by prefix length, lengths longest
+// first.
+type geoNets struct {
+	byLen map[int]map[netip.Prefix]string
+	lens  []int
+}
+
+func (g *geoNets) get(p netip.Prefix) (string, bool) {
+	v, ok := g.byLen[p.Bits()][p]
+	return v, ok
+}
+
+func (g *geoNets) set(p netip.Prefix, v string) {
+	if g.byLen == nil {
+		g.byLen = map[int]map[netip.Prefix]string{}
+	}
+	m := g.byLen[p.Bits()]
+	if m == nil {
+		m = map[netip.Prefix]string{}
+		g.byLen[p.Bits()] = m
+		g.lens = append(g.lens, p.Bits())
+		slices.SortFunc(g.lens, func(a, b int) int { return b - a })
+	}
+	m[p] = v
+}
+
+func (g *geoNets) del(p netip.Prefix) bool {
+	m := g.byLen[p.Bits()]
+	if _, ok := m[p]; !ok {
+		return false
+	}
+	delete(m, p)
+	return true
+}
+
+// Lookup is ngx_http_geo_cidr_variable's search: an IPv4 address mapped
+// into IPv6 is looked up as IPv4; an invalid address (a unix socket, a
+// Source that is not an address) as 255.255.255.255.
+func (g *Geo) Lookup(a netip.Addr) string {
+	if !a.IsValid() {
+		a = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+	}
+	a = a.Unmap()
+	nets := &g.nets[0]
+	if a.Is6() {
+		nets = &g.nets[1]
+	}
+	for _, n := range nets.lens {
+		p, _ := a.Prefix(n)
+		if v, ok := nets.byLen[n][p]; ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// setGeo reproduces ngx_http_geo_block and ngx_http_geo for the networks
+// mode; "ranges" and "proxy" are refused until implemented.
+func (l *loader) setGeo(d *parser.Directive, _ *scope) error {
+	name := d.Args[0].Value
+	if !strings.HasPrefix(name, "$") {
+		return l.errf(d, `invalid variable name "%s"`, name)
+	}
+	g := &Geo{Pos: d.Pos}
+	if len(d.Args) == 2 {
+		src, err := l.compileComplex(d, name)
+		if err != nil {
+			return err
+		}
+		g.Source = src
+		name = d.Args[1].Value
+		if !strings.HasPrefix(name, "$") {
+			return l.errf(d, `invalid variable name "%s"`, name)
+		}
+	}
+	if err := l.addVariable(d, name[1:]); err != nil {
+		return err
+	}
+	g.Var = strings.ToLower(name[1:])
+	for _, e := range d.Block {
+		if e.IsBlock() {
+			return l.errf(e, `unexpected "{"`)
+		}
+		if len(e.Args) == 0 && (e.Name == "ranges" || e.Name == "proxy_recursive") {
+			return l.errf(e, `"%s" in "geo" is not supported`, e.Name)
+		}
+		if len(e.Args) != 1 {
+			return l.errf(e, "invalid number of the geo parameters")
+		}
+		switch e.Name {
+		case "proxy":
+			return l.errf(e, `"proxy" in "geo" is not supported`)
+		case "default":
+			g.add(l, e, netip.PrefixFrom(netip.IPv4Unspecified(), 0), e.Args[0].Value, e.Name)
+			g.add(l, e, netip.PrefixFrom(netip.IPv6Unspecified(), 0), e.Args[0].Value, e.Name)
+			continue
+		case "delete":
+			p, err := l.geoNet(e, e.Args[0].Value)
+			if err != nil {
+				return err
+			}
+			if !g.nets[geoFamily(p)].del(p) {
+				l.warnf(e, `no network "%s" to delete`, e.Args[0].Value)
+			}
+			continue
+		}
+		p, err := l.geoNet(e, e.Name)
+		if err != nil {
+			return err
+		}
+		g.add(l, e, p, e.Args[0].Value, e.Name)
+	}
+	// The roots' "" (ngx_http_variable_null_value) unless a default
+	// was given.
+	for i, p := range [...]netip.Prefix{netip.PrefixFrom(netip.IPv4Unspecified(), 0), netip.PrefixFrom(netip.IPv6Unspecified(), 0)} {
+		if _, ok := g.nets[i].get(p); !ok {
+			g.nets[i].set(p, "")
+		}
+	}
+	l.http.h.Geos = append(l.http.h.Geos, g)
+	return nil
+}
+
+func geoFamily(p netip.Prefix) int {
+	if p.Addr().Is4() {
+		return 0
+	}
+	return 1
+}
+
+// add is ngx_http_geo_cidr_add: a network given twice keeps the later
+// value, with nginx's warning.
+func (g *Geo) add(l *loader, d *parser.Directive, p netip.Prefix, v, net string) {
+	nets := &g.nets[geoFamily(p)]
+	if old, ok := nets.get(p); ok {
+		l.warnf(d, `duplicate network "%s", value: "%s", old value: "%s"`, net, v, old)
+	}
+	nets.set(p, v)
+}
+
+// geoNet is ngx_http_geo_cidr_value: "255.255.255.255", or a network
+// (host bits under the mask warned of and cleared).
+func (l *loader) geoNet(d *parser.Directive, net string) (netip.Prefix, error) {
+	if net == "255.255.255.255" {
+		return netip.PrefixFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), 32), nil
+	}
+	p, meaningless, ok := parseCIDR(net)
+	if !ok {
+		return netip.Prefix{}, l.errf(d, `invalid network "%s"`, net)
+	}
+	if meaningless {
+		l.warnf(d, "low address bits of %s are meaningless", net)
+	}
+	return p, nil
+}
+
+// ParseAddr is ngx_parse_addr: ngx_inet_addr's IPv4 (four decimal parts,
+// any of them empty or with leading zeros; 255.255.255.255 is its error
+// value, so not an address), else an IPv6 address.
+func ParseAddr(b []byte) (netip.Addr, bool) {
+	var v4 [4]byte
+	octet, dots, ok4 := 0, 0, len(b) > 0
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			octet = octet*10 + int(c-'0')
+			if octet > 255 {
+				ok4 = false
+			}
+		case c == '.' && dots < 3:
+			v4[dots] = byte(octet)
+			octet = 0
+			dots++
+		default:
+			ok4 = false
+		}
+		if !ok4 {
+			break
+		}
+	}
+	if ok4 && dots == 3 {
+		v4[3] = byte(octet)
+		if v4 != [4]byte{255, 255, 255, 255} {
+			return netip.AddrFrom4(v4), true
+		}
+		return netip.Addr{}, false
+	}
+	s := string(b)
+	if !strings.Contains(s, ":") || strings.ContainsAny(s, "%[]") {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is6() {
+		return netip.Addr{}, false
+	}
+	return a, true
+}
+
+// getGeo is ngx_http_geo_cidr_variable: the address is the client's (as
+// the realip module left it), or Source's value parsed as nginx does.
+func getGeo(s *State, d *varDef) ([]byte, bool) {
+	g := d.geo
+	var a netip.Addr
+	if g.Source != nil {
+		a, _ = ParseAddr(s.Value(g.Source))
+	} else if c := s.r.Conn(); c != nil && (c.UnixPath == "" || c.Realip) {
+		a = c.Remote.Addr()
+	}
+	return s.str(g.Lookup(a))
+}
