@@ -197,7 +197,6 @@ var errorCases = []errorCase{
 
 	// Refused directives.
 	{name: "geo ranges refused", conf: H("geo $g {\nranges;\n1.1.1.1-1.1.1.2 a;\n}"), want: `[emerg] "ranges" in "geo" is not supported in CONF/nginx.conf:4`},
-	{name: "geo proxy refused", conf: H("geo $g {\nproxy 10.0.0.0/8;\n}"), want: `[emerg] "proxy" in "geo" is not supported in CONF/nginx.conf:4`},
 	{name: "auth_request refused", conf: H("server { listen 8080; location / { auth_request /a; } }"), want: `[emerg] "auth_request" directive is not supported in CONF/nginx.conf:3`},
 	{name: "limit_req zone never declared", conf: H("server { listen 8080; location / { limit_req zone=x; } }"), want: `[emerg] zero size shared memory zone "x"`, same: true},
 	{name: "ssl_verify_client refused", conf: H("server { listen 8080; ssl_verify_client on; }"), want: `[emerg] "ssl_verify_client" directive is not supported in CONF/nginx.conf:3`},

@@ -17,8 +17,13 @@ type Geo struct {
 	// Source is the address's value; nil for the client's address (after
 	// realip).
 	Source *Complex
-	nets   [2]geoNets // IPv4, IPv6
-	Pos    parser.Pos
+	// Proxies are the "proxy" networks: from one of them, the address is
+	// taken from X-Forwarded-For as realip does, recursively with
+	// proxy_recursive.
+	Proxies        []RealIPFrom
+	ProxyRecursive bool
+	nets           [2]geoNets // IPv4, IPv6
+	Pos            parser.Pos
 }
 
 // geoNets are one family's networks by prefix length, lengths longest
@@ -104,15 +109,24 @@ func (l *loader) setGeo(d *parser.Directive, _ *scope) error {
 		if e.IsBlock() {
 			return l.errf(e, `unexpected "{"`)
 		}
-		if len(e.Args) == 0 && (e.Name == "ranges" || e.Name == "proxy_recursive") {
+		if len(e.Args) == 0 && e.Name == "ranges" {
 			return l.errf(e, `"%s" in "geo" is not supported`, e.Name)
+		}
+		if len(e.Args) == 0 && e.Name == "proxy_recursive" {
+			g.ProxyRecursive = true
+			continue
 		}
 		if len(e.Args) != 1 {
 			return l.errf(e, "invalid number of the geo parameters")
 		}
 		switch e.Name {
 		case "proxy":
-			return l.errf(e, `"proxy" in "geo" is not supported`)
+			p, err := l.geoNet(e, e.Args[0].Value)
+			if err != nil {
+				return err
+			}
+			g.Proxies = append(g.Proxies, RealIPFrom{Prefix: p})
+			continue
 		case "default":
 			g.add(l, e, netip.PrefixFrom(netip.IPv4Unspecified(), 0), e.Args[0].Value, e.Name)
 			g.add(l, e, netip.PrefixFrom(netip.IPv6Unspecified(), 0), e.Args[0].Value, e.Name)
@@ -224,10 +238,30 @@ func ParseAddr(b []byte) (netip.Addr, bool) {
 func getGeo(s *State, d *varDef) ([]byte, bool) {
 	g := d.geo
 	var a netip.Addr
+	valid := true
+	unix := false
 	if g.Source != nil {
-		a, _ = ParseAddr(s.Value(g.Source))
-	} else if c := s.r.Conn(); c != nil && (c.UnixPath == "" || c.Realip) {
+		a, valid = ParseAddr(s.Value(g.Source))
+	} else if c := s.r.Conn(); c != nil {
+		unix = c.UnixPath != "" && !c.Realip
 		a = c.Remote.Addr()
+	}
+	if valid && len(g.Proxies) > 0 {
+		// ngx_http_geo_addr: X-Forwarded-For from a trusted proxy.
+		var lines [][]byte
+		for i, n := 0, s.r.NumHeaders(RequestHeaders); i < n; i++ {
+			if name, v := s.r.Header(RequestHeaders, i); strings.EqualFold(string(name), "x-forwarded-for") {
+				lines = append(lines, v)
+			}
+		}
+		if len(lines) > 0 {
+			if fa, ok := ForwardedAddr(netip.AddrPortFrom(a, 0), unix, lines, g.Proxies, g.ProxyRecursive); ok {
+				a, unix = fa.Addr(), false
+			}
+		}
+	}
+	if unix {
+		a = netip.Addr{}
 	}
 	return s.str(g.Lookup(a))
 }

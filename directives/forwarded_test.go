@@ -1,10 +1,8 @@
-package proxy
+package directives
 
 import (
 	"net/netip"
 	"testing"
-
-	"github.com/nginxws/nginxws/directives"
 )
 
 // TestParseAddrPort: ngx_parse_addr_port's forms, as nginx 1.22 reads them
@@ -31,7 +29,7 @@ func TestParseAddrPort(t *testing.T) {
 		"192.0.2.1:80:90":    "",
 		"[2001:db8::1]x:443": "",
 	} {
-		got, ok := parseAddrPort([]byte(in))
+		got, ok := ParseAddrPort([]byte(in))
 		s := ""
 		if ok {
 			s = got.String()
@@ -45,7 +43,7 @@ func TestParseAddrPort(t *testing.T) {
 // TestForwardedAddr: ngx_http_get_forwarded_addr's walk over
 // X-Forwarded-For lines, from the last address back.
 func TestForwardedAddr(t *testing.T) {
-	from := []directives.RealIPFrom{{Prefix: netip.MustParsePrefix("127.0.0.0/8")}, {Prefix: netip.MustParsePrefix("10.0.0.0/8")}}
+	from := []RealIPFrom{{Prefix: netip.MustParsePrefix("127.0.0.0/8")}, {Prefix: netip.MustParsePrefix("10.0.0.0/8")}}
 	peer := netip.MustParseAddrPort("127.0.0.1:40000")
 	for _, c := range []struct {
 		lines     []string
@@ -67,7 +65,7 @@ func TestForwardedAddr(t *testing.T) {
 		for i, l := range c.lines {
 			lines[i] = []byte(l)
 		}
-		got, ok := forwardedAddr(peer, false, lines, from, c.recursive)
+		got, ok := ForwardedAddr(peer, false, lines, from, c.recursive)
 		s := ""
 		if ok {
 			s = got.String()
@@ -78,11 +76,11 @@ func TestForwardedAddr(t *testing.T) {
 	}
 	// An untrusted peer's word is not taken; a unix peer is trusted by
 	// "unix:".
-	if _, ok := forwardedAddr(netip.MustParseAddrPort("192.0.2.50:1"), false, [][]byte{[]byte("1.2.3.4")}, from, false); ok {
+	if _, ok := ForwardedAddr(netip.MustParseAddrPort("192.0.2.50:1"), false, [][]byte{[]byte("1.2.3.4")}, from, false); ok {
 		t.Error("an untrusted peer's header was taken")
 	}
-	unix := []directives.RealIPFrom{{Unix: true}}
-	if got, ok := forwardedAddr(netip.AddrPort{}, true, [][]byte{[]byte("1.2.3.4")}, unix, false); !ok || got.Addr().String() != "1.2.3.4" {
+	unix := []RealIPFrom{{Unix: true}}
+	if got, ok := ForwardedAddr(netip.AddrPort{}, true, [][]byte{[]byte("1.2.3.4")}, unix, false); !ok || got.Addr().String() != "1.2.3.4" {
 		t.Errorf("unix peer: %v %v", got, ok)
 	}
 }
