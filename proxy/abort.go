@@ -48,15 +48,27 @@ func (w *abortWatch) run() {
 	w.done = make(chan struct{})
 	w.mu.Unlock()
 	defer close(w.done)
-	sc, ok := w.c.nc.(syscall.Conn)
+	closed, _ := waitClientClose(w.c.nc)
+	if closed {
+		w.gone.Store(true)
+		_ = w.up.Close()
+	}
+}
+
+// waitClientClose waits, reading nothing (MSG_PEEK), until nc is
+// readable; it reports whether what came is the peer's close or a socket
+// error (true) rather than bytes, the read deadline, or this side's own
+// close (false). watched is false for a connection without a descriptor,
+// which it cannot wait on: it returns at once.
+func waitClientClose(nc net.Conn) (closed, watched bool) {
+	sc, ok := nc.(syscall.Conn)
 	if !ok {
-		return
+		return false, false
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return
+		return false, false
 	}
-	closed := false
 	_ = rc.Read(func(fd uintptr) bool {
 		var b [1]byte
 		for {
@@ -66,16 +78,12 @@ func (w *abortWatch) run() {
 				continue
 			case err == syscall.EAGAIN:
 				return false
-			case err != nil || n == 0:
-				closed = true
 			}
+			closed = err != nil || n == 0
 			return true
 		}
 	})
-	if closed {
-		w.gone.Store(true)
-		_ = w.up.Close()
-	}
+	return closed, true
 }
 
 // clientGone ends a request whose client left while it waited for its

@@ -4,7 +4,6 @@ import (
 	"container/list"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
@@ -263,38 +262,18 @@ func (x *exchange) limitReq() bool {
 func (x *exchange) delayRequest(d time.Duration) bool {
 	c := x.c
 	end := time.Now().Add(d)
-	sc, ok := c.nc.(syscall.Conn)
-	if !ok {
-		time.Sleep(d)
-		return true
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		time.Sleep(d)
-		return true
-	}
 	saved := c.dl.read
 	c.dl.setReadAt(c.nc, end)
-	defer c.dl.setReadAt(c.nc, saved)
-	closed := false
-	err = rc.Read(func(fd uintptr) bool {
-		var b [1]byte
-		for {
-			n, _, perr := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-			switch {
-			case perr == syscall.EINTR:
-				continue
-			case perr == syscall.EAGAIN:
-				return false
-			}
-			closed = perr != nil || n == 0
-			return true
-		}
-	})
-	if err == nil && closed {
+	closed, watched := waitClientClose(c.nc)
+	c.dl.setReadAt(c.nc, saved)
+	if closed {
 		x.logEvent(levelInfo, "client prematurely closed connection", "", "")
 		x.finalize(499)
 		return false
+	}
+	if !watched {
+		time.Sleep(d)
+		return true
 	}
 	// The deadline came, or the client sent more: the rest of the
 	// delay, if any, is slept.
