@@ -503,46 +503,63 @@ func getContentLength(s *State, _ *varDef) ([]byte, bool) {
 // "Authorization: Basic" header.
 func getRemoteUser(s *State, _ *varDef) ([]byte, bool) {
 	h, ok := s.firstHeader(RequestHeaders, "authorization")
-	if !ok || len(h) < 6 || !hasFoldPrefix(h, "basic ") {
+	if !ok {
 		return nil, false
+	}
+	start := s.mark()
+	buf, n, ok := AppendBasicAuth(s.buf, h)
+	if !ok {
+		return nil, false
+	}
+	s.buf = buf
+	auth := s.since(start)
+	return auth[:n:n], true
+}
+
+// AppendBasicAuth is ngx_http_auth_basic_user on an Authorization header
+// value: "Basic " (any case), spaces, then base64 of "user:password" with
+// a user. It appends the decoded "user:password" to dst and returns it
+// with the user's length; ok is false, and dst is to be kept, for
+// anything else. ngx_decode_base64 takes the text up to the first "=",
+// which must be base64 characters and not one more than a multiple of
+// four of them.
+func AppendBasicAuth(dst, h []byte) (out []byte, userLen int, ok bool) {
+	if len(h) < 6 || !hasFoldPrefix(h, "basic ") {
+		return dst, 0, false
 	}
 	enc := h[6:]
 	for len(enc) > 0 && enc[0] == ' ' {
 		enc = enc[1:]
 	}
-	// ngx_decode_base64: the text up to the first "=" must be base64
-	// characters, and not one more than a multiple of four of them.
 	n := 0
 	for n < len(enc) && enc[n] != '=' {
 		if !isBase64(enc[n]) {
-			return nil, false
+			return dst, 0, false
 		}
 		n++
 	}
 	if n == 0 || n%4 == 1 {
-		return nil, false
+		return dst, 0, false
 	}
-	start := s.mark()
+	start := len(dst)
 	size := base64.RawStdEncoding.DecodedLen(n)
-	s.buf = slices.Grow(s.buf, size)[:start+size]
+	out = slices.Grow(dst, size)[:start+size]
 	// Go's decoder, like ngx_decode_base64, ignores the unused bits of
 	// the last character.
-	m, err := base64.RawStdEncoding.Decode(s.buf[start:], enc[:n])
+	m, err := base64.RawStdEncoding.Decode(out[start:], enc[:n])
 	if err != nil {
-		s.buf = s.buf[:start]
-		return nil, false
+		return dst, 0, false
 	}
-	s.buf = s.buf[:start+m]
-	auth := s.since(start)
-	for i, c := range auth {
+	out = out[:start+m]
+	for i, c := range out[start:] {
 		if c == ':' {
 			if i == 0 {
-				return nil, false
+				return dst, 0, false
 			}
-			return auth[:i:i], true
+			return out, i, true
 		}
 	}
-	return nil, false
+	return dst, 0, false
 }
 
 func isBase64(c byte) bool {

@@ -1,12 +1,12 @@
 package proxy
 
 import (
-	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
 	"syscall"
 
+	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/errlog"
 )
 
@@ -79,56 +79,17 @@ func (x *exchange) authChallenge(realm []byte) int {
 	return 401
 }
 
-// basicCredentials is ngx_http_auth_basic_user: "Basic " (any case), then
-// spaces, then base64 (characters up to the first "=", not one more than
-// a multiple of four) of "user:password" with a user.
+// basicCredentials is the user and password of the Authorization header
+// (directives.AppendBasicAuth, as $remote_user reads it).
 func basicCredentials(h []byte, ok bool) (user, pass []byte, found bool) {
-	if !ok || len(h) < 6 || !equalFoldASCII(h[:6], "basic ") {
+	if !ok {
 		return nil, nil, false
 	}
-	enc := h[6:]
-	for len(enc) > 0 && enc[0] == ' ' {
-		enc = enc[1:]
-	}
-	n := 0
-	for n < len(enc) && enc[n] != '=' {
-		c := enc[n]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/') {
-			return nil, nil, false
-		}
-		n++
-	}
-	if n == 0 || n%4 == 1 {
+	auth, n, ok := directives.AppendBasicAuth(nil, h)
+	if !ok {
 		return nil, nil, false
 	}
-	dec := make([]byte, base64.RawStdEncoding.DecodedLen(n))
-	m, err := base64.RawStdEncoding.Decode(dec, enc[:n])
-	if err != nil {
-		return nil, nil, false
-	}
-	dec = dec[:m]
-	for i, c := range dec {
-		if c == ':' {
-			if i == 0 {
-				return nil, nil, false
-			}
-			return dec[:i], dec[i+1:], true
-		}
-	}
-	return nil, nil, false
-}
-
-func equalFoldASCII(b []byte, lower string) bool {
-	for i := range b {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
+	return auth[:n], auth[n+1:], true
 }
 
 // findUser scans a password file as ngx_http_auth_basic_handler does: a
