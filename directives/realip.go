@@ -55,12 +55,3 @@ func (l *loader) setRealIPFrom(d *parser.Directive, sc *scope) error {
 	}
 	return nil
 }
-
-// setRealIPHeader reproduces ngx_http_realip.
-func (l *loader) setRealIPHeader(d *parser.Directive, sc *scope) error {
-	if sc.loc.mark(d.Name) {
-		return l.dup(d)
-	}
-	sc.loc.RealIPHeader = d.Args[0].Value
-	return nil
-}

@@ -70,6 +70,17 @@ func locBufs(field func(*LocConf) *Bufs) setter {
 	}
 }
 
+// locString sets a string as written (ngx_conf_set_str_slot).
+func locString(field func(*LocConf) *string) setter {
+	return func(l *loader, d *parser.Directive, sc *scope) error {
+		if sc.loc.mark(d.Name) {
+			return l.dup(d)
+		}
+		*field(sc.loc) = d.Args[0].Value
+		return nil
+	}
+}
+
 // locFlag sets an on|off value (ngx_conf_set_flag_slot).
 func locFlag(field func(*LocConf) *bool) setter {
 	return func(l *loader, d *parser.Directive, sc *scope) error {

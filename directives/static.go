@@ -172,14 +172,6 @@ func (l *loader) setTypes(d *parser.Directive, sc *scope) error {
 	return nil
 }
 
-func (l *loader) setDefaultType(d *parser.Directive, sc *scope) error {
-	if sc.loc.mark(d.Name) {
-		return l.dup(d)
-	}
-	sc.loc.DefaultType = d.Args[0].Value
-	return nil
-}
-
 func (l *loader) setInternal(d *parser.Directive, sc *scope) error {
 	if sc.loc.mark(d.Name) {
 		return l.dup(d)
