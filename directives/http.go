@@ -2,6 +2,7 @@ package directives
 
 import (
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -254,7 +255,9 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 			s.Names = []ServerName{{Name: "", Pos: s.Pos}}
 		}
 	}
-	l.checkServerNames()
+	if err := l.checkServerNames(); err != nil {
+		return err
+	}
 	l.warnWebSocketIdioms()
 	h.engine = newEngine(h, h.Variables)
 	return nil
@@ -269,24 +272,105 @@ func (l *loader) hostname() string {
 	return strings.ToLower(h)
 }
 
-// checkServerNames reproduces the [warn] ngx_http_optimize_servers gives
-// when two servers on one address claim the same name: the later one is
-// ignored for that name. nginx logs it without a position.
-func (l *loader) checkServerNames() {
+// checkServerNames reproduces ngx_http_optimize_servers'
+// ngx_http_server_names: on every address that more than one server
+// shares (or whose default server has a regex name with captures), the
+// names go into nginx's name hash one by one, in server and name order.
+// A name the hash already holds, by the rules of ngx_hash_add_key (where
+// ".example.com" claims "example.com" and "*.example.com" both), gets
+// the [warn] "conflicting server name" and is ignored; a name the hash
+// cannot hold ("*.example.*", "www.*.example.com", "a..b") is an [emerg]
+// there, which nginx does not check for an address with a single server.
+// Addresses are taken in nginx's order (addrsInNginxOrder). Both messages
+// have no position: nginx logs them with cf->log after the http block.
+func (l *loader) checkServerNames() error {
 	hb := l.http
-	for _, addr := range hb.addrOrder {
-		seen := map[string]*Server{}
-		for _, s := range hb.addrs[addr].servers {
+	for _, addr := range hb.addrsInNginxOrder() {
+		a := hb.addrs[addr]
+		if len(a.servers) < 2 && !serverCaptures(a.def) {
+			continue
+		}
+		text := addrText(a.first)
+		keys := newMapKeys()
+		for _, s := range a.servers {
 			for _, n := range s.Names {
 				if n.Regex != nil {
 					continue
 				}
-				if prev, ok := seen[n.Name]; ok && prev != s {
-					l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `conflicting server name "` + n.Name + `" on ` + addr + `, ignored`})
-					continue
+				valid, conflict := keys.add(n.Name, true)
+				if !valid {
+					return errAt(parser.Pos{}, `invalid server name or wildcard "%s" on %s`, n.Name, text)
 				}
-				seen[n.Name] = s
+				if conflict {
+					l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `conflicting server name "` + n.Name + `" on ` + text + `, ignored`})
+				}
 			}
 		}
 	}
+	return nil
+}
+
+// serverCaptures is nginx's cscf->captures: whether the server's last
+// regex name has captures (ngx_http_core_server_name sets the flag anew
+// for every regex name, so only the last one counts).
+func serverCaptures(s *Server) bool {
+	if s == nil {
+		return false
+	}
+	captures := false
+	for _, n := range s.Names {
+		if n.Regex != nil {
+			captures = n.Regex.NumSubexp() > 0
+		}
+	}
+	return captures
+}
+
+// addrsInNginxOrder lists the listening addresses in the order nginx's
+// ngx_http_optimize_servers visits them: grouped by port (a port is a
+// port number and an address family; every unix socket shares one), the
+// ports in the order their first listen was read; within a port, the
+// addresses with socket options (nginx's "bind") first, then the others,
+// each in the order read, and the wildcard address (0.0.0.0, [::]) last,
+// as ngx_http_cmp_conf_addrs sorts them.
+func (hb *httpBuilder) addrsInNginxOrder() []string {
+	var ports []string
+	byPort := map[string][]string{}
+	for _, addr := range hb.addrOrder {
+		p := portKey(hb.addrs[addr].first)
+		if _, ok := byPort[p]; !ok {
+			ports = append(ports, p)
+		}
+		byPort[p] = append(byPort[p], addr)
+	}
+	rank := func(addr string) int {
+		a := hb.addrs[addr]
+		switch {
+		case a.first.Network != "unix" && (strings.HasPrefix(addr, "0.0.0.0:") || strings.HasPrefix(addr, "[::]:")):
+			return 2
+		case a.optsSet:
+			return 0
+		}
+		return 1
+	}
+	out := make([]string, 0, len(hb.addrOrder))
+	for _, p := range ports {
+		group := byPort[p]
+		sort.SliceStable(group, func(i, j int) bool { return rank(group[i]) < rank(group[j]) })
+		out = append(out, group...)
+	}
+	return out
+}
+
+// portKey is what makes two listening addresses share an nginx "port"
+// (ngx_http_conf_port_t): the family and the port number.
+func portKey(ls Listen) string {
+	if ls.Network == "unix" {
+		return "unix"
+	}
+	family := "inet"
+	if strings.HasPrefix(ls.Addr, "[") {
+		family = "inet6"
+	}
+	return family + " " + ls.Addr[strings.LastIndexByte(ls.Addr, ':')+1:]
 }

@@ -200,6 +200,11 @@ type listenAddr struct {
 	servers    []*Server
 	optsSet    bool
 	defaultSet bool
+	// first is the first listen of the address (its network and text);
+	// def the address's default server: the one whose listen says
+	// default_server, else the first.
+	first Listen
+	def   *Server
 }
 
 // addrText is an address as nginx prints it in listen errors.
@@ -216,7 +221,7 @@ func (l *loader) addListen(pos parser.Pos, s *Server, ls Listen) error {
 	hb := l.http
 	a := hb.addrs[ls.Addr]
 	if a == nil {
-		a = &listenAddr{}
+		a = &listenAddr{first: ls, def: s}
 		hb.addrs[ls.Addr] = a
 		hb.addrOrder = append(hb.addrOrder, ls.Addr)
 	}
@@ -237,6 +242,7 @@ func (l *loader) addListen(pos parser.Pos, s *Server, ls Listen) error {
 			return errAt(pos, "a duplicate default server for %s", addrText(ls))
 		}
 		a.defaultSet = true
+		a.def = s
 	}
 	s.Listens = append(s.Listens, ls)
 	return nil

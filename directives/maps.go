@@ -127,7 +127,11 @@ func newMapKeys() *mapKeys {
 // add records a key; wildcard is set once "hostnames" was read (nginx's
 // NGX_HASH_WILDCARD_KEY). Keys compare lower-cased. ".example.com" takes
 // both "example.com" (exact) and the wildcard "example.com", so it
-// conflicts with either; "*.example.com" takes the wildcard only.
+// conflicts with either; "*.example.com" takes the wildcard only. As in
+// ngx_hash_add_key, ".example.com" claims the exact name before its
+// wildcard is checked, so when only the wildcard conflicts the exact name
+// stays claimed: server_name, where a conflict is a [warn] and reading
+// goes on, shows it ("*.a", ".a", "a" warns for ".a" and for "a").
 func (k *mapKeys) add(key string, wildcard bool) (valid, conflict bool) {
 	low := strings.ToLower(key)
 	if wildcard {
@@ -138,10 +142,14 @@ func (k *mapKeys) add(key string, wildcard bool) (valid, conflict bool) {
 		switch {
 		case len(low) > 1 && low[0] == '.':
 			name := low[1:]
-			if k.exact[name] || k.head[name] {
+			if k.exact[name] {
 				return true, true
 			}
-			k.exact[name], k.head[name] = true, true
+			k.exact[name] = true
+			if k.head[name] {
+				return true, true
+			}
+			k.head[name] = true
 			return true, false
 		case len(low) > 2 && low[0] == '*' && low[1] == '.':
 			name := low[2:]
