@@ -135,7 +135,8 @@ func (l *loader) setProxyPass(d *parser.Directive, sc *scope) error {
 	}
 	pp.URI, pp.HasURI = u.uri, u.uri != ""
 	loc := sc.location
-	if pp.HasURI && (sc.inIf || loc == nil || loc.Named() || loc.IsRegex()) {
+	// nginx's "noname" locations, if and limit_except blocks, take no URI either.
+	if pp.HasURI && (sc.inIf || sc.ctx == cLimitExcept || loc == nil || loc.Named() || loc.IsRegex()) {
 		return l.errf(d, `"proxy_pass" cannot have URI part in location given by regular expression, or inside named location, or inside "if" statement, or inside "limit_except" block`)
 	}
 	c.ProxyPass = pp
