@@ -124,6 +124,12 @@ type row struct {
 	// nginx rejects is rejected here too. Read off the real binary.
 	check  valueCheck
 	dupErr bool
+	// vals are the names checkEnum and checkBitmask accept (nginx's
+	// ngx_conf_enum_t / ngx_conf_bitmask_t tables, compared ignoring
+	// case); max is checkNum's upper bound with min 1 (nginx's
+	// ngx_conf_num_bounds_t post handler), 0 for none.
+	vals []string
+	max  int64
 }
 
 // valueCheck is the syntax of a single-argument directive's value, as
@@ -131,12 +137,16 @@ type row struct {
 type valueCheck uint8
 
 const (
-	checkNone   valueCheck = iota
-	checkNum               // ngx_conf_set_num_slot: "invalid number"
-	checkSize              // ngx_conf_set_size_slot: "invalid value"
-	checkOffset            // ngx_conf_set_off_slot
-	checkMsec              // ngx_conf_set_msec_slot
-	checkSec               // ngx_conf_set_sec_slot
+	checkNone     valueCheck = iota
+	checkNum                 // ngx_conf_set_num_slot: "invalid number"
+	checkSize                // ngx_conf_set_size_slot: "invalid value"
+	checkOffset              // ngx_conf_set_off_slot
+	checkMsec                // ngx_conf_set_msec_slot
+	checkSec                 // ngx_conf_set_sec_slot
+	checkEnum                // ngx_conf_set_enum_slot: one of vals, else "invalid value"
+	checkBitmask             // ngx_conf_set_bitmask_slot: each argument one of vals
+	checkEvent               // ngx_event_use: "epoll", the one event module Debian's build has on Linux
+	checkPriority            // ngx_set_priority: a number with an optional sign
 )
 
 // valid reports whether v is a valid value of the kind.

@@ -29,6 +29,22 @@ type errorCase struct {
 func H(body string) string { return "events{}\nhttp{\n" + body + "\n}\n" }
 
 var errorCases = []errorCase{
+	// Values of directives nginxws ignores with a [warn] are still checked
+	// as nginx's setters check them (enum, bitmask, bounds, event type).
+	{name: "use kqueue", conf: "events { use kqueue; }\n", want: `[emerg] invalid event type "kqueue" in CONF/nginx.conf:1`, same: true},
+	{name: "use duplicate", conf: "events { use epoll; use epoll; }\n", want: `[emerg] "use" directive is duplicate in CONF/nginx.conf:1`, same: true},
+	{name: "worker_priority signed", conf: "worker_priority -30;\nworker_priority +5;\nevents { foo; }\n", want: `[emerg] "worker_priority" directive is duplicate in CONF/nginx.conf:2`, same: true},
+	{name: "worker_priority zero then another", conf: "worker_priority 0;\nworker_priority +5;\nevents { foo; }\n", want: `[emerg] unknown directive "foo" in CONF/nginx.conf:3`, same: true},
+	{name: "worker_priority sign alone", conf: "worker_priority -;\nevents {}\n", want: `[emerg] "worker_priority" directive invalid number in CONF/nginx.conf:1`, same: true},
+	{name: "gzip_comp_level bounds", conf: H("gzip_comp_level 10;"), want: `[emerg] value must be between 1 and 9 in CONF/nginx.conf:3`, same: true},
+	{name: "gzip_http_version", conf: H("gzip_http_version 2.0;"), want: `[emerg] invalid value "2.0" in CONF/nginx.conf:3`, same: true},
+	{name: "gzip_proxied", conf: H("gzip_proxied expired no-cache bogus;"), want: `[emerg] invalid value "bogus" in CONF/nginx.conf:3`, same: true},
+	{name: "lingering_close", conf: H("lingering_close sometimes;"), want: `[emerg] invalid value "sometimes" in CONF/nginx.conf:3`, same: true},
+	{name: "proxy_cache_use_stale", conf: H("proxy_cache_use_stale error timeout http_501;"), want: `[emerg] invalid value "http_501" in CONF/nginx.conf:3`, same: true},
+	{name: "proxy_cache_methods", conf: H("proxy_cache_methods GET PUT;"), want: `[emerg] invalid value "PUT" in CONF/nginx.conf:3`, same: true},
+	{name: "ssl_protocols", conf: H("ssl_protocols TLSv1.2 TLSv1.4;"), want: `[emerg] invalid value "TLSv1.4" in CONF/nginx.conf:3`, same: true},
+	{name: "proxy_ssl_protocols", conf: H("proxy_ssl_protocols SSLv4;"), want: `[emerg] invalid value "SSLv4" in CONF/nginx.conf:3`, same: true},
+
 	// ngx_conf_handler's own checks.
 	{name: "unknown directive", conf: H("foo;"), want: `[emerg] unknown directive "foo" in CONF/nginx.conf:3`, same: true},
 	{name: "unknown directive of a dynamic module", conf: H("server { listen 8080; location / { echo hi; } }"), want: `[emerg] unknown directive "echo" in CONF/nginx.conf:3`, same: true},

@@ -230,13 +230,72 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		_, err := l.flag(d)
 		return err
 	}
+	switch r.check {
+	case checkEnum:
+		if !containsFold(r.vals, d.Args[0].Value) {
+			return l.errf(d, `invalid value "%s"`, d.Args[0].Value)
+		}
+		return nil
+	case checkBitmask:
+		// The bits accumulate over the level's occurrences of the
+		// directive, so a value named twice is warned about even across
+		// two lines, as ngx_conf_set_bitmask_slot does.
+		for _, a := range d.Args {
+			if !containsFold(r.vals, a.Value) {
+				return l.errf(d, `invalid value "%s"`, a.Value)
+			}
+			if l.levelMark(sc, d.Name+" "+strings.ToLower(a.Value)) {
+				l.warnf(d, `duplicate value "%s"`, a.Value)
+			}
+		}
+		return nil
+	case checkEvent:
+		if d.Args[0].Value != "epoll" {
+			return l.errf(d, `invalid event type "%s"`, d.Args[0].Value)
+		}
+		return nil
+	case checkPriority:
+		// ngx_set_priority (main context only) calls a second one a
+		// duplicate only when an earlier one set a non-zero priority.
+		if l.mainSet[d.Name] {
+			return l.dup(d)
+		}
+		v := d.Args[0].Value
+		if v != "" && (v[0] == '-' || v[0] == '+') {
+			v = v[1:]
+		}
+		n, ok := atoi(v)
+		if !ok {
+			return l.errf(d, `"%s" directive invalid number`, d.Name)
+		}
+		if n != 0 {
+			l.mainSet[d.Name] = true
+		}
+		return nil
+	}
 	if r.check != checkNone && len(d.Args) == 1 && !r.check.valid(d.Args[0].Value) {
 		if r.check == checkNum {
 			return l.errf(d, `"%s" directive invalid number`, d.Name)
 		}
 		return l.invalid(d)
 	}
+	if r.check == checkNum && r.max != 0 {
+		if n, _ := atoi(d.Args[0].Value); n < 1 || n > r.max {
+			return l.errf(d, "value must be between 1 and %d", r.max)
+		}
+	}
 	return nil
+}
+
+// containsFold reports whether v is one of names, ignoring case (nginx's
+// ngx_strcasecmp in its enum and bitmask setters).
+func containsFold(names []string, v string) bool {
+	for _, n := range names {
+		if strings.EqualFold(n, v) {
+			return true
+		}
+	}
+	return false
 }
 
 // levelMark records a directive at the scope's level (the configuration

@@ -71,3 +71,23 @@ func TestServerNameHashKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestBitmaskDuplicateValue pins ngx_conf_set_bitmask_slot's [warn] for an
+// ignored directive: the bits accumulate over the level's occurrences, so
+// a value named again on a later line (in any case) is a duplicate, and
+// another level starts afresh (checked on nginx 1.22).
+func TestBitmaskDuplicateValue(t *testing.T) {
+	cfg, err := loadText(t, H("gzip_proxied any expired;\ngzip_proxied ANY;\nserver { listen 8080; gzip_proxied any; }"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range cfg.Warnings {
+		if !strings.Contains(w.Msg, "is ignored") {
+			got = append(got, w.Msg+" @"+itoa(w.Pos.Line))
+		}
+	}
+	if want := `duplicate value "ANY" @4`; strings.Join(got, "\n") != want {
+		t.Errorf("warnings %q, want %q", got, want)
+	}
+}
