@@ -43,6 +43,13 @@ import (
 // that fills it switches the burst to splice.
 const copySize = 16 << 10
 
+// timerLazyDelay is nginx's NGX_TIMER_LAZY_DELAY: re-arming a timer that
+// is already set does nothing unless the deadline moves by at least this
+// much. A tunnel's timers follow it, so traffic within 300ms of the
+// last re-arm does not put off proxy_read_timeout, and a 500ms timeout
+// ends a tunnel whose only traffic came at 100ms at 500ms, as nginx's.
+const timerLazyDelay = 300 * time.Millisecond
+
 // tunnelAction is what nginx's log lines say the connection was doing.
 const tunnelAction = "proxying upgraded connection"
 
@@ -112,7 +119,9 @@ func (x *exchange) upgrade(uc net.Conn, p *proxyPlan) {
 	buffering := false
 	x.copyResponseHead(p, &buffering)
 	x.keepalive = false
-	x.out.contentLength = -1
+	// The upstream's Content-Length, if any, is passed on as nginx's
+	// header filter does (it means nothing for the tunnel's bytes, which
+	// are not counted against it).
 	x.headerOnly = true
 	// The connection ends with the tunnel, without a lingering close
 	// (nginx closes both sockets when the tunnel is finalized).
@@ -135,6 +144,11 @@ func (x *exchange) upgrade(uc net.Conn, p *proxyPlan) {
 			return
 		}
 		x.c.rd.Discard(len(b))
+		// nginx's $upstream_bytes_sent is every byte written to the
+		// upstream connection (its c->sent), the tunnel's included.
+		if n := len(x.upInfo.States); n > 0 {
+			x.upInfo.States[n-1].BytesSent += int64(len(b))
+		}
 	}
 	t := &tunnel{
 		s:           x.c.s,
@@ -225,14 +239,14 @@ func (t *tunnel) close() {
 // finalize is the tunnel's end once both sockets are closed
 // (ngx_http_upstream_finalize_request): the registry forgets it, the
 // upstream peer is released, the request's access log line is written
-// (down bytes went to the client through the tunnel), and the server
-// stops waiting for the connection.
-func (t *tunnel) finalize(down int64) {
+// (down bytes went to the client through the tunnel, up bytes to the
+// upstream), and the server stops waiting for the connection.
+func (t *tunnel) finalize(down, up int64) {
 	t.s.tunnels.remove(t)
 	for _, f := range t.atEnd {
 		f()
 	}
-	t.rec.finish(down)
+	t.rec.finish(down, up)
 	// The request and its client connection end for stub_status.
 	t.s.stats.writing.Add(-1)
 	t.s.stats.active.Add(-1)

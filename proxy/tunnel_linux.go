@@ -516,7 +516,7 @@ func (t *tunnel) startEv() bool {
 		_ = syscall.Close(cfd)
 		_ = syscall.Close(ufd)
 		e.over = true
-		t.finalize(0)
+		t.finalize(0, 0)
 		return true
 	}
 	t.engine.Store(engineEv)
@@ -625,7 +625,7 @@ func (t *tunnel) move(l *tunnelLoop, dir int) bool {
 			t.srcEnded(dir)
 			return true
 		}
-		e.last = l.now
+		rearm(&e.last, l.now)
 		if n == len(l.scratch) {
 			d.bulk = true
 		} else if e.flags[in]&sockRDHUP == 0 {
@@ -700,7 +700,7 @@ func (t *tunnel) spliceIn(l *tunnelLoop, dir int) bool {
 			return false
 		}
 		d.inPipe = int(n)
-		e.last = l.now
+		rearm(&e.last, l.now)
 		return true
 	}
 }
@@ -713,7 +713,8 @@ func (t *tunnel) flush(l *tunnelLoop, dir int) (bool, error) {
 	progressed := false
 	defer func() {
 		if progressed {
-			d.progressAt, e.last = l.now, l.now
+			rearm(&d.progressAt, l.now)
+			rearm(&e.last, l.now)
 		}
 	}()
 	if d.n > 0 {
@@ -777,6 +778,15 @@ func (t *tunnel) writeWaits(l *tunnelLoop, dir int) {
 func (t *tunnel) moveFailed(l *tunnelLoop, dir int, err error, reading bool) bool {
 	t.endEv(l, func() { logMoveError(t.rec, err, dir == toUpstream, reading) })
 	return false
+}
+
+// rearm moves a running timer's start (*at, the loop's clock) to now as
+// nginx's ngx_add_timer moves a timer already set: only when that shifts
+// its deadline by timerLazyDelay or more.
+func rearm(at *int64, now int64) {
+	if now-*at >= int64(timerLazyDelay) {
+		*at = now
+	}
 }
 
 // armTimer makes the tunnel's timer fire by due (unix nanoseconds) at the
@@ -878,12 +888,12 @@ func (t *tunnel) endEv(l *tunnelLoop, why func()) {
 		l.free = append(l.free, e.slot)
 		l.count--
 	}
-	down := e.dir[toClient].moved
+	down, up := e.dir[toClient].moved, e.dir[toUpstream].moved
 	go func() {
 		if why != nil {
 			why()
 		}
-		t.finalize(down)
+		t.finalize(down, up)
 	}()
 }
 

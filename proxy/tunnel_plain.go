@@ -113,7 +113,10 @@ func (t *tunnel) runPlain(dir int, src, dst net.Conn) {
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
-			p.last.Store(int64(time.Since(p.start)))
+			// The idle timer is re-armed as nginx's is (rearm).
+			if now := int64(time.Since(p.start)); now-p.last.Load() >= int64(timerLazyDelay) {
+				p.last.Store(now)
+			}
 			if to := t.sendTimeout[dir]; to > 0 {
 				_ = dst.SetWriteDeadline(time.Now().Add(to))
 			}
@@ -170,5 +173,5 @@ func (t *tunnel) endPlain() {
 	}
 	p.mu.Unlock()
 	p.shut()
-	t.finalize(p.moved[toClient].Load())
+	t.finalize(p.moved[toClient].Load(), p.moved[toUpstream].Load())
 }

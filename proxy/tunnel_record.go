@@ -210,11 +210,11 @@ func (x *exchange) planAccess(early int64) *tunnelAccess {
 }
 
 // finish completes the request once the tunnel is over: down bytes went
-// to the client through the tunnel. Its counters and timings are
-// completed and its access-log lines written, as exchange.finish writes
-// them. It touches nothing of the connection, which the record no longer
-// knows.
-func (r *tunnelRecord) finish(down int64) {
+// to the client through the tunnel, up bytes to the upstream. Its
+// counters and timings are completed and its access-log lines written, as
+// exchange.finish writes them. It touches nothing of the connection,
+// which the record no longer knows.
+func (r *tunnelRecord) finish(down, up int64) {
 	defer r.rt.release()
 	a := r.access
 	r.access = nil
@@ -228,6 +228,10 @@ func (r *tunnelRecord) finish(down int64) {
 			last := &e.states[n-1]
 			last.ResponseTime = time.Since(e.upStart)
 			last.BytesReceived = e.upHead + down
+			// nginx takes $upstream_bytes_sent from the upstream
+			// connection's count when the request is finalized, so
+			// the tunnel's bytes are in it.
+			last.BytesSent += up
 		}
 		st = a.s.getState()
 		st.Reset(e.eng, &tunnelEndRequest{

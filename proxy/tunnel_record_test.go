@@ -163,7 +163,7 @@ func TestTunnelRecordAccessLines(t *testing.T) {
 	if c.rs != nil {
 		t.Fatal("recordTunnel kept the request state")
 	}
-	rec.finish(down)
+	rec.finish(down, 0)
 	s.logs.closeAll()
 
 	for _, name := range []string{"dflt.log", "js.log", "no.log", "big.log", "ws.example.log"} {
@@ -202,6 +202,34 @@ func TestTunnelRecordAccessLines(t *testing.T) {
 	}
 }
 
+// TestTunnelRecordUpstreamBytes: the bytes a tunnel moved to the upstream
+// are added to the last try's sent bytes, as nginx's
+// $upstream_bytes_sent is the upstream connection's whole count when the
+// request is finalized; the bytes moved to the client to its received
+// bytes.
+func TestTunnelRecordUpstreamBytes(t *testing.T) {
+	dir := t.TempDir()
+	log, _ := testLog(t)
+	s := New(load(t, recordConf(dir, "127.0.0.1:"+freePort(t), upgradeBackend(t))), log)
+	c, x := upgradeOnConn(t, s)
+	st := x.upInfo.States[len(x.upInfo.States)-1]
+	head := responseHeadSize(x.resp)
+	rec := c.recordTunnel(x, 0)
+	a := rec.access
+	if a == nil || a.end == nil || len(a.end.states) == 0 {
+		t.Fatal("the record keeps no upstream try to complete")
+	}
+	last := &a.end.states[len(a.end.states)-1]
+	rec.finish(40, 77)
+	s.logs.closeAll()
+	if last.BytesSent != st.BytesSent+77 {
+		t.Errorf("upstream bytes sent %d, want %d (the request's) + 77 (the tunnel's)", last.BytesSent, st.BytesSent)
+	}
+	if want := head + 40; last.BytesReceived != want {
+		t.Errorf("upstream bytes received %d, want %d", last.BytesReceived, want)
+	}
+}
+
 // TestTunnelRecordErrorLines: the record's error log lines read as the
 // request's, in nginx's text form and in the JSON form (-j), bytes that
 // are not UTF-8 included.
@@ -217,7 +245,7 @@ func TestTunnelRecordErrorLines(t *testing.T) {
 		rec := c.recordTunnel(x, 0)
 		rec.logEvent(levelInfo, "upstream timed out", "110: Connection timed out", tunnelAction)
 		rec.logEvent(levelError, "m \xff", "", "")
-		rec.finish(0)
+		rec.finish(0, 0)
 		l := lines()
 		if len(l) != 4 || l[0] != l[2] || l[1] != l[3] {
 			t.Fatalf("json %v: the record's lines differ from the request's:\n%s", js, strings.Join(l, "\n"))
@@ -274,7 +302,7 @@ func fakeTunnel(t testing.TB, s *Server, n uint64) (*conn, *exchange) {
 func recordBytes(t *testing.T, servers string) float64 {
 	s := New(load(t, servers), nil)
 	c, x := fakeTunnel(t, s, 1)
-	c.recordTunnel(x, 0).finish(0)
+	c.recordTunnel(x, 0).finish(0, 0)
 	const n = 2000
 	recs := make([]*tunnelRecord, n)
 	var before, after goruntime.MemStats
@@ -292,7 +320,7 @@ func recordBytes(t *testing.T, servers string) float64 {
 	goruntime.ReadMemStats(&after)
 	per := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / n
 	for _, r := range recs {
-		r.finish(100)
+		r.finish(100, 0)
 	}
 	goruntime.KeepAlive(recs)
 	return per
