@@ -137,16 +137,18 @@ type row struct {
 type valueCheck uint8
 
 const (
-	checkNone     valueCheck = iota
-	checkNum                 // ngx_conf_set_num_slot: "invalid number"
-	checkSize                // ngx_conf_set_size_slot: "invalid value"
-	checkOffset              // ngx_conf_set_off_slot
-	checkMsec                // ngx_conf_set_msec_slot
-	checkSec                 // ngx_conf_set_sec_slot
-	checkEnum                // ngx_conf_set_enum_slot: one of vals, else "invalid value"
-	checkBitmask             // ngx_conf_set_bitmask_slot: each argument one of vals
-	checkEvent               // ngx_event_use: "epoll", the one event module Debian's build has on Linux
-	checkPriority            // ngx_set_priority: a number with an optional sign
+	checkNone      valueCheck = iota
+	checkNum                  // ngx_conf_set_num_slot: "invalid number"
+	checkSize                 // ngx_conf_set_size_slot: "invalid value"
+	checkOffset               // ngx_conf_set_off_slot
+	checkOffsetOff            // "off" or an offset (ngx_http_core_directio)
+	checkMsec                 // ngx_conf_set_msec_slot
+	checkSec                  // ngx_conf_set_sec_slot
+	checkEnum                 // ngx_conf_set_enum_slot: one of vals, else "invalid value"
+	checkBitmask              // ngx_conf_set_bitmask_slot: each argument one of vals
+	checkEvent                // ngx_event_use: "epoll", the one event module Debian's build has on Linux
+	checkPriority             // ngx_set_priority: a number with an optional sign
+	checkZone                 // an upstream's zone: ngx_http_upstream_zone's checks, a shared memory zone
 )
 
 // valid reports whether v is a valid value of the kind.
@@ -159,6 +161,9 @@ func (k valueCheck) valid(v string) bool {
 		_, ok = parseSize(v)
 	case checkOffset:
 		_, ok = parseOffset(v)
+	case checkOffsetOff:
+		_, ok = parseOffset(v)
+		ok = ok || v == "off"
 	case checkMsec:
 		_, ok = parseMsec(v)
 	case checkSec:
@@ -307,7 +312,7 @@ var catalogueRows = []row{
 	{name: "keepalive_timeout", ctx: cUpstream, args: arg1, set: (*loader).setUpstreamKeepaliveTimeout},
 	{name: "keepalive_requests", ctx: cUpstream, args: arg1, set: (*loader).setUpstreamKeepaliveRequests},
 	{name: "keepalive_time", ctx: cUpstream, args: arg1, set: (*loader).setUpstreamKeepaliveTime},
-	{name: "zone", ctx: cUpstream, args: arg12, status: ignored},
+	{name: "zone", ctx: cUpstream, args: arg12, status: ignored, check: checkZone},
 
 	// ngx_http_ssl_module: "ssl on" would turn every listener of the server to TLS.
 	{name: "ssl", ctx: cHTTP | cServer, args: argFlag, set: (*loader).setSSL},

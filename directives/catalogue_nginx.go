@@ -38,7 +38,7 @@ var nginxRows = []row{
 	{name: "dav_methods", ctx: cHTTP | cServer | cLocation, args: arg1More, status: refused},
 	{name: "debug_connection", ctx: cEvents, args: arg1, status: ignored},
 	{name: "debug_points", ctx: cMain, args: arg1, status: ignored},
-	{name: "directio", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkOffset, dupErr: true},
+	{name: "directio", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkOffsetOff, dupErr: true},
 	{name: "directio_alignment", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkOffset, dupErr: true},
 	{name: "disable_symlinks", ctx: cHTTP | cServer | cLocation, args: arg1 | arg2, status: refused},
 	{name: "empty_gif", ctx: cLocation, args: argNone, status: refused},

@@ -44,6 +44,11 @@ var errorCases = []errorCase{
 	{name: "proxy_cache_methods", conf: H("proxy_cache_methods GET PUT;"), want: `[emerg] invalid value "PUT" in CONF/nginx.conf:3`, same: true},
 	{name: "ssl_protocols", conf: H("ssl_protocols TLSv1.2 TLSv1.4;"), want: `[emerg] invalid value "TLSv1.4" in CONF/nginx.conf:3`, same: true},
 	{name: "proxy_ssl_protocols", conf: H("proxy_ssl_protocols SSLv4;"), want: `[emerg] invalid value "SSLv4" in CONF/nginx.conf:3`, same: true},
+	{name: "upstream zone too small", conf: H("upstream u { server 127.0.0.1:1; zone u 32767; }"), want: `[emerg] zone "u" is too small in CONF/nginx.conf:3`, same: true},
+	{name: "upstream zone size", conf: H("upstream u { server 127.0.0.1:1; zone u 10x; }"), want: `[emerg] invalid zone size "10x" in CONF/nginx.conf:3`, same: true},
+	{name: "upstream zone never sized", conf: H("upstream u { server 127.0.0.1:1; zone u; }"), want: `[emerg] zero size shared memory zone "u"`, same: true},
+	{name: "upstream zone two sizes", conf: H("upstream u { server 127.0.0.1:1; zone u 64k; }\nupstream v { server 127.0.0.1:2; zone u 128k; }"), want: `[emerg] the size 131072 of shared memory zone "u" conflicts with already declared size 65536 in CONF/nginx.conf:4`, same: true},
+	{name: "upstream zone named by limit_req", conf: H("limit_req_zone $binary_remote_addr zone=one:10m rate=1r/s;\nupstream u { server 127.0.0.1:1; zone one 64k; }"), want: `[emerg] the shared memory zone "one" is already declared for a different use in CONF/nginx.conf:4`, same: true},
 
 	// ngx_conf_handler's own checks.
 	{name: "unknown directive", conf: H("foo;"), want: `[emerg] unknown directive "foo" in CONF/nginx.conf:3`, same: true},

@@ -85,6 +85,32 @@ func (l *loader) zoneParam(d *parser.Directive, v string) (string, int64, error)
 	return n, sz, nil
 }
 
+// checkUpstreamZone makes the checks of ngx_http_upstream_zone for an
+// upstream's "zone NAME [SIZE]", which nginxws otherwise ignores (its
+// peers' state is per process): the size, and the zone's place among the
+// shared memory zones, so that a zone named by two upstreams with two
+// sizes, a name limit_conn or limit_req already uses, or a zone never
+// given a size fails as in nginx. A second zone in one upstream is not a
+// duplicate there.
+func (l *loader) checkUpstreamZone(d *parser.Directive) error {
+	name := d.Args[0].Value
+	if name == "" {
+		return l.errf(d, `invalid zone name "%s"`, name)
+	}
+	var size int64
+	if len(d.Args) == 2 {
+		var ok bool
+		if size, ok = parseSize(d.Args[1].Value); !ok {
+			return l.errf(d, `invalid zone size "%s"`, d.Args[1].Value)
+		}
+		if size < 8*pageSize {
+			return l.errf(d, `zone "%s" is too small`, name)
+		}
+	}
+	_, err := l.http.limits.add(l, d, name, size, "upstream")
+	return err
+}
+
 // setLimitConnZone reproduces ngx_http_limit_conn_zone.
 func (l *loader) setLimitConnZone(d *parser.Directive, _ *scope) error {
 	key, err := l.compileComplex(d, d.Args[0].Value)

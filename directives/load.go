@@ -254,6 +254,8 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 			return l.errf(d, `invalid event type "%s"`, d.Args[0].Value)
 		}
 		return nil
+	case checkZone:
+		return l.checkUpstreamZone(d)
 	case checkPriority:
 		// ngx_set_priority (main context only) calls a second one a
 		// duplicate only when an earlier one set a non-zero priority.

@@ -1,0 +1,26 @@
+package directives
+
+import "testing"
+
+// TestPassiveValuesNginxAccepts lists values of directives nginxws ignores
+// that nginx 1.22 accepts (each checked on it) and that a stricter check
+// once refused: such a refusal would stop a working configuration.
+func TestPassiveValuesNginxAccepts(t *testing.T) {
+	for _, body := range []string{
+		"directio off;",
+		"directio 4m;",
+		"gzip_proxied expired no-cache no-store private auth;",
+		"lingering_close always;",
+		"ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;",
+		"upstream u { server 127.0.0.1:1; zone u 64k; zone u; }\nupstream v { server 127.0.0.1:2; zone u; }",
+	} {
+		if _, err := loadText(t, H(body)); err != nil {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+	for _, main := range []string{"worker_priority -30;", "worker_priority +5;", "worker_priority 0;\nworker_priority -5;"} {
+		if _, err := loadText(t, main+"\nevents {}\n"); err != nil {
+			t.Errorf("%s: %v", main, err)
+		}
+	}
+}
