@@ -12,6 +12,7 @@ func TestPassiveValuesNginxAccepts(t *testing.T) {
 		"gzip_proxied expired no-cache no-store private auth;",
 		"lingering_close always;",
 		"ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;",
+		"server { listen 8080; return 200 $upstream_cache_etag$upstream_cache_last_modified; }",
 		"upstream u { server 127.0.0.1:1; zone u 64k; zone u; }\nupstream v { server 127.0.0.1:2; zone u; }",
 	} {
 		if _, err := loadText(t, H(body)); err != nil {

@@ -124,6 +124,10 @@ var builtinVariables = map[string]bool{
 	"upstream_response_time":     true,
 	"upstream_status":            true,
 	"uri":                        true,
+
+	// proxy_cache_revalidate's, never found since nginxws keeps no cache.
+	"upstream_cache_etag":          true,
+	"upstream_cache_last_modified": true,
 }
 
 // variablePrefixes are nginx's prefixed variable families ($http_NAME, …).
