@@ -254,7 +254,19 @@ func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
 	w := x.watchClient(uc)
 	err := up.ReadResponse(resp, int(conf.ProxyBufferSize))
 	if w.stop() {
-		x.clientGone("reading response header from upstream")
+		// nginx's log action is the upstream connection's: it becomes
+		// "reading response header" when the upstream is first read
+		// (ngx_http_upstream_process_header), and a status line parsed
+		// by then is the try's $upstream_status
+		// (ngx_http_proxy_process_status_line).
+		action := "sending request to upstream"
+		if resp.Received > 0 {
+			action = "reading response header from upstream"
+		}
+		if n := len(x.upInfo.States); n > 0 && resp.Version != 9 {
+			x.upInfo.States[n-1].Status = resp.Status
+		}
+		x.clientGone(action)
 		return 0, -1
 	}
 	if err != nil && isTimeout(err) {
