@@ -148,6 +148,8 @@ const (
 	checkBitmask              // ngx_conf_set_bitmask_slot: each argument one of vals
 	checkEvent                // ngx_event_use: "epoll", the one event module Debian's build has on Linux
 	checkPriority             // ngx_set_priority: a number with an optional sign
+	checkBufs                 // ngx_conf_set_bufs_slot: "NUMBER SIZE", both non-zero
+	checkPath                 // ngx_conf_set_path_slot: a path and up to 3 levels, non-zero, 10 in all at most
 	checkZone                 // an upstream's zone: ngx_http_upstream_zone's checks, a shared memory zone
 )
 

@@ -254,6 +254,26 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 			return l.errf(d, `invalid event type "%s"`, d.Args[0].Value)
 		}
 		return nil
+	case checkBufs:
+		n, ok := atoi(d.Args[0].Value)
+		size, sok := parseSize(d.Args[1].Value)
+		if !ok || n == 0 || !sok || size == 0 {
+			return l.invalid(d)
+		}
+		return nil
+	case checkPath:
+		var sum int64
+		for _, a := range d.Args[1:] {
+			level, ok := atoi(a.Value)
+			if !ok || level == 0 {
+				return l.invalid(d)
+			}
+			sum += level
+		}
+		if sum > 10 {
+			return l.invalid(d)
+		}
+		return nil
 	case checkZone:
 		return l.checkUpstreamZone(d)
 	case checkPriority:

@@ -8,6 +8,10 @@ import "testing"
 func TestPassiveValuesNginxAccepts(t *testing.T) {
 	for _, body := range []string{
 		"directio off;",
+		"gzip_buffers 16 8k;",
+		"proxy_temp_path /tmp/nginxws-temp 5 5;",
+		"client_body_temp_path /tmp/nginxws-temp/ 3 3 4;",
+		"keepalive_disable msie6 safari;",
 		"directio 4m;",
 		"gzip_proxied expired no-cache no-store private auth;",
 		"lingering_close always;",
