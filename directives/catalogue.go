@@ -137,20 +137,23 @@ type row struct {
 type valueCheck uint8
 
 const (
-	checkNone      valueCheck = iota
-	checkNum                  // ngx_conf_set_num_slot: "invalid number"
-	checkSize                 // ngx_conf_set_size_slot: "invalid value"
-	checkOffset               // ngx_conf_set_off_slot
-	checkOffsetOff            // "off" or an offset (ngx_http_core_directio)
-	checkMsec                 // ngx_conf_set_msec_slot
-	checkSec                  // ngx_conf_set_sec_slot
-	checkEnum                 // ngx_conf_set_enum_slot: one of vals, else "invalid value"
-	checkBitmask              // ngx_conf_set_bitmask_slot: each argument one of vals
-	checkEvent                // ngx_event_use: "epoll", the one event module Debian's build has on Linux
-	checkPriority             // ngx_set_priority: a number with an optional sign
-	checkBufs                 // ngx_conf_set_bufs_slot: "NUMBER SIZE", both non-zero
-	checkPath                 // ngx_conf_set_path_slot: a path and up to 3 levels, non-zero, 10 in all at most
-	checkZone                 // an upstream's zone: ngx_http_upstream_zone's checks, a shared memory zone
+	checkNone          valueCheck = iota
+	checkNum                      // ngx_conf_set_num_slot: "invalid number"
+	checkSize                     // ngx_conf_set_size_slot: "invalid value"
+	checkOffset                   // ngx_conf_set_off_slot
+	checkOffsetOff                // "off" or an offset (ngx_http_core_directio)
+	checkMsec                     // ngx_conf_set_msec_slot
+	checkSec                      // ngx_conf_set_sec_slot
+	checkEnum                     // ngx_conf_set_enum_slot: one of vals, else "invalid value"
+	checkBitmask                  // ngx_conf_set_bitmask_slot: each argument one of vals
+	checkEvent                    // ngx_event_use: "epoll", the one event module Debian's build has on Linux
+	checkPriority                 // ngx_set_priority: a number with an optional sign
+	checkBufs                     // ngx_conf_set_bufs_slot: "NUMBER SIZE", both non-zero
+	checkPath                     // ngx_conf_set_path_slot: a path and up to 3 levels, non-zero, 10 in all at most
+	checkCacheValid               // ngx_http_file_cache_valid_set_slot: [STATUS|any ...] TIME
+	checkOpenFileCache            // open_file_cache, open_log_file_cache: max=, inactive=, (min_uses=, valid=), off
+	checkSessionCache             // ngx_http_ssl_session_cache: off, none, builtin[:N], shared:NAME:SIZE
+	checkZone                     // an upstream's zone: ngx_http_upstream_zone's checks, a shared memory zone
 )
 
 // valid reports whether v is a valid value of the kind.

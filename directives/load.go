@@ -274,6 +274,12 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 			return l.invalid(d)
 		}
 		return nil
+	case checkCacheValid:
+		return l.checkCacheValid(d)
+	case checkOpenFileCache:
+		return l.checkOpenFileCache(d)
+	case checkSessionCache:
+		return l.checkSessionCache(d)
 	case checkZone:
 		return l.checkUpstreamZone(d)
 	case checkPriority:

@@ -8,6 +8,10 @@ import "testing"
 func TestPassiveValuesNginxAccepts(t *testing.T) {
 	for _, body := range []string{
 		"directio off;",
+		"open_file_cache max=10 off;",
+		"open_log_file_cache max=1000 inactive=20s valid=1m min_uses=2;",
+		"proxy_cache_valid 10m;\nproxy_cache_valid 200 302 any 1h;",
+		"ssl_session_cache builtin:1000 shared:SSL:10m;\nserver { listen 8080; ssl_session_cache shared:SSL:10m; }",
 		"gzip_buffers 16 8k;",
 		"proxy_temp_path /tmp/nginxws-temp 5 5;",
 		"client_body_temp_path /tmp/nginxws-temp/ 3 3 4;",

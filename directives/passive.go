@@ -1,0 +1,106 @@
+package directives
+
+import (
+	"strings"
+
+	"github.com/nginxws/nginxws/parser"
+)
+
+// The value checks of directives nginxws ignores (or, for ssl_*, keeps
+// for TLS) whose nginx handlers are their own functions rather than slot
+// setters. nginx rejects a malformed one at -t, so nginxws does too, with
+// the same words; what a valid one asks for is still not done.
+
+// checkCacheValid reproduces ngx_http_file_cache_valid_set_slot
+// (proxy_cache_valid and its fastcgi, scgi and uwsgi siblings): the last
+// argument is a time, the others statuses 100..599 or "any".
+func (l *loader) checkCacheValid(d *parser.Directive) error {
+	n := len(d.Args) - 1
+	if _, ok := parseTime(d.Args[n].Value, true); !ok {
+		return l.errf(d, `invalid time value "%s"`, d.Args[n].Value)
+	}
+	for _, a := range d.Args[:n] {
+		if a.Value == "any" {
+			continue
+		}
+		if st, ok := atoi(a.Value); !ok || st < 100 || st > 599 {
+			return l.errf(d, `invalid status "%s"`, a.Value)
+		}
+	}
+	return nil
+}
+
+// checkOpenFileCache reproduces ngx_http_core_open_file_cache and
+// ngx_http_log_open_file_cache: their parameters, and "max" unless "off"
+// is among them. The two differ in what max= may be and in one word of
+// the message.
+func (l *loader) checkOpenFileCache(d *parser.Directive) error {
+	log := d.Name == "open_log_file_cache"
+	var max int64
+	off := false
+	for _, a := range d.Args {
+		v := a.Value
+		ok := true
+		switch {
+		case strings.HasPrefix(v, "max="):
+			max, ok = atoi(v[4:])
+			if !log && ok && max <= 0 {
+				ok = false
+			}
+		case strings.HasPrefix(v, "inactive="):
+			_, ok = parseTime(v[9:], true)
+		case log && strings.HasPrefix(v, "min_uses="):
+			_, ok = atoi(v[9:])
+		case log && strings.HasPrefix(v, "valid="):
+			_, ok = parseTime(v[6:], true)
+		case v == "off":
+			off = true
+		default:
+			ok = false
+		}
+		if !ok {
+			return l.errf(d, `invalid "%s" parameter "%s"`, d.Name, v)
+		}
+	}
+	switch {
+	case off || max != 0:
+		return nil
+	case log:
+		return l.errf(d, `"open_log_file_cache" must have "max" parameter`)
+	}
+	return l.errf(d, `"open_file_cache" must have the "max" parameter`)
+}
+
+// checkSessionCache reproduces ngx_http_ssl_session_cache. A shared cache
+// is a shared memory zone, so its name may clash with another zone's.
+func (l *loader) checkSessionCache(d *parser.Directive) error {
+	for _, a := range d.Args {
+		v := a.Value
+		switch {
+		case v == "off", v == "none", v == "builtin":
+			continue
+		case len(v) > len("builtin:") && strings.HasPrefix(v, "builtin:"):
+			if _, ok := atoi(v[len("builtin:"):]); ok {
+				continue
+			}
+		case len(v) > len("shared:") && strings.HasPrefix(v, "shared:"):
+			name, size, found := strings.Cut(v[len("shared:"):], ":")
+			if name == "" || !found {
+				break
+			}
+			n, ok := parseSize(size)
+			if !ok {
+				break
+			}
+			if n < 8*pageSize {
+				return l.errf(d, `session cache "%s" is too small`, v)
+			}
+			if _, err := l.http.limits.add(l, d, name, n, "ssl_session_cache"); err != nil {
+				return err
+			}
+			continue
+		}
+		return l.errf(d, `invalid session cache "%s"`, v)
+	}
+	return nil
+}
