@@ -306,8 +306,6 @@ var nginxRows = []row{
 	{name: "send_lowat", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "sendfile", ctx: cHTTP | cServer | cLocation | cLocationIf, args: argFlag, status: ignored, dupErr: true},
 	{name: "sendfile_max_chunk", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
-	{name: "server_names_hash_bucket_size", ctx: cHTTP, args: arg1, status: ignored, check: checkNum, dupErr: true},
-	{name: "server_names_hash_max_size", ctx: cHTTP, args: arg1, status: ignored, check: checkNum, dupErr: true},
 	{name: "slice", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},
 	{name: "source_charset", ctx: cHTTP | cServer | cLocation | cLocationIf, args: arg1, status: refused},
 	{name: "split_clients", ctx: cHTTP, args: argBlock | arg2, status: refused},

@@ -178,6 +178,10 @@ type httpBuilder struct {
 	// nginx attaches the buffer to the file, and every later access_log
 	// with a buffer for the same file must ask for the same one.
 	logBuffers map[string]*AccessLog
+	// namesHash holds server_names_hash_bucket_size and
+	// server_names_hash_max_size as read (-1: not given); nginx uses them
+	// to build each address's name hash, which can fail (hashsize.go).
+	namesHash map[string]int64
 }
 
 func (l *loader) setHTTP(d *parser.Directive, sc *scope) error {
@@ -186,7 +190,7 @@ func (l *loader) setHTTP(d *parser.Directive, sc *scope) error {
 	}
 	h := &HTTP{Pos: d.Pos, Conf: newLocConf(), LogFormats: []*LogFormat{combinedFormat()}}
 	l.http = &httpBuilder{h: h, srvConf: &ServerConf{}, vars: newVarTable(), addrs: map[string]*listenAddr{},
-		connRefs: map[string][]*LimitConn{}, reqRefs: map[string][]*LimitReq{}}
+		connRefs: map[string][]*LimitConn{}, reqRefs: map[string][]*LimitReq{}, namesHash: map[string]int64{}}
 	l.cfg.HTTP = h
 	hs := &scope{ctx: cHTTP, open: sc.open, srvConf: l.http.srvConf, loc: h.Conf}
 	if err := l.block(d.Block, hs); err != nil {
@@ -292,6 +296,7 @@ func (l *loader) checkServerNames() error {
 		}
 		text := addrText(a.first)
 		keys := newMapKeys()
+		var exact, wild []string
 		for _, s := range a.servers {
 			for _, n := range s.Names {
 				if n.Regex != nil {
@@ -303,8 +308,17 @@ func (l *loader) checkServerNames() error {
 				}
 				if conflict {
 					l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `conflicting server name "` + n.Name + `" on ` + text + `, ignored`})
+					continue
+				}
+				if isWildcardName(n.Name) {
+					wild = append(wild, n.Name)
+				} else {
+					exact = append(exact, n.Name)
 				}
 			}
+		}
+		if err := l.checkNamesHash(exact, wild); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -1,0 +1,159 @@
+package directives
+
+import (
+	"strings"
+
+	"github.com/nginxws/nginxws/parser"
+)
+
+// nginx keeps an address's server names in hash tables built by
+// ngx_hash_init, sized by server_names_hash_bucket_size and
+// server_names_hash_max_size. nginxws looks names up its own way, but the
+// building can fail or warn in nginx, and a configuration nginx rejects
+// must be rejected here too: a name too long for a bucket is the [emerg]
+// "could not build server_names_hash, you should increase
+// server_names_hash_bucket_size: 64" many users meet, and too many names
+// for the table size the [warn] "could not build optimal ...".
+
+// cacheLine is ngx_cacheline_size on the x86-64 and arm64 builds: the
+// bucket size's default and alignment.
+const cacheLine = 64
+
+// setNamesHashSize reads server_names_hash_bucket_size and
+// server_names_hash_max_size (ngx_conf_set_num_slot).
+func (l *loader) setNamesHashSize(d *parser.Directive, _ *scope) error {
+	if _, ok := l.http.namesHash[d.Name]; ok {
+		return l.dup(d)
+	}
+	n, ok := atoi(d.Args[0].Value)
+	if !ok {
+		return l.errf(d, `"%s" directive invalid number`, d.Name)
+	}
+	l.http.namesHash[d.Name] = n
+	return nil
+}
+
+// isWildcardName reports whether a server name goes to nginx's wildcard
+// hashes ("*.example.com", ".example.com", "www.example.*") rather than
+// the exact one (ngx_hash_add_key's forms).
+func isWildcardName(name string) bool {
+	return len(name) > 1 && name[0] == '.' ||
+		len(name) > 2 && (strings.HasPrefix(name, "*.") || strings.HasSuffix(name, ".*"))
+}
+
+// hashEltSize is NGX_HASH_ELT_SIZE for a key of n bytes.
+func hashEltSize(n int64) int64 { return 8 + align(n+2, 8) }
+
+func align(n, a int64) int64 { return (n + a - 1) / a * a }
+
+// hashKey is ngx_hash_key: key = key*31 + byte, wrapping as ngx_uint_t.
+func hashKey(s string) uint64 {
+	var k uint64
+	for i := 0; i < len(s); i++ {
+		k = k*31 + uint64(s[i])
+	}
+	return k
+}
+
+// checkNamesHash runs ngx_hash_init's checks for one address's names, as
+// ngx_http_server_names does: the exact names' hash (its bucket check,
+// its size search and the warning when none fits), then the wildcard
+// hashes, whose elements are the names' labels. The wildcard hashes' own
+// size search is not reproduced: it needs hundreds of wildcard names
+// under one label to warn.
+func (l *loader) checkNamesHash(exact, wild []string) error {
+	bucket, ok := l.http.namesHash["server_names_hash_bucket_size"]
+	if !ok {
+		bucket = cacheLine
+	}
+	bucket = align(bucket, cacheLine)
+	max, ok := l.http.namesHash["server_names_hash_max_size"]
+	if !ok {
+		max = 512
+	}
+	fail := func(what string, v int64) error {
+		return errAt(parser.Pos{}, "could not build server_names_hash, you should increase server_names_hash_%s: %d", what, v)
+	}
+	build := func(keys []string) error {
+		if len(keys) == 0 {
+			return nil
+		}
+		if max == 0 {
+			return fail("max_size", max)
+		}
+		if bucket > 65536-cacheLine {
+			return errAt(parser.Pos{}, "could not build server_names_hash, too large server_names_hash_bucket_size: %d", bucket)
+		}
+		for _, k := range keys {
+			if bucket < hashEltSize(int64(len(k)))+8 {
+				return fail("bucket_size", bucket)
+			}
+		}
+		return nil
+	}
+	if err := build(exact); err != nil {
+		return err
+	}
+	if len(exact) > 0 {
+		size, found := hashSize(exact, bucket, max)
+		if !found {
+			l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: "could not build optimal server_names_hash, you should increase either server_names_hash_max_size: " +
+				itoa(int(max)) + " or server_names_hash_bucket_size: " + itoa(int(bucket)) + "; ignoring server_names_hash_bucket_size"})
+		}
+		fill := make([]int64, size)
+		for _, k := range exact {
+			i := hashKey(k) % uint64(size)
+			if fill[i] == 0 {
+				fill[i] = 8
+			}
+			fill[i] += hashEltSize(int64(len(k)))
+			if fill[i] > 65536-cacheLine {
+				return fail("max_size", max)
+			}
+		}
+	}
+	var labels []string
+	for _, w := range wild {
+		labels = append(labels, strings.FieldsFunc(strings.Trim(w, "*"), func(r rune) bool { return r == '.' })...)
+	}
+	return build(labels)
+}
+
+// hashSize is ngx_hash_init's search for the smallest table size, from its
+// estimate up to max, in which no bucket overflows; found is false when
+// none does (nginx then uses max and warns).
+func hashSize(keys []string, bucket, max int64) (int64, bool) {
+	room := bucket - 8
+	start := int64(len(keys)) / (room / 16)
+	if start == 0 {
+		start = 1
+	}
+	if max > 10000 && max/int64(len(keys)) < 100 {
+		start = max - 1000
+	}
+	hashes := make([]uint64, len(keys))
+	for i, k := range keys {
+		hashes[i] = hashKey(k)
+	}
+	var fill []int64
+	for size := start; size <= max; size++ {
+		if int64(cap(fill)) < size {
+			fill = make([]int64, size, 2*size)
+		}
+		fill = fill[:size]
+		clear(fill)
+		fits := true
+		for i, k := range keys {
+			j := hashes[i] % uint64(size)
+			fill[j] += hashEltSize(int64(len(k)))
+			if fill[j] > room {
+				fits = false
+				break
+			}
+		}
+		if fits {
+			return size, true
+		}
+	}
+	return max, false
+}
