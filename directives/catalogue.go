@@ -210,6 +210,8 @@ var catalogueRows = []row{
 	{name: "listen", ctx: cServer, args: arg1More, set: (*loader).setListen, repeat: true},
 	{name: "server_names_hash_bucket_size", ctx: cHTTP, args: arg1, set: (*loader).setNamesHashSize},
 	{name: "server_names_hash_max_size", ctx: cHTTP, args: arg1, set: (*loader).setNamesHashSize},
+	{name: "map_hash_bucket_size", ctx: cHTTP, args: arg1, set: (*loader).setMapHashSize},
+	{name: "map_hash_max_size", ctx: cHTTP, args: arg1, set: (*loader).setMapHashSize},
 	{name: "server_name", ctx: cServer, args: arg1More, set: (*loader).setServerName, repeat: true},
 	{name: "location", ctx: cServer | cLocation, args: argBlock | arg12, set: (*loader).setLocation, repeat: true},
 	{name: "types", ctx: cHSL, args: argBlock | argNone, set: (*loader).setTypes, repeat: true},

@@ -162,8 +162,6 @@ var nginxRows = []row{
 	{name: "lingering_timeout", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkMsec, dupErr: true},
 	{name: "lock_file", ctx: cMain, args: arg1, status: ignored, dupErr: true},
 	{name: "log_subrequest", ctx: cHTTP | cServer | cLocation, args: argFlag, status: ignored, dupErr: true},
-	{name: "map_hash_bucket_size", ctx: cHTTP, args: arg1, status: ignored, check: checkNum, dupErr: true},
-	{name: "map_hash_max_size", ctx: cHTTP, args: arg1, status: ignored, check: checkNum, dupErr: true},
 	{name: "master_process", ctx: cMain, args: argFlag, status: ignored, dupErr: true},
 	{name: "max_headers", ctx: cHTTP | cServer, args: arg1, status: ignored, check: checkNum, dupErr: true},
 	{name: "max_ranges", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},

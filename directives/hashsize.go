@@ -22,14 +22,24 @@ const cacheLine = 64
 // setNamesHashSize reads server_names_hash_bucket_size and
 // server_names_hash_max_size (ngx_conf_set_num_slot).
 func (l *loader) setNamesHashSize(d *parser.Directive, _ *scope) error {
-	if _, ok := l.http.namesHash[d.Name]; ok {
+	return l.setHashSize(d, l.http.namesHash)
+}
+
+// setMapHashSize reads map_hash_bucket_size and map_hash_max_size.
+func (l *loader) setMapHashSize(d *parser.Directive, _ *scope) error {
+	return l.setHashSize(d, l.http.mapHash)
+}
+
+// setHashSize is ngx_conf_set_num_slot for a hash size setting.
+func (l *loader) setHashSize(d *parser.Directive, sizes map[string]int64) error {
+	if _, ok := sizes[d.Name]; ok {
 		return l.dup(d)
 	}
 	n, ok := atoi(d.Args[0].Value)
 	if !ok {
 		return l.errf(d, `"%s" directive invalid number`, d.Name)
 	}
-	l.http.namesHash[d.Name] = n
+	sizes[d.Name] = n
 	return nil
 }
 
@@ -66,13 +76,19 @@ func (l *loader) checkNamesHash(exact, wild []string) error {
 	if !ok {
 		bucket = cacheLine
 	}
-	bucket = align(bucket, cacheLine)
 	max, ok := l.http.namesHash["server_names_hash_max_size"]
 	if !ok {
 		max = 512
 	}
+	return l.checkHash("server_names_hash", align(bucket, cacheLine), max, exact, wild)
+}
+
+// checkHash runs ngx_hash_init's checks on the keys of the hash nginx
+// names name (its messages' word): exact keys first, then the labels of
+// the wildcard keys.
+func (l *loader) checkHash(name string, bucket, max int64, exact, wild []string) error {
 	fail := func(what string, v int64) error {
-		return errAt(parser.Pos{}, "could not build server_names_hash, you should increase server_names_hash_%s: %d", what, v)
+		return errAt(parser.Pos{}, "could not build %s, you should increase %s_%s: %d", name, name, what, v)
 	}
 	build := func(keys []string) error {
 		if len(keys) == 0 {
@@ -82,7 +98,7 @@ func (l *loader) checkNamesHash(exact, wild []string) error {
 			return fail("max_size", max)
 		}
 		if bucket > 65536-cacheLine {
-			return errAt(parser.Pos{}, "could not build server_names_hash, too large server_names_hash_bucket_size: %d", bucket)
+			return errAt(parser.Pos{}, "could not build %s, too large %s_bucket_size: %d", name, name, bucket)
 		}
 		for _, k := range keys {
 			if bucket < hashEltSize(int64(len(k)))+8 {
@@ -97,8 +113,8 @@ func (l *loader) checkNamesHash(exact, wild []string) error {
 	if len(exact) > 0 {
 		size, found := hashSize(exact, bucket, max)
 		if !found {
-			l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: "could not build optimal server_names_hash, you should increase either server_names_hash_max_size: " +
-				itoa(int(max)) + " or server_names_hash_bucket_size: " + itoa(int(bucket)) + "; ignoring server_names_hash_bucket_size"})
+			l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: "could not build optimal " + name + ", you should increase either " + name + "_max_size: " +
+				itoa(int(max)) + " or " + name + "_bucket_size: " + itoa(int(bucket)) + "; ignoring " + name + "_bucket_size"})
 		}
 		fill := make([]int64, size)
 		for _, k := range exact {

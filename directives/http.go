@@ -182,6 +182,9 @@ type httpBuilder struct {
 	// server_names_hash_max_size as read (-1: not given); nginx uses them
 	// to build each address's name hash, which can fail (hashsize.go).
 	namesHash map[string]int64
+	// mapHash holds map_hash_bucket_size and map_hash_max_size; the first
+	// map block gives them their defaults, as ngx_http_map_block does.
+	mapHash map[string]int64
 }
 
 func (l *loader) setHTTP(d *parser.Directive, sc *scope) error {
@@ -190,7 +193,7 @@ func (l *loader) setHTTP(d *parser.Directive, sc *scope) error {
 	}
 	h := &HTTP{Pos: d.Pos, Conf: newLocConf(), LogFormats: []*LogFormat{combinedFormat()}}
 	l.http = &httpBuilder{h: h, srvConf: &ServerConf{}, vars: newVarTable(), addrs: map[string]*listenAddr{},
-		connRefs: map[string][]*LimitConn{}, reqRefs: map[string][]*LimitReq{}, namesHash: map[string]int64{}}
+		connRefs: map[string][]*LimitConn{}, reqRefs: map[string][]*LimitReq{}, namesHash: map[string]int64{}, mapHash: map[string]int64{}}
 	l.cfg.HTTP = h
 	hs := &scope{ctx: cHTTP, open: sc.open, srvConf: l.http.srvConf, loc: h.Conf}
 	if err := l.block(d.Block, hs); err != nil {

@@ -111,7 +111,35 @@ func (l *loader) setMap(d *parser.Directive, _ *scope) error {
 		}
 		m.Entries = append(m.Entries, entry)
 	}
-	return nil
+	return l.checkMapHash(m)
+}
+
+// checkMapHash runs ngx_http_map_block's hash building on the map's keys
+// (hashsize.go): a key too long for map_hash_bucket_size is an [emerg],
+// too many keys for map_hash_max_size a [warn]. The first map block fixes
+// both settings (nginx sets their defaults there), which is why nginx
+// calls a map_hash_* directive after a map a duplicate.
+func (l *loader) checkMapHash(m *Map) error {
+	sizes := l.http.mapHash
+	if _, ok := sizes["map_hash_max_size"]; !ok {
+		sizes["map_hash_max_size"] = 2048
+	}
+	if b, ok := sizes["map_hash_bucket_size"]; ok {
+		sizes["map_hash_bucket_size"] = align(b, cacheLine)
+	} else {
+		sizes["map_hash_bucket_size"] = cacheLine
+	}
+	var exact, wild []string
+	for _, e := range m.Entries {
+		switch {
+		case e.Regex != nil:
+		case e.hostKey && isWildcardName(e.Key):
+			wild = append(wild, e.Key)
+		default:
+			exact = append(exact, strings.ToLower(e.Key))
+		}
+	}
+	return l.checkHash("map_hash", sizes["map_hash_bucket_size"], sizes["map_hash_max_size"], exact, wild)
 }
 
 // mapKeys tracks the keys of a map as ngx_hash_add_key does, for nginx's
