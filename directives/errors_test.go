@@ -63,6 +63,7 @@ var errorCases = []errorCase{
 	{name: "ssl_session_cache", conf: H("ssl_session_cache builtin shared:SSL;"), want: `[emerg] invalid session cache "shared:SSL" in CONF/nginx.conf:3`, same: true},
 	{name: "ssl_session_cache too small", conf: H("ssl_session_cache shared:SSL:1k;"), want: `[emerg] session cache "shared:SSL:1k" is too small in CONF/nginx.conf:3`, same: true},
 	{name: "ssl_session_cache two sizes", conf: H("ssl_session_cache shared:SSL:10m;\nserver { listen 8080; ssl_session_cache shared:SSL:20m; }"), want: `[emerg] the size 20971520 of shared memory zone "SSL" conflicts with already declared size 10485760 in CONF/nginx.conf:4`, same: true},
+	{name: "listen setfib on Linux", conf: H("server { listen 127.0.0.1:8080 setfib=1; }"), want: `[emerg] invalid parameter "setfib=1" in CONF/nginx.conf:3`, same: true},
 	{name: "upstream zone too small", conf: H("upstream u { server 127.0.0.1:1; zone u 32767; }"), want: `[emerg] zone "u" is too small in CONF/nginx.conf:3`, same: true},
 	{name: "upstream zone size", conf: H("upstream u { server 127.0.0.1:1; zone u 10x; }"), want: `[emerg] invalid zone size "10x" in CONF/nginx.conf:3`, same: true},
 	{name: "upstream zone never sized", conf: H("upstream u { server 127.0.0.1:1; zone u; }"), want: `[emerg] zero size shared memory zone "u"`, same: true},

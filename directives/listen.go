@@ -166,9 +166,11 @@ func (l *loader) setListen(d *parser.Directive, sc *scope) error {
 			}
 			ls.optSet = true
 			l.warnf(d, `"%s" parameter of the "listen" directive is ignored`, key)
-		case strings.HasPrefix(p, "setfib="), strings.HasPrefix(p, "accept_filter="):
-			ls.optSet = true
-			l.warnf(d, `"%s" parameter of the "listen" directive is ignored`, key)
+		case strings.HasPrefix(p, "accept_filter="):
+			// Linux has no accept filters: nginx logs this (at emerg
+			// level, yet goes on) and sets no option. setfib= is not
+			// compiled in at all there, so it is an invalid parameter.
+			l.warnf(d, `accept filters "%s" are not supported on this platform, ignored`, p)
 		default:
 			return l.errf(d, `invalid parameter "%s"`, p)
 		}
