@@ -240,13 +240,14 @@ func (t *tunnel) close() {
 // (ngx_http_upstream_finalize_request): the registry forgets it, the
 // upstream peer is released, the request's access log line is written
 // (down bytes went to the client through the tunnel, up bytes to the
-// upstream), and the server stops waiting for the connection.
-func (t *tunnel) finalize(down, up int64) {
+// upstream; complete is false when nginx would have terminated the
+// request), and the server stops waiting for the connection.
+func (t *tunnel) finalize(down, up int64, complete bool) {
 	t.s.tunnels.remove(t)
 	for _, f := range t.atEnd {
 		f()
 	}
-	t.rec.finish(down, up)
+	t.rec.finish(down, up, complete)
 	// The request and its client connection end for stub_status.
 	t.s.stats.writing.Add(-1)
 	t.s.stats.active.Add(-1)

@@ -92,13 +92,17 @@ type tunnelEv struct {
 	fd    [2]int
 	flags [2]uint8
 	dir   [2]evDir
-	// last is when bytes last moved (the loop's clock). timer fires at
-	// timerAt (0: not armed) for the earliest of the tunnel's deadlines,
-	// checked lazily: traffic does not re-arm it.
+	// last is when bytes last moved (the loop's clock), moved only by
+	// timerLazyDelay or more (rearm). timer fires at timerAt (0: not
+	// armed) for the earliest of the tunnel's deadlines, checked lazily:
+	// traffic does not re-arm it.
 	last    int64
 	timer   *time.Timer
 	timerAt int64
 	over    bool
+	// terminated is set when the tunnel ends the way nginx terminates a
+	// request (a client timeout, a shutdown): not $request_completion.
+	terminated bool
 	// posted is set while the tunnel is on the loop's posted list.
 	posted bool
 }
@@ -399,6 +403,7 @@ func (l *tunnelLoop) runQueue() {
 			}
 		case opClose:
 			if !c.t.ev.over {
+				c.t.ev.terminated = true
 				c.t.endEv(l, nil)
 			}
 		case opStop:
@@ -416,6 +421,7 @@ func (l *tunnelLoop) runQueue() {
 func (l *tunnelLoop) endAll() {
 	for i := range l.slots {
 		if t := l.slots[i].t; t != nil {
+			t.ev.terminated = true
 			t.endEv(l, nil)
 		}
 	}
@@ -516,7 +522,7 @@ func (t *tunnel) startEv() bool {
 		_ = syscall.Close(cfd)
 		_ = syscall.Close(ufd)
 		e.over = true
-		t.finalize(0, 0)
+		t.finalize(0, 0, false)
 		return true
 	}
 	t.engine.Store(engineEv)
@@ -827,6 +833,8 @@ func (t *tunnel) checkTimers(l *tunnelLoop) {
 			due := d.progressAt + int64(to)
 			if now >= due {
 				up := dir == toUpstream
+				// A client timeout terminates the request (408).
+				e.terminated = !up
 				t.endEv(l, func() { logTimeout(t.rec, up) })
 				return
 			}
@@ -888,12 +896,12 @@ func (t *tunnel) endEv(l *tunnelLoop, why func()) {
 		l.free = append(l.free, e.slot)
 		l.count--
 	}
-	down, up := e.dir[toClient].moved, e.dir[toUpstream].moved
+	down, up, complete := e.dir[toClient].moved, e.dir[toUpstream].moved, !e.terminated
 	go func() {
 		if why != nil {
 			why()
 		}
-		t.finalize(down, up)
+		t.finalize(down, up, complete)
 	}()
 }
 

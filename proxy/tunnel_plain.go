@@ -39,6 +39,9 @@ type plainTunnel struct {
 	// tunnel; closing is set from then on.
 	mu      sync.Mutex
 	closing bool
+	// terminated is set when the tunnel ends the way nginx terminates a
+	// request (a client timeout, a shutdown): not $request_completion.
+	terminated bool
 }
 
 // startPlain runs the tunnel on two goroutines.
@@ -56,7 +59,15 @@ func (t *tunnel) startPlain() {
 }
 
 // closePlain ends a tunnel run by goroutines, without a log line.
-func (t *tunnel) closePlain() { t.failPlain(levelInfo, "", "") }
+func (t *tunnel) closePlain() {
+	p := t.plain
+	p.mu.Lock()
+	if !p.closing {
+		p.terminated = true
+	}
+	p.mu.Unlock()
+	t.failPlain(levelInfo, "", "")
+}
 
 // idleCheck runs when the idle timer fires: a tunnel that has seen
 // traffic since is given the rest of its time, one without is closed with
@@ -158,6 +169,8 @@ func (t *tunnel) plainFailed(dir int, err error, reading bool) {
 		return
 	}
 	p.closing = true
+	// A client timeout terminates the request (408).
+	p.terminated = isTimeout(err) && dir == toClient && !reading
 	logMoveError(t.rec, err, dir == toUpstream, reading)
 	p.mu.Unlock()
 	p.shut()
@@ -171,7 +184,8 @@ func (t *tunnel) endPlain() {
 	if p.timer != nil {
 		p.timer.Stop()
 	}
+	complete := !p.terminated
 	p.mu.Unlock()
 	p.shut()
-	t.finalize(p.moved[toClient].Load(), p.moved[toUpstream].Load())
+	t.finalize(p.moved[toClient].Load(), p.moved[toUpstream].Load(), complete)
 }

@@ -210,11 +210,13 @@ func (x *exchange) planAccess(early int64) *tunnelAccess {
 }
 
 // finish completes the request once the tunnel is over: down bytes went
-// to the client through the tunnel, up bytes to the upstream. Its
-// counters and timings are completed and its access-log lines written, as
-// exchange.finish writes them. It touches nothing of the connection,
-// which the record no longer knows.
-func (r *tunnelRecord) finish(down, up int64) {
+// to the client through the tunnel, up bytes to the upstream; complete is
+// false when the tunnel ended the way nginx terminates a request (a
+// client timeout, a shutdown closing it), which leaves $request_completion
+// empty. Its counters and timings are completed and its access-log lines
+// written, as exchange.finish writes them. It touches nothing of the
+// connection, which the record no longer knows.
+func (r *tunnelRecord) finish(down, up int64, complete bool) {
 	defer r.rt.release()
 	a := r.access
 	r.access = nil
@@ -224,6 +226,7 @@ func (r *tunnelRecord) finish(down, up int64) {
 	var st *directives.State
 	if e := a.end; e != nil {
 		e.info.BytesSent += down
+		e.info.Completed = e.info.Completed && complete
 		if n := len(e.states); n > 0 {
 			last := &e.states[n-1]
 			last.ResponseTime = time.Since(e.upStart)

@@ -163,7 +163,7 @@ func TestTunnelRecordAccessLines(t *testing.T) {
 	if c.rs != nil {
 		t.Fatal("recordTunnel kept the request state")
 	}
-	rec.finish(down, 0)
+	rec.finish(down, 0, true)
 	s.logs.closeAll()
 
 	for _, name := range []string{"dflt.log", "js.log", "no.log", "big.log", "ws.example.log"} {
@@ -220,7 +220,7 @@ func TestTunnelRecordUpstreamBytes(t *testing.T) {
 		t.Fatal("the record keeps no upstream try to complete")
 	}
 	last := &a.end.states[len(a.end.states)-1]
-	rec.finish(40, 77)
+	rec.finish(40, 77, true)
 	s.logs.closeAll()
 	if last.BytesSent != st.BytesSent+77 {
 		t.Errorf("upstream bytes sent %d, want %d (the request's) + 77 (the tunnel's)", last.BytesSent, st.BytesSent)
@@ -228,6 +228,28 @@ func TestTunnelRecordUpstreamBytes(t *testing.T) {
 	if want := head + 40; last.BytesReceived != want {
 		t.Errorf("upstream bytes received %d, want %d", last.BytesReceived, want)
 	}
+}
+
+// TestTunnelRecordTerminated: a tunnel that ends the way nginx terminates
+// a request (a client timeout, a shutdown) is not complete
+// ($request_completion empty); one that ends normally is.
+func TestTunnelRecordTerminated(t *testing.T) {
+	dir := t.TempDir()
+	log, _ := testLog(t)
+	s := New(load(t, recordConf(dir, "127.0.0.1:"+freePort(t), upgradeBackend(t))), log)
+	for _, complete := range []bool{true, false} {
+		c, x := upgradeOnConn(t, s)
+		rec := c.recordTunnel(x, 0)
+		a := rec.access
+		if a == nil || a.end == nil {
+			t.Fatal("the record keeps nothing to complete")
+		}
+		rec.finish(0, 0, complete)
+		if a.end.info.Completed != complete {
+			t.Errorf("finish(complete=%v): Completed %v", complete, a.end.info.Completed)
+		}
+	}
+	s.logs.closeAll()
 }
 
 // TestTunnelRecordErrorLines: the record's error log lines read as the
@@ -245,7 +267,7 @@ func TestTunnelRecordErrorLines(t *testing.T) {
 		rec := c.recordTunnel(x, 0)
 		rec.logEvent(levelInfo, "upstream timed out", "110: Connection timed out", tunnelAction)
 		rec.logEvent(levelError, "m \xff", "", "")
-		rec.finish(0, 0)
+		rec.finish(0, 0, true)
 		l := lines()
 		if len(l) != 4 || l[0] != l[2] || l[1] != l[3] {
 			t.Fatalf("json %v: the record's lines differ from the request's:\n%s", js, strings.Join(l, "\n"))
@@ -302,7 +324,7 @@ func fakeTunnel(t testing.TB, s *Server, n uint64) (*conn, *exchange) {
 func recordBytes(t *testing.T, servers string) float64 {
 	s := New(load(t, servers), nil)
 	c, x := fakeTunnel(t, s, 1)
-	c.recordTunnel(x, 0).finish(0, 0)
+	c.recordTunnel(x, 0).finish(0, 0, true)
 	const n = 2000
 	recs := make([]*tunnelRecord, n)
 	var before, after goruntime.MemStats
@@ -320,7 +342,7 @@ func recordBytes(t *testing.T, servers string) float64 {
 	goruntime.ReadMemStats(&after)
 	per := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / n
 	for _, r := range recs {
-		r.finish(100, 0)
+		r.finish(100, 0, true)
 	}
 	goruntime.KeepAlive(recs)
 	return per
