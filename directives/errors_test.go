@@ -145,6 +145,12 @@ var errorCases = []errorCase{
 	{name: "listen options on bind", conf: H("server { listen 8080 bind; }\nserver { listen 8080 reuseport; }"), want: `[emerg] duplicate listen options for 0.0.0.0:8080 in CONF/nginx.conf:4`, same: true},
 	{name: "listen ssl refused", conf: H("server { listen 8080 ssl; }"), want: `[emerg] "ssl" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
 	{name: "listen http2 refused", conf: H("server { listen 8080 http2; }"), want: `[emerg] "http2" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
+	{name: "listen proxy_protocol refused", conf: H("server { listen 8080 proxy_protocol; }"), want: `[emerg] "proxy_protocol" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
+	{name: "ssl on refused", conf: H("server { listen 8080; ssl on; ssl_certificate /x.pem; }"), want: `[emerg] "ssl" directive is not supported in CONF/nginx.conf:3`},
+	{name: "the first TLS refusal is reported", conf: H("server { listen 8080 http2;\nlisten 8081 ssl; }"), want: `[emerg] "http2" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
+	// nginx accepts "listen … ssl" where it is read; its own errors after
+	// it come first (nginx's words), the refusal once nginx has no more.
+	{name: "listen ssl then nginx's error", conf: H("server { listen 8080 ssl; ssl_certificate /x.pem; ssl_certificate_key /x.key;\nlocation / { proxy_passs x; } }"), want: `[emerg] unknown directive "proxy_passs" in CONF/nginx.conf:4`, same: true},
 
 	// Upstreams and proxy_pass.
 	{name: "host not found in upstream", conf: H("upstream u { server nosuchhost.invalid:80; }"), want: `[emerg] host not found in upstream "nosuchhost.invalid:80" in CONF/nginx.conf:3`, same: true},

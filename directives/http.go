@@ -185,6 +185,38 @@ type httpBuilder struct {
 	// mapHash holds map_hash_bucket_size and map_hash_max_size; the first
 	// map block gives them their defaults, as ngx_http_map_block does.
 	mapHash map[string]int64
+	// refusal is the first refusal of a TLS-only or PROXY-protocol
+	// setting (refuseLater), reported once the block is read.
+	refusal error
+}
+
+// noSSLListen ends the [warn] of an ssl_* directive nginxws keeps for
+// TLS: true while no listen asks for TLS.
+const noSSLListen = `, no "listen ... ssl" uses it`
+
+// dropNoSSLWarnings removes those warnings once a TLS listener is
+// refused: they would say that no listen uses TLS.
+func (l *loader) dropNoSSLWarnings() {
+	kept := l.cfg.Warnings[:0]
+	for _, w := range l.cfg.Warnings {
+		if !strings.HasSuffix(w.Msg, noSSLListen) {
+			kept = append(kept, w)
+		}
+	}
+	l.cfg.Warnings = kept
+}
+
+// refuseLater records that nginxws refuses the configuration for a
+// listener it cannot serve as nginx would ("listen … ssl", "http2",
+// "proxy_protocol", "ssl on"), and goes on reading. The refusal is
+// reported once everything nginx checks has passed (compileTree), so that
+// any error nginx itself would report — a misspelled directive further
+// on, a duplicate listen, an unknown variable — comes first, in nginx's
+// words, and a configuration nginx accepts is still refused.
+func (l *loader) refuseLater(err error) {
+	if l.http.refusal == nil {
+		l.http.refusal = err
+	}
 }
 
 func (l *loader) setHTTP(d *parser.Directive, sc *scope) error {

@@ -83,7 +83,14 @@ func compileTree(pc *parser.Config, perr error, opts LoadOptions) (*Config, erro
 	if pe, ok := perr.(*parser.Error); ok {
 		l.errPos = pe.Pos
 	}
-	if err := l.run(pc.Directives); err != nil {
+	err := l.run(pc.Directives)
+	if l.http != nil && l.http.refusal != nil {
+		l.dropNoSSLWarnings()
+		if err == nil && perr == nil {
+			err = l.http.refusal
+		}
+	}
+	if err != nil {
 		return cfg, err
 	}
 	if perr != nil {
@@ -197,7 +204,7 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 			l.warnf(d, `"%s" directive is ignored`, d.Name)
 			return nil
 		case tlsOnly:
-			l.warnf(d, `"%s" directive is ignored, no "listen ... ssl" uses it`, d.Name)
+			l.warnf(d, `"%s" directive is ignored`+noSSLListen, d.Name)
 			return nil
 		case refused:
 			return l.errf(d, `"%s" directive is not supported`, d.Name)

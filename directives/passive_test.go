@@ -33,3 +33,16 @@ func TestPassiveValuesNginxAccepts(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedTLSDropsNoSSLWarnings: once a listen asks for TLS (and is
+// refused), the ssl_* directives' warnings, which say that no listen does,
+// are not printed.
+func TestRefusedTLSDropsNoSSLWarnings(t *testing.T) {
+	cfg, err := loadText(t, H("ssl_protocols TLSv1.2;\nserver { listen 8080 ssl; ssl_certificate /x.pem; }"))
+	if err == nil || err.Error() != `"ssl" parameter of the "listen" directive is not supported in `+cfg.Files[0].Path+`:4` {
+		t.Fatalf("err %v", err)
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("warnings %+v", cfg.Warnings)
+	}
+}
