@@ -90,6 +90,8 @@ type tunnel struct {
 	x          *exchange
 	client, up net.Conn
 	early      int64
+	// armed is when proxy_read_timeout starts counting (see upgrade).
+	armed time.Time
 
 	// Which engine moves the bytes: the event loop (ev, Linux) or a
 	// goroutine per direction (plain). engine says which, once its state
@@ -150,7 +152,20 @@ func (x *exchange) upgrade(uc net.Conn, p *proxyPlan) {
 			x.upInfo.States[n-1].BytesSent += int64(len(b))
 		}
 	}
+	// nginx armed the upstream read timer (proxy_read_timeout) once the
+	// request had gone, and a 101 within timerLazyDelay of that does not
+	// move it (ngx_add_timer): the tunnel's idle time then counts from
+	// the request. The request is taken to have gone once connected (a
+	// handshake has no body; with one, nginx's timer starts after it,
+	// up to the time the body took later).
+	armed := time.Now()
+	if n := len(x.upInfo.States); n > 0 && x.upInfo.States[n-1].ConnectTime >= 0 {
+		if sent := x.upStart.Add(x.upInfo.States[n-1].ConnectTime); armed.Sub(sent) < timerLazyDelay {
+			armed = sent
+		}
+	}
 	t := &tunnel{
+		armed:       armed,
 		s:           x.c.s,
 		peer:        x.up.addr,
 		idle:        x.conf.ProxyReadTimeout,
@@ -168,6 +183,15 @@ func (x *exchange) upgrade(uc net.Conn, p *proxyPlan) {
 	}
 	x.handLimitsTo(t)
 	x.c.tun = t
+}
+
+// armedAgo is how long before now proxy_read_timeout started counting
+// (armed, see upgrade); 0 when armed is unset or not before now.
+func (t *tunnel) armedAgo(now time.Time) time.Duration {
+	if t.armed.IsZero() {
+		return 0
+	}
+	return max(0, now.Sub(t.armed))
 }
 
 // tunnelWrite writes bytes that arrived with a head on to the other side

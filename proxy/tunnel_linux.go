@@ -553,7 +553,8 @@ func (t *tunnel) addEv(l *tunnelLoop) {
 	if l.now == 0 {
 		l.now = l.clock()
 	}
-	e.last = l.now
+	// The idle timer runs from when nginx would have armed it (upgrade).
+	e.last = l.now - int64(t.armedAgo(l.epoch.Add(time.Duration(l.now))))
 	for side := range e.fd {
 		ev := syscall.EpollEvent{Events: tunnelSockMask, Fd: int32(i<<1 | uint32(side)), Pad: int32(s.gen)}
 		if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, e.fd[side], &ev); err != nil {
@@ -565,7 +566,7 @@ func (t *tunnel) addEv(l *tunnelLoop) {
 		}
 	}
 	if t.idle > 0 {
-		t.armTimer(l, l.now+int64(t.idle))
+		t.armTimer(l, e.last+int64(t.idle))
 	}
 }
 

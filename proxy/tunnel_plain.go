@@ -49,9 +49,11 @@ func (t *tunnel) startPlain() {
 	p := &plainTunnel{client: t.client, up: t.up, start: time.Now()}
 	t.client, t.up = nil, nil
 	p.pending.Store(2)
+	// The idle timer runs from when nginx would have armed it (upgrade).
+	p.last.Store(-int64(t.armedAgo(p.start)))
 	t.plain = p
 	if t.idle > 0 {
-		p.timer = time.AfterFunc(t.idle, t.idleCheck)
+		p.timer = time.AfterFunc(t.idle+time.Duration(p.last.Load()), t.idleCheck)
 	}
 	go t.runPlain(toUpstream, p.client, p.up)
 	go t.runPlain(toClient, p.up, p.client)

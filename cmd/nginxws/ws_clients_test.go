@@ -75,6 +75,10 @@ http {
             proxy_send_timeout 500ms;
             proxy_pass http://{{RAW}};
         }
+        location /raw/late {
+            proxy_read_timeout 500ms;
+            proxy_pass http://{{RAW}};
+        }
     }
 }
 `
@@ -275,7 +279,8 @@ func wscStartBackend(t *testing.T) string {
 
 // wscStartRaw starts a backend that answers every request with a bare 101 and then,
 // by path: /raw/hold never reads again (the proxy's writes to it block); /raw/rst
-// resets the connection 100ms later.
+// resets the connection 100ms later; /raw/lateN answers N milliseconds after the
+// request and then reads until the proxy closes.
 func wscStartRaw(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
@@ -322,8 +327,14 @@ func wscStartRaw(t *testing.T) string {
 						break
 					}
 				}
+				if _, ms, ok := strings.Cut(line, "/raw/late"); ok {
+					n, _ := strconv.Atoi(strings.Fields(ms)[0])
+					time.Sleep(time.Duration(n) * time.Millisecond)
+				}
 				_, _ = io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
 				switch {
+				case strings.Contains(line, "/raw/late"):
+					_, _ = io.Copy(io.Discard, br)
 				case strings.Contains(line, "/raw/hold"):
 					// Never reads; the proxy gives up first.
 					select {
@@ -585,6 +596,26 @@ func TestWSClientsRaw(t *testing.T) {
 			f, err = wscReadFrame(br)
 			fmt.Fprintf(&out, "close: %s %v\n", f, err)
 			fmt.Fprintf(&out, "end: %s\n", wscEnd(c, br, 3*time.Second))
+			return out.String()
+		}},
+		// proxy_read_timeout (500ms) was armed when the request went: a 101
+		// 150ms later does not move it (nginx moves a timer by 300ms or
+		// more only), so the tunnel ends 350ms after the 101; a 101 400ms
+		// later does, and it ends 500ms after the 101.
+		{name: "timer-from-request", log: "short.log", lines: 2, run: func(t *testing.T, e *wscEnv) string {
+			var out strings.Builder
+			for _, ms := range []int{150, 400} {
+				c, br, head, err := wscUpgrade(e, "/raw/late"+strconv.Itoa(ms), nil)
+				if err != nil {
+					return head + "! " + sbsErrText(err) + "\n"
+				}
+				start := time.Now()
+				end := wscEnd(c, br, 3*time.Second)
+				d := time.Since(start)
+				c.Close()
+				fmt.Fprintf(&out, "101 after %dms: %s; closed after the 101 at %s\n", ms, end,
+					map[bool]string{true: "<425ms", false: ">=425ms"}[d < 425*time.Millisecond])
+			}
 			return out.String()
 		}},
 		// Last: the proxy goes away. A graceful quit leaves the tunnel open
