@@ -185,9 +185,6 @@ type httpBuilder struct {
 	// mapHash holds map_hash_bucket_size and map_hash_max_size; the first
 	// map block gives them their defaults, as ngx_http_map_block does.
 	mapHash map[string]int64
-	// refusal is the first refusal of a TLS-only or PROXY-protocol
-	// setting (refuseLater), reported once the block is read.
-	refusal error
 }
 
 // noSSLListen ends the [warn] of an ssl_* directive nginxws keeps for
@@ -206,17 +203,26 @@ func (l *loader) dropNoSSLWarnings() {
 	l.cfg.Warnings = kept
 }
 
-// refuseLater records that nginxws refuses the configuration for a
-// listener it cannot serve as nginx would ("listen … ssl", "http2",
-// "proxy_protocol", "ssl on"), and goes on reading. The refusal is
-// reported once everything nginx checks has passed (compileTree), so that
-// any error nginx itself would report — a misspelled directive further
-// on, a duplicate listen, an unknown variable — comes first, in nginx's
-// words, and a configuration nginx accepts is still refused.
+// refuseLater records that nginxws refuses the configuration for
+// something it cannot do as nginx would (a directive of the refused rows,
+// "listen … ssl", "http2", "proxy_protocol", "ssl on"), and goes on
+// reading. The refusal is reported once everything nginx checks has
+// passed (compileTree), so that any error nginx itself would report — a
+// misspelled directive further on, a duplicate listen, an unknown
+// variable — comes first, in nginx's words, and a configuration nginx
+// accepts is still refused, at the first thing refused.
 func (l *loader) refuseLater(err error) {
-	if l.http.refusal == nil {
-		l.http.refusal = err
+	if l.refusal == nil {
+		l.refusal = err
 	}
+}
+
+// refuseTLS is refuseLater for a TLS or PROXY-protocol listener; the
+// ssl_* directives' warnings, which say that no listen asks for TLS, are
+// then not printed.
+func (l *loader) refuseTLS(err error) {
+	l.tlsRefused = true
+	l.refuseLater(err)
 }
 
 func (l *loader) setHTTP(d *parser.Directive, sc *scope) error {

@@ -159,7 +159,7 @@ func (l *loader) setListen(d *parser.Directive, sc *scope) error {
 		case p == "http2":
 			ls.HTTP2 = true
 		case p == "proxy_protocol":
-			l.refuseLater(l.errf(d, `"proxy_protocol" parameter of the "listen" directive is not supported`))
+			l.refuseTLS(l.errf(d, `"proxy_protocol" parameter of the "listen" directive is not supported`))
 		case strings.HasPrefix(p, "so_keepalive="):
 			if !validSoKeepalive(p[13:]) {
 				return l.errf(d, `invalid so_keepalive value: "%s"`, p[13:])
@@ -176,10 +176,10 @@ func (l *loader) setListen(d *parser.Directive, sc *scope) error {
 		}
 	}
 	if ls.SSL {
-		l.refuseLater(l.errf(d, `"ssl" parameter of the "listen" directive is not supported`))
+		l.refuseTLS(l.errf(d, `"ssl" parameter of the "listen" directive is not supported`))
 	}
 	if ls.HTTP2 {
-		l.refuseLater(l.errf(d, `"http2" parameter of the "listen" directive is not supported`))
+		l.refuseTLS(l.errf(d, `"http2" parameter of the "listen" directive is not supported`))
 	}
 	seen := map[string]bool{}
 	for _, addr := range u.addrs {

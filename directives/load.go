@@ -84,10 +84,12 @@ func compileTree(pc *parser.Config, perr error, opts LoadOptions) (*Config, erro
 		l.errPos = pe.Pos
 	}
 	err := l.run(pc.Directives)
-	if l.http != nil && l.http.refusal != nil {
+	if l.tlsRefused {
 		l.dropNoSSLWarnings()
+	}
+	if l.refusal != nil {
 		if err == nil && perr == nil {
-			err = l.http.refusal
+			err = l.refusal
 		}
 	}
 	if err != nil {
@@ -111,7 +113,10 @@ type loader struct {
 	mainSet map[string]bool // main/events directives already seen
 	events  bool            // an events block was read
 	http    *httpBuilder    // nil until the http block
-	resolve resolver
+	refusal error           // the first refusal, reported at the end (refuseLater)
+	// tlsRefused: a TLS or PROXY-protocol listener was refused (refuseTLS)
+	tlsRefused bool
+	resolve    resolver
 }
 
 func newLoader(cfg *Config, pc *parser.Config, opts LoadOptions, partial bool) *loader {
@@ -207,7 +212,8 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 			l.warnf(d, `"%s" directive is ignored`+noSSLListen, d.Name)
 			return nil
 		case refused:
-			return l.errf(d, `"%s" directive is not supported`, d.Name)
+			l.refuseLater(l.errf(d, `"%s" directive is not supported`, d.Name))
+			return l.declareRefusedVariable(d)
 		}
 		if r.set == nil {
 			return nil
@@ -424,4 +430,26 @@ func (l *loader) endPos(d *parser.Directive) (parser.Pos, bool) {
 		return parser.Pos{}, false
 	}
 	return parser.Pos{File: d.Pos.File, Line: d.EndLine}, true
+}
+
+// declareRefusedVariable declares the variable a refused directive
+// defines (split_clients, auth_request_set), as nginx does where it reads
+// it: the refusal comes at the end, and until then a use of the variable
+// must not read as "unknown variable".
+func (l *loader) declareRefusedVariable(d *parser.Directive) error {
+	i := -1
+	switch d.Name {
+	case "split_clients":
+		i = 1
+	case "auth_request_set":
+		i = 0
+	}
+	if i < 0 || i >= len(d.Args) || l.http == nil {
+		return nil
+	}
+	name := d.Args[i].Value
+	if !strings.HasPrefix(name, "$") {
+		return l.errf(d, `invalid variable name "%s"`, name)
+	}
+	return l.addVariable(d, name[1:])
 }

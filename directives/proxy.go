@@ -272,7 +272,7 @@ func (l *loader) setSSL(d *parser.Directive, sc *scope) error {
 	}
 	l.warnf(d, `the "ssl" directive is deprecated, use the "listen ... ssl" directive instead`)
 	if on {
-		l.refuseLater(l.errf(d, `"ssl" directive is not supported`))
+		l.refuseTLS(l.errf(d, `"ssl" directive is not supported`))
 	}
 	return nil
 }
