@@ -100,15 +100,18 @@ func (l *loader) setProxyPass(d *parser.Directive, sc *scope) error {
 		return nil
 	}
 	var rest string
+	defaultPort := 80
 	switch {
 	case len(url) >= 7 && strings.EqualFold(url[:7], "http://"):
 		pp.Scheme, rest = "http", url[7:]
 	case len(url) >= 8 && strings.EqualFold(url[:8], "https://"):
-		return l.errf(d, `"proxy_pass" to an "https://" URL is not supported`)
+		// Read as nginx reads it (its errors first), refused at the end.
+		l.refuseLater(l.errf(d, `"proxy_pass" to an "https://" URL is not supported`))
+		pp.Scheme, rest, defaultPort = "https", url[8:], 443
 	default:
 		return l.errf(d, "invalid URL prefix")
 	}
-	u := parseURL(rest, urlOpts{uriPart: true, noResolve: true, defaultPort: 80}, l.resolve)
+	u := parseURL(rest, urlOpts{uriPart: true, noResolve: true, defaultPort: defaultPort}, l.resolve)
 	if u.err != "" {
 		return l.errf(d, `%s in upstream "%s"`, u.err, rest)
 	}
