@@ -43,5 +43,9 @@
 // refused rows), "listen … ssl", "listen … http2", "listen …
 // proxy_protocol" and "proxy_pass https://" until TLS exists, and the few
 // regex constructs neither engine runs (recursion, subroutine calls,
-// "\K", possessive quantifiers, branch reset, conditionals, verbs).
+// "\K", possessive quantifiers, branch reset, conditionals, verbs). Those
+// refusals (but the regex ones) are reported only once every check nginx
+// makes has passed (refuseLater): a configuration nginx rejects gets
+// nginx's own message first. Directives ignored with a [warn] still get
+// nginx's value checks (catalogue.go's checks, passive.go, hashsize.go).
 package directives
