@@ -73,6 +73,10 @@ type pcreInfo struct {
 	// lookbehindAt is the offset of a look-behind that is not of fixed
 	// length (PCRE2 10.42, Debian 12's, rejects it), -1 if none.
 	lookbehindAt int
+	// nameErr is PCRE2's error for the first malformed group name (at
+	// nameErrAt), "" if none.
+	nameErr   string
+	nameErrAt int
 	// translated is the pattern for regexp2, as Latin-1 code points.
 	translated string
 }
@@ -707,6 +711,9 @@ func (s *pcreScanner) group(i int) int {
 			closer = '\''
 			s.needs(`a named group "(?'name'"`, i)
 		}
+		if msg, at := groupNameError(p, i+2+start, closer); msg != "" && s.info.nameErr == "" {
+			s.info.nameErr, s.info.nameErrAt = msg, at
+		}
 		end := strings.IndexByte(r[start:], closer)
 		if end < 0 {
 			s.lit("(?")
@@ -736,6 +743,37 @@ func (s *pcreScanner) group(i int) int {
 	}
 	s.lit(p[i : i+2+j])
 	return i + 2 + j
+}
+
+// groupNameError checks a group name starting at p[j] and ended by
+// closer as PCRE2 10.42's read_name does (non-UTF mode): it returns the
+// message and the offset PCRE2 reports, or "" for a valid name. A name is
+// 1 to 32 word characters ([A-Za-z0-9_]) not starting with a digit.
+func groupNameError(p string, j int, closer byte) (string, int) {
+	if j >= len(p) {
+		return "subpattern name expected", j
+	}
+	if p[j] >= '0' && p[j] <= '9' {
+		return "subpattern name must start with a non-digit", j
+	}
+	start := j
+	for j < len(p) && isWordByte(p[j]) {
+		j++
+	}
+	switch {
+	case j-start > 32:
+		return "subpattern name is too long (maximum 32 code units)", j
+	case j == start:
+		return "subpattern name expected", j
+	case j >= len(p) || p[j] != closer:
+		return "syntax error in subpattern name (missing terminator?)", j
+	}
+	return "", 0
+}
+
+// isWordByte is PCRE2's ctype_word in its default (C locale) tables.
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }
 
 // capture records a capturing group opening at p[at].

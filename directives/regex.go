@@ -93,6 +93,9 @@ func (l *loader) compileRegex(d *parser.Directive, pattern string, caseless bool
 // compileRegexp is the position-free part of compileRegex.
 func compileRegexp(pattern string, caseless bool) (*Regexp, error) {
 	info := scanPCRE(pattern)
+	if info.nameErr != "" {
+		return nil, pcreFailed(pattern, info.nameErr, info.nameErrAt)
+	}
 	if info.unsup != "" {
 		return nil, unsupportedRegexp(pattern, info.unsup, info.unsupAt)
 	}
