@@ -21,11 +21,15 @@ type clientBody struct {
 	chunkedOut bool
 	started    bool // reading began (readers set up)
 	consumed   bool // every byte of the body has been read
-	lr         http1.LengthReader
-	cr         http1.ChunkedReader
-	mem        *buf
-	file       *os.File
-	size       int64 // bytes buffered (memory and file)
+	// preread is how many body bytes came with the head (nginx's
+	// preread): for $request_length, nginx counts them only once its
+	// body filter accepted them all.
+	preread int64
+	lr      http1.LengthReader
+	cr      http1.ChunkedReader
+	mem     *buf
+	file    *os.File
+	size    int64 // bytes buffered (memory and file)
 }
 
 // has reports whether the request announced a body.
@@ -67,19 +71,32 @@ func (x *exchange) testExpect() {
 		return
 	}
 	x.c.dl.setWrite(x.c.nc, x.conf.SendTimeout)
-	_, _ = x.c.nc.Write([]byte("HTTP/1.1 100 Continue\r\n\r\n"))
+	n, _ := x.c.nc.Write([]byte("HTTP/1.1 100 Continue\r\n\r\n"))
+	// nginx writes it with c->send, so it counts in c->sent: in
+	// $bytes_sent and, as it precedes the response header, in
+	// $body_bytes_sent.
+	x.bytesSent += int64(n)
 }
 
-// startBody sets up the body readers over the client connection.
+// startBody sets up the body readers over the client connection to read
+// the body for a handler, within client_max_body_size.
 func (x *exchange) startBody() {
+	x.startBodyMax(x.conf.ClientMaxBodySize)
+}
+
+// startBodyMax sets up the body readers; max limits a chunked body (0: no
+// limit, as when nginx discards one: ngx_http_discard_request_body_filter
+// does not check client_max_body_size).
+func (x *exchange) startBodyMax(max int64) {
 	b := &x.body
 	if b.started {
 		return
 	}
 	b.started = true
+	b.preread = int64(len(x.c.rd.Buffered()))
 	switch {
 	case x.head.Chunked:
-		b.cr.Reset(x.c.rd, x.conf.ClientMaxBodySize, false)
+		b.cr.Reset(x.c.rd, max, false)
 	case x.head.ContentLength > 0:
 		b.lr.Reset(x.c.rd, x.head.ContentLength, false)
 	default:
@@ -101,17 +118,34 @@ func (x *exchange) readSome(p []byte) (int, error) {
 	var err error
 	if x.head.Chunked {
 		n, err = b.cr.Read(p)
+		x.countChunked(err)
 	} else {
 		n, err = b.lr.Read(p)
 		if err == nil && b.lr.Remaining() == 0 {
 			err = io.EOF
 		}
+		x.requestLength += int64(n)
 	}
-	x.requestLength += int64(n)
 	if err == io.EOF {
 		b.consumed = true
 	}
 	return n, err
+}
+
+// countChunked brings $request_length up to date after a read of a
+// chunked body. nginx counts the bytes a body takes on the wire, chunk
+// framing included (ngx_http_do_read_client_request_body adds each recv),
+// but the bytes that came with the head only once its filter accepted
+// them all: a body refused within them (bad framing, too large) leaves
+// $request_length at the head's length.
+func (x *exchange) countChunked(err error) {
+	b := &x.body
+	raw := b.cr.RawSize()
+	var he *http1.Error
+	if errors.As(err, &he) && he.Err == nil && raw <= b.preread {
+		raw = 0
+	}
+	x.requestLength = headLength(x.head) + raw
 }
 
 // discardBody is nginx's ngx_http_discard_request_body when a response
@@ -120,14 +154,14 @@ func (x *exchange) readSome(p []byte) (int, error) {
 // serve the next request.
 func (x *exchange) discardBody() {
 	x.testExpect()
-	x.startBody()
+	x.startBodyMax(0)
 }
 
 // discardRest reads and drops what is left of the body, each read within
 // lingering_timeout and the whole within lingering_time, as nginx's
 // discarded-body handler; false when the body could not be read to its end.
 func (x *exchange) discardRest() bool {
-	x.startBody()
+	x.startBodyMax(0)
 	if x.body.consumed {
 		return true
 	}
@@ -227,13 +261,15 @@ func (x *exchange) bodyError(err error) int {
 	if !errors.As(err, &he) {
 		return 400
 	}
-	switch he.Status {
-	case 413:
+	// nginx has no action for the body (the find-config phase cleared
+	// it), and logs nothing for a client_body_timeout
+	// (ngx_http_read_client_request_body_handler finalizes with 408).
+	switch {
+	case he.Status == 408:
+	case he.Err != nil:
+		x.logEvent(levelInfo, he.Msg, errnoText(he.Err), "")
+	default: // 400 for bad framing, 413: ngx_http_request_body_chunked_filter
 		x.logEvent(levelError, he.Msg, "", "")
-	case 408:
-		x.logEvent(levelInfo, "client timed out", "110: Connection timed out", "reading client request body")
-	default:
-		x.logEvent(levelInfo, he.Msg, "", "reading client request body")
 	}
 	if he.Err != nil {
 		x.lingering = false

@@ -21,7 +21,11 @@ func (h *Header) Is(lowerName string) bool {
 // the Reader's next ReadRequest or Release. A Request can be reused; reusing
 // it avoids allocations.
 type Request struct {
-	// Line is the request line without its CRLF ($request).
+	// Line is the request line without its CRLF ($request), once the
+	// line is accepted: parsed, with a valid URI and host. A line that
+	// parses but is refused for its URI or host is in PartialLine, so that
+	// the error is reported "while reading client request line" as nginx
+	// does (it sets that action aside only after those checks).
 	Line []byte
 	// MethodName is the method as sent ($request_method); Method is
 	// nginx's constant for it (MethodUnknown for other names).
@@ -33,7 +37,8 @@ type Request struct {
 	// 9 for an HTTP/0.9 request, whose responses have none.
 	Version int
 	// Proto is the protocol as sent, e.g. "HTTP/1.1" ($server_protocol);
-	// empty for HTTP/0.9.
+	// nil for HTTP/0.9, empty (not nil) when the line failed after its
+	// "H".
 	Proto []byte
 	// URI is the request URI exactly as sent, arguments included
 	// ($request_uri, nginx's unparsed_uri). For an absolute URI it starts at
@@ -61,10 +66,16 @@ type Request struct {
 	// Headers are the header lines in order, minus those dropped by
 	// ignore_invalid_headers.
 	Headers []Header
+	// Invalid are the header lines ignore_invalid_headers dropped, in
+	// order. nginx logs each at info as it meets it (see InvalidHeader);
+	// the caller does, as only it knows the error logs.
+	Invalid []InvalidHeader
 	// PartialLine is set when the head failed before its request line was
-	// complete: the line as far as it was read, up to a CR or LF (what
-	// nginx's $request and its error lines show then, from request_start);
-	// for a 414, the whole buffer the line filled. Line is empty then.
+	// accepted: the line as far as it was read, up to a CR or LF (what
+	// nginx's $request and its error lines show then, from request_start:
+	// empty, not nil, when only empty lines came); for a 414, the whole
+	// buffer the line filled; the whole line when its URI or host is
+	// invalid. Line is empty then.
 	PartialLine []byte
 	// HeadLength is nginx's r->request_length after the head: the request
 	// line and every header line parsed, those ignore_invalid_headers drops
@@ -93,6 +104,23 @@ type Request struct {
 	connType connType
 	pathBuf  []byte
 	hostBuf  []byte
+}
+
+// InvalidHeader is a header line dropped by ignore_invalid_headers: its
+// name has a byte nginx does not allow ('_' without
+// underscores_in_headers, punctuation, bytes >= 0x80). nginx logs it at
+// info, "client sent invalid header line: \"<Line>\"" while reading client
+// request headers (ngx_http_process_request_headers), with the request's
+// context at that moment.
+type InvalidHeader struct {
+	// Line is what nginx quotes: from the name to the end of the value,
+	// as sent (trailing spaces excluded).
+	Line []byte
+	// Kept is how many of Headers preceded the line: a Host header among
+	// them is the one nginx's message shows, and selected the virtual
+	// server whose error_log gets the line; before it, nginx logs with no
+	// host, to the default server's error_log.
+	Kept int
 }
 
 // Header returns the value of the first header named lowerName (which must
@@ -190,6 +218,7 @@ func (req *Request) reset(lim *Limits) {
 		ContentLength: -1,
 		Limits:        lim,
 		Headers:       req.Headers[:0],
+		Invalid:       req.Invalid[:0],
 		pathBuf:       req.pathBuf[:0],
 		hostBuf:       req.hostBuf[:0],
 	}
@@ -236,13 +265,20 @@ func (r *Reader) ReadRequest(req *Request, lim *Limits) error {
 	lp.reset()
 	lp.start = r.pos
 	if err := r.readRequestLine(req, &lp); err != nil {
-		if _, ok := err.(*Error); ok && lp.state != lsStart {
+		if _, ok := err.(*Error); ok && lp.begun {
 			req.PartialLine = r.partialLine(&lp, err)
+			if lp.protoStart >= 0 {
+				// nginx's http_protocol.data is set at the "H" and
+				// its length only once the line is complete:
+				// $server_protocol is then empty, not "-".
+				req.Proto = r.cur.b[lp.start:lp.start]
+			}
 		}
 		return err
 	}
 	req.HeadLength = int64(r.pos - lp.start)
 	if err := req.setLine(r.cur.b, &lp); err != nil {
+		req.PartialLine, req.Line = req.Line, nil
 		return err
 	}
 	if req.Version >= 1000 {
@@ -357,7 +393,9 @@ func (r *Reader) readHeaders(req *Request) error {
 		switch rc {
 		case parseOK:
 			if hp.invalid && lim.IgnoreInvalidHeaders {
-				continue // nginx logs "client sent invalid header line"
+				s := hp.start
+				req.Invalid = append(req.Invalid, InvalidHeader{Line: r.cur.b[s : s+hp.valueEnd], Kept: len(req.Headers)})
+				continue
 			}
 			if err := req.addHeader(r.cur.b, &hp); err != nil {
 				return err
@@ -440,10 +478,10 @@ func (req *Request) setLine(b []byte, lp *lineParser) error {
 // line starts at the request's first byte.
 func (req *Request) setURI(line []byte, lp *lineParser) error {
 	raw := line[lp.uriStart:lp.uriEnd]
-	req.URI = raw
 	req.ComplexURI, req.QuotedURI = lp.complexURI, lp.quotedURI
 	req.PlusInURI, req.EmptyPathInURI = lp.plusInURI, lp.emptyPath
 	if !lp.complexURI && !lp.quotedURI && !lp.emptyPath {
+		req.URI = raw
 		if lp.argsStart < 0 {
 			req.Path = raw
 			return nil
@@ -455,8 +493,12 @@ func (req *Request) setURI(line []byte, lp *lineParser) error {
 	f := uriFlags{quoted: lp.quotedURI, plus: lp.plusInURI}
 	path, args, ok := normalizePath(req.pathBuf[:0], raw, lp.emptyPath, req.Limits.MergeSlashes, &f)
 	if !ok {
+		// ngx_http_process_request_uri: $uri is empty (found, not "-"),
+		// $request_uri and $args are not set.
+		req.Path = raw[:0]
 		return newError(400, "client sent invalid request")
 	}
+	req.URI = raw
 	req.pathBuf = path
 	req.Path, req.Args = path, args
 	req.QuotedURI, req.PlusInURI = f.quoted, f.plus

@@ -117,6 +117,10 @@ const (
 type lineParser struct {
 	state lineState
 	start int // index of the request's first byte in the current buffer
+	// begun is set once a byte was parsed, empty lines included: nginx's
+	// r->request_start is then set, so $request and the error log show
+	// the line read so far (possibly empty) instead of nothing.
+	begun bool
 
 	methodEnd   int // offset of the space after the method
 	uriStart    int
@@ -160,6 +164,7 @@ func (p *lineParser) parse(b []byte, pos int) (int, parseResult) {
 		switch p.state {
 		case lsStart:
 			p.start = i
+			p.begun = true
 			if ch == '\r' || ch == '\n' {
 				break
 			}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -366,4 +367,97 @@ func proxiedHeaders(hs []string) []string {
 		out = append(out, h)
 	}
 	return out
+}
+
+// TestFailedHeadContext checks what a head that fails leaves for $request,
+// $uri, $request_uri, $args, $server_protocol and the error log's context,
+// as nginx sets them (observed on nginx 1.22; the side-by-side suite's
+// 410-hostile-request-line compares the log lines).
+func TestFailedHeadContext(t *testing.T) {
+	type want struct {
+		status     int
+		line       string // Line; "" for nil
+		partial    string // PartialLine; "<nil>" for nil
+		uri, path  string // "<nil>" for nil
+		proto      string // "<nil>" for nil
+		headLength int64
+	}
+	show := func(b []byte) string {
+		if b == nil {
+			return "<nil>"
+		}
+		return string(b)
+	}
+	cases := []struct {
+		name, in string
+		want     want
+	}{
+		// A bad first byte: nginx's request_start is set, so the line
+		// shows in $request.
+		{"bad-first-byte", "get / HTTP/1.1\r\nHost: a\r\n\r\n", want{status: 400, partial: "get / HTTP/1.1", uri: "<nil>", path: "<nil>", proto: "<nil>"}},
+		{"leading-space", " GET / HTTP/1.1\r\n\r\n", want{status: 400, partial: " GET / HTTP/1.1", uri: "<nil>", path: "<nil>", proto: "<nil>"}},
+		{"http09-head", "HEAD /\r\n", want{status: 400, partial: "HEAD /", uri: "<nil>", path: "<nil>", proto: "<nil>"}},
+		// Only empty lines, then the end: $request is empty, not "-".
+		{"empty-line-eof", "\r\n", want{status: 400, partial: "", uri: "<nil>", path: "<nil>", proto: "<nil>"}},
+		// A URI the complex parser refuses: the line is only partial
+		// ("while reading client request line"), $uri is empty but set,
+		// $request_uri is not set, $request_length counts the line.
+		{"bad-escape", "GET /a%zz?b HTTP/1.1\r\nHost: a\r\n\r\n", want{status: 400, partial: "GET /a%zz?b HTTP/1.1", uri: "<nil>", path: "", proto: "HTTP/1.1", headLength: 22}},
+		{"above-root", "GET /../x HTTP/1.1\r\n\r\n", want{status: 400, partial: "GET /../x HTTP/1.1", uri: "<nil>", path: "", proto: "HTTP/1.1", headLength: 20}},
+		{"bad-host-in-line", "GET http://a..b/x HTTP/1.1\r\n\r\n", want{status: 400, partial: "GET http://a..b/x HTTP/1.1", uri: "/x", path: "/x", proto: "HTTP/1.1", headLength: 28}},
+		// A version that breaks after "H": $server_protocol is empty.
+		{"bad-version", "GET / HTTP/1.x\r\n\r\n", want{status: 400, partial: "GET / HTTP/1.x", uri: "<nil>", path: "<nil>", proto: ""}},
+		{"good", "GET /a HTTP/1.1\r\nHost: a\r\n\r\n", want{line: "GET /a HTTP/1.1", partial: "<nil>", uri: "/a", path: "/a", proto: "HTTP/1.1", headLength: 28}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var req Request
+			lim := DefaultLimits()
+			r := NewReader(strings.NewReader(c.in), new(Pools))
+			err := r.ReadRequest(&req, &lim)
+			status := 0
+			var he *Error
+			if errors.As(err, &he) {
+				status = he.Status
+			} else if err != nil {
+				t.Fatalf("error %v", err)
+			}
+			got := want{
+				status: status, line: string(req.Line), partial: show(req.PartialLine),
+				uri: show(req.URI), path: show(req.Path), proto: show(req.Proto), headLength: req.HeadLength,
+			}
+			if got != c.want {
+				t.Errorf("got  %+v\nwant %+v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestInvalidHeadersRecorded checks that the lines ignore_invalid_headers
+// drops are kept for the caller to log, quoted as nginx quotes them, with
+// how many kept headers preceded each.
+func TestInvalidHeadersRecorded(t *testing.T) {
+	in := "GET / HTTP/1.1\r\nX(A):  v \r\nHost: a\r\nX_B: w\r\nX-\xc3\xa9:z\r\nX-C: c\r\n\r\n"
+	for _, ignore := range []bool{true, false} {
+		var req Request
+		lim := DefaultLimits()
+		lim.IgnoreInvalidHeaders = ignore
+		if err := NewReader(strings.NewReader(in), new(Pools)).ReadRequest(&req, &lim); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, h := range req.Invalid {
+			got = append(got, string(h.Line)+"|"+strconv.Itoa(h.Kept))
+		}
+		want := []string{"X(A):  v|0", "X_B: w|1", "X-\xc3\xa9:z|1"}
+		if !ignore {
+			want = nil
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("ignore_invalid_headers %v: Invalid = %q, want %q", ignore, got, want)
+		}
+		if n := len(req.Headers); n != 5-len(want) {
+			t.Errorf("ignore_invalid_headers %v: %d headers kept", ignore, n)
+		}
+	}
 }
