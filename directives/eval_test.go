@@ -479,6 +479,8 @@ func TestAnchoredPrefix(t *testing.T) {
 		{`^/a|^/b`, ""},
 		{`^/a?`, "/"},
 		{"^/\xc3\xa9", "/\xc3\xa9"},
+		{`^/\xff`, "/"},
+		{`^/\x{e9}x`, "/"},
 	} {
 		if got := anchoredPrefix(c.pattern); got != c.want {
 			t.Errorf("%s: %q, want %q", c.pattern, got, c.want)

@@ -1,6 +1,7 @@
 package directives
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -73,10 +74,14 @@ type pcreInfo struct {
 	// lookbehindAt is the offset of a look-behind that is not of fixed
 	// length (PCRE2 10.42, Debian 12's, rejects it), -1 if none.
 	lookbehindAt int
-	// nameErr is PCRE2's error for the first malformed group name (at
-	// nameErrAt), "" if none.
-	nameErr   string
-	nameErrAt int
+	// pcreErr is the first error PCRE2 reports while it parses the
+	// pattern (at pcreErrAt), "" if none; lateErr the first it reports
+	// once the pattern is read (a reference to a group that does not
+	// exist), which a parse error anywhere takes precedence over.
+	pcreErr   string
+	pcreErrAt int
+	lateErr   string
+	lateErrAt int
 	// translated is the pattern for regexp2, as Latin-1 code points.
 	translated string
 }
@@ -102,6 +107,7 @@ func scanPCRE(p string) *pcreInfo {
 		if t.info.unsup != "" {
 			info.unsup, info.unsupAt = t.info.unsup, t.info.unsupAt
 		}
+		info.lateErr, info.lateErrAt = t.info.lateErr, t.info.lateErrAt
 	}
 	return info
 }
@@ -121,6 +127,20 @@ type pcreScanner struct {
 func (s *pcreScanner) needs(what string, at int) {
 	if s.info.needs == "" {
 		s.info.needs, s.info.needsAt = what, at
+	}
+}
+
+// fail records PCRE2's parse error for the pattern (the first one).
+func (s *pcreScanner) fail(msg string, at int) {
+	if s.info.pcreErr == "" {
+		s.info.pcreErr, s.info.pcreErrAt = msg, at
+	}
+}
+
+// failLate records PCRE2's error for a reference to a missing group.
+func (s *pcreScanner) failLate(msg string, at int) {
+	if s.info.lateErr == "" {
+		s.info.lateErr, s.info.lateErrAt = msg, at
 	}
 }
 
@@ -302,8 +322,22 @@ func (s *pcreScanner) escape(i int, afterAtom *bool) int {
 			j++
 		}
 		n, _ := strconv.Atoi(p[i+1 : j])
+		if n >= 10 && e != '8' && e != '9' && n > s.ngroups {
+			// PCRE2 reads "\10" as an octal escape unless that many
+			// groups precede it: up to three octal digits.
+			k := i + 1
+			v := 0
+			for k < len(p) && k < i+4 && p[k] >= '0' && p[k] <= '7' {
+				v = v*8 + int(p[k]-'0')
+				k++
+			}
+			if s.emit {
+				fmt.Fprintf(&s.out, `\x%02X`, v&0xff)
+			}
+			return k
+		}
 		s.needs("a back-reference", i)
-		s.backref(n, "", i)
+		s.backref(n, "", i+1)
 		return j
 	case e == 'g':
 		return s.gEscape(i)
@@ -317,7 +351,15 @@ func (s *pcreScanner) escape(i int, afterAtom *bool) int {
 	case e == 'X' || e == 'C':
 		s.unsupported(`the escape "\`+string(e)+`"`, i)
 	case e == 'o':
-		s.unsupported(`the escape "\o"`, i)
+		return s.octalEscape(i)
+	case e == 'u' || e == 'U' || e == 'l' || e == 'L' || e == 'F':
+		s.fail(`PCRE2 does not support \F, \L, \l, \N{name}, \U, or \u`, i+2)
+	case e == 'N' && i+2 < len(p) && p[i+2] == '{':
+		if strings.HasPrefix(p[i+3:], "U+") {
+			s.fail(`\N{U+dddd} is supported only in Unicode (UTF) mode`, i+2)
+		} else {
+			s.fail(`PCRE2 does not support \F, \L, \l, \N{name}, \U, or \u`, i+2)
+		}
 	case e == 'h':
 		s.needs(`the escape "\h"`, i)
 		s.raw("[" + setH + "]")
@@ -341,6 +383,9 @@ func (s *pcreScanner) escape(i int, afterAtom *bool) int {
 		if e == 'c' && i+2 < len(p) {
 			s.lit(p[i : i+3])
 			return i + 3
+		}
+		if e == 'c' {
+			s.fail(`\c at end of pattern`, len(p))
 		}
 		s.lit(p[i : i+2])
 	case e == 'Z':
@@ -422,7 +467,12 @@ func (s *pcreScanner) hexEscape(i int) int {
 		v, err = 0, nil
 	}
 	if err != nil || v > 0xff {
-		s.unsupported(`a character code above \xff`, i)
+		if err == nil || errors.Is(err, strconv.ErrRange) {
+			// Without UTF, PCRE2 takes code points up to 0xff only.
+			s.fail(`character code point value in \x{} or \o{} is too large`, j-1)
+		} else {
+			s.unsupported(`a character code above \xff`, i)
+		}
 		return j
 	}
 	if s.emit {
@@ -437,16 +487,25 @@ func isHex(c byte) bool {
 
 // backref writes a back-reference to PCRE group n (or to name) in
 // regexp2's terms.
+//
+// at is where PCRE2 reports a reference to a group that does not exist.
 func (s *pcreScanner) backref(n int, name string, at int) {
 	if !s.emit {
 		return
 	}
 	if name != "" {
+		found := false
+		for _, g := range s.info.groups {
+			found = found || g.name == name
+		}
+		if !found {
+			s.failLate("reference to non-existent subpattern", at)
+		}
 		s.raw(`\k<` + name + `>`)
 		return
 	}
 	if n < 1 || n > len(s.info.groups) {
-		s.unsupported("a back-reference to a missing group", at)
+		s.failLate("reference to non-existent subpattern", at)
 		return
 	}
 	g := s.info.groups[n-1]
@@ -467,14 +526,25 @@ func (s *pcreScanner) gEscape(i int) int {
 		s.unsupported("a subroutine call", i)
 		return j
 	}
+	// Where PCRE2 reports a missing group: "\gN" at N, "\g{N}" at "}",
+	// "\g{-N}" at "{", "\g-N" after N, "\g{name}" at the name.
 	var ref string
+	at := j
 	if j < len(p) && p[j] == '{' {
 		k := strings.IndexByte(p[j:], '}')
 		if k < 0 {
 			s.lit(p[i:j])
 			return j
 		}
-		ref, j = p[j+1:j+k], j+k+1
+		ref = p[j+1 : j+k]
+		switch {
+		case strings.HasPrefix(ref, "-"):
+		case len(ref) > 0 && ref[0] >= '0' && ref[0] <= '9':
+			at = j + k
+		default:
+			at = j + 1
+		}
+		j += k + 1
 	} else {
 		k := j
 		if k < len(p) && (p[k] == '-' || p[k] == '+') {
@@ -484,15 +554,18 @@ func (s *pcreScanner) gEscape(i int) int {
 			k++
 		}
 		ref, j = p[j:k], k
+		if strings.HasPrefix(ref, "-") {
+			at = k
+		}
 	}
 	s.needs("a back-reference", i)
 	if n, err := strconv.Atoi(ref); err == nil {
 		if n < 0 {
 			n = s.ngroups + 1 + n
 		}
-		s.backref(n, "", i)
+		s.backref(n, "", at)
 	} else {
-		s.backref(0, ref, i)
+		s.backref(0, ref, at)
 	}
 	return j
 }
@@ -515,7 +588,7 @@ func (s *pcreScanner) kEscape(i int) int {
 		return j
 	}
 	s.needs("a back-reference", i)
-	s.backref(0, p[j+1:j+1+k], i)
+	s.backref(0, p[j+1:j+1+k], j+1)
 	return j + 1 + k + 1
 }
 
@@ -582,6 +655,28 @@ func (s *pcreScanner) class(i int) int {
 			j += 2 + end + 2
 		case c == '\\' && j+1 < len(p):
 			e := p[j+1]
+			if strings.IndexByte("dDwWsShHvVpP", e) >= 0 {
+				// A class escape cannot end a range ("[a-\d]") nor
+				// start one ("[\d-z]"): PCRE2's "invalid range".
+				end := j + 2
+				if (e == 'p' || e == 'P') && end < len(p) && p[end] == '{' {
+					if k := strings.IndexByte(p[end:], '}'); k >= 0 {
+						end += k + 1
+					}
+				} else if e == 'p' || e == 'P' {
+					end++
+				}
+				if j-2 > i && p[j-1] == '-' && p[j-2] != '\\' && p[j-2] != '[' && !(p[j-2] == '^' && j-3 == i) {
+					at := end
+					if e == 'p' || e == 'P' {
+						at = j + 2 // PCRE2 stops before reading the property
+					}
+					s.fail("invalid range in character class", at)
+				}
+				if end+1 < len(p) && p[end] == '-' && p[end+1] != ']' {
+					s.fail("invalid range in character class", end)
+				}
+			}
 			switch e {
 			case 'd':
 				s.raw(setDigit)
@@ -638,6 +733,20 @@ func (s *pcreScanner) group(i int) int {
 	p := s.p
 	rest := p[i+1:]
 	if strings.HasPrefix(rest, "*") {
+		j := i + 2
+		for j < len(p) && isWordByte(p[j]) {
+			j++
+		}
+		name := p[i+2 : j]
+		switch {
+		case j == i+2 && (j >= len(p) || p[j] != ':'):
+			// Not a verb: "(" then the quantifier "*".
+			s.fail("quantifier does not follow a repeatable item", i+1)
+		case j < len(p) && p[j] == ':' && name != "" && name[0] >= 'a' && name[0] <= 'z' && !pcreAlphaAssertions[name]:
+			s.fail("(*alpha_assertion) not recognized", j)
+		case !(j < len(p) && p[j] == ':' && pcreAlphaAssertions[name]) && !pcreVerbs[name] && !(i == 0 && pcreStartOptions[name]):
+			s.fail("(*VERB) not recognized or malformed", j)
+		}
 		s.unsupported("a PCRE verb", i)
 		return i + 2
 	}
@@ -691,7 +800,7 @@ func (s *pcreScanner) group(i int) int {
 			return i + 1
 		}
 		s.needs("a back-reference", i)
-		s.backref(0, r[2:end], i)
+		s.backref(0, r[2:end], i+4)
 		return i + 2 + end + 1
 	case strings.HasPrefix(r, "P>"), strings.HasPrefix(r, "&"), strings.HasPrefix(r, "R"):
 		s.unsupported("a subroutine call or recursion", i)
@@ -711,8 +820,8 @@ func (s *pcreScanner) group(i int) int {
 			closer = '\''
 			s.needs(`a named group "(?'name'"`, i)
 		}
-		if msg, at := groupNameError(p, i+2+start, closer); msg != "" && s.info.nameErr == "" {
-			s.info.nameErr, s.info.nameErrAt = msg, at
+		if msg, at := groupNameError(p, i+2+start, closer); msg != "" {
+			s.fail(msg, at)
 		}
 		end := strings.IndexByte(r[start:], closer)
 		if end < 0 {
@@ -1022,4 +1131,44 @@ func (re *Regexp) pcreExec(pc *regexp2.Regexp, subject []byte, caps []int, runes
 		}
 	}
 	return rc, nil
+}
+
+// pcreVerbs are PCRE2 10.42's backtracking control verbs ("" is "(*:NAME)").
+var pcreVerbs = map[string]bool{"": true, "ACCEPT": true, "F": true, "FAIL": true, "COMMIT": true, "PRUNE": true, "SKIP": true, "THEN": true, "MARK": true}
+
+// pcreStartOptions are the "(*…)" settings PCRE2 takes at the start of a
+// pattern only (elsewhere they are unrecognized verbs).
+var pcreStartOptions = map[string]bool{"UTF": true, "UCP": true, "CR": true, "LF": true, "CRLF": true, "ANYCRLF": true, "ANY": true, "NUL": true,
+	"BSR_ANYCRLF": true, "BSR_UNICODE": true, "NO_AUTO_POSSESS": true, "NO_DOTSTAR_ANCHOR": true, "NO_JIT": true, "NO_START_OPT": true,
+	"NOTEMPTY": true, "NOTEMPTY_ATSTART": true, "LIMIT_DEPTH": true, "LIMIT_HEAP": true, "LIMIT_MATCH": true}
+
+// pcreAlphaAssertions are PCRE2 10.42's "(*name:" assertions.
+var pcreAlphaAssertions = map[string]bool{"pla": true, "plb": true, "nla": true, "nlb": true, "napla": true, "naplb": true, "sr": true, "asr": true,
+	"atomic": true, "positive_lookahead": true, "positive_lookbehind": true, "negative_lookahead": true, "negative_lookbehind": true,
+	"non_atomic_positive_lookahead": true, "non_atomic_positive_lookbehind": true, "script_run": true, "atomic_script_run": true}
+
+// octalEscape translates "\o{…}" to regexp2's "\xHH"; PCRE2 without UTF
+// takes code points up to 0xff only.
+func (s *pcreScanner) octalEscape(i int) int {
+	p := s.p
+	j := i + 2
+	if j >= len(p) || p[j] != '{' {
+		s.fail(`missing opening brace after \o`, i+1)
+		return j
+	}
+	k := strings.IndexByte(p[j:], '}')
+	if k < 0 {
+		s.unsupported(`the escape "\o"`, i)
+		return j
+	}
+	v, err := strconv.ParseUint(p[j+1:j+k], 8, 32)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
+		s.unsupported(`the escape "\o"`, i)
+	case err != nil || v > 0xff:
+		s.fail(`character code point value in \x{} or \o{} is too large`, j+k)
+	case s.emit:
+		fmt.Fprintf(&s.out, `\x%02X`, v)
+	}
+	return j + k + 1
 }

@@ -93,8 +93,11 @@ func (l *loader) compileRegex(d *parser.Directive, pattern string, caseless bool
 // compileRegexp is the position-free part of compileRegex.
 func compileRegexp(pattern string, caseless bool) (*Regexp, error) {
 	info := scanPCRE(pattern)
-	if info.nameErr != "" {
-		return nil, pcreFailed(pattern, info.nameErr, info.nameErrAt)
+	if info.pcreErr != "" {
+		return nil, pcreFailed(pattern, info.pcreErr, info.pcreErrAt)
+	}
+	if info.lateErr != "" {
+		return nil, pcreFailed(pattern, info.lateErr, info.lateErrAt)
 	}
 	if info.unsup != "" {
 		return nil, unsupportedRegexp(pattern, info.unsup, info.unsupAt)
@@ -164,11 +167,13 @@ func anchoredPrefix(src string) string {
 			pc = in.Out
 			continue
 		case syntax.InstRune1:
-			b = utf8.AppendRune(b, in.Rune[0])
-			pc = in.Out
-			continue
+			if sameBytes(src, in.Rune[0]) {
+				b = utf8.AppendRune(b, in.Rune[0])
+				pc = in.Out
+				continue
+			}
 		case syntax.InstRune:
-			if len(in.Rune) == 1 && syntax.Flags(in.Arg)&syntax.FoldCase == 0 {
+			if len(in.Rune) == 1 && sameBytes(src, in.Rune[0]) && syntax.Flags(in.Arg)&syntax.FoldCase == 0 {
 				b = utf8.AppendRune(b, in.Rune[0])
 				pc = in.Out
 				continue
@@ -177,6 +182,15 @@ func anchoredPrefix(src string) string {
 		break
 	}
 	return string(b)
+}
+
+// sameBytes reports whether RE2's character r stands for the same bytes
+// to PCRE: an ASCII character, or a non-ASCII one written literally in
+// the pattern as UTF-8. An escape such as "\xff" is the character U+00FF
+// (two bytes in UTF-8) to RE2 but the byte 0xff to PCRE without UTF, so a
+// prefix made of it would refuse the very subjects PCRE matches.
+func sameBytes(src string, r rune) bool {
+	return r < utf8.RuneSelf || strings.Contains(src, string(r))
 }
 
 // unsupportedRegexp is the error for a construct neither engine runs.
@@ -328,11 +342,19 @@ func pcreError(pattern string, err error) (error, bool) {
 	case syntax.ErrMissingRepeatArgument:
 		return pcreFailed(pattern, "quantifier does not follow a repeatable item", strings.Index(pattern, se.Expr)), true
 	case syntax.ErrInvalidRepeatOp:
-		return pcreFailed(pattern, "quantifier does not follow a repeatable item", strings.Index(pattern, se.Expr)+1), true
+		// PCRE2 points at the last byte of the second quantifier.
+		return pcreFailed(pattern, "quantifier does not follow a repeatable item", strings.Index(pattern, se.Expr)+len(se.Expr)-1), true
 	case syntax.ErrTrailingBackslash:
 		return pcreFailed(pattern, `\ at end of pattern`, len(pattern)), true
 	case syntax.ErrInvalidCharRange:
-		return pcreFailed(pattern, "range out of order in character class", strings.Index(pattern, se.Expr)+len(se.Expr)-1), true
+		at := strings.Index(pattern, se.Expr)
+		switch {
+		case strings.HasPrefix(se.Expr, "[:") && strings.HasSuffix(se.Expr, ":]"):
+			return pcreFailed(pattern, "unknown POSIX class name", at+2), true
+		case strings.HasPrefix(se.Expr, `\p`) || strings.HasPrefix(se.Expr, `\P`):
+			return pcreFailed(pattern, `unknown property after \P or \p`, at+len(se.Expr)), true
+		}
+		return pcreFailed(pattern, "range out of order in character class", at+len(se.Expr)-1), true
 	case syntax.ErrInvalidRepeatSize:
 		at := strings.Index(pattern, se.Expr)
 		lo, hi, ok := repeatBounds(se.Expr)
@@ -351,6 +373,10 @@ func pcreError(pattern string, err error) (error, bool) {
 		return fmt.Errorf(`regular expression "%s" uses the escape "%s" at "%s", which nginxws cannot run`, pattern, se.Expr, pattern[max(at, 0):]), false
 	case syntax.ErrInvalidPerlOp:
 		at := strings.Index(pattern, se.Expr)
+		if opts := strings.TrimLeft(pattern[at+2:], "imsxnUJ-^"); opts == "" {
+			// "(?i" with nothing after: PCRE2 reads on for the ")".
+			return pcreFailed(pattern, "missing closing parenthesis", len(pattern)), true
+		}
 		return pcreFailed(pattern, "unrecognized character after (? or (?-", at+2), true
 	}
 	return fmt.Errorf(`regular expression "%s" cannot be compiled by nginxws: %s`, pattern, se.Code), false

@@ -1,0 +1,62 @@
+package directives
+
+import "testing"
+
+// TestPCRE2ParseErrors pins nginx's pcre2_compile() messages (PCRE2
+// 10.42, Debian 12's, each checked on nginx 1.22) for mistakes the Go
+// parser reports differently or not at all.
+func TestPCRE2ParseErrors(t *testing.T) {
+	for _, tc := range []struct{ re, want string }{
+		{`^/(a)\2x`, `reference to non-existent subpattern in "^/(a)\2x" at "2x"`},
+		{`^/\g{2}(a)x`, `reference to non-existent subpattern in "^/\g{2}(a)x" at "}(a)x"`},
+		{`^/\g{-2}(a)x`, `reference to non-existent subpattern in "^/\g{-2}(a)x" at "{-2}(a)x"`},
+		{`^/\g-2(a)x`, `reference to non-existent subpattern in "^/\g-2(a)x" at "(a)x"`},
+		{`^/\k<zz>x`, `reference to non-existent subpattern in "^/\k<zz>x" at "zz>x"`},
+		{`^/(?P=zz)x`, `reference to non-existent subpattern in "^/(?P=zz)x" at "zz)x"`},
+		{`^/\p{Foo}x`, `unknown property after \P or \p in "^/\p{Foo}x" at "x"`},
+		{`^/x{2}{3}y`, `quantifier does not follow a repeatable item in "^/x{2}{3}y" at "}y"`},
+		{`^/(*FOO)a`, `(*VERB) not recognized or malformed in "^/(*FOO)a" at ")a"`},
+		{`^/(*foo:x)a`, `(*alpha_assertion) not recognized in "^/(*foo:x)a" at ":x)a"`},
+		{`^/(*`, `quantifier does not follow a repeatable item in "^/(*" at "*"`},
+		{`^/\x{100}x`, `character code point value in \x{} or \o{} is too large in "^/\x{100}x" at "}x"`},
+		{`^/\o{400}x`, `character code point value in \x{} or \o{} is too large in "^/\o{400}x" at "}x"`},
+		{`^/[\d-z]x`, `invalid range in character class in "^/[\d-z]x" at "-z]x"`},
+		{`^/[a-\d]x`, `invalid range in character class in "^/[a-\d]x" at "]x"`},
+		{`^/\c`, `\c at end of pattern in "^/\c"`},
+		{`^/\uzz`, `PCRE2 does not support \F, \L, \l, \N{name}, \U, or \u in "^/\uzz" at "zz"`},
+		{`^/\N{U+41}x`, `\N{U+dddd} is supported only in Unicode (UTF) mode in "^/\N{U+41}x" at "{U+41}x"`},
+		{`^/[[:foo:]]x`, `unknown POSIX class name in "^/[[:foo:]]x" at "foo:]]x"`},
+		{`^/(?i`, `missing closing parenthesis in "^/(?i"`},
+		{`^/o\o`, `missing opening brace after \o in "^/o\o" at "o"`},
+	} {
+		_, err := compileRegexp(tc.re, false)
+		if want := "pcre2_compile() failed: " + tc.want; err == nil || err.Error() != want {
+			t.Errorf("%s:\ngot  %v\nwant %s", tc.re, err, want)
+		}
+	}
+}
+
+// TestPCRE2OctalAndLowCodes: what PCRE2 accepts in the same family, and
+// matches as nginx does.
+func TestPCRE2OctalAndLowCodes(t *testing.T) {
+	for _, tc := range []struct{ re, subject string }{
+		{`^/\10x$`, "/\x08x"},        // fewer than 10 groups: octal, not a back-reference
+		{`^/\18$`, "/\x018"},         // "\1" octal, then "8"
+		{`^/\o{101}$`, "/A"},         // \o{} up to 0xff
+		{`^/[\w-]x$`, "/-x"},         // "-" last in a class is literal
+		{`^/(a)\1$`, "/aa"},          // a real back-reference
+		{`^/\x{ff}$`, "/\xff"},       // the largest code without UTF
+		{`^/[%--]$`, "/-"},           // a range ending at "-"
+		{`^/[^-\w]$`, "/."},          // "-" first after "^"
+		{`^/(?<zz>a)\k<zz>$`, "/aa"}, // a named reference to a group that exists
+	} {
+		re, err := compileRegexp(tc.re, false)
+		if err != nil {
+			t.Errorf("%s: %v", tc.re, err)
+			continue
+		}
+		if !re.MatchString(tc.subject) {
+			t.Errorf("%s does not match %q", tc.re, tc.subject)
+		}
+	}
+}
