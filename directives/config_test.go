@@ -207,7 +207,12 @@ func TestServerNames(t *testing.T) {
 }
 
 func TestWarnings(t *testing.T) {
-	cfg := load(t, `load_module modules/x.so;
+	// load_module needs a file dlopen() could open: the test binary is one.
+	module, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := load(t, `load_module `+module+`;
 worker_processes auto;
 events { worker_connections 768; multi_accept on; }
 http {
@@ -226,7 +231,7 @@ http {
 		got = append(got, s)
 	}
 	want := []string{
-		`"load_module" directive is ignored, dynamic module "modules/x.so" is not loaded @1`,
+		`"load_module" directive is ignored, dynamic module "` + module + `" is not loaded @1`,
 		`"multi_accept" directive is ignored @3`,
 		`"sendfile" directive is ignored @5`,
 		`"ssl_protocols" directive is ignored, no "listen ... ssl" uses it @6`,

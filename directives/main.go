@@ -1,9 +1,12 @@
 package directives
 
 import (
+	"errors"
+	"io"
 	"os"
 	"os/user"
 	"strings"
+	"syscall"
 
 	"github.com/nginxws/nginxws/parser"
 )
@@ -116,9 +119,53 @@ func (l *loader) setErrorLog(d *parser.Directive, sc *scope) error {
 // (it resolves includes in place); there is nothing left to do.
 func (l *loader) setInclude(*parser.Directive, *scope) error { return nil }
 
+// setLoadModule reproduces the part of ngx_load_module nginxws can: the
+// module file must be one dlopen() could open (nginx's error quotes
+// dlerror(), whose words for the usual failures are reproduced here); the
+// module itself is not loaded, so a directive it adds stays unknown.
 func (l *loader) setLoadModule(d *parser.Directive, _ *scope) error {
+	path := l.fullName(d.Args[0].Value)
+	if why := dlopenError(path); why != "" {
+		return l.errf(d, `dlopen() "%s" failed (%s: %s)`, path, path, why)
+	}
 	l.warnf(d, `"load_module" directive is ignored, dynamic module "%s" is not loaded`, d.Args[0].Value)
 	return nil
+}
+
+// dlopenError is glibc's dlerror() text for a file dlopen() cannot load,
+// "" when it looks like an ELF object.
+func dlopenError(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			return "cannot open shared object file: " + errnoText(errno)
+		}
+		return "cannot open shared object file"
+	}
+	defer f.Close()
+	head := make([]byte, 64)
+	n, err := io.ReadFull(f, head)
+	var errno syscall.Errno
+	switch {
+	case errors.As(err, &errno):
+		return "cannot read file data: " + errnoText(errno)
+	case n < len(head):
+		// glibc reads a whole ELF header (64 bytes) first.
+		return "file too short"
+	case string(head[:4]) != "\x7fELF":
+		return "invalid ELF header"
+	}
+	return ""
+}
+
+// errnoText is strerror(3)'s text, as glibc words it.
+func errnoText(e syscall.Errno) string {
+	s := e.Error()
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // setUser reproduces ngx_set_user: only the super-user can switch users
