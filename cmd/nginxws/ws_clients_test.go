@@ -583,10 +583,13 @@ func TestWSClientsRaw(t *testing.T) {
 			wscWaitLog(e, errAt, "reconfiguring")
 			if nc, _, h, err := wscUpgrade(e, "/echo", nil); err == nil {
 				fmt.Fprintf(&out, "new tunnel after the reload: %s", strings.SplitN(h, "\n", 2)[0]+"\n")
+				logged := sbsLogCount(e.prefix + "access.log")
 				if tc, ok := nc.(*net.TCPConn); ok {
 					_ = tc.SetLinger(0)
 				}
 				nc.Close()
+				// Its line first (nginx's workers log independently).
+				sbsWaitLog(e.prefix+"access.log", logged, 1, time.Time{})
 			}
 			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 			_, _ = c.Write(wscFrame(1, []byte("after")))
@@ -618,6 +621,27 @@ func TestWSClientsRaw(t *testing.T) {
 			}
 			return out.String()
 		}},
+		// A reload makes nginx's old worker an exiting one: the tunnels it
+		// keeps are closed at worker_shutdown_timeout (1s) too.
+		{name: "reload-then-shutdown-timeout", log: "comp.log", lines: 1,
+			pending: `nginxws keeps the old configuration's tunnels after a reload; nginx's old worker closes them at its worker_shutdown_timeout: proxy/server.go Reload should run s.tunnels.closeStartedUnder(oldRT) that long after the switch (and directives/logplan.go endVars needs "request_completion" for the line's empty completion)`,
+			run: func(t *testing.T, e *wscEnv) string {
+				c, br, head, err := wscUpgrade(e, "/echo", nil)
+				if err != nil {
+					return head + "! " + sbsErrText(err) + "\n"
+				}
+				defer c.Close()
+				var out strings.Builder
+				out.WriteString(head)
+				errAt := sbsFileSize(e.prefix + "error.log")
+				_ = e.proc.cmd.Process.Signal(syscall.SIGHUP)
+				start := time.Now()
+				wscWaitLog(e, errAt, "reconfiguring")
+				end := wscEnd(c, br, 4*time.Second)
+				d := time.Since(start)
+				fmt.Fprintf(&out, "end: %s, within 0.8-3s of the reload: %v\n", end, d > 800*time.Millisecond && d < 3*time.Second)
+				return out.String()
+			}},
 		// Last: the proxy goes away. A graceful quit leaves the tunnel open
 		// until worker_shutdown_timeout (1s), which then closes it.
 		{name: "quit-closes-tunnel-at-shutdown-timeout", log: "comp.log", lines: 1,
