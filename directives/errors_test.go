@@ -72,6 +72,8 @@ var errorCases = []errorCase{
 	{name: "load_module of a directory", conf: "load_module modules;\nevents {}\n", files: map[string]string{"modules/x": ""}, want: `[emerg] dlopen() "CONF/modules" failed (CONF/modules: cannot read file data: Is a directory) in CONF/nginx.conf:1`, same: true},
 	{name: "load_module of a short file", conf: "load_module x.so;\nevents {}\n", files: map[string]string{"x.so": "not a module\n"}, want: `[emerg] dlopen() "CONF/x.so" failed (CONF/x.so: file too short) in CONF/nginx.conf:1`, same: true},
 	{name: "load_module of a text file", conf: "load_module x.so;\nevents {}\n", files: map[string]string{"x.so": strings.Repeat("not a module\n", 10)}, want: `[emerg] dlopen() "CONF/x.so" failed (CONF/x.so: invalid ELF header) in CONF/nginx.conf:1`, same: true},
+	{name: "worker_connections below the sockets", conf: "events { worker_connections 2; }\nhttp { server { listen 19402; listen 127.0.0.1:19402 backlog=10; } }\n", want: `[emerg] 2 worker_connections are not enough for 2 listening sockets`, same: true},
+	{name: "worker_connections without http", conf: "events { worker_connections 0; }\n", want: `[emerg] 0 worker_connections are not enough for 0 listening sockets`, same: true},
 	{name: "upstream zone too small", conf: H("upstream u { server 127.0.0.1:1; zone u 32767; }"), want: `[emerg] zone "u" is too small in CONF/nginx.conf:3`, same: true},
 	{name: "upstream zone size", conf: H("upstream u { server 127.0.0.1:1; zone u 10x; }"), want: `[emerg] invalid zone size "10x" in CONF/nginx.conf:3`, same: true},
 	{name: "upstream zone never sized", conf: H("upstream u { server 127.0.0.1:1; zone u; }"), want: `[emerg] zero size shared memory zone "u"`, same: true},

@@ -187,6 +187,34 @@ type httpBuilder struct {
 	mapHash map[string]int64
 }
 
+// listeningSockets counts the sockets nginx opens for the http block
+// (ngx_http_init_listening): on a port with a wildcard address, one for
+// the wildcard and one for each address with socket options; on other
+// ports one per address. (nginx clones "reuseport" sockets per worker
+// only after it has counted them.)
+func (hb *httpBuilder) listeningSockets() int {
+	wildcard := map[string]bool{}
+	for _, addr := range hb.addrOrder {
+		if isWildcardAddr(hb.addrs[addr].first) {
+			wildcard[portKey(hb.addrs[addr].first)] = true
+		}
+	}
+	n := 0
+	for _, addr := range hb.addrOrder {
+		a := hb.addrs[addr]
+		if wildcard[portKey(a.first)] && !a.optsSet && !isWildcardAddr(a.first) {
+			continue
+		}
+		n++
+	}
+	return n
+}
+
+// isWildcardAddr reports whether a listen is on 0.0.0.0 or [::].
+func isWildcardAddr(ls Listen) bool {
+	return ls.Network != "unix" && (strings.HasPrefix(ls.Addr, "0.0.0.0:") || strings.HasPrefix(ls.Addr, "[::]:"))
+}
+
 // noSSLListen ends the [warn] of an ssl_* directive nginxws keeps for
 // TLS: true while no listen asks for TLS.
 const noSSLListen = `, no "listen ... ssl" uses it`
@@ -401,7 +429,7 @@ func (hb *httpBuilder) addrsInNginxOrder() []string {
 	rank := func(addr string) int {
 		a := hb.addrs[addr]
 		switch {
-		case a.first.Network != "unix" && (strings.HasPrefix(addr, "0.0.0.0:") || strings.HasPrefix(addr, "[::]:")):
+		case isWildcardAddr(a.first):
 			return 2
 		case a.optsSet:
 			return 0

@@ -2,6 +2,7 @@ package directives
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/user"
@@ -284,6 +285,15 @@ func (l *loader) finishMain() error {
 	}
 	if l.cfg.Events.WorkerConnections == -1 {
 		l.cfg.Events.WorkerConnections = 512
+	}
+	// ngx_event_init_conf: a connection for each listening socket and one
+	// for the channel to the master.
+	var sockets int
+	if l.http != nil {
+		sockets = l.http.listeningSockets()
+	}
+	if l.cfg.Events.WorkerConnections < sockets+1 {
+		return &parser.Error{Msg: fmt.Sprintf("%d worker_connections are not enough for %d listening sockets", l.cfg.Events.WorkerConnections, sockets), PostSyntax: true}
 	}
 	// ngx_init_cycle then creates the shared memory zones.
 	if l.http != nil {
