@@ -702,6 +702,9 @@ async function main() {
   ws.ping('p1'); log('pong', (await pong).toString());
   const big = Buffer.alloc(1 << 20); for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 255;
   ws.send(big); m = await next(ws); log('large', m.data.length, fnv(m.data) === fnv(big));
+  const noise = Buffer.alloc(4 << 20); let x = 2463534242;
+  for (let i = 0; i < noise.length; i++) { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; noise[i] = x & 255; }
+  ws.send(noise); m = await next(ws); log('incompressible', m.data.length, fnv(m.data) === fnv(noise));
   ws.send('frag-', { fin: false }); ws.send('ment', { fin: true }); m = await next(ws); log('fragmented', m.data.toString());
   const c1 = closed(ws); ws.close(4001, 'bye'); log('close', await c1);
   ws = await open('/close?code=4002', [], false);
@@ -728,6 +731,10 @@ async def main():
         w = await ws.ping(b'p1'); await w; print('pong')
         big = bytes((i * 7) & 255 for i in range(1 << 20)); await ws.send(big); r = await ws.recv()
         print('large', len(r), r == big)
+        noise = bytearray(1 << 20); x = 2463534242
+        for i in range(len(noise)):
+            x ^= (x << 13) & 0xffffffff; x ^= x >> 17; x ^= (x << 5) & 0xffffffff; noise[i] = x & 255
+        await ws.send(bytes(noise)); r = await ws.recv(); print('incompressible', len(r), r == noise)
         await ws.send(['frag-', 'ment']); print('fragmented', await ws.recv())
         await ws.close(code=4001, reason='bye'); print('close', ws.close_code, json.dumps(ws.close_reason))
     async with websockets.connect(base + '/close?code=4002') as ws:
