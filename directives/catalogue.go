@@ -130,6 +130,10 @@ type row struct {
 	// ngx_conf_num_bounds_t post handler), 0 for none.
 	vals []string
 	max  int64
+	// def are the values of a refused directive that ask for nginx's own
+	// default (autoindex off, etag on, ssl_verify_client off): written
+	// out, they change nothing, so nginxws accepts them silently.
+	def []string
 }
 
 // valueCheck is the syntax of a single-argument directive's value, as

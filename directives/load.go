@@ -212,6 +212,9 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 			l.warnf(d, `"%s" directive is ignored`+noSSLListen, d.Name)
 			return nil
 		case refused:
+			if len(d.Args) == 1 && r.isDefault(d.Args[0].Value) {
+				return nil // nginx's default, written out
+			}
 			l.refuseLater(l.errf(d, `"%s" directive is not supported`, d.Name))
 			return l.declareRefusedVariable(d)
 		}
@@ -452,4 +455,16 @@ func (l *loader) declareRefusedVariable(d *parser.Directive) error {
 		return l.errf(d, `invalid variable name "%s"`, name)
 	}
 	return l.addVariable(d, name[1:])
+}
+
+// isDefault reports whether v is the row's default value: flags compare
+// ignoring case, as ngx_conf_set_flag_slot does; other values as written
+// ("charset OFF" names a charset).
+func (r *row) isDefault(v string) bool {
+	for _, d := range r.def {
+		if d == v || r.args&argFlag != 0 && strings.EqualFold(d, v) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,9 @@
 package directives
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestPassiveValuesNginxAccepts lists values of directives nginxws ignores
 // that nginx 1.22 accepts (each checked on it) and that a stricter check
@@ -44,5 +47,28 @@ func TestRefusedTLSDropsNoSSLWarnings(t *testing.T) {
 	}
 	if len(cfg.Warnings) != 0 {
 		t.Errorf("warnings %+v", cfg.Warnings)
+	}
+}
+
+// TestRefusedAtTheirDefault: a refused directive written with nginx's
+// default value changes nothing (nginx 1.22 accepts each silently, as
+// checked on it), so nginxws accepts it without a word; any other value
+// is still refused.
+func TestRefusedAtTheirDefault(t *testing.T) {
+	cfg, err := loadText(t, H(`charset off; etag on; expires off; if_modified_since exact; disable_symlinks off;
+autoindex off; autoindex_format html; proxy_ssl_verify off; proxy_ssl_server_name OFF; proxy_cookie_path off;
+ssl_verify_client off; ssl_verify_depth 1; mirror off; userid off; auth_request off; auth_delay 0s; ssi off;
+server { listen 8080; location / { random_index off; return 200; } }`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("warnings %+v", cfg.Warnings)
+	}
+	for _, body := range []string{"autoindex on;", "charset OFF;", "expires 1h;", "etag off;", "ssl_verify_client optional;", "auth_delay 1s;"} {
+		_, err := loadText(t, H(body))
+		if err == nil || !strings.Contains(err.Error(), "directive is not supported") {
+			t.Errorf("%s: %v", body, err)
+		}
 	}
 }
