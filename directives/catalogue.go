@@ -157,6 +157,7 @@ const (
 	checkCacheValid               // ngx_http_file_cache_valid_set_slot: [STATUS|any ...] TIME
 	checkOpenFileCache            // open_file_cache, open_log_file_cache: max=, inactive=, (min_uses=, valid=), off
 	checkSessionCache             // ngx_http_ssl_session_cache: off, none, builtin[:N], shared:NAME:SIZE
+	checkResolver                 // ngx_resolver_create: addresses (port 53), valid=, ipv6=
 	checkZone                     // an upstream's zone: ngx_http_upstream_zone's checks, a shared memory zone
 )
 

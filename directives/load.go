@@ -298,6 +298,8 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		return l.checkSessionCache(d)
 	case checkZone:
 		return l.checkUpstreamZone(d)
+	case checkResolver:
+		return l.checkResolver(d)
 	case checkPriority:
 		// ngx_set_priority (main context only) calls a second one a
 		// duplicate only when an earlier one set a non-zero priority.

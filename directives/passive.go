@@ -104,3 +104,33 @@ func (l *loader) checkSessionCache(d *parser.Directive) error {
 	}
 	return nil
 }
+
+// checkResolver reproduces ngx_resolver_create's reading of "resolver":
+// valid= and ipv6= (nginx 1.22 has no ipv4=), and addresses, whose names
+// nginx resolves right there (port 53 by default). nginxws resolves names
+// its own way, so the directive has no other effect.
+func (l *loader) checkResolver(d *parser.Directive) error {
+	servers := 0
+	for _, a := range d.Args {
+		v := a.Value
+		switch {
+		case strings.HasPrefix(v, "valid="):
+			if _, ok := parseTime(v[6:], true); !ok {
+				return l.errf(d, "invalid parameter: %s", v)
+			}
+		case strings.HasPrefix(v, "ipv6="):
+			if v[5:] != "on" && v[5:] != "off" {
+				return l.errf(d, "invalid parameter: %s", v)
+			}
+		default:
+			if u := parseURL(v, urlOpts{defaultPort: 53}, l.resolve); u.err != "" {
+				return l.errf(d, `%s in resolver "%s"`, u.err, v)
+			}
+			servers++
+		}
+	}
+	if servers == 0 {
+		return l.errf(d, "no name servers defined")
+	}
+	return nil
+}

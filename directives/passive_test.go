@@ -11,6 +11,7 @@ import (
 func TestPassiveValuesNginxAccepts(t *testing.T) {
 	for _, body := range []string{
 		"directio off;",
+		"resolver 127.0.0.11 [::1]:5353 unix:/run/dns.sock valid=30s ipv6=off;",
 		"open_file_cache max=10 off;",
 		"open_log_file_cache max=1000 inactive=20s valid=1m min_uses=2;",
 		"proxy_cache_valid 10m;\nproxy_cache_valid 200 302 any 1h;",
