@@ -270,6 +270,9 @@ func appendHex(dst []byte, n int) []byte {
 func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 	conf := x.conf
 	resp := x.resp
+	if n := len(x.upInfo.States); n > 0 {
+		x.upInfo.States[n-1].BytesReceived = resp.Received
+	}
 	if resp.Status == 101 && x.hasUpgrade() {
 		x.upgrade(uc, p)
 		return
@@ -290,11 +293,33 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 	framing := resp.Framing(upHead)
 	if resp.Version == 9 {
 		// nginx relays what the upstream sent as is, with no head, and
-		// keeps the client connection open afterwards.
+		// keeps the client connection open afterwards. Its status is
+		// none (r->headers_out.status 0): the access log says "009".
 		framing = http1.FramingClose
 		x.raw09 = true
+		x.status = 9
+		if upHead {
+			framing = http1.FramingNone
+		}
 	}
 	if framing == http1.FramingNone || x.headerOnly || x.isHead() {
+		// nginx's header filter marks a HEAD request header-only (not
+		// when the answer had no head), and the request ends before
+		// its pipe starts. Otherwise the pipe runs for a body of
+		// length 0 (204, 304, Content-Length 0, a reply to HEAD), and
+		// bytes that came with the head are counted and warned about.
+		if framing == http1.FramingNone && (!x.isHead() || x.raw09) {
+			// Unbuffered, nginx passes the preread to its filter
+			// before it changes its log's action.
+			action := "reading upstream"
+			if !buffering {
+				action = "reading response header from upstream"
+			}
+			extra := x.unexpectedBody("upstream sent more data than specified in \"Content-Length\" header", action)
+			if n := len(x.upInfo.States); n > 0 {
+				x.upInfo.States[n-1].ResponseLength = extra
+			}
+		}
 		x.upstreamDone(framing == http1.FramingNone)
 		_ = x.sendHead(nil)
 		return
@@ -302,17 +327,23 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 	x.relayBody(uc, framing, buffering)
 }
 
-// responseHeadSize is the size of an upstream response head as sent (for
-// $upstream_bytes_received), rebuilt from its parts.
+// unexpectedBody warns (msg) about bytes that followed a response body,
+// or came where none was expected, in the upstream's buffer, as nginx's
+// pipe input filters do, and returns how many there are. They count in
+// $upstream_response_length (nginx's pipe read them), and the connection
+// is not reused (upstreamDone sees them buffered).
+func (x *exchange) unexpectedBody(msg, action string) int64 {
+	extra := int64(len(x.ur.Buffered()))
+	if extra > 0 {
+		x.logEvent(levelWarn, msg, "", action)
+	}
+	return extra
+}
+
+// responseHeadSize is the size of an upstream response head as received
+// (for $upstream_bytes_received).
 func responseHeadSize(r *http1.Response) int64 {
-	if r.Version == 9 {
-		return 0
-	}
-	n := len("HTTP/1.1 ") + len(r.StatusLine) + 2 + 2
-	for i := range r.Headers {
-		n += len(r.Headers[i].Name) + 2 + len(r.Headers[i].Value) + 2
-	}
-	return int64(n)
+	return r.HeadSize
 }
 
 // accelRedirectHeaders are the upstream headers an X-Accel-Redirect
@@ -438,6 +469,10 @@ func (x *exchange) hasErrorPage(status int) bool {
 // does and returns the status to answer with.
 func (x *exchange) upstreamHeadError(err error) int {
 	const action = "reading response header from upstream"
+	if n := len(x.upInfo.States); n > 0 {
+		// nginx counts what it read of a head it could not use.
+		x.upInfo.States[n-1].BytesReceived = x.resp.Received
+	}
 	var he *http1.Error
 	if !errors.As(err, &he) {
 		x.logEvent(levelError, "recv() failed", errnoText(err), action)
@@ -537,20 +572,26 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 	x.upBody = 0
 	var lr http1.LengthReader
 	var cr http1.ChunkedReader
+	conf := x.conf
+	up := x.ur
+	// What came with the head (nginx's preread): counted in
+	// resp.Received already.
+	preread := int64(len(up.Buffered()))
 	defer func() {
 		if n := len(x.upInfo.States); n > 0 {
-			// nginx counts the bytes received, a chunked body's
-			// framing included.
+			// nginx counts the bytes its pipe read (read_length), a
+			// chunked body's framing and what followed the body in
+			// the same reads included; those beyond the preread are
+			// added to what the head's reads brought.
 			body := x.upBody
 			if framing == http1.FramingChunked {
 				body = cr.RawSize()
 			}
+			body += int64(len(up.Buffered()))
 			x.upInfo.States[n-1].ResponseLength = body
-			x.upInfo.States[n-1].BytesReceived = body + responseHeadSize(x.resp)
+			x.upInfo.States[n-1].BytesReceived = x.resp.Received + max(body-preread, 0)
 		}
 	}()
-	conf := x.conf
-	up := x.ur
 	var src io.Reader
 	switch framing {
 	case http1.FramingLength:
@@ -599,12 +640,32 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 	// waits for the upstream, so that one that leaves ends the request.
 	var watch *abortWatch
 	defer func() { watch.stop() }()
+	// waited is set once a read had to wait for the upstream: what
+	// nginx's log says about a failure depends on it (bodyAction).
+	// Whether the next read will wait is looked at right after a read,
+	// before its bytes go to the client (ready, checked): nginx reads
+	// the upstream again as soon as it has written them, and a client
+	// that answers what it got must not make the difference.
+	waited, ready, checked := false, false, false
+	probe := !buffering && x.peer.conn != nil
 	for reads := 0; ; reads++ {
 		if reads == 1 {
 			watch = x.watchClient(uc)
 		}
+		fromPreread := len(up.Buffered()) > 0
+		if probe && !fromPreread && !waited {
+			if !checked {
+				ready = x.peer.conn.Ready()
+			}
+			waited = !ready
+		}
+		checked = false
+		action := bodyAction(buffering, fromPreread, waited)
 		setReadDeadline(uc, conf.ProxyReadTimeout)
 		k, err := src.Read(room[n:])
+		if probe && !waited && err == nil && len(up.Buffered()) == 0 {
+			ready, checked = x.peer.conn.Ready(), true
+		}
 		n += k
 		x.upBody += int64(k)
 		done := err == io.EOF || (framing == http1.FramingLength && lr.Remaining() == 0)
@@ -624,21 +685,38 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 				x.clientGone(action)
 				return
 			}
-			// An upstream that closes early or times out: what arrived
-			// still goes out (nginx flushes its pipe on upstream EOF or
-			// error). Invalid framing aborts at once.
+			// An upstream that closes early: what arrived still goes
+			// out (nginx flushes its pipe on upstream EOF or error).
+			// Invalid framing aborts at once, and so does a timeout
+			// (ngx_http_upstream_process_upstream does not run the
+			// pipe then): a buffered body's data stays unsent, only
+			// the head goes out.
 			var he *http1.Error
-			if !(errors.As(err, &he) && he.Err == nil) && (n > 0 || !x.headerSent) {
+			switch {
+			case errors.As(err, &he) && he.Err == nil:
+			case buffering && isTimeout(err):
+				if !x.headerSent {
+					n = 0
+					send(0)
+				}
+			case n > 0 || !x.headerSent:
 				send(n)
 			}
-			x.upstreamBodyError(err)
+			x.upstreamBodyError(err, action, buffering)
 			x.broken = true
 			return
 		}
 		if done {
 			// The upstream's part is over before the last write: read
 			// to the end its framing announced, its connection may be
-			// kept.
+			// kept (not when more bytes came after the body, which
+			// nginx's input filters warn about).
+			switch framing {
+			case http1.FramingLength:
+				_ = x.unexpectedBody("upstream sent more data than specified in \"Content-Length\" header", action)
+			case http1.FramingChunked:
+				_ = x.unexpectedBody("upstream sent data after final chunk", action)
+			}
 			x.upstreamDone(framing != http1.FramingClose)
 			if (n > 0 || !x.headerSent) && !send(n) {
 				return
@@ -671,17 +749,40 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 	}
 }
 
-// upstreamBodyError logs a failure while reading the upstream's body.
-func (x *exchange) upstreamBodyError(err error) {
-	const action = "reading upstream"
+// bodyAction is the action nginx's error log names while it reads an
+// upstream body. Buffered, its pipe always says "reading upstream".
+// Unbuffered (ngx_http_upstream_send_response and the non-buffered
+// handlers, which share the client connection's log), the bytes that
+// came with the head are filtered while it still says "reading response
+// header from upstream"; the reads that follow at once, before any wait,
+// happen in the downstream handler ("sending to client"); a read event
+// of the upstream says "reading upstream".
+func bodyAction(buffering, fromPreread, waited bool) string {
+	switch {
+	case buffering || waited:
+		return "reading upstream"
+	case fromPreread:
+		return "reading response header from upstream"
+	}
+	return "sending to client"
+}
+
+// upstreamBodyError logs a failure while reading the upstream's body,
+// with the action bodyAction gave (a timeout always comes from the
+// upstream's read event). A failed read is named by the call nginx made:
+// its pipe reads with readv() (recv_chain), the unbuffered relay with
+// recv().
+func (x *exchange) upstreamBodyError(err error, action string, buffering bool) {
 	var he *http1.Error
 	switch {
 	case isTimeout(err):
-		x.logEvent(levelError, "upstream timed out", "110: Connection timed out", action)
+		x.logEvent(levelError, "upstream timed out", "110: Connection timed out", "reading upstream")
 	case errors.As(err, &he) && he.Err != nil && errors.Is(he.Err, io.ErrUnexpectedEOF):
 		x.logEvent(levelError, "upstream prematurely closed connection", "", action)
 	case errors.As(err, &he) && he.Err == nil:
 		x.logEvent(levelError, he.Msg, "", action)
+	case buffering:
+		x.logEvent(levelError, "readv() failed", errnoText(err), action)
 	default:
 		x.logEvent(levelError, "recv() failed", errnoText(err), action)
 	}

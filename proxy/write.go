@@ -75,6 +75,12 @@ func (x *exchange) sendHead(body []byte) error {
 		x.keepalive = false
 	}
 	switch {
+	case x.status == http.StatusNoContent && len(x.out.statusLine) > 0:
+		// A status line of the upstream's own is sent as is, and
+		// nginx's header filter then leaves a 204's Content-Type and
+		// Content-Length alone; no body follows (the proxy module
+		// reads none).
+		x.headerOnly = true
 	case x.status == http.StatusNoContent:
 		x.headerOnly = true
 		x.out.contentType = nil

@@ -9,4 +9,5 @@ import "net"
 type probe struct{}
 
 func (p *probe) init(net.Conn)   {}
+func (p *probe) ensure(net.Conn) {}
 func (p *probe) stillOpen() bool { return true }

@@ -32,6 +32,14 @@ func (p *probe) init(c net.Conn) {
 	p.fn = p.peek
 }
 
+// ensure sets the probe up for c unless it is already (connections
+// outside a keepalive pool get theirs on first use).
+func (p *probe) ensure(c net.Conn) {
+	if p.rc == nil {
+		p.init(c)
+	}
+}
+
 // peek is the probe's system call: one byte peeked without waiting.
 func (p *probe) peek(fd uintptr) bool {
 	n, _, err := syscall.Recvfrom(int(fd), p.buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)

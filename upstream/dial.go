@@ -43,6 +43,18 @@ func (c *Conn) Write(p []byte) (int, error) {
 // c->sent, $upstream_bytes_sent).
 func (c *Conn) Sent() int64 { return c.sent }
 
+// Ready reports whether a read on the connection would return at once
+// (bytes, the end of the stream or an error are waiting), without reading
+// anything. nginx's unbuffered relay reads what is ready right after the
+// head in one go and names the failures it finds there differently from
+// those a later read event brings ("sending to client", "reading
+// upstream"); this tells the two apart. Where the socket cannot be looked
+// at, it reports false.
+func (c *Conn) Ready() bool {
+	c.probe.ensure(c.Conn)
+	return !c.probe.stillOpen()
+}
+
 // Release ends the connection's use by a request: with reuse (the
 // response was read to its end, the upstream did not ask to close, the
 // request went out whole) it goes back to its group's keepalive pool, if

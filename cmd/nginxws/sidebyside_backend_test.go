@@ -202,6 +202,13 @@ func (b *sbsBackends) serve(c net.Conn, name string) {
 		return
 	}
 	for i, part := range reply.parts {
+		// {{RESET}} (a placeholder the renderer leaves as written) ends the
+		// reply with a reset: what precedes it is written, then the connection is
+		// aborted (SO_LINGER 0), so that the proxy reads ECONNRESET.
+		part, reset := bytes.CutSuffix(bytes.TrimSuffix(part, []byte("\r\n")), []byte(sbsResetMark))
+		if !reset {
+			part = reply.parts[i]
+		}
 		if i > 0 {
 			select {
 			case <-resume:
@@ -212,6 +219,10 @@ func (b *sbsBackends) serve(c net.Conn, name string) {
 			}
 		}
 		if _, err := c.Write(part); err != nil {
+			return
+		}
+		if reset {
+			sbsReset(c)
 			return
 		}
 	}
@@ -242,6 +253,20 @@ func (b *sbsBackends) serve(c net.Conn, name string) {
 		}
 		b.mu.Unlock()
 	}
+}
+
+// sbsResetMark, at the end of a reply part (alone on its line or after a
+// trailing backslash), makes the backend reset the connection there.
+const sbsResetMark = "{{RESET}}"
+
+// sbsReset aborts c with a reset instead of an orderly close. A reset drops
+// what the kernel has not sent yet; on loopback a small write has been
+// delivered by the time Write returns.
+func sbsReset(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = c.Close()
 }
 
 // sbsReadRequest reads one HTTP request as a server would: the head, then the body its

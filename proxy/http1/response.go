@@ -152,6 +152,17 @@ type Response struct {
 	// ConnectionClose is set for HTTP/1.0 (or 0.9) responses and when a
 	// Connection header mentions "close": the connection cannot be reused.
 	ConnectionClose bool
+	// HeadSize is the size of the head as received, from the status line
+	// to the empty line that ends it (0 for HTTP/0.9): bare LFs, folded
+	// or repeated lines count as sent.
+	HeadSize int64
+	// Received is how many bytes were read from the connection while the
+	// head was read, including the start of the body that came with it
+	// and, when reading failed, the partial head: what nginx counts in
+	// $upstream_bytes_received by the end of
+	// ngx_http_upstream_process_header, whether or not a response came
+	// of it.
+	Received int64
 }
 
 // Header returns the value of the first header named lowerName (which must
@@ -177,12 +188,17 @@ func (r *Reader) ReadResponse(resp *Response, bufferSize int) error {
 	if err := r.begin(bufferSize); err != nil {
 		return connError(err, true)
 	}
+	// The head is parsed in one buffer that starts with it (no grow), so
+	// what was read is its filled part.
+	start := r.pos
+	defer func() { resp.Received = int64(r.last - start) }()
 	if err := r.readStatusLine(resp); err != nil || resp.Version == 9 {
 		return err
 	}
 	if err := r.readResponseHeaders(resp); err != nil {
 		return err
 	}
+	resp.HeadSize = int64(r.pos - start)
 	if resp.Chunked {
 		resp.ContentLength = -1
 	}

@@ -200,3 +200,34 @@ func checkPassedHeaders(t *testing.T, got reply, hdrs []string) {
 		t.Errorf("nginx passed %q, want %q", passed, want)
 	}
 }
+
+// TestResponseReceived checks the byte counts nginx's
+// $upstream_bytes_received starts from: the head as it came (bare LFs, a
+// repeated status line count as sent), all that was read with it, and what
+// was read of a head that failed.
+func TestResponseReceived(t *testing.T) {
+	cases := []struct {
+		name           string
+		in             string
+		head, received int64
+	}{
+		{"crlf", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc", 38, 41},
+		{"lf-only", "HTTP/1.1 200 OK\nContent-Length: 3\n\nabc", 35, 38},
+		{"repeated-status", "HTTP/1.1 200 OK\r\nHTTP/1.1 200 OK\r\n\r\n", 36, 36},
+		{"body-past-length", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nabc", 38, 41},
+		{"v09", "no status line\n", 0, 15},
+		{"truncated-head", "HTTP/1.1 200 OK\r\nX-A: 1\r\n", 0, 25},
+		{"invalid-header", "HTTP/1.1 200 OK\r\nX A: 1\r\n\r\n", 0, 27},
+		{"too-big", "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("a", 5000) + "\r\n\r\n", 0, 4096},
+		{"empty", "", 0, 0},
+	}
+	for _, c := range cases {
+		var pools Pools
+		r := NewReader(strings.NewReader(c.in), &pools)
+		var resp Response
+		_ = r.ReadResponse(&resp, 4096)
+		if resp.HeadSize != c.head || resp.Received != c.received {
+			t.Errorf("%s: head %d, received %d; want %d, %d", c.name, resp.HeadSize, resp.Received, c.head, c.received)
+		}
+	}
+}
