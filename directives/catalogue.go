@@ -158,6 +158,8 @@ const (
 	checkOpenFileCache            // open_file_cache, open_log_file_cache: max=, inactive=, (min_uses=, valid=), off
 	checkSessionCache             // ngx_http_ssl_session_cache: off, none, builtin[:N], shared:NAME:SIZE
 	checkResolver                 // ngx_resolver_create: addresses (port 53), valid=, ipv6=
+	checkCachePath                // ngx_http_file_cache_set_slot: a *_cache_path and its keys zone
+	checkProxyCache               // ngx_http_proxy_cache: off, a variable, or a zone
 	checkZone                     // an upstream's zone: ngx_http_upstream_zone's checks, a shared memory zone
 )
 

@@ -258,6 +258,7 @@ func (l *loader) setHTTP(d *parser.Directive, sc *scope) error {
 		return l.dup(d)
 	}
 	h := &HTTP{Pos: d.Pos, Conf: newLocConf(), LogFormats: []*LogFormat{combinedFormat()}}
+	h.Conf.from = "http"
 	l.http = &httpBuilder{h: h, srvConf: &ServerConf{}, vars: newVarTable(), addrs: map[string]*listenAddr{},
 		connRefs: map[string][]*LimitConn{}, reqRefs: map[string][]*LimitReq{}, namesHash: map[string]int64{}, mapHash: map[string]int64{}}
 	l.cfg.HTTP = h

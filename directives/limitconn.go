@@ -35,6 +35,9 @@ type sharedZone struct {
 	tag  string // the directive that declared or referred to it first
 	conn *LimitConnZone
 	req  *LimitReqZone
+	// cachePath: a *_cache_path declared the zone (nginx's zone data is
+	// set), which a proxy_cache naming it needs.
+	cachePath bool
 }
 
 // limitZones are the shared zones the http block declared or referred to,

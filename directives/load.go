@@ -300,6 +300,10 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		return l.checkUpstreamZone(d)
 	case checkResolver:
 		return l.checkResolver(d)
+	case checkCachePath:
+		return l.checkCachePath(d)
+	case checkProxyCache:
+		return l.checkProxyCache(d, sc)
 	case checkPriority:
 		// ngx_set_priority (main context only) calls a second one a
 		// duplicate only when an earlier one set a non-zero priority.

@@ -143,6 +143,10 @@ type LocConf struct {
 	pBusySet bool       // proxy_busy_buffers_size given here or inherited
 	ifs      []*LocConf // if blocks of this level, merged after it
 	from     string     // "http", "server", "location", "if": for merge-only checks
+	// proxyCache is the zone a proxy_cache names (nil: off, a variable,
+	// or not set), for nginx's merge-time check that a *_cache_path
+	// declared it; nginxws keeps no cache.
+	proxyCache *sharedZone
 }
 
 func newLocConf() *LocConf { return &LocConf{} }
@@ -349,6 +353,14 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	}
 	if c.ProxyBusyBuffersSize > int64(c.ProxyBuffers.Num-1)*c.ProxyBuffers.Size {
 		return errAt(end, `"proxy_busy_buffers_size" must be less than the size of all "proxy_buffers" minus one buffer`)
+	}
+	if !s["proxy_cache"] {
+		c.proxyCache = p.proxyCache
+	}
+	// nginx merges the http level into the servers, never by itself: with
+	// no server, a zone nobody declared is "zero size" after the parse.
+	if c.proxyCache != nil && !c.proxyCache.cachePath && c.from != "http" {
+		return errAt(end, `"proxy_cache" zone "%s" is unknown`, c.proxyCache.name)
 	}
 	return c.mergeIfs(end)
 }

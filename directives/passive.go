@@ -134,3 +134,113 @@ func (l *loader) checkResolver(d *parser.Directive) error {
 	}
 	return nil
 }
+
+// checkProxyCache reproduces ngx_http_proxy_cache: "off", a value with
+// variables (the zone chosen per request), or a zone, which must be a
+// proxy_cache_path's (checked when the levels are merged, locconf.go).
+func (l *loader) checkProxyCache(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	v := d.Args[0].Value
+	if v == "off" {
+		return nil
+	}
+	cv, err := l.compileComplex(d, v)
+	if err != nil {
+		return err
+	}
+	if cv.IsLiteral() {
+		z, err := l.http.limits.add(l, d, v, 0, "proxy")
+		if err != nil {
+			return err
+		}
+		sc.loc.proxyCache = z
+	}
+	return nil
+}
+
+// checkCachePath reproduces ngx_http_file_cache_set_slot's reading of
+// proxy_cache_path (and the fastcgi, scgi and uwsgi ones): levels=,
+// use_temp_path=, keys_zone=NAME:SIZE (required), inactive=, max_size=,
+// min_free=, loader_* and manager_*; the keys zone is a shared memory
+// zone of the module, declared once.
+func (l *loader) checkCachePath(d *parser.Directive) error {
+	var name string
+	var size int64
+	for _, a := range d.Args[1:] {
+		v := a.Value
+		key, val, _ := strings.Cut(v, "=")
+		ok := true
+		switch key {
+		case "levels":
+			ok = validCacheLevels(val)
+			if !ok {
+				return l.errf(d, `invalid "levels" "%s"`, v)
+			}
+		case "use_temp_path":
+			if val != "on" && val != "off" {
+				return l.errf(d, `invalid use_temp_path value "%s", it must be "on" or "off"`, v)
+			}
+		case "keys_zone":
+			n, sz, found := strings.Cut(val, ":")
+			if !found {
+				return l.errf(d, `invalid keys zone size "%s"`, v)
+			}
+			if size, ok = parseSize(sz); !ok {
+				return l.errf(d, `invalid keys zone size "%s"`, v)
+			}
+			if size < 2*pageSize {
+				return l.errf(d, `keys zone "%s" is too small`, v)
+			}
+			name = n
+			continue
+		case "inactive":
+			_, ok = parseTime(val, true)
+		case "max_size", "min_free":
+			var n int64
+			n, ok = parseOffset(val)
+			ok = ok && n >= 0
+		case "loader_files", "manager_files":
+			_, ok = atoi(val)
+		case "loader_sleep", "loader_threshold", "manager_sleep", "manager_threshold":
+			_, ok = parseMsec(val)
+		default:
+			return l.errf(d, `invalid parameter "%s"`, v)
+		}
+		if !ok {
+			return l.errf(d, `invalid %s value "%s"`, key, v)
+		}
+	}
+	if name == "" || size == 0 {
+		return l.errf(d, `"%s" must have "keys_zone" parameter`, d.Name)
+	}
+	z, err := l.http.limits.add(l, d, name, size, strings.TrimSuffix(d.Name, "_cache_path"))
+	if err != nil {
+		return err
+	}
+	if z.cachePath {
+		return l.errf(d, `duplicate zone "%s"`, name)
+	}
+	z.cachePath = true
+	return nil
+}
+
+// validCacheLevels checks "levels=" as ngx_http_file_cache_set_slot does:
+// up to three levels of 1 or 2 characters, separated by ":" (an empty
+// value is no levels).
+func validCacheLevels(v string) bool {
+	if v == "" {
+		return true
+	}
+	parts := strings.Split(v, ":")
+	if len(parts) > 3 {
+		return false
+	}
+	for _, p := range parts {
+		if p != "1" && p != "2" {
+			return false
+		}
+	}
+	return true
+}
