@@ -282,7 +282,8 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 		x.finalize(resp.Status)
 		return
 	}
-	if v, ok := resp.Header("x-accel-redirect"); ok && len(v) > 0 {
+	if v, ok := resp.Header("x-accel-redirect"); ok {
+		// Even empty: nginx then finds the URI unsafe (404).
 		x.upstreamDone(false)
 		x.accelRedirect(uc, v)
 		return
@@ -369,8 +370,16 @@ func (x *exchange) accelRedirect(uc net.Conn, v []byte) {
 		}
 	}
 	uri := x.keep(v)
-	if uri[0] == '@' {
-		x.namedLocation(string(uri[1:]))
+	if len(uri) > 0 && uri[0] == '@' {
+		name := string(uri[1:])
+		if x.srv.named[name] == nil {
+			// Said while the request is still reading the upstream's
+			// head, as nginx's connection log says it.
+			x.logEvent(levelError, `could not find named location "@`+name+`"`, "", "reading response header from upstream")
+			x.finalize(500)
+			return
+		}
+		x.namedLocation(name)
 		return
 	}
 	var args []byte
