@@ -160,6 +160,9 @@ const (
 	checkResolver                 // ngx_resolver_create: addresses (port 53), valid=, ipv6=
 	checkCachePath                // ngx_http_file_cache_set_slot: a *_cache_path and its keys zone
 	checkProxyCache               // ngx_http_proxy_cache: off, a variable, or a zone
+	checkAio                      // ngx_http_core_set_aio: off, on, threads[=pool]
+	checkThreadPool               // ngx_thread_pool: NAME threads=N [max_queue=N]
+	checkCPUAffinity              // ngx_set_cpu_affinity: auto [mask], or masks of 0 and 1
 	checkZone                     // an upstream's zone: ngx_http_upstream_zone's checks, a shared memory zone
 )
 

@@ -111,9 +111,12 @@ type loader struct {
 	errPos  parser.Pos // where the syntax error is, when partial
 
 	mainSet map[string]bool // main/events directives already seen
-	events  bool            // an events block was read
-	http    *httpBuilder    // nil until the http block
-	refusal error           // the first refusal, reported at the end (refuseLater)
+	// threadPools are the thread_pool names declared (nginx's pools with
+	// threads), for "duplicate thread pool".
+	threadPools map[string]bool
+	events      bool         // an events block was read
+	http        *httpBuilder // nil until the http block
+	refusal     error        // the first refusal, reported at the end (refuseLater)
 	// tlsRefused: a TLS or PROXY-protocol listener was refused (refuseTLS)
 	tlsRefused bool
 	resolve    resolver
@@ -300,6 +303,12 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		return l.checkUpstreamZone(d)
 	case checkResolver:
 		return l.checkResolver(d)
+	case checkAio:
+		return l.checkAio(d)
+	case checkThreadPool:
+		return l.checkThreadPool(d)
+	case checkCPUAffinity:
+		return l.checkCPUAffinity(d)
 	case checkCachePath:
 		return l.checkCachePath(d)
 	case checkProxyCache:

@@ -244,3 +244,80 @@ func validCacheLevels(v string) bool {
 	}
 	return true
 }
+
+// checkAio reproduces ngx_http_core_set_aio as Debian builds nginx:
+// "off", "threads" or "threads=POOL" (POOL may hold variables); "on" needs
+// file AIO, which that build lacks.
+func (l *loader) checkAio(d *parser.Directive) error {
+	v := d.Args[0].Value
+	switch {
+	case v == "on":
+		return l.errf(d, `"aio on" is unsupported on this platform`)
+	case v == "off", v == "threads":
+		return nil
+	case strings.HasPrefix(v, "threads="):
+		_, err := l.compileComplex(d, v[8:])
+		return err
+	}
+	return l.invalid(d)
+}
+
+// checkThreadPool reproduces ngx_thread_pool: threads= is required and
+// positive, max_queue= a number; other parameters are skipped, as nginx
+// skips them.
+func (l *loader) checkThreadPool(d *parser.Directive) error {
+	name := d.Args[0].Value
+	if l.threadPools[name] {
+		return l.errf(d, `duplicate thread pool "%s"`, name)
+	}
+	threads := false
+	for _, a := range d.Args[1:] {
+		v := a.Value
+		switch {
+		case strings.HasPrefix(v, "threads="):
+			n, ok := atoi(v[8:])
+			if !ok || n == 0 {
+				return l.errf(d, `invalid threads value "%s"`, v)
+			}
+			threads = true
+		case strings.HasPrefix(v, "max_queue="):
+			if _, ok := atoi(v[10:]); !ok {
+				return l.errf(d, `invalid max_queue value "%s"`, v)
+			}
+		}
+	}
+	if !threads {
+		return l.errf(d, `"%s" must have "threads" parameter`, d.Name)
+	}
+	if l.threadPools == nil {
+		l.threadPools = map[string]bool{}
+	}
+	l.threadPools[name] = true
+	return nil
+}
+
+// checkCPUAffinity reproduces ngx_set_cpu_affinity: "auto" with at most
+// one mask, or masks of "0" and "1" (spaces skipped), up to 1024 CPUs.
+// (nginx's warning when the masks and worker_processes differ in number
+// comes after "syntax is ok" and is not reproduced.)
+func (l *loader) checkCPUAffinity(d *parser.Directive) error {
+	masks := d.Args
+	if masks[0].Value == "auto" {
+		if len(masks) > 2 {
+			return l.errf(d, `invalid number of arguments in "worker_cpu_affinity" directive`)
+		}
+		masks = masks[1:]
+	}
+	for _, m := range masks {
+		v := m.Value
+		if len(v) > 1024 {
+			return l.errf(d, `"worker_cpu_affinity" supports up to 1024 CPUs only`)
+		}
+		for i := len(v) - 1; i >= 0; i-- {
+			if c := v[i]; c != ' ' && c != '0' && c != '1' {
+				return l.errf(d, `invalid character "%c" in "worker_cpu_affinity"`, c)
+			}
+		}
+	}
+	return nil
+}

@@ -11,6 +11,7 @@ import (
 func TestPassiveValuesNginxAccepts(t *testing.T) {
 	for _, body := range []string{
 		"directio off;",
+		"aio threads=default;\nserver { listen 8080; aio threads; location / { aio off; } }",
 		"proxy_cache_path /tmp/nginxws-cache levels=1:2 keys_zone=mm:10m max_size=3g inactive=120m use_temp_path=off;\nserver { listen 8080; location / { proxy_cache mm; } location /x { proxy_cache $host; } location /y { proxy_cache off; } }",
 		"server { listen 8080; location / { proxy_cache later; } }\nproxy_cache_path /tmp/nginxws-cache keys_zone=later:10m;",
 		"resolver 127.0.0.11 [::1]:5353 unix:/run/dns.sock valid=30s ipv6=off;",
@@ -33,7 +34,8 @@ func TestPassiveValuesNginxAccepts(t *testing.T) {
 			t.Errorf("%s: %v", body, err)
 		}
 	}
-	for _, main := range []string{"worker_priority -30;", "worker_priority +5;", "worker_priority 0;\nworker_priority -5;"} {
+	for _, main := range []string{"worker_cpu_affinity auto 0101;", "worker_cpu_affinity 0001 \"0010\";", "thread_pool default threads=32 max_queue=65536;\nthread_pool io threads=4 bogus=1;",
+		"worker_priority -30;", "worker_priority +5;", "worker_priority 0;\nworker_priority -5;"} {
 		if _, err := loadText(t, main+"\nevents {}\n"); err != nil {
 			t.Errorf("%s: %v", main, err)
 		}
