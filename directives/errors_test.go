@@ -90,6 +90,7 @@ var errorCases = []errorCase{
 	{name: "thread_pool twice", conf: "thread_pool a threads=4;\nthread_pool a threads=5;\nevents {}\n", want: `[emerg] duplicate thread pool "a" in CONF/nginx.conf:2`, same: true},
 	{name: "worker_cpu_affinity mask", conf: "worker_cpu_affinity 0101 012;\nevents {}\n", want: `[emerg] invalid character "2" in "worker_cpu_affinity" in CONF/nginx.conf:1`, same: true},
 	{name: "worker_cpu_affinity auto and masks", conf: "worker_cpu_affinity auto 01 10;\nevents {}\n", want: `[emerg] invalid number of arguments in "worker_cpu_affinity" directive in CONF/nginx.conf:1`, same: true},
+	{name: "aio threads of an unknown pool", conf: H("server { listen 8080;\nlocation / { aio threads=x; }\nlocation /b { aio threads=y; } }"), want: `[emerg] unknown thread pool "x" in CONF/nginx.conf:4`, same: true},
 	{name: "upstream zone too small", conf: H("upstream u { server 127.0.0.1:1; zone u 32767; }"), want: `[emerg] zone "u" is too small in CONF/nginx.conf:3`, same: true},
 	{name: "upstream zone size", conf: H("upstream u { server 127.0.0.1:1; zone u 10x; }"), want: `[emerg] invalid zone size "10x" in CONF/nginx.conf:3`, same: true},
 	{name: "upstream zone never sized", conf: H("upstream u { server 127.0.0.1:1; zone u; }"), want: `[emerg] zero size shared memory zone "u"`, same: true},

@@ -112,8 +112,11 @@ type loader struct {
 
 	mainSet map[string]bool // main/events directives already seen
 	// threadPools are the thread_pool names declared (nginx's pools with
-	// threads), for "duplicate thread pool".
+	// threads), for "duplicate thread pool"; poolRefs every pool named by
+	// thread_pool or "aio threads", in order of first mention, for
+	// "unknown thread pool" once the configuration is read.
 	threadPools map[string]bool
+	poolRefs    []poolRef
 	events      bool         // an events block was read
 	http        *httpBuilder // nil until the http block
 	refusal     error        // the first refusal, reported at the end (refuseLater)

@@ -295,6 +295,9 @@ func (l *loader) finishMain() error {
 	if l.cfg.Events.WorkerConnections < sockets+1 {
 		return &parser.Error{Msg: fmt.Sprintf("%d worker_connections are not enough for %d listening sockets", l.cfg.Events.WorkerConnections, sockets), PostSyntax: true}
 	}
+	if err := l.checkThreadPools(); err != nil {
+		return err
+	}
 	// ngx_init_cycle then creates the shared memory zones.
 	if l.http != nil {
 		return l.http.checkLimitZones()

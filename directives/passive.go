@@ -1,6 +1,7 @@
 package directives
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/nginxws/nginxws/parser"
@@ -253,13 +254,48 @@ func (l *loader) checkAio(d *parser.Directive) error {
 	switch {
 	case v == "on":
 		return l.errf(d, `"aio on" is unsupported on this platform`)
-	case v == "off", v == "threads":
+	case v == "off":
+		return nil
+	case v == "threads":
+		l.mentionPool(d, "default")
 		return nil
 	case strings.HasPrefix(v, "threads="):
-		_, err := l.compileComplex(d, v[8:])
+		cv, err := l.compileComplex(d, v[8:])
+		if err == nil && cv.IsLiteral() {
+			l.mentionPool(d, v[8:])
+		}
 		return err
 	}
 	return l.invalid(d)
+}
+
+// poolRef is a thread pool as nginx first met it (ngx_thread_pool_add).
+type poolRef struct {
+	name string
+	pos  parser.Pos
+}
+
+// mentionPool records a thread pool's first mention.
+func (l *loader) mentionPool(d *parser.Directive, name string) {
+	for _, r := range l.poolRefs {
+		if r.name == name {
+			return
+		}
+	}
+	l.poolRefs = append(l.poolRefs, poolRef{name: name, pos: d.Pos})
+}
+
+// checkThreadPools is ngx_thread_pool_init_conf: a pool named by "aio
+// threads=" that no thread_pool declared is an error ("default" excepted,
+// nginx gives it 32 threads), with the place of its first mention in the
+// message.
+func (l *loader) checkThreadPools() error {
+	for _, r := range l.poolRefs {
+		if !l.threadPools[r.name] && r.name != "default" {
+			return &parser.Error{Msg: fmt.Sprintf(`unknown thread pool "%s" in %s:%d`, r.name, r.pos.File, r.pos.Line), PostSyntax: true}
+		}
+	}
+	return nil
 }
 
 // checkThreadPool reproduces ngx_thread_pool: threads= is required and
@@ -286,6 +322,7 @@ func (l *loader) checkThreadPool(d *parser.Directive) error {
 			}
 		}
 	}
+	l.mentionPool(d, name)
 	if !threads {
 		return l.errf(d, `"%s" must have "threads" parameter`, d.Name)
 	}

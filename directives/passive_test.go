@@ -11,7 +11,7 @@ import (
 func TestPassiveValuesNginxAccepts(t *testing.T) {
 	for _, body := range []string{
 		"directio off;",
-		"aio threads=default;\nserver { listen 8080; aio threads; location / { aio off; } }",
+		"aio threads=default;\nserver { listen 8080; aio threads; location / { aio off; } location /x { aio threads=$host; } }",
 		"proxy_cache_path /tmp/nginxws-cache levels=1:2 keys_zone=mm:10m max_size=3g inactive=120m use_temp_path=off;\nserver { listen 8080; location / { proxy_cache mm; } location /x { proxy_cache $host; } location /y { proxy_cache off; } }",
 		"server { listen 8080; location / { proxy_cache later; } }\nproxy_cache_path /tmp/nginxws-cache keys_zone=later:10m;",
 		"resolver 127.0.0.11 [::1]:5353 unix:/run/dns.sock valid=30s ipv6=off;",
