@@ -253,6 +253,13 @@ func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
 	setReadDeadline(uc, conf.ProxyReadTimeout)
 	w := x.watchClient(uc)
 	err := up.ReadResponse(resp, int(conf.ProxyBufferSize))
+	n := len(x.upInfo.States)
+	if n > 0 {
+		// nginx counts every byte it read of the head as it reads it
+		// (ngx_http_upstream_process_header), whatever happens next: a
+		// timeout, a client that left, a status proxy_next_upstream skips.
+		x.upInfo.States[n-1].BytesReceived = resp.Received
+	}
 	if w.stop() {
 		// nginx's log action is the upstream connection's: it becomes
 		// "reading response header" when the upstream is first read
@@ -263,7 +270,7 @@ func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
 		if resp.Received > 0 {
 			action = "reading response header from upstream"
 		}
-		if n := len(x.upInfo.States); n > 0 && resp.Version != 9 {
+		if n > 0 && resp.Version != 9 {
 			x.upInfo.States[n-1].Status = resp.Status
 		}
 		x.clientGone(action)
