@@ -296,6 +296,7 @@ func (c *conn) loop() bool {
 		x := &rs.x
 		x.begin(c, rt, ac)
 		x.statReading = true
+		x.logInvalidHeaders()
 		if err != nil {
 			x.badRequest(err)
 		} else {

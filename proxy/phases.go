@@ -35,6 +35,44 @@ func (x *exchange) selectServer() {
 	// ngx_http_update_location_config's limits are applied per location.
 }
 
+// logInvalidHeaders logs the header lines ignore_invalid_headers dropped,
+// as ngx_http_process_request_headers does when it meets each: at info,
+// "while reading client request headers", under the virtual server chosen
+// by then — by an absolute URI's host, or by a Host header that came
+// before the line — whose error_log gets it; before any Host the line
+// has no host and goes to the address's default server.
+func (x *exchange) logInvalidHeaders() {
+	h := x.head
+	if len(h.Invalid) == 0 {
+		return
+	}
+	firstHost := -1
+	for i := range h.Headers {
+		if h.Headers[i].Is("host") {
+			firstHost = i
+			break
+		}
+	}
+	def := x.srv
+	for _, inv := range h.Invalid {
+		hostSeen := firstHost >= 0 && firstHost < inv.Kept
+		x.srv = def
+		if h.Server != nil && (h.Scheme != nil || hostSeen) {
+			x.srv = x.ac.selectServer(h.Server, x.vs)
+		}
+		log := x.rt.errLogs.forConf(x.srv.srv.Conf, x.c.s.log)
+		if !log.Enabled(levelInfo) {
+			continue
+		}
+		ec := x.eventContext()
+		if !hostSeen {
+			ec.host, ec.hasHost = nil, false
+		}
+		ec.write(log, levelInfo, `client sent invalid header line: "`+string(inv.Line)+`"`, "", "reading client request headers")
+	}
+	x.srv = def
+}
+
 // badRequest answers a request whose head could not be read, as nginx
 // does: a connection failure mid-head (client closed, timed out) ends the
 // connection without a response (the access log still gets a line with
