@@ -248,6 +248,8 @@ func (x *exchange) spill(p []byte) error {
 		}
 		_ = os.Remove(f.Name())
 		b.file = f
+		// ngx_write_chain_to_temp_file's tf->warn, once per body.
+		x.logEvent(levelWarn, "a client request body is buffered to a temporary file "+f.Name(), "", "")
 	}
 	_, err := b.file.Write(p)
 	b.size += int64(len(p))
