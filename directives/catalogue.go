@@ -163,6 +163,7 @@ const (
 	checkAio                      // ngx_http_core_set_aio: off, on, threads[=pool]
 	checkThreadPool               // ngx_thread_pool: NAME threads=N [max_queue=N]
 	checkCPUAffinity              // ngx_set_cpu_affinity: auto [mask], or masks of 0 and 1
+	checkSSLCert                  // ssl_certificate, ssl_certificate_key: kept for nginx's checks (tls.go)
 	checkZone                     // an upstream's zone: ngx_http_upstream_zone's checks, a shared memory zone
 )
 

@@ -24,6 +24,11 @@ type errorCase struct {
 	same  bool
 }
 
+// certFiles stand for a certificate and its key where only their presence
+// matters (nginxws checks that the files exist; the cases that reach a
+// refusal are not compared with nginx, which would read them).
+var certFiles = map[string]string{"c.pem": "certificate\n", "c.key": "key\n"}
+
 // H wraps a body in the events and http blocks most cases need; the body
 // starts on line 3.
 func H(body string) string { return "events{}\nhttp{\n" + body + "\n}\n" }
@@ -91,6 +96,10 @@ var errorCases = []errorCase{
 	{name: "worker_cpu_affinity mask", conf: "worker_cpu_affinity 0101 012;\nevents {}\n", want: `[emerg] invalid character "2" in "worker_cpu_affinity" in CONF/nginx.conf:1`, same: true},
 	{name: "worker_cpu_affinity auto and masks", conf: "worker_cpu_affinity auto 01 10;\nevents {}\n", want: `[emerg] invalid number of arguments in "worker_cpu_affinity" directive in CONF/nginx.conf:1`, same: true},
 	{name: "aio threads of an unknown pool", conf: H("server { listen 8080;\nlocation / { aio threads=x; }\nlocation /b { aio threads=y; } }"), want: `[emerg] unknown thread pool "x" in CONF/nginx.conf:4`, same: true},
+	{name: "listen ssl without certificate", conf: H("server {\nlisten 8080 ssl;\n}"), want: `[emerg] no "ssl_certificate" is defined for the "listen ... ssl" directive in CONF/nginx.conf:3`, same: true},
+	{name: "duplicate location before listen ssl check", conf: H("server { listen 8080 ssl;\nlocation /a {}\nlocation /a {} }"), want: `[emerg] duplicate location "/a" in CONF/nginx.conf:5`, same: true},
+	{name: "ssl_certificate without key", conf: H("ssl_certificate /x.pem;\nserver { listen 8080; }"), want: `[emerg] no "ssl_certificate_key" is defined for certificate "/x.pem"`, same: true},
+	{name: "ssl_certificate file missing", conf: H("ssl_certificate x.pem; ssl_certificate_key x.key;\nserver { listen 8080; }"), want: `[emerg] cannot load certificate "CONF/x.pem": BIO_new_file() failed (SSL: error:80000002:system library::No such file or directory:calling fopen(CONF/x.pem, r) error:10000080:BIO routines::no such file)`, same: true},
 	{name: "upstream zone too small", conf: H("upstream u { server 127.0.0.1:1; zone u 32767; }"), want: `[emerg] zone "u" is too small in CONF/nginx.conf:3`, same: true},
 	{name: "upstream zone size", conf: H("upstream u { server 127.0.0.1:1; zone u 10x; }"), want: `[emerg] invalid zone size "10x" in CONF/nginx.conf:3`, same: true},
 	{name: "upstream zone never sized", conf: H("upstream u { server 127.0.0.1:1; zone u; }"), want: `[emerg] zero size shared memory zone "u"`, same: true},
@@ -170,11 +179,11 @@ var errorCases = []errorCase{
 	{name: "listen ipv6 address", conf: H("server { listen [zz]:80; }"), want: `[emerg] invalid IPv6 address in "[zz]:80" of the "listen" directive in CONF/nginx.conf:3`, same: true},
 	{name: "listen so_keepalive", conf: H("server { listen 8080 so_keepalive=::; }"), want: `[emerg] invalid so_keepalive value: "::" in CONF/nginx.conf:3`, same: true},
 	{name: "listen options on bind", conf: H("server { listen 8080 bind; }\nserver { listen 8080 reuseport; }"), want: `[emerg] duplicate listen options for 0.0.0.0:8080 in CONF/nginx.conf:4`, same: true},
-	{name: "listen ssl refused", conf: H("server { listen 8080 ssl; }"), want: `[emerg] "ssl" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
+	{name: "listen ssl refused", conf: H("server { listen 8080 ssl; ssl_certificate c.pem; ssl_certificate_key c.key; }"), files: certFiles, want: `[emerg] "ssl" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
 	{name: "listen http2 refused", conf: H("server { listen 8080 http2; }"), want: `[emerg] "http2" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
 	{name: "listen proxy_protocol refused", conf: H("server { listen 8080 proxy_protocol; }"), want: `[emerg] "proxy_protocol" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
-	{name: "ssl on refused", conf: H("server { listen 8080; ssl on; ssl_certificate /x.pem; }"), want: `[emerg] "ssl" directive is not supported in CONF/nginx.conf:3`},
-	{name: "the first TLS refusal is reported", conf: H("server { listen 8080 http2;\nlisten 8081 ssl; }"), want: `[emerg] "http2" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
+	{name: "ssl on refused", conf: H("server { listen 8080; ssl on; ssl_certificate c.pem; ssl_certificate_key c.key; }"), files: certFiles, want: `[emerg] "ssl" directive is not supported in CONF/nginx.conf:3`},
+	{name: "the first TLS refusal is reported", conf: H("server { listen 8080 http2;\nlisten 8081 ssl; ssl_certificate c.pem; ssl_certificate_key c.key; }"), files: certFiles, want: `[emerg] "http2" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
 	// nginx accepts "listen … ssl" where it is read; its own errors after
 	// it come first (nginx's words), the refusal once nginx has no more.
 	{name: "listen ssl then nginx's error", conf: H("server { listen 8080 ssl; ssl_certificate /x.pem; ssl_certificate_key /x.key;\nlocation / { proxy_passs x; } }"), want: `[emerg] unknown directive "proxy_passs" in CONF/nginx.conf:4`, same: true},

@@ -108,6 +108,9 @@ type ServerConf struct {
 	MergeSlashes             bool          // default on
 
 	set map[string]bool
+	// sslCerts and sslKeys are ssl_certificate and ssl_certificate_key as
+	// written (nginxws serves no TLS, but nginx checks them, tls.go).
+	sslCerts, sslKeys []string
 }
 
 // Bufs is a "number size" pair such as proxy_buffers 8 4k.
@@ -295,6 +298,12 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 	if err := l.initUpstreams(); err != nil {
 		return err
 	}
+	// A certificate error is about TLS settings that nginxws otherwise
+	// warns it ignores: the warnings would only muddle nginx's message.
+	if err := l.checkServerCertificates(); err != nil {
+		l.dropNoSSLWarnings()
+		return err
+	}
 
 	if err := h.Conf.merge(defaultLocConf(l), end); err != nil {
 		return err
@@ -319,6 +328,10 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 		if err := checkDuplicateLocations(s.Locations); err != nil {
 			return err
 		}
+	}
+	if err := l.checkSSLListenCertificates(); err != nil {
+		l.dropNoSSLWarnings()
+		return err
 	}
 	if err := hb.vars.check(); err != nil {
 		return err

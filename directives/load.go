@@ -312,6 +312,13 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		return l.checkThreadPool(d)
 	case checkCPUAffinity:
 		return l.checkCPUAffinity(d)
+	case checkSSLCert:
+		if d.Name == "ssl_certificate" {
+			sc.srvConf.sslCerts = append(sc.srvConf.sslCerts, d.Args[0].Value)
+		} else {
+			sc.srvConf.sslKeys = append(sc.srvConf.sslKeys, d.Args[0].Value)
+		}
+		return nil
 	case checkCachePath:
 		return l.checkCachePath(d)
 	case checkProxyCache:

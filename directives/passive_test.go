@@ -1,6 +1,7 @@
 package directives
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -11,6 +12,7 @@ import (
 func TestPassiveValuesNginxAccepts(t *testing.T) {
 	for _, body := range []string{
 		"directio off;",
+		"ssl_certificate /nonexistent/x.pem;", // no server: nginx loads it nowhere
 		"aio threads=default;\nserver { listen 8080; aio threads; location / { aio off; } location /x { aio threads=$host; } }",
 		"proxy_cache_path /tmp/nginxws-cache levels=1:2 keys_zone=mm:10m max_size=3g inactive=120m use_temp_path=off;\nserver { listen 8080; location / { proxy_cache mm; } location /x { proxy_cache $host; } location /y { proxy_cache off; } }",
 		"server { listen 8080; location / { proxy_cache later; } }\nproxy_cache_path /tmp/nginxws-cache keys_zone=later:10m;",
@@ -46,7 +48,8 @@ func TestPassiveValuesNginxAccepts(t *testing.T) {
 // refused), the ssl_* directives' warnings, which say that no listen does,
 // are not printed.
 func TestRefusedTLSDropsNoSSLWarnings(t *testing.T) {
-	cfg, err := loadText(t, H("ssl_protocols TLSv1.2;\nserver { listen 8080 ssl; ssl_certificate /x.pem; }"))
+	module, _ := os.Executable() // a file that exists, for a certificate and a key
+	cfg, err := loadText(t, H("ssl_protocols TLSv1.2;\nserver { listen 8080 ssl; ssl_certificate "+module+"; ssl_certificate_key "+module+"; }"))
 	if err == nil || err.Error() != `"ssl" parameter of the "listen" directive is not supported in `+cfg.Files[0].Path+`:4` {
 		t.Fatalf("err %v", err)
 	}

@@ -1,0 +1,111 @@
+package directives
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/nginxws/nginxws/parser"
+)
+
+// nginxws serves no TLS, and refuses a TLS listener once nginx would have
+// found nothing wrong (refuseTLS). nginx, though, checks ssl_certificate
+// and ssl_certificate_key in every server that has one, TLS listener or
+// not, and a listener asking for TLS without a certificate: those errors
+// are reproduced here so that a configuration nginx rejects is rejected
+// in nginx's words. A certificate file is only checked to exist; its
+// contents are OpenSSL's business.
+
+// certsOf returns a server's certificates and keys, its own or else the
+// http level's (ngx_conf_merge_ptr_value).
+func (hb *httpBuilder) certsOf(s *Server) ([]string, []string) {
+	certs, keys := s.ServerConf.sslCerts, s.ServerConf.sslKeys
+	if certs == nil {
+		certs = hb.srvConf.sslCerts
+	}
+	if keys == nil {
+		keys = hb.srvConf.sslKeys
+	}
+	return certs, keys
+}
+
+// checkServerCertificates runs, for every server in order, what
+// ngx_http_ssl_merge_srv_conf checks of the certificates it inherits or
+// sets: a key for each, files that exist.
+func (l *loader) checkServerCertificates() error {
+	hb := l.http
+	for _, s := range hb.h.Servers {
+		certs, keys := hb.certsOf(s)
+		if len(certs) == 0 {
+			continue
+		}
+		if len(keys) < len(certs) {
+			return errAt(parser.Pos{}, `no "ssl_certificate_key" is defined for certificate "%s"`, certs[len(certs)-1])
+		}
+		if anyVariable(certs) || anyVariable(keys) {
+			continue // loaded per connection
+		}
+		for i, cert := range certs {
+			if err := l.certFileMissing("certificate", cert); err != nil {
+				return err
+			}
+			if strings.HasPrefix(keys[i], "engine:") || strings.HasPrefix(keys[i], "data:") {
+				continue
+			}
+			if err := l.certFileMissing("certificate key", keys[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkSSLListenCertificates is ngx_http_ssl_init (a postconfiguration
+// step, after the locations are checked and before the variables are):
+// the default server of an address with a "listen … ssl" must have a
+// certificate.
+func (l *loader) checkSSLListenCertificates() error {
+	hb := l.http
+	for _, addr := range hb.addrOrder {
+		a := hb.addrs[addr]
+		ssl := false
+		for _, s := range a.servers {
+			for _, ls := range s.Listens {
+				ssl = ssl || ls.Addr == addr && ls.SSL
+			}
+		}
+		if !ssl {
+			continue
+		}
+		if certs, _ := hb.certsOf(a.def); len(certs) == 0 {
+			return errAt(parser.Pos{}, `no "ssl_certificate" is defined for the "listen ... ssl" directive in %s:%d`, a.def.Pos.File, a.def.Pos.Line)
+		}
+	}
+	return nil
+}
+
+// anyVariable reports whether one of the values holds a variable.
+func anyVariable(vs []string) bool {
+	for _, v := range vs {
+		if strings.IndexByte(v, '$') >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// certFileMissing is OpenSSL 3's error, as nginx words it, for a
+// certificate or key file that does not exist (a name relative to the
+// configuration's directory).
+func (l *loader) certFileMissing(what, name string) error {
+	path := name
+	if !strings.HasPrefix(path, "/") {
+		path = l.confPrefix() + path
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return errAt(parser.Pos{}, "%s", fmt.Sprintf(`cannot load %s "%s": BIO_new_file() failed (SSL: error:80000002:system library::No such file or directory:calling fopen(%s, r) error:10000080:BIO routines::no such file)`, what, path, path))
+}
