@@ -164,6 +164,7 @@ const (
 	checkThreadPool               // ngx_thread_pool: NAME threads=N [max_queue=N]
 	checkCPUAffinity              // ngx_set_cpu_affinity: auto [mask], or masks of 0 and 1
 	checkSSLCert                  // ssl_certificate, ssl_certificate_key: kept for nginx's checks (tls.go)
+	checkTypes                    // ngx_http_types_slot: MIME types, text/html already in, "*"
 	checkZone                     // an upstream's zone: ngx_http_upstream_zone's checks, a shared memory zone
 )
 

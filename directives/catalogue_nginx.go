@@ -136,7 +136,7 @@ var nginxRows = []row{
 	{name: "gzip_no_buffer", ctx: cHTTP | cServer | cLocation, args: argFlag, status: ignored, dupErr: true},
 	{name: "gzip_proxied", ctx: cHTTP | cServer | cLocation, args: arg1More, status: ignored, check: checkBitmask, vals: []string{"off", "expired", "no-cache", "no-store", "private", "no_last_modified", "no_etag", "auth", "any"}},
 	{name: "gzip_static", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused, def: []string{"off"}},
-	{name: "gzip_types", ctx: cHTTP | cServer | cLocation, args: arg1More, status: ignored},
+	{name: "gzip_types", ctx: cHTTP | cServer | cLocation, args: arg1More, status: ignored, check: checkTypes},
 	{name: "gzip_vary", ctx: cHTTP | cServer | cLocation, args: argFlag, status: ignored, dupErr: true},
 	{name: "gzip_window", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "http2_body_preread_size", ctx: cHTTP | cServer, args: arg1, status: ignored, check: checkSize, dupErr: true},

@@ -80,3 +80,24 @@ server { listen 8080; location / { random_index off; return 200; } }`))
 		}
 	}
 }
+
+// TestGzipTypesDuplicates pins ngx_http_types_slot's [warn]s (checked on
+// nginx 1.22): text/html is always in the list, a type named again at the
+// level warns (lower-cased), "*" ends the list, another level starts
+// afresh.
+func TestGzipTypesDuplicates(t *testing.T) {
+	cfg, err := loadText(t, H("gzip_types text/html text/css;\ngzip_types TEXT/CSS;\nserver { listen 8080; gzip_types text/css; location / { gzip_types * text/html; } }"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range cfg.Warnings {
+		if !strings.Contains(w.Msg, "is ignored") {
+			got = append(got, w.Msg+" @"+itoa(w.Pos.Line))
+		}
+	}
+	want := []string{`duplicate MIME type "text/html" @3`, `duplicate MIME type "text/css" @4`}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings %q, want %q", got, want)
+	}
+}
