@@ -586,6 +586,9 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 	// What came with the head (nginx's preread): counted in
 	// resp.Received already.
 	preread := int64(len(up.Buffered()))
+	// past counts the bytes beyond a Content-Length body that nginx's
+	// last read would have taken from the socket with it.
+	past := int64(0)
 	defer func() {
 		if n := len(x.upInfo.States); n > 0 {
 			// nginx counts the bytes its pipe read (read_length), a
@@ -596,7 +599,7 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			if framing == http1.FramingChunked {
 				body = cr.RawSize()
 			}
-			body += int64(len(up.Buffered()))
+			body += int64(len(up.Buffered())) + past
 			x.upInfo.States[n-1].ResponseLength = body
 			x.upInfo.States[n-1].BytesReceived = x.resp.Received + max(body-preread, 0)
 		}
@@ -635,10 +638,61 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 		n = copy(room, room[k:n])
 		return err == nil
 	}
-	// parsed and need follow nginx's chunk parser runs (see below): the
-	// raw bytes it had seen when it last ran, and p->length ("0" LF LF
-	// before the first).
-	parsed, need := int64(0), int64(3)
+	// Buffered, the relay follows nginx's event pipe. The body is read
+	// into buffers: the first is the one the head was read into
+	// (proxy_buffer_size, less the head), then proxy_buffers-sized ones.
+	// A buffer goes to the input filter, and so may go out, once it is
+	// full (bufEnd, in raw upstream bytes); for a chunked body also once
+	// it holds the least the chunk parser wants to see (need, p->length
+	// from the parser's state when it last ran: "0" LF LF before the
+	// first), after which reading goes on in a new buffer (bufStart).
+	// What was filtered (bytes at the front of room) is written
+	// only when the upstream has nothing more to read at once, or room
+	// is full: nginx reads all that is there before it writes, so a
+	// failure found in the same go leaves the client with nothing of
+	// it.
+	bufStart, bufEnd := int64(0), int64(block)
+	if first := conf.ProxyBufferSize - x.resp.HeadSize; first > 0 {
+		bufEnd = first
+	}
+	// marks are where, in room, each filtered buffer's data ends: the
+	// pipe writes whole buffers, at most proxy_busy_buffers_size of them
+	// per output call (one chunk each to a chunked client).
+	need := int64(3)
+	var marks []int
+	busy := int(conf.ProxyBusyBuffersSize)
+	if busy <= 0 {
+		busy = 2 * block
+	}
+	flush := func() bool {
+		for len(marks) > 0 {
+			i := 1
+			for i < len(marks) && marks[i] <= busy {
+				i++
+			}
+			k := marks[i-1]
+			if !send(k) {
+				return false
+			}
+			marks = marks[i:]
+			for j := range marks {
+				marks[j] -= k
+			}
+		}
+		return true
+	}
+	filter := func() {
+		if n > 0 && (len(marks) == 0 || marks[len(marks)-1] < n) {
+			marks = append(marks, n)
+		}
+		need = cr.MinLength()
+	}
+	raw := func() int64 {
+		if framing == http1.FramingChunked {
+			return cr.RawSize()
+		}
+		return x.upBody
+	}
 	if !buffering && len(up.Buffered()) == 0 {
 		if x.sendHead(nil) != nil {
 			return
@@ -670,8 +724,13 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 		}
 		checked = false
 		action := bodyAction(buffering, fromPreread, waited)
+		limit := len(room)
+		if buffering {
+			// A read does not cross the end of nginx's buffer.
+			limit = n + int(min(int64(len(room)-n), bufEnd-raw()))
+		}
 		setReadDeadline(uc, conf.ProxyReadTimeout)
-		k, err := src.Read(room[n:])
+		k, err := src.Read(room[n:limit])
 		if probe && !waited && err == nil && len(up.Buffered()) == 0 {
 			ready, checked = x.peer.conn.Ready(), true
 		}
@@ -722,7 +781,13 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			// nginx's input filters warn about).
 			switch framing {
 			case http1.FramingLength:
-				_ = x.unexpectedBody("upstream sent more data than specified in \"Content-Length\" header", action)
+				const msg = "upstream sent more data than specified in \"Content-Length\" header"
+				if x.unexpectedBody(msg, action) == 0 && x.peer.conn != nil {
+					if past = int64(x.peer.conn.Peek(room[n:])); past > 0 {
+						x.logEvent(levelWarn, msg, "", action)
+						x.peer.keep = false
+					}
+				}
 			case http1.FramingChunked:
 				_ = x.unexpectedBody("upstream sent data after final chunk", action)
 			}
@@ -733,27 +798,24 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			_ = x.endBody()
 			return
 		}
-		switch {
-		case !buffering:
+		if !buffering {
 			if n > 0 && !send(n) {
 				return
 			}
-		case framing == http1.FramingChunked:
-			// nginx's pipe hands a partly filled buffer to the chunk
-			// parser once it holds the least the parser wants to see
-			// (p->length, from the parser's state when it last ran),
-			// and what that parse yields goes out: each whole chunk
-			// reaches the client as it arrives (server-sent events).
-			if n >= block || cr.RawSize()-parsed >= need {
-				parsed, need = cr.RawSize(), cr.MinLength()
-				if n > 0 && !send(n) {
-					return
-				}
-			}
-		case n >= block:
-			if !send(n - n%block) {
-				return
-			}
+			continue
+		}
+		switch r := raw(); {
+		case r >= bufEnd:
+			bufStart, bufEnd = bufEnd, bufEnd+int64(block)
+			filter()
+		case framing == http1.FramingChunked && r-bufStart >= need:
+			// Each whole chunk reaches the client as it arrives
+			// (server-sent events).
+			bufStart, bufEnd = r, r+int64(block)
+			filter()
+		}
+		if len(marks) > 0 && (n == len(room) || x.peer.conn == nil || !x.peer.conn.Ready()) && !flush() {
+			return
 		}
 	}
 }

@@ -8,6 +8,7 @@ import "net"
 // request that uses it, and retried on a fresh one.
 type probe struct{}
 
-func (p *probe) init(net.Conn)   {}
-func (p *probe) ensure(net.Conn) {}
-func (p *probe) stillOpen() bool { return true }
+func (p *probe) init(net.Conn)       {}
+func (p *probe) ensure(net.Conn)     {}
+func (p *probe) peekInto([]byte) int { return 0 }
+func (p *probe) stillOpen() bool     { return true }

@@ -47,6 +47,23 @@ func (p *probe) peek(fd uintptr) bool {
 	return true
 }
 
+// peekInto peeks at most len(p) waiting bytes into p without waiting; 0
+// when there are none or the socket cannot be looked at.
+func (p *probe) peekInto(b []byte) int {
+	if p.rc == nil || len(b) == 0 {
+		return 0
+	}
+	n := 0
+	_ = p.rc.Read(func(fd uintptr) bool {
+		m, _, err := syscall.Recvfrom(int(fd), b, syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		if err == nil && m > 0 {
+			n = m
+		}
+		return true
+	})
+	return n
+}
+
 // stillOpen reports whether an idle connection may carry another
 // request: nothing to read, not even the end of the stream. Like nginx's
 // keepalive close handler, it treats data the upstream sent unasked as a

@@ -55,6 +55,16 @@ func (c *Conn) Ready() bool {
 	return !c.probe.stillOpen()
 }
 
+// Peek copies into p, without consuming them or waiting, the bytes that
+// have already arrived on the connection, and returns how many. nginx
+// reads an upstream body with its whole free buffer, so bytes sent past
+// the body's announced end in the same go are read (and warned about)
+// with it; this finds them.
+func (c *Conn) Peek(p []byte) int {
+	c.probe.ensure(c.Conn)
+	return c.probe.peekInto(p)
+}
+
 // Release ends the connection's use by a request: with reuse (the
 // response was read to its end, the upstream did not ask to close, the
 // request went out whole) it goes back to its group's keepalive pool, if

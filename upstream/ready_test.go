@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// TestConnReady checks Ready on a connection outside any pool: nothing to
-// read, then bytes waiting (not consumed by the look), then the end of
-// the stream.
+// TestConnReady checks Ready and Peek on a connection outside any pool:
+// nothing to read, then bytes waiting (not consumed by either look), then
+// the end of the stream.
 func TestConnReady(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -47,6 +47,9 @@ func TestConnReady(t *testing.T) {
 	}
 	eventually("a byte")
 	buf := make([]byte, 4)
+	if n := c.Peek(buf); n != 1 || buf[0] != 'x' {
+		t.Fatalf("Peek found %d bytes %q, want \"x\"", n, buf[:n])
+	}
 	if n, err := nc.Read(buf); n != 1 || err != nil {
 		t.Fatalf("read %d, %v after Ready: the look consumed the byte", n, err)
 	}
