@@ -130,6 +130,9 @@ type row struct {
 	// ngx_conf_num_bounds_t post handler), 0 for none.
 	vals []string
 	max  int64
+	// obsolete names the directive nginx 1.22 says to use instead of this
+	// one (ngx_http_v2_obsolete): nginx ignores it too, with that [warn].
+	obsolete string
 	// def are the values of a refused directive that ask for nginx's own
 	// default (autoindex off, etag on, ssl_verify_client off): written
 	// out, they change nothing, so nginxws accepts them silently.

@@ -212,6 +212,10 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 		switch r.status {
 		case implemented:
 		case ignored:
+			if r.obsolete != "" {
+				l.warnf(d, `the "%s" directive is obsolete, use the "%s" directive instead`, d.Name, r.obsolete)
+				return nil
+			}
 			l.warnf(d, `"%s" directive is ignored`, d.Name)
 			return nil
 		case tlsOnly:
