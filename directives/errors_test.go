@@ -100,6 +100,8 @@ var errorCases = []errorCase{
 	{name: "duplicate location before listen ssl check", conf: H("server { listen 8080 ssl;\nlocation /a {}\nlocation /a {} }"), want: `[emerg] duplicate location "/a" in CONF/nginx.conf:5`, same: true},
 	{name: "ssl_certificate without key", conf: H("ssl_certificate /x.pem;\nserver { listen 8080; }"), want: `[emerg] no "ssl_certificate_key" is defined for certificate "/x.pem"`, same: true},
 	{name: "ssl_certificate file missing", conf: H("ssl_certificate x.pem; ssl_certificate_key x.key;\nserver { listen 8080; }"), want: `[emerg] cannot load certificate "CONF/x.pem": BIO_new_file() failed (SSL: error:80000002:system library::No such file or directory:calling fopen(CONF/x.pem, r) error:10000080:BIO routines::no such file)`, same: true},
+	{name: "error_log mask after a level", conf: H("error_log /tmp/nginxws-e.log info debug_http;"), want: `[emerg] invalid log level "debug_http" in CONF/nginx.conf:3`, same: true},
+	{name: "error_log level after a mask", conf: H("error_log /tmp/nginxws-e.log debug_http info;"), want: `[emerg] duplicate log level "info" in CONF/nginx.conf:3`, same: true},
 	{name: "upstream zone too small", conf: H("upstream u { server 127.0.0.1:1; zone u 32767; }"), want: `[emerg] zone "u" is too small in CONF/nginx.conf:3`, same: true},
 	{name: "upstream zone size", conf: H("upstream u { server 127.0.0.1:1; zone u 10x; }"), want: `[emerg] invalid zone size "10x" in CONF/nginx.conf:3`, same: true},
 	{name: "upstream zone never sized", conf: H("upstream u { server 127.0.0.1:1; zone u; }"), want: `[emerg] zero size shared memory zone "u"`, same: true},

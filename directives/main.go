@@ -78,30 +78,38 @@ func (l *loader) parseErrorLog(d *parser.Directive) (ErrorLog, error) {
 	default:
 		el.Path = l.fullName(path)
 	}
-	if len(d.Args) > 1 {
-		name := d.Args[1].Value
-		lv, ok := logLevels[name]
-		if !ok || name == "stderr" {
-			return el, l.errf(d, `invalid log level "%s"`, name)
-		}
-		el.Level = lv
-		if len(d.Args) > 2 {
-			// ngx_log_set_levels: a second level is "duplicate log level"
-			// when known, else "invalid log level"; debug_* names are
-			// debug-build masks nginx accepts.
-			for _, a := range d.Args[2:] {
-				if strings.HasPrefix(a.Value, "debug_") {
-					continue
-				}
-				if _, ok := logLevels[a.Value]; ok && a.Value != "stderr" {
-					return el, l.errf(d, `duplicate log level "%s"`, a.Value)
-				}
-				return el, l.errf(d, `invalid log level "%s"`, a.Value)
+	// ngx_log_set_levels: one level, or debug masks (debug_http, …: a
+	// debug build's, accepted by every build), not both; a level after
+	// either is "duplicate log level", a mask after a level "invalid".
+	level, masks := LogLevel(0), false
+	for _, a := range d.Args[1:] {
+		name := a.Value
+		if lv, ok := logLevels[name]; ok && name != "stderr" {
+			if level != 0 || masks {
+				return el, l.errf(d, `duplicate log level "%s"`, name)
 			}
+			level = lv
+			continue
 		}
+		if debugLogMasks[name] && level == 0 {
+			masks = true
+			continue
+		}
+		return el, l.errf(d, `invalid log level "%s"`, name)
+	}
+	switch {
+	case level != 0:
+		el.Level = level
+	case masks:
+		// The masks outrank every level: everything is logged.
+		el.Level = LevelDebug
 	}
 	return el, nil
 }
+
+// debugLogMasks are ngx_log.c's debug_levels.
+var debugLogMasks = map[string]bool{"debug_core": true, "debug_alloc": true, "debug_mutex": true, "debug_event": true,
+	"debug_http": true, "debug_mail": true, "debug_stream": true}
 
 func (l *loader) setErrorLog(d *parser.Directive, sc *scope) error {
 	el, err := l.parseErrorLog(d)

@@ -12,6 +12,7 @@ import (
 func TestPassiveValuesNginxAccepts(t *testing.T) {
 	for _, body := range []string{
 		"directio off;",
+		"error_log /tmp/nginxws-e.log debug_http debug_core;\nserver { listen 8080; location / { error_log /tmp/nginxws-e.log debug_event; } }",
 		"ssl_certificate /nonexistent/x.pem;", // no server: nginx loads it nowhere
 		"aio threads=default;\nserver { listen 8080; aio threads; location / { aio off; } location /x { aio threads=$host; } }",
 		"proxy_cache_path /tmp/nginxws-cache levels=1:2 keys_zone=mm:10m max_size=3g inactive=120m use_temp_path=off;\nserver { listen 8080; location / { proxy_cache mm; } location /x { proxy_cache $host; } location /y { proxy_cache off; } }",
