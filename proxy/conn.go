@@ -71,6 +71,9 @@ type conn struct {
 	remoteAddr, remotePort, localAddr, localPort string
 	// info is what the variable engine knows of the connection.
 	info directives.ConnInfo
+	// pipelined is set while the request being read was already
+	// buffered when the previous one ended.
+	pipelined bool
 	// tun is set when the request became a WebSocket tunnel, which then
 	// owns the connection (tunnel.go).
 	tun *tunnel
@@ -209,6 +212,10 @@ func (c *conn) loop() bool {
 		}
 		headerTimeout := ac.def.srv.ClientHeaderTimeout
 		handoff := false
+		// Bytes left from the last request are a pipelined one (nginx's
+		// ngx_http_set_keepalive), read "while reading client pipelined
+		// request line".
+		c.pipelined = c.requests > 0 && len(c.rd.Buffered()) > 0
 		switch {
 		case c.requests == 0:
 			c.dl.setReadAt(c.nc, c.start.Add(headerTimeout))

@@ -92,6 +92,9 @@ func (x *exchange) badRequest(err error) {
 	}
 	x.keepalive = false
 	action := "reading client request line"
+	if x.c.pipelined {
+		action = "reading client pipelined request line"
+	}
 	if len(x.head.Line) > 0 {
 		action = "reading client request headers"
 	}
