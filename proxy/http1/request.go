@@ -28,7 +28,9 @@ type Request struct {
 	// does (it sets that action aside only after those checks).
 	Line []byte
 	// MethodName is the method as sent ($request_method); Method is
-	// nginx's constant for it (MethodUnknown for other names).
+	// nginx's constant for it (MethodUnknown for other names). When the
+	// request line fails after its method, Method is set and MethodName
+	// is not, as in nginx.
 	MethodName []byte
 	Method     Method
 	// Version is nginx's http_version: 9 for HTTP/0.9, 1000 for HTTP/1.0,
@@ -266,6 +268,16 @@ func (r *Reader) ReadRequest(req *Request, lim *Limits) error {
 	lp.start = r.pos
 	if err := r.readRequestLine(req, &lp); err != nil {
 		if _, ok := err.(*Error); ok && lp.begun {
+			// nginx's r->method is set as soon as the method is read
+			// (its name, $request_method, only with the whole line):
+			// a HEAD request refused for its line gets a header-only
+			// error response. Not for HTTP/0.9 ("HEAD /"), whose
+			// responses have no header for HEAD to cut the body from
+			// (ngx_http_header_filter returns before it looks at
+			// the method).
+			if req.Version != 9 {
+				req.Method = lp.method
+			}
 			req.PartialLine = r.partialLine(&lp, err)
 			if lp.protoStart >= 0 {
 				// nginx's http_protocol.data is set at the "H" and

@@ -461,3 +461,30 @@ func TestInvalidHeadersRecorded(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedLineMethod checks that a line refused after its method keeps
+// nginx's r->method (the error response to HEAD has no body) but not its
+// name ($request_method is "-"), except for HTTP/0.9.
+func TestFailedLineMethod(t *testing.T) {
+	cases := []struct {
+		in   string
+		want Method
+	}{
+		{"HEAD /a HTTP/1.x\r\n\r\n", MethodHEAD},
+		{"HEAD /{{long}} HTTP/1.1\r\n\r\n", MethodHEAD},
+		{"HEAD /\r\n", 0},
+		{"get / HTTP/1.1\r\n\r\n", 0},
+	}
+	for _, c := range cases {
+		in := strings.Replace(c.in, "{{long}}", strings.Repeat("a", 9000), 1)
+		var req Request
+		lim := DefaultLimits()
+		err := NewReader(strings.NewReader(in), new(Pools)).ReadRequest(&req, &lim)
+		if err == nil {
+			t.Fatalf("%.20q: accepted", in)
+		}
+		if req.Method != c.want || req.MethodName != nil {
+			t.Errorf("%.20q: Method %v, MethodName %q; want %v, nil", in, req.Method, req.MethodName, c.want)
+		}
+	}
+}
