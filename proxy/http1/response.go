@@ -192,7 +192,7 @@ func (r *Reader) ReadResponse(resp *Response, bufferSize int) error {
 	// what was read is its filled part.
 	start := r.pos
 	defer func() { resp.Received = int64(r.last - start) }()
-	if err := r.readStatusLine(resp); err != nil || resp.Version == 9 {
+	if err := r.readStatusLine(resp, start); err != nil || resp.Version == 9 {
 		return err
 	}
 	if err := r.readResponseHeaders(resp); err != nil {
@@ -206,11 +206,11 @@ func (r *Reader) ReadResponse(resp *Response, bufferSize int) error {
 	return nil
 }
 
-// readStatusLine reads the status line, or settles on HTTP/0.9.
-func (r *Reader) readStatusLine(resp *Response) error {
+// readStatusLine reads the status line starting at start, or settles on
+// HTTP/0.9.
+func (r *Reader) readStatusLine(resp *Response, start int) error {
 	var sp statusParser
 	for {
-		from := r.pos
 		var rc parseResult
 		r.pos, rc = sp.parse(r.cur.b[:r.last], r.pos)
 		switch rc {
@@ -221,10 +221,12 @@ func (r *Reader) readStatusLine(resp *Response) error {
 			resp.ConnectionClose = resp.Version < 1001
 			return nil
 		case parseInvalid:
-			// "upstream sent no valid HTTP/1.0 header": what has not been
-			// consumed by earlier attempts is the body.
-			r.pos = from
-			r.floor = from
+			// "upstream sent no valid HTTP/1.0 header": everything
+			// received is the body, also the bytes an earlier attempt
+			// took for the start of a status line (nginx passes its
+			// whole header buffer on).
+			r.pos = start
+			r.floor = start
 			resp.Version, resp.Status, resp.ConnectionClose = 9, 200, true
 			return nil
 		}
