@@ -34,6 +34,9 @@ import (
 // handler re-arms the upstream read timer); proxy_send_timeout bounds a
 // blocked write to the upstream and send_timeout one to the client.
 //
+// A tunnel that ends while the client's bytes wait unread is closed on
+// the client's side lingering, as nginx's finalized request is (linger).
+//
 // Unlike nginx 1.22, which ends the whole tunnel at the first end of file
 // from either side, a FIN is passed on (shutdown of the other socket's
 // write side) and the tunnel ends when both directions are done, or at the
@@ -105,6 +108,9 @@ type tunnel struct {
 	closeAsked atomic.Bool
 	ev         tunnelEv
 	plain      *plainTunnel
+	// lingering is the client's connection while it is closed lingering
+	// (linger), so that a close can cut that short.
+	lingering atomic.Pointer[net.Conn]
 }
 
 // Engines (tunnel.engine).
@@ -257,6 +263,9 @@ func (t *tunnel) start() {
 // or after start.
 func (t *tunnel) close() {
 	t.closeAsked.Store(true)
+	if c := t.lingering.Load(); c != nil {
+		_ = (*c).Close()
+	}
 	switch t.engine.Load() {
 	case engineEv:
 		t.closeEv()
@@ -282,6 +291,38 @@ func (t *tunnel) finalize(down, up int64, complete bool) {
 	t.s.stats.active.Add(-1)
 	t.s.giveSlots(2)
 	t.s.tunnelDone()
+}
+
+// linger closes the client's connection, whose write side is shut down
+// already, as nginx's lingering close (ngx_http_set_lingering_close) when
+// a tunnel ends with bytes of the client's still unread: what arrives is
+// read and dropped until the client closes, lingering_timeout passes
+// without a byte, or lingering_time in all, so that the client gets an
+// orderly end rather than a reset. nginx ends a tunnel this way when it
+// finalizes the request normally (the upstream's side ended or failed,
+// proxy_read_timeout or proxy_send_timeout expired), not when it
+// terminates it (the client's side failed or timed out, a shutdown). The
+// request's access log line comes after, as nginx writes it when the
+// connection closes.
+func (t *tunnel) linger(nc net.Conn) {
+	defer nc.Close()
+	t.lingering.Store(&nc)
+	if t.closeAsked.Load() {
+		return
+	}
+	b := t.s.bufs.get(4096)
+	defer t.s.bufs.put(b)
+	end := time.Now().Add(lingeringTime)
+	for {
+		d := min(lingeringTimeout, time.Until(end))
+		if d <= 0 {
+			return
+		}
+		_ = nc.SetReadDeadline(time.Now().Add(d))
+		if _, err := nc.Read(b.b[:cap(b.b)]); err != nil {
+			return
+		}
+	}
 }
 
 // onEnd registers f to run once the tunnel is over, after both sockets

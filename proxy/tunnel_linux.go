@@ -5,6 +5,7 @@ package proxy
 import (
 	"errors"
 	"math"
+	"net"
 	"os"
 	"strconv"
 	"sync"
@@ -103,6 +104,9 @@ type tunnelEv struct {
 	// terminated is set when the tunnel ends the way nginx terminates a
 	// request (a client timeout, a shutdown): not $request_completion.
 	terminated bool
+	// clientFailed is set when a read or write of the client's socket
+	// failed: no lingering close then (lingerTunnel).
+	clientFailed bool
 	// posted is set while the tunnel is on the loop's posted list.
 	posted bool
 }
@@ -783,6 +787,7 @@ func (t *tunnel) writeWaits(l *tunnelLoop, dir int) {
 // moveFailed ends the tunnel after a read (reading) or write error of
 // direction dir, with nginx's line; it reports false (the tunnel ended).
 func (t *tunnel) moveFailed(l *tunnelLoop, dir int, err error, reading bool) bool {
+	t.ev.clientFailed = (dir == toUpstream) == reading
 	t.endEv(l, func() { logMoveError(t.rec, err, dir == toUpstream, reading) })
 	return false
 }
@@ -874,7 +879,18 @@ func (t *tunnel) endEv(l *tunnelLoop, why func()) {
 	if e.timer != nil {
 		e.timer.Stop()
 	}
-	_ = syscall.Close(e.fd[0])
+	// The client's socket is closed lingering when nginx would
+	// (lingerTunnel): taken out of the set, its write side shut down.
+	lingerFd := -1
+	if !e.terminated && !e.clientFailed && !e.dir[toUpstream].done && pendingBytes(e.fd[0]) {
+		_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, e.fd[0], nil)
+		if syscall.Shutdown(e.fd[0], syscall.SHUT_WR) == nil {
+			lingerFd = e.fd[0]
+		}
+	}
+	if lingerFd < 0 {
+		_ = syscall.Close(e.fd[0])
+	}
 	_ = syscall.Close(e.fd[1])
 	for dir := range e.dir {
 		d := &e.dir[dir]
@@ -902,8 +918,32 @@ func (t *tunnel) endEv(l *tunnelLoop, why func()) {
 		if why != nil {
 			why()
 		}
+		if lingerFd >= 0 {
+			t.lingerFd(lingerFd)
+		}
 		t.finalize(down, up, complete)
 	}()
+}
+
+// pendingBytes reports whether bytes wait unread on a socket (nginx's
+// c->read->ready at the tunnel's end).
+func pendingBytes(fd int) bool {
+	var b [1]byte
+	n, _, err := syscall.Recvfrom(fd, b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return err == nil && n > 0
+}
+
+// lingerFd closes a tunnel's client socket lingering (lingerTunnel); the
+// descriptor, out of the loop's set with its write side shut down, goes
+// to Go's poller for the reads.
+func (t *tunnel) lingerFd(fd int) {
+	f := os.NewFile(uintptr(fd), "tunnel client")
+	nc, err := net.FileConn(f)
+	_ = f.Close()
+	if err != nil {
+		return
+	}
+	t.linger(nc)
 }
 
 // rawRead and rawWrite are read(2) and write(2) on a non-blocking socket:

@@ -41,7 +41,10 @@ type plainTunnel struct {
 	closing bool
 	// terminated is set when the tunnel ends the way nginx terminates a
 	// request (a client timeout, a shutdown): not $request_completion.
+	// lingering is set when the client's socket is closed lingering
+	// (tunnel.linger), by the client's direction once it stops.
 	terminated bool
+	lingering  bool
 }
 
 // startPlain runs the tunnel on two goroutines.
@@ -60,7 +63,8 @@ func (t *tunnel) startPlain() {
 	t.engine.Store(enginePlain)
 }
 
-// closePlain ends a tunnel run by goroutines, without a log line.
+// closePlain ends a tunnel run by goroutines, without a log line (a
+// shutdown: nginx terminates the request, no lingering close).
 func (t *tunnel) closePlain() {
 	p := t.plain
 	p.mu.Lock()
@@ -92,8 +96,9 @@ func (t *tunnel) idleCheck() {
 }
 
 // failPlain ends the tunnel for a reason logged in nginx's words (none
-// when msg is empty): the first failure is logged, both sockets are
-// closed, and the directions end as they notice.
+// when msg is empty): the first failure is logged, the sockets are
+// closed (the client's lingering when its bytes wait, see shut), and the
+// directions end as they notice.
 func (t *tunnel) failPlain(lvl errlog.Level, msg, errno string) {
 	p := t.plain
 	p.mu.Lock()
@@ -104,16 +109,29 @@ func (t *tunnel) failPlain(lvl errlog.Level, msg, errno string) {
 	p.closing = true
 	if msg != "" {
 		t.rec.logEvent(lvl, msg, errno, tunnelAction)
+		// proxy_read_timeout: nginx finalizes the request, lingering
+		// if the client's bytes wait.
+		p.lingering = readable(p.client)
 	}
+	linger := p.lingering
 	p.mu.Unlock()
-	p.shut()
+	p.shut(linger)
 }
 
 // shut closes both sockets, which ends the directions (their reads and
-// writes fail).
-func (p *plainTunnel) shut() {
-	_ = p.client.Close()
+// writes fail). With linger, the client's socket is only shut down for
+// writing, and its reads are given lingering_timeout: its direction then
+// closes it lingering (runPlain).
+func (p *plainTunnel) shut(linger bool) {
 	_ = p.up.Close()
+	if !linger {
+		_ = p.client.Close()
+		return
+	}
+	if cw, ok := p.client.(closeWriter); ok {
+		_ = cw.CloseWrite()
+	}
+	_ = p.client.SetReadDeadline(time.Now().Add(lingeringTimeout))
 }
 
 // runPlain moves bytes of direction dir from src to dst until src ends or
@@ -123,8 +141,10 @@ func (t *tunnel) runPlain(dir int, src, dst net.Conn) {
 	b := t.s.bufs.get(copySize)
 	defer t.s.bufs.put(b)
 	buf := b.b[:cap(b.b)]
+	var lastErr error
 	for {
 		n, err := src.Read(buf)
+		lastErr = err
 		if n > 0 {
 			// The idle timer is re-armed as nginx's is (rearm).
 			if now := int64(time.Since(p.start)); now-p.last.Load() >= int64(timerLazyDelay) {
@@ -153,6 +173,18 @@ func (t *tunnel) runPlain(dir int, src, dst net.Conn) {
 			break
 		}
 	}
+	if dir == toUpstream {
+		p.mu.Lock()
+		linger := p.lingering
+		p.mu.Unlock()
+		switch {
+		case linger && !isTimeout(lastErr):
+			t.linger(src)
+		case linger:
+			// lingering_timeout passed without a byte.
+			_ = src.Close()
+		}
+	}
 	if p.pending.Add(-1) == 0 {
 		t.endPlain()
 	}
@@ -166,16 +198,20 @@ func (t *tunnel) plainFailed(dir int, err error, reading bool) {
 	p.mu.Lock()
 	if p.closing || errors.Is(err, net.ErrClosed) {
 		p.closing = true
+		linger := p.lingering
 		p.mu.Unlock()
-		p.shut()
+		p.shut(linger)
 		return
 	}
 	p.closing = true
-	// A client timeout terminates the request (408).
+	// A client timeout terminates the request (408); a failure of the
+	// upstream's side finalizes it, lingering if the client's bytes wait.
 	p.terminated = isTimeout(err) && dir == toClient && !reading
+	p.lingering = (dir == toUpstream) != reading && readable(p.client)
 	logMoveError(t.rec, err, dir == toUpstream, reading)
+	linger := p.lingering
 	p.mu.Unlock()
-	p.shut()
+	p.shut(linger)
 }
 
 // endPlain ends the tunnel once both directions are done.
@@ -188,6 +224,6 @@ func (t *tunnel) endPlain() {
 	}
 	complete := !p.terminated
 	p.mu.Unlock()
-	p.shut()
+	p.shut(false)
 	t.finalize(p.moved[toClient].Load(), p.moved[toUpstream].Load(), complete)
 }

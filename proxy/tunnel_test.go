@@ -1057,6 +1057,57 @@ func TestTunnelUpstreamDies(t *testing.T) {
 
 // TestTunnelReload: a tunnel keeps the configuration it started with (its
 // timeout) across a reload; tunnels opened after get the new one.
+// TestTunnelLingers: a tunnel that ends by proxy_send_timeout (the
+// upstream stopped reading) while the client's bytes wait unread closes
+// the client's side lingering, as nginx's finalized request does: the
+// client reads an orderly end of file, what it sends on is read and
+// dropped, and the access log line is written once the client closes. A
+// tunnel the client's side ends (its timeout) closes at once.
+func TestTunnelLingers(t *testing.T) {
+	noLeaks(t)
+	hold := make(chan struct{})
+	addr := rawBackend(t, func(c net.Conn, br *bufio.Reader, _ string) {
+		_, _ = io.WriteString(c, resp101)
+		<-hold // never reads
+	})
+	defer close(hold)
+	e := startTunnelProxy(t, addr, "proxy_send_timeout 300ms;")
+	c, br, _ := e.rawUpgrade(t, wsRequest)
+	defer c.Close()
+	// Write until a write blocks, or the proxy gave up first (from then
+	// on it reads and drops what comes).
+	chunk := make([]byte, 64<<10)
+	timedOut := func() bool {
+		for _, l := range e.lines() {
+			if strings.Contains(l, "upstream timed out") {
+				return true
+			}
+		}
+		return false
+	}
+	for !timedOut() {
+		_ = c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+		if _, err := c.Write(chunk); err != nil {
+			break
+		}
+	}
+	logged(t, e.lines, `^\[info\] \*\d+ upstream timed out \(110: Connection timed out\) while proxying upgraded connection`)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Fatalf("read after the tunnel ended: %v, want an orderly end of file", err)
+	}
+	_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write(chunk); err != nil {
+		t.Errorf("a write while the proxy lingers: %v", err)
+	}
+	if b, _ := os.ReadFile(e.access); len(b) != 0 {
+		t.Errorf("access log line before the client closed: %q", b)
+	}
+	c.Close()
+	waitFileContains(t, e.access, `"GET /ws HTTP/1.1" 101 `)
+	waitTunnels(t, e.s, 0)
+}
+
 // TestTunnelCloseStartedUnder: the tunnels of the configuration a reload
 // replaced can be closed together (nginx's old worker at its
 // worker_shutdown_timeout), those opened since stay.
@@ -1236,7 +1287,7 @@ func TestTunnelPlainEngine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the tunnel tests again")
 	}
-	tests := "^TestTunnel(Echo|Fragmented|BytesUntouched|PingPong|CloseCodes|DeflateAndSubprotocols|Order|IdleTimeout|TrafficKeepsAlive|SendTimeouts|ConnectTimeout|HalfClose|Many|NotUpgraded|UpstreamDies|Reload|Shutdown|Chaos|UnixUpstream)$"
+	tests := "^TestTunnel(Echo|Fragmented|BytesUntouched|PingPong|CloseCodes|DeflateAndSubprotocols|Order|IdleTimeout|TrafficKeepsAlive|SendTimeouts|ConnectTimeout|HalfClose|Many|NotUpgraded|UpstreamDies|Reload|Shutdown|Chaos|UnixUpstream|Lingers)$"
 	cmd := exec.Command(os.Args[0], "-test.run", tests, "-test.count", "1", "-test.v")
 	cmd.Env = append(os.Environ(), plainEngineEnv+"=1")
 	out, err := cmd.CombinedOutput()

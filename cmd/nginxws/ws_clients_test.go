@@ -16,6 +16,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -526,6 +527,7 @@ func TestWSClientsRaw(t *testing.T) {
 		{name: "client-stops-reading-completion", log: "comp.log", lines: 1, run: clientStopsReading,
 			pending: `$request_completion of a tunnel that ends with "client timed out" is "" in nginx (the request is terminated with 408); the tunnel says so (tunnel_record.go), but directives/logplan.go renders the variable at the 101: endVars needs "request_completion"`},
 		{name: "upstream-stops-reading", log: "short.log", lines: 1, run: func(t *testing.T, e *wscEnv) string {
+			errAt := sbsFileSize(e.prefix + "error.log")
 			c, br, head, err := wscUpgrade(e, "/raw/hold", nil)
 			if err != nil {
 				return head + "! " + sbsErrText(err) + "\n"
@@ -537,13 +539,53 @@ func TestWSClientsRaw(t *testing.T) {
 			// closes lingering, nginxws at once: which of a close or a reset
 			// the client sees is not compared, see docs/differences.md.)
 			chunk := make([]byte, 64<<10)
-			for {
+			for !strings.Contains(sbsReadFrom(e.prefix+"error.log", errAt), "upstream timed out") {
 				_ = c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
 				if _, err := c.Write(chunk); err != nil {
 					break
 				}
 			}
+			wscWaitLog(e, errAt, "upstream timed out")
 			return head + "end: " + wscEnd(c, br, 3*time.Second) + "\n"
+		}},
+		// The same, looked at closely: nginx finalizes the request and
+		// closes lingering (the client's bytes wait unread): its side is
+		// shut down (an orderly end of file, no reset), what the client
+		// sends on is read and dropped, and the access log line comes when
+		// the client closes.
+		{name: "upstream-stops-reading-lingers", log: "short.log", lines: 1, run: func(t *testing.T, e *wscEnv) string {
+			errAt := sbsFileSize(e.prefix + "error.log")
+			c, br, head, err := wscUpgrade(e, "/raw/hold", nil)
+			if err != nil {
+				return head + "! " + sbsErrText(err) + "\n"
+			}
+			defer c.Close()
+			logged := sbsLogCount(e.prefix + "short.log")
+			// Write until a write blocks, or the proxy gave up first (it then
+			// reads and drops what comes).
+			chunk := make([]byte, 64<<10)
+			for !strings.Contains(sbsReadFrom(e.prefix+"error.log", errAt), "upstream timed out") {
+				_ = c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+				if _, err := c.Write(chunk); err != nil {
+					break
+				}
+			}
+			wscWaitLog(e, errAt, "upstream timed out")
+			var out strings.Builder
+			out.WriteString(head)
+			_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+			_, err = br.ReadByte()
+			switch {
+			case errors.Is(err, io.EOF):
+				out.WriteString("read: end of file\n")
+			default:
+				fmt.Fprintf(&out, "read: %v\n", sbsErrText(err))
+			}
+			_ = c.SetWriteDeadline(time.Now().Add(3 * time.Second))
+			_, err = c.Write(chunk)
+			fmt.Fprintf(&out, "a write after it: %v\n", err == nil)
+			fmt.Fprintf(&out, "access log line before the client closes: %v\n", sbsLogCount(e.prefix+"short.log") > logged)
+			return out.String()
 		}},
 		{name: "client-resets", log: "access.log", lines: 1, run: func(t *testing.T, e *wscEnv) string {
 			c, br, head, err := wscUpgrade(e, "/echo", nil)
