@@ -102,6 +102,8 @@ var errorCases = []errorCase{
 	{name: "ssl_certificate file missing", conf: H("ssl_certificate x.pem; ssl_certificate_key x.key;\nserver { listen 8080; }"), want: `[emerg] cannot load certificate "CONF/x.pem": BIO_new_file() failed (SSL: error:80000002:system library::No such file or directory:calling fopen(CONF/x.pem, r) error:10000080:BIO routines::no such file)`, same: true},
 	{name: "error_log mask after a level", conf: H("error_log /tmp/nginxws-e.log info debug_http;"), want: `[emerg] invalid log level "debug_http" in CONF/nginx.conf:3`, same: true},
 	{name: "error_log level after a mask", conf: H("error_log /tmp/nginxws-e.log debug_http info;"), want: `[emerg] duplicate log level "info" in CONF/nginx.conf:3`, same: true},
+	{name: "ssl on without certificate", conf: H("ssl on;\nserver {\nlisten 8080; }"), want: `[emerg] no "ssl_certificate" is defined for the "ssl" directive in CONF/nginx.conf:3`, same: true},
+	{name: "ssl on without key", conf: H("server { listen 8080; ssl on; ssl_certificate /x.pem; }"), want: `[emerg] no "ssl_certificate_key" is defined for the "ssl" directive in CONF/nginx.conf:3`, same: true},
 	{name: "upstream zone too small", conf: H("upstream u { server 127.0.0.1:1; zone u 32767; }"), want: `[emerg] zone "u" is too small in CONF/nginx.conf:3`, same: true},
 	{name: "upstream zone size", conf: H("upstream u { server 127.0.0.1:1; zone u 10x; }"), want: `[emerg] invalid zone size "10x" in CONF/nginx.conf:3`, same: true},
 	{name: "upstream zone never sized", conf: H("upstream u { server 127.0.0.1:1; zone u; }"), want: `[emerg] zero size shared memory zone "u"`, same: true},

@@ -111,6 +111,8 @@ type ServerConf struct {
 	// sslCerts and sslKeys are ssl_certificate and ssl_certificate_key as
 	// written (nginxws serves no TLS, but nginx checks them, tls.go).
 	sslCerts, sslKeys []string
+	sslOn             *bool // the deprecated "ssl on|off", nil when not given
+	sslOnPos          parser.Pos
 }
 
 // Bufs is a "number size" pair such as proxy_buffers 8 4k.

@@ -12,6 +12,7 @@ import (
 func TestPassiveValuesNginxAccepts(t *testing.T) {
 	for _, body := range []string{
 		"directio off;",
+		"ssl on;\nserver { listen 8080; ssl off; }", // no server is left with TLS
 		"error_log /tmp/nginxws-e.log debug_http debug_core;\nserver { listen 8080; location / { error_log /tmp/nginxws-e.log debug_event; } }",
 		"ssl_certificate /nonexistent/x.pem;", // no server: nginx loads it nowhere
 		"aio threads=default;\nserver { listen 8080; aio threads; location / { aio off; } location /x { aio threads=$host; } }",

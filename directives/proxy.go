@@ -274,8 +274,7 @@ func (l *loader) setSSL(d *parser.Directive, sc *scope) error {
 		return err
 	}
 	l.warnf(d, `the "ssl" directive is deprecated, use the "listen ... ssl" directive instead`)
-	if on {
-		l.refuseTLS(l.errf(d, `"ssl" directive is not supported`))
-	}
+	// Refused (checkServerCertificates) for each server it leaves on.
+	sc.srvConf.sslOn, sc.srvConf.sslOnPos = &on, d.Pos
 	return nil
 }

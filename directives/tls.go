@@ -38,6 +38,23 @@ func (l *loader) checkServerCertificates() error {
 	hb := l.http
 	for _, s := range hb.h.Servers {
 		certs, keys := hb.certsOf(s)
+		on, onPos := s.ServerConf.sslOn, s.ServerConf.sslOnPos
+		if on == nil {
+			on, onPos = hb.srvConf.sslOn, hb.srvConf.sslOnPos
+		}
+		if on != nil && *on {
+			l.refuseTLS(errAt(onPos, `"ssl" directive is not supported`))
+			// nginx names the "ssl" directive in effect.
+			where := fmt.Sprintf("%s:%d", onPos.File, onPos.Line)
+			switch {
+			case len(certs) == 0:
+				return errAt(parser.Pos{}, `no "ssl_certificate" is defined for the "ssl" directive in %s`, where)
+			case len(keys) == 0:
+				return errAt(parser.Pos{}, `no "ssl_certificate_key" is defined for the "ssl" directive in %s`, where)
+			case len(keys) < len(certs):
+				return errAt(parser.Pos{}, `no "ssl_certificate_key" is defined for certificate "%s" and the "ssl" directive in %s`, certs[len(certs)-1], where)
+			}
+		}
 		if len(certs) == 0 {
 			continue
 		}
