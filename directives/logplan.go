@@ -15,13 +15,15 @@ import "bytes"
 
 // endVars are the builtin variables whose value still changes once the
 // response head went out: the clock, the bytes sent to the client, and
-// the last upstream try's response time and bytes received. Every other
+// the last upstream try's response time and bytes received, and the bytes
+// a tunnel sent to its upstream (counted as it ends). Every other
 // builtin reads facts the caller has settled by the time it plans
 // (PlanLog's contract).
 var endVars = map[string]bool{
 	"msec": true, "time_local": true, "time_iso8601": true, "request_time": true,
 	"connection_time": true, "bytes_sent": true, "body_bytes_sent": true,
 	"upstream_response_time": true, "upstream_bytes_received": true,
+	"upstream_bytes_sent": true,
 }
 
 // LogTarget is one access log line to plan, with the evaluations the

@@ -214,8 +214,11 @@ func getRequestURI(s *State, _ *varDef) ([]byte, bool)  { return nonNil(s.r.Requ
 func getURI(s *State, _ *varDef) ([]byte, bool)         { return nonNil(s.r.URI(), true) }
 
 func getProtocol(s *State, _ *varDef) ([]byte, bool) {
+	// Found when the request line got as far as its protocol, even if
+	// empty there (nginx's http_protocol.data set at the "H"); not found
+	// for HTTP/0.9.
 	p := s.r.Protocol()
-	return p, len(p) > 0
+	return p, p != nil
 }
 
 func getArgs(s *State, _ *varDef) ([]byte, bool) {
