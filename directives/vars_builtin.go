@@ -104,7 +104,7 @@ var builtins = map[string]builtin{
 
 	"sent_http_content_type":      {get: getSentHeader, arg: "content-type"},
 	"sent_http_content_length":    {get: getSentHeader, arg: "content-length"},
-	"sent_http_location":          {get: getSentHeader, arg: "location"},
+	"sent_http_location":          {get: getSentLocation},
 	"sent_http_last_modified":     {get: getSentHeader, arg: "last-modified"},
 	"sent_http_connection":        {get: getSentConnection},
 	"sent_http_keep_alive":        {get: getSentKeepAlive},
@@ -396,6 +396,19 @@ func getSentHeaderVar(s *State, d *varDef) ([]byte, bool) {
 
 func getSentHeader(s *State, d *varDef) ([]byte, bool) {
 	return s.firstHeader(ResponseHeaders, d.arg)
+}
+
+// getSentLocation is ngx_http_variable_sent_location: the response's
+// headers_out.location, which each Location header taken from the
+// upstream replaces, so the last one.
+func getSentLocation(s *State, _ *varDef) ([]byte, bool) {
+	var last []byte
+	found := false
+	s.eachHeader(ResponseHeaders, "location", func(v []byte) bool {
+		last, found = v, true
+		return true
+	})
+	return last, found
 }
 
 func getSentJoined(s *State, d *varDef) ([]byte, bool) {
