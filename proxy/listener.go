@@ -184,13 +184,15 @@ func netFor(spec directives.Listen) string {
 }
 
 // control applies the socket options nginx sets before bind(): SO_REUSEPORT
-// for reuseport, IPV6_V6ONLY as ipv6only= says (nginx's default is on).
+// for reuseport (not under -t, as ngx_open_listening_sockets skips it when
+// testing: a unix socket, which does not support it, passes the test and
+// fails at start), IPV6_V6ONLY as ipv6only= says (nginx's default is on).
 // Go has already set SO_REUSEADDR on the listening socket, as nginx does.
-func control(spec directives.Listen) func(network, address string, c syscall.RawConn) error {
+func control(spec directives.Listen, test bool) func(network, address string, c syscall.RawConn) error {
 	return func(network, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
-			if spec.ReusePort {
+			if spec.ReusePort && !test {
 				if e := syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, soReusePort, 1); e != nil {
 					serr = os.NewSyscallError("setsockopt(SO_REUSEPORT)", e)
 					return
@@ -217,11 +219,11 @@ func control(spec directives.Listen) func(network, address string, c syscall.Raw
 // listen with the configured backlog; a unix socket is then made writable
 // by everyone (nginx's chmod 0666), so that clients of any user can
 // connect.
-func bindOne(spec directives.Listen) (*listener, error) {
+func bindOne(spec directives.Listen, test bool) (*listener, error) {
 	// Accepted connections get no TCP keepalive probes: nginx sets
 	// SO_KEEPALIVE only for so_keepalive=, which nginxws ignores with a
 	// warning (Go's default would probe every 15 seconds).
-	lc := net.ListenConfig{Control: control(spec), KeepAlive: -1}
+	lc := net.ListenConfig{Control: control(spec, test), KeepAlive: -1}
 	ln, err := lc.Listen(context.Background(), netFor(spec), spec.Addr)
 	if err != nil {
 		return nil, bindError(spec, err)
@@ -304,7 +306,7 @@ func (b binder) all(specs []directives.Listen) ([]*listener, error) {
 			if bound[i] != nil {
 				continue
 			}
-			l, err := bindOne(spec)
+			l, err := bindOne(spec, b.test)
 			if err == nil {
 				bound[i] = l
 				continue

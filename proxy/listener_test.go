@@ -53,7 +53,7 @@ func TestBindErrorText(t *testing.T) {
 		{directives.Listen{Network: "unix", Addr: "/nonexistent/dir/app.sock"},
 			"bind() to unix:/nonexistent/dir/app.sock failed (2: No such file or directory)"},
 	} {
-		l, err := bindOne(c.spec)
+		l, err := bindOne(c.spec, false)
 		if err == nil {
 			l.ln.Close()
 			t.Errorf("%s: bound", c.spec.Addr)
@@ -76,7 +76,7 @@ func TestBacklog(t *testing.T) {
 		want    string
 	}{{0, "511"}, {100, "100"}} {
 		addr := "127.0.0.1:" + freePort(t)
-		l, err := bindOne(directives.Listen{Network: "tcp", Addr: addr, Backlog: c.backlog})
+		l, err := bindOne(directives.Listen{Network: "tcp", Addr: addr, Backlog: c.backlog}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,11 +101,11 @@ func TestIPv6Only(t *testing.T) {
 		ln.Close()
 	}
 	port := freePort(t)
-	v6, err := bindOne(directives.Listen{Network: "tcp", Addr: "[::]:" + port, IPv6Only: true})
+	v6, err := bindOne(directives.Listen{Network: "tcp", Addr: "[::]:" + port, IPv6Only: true}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v4, err := bindOne(directives.Listen{Network: "tcp", Addr: "0.0.0.0:" + port})
+	v4, err := bindOne(directives.Listen{Network: "tcp", Addr: "0.0.0.0:" + port}, false)
 	if err != nil {
 		t.Errorf("0.0.0.0:%s beside [::]:%s ipv6only=on: %v", port, port, err)
 	} else {
@@ -113,12 +113,12 @@ func TestIPv6Only(t *testing.T) {
 	}
 	v6.ln.Close()
 
-	dual, err := bindOne(directives.Listen{Network: "tcp", Addr: "[::]:" + port, IPv6Only: false})
+	dual, err := bindOne(directives.Listen{Network: "tcp", Addr: "[::]:" + port, IPv6Only: false}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer dual.ln.Close()
-	if l, err := bindOne(directives.Listen{Network: "tcp", Addr: "0.0.0.0:" + port}); err == nil {
+	if l, err := bindOne(directives.Listen{Network: "tcp", Addr: "0.0.0.0:" + port}, false); err == nil {
 		l.ln.Close()
 		t.Errorf("0.0.0.0:%s bound beside a dual-stack [::]:%s", port, port)
 	}
@@ -127,7 +127,7 @@ func TestIPv6Only(t *testing.T) {
 // TestAcceptedNoKeepalive: accepted connections have no TCP keepalive
 // probes, as nginx's without so_keepalive.
 func TestAcceptedNoKeepalive(t *testing.T) {
-	l, err := bindOne(directives.Listen{Network: "tcp", Addr: "127.0.0.1:" + freePort(t)})
+	l, err := bindOne(directives.Listen{Network: "tcp", Addr: "127.0.0.1:" + freePort(t)}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
