@@ -666,9 +666,14 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 	}
 	flush := func() bool {
 		for len(marks) > 0 {
-			i := 1
-			for i < len(marks) && marks[i] <= busy {
-				i++
+			// The grouping shows only in a chunked client's chunk
+			// sizes; otherwise all goes in one write.
+			i := len(marks)
+			if x.out.chunked || !x.headerSent {
+				i = 1
+				for i < len(marks) && marks[i] <= busy {
+					i++
+				}
 			}
 			k := marks[i-1]
 			if !send(k) {
@@ -725,8 +730,9 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 		checked = false
 		action := bodyAction(buffering, fromPreread, waited)
 		limit := len(room)
-		if buffering {
-			// A read does not cross the end of nginx's buffer.
+		if buffering && framing == http1.FramingChunked {
+			// A read does not cross the end of nginx's buffer: where
+			// it ends in the decoded data is known only there.
 			limit = n + int(min(int64(len(room)-n), bufEnd-raw()))
 		}
 		setReadDeadline(uc, conf.ProxyReadTimeout)
@@ -805,10 +811,19 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			continue
 		}
 		switch r := raw(); {
+		case framing != http1.FramingChunked:
+			// Raw bytes are the data: every buffer the read filled
+			// is filtered.
+			base := r - int64(n)
+			for ; r >= bufEnd; bufStart, bufEnd = bufEnd, bufEnd+int64(block) {
+				if m := int(bufEnd - base); m > 0 && (len(marks) == 0 || marks[len(marks)-1] < m) {
+					marks = append(marks, m)
+				}
+			}
 		case r >= bufEnd:
 			bufStart, bufEnd = bufEnd, bufEnd+int64(block)
 			filter()
-		case framing == http1.FramingChunked && r-bufStart >= need:
+		case r-bufStart >= need:
 			// Each whole chunk reaches the client as it arrives
 			// (server-sent events).
 			bufStart, bufEnd = r, r+int64(block)
