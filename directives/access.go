@@ -51,7 +51,7 @@ func parseCIDR(s string) (netip.Prefix, bool, bool) {
 	}
 	n := ip.BitLen()
 	if hasBits {
-		v, ok := atoi(bits)
+		v, ok := Atoi(bits)
 		if !ok || v > int64(ip.BitLen()) {
 			return netip.Prefix{}, false, false
 		}

@@ -86,7 +86,7 @@ func parseURL(s string, o urlOpts, resolve resolver) urlParse {
 		}
 	}
 	if colon >= 0 {
-		n, ok := atoi(s[colon+1 : last])
+		n, ok := Atoi(s[colon+1 : last])
 		if !ok || n < 1 || n > 65535 {
 			u.err = "invalid port"
 			return u
@@ -95,7 +95,7 @@ func parseURL(s string, o urlOpts, resolve resolver) urlParse {
 		last = colon
 	} else {
 		if uri < 0 && o.listen {
-			if n, ok := atoi(s[:last]); ok {
+			if n, ok := Atoi(s[:last]); ok {
 				if n < 1 || n > 65535 {
 					u.err = "invalid port"
 					return u
@@ -185,7 +185,7 @@ func parseInet6URL(u urlParse, o urlOpts) urlParse {
 		rest = rest[:i]
 	}
 	if strings.HasPrefix(rest, ":") {
-		n, ok := atoi(rest[1:])
+		n, ok := Atoi(rest[1:])
 		if !ok || n < 1 || n > 65535 {
 			u.err = "invalid port"
 			return u

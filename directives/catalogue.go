@@ -176,7 +176,7 @@ func (k valueCheck) valid(v string) bool {
 	var ok bool
 	switch k {
 	case checkNum:
-		_, ok = atoi(v)
+		_, ok = Atoi(v)
 	case checkSize:
 		_, ok = parseSize(v)
 	case checkOffset:

@@ -35,7 +35,7 @@ func (l *loader) setHashSize(d *parser.Directive, sizes map[string]int64) error 
 	if _, ok := sizes[d.Name]; ok {
 		return l.dup(d)
 	}
-	n, ok := atoi(d.Args[0].Value)
+	n, ok := Atoi(d.Args[0].Value)
 	if !ok {
 		return l.errf(d, `"%s" directive invalid number`, d.Name)
 	}

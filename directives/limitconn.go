@@ -161,7 +161,7 @@ func (l *loader) setLimitConn(d *parser.Directive, sc *scope) error {
 		}
 	}
 	v := d.Args[1].Value
-	n, ok := atoi(v)
+	n, ok := Atoi(v)
 	if !ok || n <= 0 {
 		return l.errf(d, `invalid number of connections "%s"`, v)
 	}

@@ -52,7 +52,7 @@ func (l *loader) setLimitReqZone(d *parser.Directive, _ *scope) error {
 			} else if strings.HasSuffix(v, "r/m") && len(v) >= 8 {
 				n, scale = v[5:len(v)-3], 60
 			}
-			r, ok := atoi(n)
+			r, ok := Atoi(n)
 			if !ok || r <= 0 {
 				return l.errf(d, `invalid rate "%s"`, v)
 			}
@@ -93,13 +93,13 @@ func (l *loader) setLimitReq(d *parser.Directive, sc *scope) error {
 				return err
 			}
 		case strings.HasPrefix(v, "burst="):
-			n, ok := atoi(v[6:])
+			n, ok := Atoi(v[6:])
 			if !ok || n <= 0 {
 				return l.errf(d, `invalid burst value "%s"`, v)
 			}
 			burst = n
 		case strings.HasPrefix(v, "delay="):
-			n, ok := atoi(v[6:])
+			n, ok := Atoi(v[6:])
 			if !ok || n <= 0 {
 				return l.errf(d, `invalid delay value "%s"`, v)
 			}
@@ -157,7 +157,7 @@ func limitStatusCode(field func(*LocConf) *int) setter {
 		if sc.loc.mark(d.Name) {
 			return l.dup(d)
 		}
-		n, ok := atoi(d.Args[0].Value)
+		n, ok := Atoi(d.Args[0].Value)
 		if !ok {
 			return l.errf(d, `"%s" directive invalid number`, d.Name)
 		}

@@ -79,7 +79,7 @@ func validSoKeepalive(v string) bool {
 		}
 	}
 	if len(parts) > 2 && parts[2] != "" {
-		if cnt, ok = atoi(parts[2]); !ok {
+		if cnt, ok = Atoi(parts[2]); !ok {
 			return false
 		}
 	}
@@ -123,7 +123,7 @@ func (l *loader) setListen(d *parser.Directive, sc *scope) error {
 			ls.optSet = true
 			l.warnf(d, `"%s" parameter of the "listen" directive is ignored`, key)
 		case strings.HasPrefix(p, "backlog="):
-			n, ok := atoi(p[8:])
+			n, ok := Atoi(p[8:])
 			if !ok || n == 0 {
 				return l.errf(d, `invalid backlog "%s"`, p)
 			}
@@ -136,7 +136,7 @@ func (l *loader) setListen(d *parser.Directive, sc *scope) error {
 			ls.optSet = true
 			l.warnf(d, `"%s" parameter of the "listen" directive is ignored`, key)
 		case strings.HasPrefix(p, "fastopen="):
-			if _, ok := atoi(p[9:]); !ok {
+			if _, ok := Atoi(p[9:]); !ok {
 				return l.errf(d, `invalid fastopen "%s"`, p)
 			}
 			ls.optSet = true

@@ -281,7 +281,7 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		}
 		return nil
 	case checkBufs:
-		n, ok := atoi(d.Args[0].Value)
+		n, ok := Atoi(d.Args[0].Value)
 		size, sok := parseSize(d.Args[1].Value)
 		if !ok || n == 0 || !sok || size == 0 {
 			return l.invalid(d)
@@ -290,7 +290,7 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 	case checkPath:
 		var sum int64
 		for _, a := range d.Args[1:] {
-			level, ok := atoi(a.Value)
+			level, ok := Atoi(a.Value)
 			if !ok || level == 0 {
 				return l.invalid(d)
 			}
@@ -356,7 +356,7 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		if v != "" && (v[0] == '-' || v[0] == '+') {
 			v = v[1:]
 		}
-		n, ok := atoi(v)
+		n, ok := Atoi(v)
 		if !ok {
 			return l.errf(d, `"%s" directive invalid number`, d.Name)
 		}
@@ -372,7 +372,7 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		return l.invalid(d)
 	}
 	if r.check == checkNum && r.max != 0 {
-		if n, _ := atoi(d.Args[0].Value); n < 1 || n > r.max {
+		if n, _ := Atoi(d.Args[0].Value); n < 1 || n > r.max {
 			return l.errf(d, "value must be between 1 and %d", r.max)
 		}
 	}

@@ -172,7 +172,7 @@ func (l *loader) setAccessLog(d *parser.Directive, sc *scope) error {
 			}
 			al.Gzip = 1
 			if len(a) > 4 {
-				n, ok := atoi(a[5:])
+				n, ok := Atoi(a[5:])
 				if !ok || n < 1 || n > 9 {
 					return l.errf(d, `invalid compression level "%s"`, a[5:])
 				}

@@ -210,7 +210,7 @@ func (l *loader) setWorkerProcesses(d *parser.Directive, _ *scope) error {
 	if v == "auto" {
 		l.cfg.Main.WorkerProcesses = 0
 	} else {
-		n, ok := atoi(v)
+		n, ok := Atoi(v)
 		if !ok {
 			return l.invalid(d)
 		}
@@ -227,7 +227,7 @@ func (l *loader) setWorkerRlimitNofile(d *parser.Directive, _ *scope) error {
 	if err := l.once(d); err != nil {
 		return err
 	}
-	n, ok := atoi(d.Args[0].Value)
+	n, ok := Atoi(d.Args[0].Value)
 	if !ok {
 		return l.errf(d, `"%s" directive invalid number`, d.Name)
 	}
@@ -264,7 +264,7 @@ func (l *loader) setWorkerConnections(d *parser.Directive, _ *scope) error {
 	if l.cfg.Events.WorkerConnections != -1 {
 		return l.dup(d)
 	}
-	n, ok := atoi(d.Args[0].Value)
+	n, ok := Atoi(d.Args[0].Value)
 	if !ok {
 		return l.errf(d, `invalid number "%s"`, d.Args[0].Value)
 	}

@@ -24,7 +24,7 @@ func (l *loader) checkCacheValid(d *parser.Directive) error {
 		if a.Value == "any" {
 			continue
 		}
-		if st, ok := atoi(a.Value); !ok || st < 100 || st > 599 {
+		if st, ok := Atoi(a.Value); !ok || st < 100 || st > 599 {
 			return l.errf(d, `invalid status "%s"`, a.Value)
 		}
 	}
@@ -44,14 +44,14 @@ func (l *loader) checkOpenFileCache(d *parser.Directive) error {
 		ok := true
 		switch {
 		case strings.HasPrefix(v, "max="):
-			max, ok = atoi(v[4:])
+			max, ok = Atoi(v[4:])
 			if !log && ok && max <= 0 {
 				ok = false
 			}
 		case strings.HasPrefix(v, "inactive="):
 			_, ok = parseTime(v[9:], true)
 		case log && strings.HasPrefix(v, "min_uses="):
-			_, ok = atoi(v[9:])
+			_, ok = Atoi(v[9:])
 		case log && strings.HasPrefix(v, "valid="):
 			_, ok = parseTime(v[6:], true)
 		case v == "off":
@@ -81,7 +81,7 @@ func (l *loader) checkSessionCache(d *parser.Directive) error {
 		case v == "off", v == "none", v == "builtin":
 			continue
 		case len(v) > len("builtin:") && strings.HasPrefix(v, "builtin:"):
-			if _, ok := atoi(v[len("builtin:"):]); ok {
+			if _, ok := Atoi(v[len("builtin:"):]); ok {
 				continue
 			}
 		case len(v) > len("shared:") && strings.HasPrefix(v, "shared:"):
@@ -203,7 +203,7 @@ func (l *loader) checkCachePath(d *parser.Directive) error {
 			n, ok = parseOffset(val)
 			ok = ok && n >= 0
 		case "loader_files", "manager_files":
-			_, ok = atoi(val)
+			_, ok = Atoi(val)
 		case "loader_sleep", "loader_threshold", "manager_sleep", "manager_threshold":
 			_, ok = parseMsec(val)
 		default:
@@ -311,13 +311,13 @@ func (l *loader) checkThreadPool(d *parser.Directive) error {
 		v := a.Value
 		switch {
 		case strings.HasPrefix(v, "threads="):
-			n, ok := atoi(v[8:])
+			n, ok := Atoi(v[8:])
 			if !ok || n == 0 {
 				return l.errf(d, `invalid threads value "%s"`, v)
 			}
 			threads = true
 		case strings.HasPrefix(v, "max_queue="):
-			if _, ok := atoi(v[10:]); !ok {
+			if _, ok := Atoi(v[10:]); !ok {
 				return l.errf(d, `invalid max_queue value "%s"`, v)
 			}
 		}

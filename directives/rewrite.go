@@ -94,7 +94,7 @@ func (l *loader) setReturn(d *parser.Directive, sc *scope) error {
 	st := &Stmt{Op: OpReturn, Pos: d.Pos}
 	v0 := d.Args[0].Value
 	var text string
-	n, ok := atoi(v0)
+	n, ok := Atoi(v0)
 	switch {
 	case !ok:
 		if len(d.Args) == 1 && (strings.HasPrefix(v0, "http://") || strings.HasPrefix(v0, "https://") || strings.HasPrefix(v0, "$scheme")) {

@@ -31,7 +31,7 @@ func locNum(field func(*LocConf) *int) setter {
 		if sc.loc.mark(d.Name) {
 			return l.dup(d)
 		}
-		n, ok := atoi(d.Args[0].Value)
+		n, ok := Atoi(d.Args[0].Value)
 		if !ok || n > 1<<31-1 {
 			return l.errf(d, `"%s" directive invalid number`, d.Name)
 		}

@@ -92,7 +92,7 @@ func (l *loader) setTryFiles(d *parser.Directive, sc *scope) error {
 	}
 	last := d.Args[len(d.Args)-1].Value
 	if strings.HasPrefix(last, "=") {
-		n, ok := atoi(last[1:])
+		n, ok := Atoi(last[1:])
 		if !ok || n > 999 {
 			return l.errf(d, `invalid code "%s"`, last)
 		}
@@ -121,7 +121,7 @@ func (l *loader) setErrorPage(d *parser.Directive, sc *scope) error {
 		}
 		ep.Overwrite = 0
 		if len(args[i]) > 1 {
-			v, ok := atoi(args[i][1:])
+			v, ok := Atoi(args[i][1:])
 			if !ok {
 				return l.errf(d, `invalid value "%s"`, args[i])
 			}
@@ -135,7 +135,7 @@ func (l *loader) setErrorPage(d *parser.Directive, sc *scope) error {
 	}
 	ep.URI = uri
 	for _, a := range args[:len(args)-n] {
-		code, ok := atoi(a)
+		code, ok := Atoi(a)
 		if !ok || code == 499 {
 			return l.errf(d, `invalid value "%s"`, a)
 		}
@@ -250,7 +250,7 @@ func (l *loader) setLargeClientHeaderBuffers(d *parser.Directive, sc *scope) err
 
 // parseBufs reads "number size" as ngx_conf_set_bufs_slot: both non-zero.
 func parseBufs(d *parser.Directive) (Bufs, bool) {
-	n, ok := atoi(d.Args[0].Value)
+	n, ok := Atoi(d.Args[0].Value)
 	if !ok || n == 0 || n > 1<<31 {
 		return Bufs{}, false
 	}

@@ -168,17 +168,17 @@ func (l *loader) setUpstreamServer(d *parser.Directive, sc *scope) error {
 		switch {
 		case strings.HasPrefix(p, "weight="):
 			need = upWeight
-			n, good := atoi(p[7:])
+			n, good := Atoi(p[7:])
 			ok = good && n != 0
 			srv.Weight = int(n)
 		case strings.HasPrefix(p, "max_conns="):
 			need = upMaxConns
-			n, good := atoi(p[10:])
+			n, good := Atoi(p[10:])
 			ok = good
 			srv.MaxConns = int(n)
 		case strings.HasPrefix(p, "max_fails="):
 			need = upMaxFails
-			n, good := atoi(p[10:])
+			n, good := Atoi(p[10:])
 			ok = good
 			srv.MaxFails = int(n)
 		case strings.HasPrefix(p, "fail_timeout="):
@@ -275,7 +275,7 @@ func (l *loader) setUpstreamKeepalive(d *parser.Directive, sc *scope) error {
 	if u.Keepalive != 0 {
 		return l.dup(d)
 	}
-	n, ok := atoi(d.Args[0].Value)
+	n, ok := Atoi(d.Args[0].Value)
 	if !ok || n == 0 {
 		return l.errf(d, `invalid value "%s" in "%s" directive`, d.Args[0].Value, d.Name)
 	}
@@ -320,7 +320,7 @@ func (l *loader) setUpstreamKeepaliveRequests(d *parser.Directive, sc *scope) er
 	if u.mark(d.Name) {
 		return l.dup(d)
 	}
-	n, ok := atoi(d.Args[0].Value)
+	n, ok := Atoi(d.Args[0].Value)
 	if !ok {
 		return l.errf(d, `"%s" directive invalid number`, d.Name)
 	}

@@ -10,10 +10,11 @@ import (
 // spellings a config may use, so any leniency here would accept files that
 // nginx rejects.
 
-// atoi parses an unsigned decimal number as ngx_atoi does: digits only, no
+// Atoi parses an unsigned decimal number as ngx_atoi does: digits only, no
 // sign, no spaces, at least one digit, and no overflow. It reports ok=false
-// where ngx_atoi returns NGX_ERROR.
-func atoi(s string) (int64, bool) {
+// where ngx_atoi returns NGX_ERROR. (The command line reads the pid file
+// with it too, as nginx's ngx_signal_process does.)
+func Atoi(s string) (int64, bool) {
 	if s == "" {
 		return 0, false
 	}
@@ -63,7 +64,7 @@ func parseScaled(s string, allowG bool) (int64, bool) {
 	if scale != 1 {
 		s = s[:len(s)-1]
 	}
-	n, ok := atoi(s)
+	n, ok := Atoi(s)
 	if !ok || n > math.MaxInt64/scale {
 		return 0, false
 	}

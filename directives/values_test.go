@@ -128,8 +128,8 @@ func TestParseSec(t *testing.T) {
 
 func TestAtoi(t *testing.T) {
 	for in, want := range map[string]bool{"0": true, "123": true, "": false, "+1": false, "1 ": false, "9223372036854775807": true, "9223372036854775808": false} {
-		if _, ok := atoi(in); ok != want {
-			t.Errorf("atoi(%q) ok = %v, want %v", in, ok, want)
+		if _, ok := Atoi(in); ok != want {
+			t.Errorf("Atoi(%q) ok = %v, want %v", in, ok, want)
 		}
 	}
 }

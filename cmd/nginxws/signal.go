@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/errlog"
 )
 
@@ -78,31 +79,10 @@ func (p *process) readPid(name string) (int, bool) {
 		n--
 	}
 	text := string(buf[:n])
-	pid, ok := atoi(text)
+	pid, ok := directives.Atoi(text)
 	if !ok || pid == 0 || pid > math.MaxInt32 {
 		p.log.Error().Msg(`invalid PID number "` + text + `" in "` + name + `"`)
 		return 0, false
 	}
 	return int(pid), true
-}
-
-// atoi is nginx's ngx_atoi: decimal digits only, at least one, no sign,
-// no overflow.
-func atoi(s string) (int64, bool) {
-	if s == "" {
-		return 0, false
-	}
-	var n int64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := int64(c - '0')
-		if n > (math.MaxInt64-d)/10 {
-			return 0, false
-		}
-		n = n*10 + d
-	}
-	return n, true
 }
