@@ -286,6 +286,7 @@ var catalogueRows = []row{
 
 	// ngx_http_headers_module.
 	{name: "add_header", ctx: cHSLI, args: arg23, set: (*loader).setAddHeader, repeat: true},
+	{name: "expires", ctx: cHSLI, args: arg12, set: (*loader).setExpires},
 
 	// ngx_http_rewrite_module: statements run in order, kept as a script.
 	{name: "return", ctx: cSLIf, args: arg12, set: (*loader).setReturn, repeat: true},

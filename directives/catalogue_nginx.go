@@ -45,7 +45,6 @@ var nginxRows = []row{
 	{name: "env", ctx: cMain, args: arg1, status: ignored},
 	{name: "epoll_events", ctx: cEvents, args: arg1, status: ignored, check: checkNum, dupErr: true},
 	{name: "etag", ctx: cHTTP | cServer | cLocation, args: argFlag, status: refused, def: []string{"on"}},
-	{name: "expires", ctx: cHTTP | cServer | cLocation | cLocationIf, args: arg1 | arg2, status: refused, def: []string{"off"}},
 	{name: "fastcgi_bind", ctx: cHTTP | cServer | cLocation, args: arg1 | arg2, status: ignored},
 	{name: "fastcgi_buffer_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "fastcgi_buffering", ctx: cHTTP | cServer | cLocation, args: argFlag, status: ignored, dupErr: true},

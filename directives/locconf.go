@@ -38,6 +38,8 @@ type LocConf struct {
 	AccessLogOff bool
 	ErrorLogs    []ErrorLog // empty: the main error log
 	AddHeaders   []*AddHeader
+	// Expires is the expires directive (nil: not set here; inherited).
+	Expires *Expires
 	// ServerTokens is "on", "off" or "build" (default "on").
 	ServerTokens string
 
@@ -293,6 +295,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	}
 	if c.AddHeaders == nil {
 		c.AddHeaders = p.AddHeaders
+	}
+	if c.Expires == nil {
+		c.Expires = p.Expires
 	}
 
 	// ngx_http_proxy_module.

@@ -1,7 +1,12 @@
 package proxy
 
 import (
+	"net/http"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/nginxws/nginxws/directives"
 )
 
 // addHeaders applies add_header (ngx_http_headers_filter): on 200, 201,
@@ -10,13 +15,17 @@ import (
 // the list; ETag and Last-Modified replace the response's own.
 func (x *exchange) addHeaders() {
 	hs := x.conf.AddHeaders
-	if len(hs) == 0 {
+	e := x.conf.Expires
+	if len(hs) == 0 && e == nil {
 		return
 	}
 	safe := false
 	switch x.status {
 	case 200, 201, 204, 206, 301, 302, 303, 304, 307, 308:
 		safe = true
+	}
+	if e != nil && safe {
+		x.setExpires(e)
 	}
 	o := &x.out
 	for _, h := range hs {
@@ -59,4 +68,116 @@ func (x *exchange) replaceHeader(name string, v []byte) bool {
 		return true
 	}
 	return false
+}
+
+// The values of expires epoch and max (ngx_http_set_expires).
+var (
+	expiresEpoch    = []byte("Thu, 01 Jan 1970 00:00:01 GMT")
+	expiresMax      = []byte("Thu, 31 Dec 2037 23:55:55 GMT")
+	maxAgeMax       = []byte("max-age=315360000")
+	cacheNoCache    = []byte("no-cache")
+	cacheMaxAgeZero = []byte("max-age=0")
+	expiresName     = []byte("Expires")
+	cacheName       = []byte("Cache-Control")
+)
+
+// setExpires is ngx_http_set_expires: the response's Expires (the
+// upstream's replaced in its place, else added) and its first
+// Cache-Control (the others dropped) say when it expires.
+func (x *exchange) setExpires(e *directives.Expires) {
+	mode, secs := e.Mode, e.Seconds
+	if e.Value != nil {
+		var reason string
+		mode, secs, reason = directives.ParseExpires(string(x.value(e.Value)), e.Mode)
+		if reason != "" || mode == directives.ExpiresOff {
+			return
+		}
+	}
+	if mode == directives.ExpiresOff {
+		return
+	}
+	var expires, cc []byte
+	switch {
+	case mode == directives.ExpiresEpoch:
+		expires, cc = expiresEpoch, cacheNoCache
+	case mode == directives.ExpiresMax:
+		expires, cc = expiresMax, maxAgeMax
+	case secs == 0 && mode != directives.ExpiresDaily:
+		expires, cc = x.c.s.date.get(), cacheMaxAgeZero
+	default:
+		now := time.Now()
+		var at time.Time
+		var maxAge int64
+		lastModified, known := x.lastModifiedTime()
+		switch {
+		case mode == directives.ExpiresDaily:
+			at = nextTimeOfDay(now, secs)
+			maxAge = at.Unix() - now.Unix()
+		case mode == directives.ExpiresAccess || !known:
+			at = time.Unix(now.Unix()+secs, 0)
+			maxAge = secs
+		default:
+			at = time.Unix(lastModified.Unix()+secs, 0)
+			maxAge = at.Unix() - now.Unix()
+		}
+		expires = x.keep(at.UTC().AppendFormat(nil, http.TimeFormat))
+		// The directive's own time, as nginx tests conf->expires_time.
+		if e.Seconds < 0 || maxAge < 0 {
+			cc = cacheNoCache
+		} else {
+			cc = x.keep(strconv.AppendInt([]byte("max-age="), maxAge, 10))
+		}
+	}
+	o := &x.out
+	if !x.replaceHeader("expires", expires) {
+		o.add(expiresName, expires)
+	}
+	first := -1
+	for i := 0; i < len(o.headers); i++ {
+		if !equalFold(o.headers[i].Name, "cache-control") {
+			continue
+		}
+		if first < 0 {
+			first = i
+			o.headers[i].Value = cc
+			continue
+		}
+		o.headers = append(o.headers[:i], o.headers[i+1:]...)
+		if o.locPos > i+1 {
+			o.locPos--
+		}
+		i--
+	}
+	if first < 0 {
+		o.add(cacheName, cc)
+	}
+}
+
+// lastModifiedTime is nginx's headers_out.last_modified_time: a static
+// file's, or the upstream's Last-Modified parsed (false when there is none
+// or it is not a date).
+func (x *exchange) lastModifiedTime() (time.Time, bool) {
+	o := &x.out
+	if !o.lastModified.IsZero() {
+		return o.lastModified, true
+	}
+	for i := range o.headers {
+		if equalFold(o.headers[i].Name, "last-modified") {
+			t, err := http.ParseTime(string(o.headers[i].Value))
+			return t, err == nil
+		}
+	}
+	return time.Time{}, false
+}
+
+// nextTimeOfDay is ngx_next_time: the next moment, local time, that is
+// secs seconds past midnight (today's if still ahead, else tomorrow's).
+func nextTimeOfDay(now time.Time, secs int64) time.Time {
+	y, m, d := now.Date()
+	h, mi, s := int(secs/3600), int(secs%3600/60), int(secs%60)
+	next := time.Date(y, m, d, h, mi, s, 0, now.Location())
+	if next.Unix()-now.Unix() > 0 {
+		return next
+	}
+	return time.Date(y, m, d+1, h, mi, s, 0, now.Location())
 }
