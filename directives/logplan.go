@@ -23,7 +23,7 @@ var endVars = map[string]bool{
 	"msec": true, "time_local": true, "time_iso8601": true, "request_time": true,
 	"connection_time": true, "bytes_sent": true, "body_bytes_sent": true,
 	"upstream_response_time": true, "upstream_bytes_received": true,
-	"upstream_bytes_sent": true,
+	"upstream_bytes_sent": true, "request_completion": true,
 }
 
 // LogTarget is one access log line to plan, with the evaluations the

@@ -75,10 +75,6 @@ type tunnel struct {
 	// peer is the upstream peer, as in $upstream_addr (the registry
 	// counts tunnels per peer).
 	peer string
-	// rt is the configuration the tunnel started under: after a reload,
-	// those of the old one are closed at its worker_shutdown_timeout
-	// (tunnelSet.closeStartedUnder).
-	rt *runtime
 
 	// idle is proxy_read_timeout; sendTimeout bounds a blocked write of
 	// each direction (proxy_send_timeout to the upstream, send_timeout
@@ -176,7 +172,6 @@ func (x *exchange) upgrade(uc net.Conn, p *proxyPlan) {
 	}
 	t := &tunnel{
 		armed:       armed,
-		rt:          x.rt,
 		s:           x.c.s,
 		peer:        x.up.addr,
 		idle:        x.conf.ProxyReadTimeout,

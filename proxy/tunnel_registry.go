@@ -135,26 +135,6 @@ func (ts *tunnelSet) closeAll() {
 	}
 }
 
-// closeStartedUnder ends, without a log line, every live tunnel that
-// started under rt, leaving those of later configurations alone. After a
-// reload nginx's old worker is an exiting one: the tunnels it keeps are
-// closed when its worker_shutdown_timeout expires (ngx_shutdown_timer_handler),
-// as at a graceful quit; the reload's caller schedules this with the old
-// configuration's timeout.
-func (ts *tunnelSet) closeStartedUnder(rt *runtime) {
-	ts.mu.Lock()
-	var old []*tunnel
-	for t := range ts.live {
-		if t.rt == rt {
-			old = append(old, t)
-		}
-	}
-	ts.mu.Unlock()
-	for _, t := range old {
-		t.close()
-	}
-}
-
 // stop refuses new tunnels and stops the event loops; the server calls it
 // once every connection has ended.
 func (ts *tunnelSet) stop() {

@@ -1108,43 +1108,6 @@ func TestTunnelLingers(t *testing.T) {
 	waitTunnels(t, e.s, 0)
 }
 
-// TestTunnelCloseStartedUnder: the tunnels of the configuration a reload
-// replaced can be closed together (nginx's old worker at its
-// worker_shutdown_timeout), those opened since stay.
-func TestTunnelCloseStartedUnder(t *testing.T) {
-	noLeaks(t)
-	be := startWSBackend(t)
-	port := freePort(t)
-	dir := t.TempDir()
-	log, lines := testLog(t)
-	s := New(load(t, tunnelConf(port, dir, be.addr(), "")), log)
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	serve(t, s)
-	e := &tunnelEnv{addr: "127.0.0.1:" + port, s: s}
-	old := e.dial(t, "/echo", nil)
-	echoOnce(t, old, []byte("old"))
-	oldRT := s.rt.Load()
-	if err := s.Reload(load(t, tunnelConf(port, dir, be.addr(), ""))); err != nil {
-		t.Fatal(err)
-	}
-	fresh := e.dial(t, "/echo", nil)
-	echoOnce(t, fresh, []byte("fresh"))
-	s.tunnels.closeStartedUnder(oldRT)
-	_ = old.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, _, err := old.ReadMessage(); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("the old configuration's tunnel after closeStartedUnder: %v", err)
-	}
-	echoOnce(t, fresh, []byte("still"))
-	waitTunnels(t, s, 1)
-	for _, l := range lines() {
-		if strings.Contains(l, "proxying upgraded connection") {
-			t.Errorf("error log: %q (nginx closes them without a line)", l)
-		}
-	}
-}
-
 func TestTunnelReload(t *testing.T) {
 	noLeaks(t)
 	be := startWSBackend(t)
