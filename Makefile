@@ -51,8 +51,10 @@ staticcheck: $(STATICCHECK)
 $(STATICCHECK):
 	GOBIN=$(CURDIR)/$(dir $@) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
+# NODE_PATH: Node's ws package, where .ci/run installs it (the WebSocket
+# client tests skip without it).
 unit:
-	$(GO) test -race ./...
+	NODE_PATH=$(CURDIR)/bin/node/node_modules $(GO) test -race ./...
 
 # Each measurement is a line of its own.
 bench: build
