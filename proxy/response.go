@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/http1"
@@ -708,6 +709,12 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 	// waits for the upstream, so that one that leaves ends the request.
 	var watch *abortWatch
 	defer func() { watch.stop() }()
+	// The read timer goes on from the one set when the request was sent
+	// (readTimer).
+	timer := readTimer{d: conf.ProxyReadTimeout}
+	if i := len(x.upInfo.States) - 1; i >= 0 && timer.d > 0 {
+		timer.at = x.upStart.Add(x.upInfo.States[i].ConnectTime).Add(timer.d)
+	}
 	// waited is set once a read had to wait for the upstream: what
 	// nginx's log says about a failure depends on it (bodyAction).
 	// Whether the next read will wait is looked at right after a read,
@@ -735,7 +742,7 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			// it ends in the decoded data is known only there.
 			limit = n + int(min(int64(len(room)-n), bufEnd-raw()))
 		}
-		setReadDeadline(uc, conf.ProxyReadTimeout)
+		timer.arm(uc)
 		k, err := src.Read(room[n:limit])
 		if probe && !waited && err == nil && len(up.Buffered()) == 0 {
 			ready, checked = x.peer.conn.Ready(), true
@@ -833,6 +840,35 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			return
 		}
 	}
+}
+
+// readTimer is nginx's upstream read timer as ngx_add_timer moves it: a
+// new expiry less than timerLazyDelay away from the one set leaves it
+// where it is. So a proxy_read_timeout of 300ms or less is never put off
+// by a trickling body, and a head that came early leaves the body what
+// remains of the timer set when the request was sent.
+type readTimer struct {
+	d   time.Duration
+	at  time.Time // the expiry set (or, before set, the head's)
+	set bool
+}
+
+// arm sets c's read deadline as nginx would re-arm its timer now.
+func (t *readTimer) arm(c net.Conn) {
+	if t.d <= 0 {
+		return
+	}
+	next := time.Now().Add(t.d)
+	if !t.at.IsZero() {
+		if diff := next.Sub(t.at); diff < timerLazyDelay && diff > -timerLazyDelay {
+			if t.set {
+				return
+			}
+			next = t.at
+		}
+	}
+	t.at, t.set = next, true
+	_ = c.SetReadDeadline(next)
 }
 
 // bodyAction is the action nginx's error log names while it reads an

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -218,7 +219,7 @@ func (b *sbsBackends) serve(c net.Conn, name string) {
 				b.mu.Unlock()
 			}
 		}
-		if _, err := c.Write(part); err != nil {
+		if err := sbsWriteSleeping(c, part); err != nil {
 			return
 		}
 		if reset {
@@ -252,6 +253,33 @@ func (b *sbsBackends) serve(c net.Conn, name string) {
 			rec.note = strings.TrimSpace(rec.note + " (the proxy kept the connection open)")
 		}
 		b.mu.Unlock()
+	}
+}
+
+// sbsSleepMark, anywhere in a reply ({{SLEEP 100ms}}, alone on its line or
+// before a trailing backslash), makes the backend wait that long there: an
+// upstream that trickles its answer, which no client step releases.
+var sbsSleepMark = regexp.MustCompile(`\{\{SLEEP ([0-9.]+m?s)\}\}(\r\n)?`)
+
+// sbsWriteSleeping writes part, waiting where it holds a sleep mark.
+func sbsWriteSleeping(c net.Conn, part []byte) error {
+	for {
+		loc := sbsSleepMark.FindSubmatchIndex(part)
+		if loc == nil {
+			_, err := c.Write(part)
+			return err
+		}
+		if loc[0] > 0 {
+			if _, err := c.Write(part[:loc[0]]); err != nil {
+				return err
+			}
+		}
+		d, err := time.ParseDuration(string(part[loc[2]:loc[3]]))
+		if err != nil {
+			return err
+		}
+		time.Sleep(d)
+		part = part[loc[1]:]
 	}
 }
 
