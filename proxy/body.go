@@ -25,11 +25,16 @@ type clientBody struct {
 	// preread): for $request_length, nginx counts them only once its
 	// body filter accepted them all.
 	preread int64
-	lr      http1.LengthReader
-	cr      http1.ChunkedReader
-	mem     *buf
-	file    *os.File
-	size    int64 // bytes buffered (memory and file)
+	// discarding is set when the body is discarded rather than read for
+	// a handler (whose errors are reported where it reads); refused
+	// when the discard found the body broken (logged then), so that
+	// nothing more is read of it.
+	discarding, refused bool
+	lr                  http1.LengthReader
+	cr                  http1.ChunkedReader
+	mem                 *buf
+	file                *os.File
+	size                int64 // bytes buffered (memory and file)
 }
 
 // has reports whether the request announced a body.
@@ -148,13 +153,49 @@ func (x *exchange) countChunked(err error) {
 	x.requestLength = headLength(x.head) + raw
 }
 
-// discardBody is nginx's ngx_http_discard_request_body when a response
-// does not need the body: it answers Expect, and the body is read and
-// dropped once the response is out (finish), so that the connection can
-// serve the next request.
+// discardBody discards the body for a response that goes on whatever
+// the discard finds, as nginx's error pages do
+// (ngx_http_special_response_handler, ngx_http_send_error_page): a body
+// refused only ends keepalive.
 func (x *exchange) discardBody() {
+	if x.discardRequestBody() != 0 {
+		x.keepalive = false
+	}
+}
+
+// discardRequestBody mirrors ngx_http_discard_request_body, for a response
+// that does not need the body: it answers Expect, then passes the bytes of
+// the body that came with the head through nginx's discard filter. A
+// chunked body broken there is refused: logged as nginx logs it, and 400
+// returned, which nginx's content handlers (ngx_http_send_response for
+// return, the static and stub_status modules) answer instead of their
+// response. Otherwise it returns 0 and the body is read and dropped once
+// the response is out (discardRest), so that the connection can serve
+// the next request. nginx also parses what the socket holds at that
+// moment; here only what was read with the head is. Once a body is being
+// discarded, later calls return 0, as nginx's do.
+func (x *exchange) discardRequestBody() int {
+	b := &x.body
+	if b.started {
+		// Read for a handler already, or discarded: nginx's
+		// r->request_body is set and its discard returns at once.
+		return 0
+	}
 	x.testExpect()
 	x.startBodyMax(0)
+	b.discarding = true
+	if b.consumed {
+		return 0
+	}
+	if !x.head.Chunked {
+		return 0
+	}
+	if _, ok := http1.ScanChunked(x.c.rd.Buffered()); ok {
+		return 0
+	}
+	b.refused = true
+	x.logEvent(levelError, "client sent invalid chunked body", "", "")
+	return 400
 }
 
 // discardRest reads and drops what is left of the body, each read within
@@ -164,6 +205,9 @@ func (x *exchange) discardRest() bool {
 	x.startBodyMax(0)
 	if x.body.consumed {
 		return true
+	}
+	if x.body.refused {
+		return false
 	}
 	b := x.c.s.bufs.get(4096)
 	defer x.c.s.bufs.put(b)
@@ -186,6 +230,12 @@ func (x *exchange) discardRest() bool {
 		if err == io.EOF {
 			x.body.consumed = true
 			return true
+		}
+		var he *http1.Error
+		if errors.As(err, &he) && he.Err == nil && x.body.discarding {
+			// Bad framing (ngx_http_discard_request_body_filter);
+			// a client that leaves or stalls is not logged.
+			x.logEvent(levelError, he.Msg, "", "")
 		}
 		if err != nil {
 			return false

@@ -70,6 +70,36 @@ func (c *chunkedParser) decode(b []byte, i, w int) (int, int, chunkEvent) {
 	return i, w, chunkMore
 }
 
+// ScanChunked runs nginx's chunked parser (ngx_http_parse_chunked) over b,
+// the first bytes of a chunked body, without decoding or changing them. It
+// reports whether b holds the whole body, trailers included (done), and
+// whether b is chunked coding nginx accepts so far (ok). It is what nginx's
+// ngx_http_discard_request_body does with the bytes that came with the
+// head: a body broken there is refused (400) before the response.
+func ScanChunked(b []byte) (done, ok bool) {
+	var p chunkedParser
+	for i := 0; i < len(b); {
+		if p.state == ckData {
+			if p.size == 0 {
+				p.state = ckAfterData
+				continue
+			}
+			k := min(int64(len(b)-i), p.size)
+			i += int(k)
+			p.size -= k
+			continue
+		}
+		switch p.step(b[i]) {
+		case chunkDone:
+			return true, true
+		case chunkInvalid:
+			return false, false
+		}
+		i++
+	}
+	return false, p.size <= math.MaxInt64-5
+}
+
 // step consumes one framing byte.
 func (c *chunkedParser) step(ch byte) chunkEvent {
 	switch c.state {

@@ -218,3 +218,37 @@ func TestChunkedMinLength(t *testing.T) {
 		}
 	}
 }
+
+// TestScanChunked checks ScanChunked against nginx's answers in
+// chunkCases (those refused for client_max_body_size aside: a scan does
+// not apply it, as nginx's discard does not): a refused body is not ok, a whole
+// one is done, an incomplete one is neither done nor refused; and every
+// prefix of a body nginx accepts is ok. The bytes are not changed.
+func TestScanChunked(t *testing.T) {
+	for _, c := range chunkCases {
+		if c.status == 413 {
+			continue
+		}
+		in := []byte(c.in)
+		done, ok := ScanChunked(in)
+		if string(in) != c.in {
+			t.Fatalf("%s: the input was changed", c.name)
+		}
+		switch {
+		case c.status != 0 && ok:
+			t.Errorf("%s: ok, nginx refuses it (%d)", c.name, c.status)
+		case c.status == 0 && !ok:
+			t.Errorf("%s: refused, nginx accepts it", c.name)
+		case c.status == 0 && done == c.eof:
+			t.Errorf("%s: done = %v, incomplete = %v", c.name, done, c.eof)
+		}
+		if c.status == 0 {
+			for i := range in {
+				if _, ok := ScanChunked(in[:i]); !ok {
+					t.Errorf("%s: refused after %d bytes", c.name, i)
+					break
+				}
+			}
+		}
+	}
+}
