@@ -313,15 +313,22 @@ func (x *exchange) bodyError(err error) int {
 	if !errors.As(err, &he) {
 		return 400
 	}
-	// nginx has no action for the body (the find-config phase cleared
-	// it), and logs nothing for a client_body_timeout
-	// (ngx_http_read_client_request_body_handler finalizes with 408).
+	// nginx has no action for a body read before the upstream is
+	// contacted (the find-config phase cleared it); one streamed to the
+	// upstream is read "while sending request to upstream", as the
+	// upstream's connection shares the client's log. It logs nothing
+	// for a client_body_timeout (ngx_http_read_client_request_body_handler
+	// finalizes with 408).
+	action := ""
+	if x.up.addr != "" {
+		action = "sending request to upstream"
+	}
 	switch {
 	case he.Status == 408:
 	case he.Err != nil:
-		x.logEvent(levelInfo, he.Msg, errnoText(he.Err), "")
+		x.logEvent(levelInfo, he.Msg, errnoText(he.Err), action)
 	default: // 400 for bad framing, 413: ngx_http_request_body_chunked_filter
-		x.logEvent(levelError, he.Msg, "", "")
+		x.logEvent(levelError, he.Msg, "", action)
 	}
 	if he.Err != nil {
 		x.lingering = false
