@@ -15,7 +15,13 @@ func (x *exchange) doReturn(st *directives.Stmt) {
 		x.finalize(code)
 		return
 	}
-	x.discardBody()
+	// A content handler answers the discard's refusal instead
+	// (ngx_http_discard_request_body's status, returned as nginx's
+	// handlers return it).
+	if st := x.discardRequestBody(); st != 0 {
+		x.finalize(st)
+		return
+	}
 	text := x.value(st.Text)
 	switch code {
 	case 301, 302, 303, 307, 308:

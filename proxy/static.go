@@ -125,7 +125,13 @@ func (x *exchange) static() {
 		x.finalize(405)
 		return
 	}
-	x.discardBody()
+	// A content handler answers the discard's refusal instead
+	// (ngx_http_discard_request_body's status, returned as nginx's
+	// handlers return it).
+	if st := x.discardRequestBody(); st != 0 {
+		x.finalize(st)
+		return
+	}
 	x.serveFile(f, fi)
 }
 

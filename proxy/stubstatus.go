@@ -68,7 +68,13 @@ func (x *exchange) stubStatus() {
 		x.finalize(405)
 		return
 	}
-	x.discardBody()
+	// A content handler answers the discard's refusal instead
+	// (ngx_http_discard_request_body's status, returned as nginx's
+	// handlers return it).
+	if st := x.discardRequestBody(); st != 0 {
+		x.finalize(st)
+		return
+	}
 	st := &x.c.s.stats
 	b := make([]byte, 0, 128)
 	b = append(b, "Active connections: "...)
