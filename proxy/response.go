@@ -836,6 +836,11 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			bufStart, bufEnd = r, r+int64(block)
 			filter()
 		}
+		if n == len(room) && len(marks) == 0 {
+			// room is smaller than nginx's buffer (proxy_buffer_size
+			// over what proxy_buffers give): what it holds goes out.
+			marks = append(marks, n)
+		}
 		if len(marks) > 0 && (n == len(room) || x.peer.conn == nil || !x.peer.conn.Ready()) && !flush() {
 			return
 		}
