@@ -308,6 +308,7 @@ var catalogueRows = []row{
 	{name: "proxy_read_timeout", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.ProxyReadTimeout })},
 	{name: "proxy_send_timeout", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.ProxySendTimeout })},
 	{name: "proxy_buffering", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyBuffering })},
+	{name: "proxy_ignore_headers", ctx: cHSL, args: arg1More, set: (*loader).setProxyIgnoreHeaders, repeat: true},
 	{name: "proxy_request_buffering", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyRequestBuffering })},
 	{name: "proxy_buffer_size", ctx: cHSL, args: arg1, set: locSize(func(c *LocConf) *int64 { return &c.ProxyBufferSize })},
 	{name: "proxy_buffers", ctx: cHSL, args: arg2, set: locBufs(func(c *LocConf) *Bufs { return &c.ProxyBuffers })},

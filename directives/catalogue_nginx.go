@@ -221,7 +221,6 @@ var nginxRows = []row{
 	{name: "proxy_force_ranges", ctx: cHTTP | cServer | cLocation, args: argFlag, status: refused, def: []string{"off"}},
 	{name: "proxy_headers_hash_bucket_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkNum, dupErr: true},
 	{name: "proxy_headers_hash_max_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkNum, dupErr: true},
-	{name: "proxy_ignore_headers", ctx: cHTTP | cServer | cLocation, args: arg1More, status: ignored, check: checkBitmask, vals: ignoreHeadersMasks},
 	{name: "proxy_limit_rate", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "proxy_max_temp_file_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "proxy_method", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},

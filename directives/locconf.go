@@ -122,6 +122,7 @@ type LocConf struct {
 	ProxyReadTimeout         time.Duration // default 60s
 	ProxySendTimeout         time.Duration // default 60s
 	ProxyBuffering           bool          // default on
+	ProxyIgnoreHeaders       IgnoreHeaders // default none
 	ProxyRequestBuffering    bool          // default on
 	ProxyBufferSize          int64         // default 4k (the page size)
 	ProxyBuffers             Bufs          // default 8 4k
@@ -312,6 +313,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "proxy_read_timeout", &c.ProxyReadTimeout, p.ProxyReadTimeout)
 	inherit(s, "proxy_send_timeout", &c.ProxySendTimeout, p.ProxySendTimeout)
 	inherit(s, "proxy_buffering", &c.ProxyBuffering, p.ProxyBuffering)
+	inherit(s, "proxy_ignore_headers", &c.ProxyIgnoreHeaders, p.ProxyIgnoreHeaders)
 	inherit(s, "proxy_request_buffering", &c.ProxyRequestBuffering, p.ProxyRequestBuffering)
 	inherit(s, "proxy_buffer_size", &c.ProxyBufferSize, p.ProxyBufferSize)
 	inherit(s, "proxy_buffers", &c.ProxyBuffers, p.ProxyBuffers)

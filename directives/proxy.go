@@ -1,6 +1,7 @@
 package directives
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/nginxws/nginxws/parser"
@@ -276,5 +277,35 @@ func (l *loader) setSSL(d *parser.Directive, sc *scope) error {
 	l.warnf(d, `the "ssl" directive is deprecated, use the "listen ... ssl" directive instead`)
 	// Refused (checkServerCertificates) for each server it leaves on.
 	sc.srvConf.sslOn, sc.srvConf.sslOnPos = &on, d.Pos
+	return nil
+}
+
+// IgnoreHeaders is proxy_ignore_headers: the upstream response headers
+// whose special meaning is dropped (ngx_http_upstream_ignore_headers_masks,
+// in ignoreHeadersMasks' order). nginxws keeps no cache, so of their
+// meanings only X-Accel-Redirect's and X-Accel-Buffering's apply.
+type IgnoreHeaders uint16
+
+// The headers proxy_ignore_headers names that change what nginxws does.
+const (
+	IgnoreXAccelRedirect  IgnoreHeaders = 1 << 0
+	IgnoreXAccelBuffering IgnoreHeaders = 1 << 3
+)
+
+// setProxyIgnoreHeaders is ngx_conf_set_bitmask_slot for
+// proxy_ignore_headers: each name one of nginx's, the bits of a level's
+// lines added up, a name given twice warned about.
+func (l *loader) setProxyIgnoreHeaders(d *parser.Directive, sc *scope) error {
+	sc.loc.mark(d.Name)
+	for _, a := range d.Args {
+		i := slices.IndexFunc(ignoreHeadersMasks, func(m string) bool { return strings.EqualFold(m, a.Value) })
+		if i < 0 {
+			return l.errf(d, `invalid value "%s"`, a.Value)
+		}
+		if l.levelMark(sc, d.Name+" "+strings.ToLower(a.Value)) {
+			l.warnf(d, `duplicate value "%s"`, a.Value)
+		}
+		sc.loc.ProxyIgnoreHeaders |= 1 << i
+	}
 	return nil
 }

@@ -283,7 +283,7 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 		x.finalize(resp.Status)
 		return
 	}
-	if v, ok := resp.Header("x-accel-redirect"); ok {
+	if v, ok := resp.Header("x-accel-redirect"); ok && conf.ProxyIgnoreHeaders&directives.IgnoreXAccelRedirect == 0 {
 		// Even empty: nginx then finds the URI unsafe (404).
 		x.upstreamDone(false)
 		x.accelRedirect(uc, v)
@@ -517,7 +517,7 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 	}
 	for i := range resp.Headers {
 		h := &resp.Headers[i]
-		if h.Is("x-accel-buffering") {
+		if h.Is("x-accel-buffering") && x.conf.ProxyIgnoreHeaders&directives.IgnoreXAccelBuffering == 0 {
 			switch {
 			case equalFold(h.Value, "yes"):
 				*buffering = true
