@@ -164,9 +164,13 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 		if sendFail != 0 {
 			return sendFail, "sending request to upstream"
 		}
-		state().Status = status
 		a.Release(upstream.Done)
-		x.finalize(status)
+		if status > 0 {
+			state().Status = status
+			x.finalize(status)
+		}
+		// Otherwise the client went away while its body was streamed:
+		// nothing is answered (bodyError set what the log says).
 		return 0, ""
 	}
 	f, status := x.readHead(uc.Conn)

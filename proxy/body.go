@@ -176,8 +176,9 @@ func (x *exchange) discardBody() {
 // discarded, later calls return 0, as nginx's do.
 func (x *exchange) discardRequestBody() int {
 	b := &x.body
-	if b.started {
-		// Read for a handler already, or discarded: nginx's
+	if b.started || b.refused {
+		// Read for a handler already, discarded, or refused (and
+		// logged) before the upstream was contacted: nginx's
 		// r->request_body is set and its discard returns at once.
 		return 0
 	}

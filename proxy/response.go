@@ -5,8 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
@@ -79,6 +77,20 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 		b.length = 0
 		return 0
 	}
+	streamChunked := false
+	if x.hasBody() && x.head.Chunked && !conf.ProxyRequestBuffering && p.version == 1001 && conf.ProxyPassRequestBody {
+		// nginx passes what came with the head through its chunked
+		// filter before it contacts the upstream: a body broken there
+		// is refused with 400.
+		done, ok := http1.ScanChunked(x.c.rd.Buffered())
+		if !ok {
+			x.logEvent(levelError, "client sent invalid chunked body", "", "")
+			b.refused = true
+			x.keepalive = false
+			return 400
+		}
+		streamChunked = !done
+	}
 	switch {
 	case !x.hasBody():
 		x.startBody()
@@ -86,7 +98,7 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 			b.length = x.head.ContentLength
 		}
 		return 0
-	case x.head.Chunked && !conf.ProxyRequestBuffering && p.version == 1001 && conf.ProxyPassRequestBody && !chunkedComplete(x.c.rd.Buffered()):
+	case streamChunked:
 		// nginx streams a chunked body it has not read yet; one that
 		// came whole with the head is read first and sent with a length.
 		x.startBody()
@@ -104,49 +116,6 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 	}
 	b.length = b.size
 	return 0
-}
-
-// chunkedComplete reports whether b holds a whole chunked body, up to the
-// end of its trailer section.
-func chunkedComplete(b []byte) bool {
-	i := 0
-	line := func() (string, bool) {
-		j := bytes.IndexByte(b[i:], '\n')
-		if j < 0 {
-			return "", false
-		}
-		l := string(b[i : i+j])
-		i += j + 1
-		return strings.TrimSuffix(l, "\r"), true
-	}
-	for {
-		l, ok := line()
-		if !ok {
-			return false
-		}
-		if k := strings.IndexAny(l, "; \t"); k >= 0 {
-			l = l[:k]
-		}
-		n, err := strconv.ParseInt(l, 16, 64)
-		if err != nil || n < 0 {
-			return false
-		}
-		if n == 0 {
-			for {
-				t, ok := line()
-				if !ok {
-					return false
-				}
-				if t == "" {
-					return true
-				}
-			}
-		}
-		if int64(len(b)-i) < n+2 {
-			return false
-		}
-		i += int(n) + 2
-	}
 }
 
 // sendRequest writes the head and the body upstream, each write within
