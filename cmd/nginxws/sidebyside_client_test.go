@@ -224,6 +224,12 @@ func sbsReadResponse(out *strings.Builder, br *bufio.Reader, noBody bool, masks 
 			return false
 		}
 	}
+	if len(head) == 0 {
+		// An answer passed on as the upstream sent it (HTTP/0.9) may
+		// start with an empty line: there is no head to read.
+		out.WriteString("< empty line where the status line belongs\n")
+		return false
+	}
 	status := head[0]
 	code := 0
 	if f := strings.Fields(status); len(f) >= 2 {
