@@ -55,6 +55,34 @@ func (w *abortWatch) run() {
 	}
 }
 
+// clientEOF reports, without waiting or reading anything (MSG_PEEK),
+// whether the client's end of file or a socket error is already there
+// with no bytes before it: what nginx's pending_eof tells its posted read
+// event for free, here at the price of one system call.
+func clientEOF(nc net.Conn) bool {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	eof := false
+	_ = rc.Control(func(fd uintptr) {
+		var b [1]byte
+		for {
+			n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			if err == syscall.EINTR {
+				continue
+			}
+			eof = (err == nil && n == 0) || (err != nil && err != syscall.EAGAIN)
+			return
+		}
+	})
+	return eof
+}
+
 // waitClientClose waits, reading nothing (MSG_PEEK), until nc is
 // readable; it reports whether what came is the peer's close or a socket
 // error (true) rather than bytes, the read deadline, or this side's own

@@ -153,6 +153,16 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 		return x.connectFailed(p, err), "connecting to upstream"
 	}
 	state().ConnectTime = time.Since(x.upStart)
+	if len(x.upInfo.States) == 1 && !conf.ProxyIgnoreClientAbort && clientEOF(x.c.nc) {
+		// nginx posts the client's read event as it sets the upstream
+		// up (ngx_http_upstream_init_request): an end of file that came
+		// with the request ends it there, before anything is sent.
+		state().ResponseTime = time.Since(x.upStart)
+		uc.Release(false)
+		a.Release(upstream.Done)
+		x.clientGone("connecting to upstream")
+		return 0, ""
+	}
 	b := &x.body
 	a.MarkSent(conf.ProxyPassRequestBody && x.hasBody() && b.mem == nil && b.file == nil)
 	var sendFail upstream.Failure
@@ -264,7 +274,12 @@ func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
 		// timeout, a client that left, a status proxy_next_upstream skips.
 		x.upInfo.States[n-1].BytesReceived = resp.Received
 	}
-	if w.stop() {
+	// A client end of file that came while the head was awaited ends
+	// the request too: nginx's read event for it comes before the
+	// upstream's (the watch starts late, so a quick answer is checked
+	// once here).
+	gone := w.stop() || (err == nil && !conf.ProxyIgnoreClientAbort && clientEOF(x.c.nc))
+	if gone {
 		// nginx's log action is the upstream connection's: it becomes
 		// "reading response header" when the upstream is first read
 		// (ngx_http_upstream_process_header), and a status line parsed
