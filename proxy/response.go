@@ -104,9 +104,11 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 		x.startBody()
 		b.chunkedOut = true
 		return 0
-	case !x.head.Chunked && (!conf.ProxyRequestBuffering || x.head.ContentLength > max(conf.ClientBodyBufferSize, int64(len(x.c.rd.Buffered())))):
-		// Streamed as it arrives; nginx would first store a large body
-		// in a temporary file.
+	case !x.head.Chunked && !conf.ProxyRequestBuffering:
+		// proxy_request_buffering off: streamed as it arrives. With it
+		// on, nginx reads the whole body first (beyond
+		// client_body_buffer_size into a temporary file), so that the
+		// upstream sees no request until the client has sent it all.
 		x.startBody()
 		b.length = x.head.ContentLength
 		return 0
