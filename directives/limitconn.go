@@ -6,16 +6,27 @@ import (
 	"github.com/nginxws/nginxws/parser"
 )
 
+// LimitZone is what limit_conn_zone and limit_req_zone declare alike: a
+// shared memory zone's name and size, the value its counts are kept by,
+// and where it was declared.
+type LimitZone struct {
+	Name string
+	Key  *Complex
+	Size int64
+	Pos  parser.Pos
+}
+
+// Common returns the part both kinds of zone share, for code that keeps
+// their states alike (across reloads, by name and key).
+func (z *LimitZone) Common() *LimitZone { return z }
+
 // LimitConnZone is a limit_conn_zone: the value whose distinct values are
 // counted, and the zone's name and size. In nginx the size bounds how many
 // values the zone can hold at once (a full zone rejects a new value with
 // limit_conn_status); nginxws keeps every value and only checks the size
 // as nginx does at -t.
 type LimitConnZone struct {
-	Name string
-	Key  *Complex
-	Size int64
-	Pos  parser.Pos
+	LimitZone
 }
 
 // LimitConn is one limit_conn: at most Conn requests at once per value of
@@ -141,7 +152,7 @@ func (l *loader) setLimitConnZone(d *parser.Directive, _ *scope) error {
 	if sz.conn != nil {
 		return l.errf(d, `%s "%s" is already bound to key "%s"`, d.Name, name, sz.conn.Key.Raw)
 	}
-	sz.conn = &LimitConnZone{Name: name, Key: key, Size: size, Pos: d.Pos}
+	sz.conn = &LimitConnZone{LimitZone{Name: name, Key: key, Size: size, Pos: d.Pos}}
 	for _, lc := range l.http.connRefs[name] {
 		lc.Zone = sz.conn
 	}

@@ -10,11 +10,8 @@ import (
 // the zone's name and size, and its rate in requests per 1000 seconds
 // (nginx's ctx->rate: "1r/m" is 16).
 type LimitReqZone struct {
-	Name string
-	Key  *Complex
-	Size int64
+	LimitZone
 	Rate int64
-	Pos  parser.Pos
 }
 
 // LimitReq is one limit_req: the zone, and burst and delay in thousandths
@@ -71,7 +68,7 @@ func (l *loader) setLimitReqZone(d *parser.Directive, _ *scope) error {
 	if sz.req != nil {
 		return l.errf(d, `%s "%s" is already bound to key "%s"`, d.Name, name, sz.req.Key.Raw)
 	}
-	sz.req = &LimitReqZone{Name: name, Key: key, Size: size, Rate: rate * 1000 / scale, Pos: d.Pos}
+	sz.req = &LimitReqZone{LimitZone: LimitZone{Name: name, Key: key, Size: size, Pos: d.Pos}, Rate: rate * 1000 / scale}
 	for _, lr := range l.http.reqRefs[name] {
 		lr.Zone = sz.req
 	}

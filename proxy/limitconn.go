@@ -36,23 +36,40 @@ func (lz *limitZones) clock() int64 {
 	return time.Since(lz.epoch).Milliseconds() + 1<<40
 }
 
+// zoneDecl is a zone as the configuration declares it (limit_conn_zone,
+// limit_req_zone); zoneState is its state here, made for one key.
+type (
+	zoneDecl interface {
+		comparable
+		Common() *directives.LimitZone
+	}
+	zoneState interface{ zoneKey() string }
+)
+
+func (z *limitZone) zoneKey() string    { return z.key }
+func (z *limitReqZone) zoneKey() string { return z.key }
+
 // check reports nginx's error for a configuration whose zone of a known
-// name has another key (ngx_http_limit_conn_init_zone): such a reload
-// fails.
+// name has another key (ngx_http_limit_conn_init_zone,
+// ngx_http_limit_req_init_zone): such a reload fails.
 func (lz *limitZones) check(cfg *directives.Config) error {
 	if cfg.HTTP == nil {
 		return nil
 	}
 	lz.mu.Lock()
 	defer lz.mu.Unlock()
-	for _, z := range cfg.HTTP.LimitConnZones {
-		if old := lz.zones[z.Name]; old != nil && old.key != z.Key.Raw {
-			return &limitKeyError{directive: "limit_conn_zone", name: z.Name, key: z.Key.Raw, old: old.key}
-		}
+	if err := keyChanged(lz.zones, cfg.HTTP.LimitConnZones, "limit_conn_zone"); err != nil {
+		return err
 	}
-	for _, z := range cfg.HTTP.LimitReqZones {
-		if old := lz.reqZones[z.Name]; old != nil && old.key != z.Key.Raw {
-			return &limitKeyError{directive: "limit_req", name: z.Name, key: z.Key.Raw, old: old.key}
+	return keyChanged(lz.reqZones, cfg.HTTP.LimitReqZones, "limit_req")
+}
+
+// keyChanged is check for one kind of zone.
+func keyChanged[Z zoneDecl, S zoneState](states map[string]S, zones []Z, directive string) error {
+	for _, z := range zones {
+		c := z.Common()
+		if old, ok := states[c.Name]; ok && old.zoneKey() != c.Key.Raw {
+			return &limitKeyError{directive: directive, name: c.Name, key: c.Key.Raw, old: old.zoneKey()}
 		}
 	}
 	return nil
@@ -66,46 +83,46 @@ func (e *limitKeyError) Error() string {
 	return e.directive + ` "` + e.name + `" uses the "` + e.key + `" key while previously it used the "` + e.old + `" key`
 }
 
-// bindReq returns the state of each limit_req zone of cfg, made on first
-// use.
-func (lz *limitZones) bindReq(cfg *directives.Config) map[*directives.LimitReqZone]*limitReqZone {
-	if cfg.HTTP == nil || len(cfg.HTTP.LimitReqZones) == 0 {
-		return nil
-	}
-	lz.mu.Lock()
-	defer lz.mu.Unlock()
-	if lz.reqZones == nil {
-		lz.reqZones = map[string]*limitReqZone{}
-	}
-	out := make(map[*directives.LimitReqZone]*limitReqZone, len(cfg.HTTP.LimitReqZones))
-	for _, z := range cfg.HTTP.LimitReqZones {
-		st := lz.reqZones[z.Name]
-		if st == nil || st.key != z.Key.Raw {
-			st = &limitReqZone{key: z.Key.Raw, nodes: map[string]*reqNode{}}
-			lz.reqZones[z.Name] = st
-		}
-		out[z] = st
-	}
-	return out
-}
-
 // bind returns the state of each limit_conn zone of cfg, made on first
 // use.
 func (lz *limitZones) bind(cfg *directives.Config) map[*directives.LimitConnZone]*limitZone {
-	if cfg.HTTP == nil || len(cfg.HTTP.LimitConnZones) == 0 {
+	if cfg.HTTP == nil {
+		return nil
+	}
+	return bindZones(lz, &lz.zones, cfg.HTTP.LimitConnZones, func(key string) *limitZone {
+		return &limitZone{key: key, counts: map[string]int32{}}
+	})
+}
+
+// bindReq is bind for the limit_req zones.
+func (lz *limitZones) bindReq(cfg *directives.Config) map[*directives.LimitReqZone]*limitReqZone {
+	if cfg.HTTP == nil {
+		return nil
+	}
+	return bindZones(lz, &lz.reqZones, cfg.HTTP.LimitReqZones, func(key string) *limitReqZone {
+		return &limitReqZone{key: key, nodes: map[string]*reqNode{}}
+	})
+}
+
+// bindZones returns the state of each zone: the one kept under its name
+// when the key is the same (a reload keeps nginx's shared zone and its
+// counts), else a fresh one made by fresh, which replaces it.
+func bindZones[Z zoneDecl, S zoneState](lz *limitZones, states *map[string]S, zones []Z, fresh func(key string) S) map[Z]S {
+	if len(zones) == 0 {
 		return nil
 	}
 	lz.mu.Lock()
 	defer lz.mu.Unlock()
-	if lz.zones == nil {
-		lz.zones = map[string]*limitZone{}
+	if *states == nil {
+		*states = map[string]S{}
 	}
-	out := make(map[*directives.LimitConnZone]*limitZone, len(cfg.HTTP.LimitConnZones))
-	for _, z := range cfg.HTTP.LimitConnZones {
-		st := lz.zones[z.Name]
-		if st == nil || st.key != z.Key.Raw {
-			st = &limitZone{key: z.Key.Raw, counts: map[string]int32{}}
-			lz.zones[z.Name] = st
+	out := make(map[Z]S, len(zones))
+	for _, z := range zones {
+		c := z.Common()
+		st, ok := (*states)[c.Name]
+		if !ok || st.zoneKey() != c.Key.Raw {
+			st = fresh(c.Key.Raw)
+			(*states)[c.Name] = st
 		}
 		out[z] = st
 	}

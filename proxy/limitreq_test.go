@@ -119,7 +119,7 @@ func TestLimitReqDelay(t *testing.T) {
 // nginx's does; a new key in a full zone drops the least recently used
 // one, so a flood of keys costs bounded memory.
 func TestLimitReqZoneCapacity(t *testing.T) {
-	zone := &directives.LimitReqZone{Name: "z", Size: 32 << 10, Rate: 16}
+	zone := &directives.LimitReqZone{LimitZone: directives.LimitZone{Name: "z", Size: 32 << 10}, Rate: 16}
 	lim := &directives.LimitReq{Zone: zone}
 	z := &limitReqZone{nodes: map[string]*reqNode{}}
 	now := int64(1 << 40)
