@@ -55,33 +55,57 @@ func (w *abortWatch) run() {
 	}
 }
 
-// clientEOF reports, without waiting or reading anything (MSG_PEEK),
-// whether the client's end of file or a socket error is already there
-// with no bytes before it: what nginx's pending_eof tells its posted read
-// event for free, here at the price of one system call.
-func clientEOF(nc net.Conn) bool {
+// peekResult is what a look at a socket without reading it found.
+type peekResult uint8
+
+const (
+	peekNothing peekResult = iota // nothing has come (or no descriptor to look at)
+	peekBytes                     // bytes wait to be read
+	peekClosed                    // the peer's end of file, or a socket error
+)
+
+// peekFD looks at fd without reading (MSG_PEEK) or waiting.
+func peekFD(fd uintptr) peekResult {
+	var b [1]byte
+	for {
+		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return peekNothing
+		case err != nil || n == 0:
+			return peekClosed
+		}
+		return peekBytes
+	}
+}
+
+// rawConn is nc's descriptor, for a connection that has one.
+func rawConn(nc net.Conn) (syscall.RawConn, bool) {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
-		return false
+		return nil, false
 	}
 	rc, err := sc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	eof := false
-	_ = rc.Control(func(fd uintptr) {
-		var b [1]byte
-		for {
-			n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-			if err == syscall.EINTR {
-				continue
-			}
-			eof = (err == nil && n == 0) || (err != nil && err != syscall.EAGAIN)
-			return
-		}
-	})
-	return eof
+	return rc, err == nil
 }
+
+// peekConn is peekFD on nc's descriptor, now.
+func peekConn(nc net.Conn) peekResult {
+	rc, ok := rawConn(nc)
+	if !ok {
+		return peekNothing
+	}
+	r := peekNothing
+	_ = rc.Control(func(fd uintptr) { r = peekFD(fd) })
+	return r
+}
+
+// clientEOF reports whether the client's end of file or a socket error is
+// already there with no bytes before it: what nginx's pending_eof tells
+// its posted read event for free, here at the price of one system call.
+func clientEOF(nc net.Conn) bool { return peekConn(nc) == peekClosed }
 
 // waitClientClose waits, reading nothing (MSG_PEEK), until nc is
 // readable; it reports whether what came is the peer's close or a socket
@@ -89,27 +113,14 @@ func clientEOF(nc net.Conn) bool {
 // close (false). watched is false for a connection without a descriptor,
 // which it cannot wait on: it returns at once.
 func waitClientClose(nc net.Conn) (closed, watched bool) {
-	sc, ok := nc.(syscall.Conn)
+	rc, ok := rawConn(nc)
 	if !ok {
 		return false, false
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return false, false
-	}
 	_ = rc.Read(func(fd uintptr) bool {
-		var b [1]byte
-		for {
-			n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-			switch {
-			case err == syscall.EINTR:
-				continue
-			case err == syscall.EAGAIN:
-				return false
-			}
-			closed = err != nil || n == 0
-			return true
-		}
+		r := peekFD(fd)
+		closed = r == peekClosed
+		return r != peekNothing
 	})
 	return closed, true
 }

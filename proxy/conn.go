@@ -9,7 +9,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
@@ -426,22 +425,7 @@ func (c *conn) closeLingering(x *exchange) {
 
 // readable reports whether bytes are waiting on nc (nginx's
 // c->read->ready), without blocking or consuming them.
-func readable(nc net.Conn) bool {
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return false
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	n := 0
-	_ = rc.Control(func(fd uintptr) {
-		var b [1]byte
-		n, _, _ = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-	})
-	return n > 0
-}
+func readable(nc net.Conn) bool { return peekConn(nc) == peekBytes }
 
 // toString renders a recovered panic value.
 func toString(v any) string {
