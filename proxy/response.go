@@ -242,9 +242,6 @@ func appendHex(dst []byte, n int) []byte {
 func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 	conf := x.conf
 	resp := x.resp
-	if n := len(x.upInfo.States); n > 0 {
-		x.upInfo.States[n-1].BytesReceived = resp.Received
-	}
 	if resp.Status == 101 && x.hasUpgrade() {
 		x.upgrade(uc, p)
 		return
@@ -450,10 +447,6 @@ func (x *exchange) hasErrorPage(status int) bool {
 // does and returns the status to answer with.
 func (x *exchange) upstreamHeadError(err error) int {
 	const action = "reading response header from upstream"
-	if n := len(x.upInfo.States); n > 0 {
-		// nginx counts what it read of a head it could not use.
-		x.upInfo.States[n-1].BytesReceived = x.resp.Received
-	}
 	var he *http1.Error
 	if !errors.As(err, &he) {
 		x.logEvent(levelError, "recv() failed", errnoText(err), action)
