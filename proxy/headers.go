@@ -49,6 +49,15 @@ func (x *exchange) addHeaders() {
 	}
 }
 
+// removeAt drops the list's header i; the Location the list holds keeps
+// its place (locPos).
+func (o *outHeaders) removeAt(i int) {
+	o.headers = append(o.headers[:i], o.headers[i+1:]...)
+	if o.locPos > i+1 {
+		o.locPos--
+	}
+}
+
 // replaceHeader sets the value of the response's first header named name
 // (an empty value removes it); false when there is none.
 func (x *exchange) replaceHeader(name string, v []byte) bool {
@@ -58,10 +67,7 @@ func (x *exchange) replaceHeader(name string, v []byte) bool {
 			continue
 		}
 		if len(v) == 0 {
-			o.headers = append(o.headers[:i], o.headers[i+1:]...)
-			if o.locPos > i+1 {
-				o.locPos--
-			}
+			o.removeAt(i)
 			return true
 		}
 		o.headers[i].Value = v
@@ -142,10 +148,7 @@ func (x *exchange) setExpires(e *directives.Expires) {
 			o.headers[i].Value = cc
 			continue
 		}
-		o.headers = append(o.headers[:i], o.headers[i+1:]...)
-		if o.locPos > i+1 {
-			o.locPos--
-		}
+		o.removeAt(i)
 		i--
 	}
 	if first < 0 {
