@@ -92,12 +92,7 @@ func TestGzipTypesDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, w := range cfg.Warnings {
-		if !strings.Contains(w.Msg, "is ignored") {
-			got = append(got, w.Msg+" @"+itoa(w.Pos.Line))
-		}
-	}
+	got := valueWarnings(cfg)
 	want := []string{`duplicate MIME type "text/html" @3`, `duplicate MIME type "text/css" @4`}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings %q, want %q", got, want)
