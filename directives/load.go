@@ -3,6 +3,7 @@ package directives
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/nginxws/nginxws/parser"
@@ -263,18 +264,8 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		}
 		return nil
 	case checkBitmask:
-		// The bits accumulate over the level's occurrences of the
-		// directive, so a value named twice is warned about even across
-		// two lines, as ngx_conf_set_bitmask_slot does.
-		for _, a := range d.Args {
-			if !containsFold(r.vals, a.Value) {
-				return l.errf(d, `invalid value "%s"`, a.Value)
-			}
-			if l.levelMark(sc, d.Name+" "+strings.ToLower(a.Value)) {
-				l.warnf(d, `duplicate value "%s"`, a.Value)
-			}
-		}
-		return nil
+		_, err := l.bitmask(d, sc, r.vals)
+		return err
 	case checkEvent:
 		if d.Args[0].Value != "epoll" {
 			return l.errf(d, `invalid event type "%s"`, d.Args[0].Value)
@@ -381,6 +372,25 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 
 // containsFold reports whether v is one of names, ignoring case (nginx's
 // ngx_strcasecmp in its enum and bitmask setters).
+// bitmask reads a directive's arguments as ngx_conf_set_bitmask_slot
+// does: each one of names (ignoring case), bit i for names[i]. The bits
+// accumulate over the level's occurrences of the directive, so a value
+// named twice is warned about even across two lines.
+func (l *loader) bitmask(d *parser.Directive, sc *scope, names []string) (uint64, error) {
+	var bits uint64
+	for _, a := range d.Args {
+		i := slices.IndexFunc(names, func(n string) bool { return strings.EqualFold(n, a.Value) })
+		if i < 0 {
+			return 0, l.errf(d, `invalid value "%s"`, a.Value)
+		}
+		if l.levelMark(sc, d.Name+" "+strings.ToLower(a.Value)) {
+			l.warnf(d, `duplicate value "%s"`, a.Value)
+		}
+		bits |= 1 << i
+	}
+	return bits, nil
+}
+
 func containsFold(names []string, v string) bool {
 	for _, n := range names {
 		if strings.EqualFold(n, v) {

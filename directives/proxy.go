@@ -1,7 +1,6 @@
 package directives
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/nginxws/nginxws/parser"
@@ -297,15 +296,7 @@ const (
 // lines added up, a name given twice warned about.
 func (l *loader) setProxyIgnoreHeaders(d *parser.Directive, sc *scope) error {
 	sc.loc.mark(d.Name)
-	for _, a := range d.Args {
-		i := slices.IndexFunc(ignoreHeadersMasks, func(m string) bool { return strings.EqualFold(m, a.Value) })
-		if i < 0 {
-			return l.errf(d, `invalid value "%s"`, a.Value)
-		}
-		if l.levelMark(sc, d.Name+" "+strings.ToLower(a.Value)) {
-			l.warnf(d, `duplicate value "%s"`, a.Value)
-		}
-		sc.loc.ProxyIgnoreHeaders |= 1 << i
-	}
-	return nil
+	bits, err := l.bitmask(d, sc, ignoreHeadersMasks)
+	sc.loc.ProxyIgnoreHeaders |= IgnoreHeaders(bits)
+	return err
 }
