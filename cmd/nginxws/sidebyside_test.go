@@ -373,6 +373,24 @@ type sbsProc struct {
 	done   chan struct{}
 }
 
+// sbsStartProc starts prog on prefix's nginx.conf in the foreground, in a process group
+// of its own, its error log in the prefix; done closes when it exits.
+func sbsStartProc(prog, prefix string) (*sbsProc, error) {
+	p := &sbsProc{done: make(chan struct{})}
+	p.cmd = exec.Command(prog, "-p", prefix, "-c", prefix+"nginx.conf", "-e", prefix+"error.log")
+	p.cmd.Dir = prefix
+	p.cmd.Stderr = &p.stderr
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
 // sbsRunProxy starts prog on the configuration in prefix, plays the cases, stops it, and
 // returns the transcripts. The logs are moved aside afterwards (to *.<label>) so the next
 // proxy starts with none. With budget (what each case took the first proxy), the cases
@@ -391,19 +409,11 @@ func sbsRunProxy(prog, prefix, conf string, cases []*sbsCase, backends *sbsBacke
 			_ = os.Remove(path)
 		}
 	}
-	p := &sbsProc{done: make(chan struct{})}
-	p.cmd = exec.Command(prog, "-p", prefix, "-c", prefix+"nginx.conf", "-e", prefix+"error.log")
-	p.cmd.Dir = prefix
-	p.cmd.Stderr = &p.stderr
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := p.cmd.Start(); err != nil {
+	p, err := sbsStartProc(prog, prefix)
+	if err != nil {
 		run.startErr = err.Error()
 		return run
 	}
-	go func() {
-		_ = p.cmd.Wait()
-		close(p.done)
-	}()
 	defer func() {
 		p.stop()
 		logs, _ := filepath.Glob(prefix + "*.log")

@@ -17,12 +17,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -357,18 +355,10 @@ func upsDo(proxy string, r upsRequest) (string, net.Conn) {
 func upsRun(t *testing.T, prog, prefix, conf, listen string, backends map[string]*upsBackend, vars map[string]string) map[string][]string {
 	t.Helper()
 	_ = os.Remove(prefix + "error.log")
-	p := &sbsProc{done: make(chan struct{})}
-	p.cmd = exec.Command(prog, "-p", prefix, "-c", prefix+"nginx.conf", "-e", prefix+"error.log")
-	p.cmd.Dir = prefix
-	p.cmd.Stderr = &p.stderr
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := p.cmd.Start(); err != nil {
+	p, err := sbsStartProc(prog, prefix)
+	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		_ = p.cmd.Wait()
-		close(p.done)
-	}()
 	defer func() {
 		p.stop()
 		_ = os.Rename(prefix+"error.log", prefix+"error.log."+strings.ReplaceAll(prog, "/", "_"))

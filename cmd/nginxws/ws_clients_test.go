@@ -375,18 +375,10 @@ func wscStartProxy(t *testing.T, prog string, vars map[string]string) *wscEnv {
 	if err := os.WriteFile(prefix+"nginx.conf", []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := &sbsProc{done: make(chan struct{})}
-	p.cmd = exec.Command(prog, "-p", prefix, "-c", prefix+"nginx.conf", "-e", prefix+"error.log")
-	p.cmd.Dir = prefix
-	p.cmd.Stderr = &p.stderr
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := p.cmd.Start(); err != nil {
+	p, err := sbsStartProc(prog, prefix)
+	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		_ = p.cmd.Wait()
-		close(p.done)
-	}()
 	t.Cleanup(p.stop)
 	if err := p.ready(conf, prefix); err != nil {
 		t.Fatalf("%s: %v", prog, err)
