@@ -48,6 +48,15 @@ type LocConf struct {
 	ServerNameInRedirect bool // default off
 	RecursiveErrorPages  bool // default off
 	LogNotFound          bool // default on
+	// ETag is etag: static files carry an ETag (default on).
+	ETag bool
+	// IfModifiedSince is if_modified_since: IMSOff, IMSExact (the
+	// default) or IMSBefore.
+	IfModifiedSince string
+	// MaxRanges is max_ranges: the most ranges a Range request may ask
+	// for (more: the whole response); 0 disables ranges (default
+	// unlimited, nginx's NGX_MAX_INT32_VALUE).
+	MaxRanges int
 	// RewriteLog is rewrite_log: the rewrite module's regex matches and
 	// rewrites are logged at [notice] (default off).
 	RewriteLog bool
@@ -184,6 +193,9 @@ func defaultLocConf(l *loader) *LocConf {
 		AbsoluteRedirect:          true,
 		PortInRedirect:            true,
 		LogNotFound:               true,
+		ETag:                      true,
+		IfModifiedSince:           IMSExact,
+		MaxRanges:                 1<<31 - 1,
 		UninitializedVariableWarn: true,
 		LimitConnLogLevel:         LevelError,
 		LimitConnStatus:           503,
@@ -250,6 +262,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "server_name_in_redirect", &c.ServerNameInRedirect, p.ServerNameInRedirect)
 	inherit(s, "recursive_error_pages", &c.RecursiveErrorPages, p.RecursiveErrorPages)
 	inherit(s, "log_not_found", &c.LogNotFound, p.LogNotFound)
+	inherit(s, "etag", &c.ETag, p.ETag)
+	inherit(s, "if_modified_since", &c.IfModifiedSince, p.IfModifiedSince)
+	inherit(s, "max_ranges", &c.MaxRanges, p.MaxRanges)
 	inherit(s, "rewrite_log", &c.RewriteLog, p.RewriteLog)
 	inherit(s, "uninitialized_variable_warn", &c.UninitializedVariableWarn, p.UninitializedVariableWarn)
 	if c.LimitConns == nil {
@@ -385,3 +400,11 @@ func (c *LocConf) mergeIfs(end parser.Pos) error {
 	}
 	return nil
 }
+
+// The values of if_modified_since: how If-Modified-Since is compared with
+// a response's Last-Modified.
+const (
+	IMSOff    = "off"    // never a 304 for If-Modified-Since
+	IMSExact  = "exact"  // 304 when the times are equal
+	IMSBefore = "before" // 304 when the response is not newer
+)

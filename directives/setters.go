@@ -1,6 +1,7 @@
 package directives
 
 import (
+	"strings"
 	"time"
 
 	"github.com/nginxws/nginxws/parser"
@@ -78,6 +79,23 @@ func locString(field func(*LocConf) *string) setter {
 		}
 		*field(sc.loc) = d.Args[0].Value
 		return nil
+	}
+}
+
+// locEnum sets one of vals, matched without regard to case and stored as
+// written in vals (ngx_conf_set_enum_slot).
+func locEnum(field func(*LocConf) *string, vals ...string) setter {
+	return func(l *loader, d *parser.Directive, sc *scope) error {
+		if sc.loc.mark(d.Name) {
+			return l.dup(d)
+		}
+		for _, v := range vals {
+			if strings.EqualFold(d.Args[0].Value, v) {
+				*field(sc.loc) = v
+				return nil
+			}
+		}
+		return l.errf(d, `invalid value "%s"`, d.Args[0].Value)
 	}
 }
 

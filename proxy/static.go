@@ -4,13 +4,13 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/http1"
 )
 
@@ -227,7 +227,10 @@ func (x *exchange) index() {
 func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 	size := fi.Size()
 	mtime := fi.ModTime().Truncate(time.Second)
-	etag := x.keep(appendETag(nil, mtime, size))
+	var etag []byte
+	if x.conf.ETag {
+		etag = x.keep(appendETag(nil, mtime, size))
+	}
 	x.status = 200
 	o := &x.out
 	if len(o.contentType) == 0 {
@@ -235,9 +238,11 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 	}
 	o.contentLength = size
 	o.lastModified = mtime
-	o.add([]byte("ETag"), etag)
+	if etag != nil {
+		o.add([]byte("ETag"), etag)
+	}
 
-	if st := x.notModified(mtime, etag); st != 0 {
+	if st := x.notModified(mtime.Unix(), true, etag); st != 0 {
 		if st == 412 {
 			o.headers = o.headers[:0]
 			o.lastModified = zeroTime
@@ -255,7 +260,7 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 		status = x.errStatus
 	}
 	var ranges []byteRange
-	if status == 200 && x.head.Version >= 1000 {
+	if status == 200 && x.head.Version >= 1000 && x.conf.MaxRanges > 0 {
 		var st int
 		ranges, st = x.rangeFilter(size, mtime, etag)
 		if st == 416 {
@@ -390,15 +395,20 @@ func appendETag(dst []byte, mtime time.Time, size int64) []byte {
 	return append(dst, '"')
 }
 
-// notModified mirrors ngx_http_not_modified_header_filter with nginx's
-// defaults (if_modified_since exact, etag on): 412 when If-Unmodified-Since
-// or If-Match fails, 304 when If-Modified-Since equals the file's time or
-// If-None-Match names its ETag, 0 otherwise.
-func (x *exchange) notModified(mtime time.Time, etag []byte) int {
+// notModified mirrors ngx_http_not_modified_header_filter for a 200
+// response whose Last-Modified is lastMod (known: it has one nginx could
+// parse) and whose ETag is etag (nil: none): 412 when If-Unmodified-Since
+// or If-Match fails, 304 when If-Modified-Since and If-None-Match (those
+// present) both say the client's copy is current, 0 otherwise. The dates
+// are compared as nginx parses them (parseHTTPTime), under
+// if_modified_since.
+func (x *exchange) notModified(lastMod int64, known bool, etag []byte) int {
 	h := x.head
 	if v, ok := h.Header("if-unmodified-since"); ok {
-		t, err := http.ParseTime(string(v))
-		if err == nil && mtime.After(t) {
+		// No Last-Modified, or a date nginx cannot read: the
+		// precondition fails.
+		t, parsed := parseHTTPTime(v)
+		if !known || !parsed || t < lastMod {
 			return 412
 		}
 	}
@@ -410,11 +420,8 @@ func (x *exchange) notModified(mtime time.Time, etag []byte) int {
 	if !hasIMS && !hasINM {
 		return 0
 	}
-	if hasIMS {
-		t, err := http.ParseTime(string(ims))
-		if err != nil || !t.Equal(mtime) {
-			return 0
-		}
+	if hasIMS && modifiedSince(ims, lastMod, known, x.conf.IfModifiedSince) {
+		return 0
 	}
 	if hasINM && !etagMatch(inm, etag, true) {
 		return 0
@@ -422,21 +429,63 @@ func (x *exchange) notModified(mtime time.Time, etag []byte) int {
 	return 304
 }
 
-// etagMatch is ngx_http_test_if_match: "*" or a list containing the ETag
-// (weak comparison allows a "W/" prefix).
-func etagMatch(list, etag []byte, weak bool) bool {
-	s := strings.TrimSpace(string(list))
-	if s == "*" {
+// modifiedSince is ngx_http_test_if_modified: whether the response is
+// newer than the If-Modified-Since date v (an unreadable date never
+// equals a Last-Modified).
+func modifiedSince(v []byte, lastMod int64, known bool, mode string) bool {
+	if !known || mode == directives.IMSOff {
 		return true
 	}
-	e := string(etag)
-	for _, part := range strings.Split(s, ",") {
-		p := strings.TrimSpace(part)
-		if weak {
-			p = strings.TrimPrefix(p, "W/")
+	t, ok := parseHTTPTime(v)
+	if ok && t == lastMod {
+		return false
+	}
+	// nginx compares its parse error, -1, like a date (before).
+	if !ok {
+		t = -1
+	}
+	return mode == directives.IMSExact || t < lastMod
+}
+
+// etagMatch is ngx_http_test_if_match: list is "*" or names the ETag
+// (etag nil: the response has none); the weak comparison of
+// If-None-Match ignores "W/" on either side. Like nginx, it scans entries
+// as they are written: an entry matches when the ETag is followed by
+// spaces or tabs and a comma or the end.
+func etagMatch(list, etag []byte, weak bool) bool {
+	if len(list) == 1 && list[0] == '*' {
+		return true
+	}
+	if etag == nil {
+		return false
+	}
+	if weak && len(etag) > 2 && etag[0] == 'W' && etag[1] == '/' {
+		etag = etag[2:]
+	}
+	p := list
+	for len(p) > 0 {
+		if weak && len(p) > 2 && p[0] == 'W' && p[1] == '/' {
+			p = p[2:]
 		}
-		if p == e {
-			return true
+		if len(etag) > len(p) {
+			return false
+		}
+		if string(p[:len(etag)]) == string(etag) {
+			p = p[len(etag):]
+			for len(p) > 0 && (p[0] == ' ' || p[0] == '\t') {
+				p = p[1:]
+			}
+			if len(p) == 0 || p[0] == ',' {
+				return true
+			}
+		}
+		// Skip to the next entry (from past the ETag when it matched:
+		// an ETag may hold a comma).
+		for len(p) > 0 && p[0] != ',' {
+			p = p[1:]
+		}
+		for len(p) > 0 && (p[0] == ' ' || p[0] == '\t' || p[0] == ',') {
+			p = p[1:]
 		}
 	}
 	return false
@@ -453,13 +502,16 @@ func (x *exchange) rangeFilter(size int64, mtime time.Time, etag []byte) ([]byte
 	}
 	if ir, ok := x.head.Header("if-range"); ok {
 		if len(ir) >= 2 && ir[len(ir)-1] == '"' {
-			if string(ir) != string(etag) {
+			if etag == nil || string(ir) != string(etag) {
 				return nil, 0
 			}
-		} else if t, err := http.ParseTime(string(ir)); err != nil || !t.Equal(mtime) {
+		} else if t, ok := parseHTTPTime(ir); !ok || t != mtime.Unix() {
 			return nil, 0
 		}
 	}
+	// nginx counts ranges down from max_ranges and declines the one past
+	// it.
+	left := x.conf.MaxRanges
 	p := v[6:]
 	i := 0
 	at := func() byte {
@@ -543,6 +595,10 @@ func (x *exchange) rangeFilter(size int64, mtime time.Time, etag []byte) ([]byte
 		if start < end {
 			ranges = append(ranges, byteRange{start, end})
 			total += end - start
+			if left == 0 {
+				return nil, 0
+			}
+			left--
 		} else if start == 0 {
 			return nil, 0
 		}
