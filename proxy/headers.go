@@ -166,8 +166,10 @@ func (x *exchange) lastModifiedTime() (time.Time, bool) {
 	}
 	for i := range o.headers {
 		if equalFold(o.headers[i].Name, "last-modified") {
-			t, err := http.ParseTime(string(o.headers[i].Value))
-			return t, err == nil
+			// Parsed as nginx parses it (the upstream module's
+			// ngx_parse_http_time), not as Go's net/http would.
+			secs, ok := parseHTTPTime(o.headers[i].Value)
+			return time.Unix(secs, 0), ok
 		}
 	}
 	return time.Time{}, false
