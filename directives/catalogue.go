@@ -278,6 +278,10 @@ var catalogueRows = []row{
 	{name: "etag", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ETag })},
 	{name: "if_modified_since", ctx: cHSL, args: arg1, set: locEnum(func(c *LocConf) *string { return &c.IfModifiedSince }, IMSOff, IMSExact, IMSBefore)},
 	{name: "max_ranges", ctx: cHSL, args: arg1, set: locNum(func(c *LocConf) *int { return &c.MaxRanges })},
+	{name: "msie_padding", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.MsiePadding })},
+	{name: "msie_refresh", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.MsieRefresh })},
+	{name: "keepalive_disable", ctx: cHSL, args: arg12, set: (*loader).setKeepaliveDisable, repeat: true},
+	{name: "chunked_transfer_encoding", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ChunkedTransferEncoding })},
 
 	// ngx_http_log_module.
 	{name: "log_format", ctx: cHTTP, args: arg2More, set: (*loader).setLogFormat, repeat: true},

@@ -40,7 +40,7 @@ func TestCatalogueCoversScope(t *testing.T) {
 			t.Errorf("%s should be refused", name)
 		}
 	}
-	for _, name := range strings.Fields("sendfile tcp_nopush tcp_nodelay gzip gzip_types types_hash_max_size multi_accept accept_mutex use client_body_temp_path proxy_temp_path open_file_cache keepalive_disable") {
+	for _, name := range strings.Fields("sendfile tcp_nopush tcp_nodelay gzip gzip_types types_hash_max_size multi_accept accept_mutex use client_body_temp_path proxy_temp_path open_file_cache") {
 		if s := byName[name][0].status; s != ignored {
 			t.Errorf("%s should be ignored with a warning, is %d", name, s)
 		}

@@ -57,6 +57,20 @@ type LocConf struct {
 	// for (more: the whole response); 0 disables ranges (default
 	// unlimited, nginx's NGX_MAX_INT32_VALUE).
 	MaxRanges int
+	// MsiePadding is msie_padding: error pages for MSIE and Chrome get a
+	// padding comment (default on).
+	MsiePadding bool
+	// MsieRefresh is msie_refresh: MSIE gets a meta refresh page instead
+	// of a 301 or 302 (default off).
+	MsieRefresh bool
+	// KeepaliveDisable is keepalive_disable: the browsers keepalive is
+	// off for (KeepaliveDisableMSIE6, the default, and
+	// KeepaliveDisableSafari bits).
+	KeepaliveDisable uint8
+	// ChunkedTransferEncoding is chunked_transfer_encoding: a response of
+	// unknown length to HTTP/1.1 is chunked (default on); off, it ends
+	// with the connection.
+	ChunkedTransferEncoding bool
 	// RewriteLog is rewrite_log: the rewrite module's regex matches and
 	// rewrites are logged at [notice] (default off).
 	RewriteLog bool
@@ -196,6 +210,9 @@ func defaultLocConf(l *loader) *LocConf {
 		ETag:                      true,
 		IfModifiedSince:           IMSExact,
 		MaxRanges:                 1<<31 - 1,
+		MsiePadding:               true,
+		KeepaliveDisable:          KeepaliveDisableMSIE6,
+		ChunkedTransferEncoding:   true,
 		UninitializedVariableWarn: true,
 		LimitConnLogLevel:         LevelError,
 		LimitConnStatus:           503,
@@ -265,6 +282,10 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "etag", &c.ETag, p.ETag)
 	inherit(s, "if_modified_since", &c.IfModifiedSince, p.IfModifiedSince)
 	inherit(s, "max_ranges", &c.MaxRanges, p.MaxRanges)
+	inherit(s, "msie_padding", &c.MsiePadding, p.MsiePadding)
+	inherit(s, "msie_refresh", &c.MsieRefresh, p.MsieRefresh)
+	inherit(s, "keepalive_disable", &c.KeepaliveDisable, p.KeepaliveDisable)
+	inherit(s, "chunked_transfer_encoding", &c.ChunkedTransferEncoding, p.ChunkedTransferEncoding)
 	inherit(s, "rewrite_log", &c.RewriteLog, p.RewriteLog)
 	inherit(s, "uninitialized_variable_warn", &c.UninitializedVariableWarn, p.UninitializedVariableWarn)
 	if c.LimitConns == nil {
@@ -407,4 +428,11 @@ const (
 	IMSOff    = "off"    // never a 304 for If-Modified-Since
 	IMSExact  = "exact"  // 304 when the times are equal
 	IMSBefore = "before" // 304 when the response is not newer
+)
+
+// The bits of keepalive_disable (LocConf.KeepaliveDisable); "none" sets
+// neither.
+const (
+	KeepaliveDisableMSIE6 uint8 = 1 << iota
+	KeepaliveDisableSafari
 )

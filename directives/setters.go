@@ -156,3 +156,24 @@ func srvFlag(field func(*ServerConf) *bool) setter {
 		return nil
 	}
 }
+
+// keepaliveDisableNames are keepalive_disable's values, in the order of
+// the bits bitmask gives them.
+var keepaliveDisableNames = []string{"none", "msie6", "safari"}
+
+// setKeepaliveDisable is ngx_conf_set_bitmask_slot for keepalive_disable:
+// the level's lines add up (a name given twice is warned about), and the
+// level's value replaces the inherited one.
+func (l *loader) setKeepaliveDisable(d *parser.Directive, sc *scope) error {
+	if !sc.loc.mark(d.Name) {
+		sc.loc.KeepaliveDisable = 0
+	}
+	bits, err := l.bitmask(d, sc, keepaliveDisableNames)
+	if bits&2 != 0 {
+		sc.loc.KeepaliveDisable |= KeepaliveDisableMSIE6
+	}
+	if bits&4 != 0 {
+		sc.loc.KeepaliveDisable |= KeepaliveDisableSafari
+	}
+	return err
+}

@@ -137,11 +137,48 @@ func (x *exchange) special(status int) {
 	}
 	x.expectTested = true
 	x.discardBody()
+	if conf.MsieRefresh && (status == 301 || status == 302) && x.out.locPos > 0 && x.userAgent()&uaMSIE != 0 {
+		x.sendRefresh()
+		return
+	}
 	switch {
 	case status == 494 || status == 495 || status == 496 || status == 497:
 		x.errStatus = 400
 	}
 	x.sendSpecial(status)
+}
+
+// msieRefreshHead and msieRefreshTail frame the page msie_refresh sends
+// MSIE instead of a redirect.
+const (
+	msieRefreshHead = "<html><head><meta http-equiv=\"Refresh\" content=\"0; URL="
+	msieRefreshTail = "\"></head><body></body></html>\r\n"
+)
+
+// sendRefresh mirrors ngx_http_send_refresh: a 200 page whose meta
+// refresh goes where the Location would have, the URL escaped as
+// NGX_ESCAPE_REFRESH; the Location, Accept-Ranges, Last-Modified and
+// ETag headers are dropped.
+func (x *exchange) sendRefresh() {
+	o := &x.out
+	loc := o.location
+	o.removeAt(o.locPos - 1)
+	o.location, o.locPos = nil, 0
+	for _, name := range []string{"Accept-Ranges", "ETag", "Last-Modified"} {
+		x.replaceHeader(name, nil)
+	}
+	o.lastModified = zeroTime
+	x.errStatus = 200
+	x.status = 200
+	b := x.c.s.bufs.get(len(msieRefreshHead) + 3*len(loc) + len(msieRefreshTail))
+	defer x.c.s.bufs.put(b)
+	p := append(b.b[:0], msieRefreshHead...)
+	p = appendEscaped(p, loc, &escapeRefreshBits)
+	p = append(p, msieRefreshTail...)
+	b.b = p
+	o.contentType = []byte("text/html")
+	o.contentLength = int64(len(p))
+	_ = x.sendHead(p)
 }
 
 // confOrServer is the level the request is at: its location's, or the
@@ -172,7 +209,7 @@ func (x *exchange) sendSpecial(page int) {
 		return
 	}
 	token := x.c.s.pageToken(conf.ServerTokens)
-	padding := page >= 400 && x.head.Version >= 1000 && x.msie()
+	padding := conf.MsiePadding && page >= 400 && x.head.Version >= 1000 && x.userAgent()&(uaMSIE|uaChrome) != 0
 	n := len(body) + len(pageTailStart) + len(token) + len(pageTailEnd)
 	if padding {
 		n += len(msiePadding)
@@ -190,36 +227,6 @@ func (x *exchange) sendSpecial(page int) {
 	}
 	b.b = p
 	_ = x.sendHead(p)
-}
-
-// msie reports whether the client is MSIE or Chrome by its User-Agent, as
-// ngx_http_process_user_agent decides for msie_padding.
-func (x *exchange) msie() bool {
-	ua, ok := x.head.Header("user-agent")
-	if !ok {
-		return false
-	}
-	s := string(ua)
-	msie := false
-	if i := indexOf(s, "MSIE "); i >= 0 && i+7 < len(s) {
-		msie = true
-	}
-	if indexOf(s, "Opera") >= 0 {
-		return false
-	}
-	if msie {
-		return true
-	}
-	return indexOf(s, "Gecko/") < 0 && indexOf(s, "Chrome/") >= 0
-}
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
 }
 
 // sendErrorPage mirrors ngx_http_send_error_page: a URI redirects

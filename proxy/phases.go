@@ -191,7 +191,8 @@ func (x *exchange) locationRewrite() bool {
 
 // updateLocation applies ngx_http_update_location_config's connection
 // rules: keepalive ends with keepalive_timeout 0, after keepalive_requests
-// requests, after keepalive_time, and for MSIE 6 POSTs.
+// requests, after keepalive_time, and for the browsers keepalive_disable
+// names (MSIE 6 POSTs, Safari).
 func (x *exchange) updateLocation() {
 	c := x.conf
 	if !x.keepalive {
@@ -204,29 +205,11 @@ func (x *exchange) updateLocation() {
 		x.keepalive = false
 	case c.KeepaliveTime > 0 && x.start.Sub(x.c.start) > c.KeepaliveTime:
 		x.keepalive = false
-	case x.methodCode == http1.MethodPOST && x.msie6():
+	case c.KeepaliveDisable&directives.KeepaliveDisableMSIE6 != 0 && x.methodCode == http1.MethodPOST && x.userAgent()&uaMSIE6 != 0:
+		x.keepalive = false
+	case c.KeepaliveDisable&directives.KeepaliveDisableSafari != 0 && x.userAgent()&uaSafari != 0:
 		x.keepalive = false
 	}
-}
-
-// msie6 reports nginx's headers_in.msie6 (keepalive_disable msie6).
-func (x *exchange) msie6() bool {
-	ua, ok := x.head.Header("user-agent")
-	if !ok {
-		return false
-	}
-	s := string(ua)
-	i := indexOf(s, "MSIE ")
-	if i < 0 || i+7 >= len(s) || indexOf(s, "Opera") >= 0 || s[i+6] != '.' {
-		return false
-	}
-	switch s[i+5] {
-	case '4', '5':
-		return true
-	case '6':
-		return i+8 > len(s) || indexOf(s[i+8:], "SV1") < 0
-	}
-	return false
 }
 
 // autoRedirect answers "/a" for a location "/a/" that proxies: 301 to the

@@ -194,11 +194,29 @@ var escapeArgsBits = [8]uint32{
 	0xffffffff,
 }
 
+// escapeRefreshBits is ngx_escape_uri's NGX_ESCAPE_REFRESH table (the URL
+// of msie_refresh's page): controls, space, '"', '\”, '<', '>', '\\', '^',
+// '`', '{', '|', '~', DEL and every byte of 0x80 and above.
+var escapeRefreshBits = [8]uint32{
+	0xffffffff,
+	0x50000085,
+	0x50000000,
+	0xd8000001,
+	0xffffffff,
+	0xffffffff,
+	0xffffffff,
+	0xffffffff,
+}
+
 // appendEscapedArgs appends src with NGX_ESCAPE_ARGS applied.
-func appendEscapedArgs(dst, src []byte) []byte {
+func appendEscapedArgs(dst, src []byte) []byte { return appendEscaped(dst, src, &escapeArgsBits) }
+
+// appendEscaped appends src, each byte whose bit is set in table written
+// as %XX, as ngx_escape_uri does.
+func appendEscaped(dst, src []byte, table *[8]uint32) []byte {
 	const hex = "0123456789ABCDEF"
 	for _, c := range src {
-		if escapeArgsBits[c>>5]&(1<<(c&0x1f)) != 0 {
+		if table[c>>5]&(1<<(c&0x1f)) != 0 {
 			dst = append(dst, '%', hex[c>>4], hex[c&0xf])
 		} else {
 			dst = append(dst, c)

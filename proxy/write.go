@@ -103,7 +103,7 @@ func (x *exchange) sendHead(body []byte) error {
 	x.out.headers = append(x.out.headers, x.out.tail...)
 	// ngx_http_chunked_header_filter.
 	if x.out.contentLength < 0 && x.status >= 200 && x.status != 204 && x.status != 304 && !x.isHead() {
-		if x.head.Version >= 1001 {
+		if x.head.Version >= 1001 && x.confOrServer().ChunkedTransferEncoding {
 			x.out.chunked = true
 		} else {
 			x.keepalive = false
