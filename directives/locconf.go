@@ -142,6 +142,12 @@ type LocConf struct {
 	ProxyIgnoreClientAbort  bool // default off
 	ProxySocketKeepalive    bool // default off
 
+	// ProxyCookieDomains, ProxyCookiePaths and ProxyCookieFlags are the
+	// proxy_cookie_* rules rewriting upstream Set-Cookie headers.
+	ProxyCookieDomains CookieRules[CookieRewrite]
+	ProxyCookiePaths   CookieRules[CookieRewrite]
+	ProxyCookieFlags   CookieRules[CookieFlags]
+
 	set      map[string]bool
 	pBusySet bool       // proxy_busy_buffers_size given here or inherited
 	ifs      []*LocConf // if blocks of this level, merged after it
@@ -332,6 +338,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if c.ProxyRedirects == nil && !c.ProxyRedirectOff {
 		c.ProxyRedirects, c.ProxyRedirectOff = p.ProxyRedirects, p.ProxyRedirectOff
 	}
+	c.ProxyCookieDomains.inherit(p.ProxyCookieDomains)
+	c.ProxyCookiePaths.inherit(p.ProxyCookiePaths)
+	c.ProxyCookieFlags.inherit(p.ProxyCookieFlags)
 	inherit(s, "proxy_intercept_errors", &c.ProxyInterceptErrors, p.ProxyInterceptErrors)
 	inherit(s, "proxy_pass_request_headers", &c.ProxyPassRequestHeaders, p.ProxyPassRequestHeaders)
 	inherit(s, "proxy_pass_request_body", &c.ProxyPassRequestBody, p.ProxyPassRequestBody)

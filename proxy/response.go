@@ -469,7 +469,8 @@ func (x *exchange) upstreamHeadError(err error) int {
 // (ngx_http_upstream_process_headers with ngx_http_upstream_headers_in's
 // handlers): hidden headers dropped, Content-Type and Content-Length moved
 // to their places, hop-by-hop headers dropped, Location and Refresh
-// rewritten by proxy_redirect, the rest kept in order and case.
+// rewritten by proxy_redirect, Set-Cookie by the proxy_cookie_* rules, the
+// rest kept in order and case.
 func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 	resp := x.resp
 	o := &x.out
@@ -508,6 +509,13 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 				o.locPos = len(o.headers)
 				o.location = v
 				continue
+			}
+		case h.Is("set-cookie"):
+			if hasCookieRules(x.conf) {
+				if v, ok := x.rewriteCookie(h.Value); ok {
+					o.add(h.Name, v)
+					continue
+				}
 			}
 		case h.Is("refresh"):
 			if i := indexFold(h.Value, "url="); i >= 0 {
