@@ -288,6 +288,11 @@ var catalogueRows = []row{
 	{name: "add_header", ctx: cHSLI, args: arg23, set: (*loader).setAddHeader, repeat: true},
 	{name: "expires", ctx: cHSLI, args: arg12, set: (*loader).setExpires},
 
+	// ngx_http_referer_module.
+	{name: "valid_referers", ctx: cServer | cLocation, args: arg1More, set: (*loader).setValidReferers, repeat: true},
+	{name: "referer_hash_max_size", ctx: cServer | cLocation, args: arg1, set: locNum(func(c *LocConf) *int { return &c.RefererHashMaxSize })},
+	{name: "referer_hash_bucket_size", ctx: cServer | cLocation, args: arg1, set: locNum(func(c *LocConf) *int { return &c.RefererHashBucketSize })},
+
 	// ngx_http_rewrite_module: statements run in order, kept as a script.
 	{name: "return", ctx: cSLIf, args: arg12, set: (*loader).setReturn, repeat: true},
 	{name: "rewrite", ctx: cSLIf, args: arg23, set: (*loader).setRewrite, repeat: true},
