@@ -333,7 +333,15 @@ func (x *exchange) accelRedirect(uc net.Conn, v []byte) {
 		h := &x.resp.Headers[i]
 		for _, n := range accelRedirectHeaders {
 			if h.Is(n) {
-				x.carry = append(x.carry, http1.Header{Name: x.keep(h.Name), Value: x.keep(h.Value)})
+				value := h.Value
+				// Its copy handler rewrites a Set-Cookie as for any
+				// response (ngx_http_upstream_rewrite_set_cookie).
+				if n == "set-cookie" && hasCookieRules(x.conf) {
+					if v, ok := x.rewriteCookie(value); ok {
+						value = v
+					}
+				}
+				x.carry = append(x.carry, http1.Header{Name: x.keep(h.Name), Value: x.keep(value)})
 				break
 			}
 		}
