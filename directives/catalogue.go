@@ -295,6 +295,11 @@ var catalogueRows = []row{
 	{name: "add_header", ctx: cHSLI, args: arg23, set: (*loader).setAddHeader, repeat: true},
 	{name: "expires", ctx: cHSLI, args: arg12, set: (*loader).setExpires},
 
+	// ngx_http_referer_module.
+	{name: "valid_referers", ctx: cServer | cLocation, args: arg1More, set: (*loader).setValidReferers, repeat: true},
+	{name: "referer_hash_max_size", ctx: cServer | cLocation, args: arg1, set: locNum(func(c *LocConf) *int { return &c.RefererHashMaxSize })},
+	{name: "referer_hash_bucket_size", ctx: cServer | cLocation, args: arg1, set: locNum(func(c *LocConf) *int { return &c.RefererHashBucketSize })},
+
 	// ngx_http_rewrite_module: statements run in order, kept as a script.
 	{name: "return", ctx: cSLIf, args: arg12, set: (*loader).setReturn, repeat: true},
 	{name: "rewrite", ctx: cSLIf, args: arg23, set: (*loader).setRewrite, repeat: true},
@@ -326,6 +331,9 @@ var catalogueRows = []row{
 	{name: "proxy_pass_header", ctx: cHSL, args: arg1, set: (*loader).setProxyPassHeader, repeat: true},
 	{name: "proxy_hide_header", ctx: cHSL, args: arg1, set: (*loader).setProxyHideHeader, repeat: true},
 	{name: "proxy_redirect", ctx: cHSL, args: arg12, set: (*loader).setProxyRedirect, repeat: true},
+	{name: "proxy_cookie_domain", ctx: cHSL, args: arg12, set: (*loader).setProxyCookieDomain, repeat: true},
+	{name: "proxy_cookie_path", ctx: cHSL, args: arg12, set: (*loader).setProxyCookiePath, repeat: true},
+	{name: "proxy_cookie_flags", ctx: cHSL, args: arg1234, set: (*loader).setProxyCookieFlags, repeat: true},
 	{name: "proxy_intercept_errors", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyInterceptErrors })},
 	{name: "proxy_pass_request_headers", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyPassRequestHeaders })},
 	{name: "proxy_pass_request_body", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyPassRequestBody })},

@@ -184,7 +184,8 @@ var sampleArgs = map[string]string{
 	"limit_req_log_level": "warn", "limit_req_status": "429", "satisfy": "any", "limit_except": "GET",
 	"server_names_hash_bucket_size": "128", "server_names_hash_max_size": "1024",
 	"map_hash_bucket_size": "128", "map_hash_max_size": "1024",
-	"if_modified_since": "before",
+	"if_modified_since":        "before",
+	"referer_hash_bucket_size": "128", "referer_hash_max_size": "1024",
 }
 
 func sampleFor(r *row) string {

@@ -326,6 +326,9 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 			return err
 		}
 	}
+	if err := l.mergeReferers(h, end); err != nil {
+		return err
+	}
 	for _, s := range h.Servers {
 		if err := checkDuplicateLocations(s.Locations); err != nil {
 			return err

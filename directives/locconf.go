@@ -165,6 +165,21 @@ type LocConf struct {
 	ProxyIgnoreClientAbort  bool // default off
 	ProxySocketKeepalive    bool // default off
 
+	// ProxyCookieDomains, ProxyCookiePaths and ProxyCookieFlags are the
+	// proxy_cookie_* rules rewriting upstream Set-Cookie headers.
+	ProxyCookieDomains CookieRules[CookieRewrite]
+	ProxyCookiePaths   CookieRules[CookieRewrite]
+	ProxyCookieFlags   CookieRules[CookieFlags]
+
+	// Referers is the effective valid_referers ($invalid_referer), nil
+	// when none applies; referers is what this level's valid_referers
+	// said, merged into Referers once the server's names are known.
+	// RefererHashMaxSize and RefererHashBucketSize default to 2048 and 64.
+	Referers              *Referers
+	referers              *refererSpec
+	RefererHashMaxSize    int
+	RefererHashBucketSize int
+
 	set      map[string]bool
 	pBusySet bool       // proxy_busy_buffers_size given here or inherited
 	ifs      []*LocConf // if blocks of this level, merged after it
@@ -219,6 +234,8 @@ func defaultLocConf(l *loader) *LocConf {
 		RealIPHeader:              RealIPXRealIP,
 		LimitReqLogLevel:          LevelError,
 		LimitReqStatus:            503,
+		RefererHashMaxSize:        2048,
+		RefererHashBucketSize:     64,
 
 		SendTimeout:          60 * time.Second,
 		KeepaliveTimeout:     75 * time.Second,
@@ -368,6 +385,11 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if c.ProxyRedirects == nil && !c.ProxyRedirectOff {
 		c.ProxyRedirects, c.ProxyRedirectOff = p.ProxyRedirects, p.ProxyRedirectOff
 	}
+	c.ProxyCookieDomains.inherit(p.ProxyCookieDomains)
+	c.ProxyCookiePaths.inherit(p.ProxyCookiePaths)
+	c.ProxyCookieFlags.inherit(p.ProxyCookieFlags)
+	inherit(s, "referer_hash_max_size", &c.RefererHashMaxSize, p.RefererHashMaxSize)
+	inherit(s, "referer_hash_bucket_size", &c.RefererHashBucketSize, p.RefererHashBucketSize)
 	inherit(s, "proxy_intercept_errors", &c.ProxyInterceptErrors, p.ProxyInterceptErrors)
 	inherit(s, "proxy_pass_request_headers", &c.ProxyPassRequestHeaders, p.ProxyPassRequestHeaders)
 	inherit(s, "proxy_pass_request_body", &c.ProxyPassRequestBody, p.ProxyPassRequestBody)

@@ -7,52 +7,22 @@ import "strings"
 // in config order, and the default.
 type mapEval struct {
 	m *Map
-	// exact holds the exact keys, lower-cased (nginx compares the source
-	// value lower-cased).
-	exact map[string]*Complex
-	// headSelf holds ".example.com" keyed "example.com": the name itself.
-	// headSub holds "*.example.com" and ".example.com" keyed
-	// "example.com": names under it.
-	headSelf, headSub map[string]*Complex
-	// tail holds "www.example.*" keyed "www.example".
-	tail  map[string]*Complex
+	// hosts holds the keys that are not regexes, lower-cased (nginx
+	// compares the source value lower-cased), wildcards for a hostnames
+	// map.
+	hosts hostTable[*Complex]
 	regex []*MapEntry
 }
 
-// compileMap builds the lookup structure of a map. Duplicates were
-// refused when the map was read, so every key lands once.
+// compileMap builds the lookup structure of a map.
 func compileMap(m *Map) *mapEval {
-	me := &mapEval{m: m, exact: map[string]*Complex{}}
+	me := &mapEval{m: m}
 	for _, e := range m.Entries {
 		if e.Regex != nil {
 			me.regex = append(me.regex, e)
 			continue
 		}
-		k := strings.ToLower(e.Key)
-		if !e.hostKey {
-			me.exact[k] = e.Value
-			continue
-		}
-		switch {
-		case len(k) > 1 && k[0] == '.':
-			if me.headSelf == nil {
-				me.headSelf, me.headSub = map[string]*Complex{}, map[string]*Complex{}
-			}
-			me.headSelf[k[1:]] = e.Value
-			me.headSub[k[1:]] = e.Value
-		case len(k) > 2 && k[0] == '*' && k[1] == '.':
-			if me.headSelf == nil {
-				me.headSelf, me.headSub = map[string]*Complex{}, map[string]*Complex{}
-			}
-			me.headSub[k[2:]] = e.Value
-		case len(k) > 2 && k[len(k)-2] == '.' && k[len(k)-1] == '*':
-			if me.tail == nil {
-				me.tail = map[string]*Complex{}
-			}
-			me.tail[k[:len(k)-2]] = e.Value
-		default:
-			me.exact[k] = e.Value
-		}
+		me.hosts.add(strings.ToLower(e.Key), e.Value, e.hostKey)
 	}
 	return me
 }
@@ -95,32 +65,11 @@ func (me *mapEval) find(s *State, src []byte) *Complex {
 		s.lower = appendLower(s.lower[:0], src)
 		low = s.lower
 	}
-	if c, ok := me.exact[string(low)]; ok {
+	if c, ok := me.hosts.find(low); ok {
 		return c
 	}
 	if len(low) == 0 {
 		return nil
-	}
-	if me.headSub != nil {
-		if c, ok := me.headSelf[string(low)]; ok {
-			return c
-		}
-		for i, ch := range low {
-			if ch == '.' {
-				if c, ok := me.headSub[string(low[i+1:])]; ok {
-					return c
-				}
-			}
-		}
-	}
-	if me.tail != nil {
-		for i := len(low) - 1; i > 0; i-- {
-			if low[i] == '.' {
-				if c, ok := me.tail[string(low[:i])]; ok {
-					return c
-				}
-			}
-		}
 	}
 	for _, e := range me.regex {
 		ok, err := s.Match(e.Regex, src)

@@ -42,6 +42,9 @@ var builtins = map[string]builtin{
 	// The browser module (vars_browser.go).
 	"msie": {get: getMsie},
 
+	// The referer module (referer.go).
+	"invalid_referer": {get: getInvalidReferer},
+
 	// The file the URI maps to (vars_files.go).
 	"document_root":    {get: getDocumentRoot, noCache: true},
 	"realpath_root":    {get: getRealpathRoot, noCache: true},

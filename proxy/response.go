@@ -333,7 +333,15 @@ func (x *exchange) accelRedirect(uc net.Conn, v []byte) {
 		h := &x.resp.Headers[i]
 		for _, n := range accelRedirectHeaders {
 			if h.Is(n) {
-				x.carry = append(x.carry, http1.Header{Name: x.keep(h.Name), Value: x.keep(h.Value)})
+				value := h.Value
+				// Its copy handler rewrites a Set-Cookie as for any
+				// response (ngx_http_upstream_rewrite_set_cookie).
+				if n == "set-cookie" && hasCookieRules(x.conf) {
+					if v, ok := x.rewriteCookie(value); ok {
+						value = v
+					}
+				}
+				x.carry = append(x.carry, http1.Header{Name: x.keep(h.Name), Value: x.keep(value)})
 				break
 			}
 		}
@@ -469,7 +477,8 @@ func (x *exchange) upstreamHeadError(err error) int {
 // (ngx_http_upstream_process_headers with ngx_http_upstream_headers_in's
 // handlers): hidden headers dropped, Content-Type and Content-Length moved
 // to their places, hop-by-hop headers dropped, Location and Refresh
-// rewritten by proxy_redirect, the rest kept in order and case.
+// rewritten by proxy_redirect, Set-Cookie by the proxy_cookie_* rules, the
+// rest kept in order and case.
 func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 	resp := x.resp
 	o := &x.out
@@ -508,6 +517,13 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 				o.locPos = len(o.headers)
 				o.location = v
 				continue
+			}
+		case h.Is("set-cookie"):
+			if hasCookieRules(x.conf) {
+				if v, ok := x.rewriteCookie(h.Value); ok {
+					o.add(h.Name, v)
+					continue
+				}
 			}
 		case h.Is("refresh"):
 			if i := indexFold(h.Value, "url="); i >= 0 {
