@@ -281,6 +281,8 @@ var catalogueRows = []row{
 	{name: "msie_padding", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.MsiePadding })},
 	{name: "msie_refresh", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.MsieRefresh })},
 	{name: "keepalive_disable", ctx: cHSL, args: arg12, set: (*loader).setKeepaliveDisable, repeat: true},
+	{name: "limit_rate", ctx: cHSLI, args: arg1, set: locComplexSize(func(c *LocConf) **Complex { return &c.LimitRate })},
+	{name: "limit_rate_after", ctx: cHSLI, args: arg1, set: locComplexSize(func(c *LocConf) **Complex { return &c.LimitRateAfter })},
 	{name: "chunked_transfer_encoding", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ChunkedTransferEncoding })},
 
 	// ngx_http_log_module.

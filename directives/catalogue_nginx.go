@@ -150,8 +150,6 @@ var nginxRows = []row{
 	{name: "http2_recv_buffer_size", ctx: cHTTP, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "http2_recv_timeout", ctx: cHTTP | cServer, args: arg1, status: ignored, obsolete: "client_header_timeout"},
 	{name: "http2_streams_index_size", ctx: cHTTP | cServer, args: arg1, status: ignored, check: checkNum, dupErr: true},
-	{name: "limit_rate", ctx: cHTTP | cServer | cLocation | cLocationIf, args: arg1, status: ignored, check: checkSize, dupErr: true},
-	{name: "limit_rate_after", ctx: cHTTP | cServer | cLocation | cLocationIf, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "lingering_close", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkEnum, dupErr: true, vals: []string{"off", "on", "always"}},
 	{name: "lingering_time", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkMsec, dupErr: true},
 	{name: "lingering_timeout", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkMsec, dupErr: true},

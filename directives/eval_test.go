@@ -257,11 +257,12 @@ func TestAppendLogEscapes(t *testing.T) {
 	}
 }
 
-func TestLogKeepsEarlierValues(t *testing.T) {
-	// nginx's log reads variables with ngx_http_get_indexed_variable: a
-	// non-cacheable variable computed earlier keeps that value; the log
-	// module's own variables ($status) are computed when the line is
-	// written.
+func TestLogFlushesNonCacheable(t *testing.T) {
+	// nginx's log reads variables with ngx_http_get_indexed_variable, a
+	// value computed earlier staying, but first flushes the format's
+	// non-cacheable ones ($uri here): a log_format line shows them as they
+	// are when it is written (side-by-side 448 shows it with $limit_rate).
+	// The log module's own variables ($status) are computed then too.
 	conf := `
     log_format l '$uri|$status';
     server { listen 8080; location / { return 200 "$uri$status"; } }`
@@ -269,7 +270,7 @@ func TestLogKeepsEarlierValues(t *testing.T) {
 	s.Eval(retText(cfg), nil)
 	r.path = []byte("/after")
 	r.info.Status = 200
-	if got := string(s.AppendLog(cfg.HTTP.LogFormat("l"), nil)); got != "/before|200" {
+	if got := string(s.AppendLog(cfg.HTTP.LogFormat("l"), nil)); got != "/after|200" {
 		t.Fatalf("got %q", got)
 	}
 }

@@ -71,6 +71,11 @@ type LocConf struct {
 	// unknown length to HTTP/1.1 is chunked (default on); off, it ends
 	// with the connection.
 	ChunkedTransferEncoding bool
+	// LimitRate and LimitRateAfter are limit_rate and limit_rate_after:
+	// the response's rate to the client, in bytes per second, after its
+	// first LimitRateAfter bytes (nil: 0, no limit). Values with
+	// variables are computed per request (ParseSize).
+	LimitRate, LimitRateAfter *Complex
 	// RewriteLog is rewrite_log: the rewrite module's regex matches and
 	// rewrites are logged at [notice] (default off).
 	RewriteLog bool
@@ -303,6 +308,8 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "msie_refresh", &c.MsieRefresh, p.MsieRefresh)
 	inherit(s, "keepalive_disable", &c.KeepaliveDisable, p.KeepaliveDisable)
 	inherit(s, "chunked_transfer_encoding", &c.ChunkedTransferEncoding, p.ChunkedTransferEncoding)
+	inherit(s, "limit_rate", &c.LimitRate, p.LimitRate)
+	inherit(s, "limit_rate_after", &c.LimitRateAfter, p.LimitRateAfter)
 	inherit(s, "rewrite_log", &c.RewriteLog, p.RewriteLog)
 	inherit(s, "uninitialized_variable_warn", &c.UninitializedVariableWarn, p.UninitializedVariableWarn)
 	if c.LimitConns == nil {

@@ -41,7 +41,7 @@ func (s *State) appendLogSeg(f *LogFormat, sg *Segment, gen uint32, dst []byte) 
 	var ok bool
 	switch {
 	case sg.idx > 0 && int(sg.idx) <= len(s.slots):
-		v, ok = s.logVar(sg.idx-1, gen)
+		v, ok = s.logVar(f, sg.idx-1, gen)
 	case sg.Var != "":
 		v, ok = s.slowVar(sg.Var, gen)
 	case sg.Capture > 0:
@@ -67,13 +67,19 @@ func (s *State) appendLogSeg(f *LogFormat, sg *Segment, gen uint32, dst []byte) 
 	return appendLogEscaped(dst, v)
 }
 
-// logVar reads a variable for the log: a value computed before stays.
-func (s *State) logVar(i int32, gen uint32) ([]byte, bool) {
+// logVar reads a variable for a line of format f. The log module flushes
+// the non-cacheable variables of a log_format before each line
+// (ngx_http_script_flush_no_cacheable_variables on the format's flushes):
+// those are computed afresh, once per line; the others, and every
+// variable of the built-in "combined" format (which has no flushes), read
+// as the request left them.
+func (s *State) logVar(f *LogFormat, i int32, gen uint32) ([]byte, bool) {
 	d := &s.e.vars[i]
 	if d.logOp {
 		return d.get(s, d)
 	}
-	if sl := &s.slots[i]; sl.st != slotEmpty {
+	flushed := d.noCache && f.Name != "combined"
+	if sl := &s.slots[i]; sl.st != slotEmpty && (!flushed || sl.pinned || sl.gen == gen) {
 		return sl.val, sl.st == slotFound
 	}
 	return s.get(i, gen)
@@ -165,7 +171,7 @@ func (s *State) logSegLen(f *LogFormat, sg *Segment, gen uint32) int {
 		if d := &s.e.vars[sg.idx-1]; d.logOp {
 			return logOpLen[d.name]
 		}
-		v, ok = s.logVar(sg.idx-1, gen)
+		v, ok = s.logVar(f, sg.idx-1, gen)
 	case sg.Var != "":
 		if l, op := logOpLen[sg.Var]; op {
 			return l

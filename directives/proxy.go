@@ -288,6 +288,7 @@ type IgnoreHeaders uint16
 // The headers proxy_ignore_headers names that change what nginxws does.
 const (
 	IgnoreXAccelRedirect  IgnoreHeaders = 1 << 0
+	IgnoreXAccelLimitRate IgnoreHeaders = 1 << 2
 	IgnoreXAccelBuffering IgnoreHeaders = 1 << 3
 )
 

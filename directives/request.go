@@ -167,6 +167,10 @@ type RequestInfo struct {
 	// DELAYED_DRY_RUN or REJECTED_DRY_RUN once a limit_req looked at the
 	// request; empty (not found) before.
 	LimitReqStatus string
+	// LimitRate is the request's rate limit in bytes per second, as
+	// limit_rate, "set $limit_rate" or X-Accel-Limit-Rate made it; 0 for
+	// none ($limit_rate).
+	LimitRate int64
 	// Status is the response status, 0 until one is chosen ($status).
 	Status int
 	// BytesSent counts the bytes sent to the client for this request,

@@ -177,3 +177,29 @@ func (l *loader) setKeepaliveDisable(d *parser.Directive, sc *scope) error {
 	}
 	return err
 }
+
+// locComplexSize sets a size that may hold variables
+// (ngx_http_set_complex_value_size_slot): one without variables must be a
+// size now ("invalid value"); one with them is parsed per request.
+func locComplexSize(field func(*LocConf) **Complex) setter {
+	return func(l *loader, d *parser.Directive, sc *scope) error {
+		if sc.loc.mark(d.Name) {
+			return l.dup(d)
+		}
+		cv, err := l.compileComplex(d, d.Args[0].Value)
+		if err != nil {
+			return err
+		}
+		if cv.IsLiteral() {
+			if _, ok := parseSize(cv.Raw); !ok {
+				return l.errf(d, `"%s" directive invalid value`, d.Name)
+			}
+		}
+		*field(sc.loc) = cv
+		return nil
+	}
+}
+
+// ParseSize parses a size as ngx_parse_size ("8k", "1m"; no "g"): for
+// values computed per request, such as $limit_rate.
+func ParseSize(b []byte) (int64, bool) { return parseSize(string(b)) }

@@ -902,7 +902,13 @@ func getBodyBytesSent(s *State, _ *varDef) ([]byte, bool) {
 	return s.appendInt(n), true
 }
 
-func getLimitRate(s *State, _ *varDef) ([]byte, bool) { return s.str("0") }
+func getLimitRate(s *State, _ *varDef) ([]byte, bool) {
+	info := s.r.Info()
+	if info == nil {
+		return s.str("0")
+	}
+	return s.str(strconv.FormatInt(info.LimitRate, 10))
+}
 
 func getSentConnection(s *State, _ *varDef) ([]byte, bool) {
 	info := s.r.Info()

@@ -109,7 +109,9 @@ type exchange struct {
 	// bytesSent counts every byte written to the client; headerSize the
 	// head's share of it.
 	bytesSent, headerSize int64
-	requestLength         int64
+	// limit is the response's limit_rate pacing.
+	limit         rateLimit
+	requestLength int64
 	// broken is set when the response could not be completed: the
 	// connection must close.
 	broken bool

@@ -259,6 +259,11 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 	}
 	buffering := conf.ProxyBuffering
 	x.copyResponseHead(p, &buffering)
+	if !buffering {
+		// ngx_http_upstream_send_response: an unbuffered response is
+		// never rate-limited.
+		x.setLimitRate(0)
+	}
 	upHead := equalFold(x.method, "head")
 	framing := resp.Framing(upHead)
 	if resp.Version == 9 {
@@ -497,6 +502,9 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 			case equalFold(h.Value, "no"):
 				*buffering = false
 			}
+		}
+		if h.Is("x-accel-limit-rate") && x.conf.ProxyIgnoreHeaders&directives.IgnoreXAccelLimitRate == 0 {
+			x.xAccelLimitRate(h.Value)
 		}
 		if p.hides(h.Name) {
 			continue

@@ -31,6 +31,12 @@ func (x *exchange) runStmts(stmts []*directives.Stmt, log bool) (rc int, stop bo
 	for _, st := range stmts {
 		switch st.Op {
 		case directives.OpSet:
+			if st.Var == "limit_rate" {
+				// Its set handler parses the size; $limit_rate then
+				// reads the number back.
+				x.setLimitRateVar(x.vs.Value(st.Value))
+				continue
+			}
 			x.vs.Set(st)
 			if st.Var == "args" {
 				x.args = x.curArgs()

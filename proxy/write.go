@@ -227,14 +227,21 @@ func (x *exchange) write(p []byte) error {
 	if len(p) == 0 {
 		return nil
 	}
-	x.c.dl.setWrite(x.c.nc, x.conf.SendTimeout)
-	n, err := x.c.nc.Write(p)
-	x.bytesSent += int64(n)
-	if err != nil {
-		x.broken, x.writeFailed = true, true
-		x.logSendError(err)
+	for len(p) > 0 {
+		chunk := p[:x.paceWrite(len(p))]
+		before := x.bytesSent
+		x.c.dl.setWrite(x.c.nc, x.conf.SendTimeout)
+		n, err := x.c.nc.Write(chunk)
+		x.bytesSent += int64(n)
+		if err != nil {
+			x.broken, x.writeFailed = true, true
+			x.logSendError(err)
+			return err
+		}
+		x.paced(before)
+		p = p[n:]
 	}
-	return err
+	return nil
 }
 
 // writeBody sends body bytes, framed as the head announced (chunked or
