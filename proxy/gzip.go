@@ -41,9 +41,8 @@ func (p *gzipPools) get(level int, w *gzipStream) *flate.Writer {
 	return fw
 }
 
-// put gives a compressor back.
+// put gives a compressor back; get resets it for its next response.
 func (p *gzipPools) put(level int, fw *flate.Writer) {
-	fw.Reset(nil)
 	p[level-1].Put(fw)
 }
 
@@ -132,19 +131,20 @@ func (o *outHeaders) lastBefore(lowName string, n int) int {
 
 // mediaType is the part of Content-Type gzip_types is matched against
 // (nginx's content_type_len): an upstream's value up to the ";" before a
-// charset parameter, any other value whole.
+// charset parameter, any other value (a static file's type, default_type,
+// an error page's) whole.
 func (o *outHeaders) mediaType() []byte {
-	if o.typeLen > 0 {
-		return o.contentType[:o.typeLen-1]
+	if len(o.upType) > 0 && bytes.Equal(o.contentType, o.upType) {
+		return o.contentType[:upstreamTypeLen(o.contentType)]
 	}
 	return o.contentType
 }
 
 // upstreamTypeLen is ngx_http_upstream_copy_content_type's
 // content_type_len for v: the length up to the ";" whose parameter is
-// "charset=" (spaces after the ";" skipped), else all of v. It returns
-// the length + 1, as outHeaders.typeLen holds it. (A header value holds
-// no NUL byte, which ends nginx's search: its parser refuses one.)
+// "charset=" (spaces after the ";" skipped), else all of v. (A header
+// value holds no NUL byte, which ends nginx's search: its parser refuses
+// one.)
 func upstreamTypeLen(v []byte) int {
 	for p := 0; p < len(v); p++ {
 		if v[p] != ';' {
@@ -159,10 +159,10 @@ func upstreamTypeLen(v []byte) int {
 			break
 		}
 		if len(v)-p >= 8 && equalFold(v[p:p+8], "charset=") {
-			return last + 1
+			return last
 		}
 	}
-	return len(v) + 1
+	return len(v)
 }
 
 // weakETag is ngx_http_weak_etag: the response's ETag becomes weak, and an

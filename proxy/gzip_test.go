@@ -136,7 +136,7 @@ func TestUpstreamTypeLen(t *testing.T) {
 		{"text/html;", "text/html;"},
 		{"text/html;  ", "text/html;  "},
 	} {
-		o := outHeaders{contentType: []byte(c.v), typeLen: upstreamTypeLen([]byte(c.v))}
+		o := outHeaders{contentType: []byte(c.v), upType: []byte(c.v)}
 		if got := string(o.mediaType()); got != c.want {
 			t.Errorf("%q: got %q, want %q", c.v, got, c.want)
 		}

@@ -495,7 +495,7 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 		switch {
 		case h.Is("content-type"):
 			o.contentType = h.Value
-			o.typeLen = upstreamTypeLen(h.Value)
+			o.upType = h.Value
 			continue
 		case h.Is("content-length"), h.Is("connection"), h.Is("keep-alive"), h.Is("transfer-encoding"):
 			continue

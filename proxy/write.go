@@ -41,10 +41,10 @@ type outHeaders struct {
 	// start in the list.
 	filtered bool
 	userFrom int
-	// typeLen is nginx's content_type_len + 1 for an upstream's
-	// Content-Type, the part of it gzip_types is matched against
-	// (upstreamTypeLen); 0 when the whole value is the type.
-	typeLen int
+	// upType is the Content-Type an upstream sent (or an
+	// X-Accel-Redirect carried): while it is the response's, gzip_types
+	// sees it cut as nginx's content_type_len cuts it (mediaType).
+	upType []byte
 	// gzipVary is nginx's r->gzip_vary: the gzip filter looked at the
 	// response, and "Vary: Accept-Encoding" goes out with gzip_vary on.
 	// noRanges is set when gzip compresses the body: no ranges, no
