@@ -51,8 +51,12 @@ var htmlTypes = &MIMETypes{Types: map[string]bool{"text/html": true}}
 
 // Match reports whether a response whose type is t (the media type alone,
 // as nginx's content_type_len cuts it) is one of the set;
-// hasType is false when the response has no Content-Type.
+// hasType is false when the response has no Content-Type. A nil set
+// matches nothing.
 func (m *MIMETypes) Match(t []byte, hasType bool) bool {
+	if m == nil {
+		return false
+	}
 	if m.All {
 		return true
 	}

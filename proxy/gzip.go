@@ -431,7 +431,10 @@ func isMSIE6(ua []byte) bool {
 // nginx's gzip header.
 func (x *exchange) gzipStart() {
 	conf := x.conf
-	g := &gzipStream{level: conf.GzipCompLevel, limit: int(min(max(conf.GzipBuffers.Size, 1024), 64<<10))}
+	// The configuration gives 1 to 9; a LocConf made without its merge
+	// has 0.
+	level := min(max(conf.GzipCompLevel, 1), 9)
+	g := &gzipStream{level: level, limit: int(min(max(conf.GzipBuffers.Size, 1024), 64<<10))}
 	g.out = x.c.s.bufs.get(g.limit + 64)
 	g.out.b = g.out.b[:0]
 	// zlib's gzip header (deflateInit2 with windowBits + 16): no flags,
