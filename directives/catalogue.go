@@ -167,7 +167,9 @@ const (
 	checkThreadPool               // ngx_thread_pool: NAME threads=N [max_queue=N]
 	checkCPUAffinity              // ngx_set_cpu_affinity: auto [mask], or masks of 0 and 1
 	checkSSLCert                  // ssl_certificate, ssl_certificate_key: kept for nginx's checks (tls.go)
-	checkTypes                    // ngx_http_types_slot: MIME types, text/html already in, "*"
+	checkTypes                    // ngx_http_types_slot: MIME types, text/html already in, "*" (readTypes)
+	checkGzipWindow               // a size, 512 to 32k, a power of two (ngx_http_gzip_window)
+	checkGzipHash                 // a size, 512 to 128k, a power of two (ngx_http_gzip_hash)
 	checkZone                     // an upstream's zone: ngx_http_upstream_zone's checks, a shared memory zone
 )
 
@@ -301,6 +303,19 @@ var catalogueRows = []row{
 	{name: "valid_referers", ctx: cServer | cLocation, args: arg1More, set: (*loader).setValidReferers, repeat: true},
 	{name: "referer_hash_max_size", ctx: cServer | cLocation, args: arg1, set: locNum(func(c *LocConf) *int { return &c.RefererHashMaxSize })},
 	{name: "referer_hash_bucket_size", ctx: cServer | cLocation, args: arg1, set: locNum(func(c *LocConf) *int { return &c.RefererHashBucketSize })},
+
+	// ngx_http_gzip_filter_module and the gzip part of the core module
+	// (gzip.go); gzip_window, gzip_hash, postpone_gzipping and
+	// gzip_no_buffer only tune it and are in catalogue_nginx.go.
+	{name: "gzip", ctx: cHSLI, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.Gzip })},
+	{name: "gzip_types", ctx: cHSL, args: arg1More, set: (*loader).setGzipTypes, repeat: true},
+	{name: "gzip_comp_level", ctx: cHSL, args: arg1, set: (*loader).setGzipCompLevel},
+	{name: "gzip_min_length", ctx: cHSL, args: arg1, set: locSize(func(c *LocConf) *int64 { return &c.GzipMinLength })},
+	{name: "gzip_buffers", ctx: cHSL, args: arg2, set: locBufs(func(c *LocConf) *Bufs { return &c.GzipBuffers })},
+	{name: "gzip_vary", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.GzipVary })},
+	{name: "gzip_http_version", ctx: cHSL, args: arg1, set: (*loader).setGzipHTTPVersion},
+	{name: "gzip_proxied", ctx: cHSL, args: arg1More, set: (*loader).setGzipProxied, repeat: true},
+	{name: "gzip_disable", ctx: cHSL, args: arg1More, set: (*loader).setGzipDisable, repeat: true},
 
 	// ngx_http_rewrite_module: statements run in order, kept as a script.
 	{name: "return", ctx: cSLIf, args: arg12, set: (*loader).setReturn, repeat: true},

@@ -40,7 +40,7 @@ func TestCatalogueCoversScope(t *testing.T) {
 			t.Errorf("%s should be refused", name)
 		}
 	}
-	for _, name := range strings.Fields("sendfile tcp_nopush tcp_nodelay gzip gzip_types types_hash_max_size multi_accept accept_mutex use client_body_temp_path proxy_temp_path open_file_cache") {
+	for _, name := range strings.Fields("sendfile tcp_nopush tcp_nodelay gzip_window gzip_hash types_hash_max_size multi_accept accept_mutex use client_body_temp_path proxy_temp_path open_file_cache") {
 		if s := byName[name][0].status; s != ignored {
 			t.Errorf("%s should be ignored with a warning, is %d", name, s)
 		}
@@ -186,6 +186,7 @@ var sampleArgs = map[string]string{
 	"map_hash_bucket_size": "128", "map_hash_max_size": "1024",
 	"if_modified_since":        "before",
 	"referer_hash_bucket_size": "128", "referer_hash_max_size": "1024",
+	"gzip_buffers": "16 8k", "gzip_http_version": "1.0",
 }
 
 func sampleFor(r *row) string {

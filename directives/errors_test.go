@@ -144,7 +144,7 @@ var errorCases = []errorCase{
 
 	// Directives nginxws ignores are still checked as nginx checks them.
 	{name: "ignored directive value", conf: H("types_hash_max_size =404;"), want: `[emerg] "types_hash_max_size" directive invalid number in CONF/nginx.conf:3`, same: true},
-	{name: "ignored directive duplicate", conf: H("gzip on;\ngzip off;"), want: `[emerg] "gzip" directive is duplicate in CONF/nginx.conf:4`, same: true},
+	{name: "ignored directive duplicate", conf: H("gzip_no_buffer on;\ngzip_no_buffer off;"), want: `[emerg] "gzip_no_buffer" directive is duplicate in CONF/nginx.conf:4`, same: true},
 	{name: "ignored ssl directive value", conf: H("ssl_session_timeout 5x;"), want: `[emerg] "ssl_session_timeout" directive invalid value in CONF/nginx.conf:3`, same: true},
 	{name: "ignored events directive duplicate", conf: "events { multi_accept on; multi_accept on; }\n", want: `[emerg] "multi_accept" directive is duplicate in CONF/nginx.conf:1`, same: true},
 

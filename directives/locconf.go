@@ -185,6 +185,25 @@ type LocConf struct {
 	RefererHashMaxSize    int
 	RefererHashBucketSize int
 
+	// Gzip is gzip: responses are compressed when the client accepts it
+	// (default off). GzipTypes (default text/html), GzipMinLength (20,
+	// compared with a known Content-Length), GzipCompLevel (1) and
+	// GzipBuffers (32 4k: nginxws sends its compressed output in pieces
+	// of this size) are the filter's settings; GzipVary (off),
+	// GzipHTTPVersion (1001 for 1.1, or 1000), GzipProxied (off) and
+	// GzipDisable with GzipDisableMSIE6 (gzip_disable's expressions and
+	// its "msie6") those of ngx_http_gzip_ok (gzip.go).
+	Gzip             bool
+	GzipTypes        *MIMETypes
+	GzipMinLength    int64
+	GzipCompLevel    int
+	GzipBuffers      Bufs
+	GzipVary         bool
+	GzipHTTPVersion  int
+	GzipProxied      GzipProxied
+	GzipDisable      []*Regexp
+	GzipDisableMSIE6 bool
+
 	set      map[string]bool
 	pBusySet bool       // proxy_busy_buffers_size given here or inherited
 	ifs      []*LocConf // if blocks of this level, merged after it
@@ -261,6 +280,13 @@ func defaultLocConf(l *loader) *LocConf {
 		ProxyNextUpstream:       NextError | NextTimeout,
 		ProxyPassRequestHeaders: true,
 		ProxyPassRequestBody:    true,
+
+		GzipTypes:       htmlTypes,
+		GzipMinLength:   20,
+		GzipCompLevel:   1,
+		GzipBuffers:     Bufs{Num: 128 * 1024 / pageSize, Size: pageSize},
+		GzipHTTPVersion: 1001,
+		GzipProxied:     GzipProxiedOff,
 	}
 }
 
@@ -402,6 +428,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "proxy_pass_request_body", &c.ProxyPassRequestBody, p.ProxyPassRequestBody)
 	inherit(s, "proxy_ignore_client_abort", &c.ProxyIgnoreClientAbort, p.ProxyIgnoreClientAbort)
 	inherit(s, "proxy_socket_keepalive", &c.ProxySocketKeepalive, p.ProxySocketKeepalive)
+	c.mergeGzip(p)
 
 	// The busy-buffers size nginx derives, and the checks it makes on it
 	// (ngx_http_proxy_merge_loc_conf), with the effective values.

@@ -189,6 +189,10 @@ type RequestInfo struct {
 	// Completed is set when the response was sent in full
 	// ($request_completion "OK").
 	Completed bool
+	// GzipIn and GzipOut are the body's sizes before and after the gzip
+	// filter, the gzip header and trailer included, once it compressed
+	// the whole body ($gzip_ratio); 0 otherwise.
+	GzipIn, GzipOut int64
 }
 
 // UpstreamInfo describes the proxying of a request.

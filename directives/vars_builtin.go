@@ -102,6 +102,7 @@ var builtins = map[string]builtin{
 	"bytes_sent":         {get: getBytesSent},
 	"body_bytes_sent":    {get: getBodyBytesSent},
 	"limit_rate":         {get: getLimitRate, noCache: true},
+	"gzip_ratio":         {get: getGzipRatio},
 	"limit_conn_status":  {get: getLimitConnStatus},
 	"limit_req_status":   {get: getLimitReqStatus},
 
@@ -908,6 +909,34 @@ func getLimitRate(s *State, _ *varDef) ([]byte, bool) {
 		return s.str("0")
 	}
 	return s.str(strconv.FormatInt(info.LimitRate, 10))
+}
+
+// getGzipRatio is $gzip_ratio (ngx_http_gzip_ratio_variable): the body's
+// size over its compressed size, with two decimals rounded half up; not
+// found unless the gzip filter compressed the whole body. The figures are
+// nginxws's own compression, not zlib's.
+func getGzipRatio(s *State, _ *varDef) ([]byte, bool) {
+	info := s.r.Info()
+	if info == nil || info.GzipOut == 0 {
+		return nil, false
+	}
+	zin, zout := uint64(info.GzipIn), uint64(info.GzipOut)
+	whole, frac := zin/zout, zin*100/zout%100
+	if zin*1000/zout%10 > 4 {
+		frac++
+		if frac > 99 {
+			whole++
+			frac = 0
+		}
+	}
+	start := s.mark()
+	s.buf = strconv.AppendUint(s.buf, whole, 10)
+	s.buf = append(s.buf, '.')
+	if frac < 10 {
+		s.buf = append(s.buf, '0')
+	}
+	s.buf = strconv.AppendUint(s.buf, frac, 10)
+	return s.since(start), true
 }
 
 func getSentConnection(s *State, _ *varDef) ([]byte, bool) {

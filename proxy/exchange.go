@@ -122,6 +122,11 @@ type exchange struct {
 	// raw09 is set for an upstream answer without a status line, relayed
 	// as is (nginx's r->http_version = 9).
 	raw09 bool
+	// gz is the body's compression when the gzip filter took the
+	// response (gzip.go); flushBody makes each piece of the body go out
+	// at once, as nginx's flush flag does for an unbuffered upstream.
+	gz        *gzipStream
+	flushBody bool
 
 	up upstreamInfo
 
@@ -274,6 +279,7 @@ func (x *exchange) release() {
 		x.rt.release()
 	}
 	x.body.release(x)
+	x.gzipRelease()
 	x.vs.Reset(nil, nil)
 	x.c.s.putState(x.vs)
 	x.vs = nil

@@ -28,6 +28,7 @@ func (x *exchange) addHeaders() {
 		x.setExpires(e)
 	}
 	o := &x.out
+	o.userFrom = len(o.headers)
 	for _, h := range hs {
 		if !safe && !h.Always {
 			continue

@@ -392,6 +392,7 @@ func (x *exchange) applyCarry() {
 	for _, h := range x.carry {
 		if h.Is("content-type") {
 			x.out.contentType = h.Value
+			x.out.upType = h.Value
 			continue
 		}
 		x.out.add(h.Name, h.Value)

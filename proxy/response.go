@@ -512,6 +512,7 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 		switch {
 		case h.Is("content-type"):
 			o.contentType = h.Value
+			o.upType = h.Value
 			continue
 		case h.Is("content-length"), h.Is("connection"), h.Is("keep-alive"), h.Is("transfer-encoding"):
 			continue
@@ -687,6 +688,8 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 		}
 		return x.upBody
 	}
+	// Unbuffered, nginx marks every piece of the body for flushing.
+	x.flushBody = !buffering
 	if !buffering && len(up.Buffered()) == 0 {
 		if x.sendHead(nil) != nil {
 			return
@@ -771,6 +774,9 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			case n > 0 || !x.headerSent:
 				send(n)
 			}
+			// nginx's upstream finalizer flushes what was sent
+			// (NGX_HTTP_FLUSH): the compressor gives up what it holds.
+			x.gzipFlush()
 			x.upstreamBodyError(err, action, buffering)
 			x.broken = true
 			return

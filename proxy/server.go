@@ -44,6 +44,8 @@ type Server struct {
 	// pools and bufs lend the buffers connections read and write with.
 	pools http1.Pools
 	bufs  bufPool
+	// gzips keeps the gzip filter's compressors.
+	gzips gzipPools
 	// connSeq numbers connections (nginx's ngx_connection_counter).
 	connSeq atomic.Uint64
 	// stats are stub_status's counters (stubstatus.go).

@@ -259,12 +259,21 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 	if x.errStatus != 0 {
 		status = x.errStatus
 	}
+	// add_header, expires and gzip come before the range filter: a body
+	// gzip compresses has no ranges.
+	x.filterHead()
 	var ranges []byteRange
-	if status == 200 && x.head.Version >= 1000 && x.conf.MaxRanges > 0 {
+	if status == 200 && x.head.Version >= 1000 && x.conf.MaxRanges > 0 && !o.noRanges {
 		var st int
 		ranges, st = x.rangeFilter(size, mtime, etag)
 		if st == 416 {
-			o.headers = o.headers[:0]
+			// nginx's range filter sends its error page through the
+			// header filters again, with the headers the first pass
+			// added (add_header's); the error page drops the ETag.
+			if i := o.lastBefore("etag", len(o.headers)); i >= 0 {
+				o.removeAt(i)
+			}
+			o.filtered = false
 			o.lastModified = zeroTime
 			o.add([]byte("Content-Range"), x.keep([]byte("bytes */"+strconv.FormatInt(size, 10))))
 			x.finalize(416)
@@ -314,7 +323,9 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 	if boundary != nil {
 		end := append(append(append(buf[:0], "\r\n--"...), boundary...), "--\r\n"...)
 		_ = x.write(end)
+		return
 	}
+	_ = x.endBody()
 }
 
 // sendFileRange writes bytes [r.start, r.end) of f.
@@ -327,7 +338,7 @@ func (x *exchange) sendFileRange(f *os.File, r byteRange, buf []byte) bool {
 	for left > 0 {
 		n, err := f.Read(buf[:min(int64(len(buf)), left)])
 		if n > 0 {
-			if werr := x.write(buf[:n]); werr != nil {
+			if werr := x.writeBody(buf[:n]); werr != nil {
 				return false
 			}
 			left -= int64(n)

@@ -36,6 +36,21 @@ type outHeaders struct {
 	// tail holds the headers the range filter adds (Accept-Ranges,
 	// Content-Range): nginx adds them after add_header's.
 	tail []http1.Header
+	// filtered is set once the header filters that run before the range
+	// filter did (filterHead); userFrom is where add_header's headers
+	// start in the list.
+	filtered bool
+	userFrom int
+	// upType is the Content-Type an upstream sent (or an
+	// X-Accel-Redirect carried): while it is the response's, gzip_types
+	// sees it cut as nginx's content_type_len cuts it (mediaType).
+	upType []byte
+	// gzipVary is nginx's r->gzip_vary: the gzip filter looked at the
+	// response, and "Vary: Accept-Encoding" goes out with gzip_vary on.
+	// noRanges is set when gzip compresses the body: no ranges, no
+	// Accept-Ranges (nginx's r->allow_ranges cleared).
+	gzipVary bool
+	noRanges bool
 }
 
 // add appends a header to the list.
@@ -61,8 +76,12 @@ func (o *outHeaders) setLocation(v []byte) {
 // sendHead writes the response head as ngx_http_header_filter does. body,
 // when given, is written in the same call (a short page or the first bytes
 // of a body), as nginx writes its head and first buffer together.
+//
+// A body of the length the head announces is the whole body: compressed,
+// it is ended in the same write.
 func (x *exchange) sendHead(body []byte) error {
 	x.headerSent = true
+	whole := x.out.contentLength >= 0 && int64(len(body)) == x.out.contentLength
 	if x.errStatus != 0 {
 		x.status = x.errStatus
 		x.out.statusLine = nil
@@ -99,7 +118,7 @@ func (x *exchange) sendHead(body []byte) error {
 		}
 		return nil
 	}
-	x.addHeaders()
+	x.filterHead()
 	x.out.headers = append(x.out.headers, x.out.tail...)
 	// ngx_http_chunked_header_filter.
 	if x.out.contentLength < 0 && x.status >= 200 && x.status != 204 && x.status != 304 && !x.isHead() {
@@ -120,6 +139,9 @@ func (x *exchange) sendHead(body []byte) error {
 	defer x.c.s.bufs.put(b)
 	h := x.appendHead(b.b[:0])
 	x.headerSize = int64(len(h))
+	if x.gz != nil {
+		body = x.gzipBody(body, x.flushBody, whole)
+	}
 	if len(body) > 0 && !x.headerOnly {
 		if x.out.chunked {
 			h = appendHex(h, len(body))
@@ -130,8 +152,30 @@ func (x *exchange) sendHead(body []byte) error {
 			h = append(h, body...)
 		}
 	}
+	if x.gz != nil && x.gz.ended && x.out.chunked {
+		h = append(h, lastChunk...)
+	}
 	b.b = h
 	return x.write(h)
+}
+
+// filterHead runs, once, the header filters nginx runs before its range
+// filter, in nginx's order: add_header and expires, then gzip. A static
+// file runs them before it looks at Range.
+func (x *exchange) filterHead() {
+	o := &x.out
+	if o.filtered {
+		return
+	}
+	o.filtered = true
+	if x.errStatus != 0 {
+		// ngx_http_send_header gives the filters the error status.
+		x.status = x.errStatus
+		o.statusLine = nil
+	}
+	o.userFrom = len(o.headers)
+	x.addHeaders()
+	x.gzipHeader()
 }
 
 // appendHead appends the status line and headers in nginx's order.
@@ -192,6 +236,9 @@ func (x *exchange) appendHead(dst []byte) []byte {
 	default:
 		dst = append(dst, "Connection: close\r\n"...)
 	}
+	if o.gzipVary && conf.GzipVary {
+		dst = append(dst, "Vary: Accept-Encoding\r\n"...)
+	}
 	for i := range o.headers {
 		if fixedLoc && i == o.locPos-1 {
 			continue
@@ -245,9 +292,24 @@ func (x *exchange) write(p []byte) error {
 }
 
 // writeBody sends body bytes, framed as the head announced (chunked or
-// not). Nothing is sent for a head-only response.
+// not), compressed when gzip is on (and sent at once when x.flushBody is
+// set). Nothing is sent for a head-only response.
 func (x *exchange) writeBody(p []byte) error {
 	if x.headerOnly || len(p) == 0 {
+		return nil
+	}
+	if x.gz != nil {
+		if x.gz.ended {
+			return nil
+		}
+		p = x.gzipBody(p, x.flushBody, false)
+	}
+	return x.sendBody(p)
+}
+
+// sendBody sends p framed as the head announced.
+func (x *exchange) sendBody(p []byte) error {
+	if len(p) == 0 {
 		return nil
 	}
 	if !x.out.chunked || x.raw09 {
@@ -273,12 +335,27 @@ func (x *exchange) writeBody(p []byte) error {
 	return x.write([]byte("\r\n"))
 }
 
-// endBody ends a chunked body with its last chunk.
+// lastChunk ends a chunked body.
+var lastChunk = []byte("0\r\n\r\n")
+
+// endBody ends the body: a compressed one with what the compressor holds
+// and the gzip trailer, a chunked one with its last chunk.
 func (x *exchange) endBody() error {
-	if x.headerOnly || !x.out.chunked || x.raw09 {
+	if x.headerOnly || x.raw09 {
 		return nil
 	}
-	return x.write([]byte("0\r\n\r\n"))
+	if x.gz != nil {
+		if x.gz.ended {
+			return nil
+		}
+		if err := x.sendBody(x.gzipBody(nil, false, true)); err != nil {
+			return err
+		}
+	}
+	if !x.out.chunked {
+		return nil
+	}
+	return x.write(lastChunk)
 }
 
 // logSendError logs a failed write to the client as nginx does: at info

@@ -42,12 +42,12 @@ func TestVersionConfigure(t *testing.T) {
 		}
 	}
 	// Default modules nginxws lacks are announced; the ones it implements are not.
-	for _, m := range []string{"http_limit_req_module", "http_auth_basic_module", "http_fastcgi_module", "http_gzip_module"} {
+	for _, m := range []string{"http_limit_req_module", "http_auth_basic_module", "http_fastcgi_module", "http_ssi_module"} {
 		if !has["--without-"+m] {
 			t.Errorf("-V does not say --without-%s", m)
 		}
 	}
-	for _, m := range []string{"http_proxy_module", "http_map_module", "http_rewrite_module", "http_access_module", "http_upstream_hash_module"} {
+	for _, m := range []string{"http_proxy_module", "http_map_module", "http_rewrite_module", "http_access_module", "http_upstream_hash_module", "http_gzip_module"} {
 		if has["--without-"+m] {
 			t.Errorf("-V says --without-%s, which nginxws implements", m)
 		}

@@ -2,12 +2,13 @@ package main
 
 // The side-by-side suite's client: it plays a case's steps on one connection to the proxy
 // and writes what came back as a transcript, the text the two proxies' runs are compared
-// on. Normalisation (Date, the version in Server and in error pages) and the case's masks
-// are applied while writing the transcript.
+// on. Normalisation (Date, the version in Server and in error pages, a gzip body shown
+// decompressed) and the case's masks are applied while writing the transcript.
 
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +52,17 @@ func (w *sbsWatch) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// decoded looks for the text in a body the transcript decodes (Content-Encoding: gzip),
+// whose bytes on the wire do not show it.
+func (w *sbsWatch) decoded(b []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.want != "" && bytes.Contains(b, []byte(w.want)) {
+		w.want, w.seen = "", nil
+		w.found()
+	}
+}
+
 func (w *sbsWatch) arm(want string, found func()) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -70,13 +82,13 @@ func sbsDial(addr, from string) (net.Conn, error) {
 	return d.Dial("tcp", addr)
 }
 
-// sbsPlay runs the client side of a case and returns its transcript, and the error pages
-// it normalised. No wait goes past limit (zero: no limit beyond the per-read timeouts),
+// sbsPlay runs the client side of a case and returns its transcript, and the body sizes
+// it normalised (error pages, gzip bodies). No wait goes past limit (zero: no limit beyond the per-read timeouts),
 // which bounds what a proxy that hangs can cost. signal sends the proxy the signal a
 // signal step names.
-func sbsPlay(c *sbsCase, addr string, release func(), signal func(string), limit time.Time) (string, sbsPages) {
+func sbsPlay(c *sbsCase, addr string, release func(), signal func(string), limit time.Time) (string, sbsSizes) {
 	var out strings.Builder
-	pages := sbsPages{}
+	pages := sbsSizes{}
 	conn, err := sbsDial(addr, c.from)
 	if err != nil {
 		// The address is the proxy's, which differs between nginx and nginxws only if
@@ -113,7 +125,7 @@ func sbsPlay(c *sbsCase, addr string, release func(), signal func(string), limit
 				continue
 			}
 			_ = conn.SetReadDeadline(until(timeout))
-			if !sbsReadResponse(&out, br, s.arg == "nobody", c.masks, pages) {
+			if !sbsReadResponse(&out, br, s.arg == "nobody", c.masks, pages, watch.decoded) {
 				return out.String(), pages
 			}
 		case stepRead, stepStream:
@@ -121,7 +133,7 @@ func sbsPlay(c *sbsCase, addr string, release func(), signal func(string), limit
 				watch.arm(s.arg, release)
 			}
 			_ = conn.SetReadDeadline(until(timeout))
-			if !sbsReadResponse(&out, br, s.arg == "nobody", c.masks, pages) {
+			if !sbsReadResponse(&out, br, s.arg == "nobody", c.masks, pages, watch.decoded) {
 				return out.String(), pages
 			}
 		case stepSleep:
@@ -190,13 +202,20 @@ func sbsNormaliseName(re *regexp.Regexp, s string) string {
 	return re.ReplaceAllString(s, "${1}nginx/VERSION")
 }
 
-// sbsPages maps the length of an error page as sent to its length once normalised, for
-// the access log's $body_bytes_sent.
-type sbsPages map[int]int
+// sbsSizes maps the length of a body as sent to what the access log's $body_bytes_sent
+// shows instead: an error page's length once normalised, or sbsGzipSize for a body the
+// proxy compressed.
+type sbsSizes map[int]string
+
+// sbsGzipSize stands for $body_bytes_sent of a gzip body sent without Content-Length: the
+// compressed size (and the chunks around it) differs between zlib and nginxws's
+// compress/flate, where the decompressed body is compared.
+const sbsGzipSize = "<gzip body>"
 
 // sbsReadResponse reads one response and writes it to out. It reports false when the
-// connection cannot be read any further.
-func sbsReadResponse(out *strings.Builder, br *bufio.Reader, noBody bool, masks []sbsMask, pages sbsPages) bool {
+// connection cannot be read any further. A gzip body is written decompressed; seen is
+// given what it decompresses to as it arrives (for a stream step).
+func sbsReadResponse(out *strings.Builder, br *bufio.Reader, noBody bool, masks []sbsMask, pages sbsSizes, seen func([]byte)) bool {
 	var head []string
 	got := 0
 	for {
@@ -235,7 +254,7 @@ func sbsReadResponse(out *strings.Builder, br *bufio.Reader, noBody bool, masks 
 	if f := strings.Fields(status); len(f) >= 2 {
 		code, _ = strconv.Atoi(f[1])
 	}
-	length, chunked := int64(-1), false
+	length, chunked, gzipped := int64(-1), false, false
 	headers := make([]string, 0, len(head)-1)
 	for _, h := range head[1:] {
 		name, value, _ := strings.Cut(h, ":")
@@ -246,6 +265,8 @@ func sbsReadResponse(out *strings.Builder, br *bufio.Reader, noBody bool, masks 
 			}
 		case "transfer-encoding":
 			chunked = strings.EqualFold(strings.TrimSpace(value), "chunked")
+		case "content-encoding":
+			gzipped = gzipped || strings.EqualFold(strings.TrimSpace(value), "gzip")
 		case "date":
 			h = name + ": <date>"
 		}
@@ -258,9 +279,19 @@ func sbsReadResponse(out *strings.Builder, br *bufio.Reader, noBody bool, masks 
 		headers = append(headers, h)
 	}
 
-	// The body, by the framing rules of RFC 9112 section 6.3.
+	// The body, by the framing rules of RFC 9112 section 6.3. wire counts its bytes as
+	// sent (chunk framing included).
 	var body []byte
 	var note string
+	wire := 0
+	onData := func([]byte) {}
+	if gzipped && seen != nil {
+		onData = func(b []byte) {
+			d, _ := sbsGunzip(b)
+			seen(d)
+		}
+	}
+	hasBody := false
 	switch {
 	case code == 101:
 		// A tunnel: whatever follows until the proxy closes.
@@ -271,8 +302,9 @@ func sbsReadResponse(out *strings.Builder, br *bufio.Reader, noBody bool, masks 
 		}
 	case noBody || code/100 == 1 || code == 204 || code == 304:
 	case chunked:
-		b, trailers, err := sbsReadChunked(br)
-		body = b
+		hasBody = true
+		b, trailers, n, err := sbsReadChunked(br, onData)
+		body, wire = b, n
 		for _, t := range trailers {
 			headers = append(headers, "(trailer) "+t)
 		}
@@ -280,6 +312,7 @@ func sbsReadResponse(out *strings.Builder, br *bufio.Reader, noBody bool, masks 
 			note = "chunked body cut: " + sbsErrText(err)
 		}
 	case length >= 0:
+		hasBody = true
 		body = make([]byte, length)
 		n, err := io.ReadFull(br, body)
 		body = body[:n]
@@ -287,15 +320,52 @@ func sbsReadResponse(out *strings.Builder, br *bufio.Reader, noBody bool, masks 
 			note = fmt.Sprintf("body cut after %d of %d bytes: %s", n, length, sbsErrText(err))
 		}
 	default:
-		b, err := io.ReadAll(br)
-		body = b
+		hasBody = true
+		var err error
+		for err == nil {
+			var n int
+			buf := make([]byte, 4096)
+			n, err = br.Read(buf)
+			body = append(body, buf[:n]...)
+			if n > 0 {
+				onData(body)
+			}
+		}
+		wire = len(body)
 		if err != nil && !sbsClosed(err) {
 			note = "body until close: " + sbsErrText(err)
 		}
 	}
+	// A gzip body is shown decompressed (the compressed bytes are zlib's in nginx, Go's
+	// compress/flate in nginxws); one that does not decompress to its end says why.
+	var gzipNote string
+	if gzipped && hasBody {
+		d, err := sbsGunzip(body)
+		if err != nil {
+			gzipNote = "gzip body: " + err.Error()
+		}
+		// An error page compressed carries the version too.
+		d = []byte(sbsNormaliseName(sbsPageName, string(d)))
+		if length < 0 {
+			pages[wire] = sbsGzipSize
+		}
+		fmt.Fprintf(out, "< %s\n", status)
+		for _, h := range headers {
+			fmt.Fprintf(out, "< %s\n", h)
+		}
+		fmt.Fprintf(out, "< body gzip→%s\n", sbsQuote(d))
+		if gzipNote != "" {
+			fmt.Fprintf(out, "< ! %s\n", gzipNote)
+		}
+		if note != "" {
+			fmt.Fprintf(out, "< ! %s\n", note)
+			return false
+		}
+		return true
+	}
 	// nginx's error pages carry its version, which changes their length.
 	if v := []byte(sbsNormaliseName(sbsPageName, string(body))); !bytes.Equal(v, body) {
-		pages[len(body)] = len(v)
+		pages[len(body)] = strconv.Itoa(len(v))
 		// A correct Content-Length is rewritten to the normalised page's length, so that
 		// it is still compared; a wrong one is kept as sent.
 		for i, h := range headers {
@@ -318,44 +388,59 @@ func sbsReadResponse(out *strings.Builder, br *bufio.Reader, noBody bool, masks 
 	return true
 }
 
-// sbsReadChunked decodes a chunked body, returning its data and trailer lines.
-func sbsReadChunked(br *bufio.Reader) (body []byte, trailers []string, err error) {
+// sbsReadChunked decodes a chunked body, returning its data, trailer lines and size on the
+// wire. onData is given the data so far after each chunk.
+func sbsReadChunked(br *bufio.Reader, onData func([]byte)) (body []byte, trailers []string, wire int, err error) {
 	for {
 		line, err := br.ReadString('\n')
+		wire += len(line)
 		if err != nil {
-			return body, trailers, err
+			return body, trailers, wire, err
 		}
 		sizeText, _, _ := strings.Cut(strings.TrimRight(line, "\r\n"), ";")
 		size, perr := strconv.ParseInt(strings.TrimSpace(sizeText), 16, 64)
 		if perr != nil || size < 0 {
-			return body, trailers, fmt.Errorf("bad chunk size line %q", line)
+			return body, trailers, wire, fmt.Errorf("bad chunk size line %q", line)
 		}
 		if size == 0 {
 			for {
 				line, err := br.ReadString('\n')
+				wire += len(line)
 				if err != nil {
-					return body, trailers, err
+					return body, trailers, wire, err
 				}
 				line = strings.TrimRight(line, "\r\n")
 				if line == "" {
-					return body, trailers, nil
+					return body, trailers, wire, nil
 				}
 				trailers = append(trailers, line)
 			}
 		}
 		chunk := make([]byte, size+2)
 		n, err := io.ReadFull(br, chunk)
+		wire += n
 		if n > int(size) {
 			n = int(size)
 		}
 		body = append(body, chunk[:n]...)
+		onData(body)
 		if err != nil {
-			return body, trailers, err
+			return body, trailers, wire, err
 		}
 		if string(chunk[size:]) != "\r\n" {
-			return body, trailers, fmt.Errorf("chunk not followed by CRLF")
+			return body, trailers, wire, fmt.Errorf("chunk not followed by CRLF")
 		}
 	}
+}
+
+// sbsGunzip decompresses a gzip body: what it holds up to its end, or up to where it is
+// cut or broken, with the reason.
+func sbsGunzip(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }
 
 // sbsQuote shows bytes in a transcript: quoted, and summarised when long.
@@ -411,15 +496,16 @@ var sbsLogTime = regexp.MustCompile(`\[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [
 var sbsLogStatusBytes = regexp.MustCompile(`" (\d{3}) (\d+) "`)
 
 // sbsLogText writes access-log lines, times and masks normalised, and the size of an
-// error page the client got normalised as the page was.
-func sbsLogText(out *strings.Builder, lines []string, masks []sbsMask, pages sbsPages) {
+// error page the client got normalised as the page was, or of a gzip body replaced
+// (sbsSizes).
+func sbsLogText(out *strings.Builder, lines []string, masks []sbsMask, pages sbsSizes) {
 	for _, l := range lines {
 		l = sbsLogTime.ReplaceAllString(l, "[TIME]")
 		l = sbsLogStatusBytes.ReplaceAllStringFunc(l, func(m string) string {
 			sub := sbsLogStatusBytes.FindStringSubmatch(m)
 			n, _ := strconv.Atoi(sub[2])
 			if norm, ok := pages[n]; ok {
-				return `" ` + sub[1] + " " + strconv.Itoa(norm) + ` "`
+				return `" ` + sub[1] + " " + norm + ` "`
 			}
 			return m
 		})

@@ -20,11 +20,10 @@ const verBuild = program + "/" + Version
 // order `configure --help` lists them. `-V` lists them as --without-…, so a
 // tool that reads `nginx -V` to see whether, say, limit_req is available
 // reads the truth. Modules nginxws implements (access, map, rewrite, proxy,
-// the upstream balancers, keepalive, zone) are absent from the list, as
+// gzip, the upstream balancers, keepalive, zone) are absent from the list, as
 // they would be from a real build's.
 var withoutModules = [...]string{
 	"http_charset_module",
-	"http_gzip_module",
 	"http_ssi_module",
 	"http_userid_module",
 	"http_auth_basic_module",
