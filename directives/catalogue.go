@@ -288,6 +288,13 @@ var catalogueRows = []row{
 	{name: "add_header", ctx: cHSLI, args: arg23, set: (*loader).setAddHeader, repeat: true},
 	{name: "expires", ctx: cHSLI, args: arg12, set: (*loader).setExpires},
 
+	// ngx_http_charset_filter_module.
+	{name: "charset", ctx: cHSLI, args: arg1, set: (*loader).setCharset},
+	{name: "source_charset", ctx: cHSLI, args: arg1, set: (*loader).setCharset},
+	{name: "override_charset", ctx: cHSLI, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.OverrideCharset })},
+	{name: "charset_types", ctx: cHSL, args: arg1More, set: (*loader).setCharsetTypes, repeat: true},
+	{name: "charset_map", ctx: cHTTP, args: argBlock | arg2, set: (*loader).setCharsetMap, repeat: true},
+
 	// ngx_http_rewrite_module: statements run in order, kept as a script.
 	{name: "return", ctx: cSLIf, args: arg12, set: (*loader).setReturn, repeat: true},
 	{name: "rewrite", ctx: cSLIf, args: arg23, set: (*loader).setRewrite, repeat: true},

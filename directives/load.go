@@ -315,23 +315,7 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		}
 		return nil
 	case checkTypes:
-		// ngx_http_types_slot: the level's list starts with text/html; a
-		// type named again is a [warn]; "*" takes every type, after which
-		// the directive does nothing at this level.
-		if sc.loc.isSet(d.Name + " *") {
-			return nil
-		}
-		sc.loc.mark(d.Name + " text/html")
-		for _, a := range d.Args {
-			if a.Value == "*" {
-				sc.loc.mark(d.Name + " *")
-				return nil
-			}
-			low := strings.ToLower(a.Value)
-			if sc.loc.mark(d.Name + " " + low) {
-				l.warnf(d, `duplicate MIME type "%s"`, low)
-			}
-		}
+		l.typesSlot(d, sc)
 		return nil
 	case checkCachePath:
 		return l.checkCachePath(d)

@@ -177,7 +177,7 @@ func (x *exchange) sendSpecial(page int) {
 	if padding {
 		n += len(msiePadding)
 	}
-	x.out.contentType = []byte("text/html")
+	x.out.setContentType([]byte("text/html"))
 	x.out.contentLength = int64(n)
 	b := x.c.s.bufs.get(n)
 	defer x.c.s.bufs.put(b)

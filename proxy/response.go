@@ -475,6 +475,7 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 	o := &x.out
 	x.status = resp.Status
 	o.statusLine = resp.StatusLine
+	o.action = "reading response header from upstream"
 	o.contentLength = resp.ContentLength
 	if resp.Chunked {
 		o.contentLength = -1
@@ -489,12 +490,15 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 				*buffering = false
 			}
 		}
+		if h.Is("x-accel-charset") && x.conf.ProxyIgnoreHeaders&directives.IgnoreXAccelCharset == 0 {
+			o.overrideCharset = h.Value
+		}
 		if p.hides(h.Name) {
 			continue
 		}
 		switch {
 		case h.Is("content-type"):
-			o.contentType = h.Value
+			o.setUpstreamContentType(h.Value)
 			continue
 		case h.Is("content-length"), h.Is("connection"), h.Is("keep-alive"), h.Is("transfer-encoding"):
 			continue

@@ -35,7 +35,7 @@ func (x *exchange) doReturn(st *directives.Stmt) {
 	}
 	x.status = code
 	if len(x.out.contentType) == 0 {
-		x.out.contentType = x.typeByExten(x.uri)
+		x.out.setContentType(x.typeByExten(x.uri))
 	}
 	x.out.contentLength = int64(len(text))
 	_ = x.sendHead(text)

@@ -230,8 +230,9 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 	etag := x.keep(appendETag(nil, mtime, size))
 	x.status = 200
 	o := &x.out
+	o.action = "sending response to client"
 	if len(o.contentType) == 0 {
-		o.contentType = x.typeByExten(x.uri)
+		o.setContentType(x.typeByExten(x.uri))
 	}
 	o.contentLength = size
 	o.lastModified = mtime
@@ -269,7 +270,7 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 			o.tail = append(o.tail, http1.Header{Name: []byte("Accept-Ranges"), Value: []byte("bytes")})
 		}
 	}
-	var boundary []byte
+	var boundary, partType []byte
 	switch len(ranges) {
 	case 0:
 		ranges = []byteRange{{0, size}}
@@ -281,13 +282,17 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 			Value: x.keep([]byte("bytes " + strconv.FormatInt(r.start, 10) + "-" + strconv.FormatInt(r.end-1, 10) + "/" + strconv.FormatInt(size, 10)))})
 	default:
 		x.status = 206
+		// The range filter runs after the charset filter: each part
+		// says the type with its charset, the whole has none.
+		if err := x.charsetFilter(); err != nil {
+			x.broken = true
+			return
+		}
+		partType = o.contentType
 		boundary = x.keep(appendBoundary(nil, x.c.s.tempNumber.Add(1)))
-		o.contentLength = multipartLength(ranges, boundary, o.contentType, size)
-		o.contentType = x.keep(append([]byte("multipart/byteranges; boundary="), boundary...))
-	}
-	partType := o.contentType
-	if boundary != nil {
-		partType = x.typeByExten(x.uri)
+		o.contentLength = multipartLength(ranges, boundary, partType, size)
+		o.setContentType(x.keep(append([]byte("multipart/byteranges; boundary="), boundary...)))
+		o.charset = nil
 	}
 	if err := x.sendHead(nil); err != nil || x.headerOnly {
 		return

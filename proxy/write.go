@@ -15,8 +15,22 @@ type outHeaders struct {
 	// statusLine is the upstream's status line ("200 OK"), sent as is;
 	// empty means nginx's text for the status.
 	statusLine []byte
-	// contentType is written right after Date.
+	// contentType is written right after Date; typeLen is the length of
+	// its type (nginx's content_type_len): shorter for an upstream's
+	// with a charset parameter, whose charset is then in charset.
 	contentType []byte
+	typeLen     int
+	// charset is nginx's headers_out.charset (an upstream's, or the one
+	// the charset filter chose); overrideCharset an upstream's
+	// X-Accel-Charset. charsetDone is set once charsetFilter ran.
+	charset         []byte
+	overrideCharset []byte
+	charsetDone     bool
+	// action is what nginx's error log says the connection is doing
+	// while the head goes through its filters: the static module's
+	// "sending response to client", the upstream's "reading response
+	// header from upstream", else nothing.
+	action string
 	// contentLength is written after Content-Type; -1 for none.
 	contentLength int64
 	// lastModified is written after Content-Length (static files);
@@ -88,6 +102,10 @@ func (x *exchange) sendHead(body []byte) error {
 		x.out.contentLength = -1
 	case x.status == http.StatusNotModified:
 		x.headerOnly = true
+	}
+	if err := x.charsetFilter(); err != nil {
+		x.broken = true
+		return err
 	}
 	if !x.out.lastModified.IsZero() && x.status != 200 && x.status != 206 && x.status != 304 {
 		x.out.lastModified = time.Time{}
