@@ -134,7 +134,7 @@ type row struct {
 	// one (ngx_http_v2_obsolete): nginx ignores it too, with that [warn].
 	obsolete string
 	// def are the values of a refused directive that ask for nginx's own
-	// default (autoindex off, etag on, ssl_verify_client off): written
+	// default (etag on, ssl_verify_client off): written
 	// out, they change nothing, so nginxws accepts them silently.
 	def []string
 }
@@ -287,6 +287,12 @@ var catalogueRows = []row{
 	// ngx_http_headers_module.
 	{name: "add_header", ctx: cHSLI, args: arg23, set: (*loader).setAddHeader, repeat: true},
 	{name: "expires", ctx: cHSLI, args: arg12, set: (*loader).setExpires},
+
+	// ngx_http_autoindex_module.
+	{name: "autoindex", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.Autoindex })},
+	{name: "autoindex_exact_size", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.AutoindexExactSize })},
+	{name: "autoindex_localtime", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.AutoindexLocaltime })},
+	{name: "autoindex_format", ctx: cHSL, args: arg1, set: (*loader).setAutoindexFormat},
 
 	// ngx_http_charset_filter_module.
 	{name: "charset", ctx: cHSLI, args: arg1, set: (*loader).setCharset},

@@ -40,6 +40,13 @@ type LocConf struct {
 	AddHeaders   []*AddHeader
 	// Expires is the expires directive (nil: not set here; inherited).
 	Expires *Expires
+	// Autoindex, AutoindexExactSize, AutoindexLocaltime and
+	// AutoindexFormat are the autoindex module's settings (defaults off,
+	// on, off, "html"; the format one of html, json, jsonp, xml).
+	Autoindex          bool
+	AutoindexExactSize bool
+	AutoindexLocaltime bool
+	AutoindexFormat    string
 	// Charset and SourceCharset are charset and source_charset (nil:
 	// off, the default); OverrideCharset is override_charset (default
 	// off); CharsetTypes is charset_types (default text/html, text/xml,
@@ -190,6 +197,9 @@ func defaultLocConf(l *loader) *LocConf {
 		ServerTokens: "on",
 		CharsetTypes: defaultCharsetTypes(),
 
+		AutoindexExactSize: true,
+		AutoindexFormat:    "html",
+
 		AbsoluteRedirect:          true,
 		PortInRedirect:            true,
 		LogNotFound:               true,
@@ -309,6 +319,12 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if c.Expires == nil {
 		c.Expires = p.Expires
 	}
+
+	// ngx_http_autoindex_module.
+	inherit(s, "autoindex", &c.Autoindex, p.Autoindex)
+	inherit(s, "autoindex_exact_size", &c.AutoindexExactSize, p.AutoindexExactSize)
+	inherit(s, "autoindex_localtime", &c.AutoindexLocaltime, p.AutoindexLocaltime)
+	inherit(s, "autoindex_format", &c.AutoindexFormat, p.AutoindexFormat)
 
 	// ngx_http_charset_filter_module.
 	inherit(s, "charset", &c.Charset, p.Charset)

@@ -173,10 +173,14 @@ func (x *exchange) dirRedirect() {
 }
 
 // index is ngx_http_index_handler: the first index file that exists is
-// served by an internal redirect; without one a directory is 403 and a
-// missing one 404.
+// served by an internal redirect; without one a directory is listed
+// (autoindex on) or 403, and a missing one 404.
 func (x *exchange) index() {
 	dirPath := x.mapPath(x.uri)
+	// nginx tests the directory after the first index file fails, and
+	// its "is not found" names that file (ngx_http_index_test_dir puts
+	// back the byte it cut the path at before it logs).
+	notFound := ""
 	for _, ix := range x.conf.Index {
 		name := x.value(ix)
 		var uri []byte
@@ -187,6 +191,9 @@ func (x *exchange) index() {
 		} else {
 			uri = x.keep(append(append([]byte(nil), x.uri...), name...))
 			path = dirPath + string(name)
+		}
+		if notFound == "" {
+			notFound = path
 		}
 		fi, err := os.Stat(path)
 		if err != nil {
@@ -207,13 +214,22 @@ func (x *exchange) index() {
 	fi, err := os.Stat(dirPath)
 	if err != nil {
 		if x.conf.LogNotFound {
-			x.logEvent(levelError, `"`+dirPath+`" is not found`, errnoText(err), "")
+			if notFound == "" {
+				notFound = dirPath
+			}
+			x.logEvent(levelError, `"`+notFound+`" is not found`, errnoText(err), "")
 		}
 		x.finalize(404)
 		return
 	}
 	if !fi.IsDir() {
 		x.finalize(404)
+		return
+	}
+	// The autoindex module's turn (ngx_http_autoindex_handler), then
+	// the content phase's refusal.
+	if x.conf.Autoindex && (x.methodCode == http1.MethodGET || x.methodCode == http1.MethodHEAD) {
+		x.autoindex(dirPath)
 		return
 	}
 	x.logEvent(levelError, `directory index of "`+dirPath+`" is forbidden`, "", "")
