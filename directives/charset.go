@@ -218,10 +218,12 @@ func (l *loader) setCharsetMap(d *parser.Directive, sc *scope) error {
 			return err
 		}
 	}
-	// The map is read and checked as nginx reads it, so that its errors
-	// and the charsets it names are nginx's; recoding a body through it
-	// is what nginxws does not do.
-	l.refuseLater(l.errf(d, `"charset_map" directive is not supported (nginxws does not recode response bodies)`))
+	// nginx reads such a map's table as an 8-bit one, then recodes
+	// with it as if it were from UTF-8: what comes out is not a
+	// recoding (ngx_http_charset_ctx takes from_utf8 from the name).
+	if strings.EqualFold(src, "utf-8") {
+		l.refuseLater(l.errf(d, `"charset_map" from "utf-8" is not supported (write the map to "utf-8")`))
+	}
 	return nil
 }
 

@@ -41,19 +41,33 @@ server { listen 8080; charset_types text/css;
 	}
 }
 
-// TestCharsetMapRefused: a charset_map is read and checked as nginx reads
-// it, then refused (nginxws does not recode bodies), after nginx's own
-// errors; its charsets satisfy the charset/source_charset check.
-func TestCharsetMapRefused(t *testing.T) {
-	_, err := loadText(t, H(`charset_map koi8-r utf-8 { C1 D0B1; }
+// TestCharsetMaps: charset_map tables as nginx builds them, in both
+// directions, and the one refusal: a map from utf-8 (nginx would recode
+// with an 8-bit table as if it were from UTF-8).
+func TestCharsetMaps(t *testing.T) {
+	cfg, err := loadText(t, H(`charset_map koi8-r utf-8 { C1 D0B1; 80 E282AC; }
+charset_map koi8-r windows-1251 { C1 E1; }
 server { listen 8080; charset utf-8; source_charset koi8-r; }`))
-	want := `"charset_map" directive is not supported (nginxws does not recode response bodies)`
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := cfg.HTTP
+	m := h.CharsetMapBetween("utf-8", "koi8-r")
+	if m == nil || !m.UTF8 || string(m.ToUTF8[0xC1]) != "\xd0\xb1" || string(m.ToUTF8[0x80]) != "\xe2\x82\xac" ||
+		string(m.ToUTF8[0xC2]) != "?" || string(m.ToUTF8['A']) != "A" || m.FromUTF8[0x431] != 0xC1 || m.FromUTF8[0x20ac] != 0x80 {
+		t.Errorf("koi8-r to utf-8: %+v", m)
+	}
+	w := h.CharsetMapBetween("windows-1251", "koi8-r")
+	if w == nil || w.UTF8 || w.ToDst[0xC1] != 0xE1 || w.ToSrc[0xE1] != 0xC1 || w.ToDst[0xC2] != '?' || w.ToSrc['z'] != 'z' {
+		t.Errorf("koi8-r to windows-1251: %+v", w)
+	}
+	_, err = loadText(t, H(`charset_map utf-8 koi8-r { }`))
+	want := `"charset_map" from "utf-8" is not supported`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("got %v, want %s", err, want)
 	}
 	// nginx compares a new map with the first one only.
-	_, err = loadText(t, H(`charset_map a b { } charset_map c d { } charset_map d c { }`))
-	if err == nil || !strings.Contains(err.Error(), "not supported") {
+	if _, err = loadText(t, H(`charset_map a b { } charset_map c d { } charset_map d c { }`)); err != nil {
 		t.Errorf("third map: %v", err)
 	}
 }

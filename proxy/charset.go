@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"errors"
+	"strconv"
 
 	"github.com/nginxws/nginxws/directives"
 )
@@ -78,9 +79,9 @@ func (x *exchange) charsetFilter() error {
 // the destination charset (an upstream's X-Accel-Charset, else charset
 // for a response of charset_types, or with override_charset one that has
 // a charset already), the source charset (the response's own, else
-// source_charset), and the charset the response is sent with. nginxws
-// recodes no bodies: two charsets that differ are logged as nginx logs
-// them without a charset_map between them (charset_map is refused).
+// source_charset), and the charset the response is sent with; when the
+// two differ, the body is recoded through their charset_map (without
+// one, nginx's error is logged and the body goes out as it is).
 func (x *exchange) chooseCharset() error {
 	o := &x.out
 	if len(o.contentType) == 0 {
@@ -145,14 +146,25 @@ func (x *exchange) chooseCharset() error {
 		x.setCharset(dst)
 		return nil
 	}
-	// Different charsets: nginx recodes the body through a charset_map
-	// (none here, see chooseCharset's comment), unless it is encoded.
+	// Different charsets: the body is recoded through their
+	// charset_map, unless it is encoded.
 	for i := range o.headers {
 		if o.headers[i].Is("content-encoding") && len(o.headers[i].Value) > 0 {
 			return nil
 		}
 	}
-	x.noCharsetMap(src, dst)
+	rec := newRecoder(h, h.Charsets[srcIdx], h.Charsets[dstIdx])
+	if rec == nil {
+		x.noCharsetMap(src, dst)
+		return nil
+	}
+	o.contentType = o.contentType[:o.typeLen]
+	x.setCharset(dst)
+	o.recode = rec
+	if rec.utf8() {
+		// The length changes (ngx_http_clear_content_length).
+		o.contentLength = -1
+	}
 	return nil
 }
 
@@ -174,7 +186,11 @@ func (x *exchange) charsetValue(v *directives.CharsetValue) ([]byte, int, bool) 
 // setCharset is ngx_http_set_charset: the response's charset, none for a
 // 301 or 302 (old browsers took a redirect's charset for the next page).
 func (x *exchange) setCharset(name []byte) {
-	if x.status == 301 || x.status == 302 {
+	status := x.status
+	if x.errStatus != 0 {
+		status = x.errStatus
+	}
+	if status == 301 || status == 302 {
 		x.out.charset = nil
 		return
 	}
@@ -196,4 +212,88 @@ func prefixFold(src, dst []byte) bool {
 		return false
 	}
 	return bytes.EqualFold(src[:len(dst)], dst)
+}
+
+// recoder is the charset filter's body recoding (ngx_http_charset_ctx_t
+// and its body filter): byte for byte between two 8-bit charsets, each
+// byte to its UTF-8 sequence, or UTF-8 characters to bytes ("&#N;" for a
+// character the map lacks, "?" for an invalid sequence). A sequence cut
+// at the end of one write is completed by the next; one left at the end
+// of the body is dropped, as nginx drops it.
+type recoder struct {
+	bytes    *[256]byte
+	toUTF8   *[256][]byte
+	fromUTF8 map[rune]byte
+	saved    []byte
+	out      []byte
+}
+
+// newRecoder returns the recoding from src to dst (the http block's
+// names) through their charset_map, nil when there is none.
+func newRecoder(h *directives.HTTP, src, dst string) *recoder {
+	m := h.CharsetMapBetween(src, dst)
+	switch {
+	case m == nil:
+		return nil
+	case m.UTF8 && m.Src == src:
+		return &recoder{toUTF8: &m.ToUTF8}
+	case m.UTF8:
+		return &recoder{fromUTF8: m.FromUTF8}
+	case m.Src == src:
+		return &recoder{bytes: &m.ToDst}
+	}
+	return &recoder{bytes: &m.ToSrc}
+}
+
+// utf8 reports whether the recoding changes the body's length.
+func (r *recoder) utf8() bool { return r.bytes == nil }
+
+// apply recodes p; the result is valid until the next call.
+func (r *recoder) apply(p []byte) []byte {
+	out := r.out[:0]
+	switch {
+	case r.bytes != nil:
+		for _, c := range p {
+			out = append(out, r.bytes[c])
+		}
+	case r.toUTF8 != nil:
+		for _, c := range p {
+			out = append(out, r.toUTF8[c]...)
+		}
+	default:
+		out = r.fromUTF8Bytes(out, p)
+	}
+	r.out = out
+	return out
+}
+
+// fromUTF8Bytes is ngx_http_charset_recode_from_utf8's loop.
+func (r *recoder) fromUTF8Bytes(out, p []byte) []byte {
+	if len(r.saved) > 0 {
+		p = append(append([]byte(nil), r.saved...), p...)
+		r.saved = r.saved[:0]
+	}
+	for i := 0; i < len(p); {
+		if p[i] < 0x80 {
+			out = append(out, p[i])
+			i++
+			continue
+		}
+		n, size := directives.DecodeUTF8(p[i:])
+		switch {
+		case n == -2:
+			r.saved = append(r.saved, p[i:]...)
+			return out
+		case n < 0 || n > 0x10ffff:
+			out = append(out, '?')
+		case n < 0x10000 && r.fromUTF8[n] != 0:
+			out = append(out, r.fromUTF8[n])
+		default:
+			out = append(out, "&#"...)
+			out = strconv.AppendInt(out, int64(n), 10)
+			out = append(out, ';')
+		}
+		i += size
+	}
+	return out
 }

@@ -101,7 +101,7 @@ func (x *exchange) finalize(status int) {
 		x.status = status
 		x.discardBody()
 		x.out.contentLength = 0
-		_ = x.sendHead(nil)
+		x.sendWhole(nil)
 		return
 	}
 	x.special(status)
@@ -121,6 +121,9 @@ func (x *exchange) special(status int) {
 		}
 	}
 	x.out.contentType = nil
+	// The page goes through the header filters again (nginx keeps the
+	// charset chosen before; a page of nginx's own is ASCII).
+	x.out.charsetDone, x.out.recode = false, nil
 	conf := x.confOrServer()
 	if !x.errorPage && conf.ErrorPages != nil && x.uriChanges != 0 {
 		if !conf.RecursiveErrorPages {
@@ -168,7 +171,7 @@ func (x *exchange) sendSpecial(page int) {
 	x.status = x.errStatus
 	if body == "" {
 		x.out.contentLength = 0
-		_ = x.sendHead(nil)
+		x.sendWhole(nil)
 		return
 	}
 	token := x.c.s.pageToken(conf.ServerTokens)
@@ -189,7 +192,7 @@ func (x *exchange) sendSpecial(page int) {
 		p = append(p, msiePadding...)
 	}
 	b.b = p
-	_ = x.sendHead(p)
+	x.sendWhole(p)
 }
 
 // msie reports whether the client is MSIE or Chrome by its User-Agent, as

@@ -291,7 +291,7 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 			}
 		}
 		x.upstreamDone(framing == http1.FramingNone)
-		_ = x.sendHead(nil)
+		x.sendWhole(nil)
 		return
 	}
 	x.relayBody(uc, framing, buffering)

@@ -38,7 +38,7 @@ func (x *exchange) doReturn(st *directives.Stmt) {
 		x.out.setContentType(x.typeByExten(x.uri))
 	}
 	x.out.contentLength = int64(len(text))
-	_ = x.sendHead(text)
+	x.sendWhole(text)
 }
 
 // typeByExten is ngx_http_set_content_type: the type the level's types

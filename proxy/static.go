@@ -271,8 +271,14 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 	if x.errStatus != 0 {
 		status = x.errStatus
 	}
+	// The charset filter runs before the range filter: a recoding that
+	// changes the length leaves no Content-Length, and then no ranges.
+	if err := x.charsetFilter(); err != nil {
+		x.broken = true
+		return
+	}
 	var ranges []byteRange
-	if status == 200 && x.head.Version >= 1000 {
+	if status == 200 && x.head.Version >= 1000 && o.contentLength >= 0 {
 		var st int
 		ranges, st = x.rangeFilter(size, mtime, etag)
 		if st == 416 {
@@ -298,12 +304,8 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 			Value: x.keep([]byte("bytes " + strconv.FormatInt(r.start, 10) + "-" + strconv.FormatInt(r.end-1, 10) + "/" + strconv.FormatInt(size, 10)))})
 	default:
 		x.status = 206
-		// The range filter runs after the charset filter: each part
-		// says the type with its charset, the whole has none.
-		if err := x.charsetFilter(); err != nil {
-			x.broken = true
-			return
-		}
+		// Each part says the type with its charset (the charset
+		// filter ran), the whole has none.
 		partType = o.contentType
 		boundary = x.keep(appendBoundary(nil, x.c.s.tempNumber.Add(1)))
 		o.contentLength = multipartLength(ranges, boundary, partType, size)
@@ -319,7 +321,7 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 	for _, r := range ranges {
 		if boundary != nil {
 			part := appendPartHead(buf[:0], boundary, partType, r, size)
-			if x.write(part) != nil {
+			if x.writeBody(part) != nil {
 				return
 			}
 		}
@@ -329,11 +331,15 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 	}
 	if boundary != nil {
 		end := append(append(append(buf[:0], "\r\n--"...), boundary...), "--\r\n"...)
-		_ = x.write(end)
+		if x.writeBody(end) != nil {
+			return
+		}
 	}
+	_ = x.endBody()
 }
 
-// sendFileRange writes bytes [r.start, r.end) of f.
+// sendFileRange writes bytes [r.start, r.end) of f (as body bytes: the
+// charset filter may recode them, chunked when it changed their length).
 func (x *exchange) sendFileRange(f *os.File, r byteRange, buf []byte) bool {
 	if _, err := f.Seek(r.start, io.SeekStart); err != nil {
 		x.broken = true
@@ -343,7 +349,7 @@ func (x *exchange) sendFileRange(f *os.File, r byteRange, buf []byte) bool {
 	for left > 0 {
 		n, err := f.Read(buf[:min(int64(len(buf)), left)])
 		if n > 0 {
-			if werr := x.write(buf[:n]); werr != nil {
+			if werr := x.writeBody(buf[:n]); werr != nil {
 				return false
 			}
 			left -= int64(n)

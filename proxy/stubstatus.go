@@ -95,5 +95,5 @@ func (x *exchange) stubStatus() {
 	x.status = 200
 	x.out.setContentType([]byte("text/plain"))
 	x.out.contentLength = int64(len(b))
-	_ = x.sendHead(b)
+	x.sendWhole(b)
 }

@@ -26,6 +26,8 @@ type outHeaders struct {
 	charset         []byte
 	overrideCharset []byte
 	charsetDone     bool
+	// recode, set by the charset filter, recodes the body.
+	recode *recoder
 	// action is what nginx's error log says the connection is doing
 	// while the head goes through its filters: the static module's
 	// "sending response to client", the upstream's "reading response
@@ -126,6 +128,9 @@ func (x *exchange) sendHead(body []byte) error {
 		} else {
 			x.keepalive = false
 		}
+	}
+	if x.out.recode != nil && len(body) > 0 && !x.headerOnly {
+		body = x.out.recode.apply(body)
 	}
 	if x.head.Version < 1000 {
 		// HTTP/0.9: no head at all.
@@ -240,6 +245,15 @@ func (x *exchange) appendSelfURL(dst []byte) []byte {
 	return dst
 }
 
+// sendWhole sends a response whose body is all in body: the head, the
+// body, and the last chunk when the head made it chunked (a charset
+// recoding took its length away).
+func (x *exchange) sendWhole(body []byte) {
+	if x.sendHead(body) == nil {
+		_ = x.endBody()
+	}
+}
+
 // write sends p to the client, within send_timeout, and counts it.
 func (x *exchange) write(p []byte) error {
 	if len(p) == 0 {
@@ -255,11 +269,17 @@ func (x *exchange) write(p []byte) error {
 	return err
 }
 
-// writeBody sends body bytes, framed as the head announced (chunked or
-// not). Nothing is sent for a head-only response.
+// writeBody sends body bytes, recoded by the charset filter if it says so
+// and framed as the head announced (chunked or not). Nothing is sent for
+// a head-only response.
 func (x *exchange) writeBody(p []byte) error {
 	if x.headerOnly || len(p) == 0 {
 		return nil
+	}
+	if x.out.recode != nil {
+		if p = x.out.recode.apply(p); len(p) == 0 {
+			return nil
+		}
 	}
 	if !x.out.chunked || x.raw09 {
 		return x.write(p)
