@@ -16,7 +16,13 @@ type CharsetValue struct {
 	Name string
 	// Var is the variable ("charset $name"), nil for a name.
 	Var *Complex
+
+	nameBytes []byte
 }
+
+// Bytes returns Name as bytes (made once, at load: the response's
+// charset is set from it per response).
+func (v *CharsetValue) Bytes() []byte { return v.nameBytes }
 
 // MIMETypes is a MIME type list such as charset_types: the lower-case
 // types, or every type ("*").
@@ -28,13 +34,23 @@ type MIMETypes struct {
 // Has reports whether the list holds the type (compared lower-cased, as
 // ngx_http_test_content_type does).
 func (m *MIMETypes) Has(typ []byte) bool {
+	if m == nil || len(typ) == 0 {
+		return m != nil && m.All
+	}
 	if m.All {
 		return true
 	}
-	if len(typ) == 0 {
-		return false
+	var low [64]byte
+	if len(typ) > len(low) {
+		return m.Types[strings.ToLower(string(typ))]
 	}
-	return m.Types[strings.ToLower(string(typ))]
+	for i, c := range typ {
+		if c >= 'A' && c <= 'Z' {
+			c |= 0x20
+		}
+		low[i] = c
+	}
+	return m.Types[string(low[:len(typ)])]
 }
 
 // defaultCharsetTypes is ngx_http_charset_default_types.
@@ -83,11 +99,29 @@ func (cn *charsetNames) add(name string) string {
 // case) in the http block, -1 for a name no directive gives.
 func (h *HTTP) CharsetIndex(name []byte) int {
 	for i, n := range h.Charsets {
-		if len(n) == len(name) && strings.EqualFold(n, string(name)) {
+		if len(n) == len(name) && asciiEqualFold(n, name) {
 			return i
 		}
 	}
 	return -1
+}
+
+// asciiEqualFold compares a name and bytes of the same length ignoring
+// ASCII case, as ngx_strncasecmp does.
+func asciiEqualFold(s string, b []byte) bool {
+	for i := 0; i < len(s); i++ {
+		x, y := s[i], b[i]
+		if x >= 'A' && x <= 'Z' {
+			x |= 0x20
+		}
+		if y >= 'A' && y <= 'Z' {
+			y |= 0x20
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // CharsetMapBetween returns the charset_map between two charsets, in
@@ -123,7 +157,8 @@ func (l *loader) setCharset(d *parser.Directive, sc *scope) error {
 		l.useVar(low)
 		cv = &CharsetValue{Var: &Complex{Raw: v, Segments: []Segment{{Var: low}}}}
 	default:
-		cv = &CharsetValue{Name: l.http.charsets.add(v)}
+		name := l.http.charsets.add(v)
+		cv = &CharsetValue{Name: name, nameBytes: []byte(name)}
 	}
 	if d.Name == "charset" {
 		sc.loc.Charset = cv

@@ -68,9 +68,10 @@ func (x *exchange) charsetFilter() error {
 		return err
 	}
 	if len(o.contentType) > 0 && o.typeLen == len(o.contentType) && len(o.charset) > 0 {
-		ct := make([]byte, 0, len(o.contentType)+len("; charset=")+len(o.charset))
-		ct = append(append(append(ct, o.contentType...), "; charset="...), o.charset...)
-		o.setContentType(x.keep(ct))
+		start := len(x.scratch)
+		x.scratch = append(append(append(x.scratch, o.contentType...), "; charset="...), o.charset...)
+		o.setContentType(x.keep(x.scratch[start:]))
+		x.scratch = x.scratch[:start]
 	}
 	return nil
 }
@@ -173,7 +174,7 @@ func (x *exchange) chooseCharset() error {
 // and false when its variable is not found.
 func (x *exchange) charsetValue(v *directives.CharsetValue) ([]byte, int, bool) {
 	if v.Var == nil {
-		name := []byte(v.Name)
+		name := v.Bytes()
 		return name, x.rt.cfg.HTTP.CharsetIndex(name), true
 	}
 	val, found := x.vs.Found(v.Var)
