@@ -134,7 +134,7 @@ type row struct {
 	// one (ngx_http_v2_obsolete): nginx ignores it too, with that [warn].
 	obsolete string
 	// def are the values of a refused directive that ask for nginx's own
-	// default (autoindex off, etag on, ssl_verify_client off): written
+	// default (etag on, ssl_verify_client off): written
 	// out, they change nothing, so nginxws accepts them silently.
 	def []string
 }
@@ -316,6 +316,19 @@ var catalogueRows = []row{
 	{name: "gzip_http_version", ctx: cHSL, args: arg1, set: (*loader).setGzipHTTPVersion},
 	{name: "gzip_proxied", ctx: cHSL, args: arg1More, set: (*loader).setGzipProxied, repeat: true},
 	{name: "gzip_disable", ctx: cHSL, args: arg1More, set: (*loader).setGzipDisable, repeat: true},
+
+	// ngx_http_autoindex_module.
+	{name: "autoindex", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.Autoindex })},
+	{name: "autoindex_exact_size", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.AutoindexExactSize })},
+	{name: "autoindex_localtime", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.AutoindexLocaltime })},
+	{name: "autoindex_format", ctx: cHSL, args: arg1, set: (*loader).setAutoindexFormat},
+
+	// ngx_http_charset_filter_module.
+	{name: "charset", ctx: cHSLI, args: arg1, set: (*loader).setCharset},
+	{name: "source_charset", ctx: cHSLI, args: arg1, set: (*loader).setCharset},
+	{name: "override_charset", ctx: cHSLI, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.OverrideCharset })},
+	{name: "charset_types", ctx: cHSL, args: arg1More, set: (*loader).setCharsetTypes, repeat: true},
+	{name: "charset_map", ctx: cHTTP, args: argBlock | arg2, set: (*loader).setCharsetMap, repeat: true},
 
 	// ngx_http_rewrite_module: statements run in order, kept as a script.
 	{name: "return", ctx: cSLIf, args: arg12, set: (*loader).setReturn, repeat: true},

@@ -175,6 +175,7 @@ func TestImplementedRowsMatchNginx(t *testing.T) {
 // sampleArgs are valid arguments for the non-repeatable implemented rows
 // (other rows get a value of their kind in sampleFor).
 var sampleArgs = map[string]string{
+	"autoindex_format": "json", "charset": "utf-8", "source_charset": "utf-8",
 	"daemon": "off", "pid": "x.pid", "user": "root", "worker_processes": "1",
 	"default_type": "a/b", "root": "/x", "alias": "/x", "try_files": "a b", "internal": "",
 	"keepalive_timeout": "5s", "proxy_pass": "http://127.0.0.1:1", "proxy_http_version": "1.1",

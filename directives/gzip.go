@@ -35,7 +35,7 @@ const (
 var gzipProxiedNames = []string{"off", "expired", "no-cache", "no-store", "private", "no_last_modified", "no_etag", "auth", "any"}
 
 // MIMETypes is the value of a directive nginx reads with
-// ngx_http_types_slot (gzip_types): the types a response's Content-Type
+// ngx_http_types_slot (gzip_types, charset_types): the types a response's Content-Type
 // must be one of, compared lower-cased, or any type at all.
 type MIMETypes struct {
 	// All is set by "*": every response matches, one without a
@@ -76,7 +76,8 @@ func (m *MIMETypes) Match(t []byte, hasType bool) bool {
 	return m.Types[string(low[:len(t)])]
 }
 
-// readTypes is ngx_http_types_slot for gzip_types: the level's list starts
+// readTypes is ngx_http_types_slot (gzip_types, charset_types, and the
+// check of the directives nginxws ignores): the level's list starts
 // with text/html, a type named again is a [warn], and "*" takes every
 // type, after which the directive does nothing more at this level. The
 // types go to *dst when it is not nil.

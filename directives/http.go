@@ -27,6 +27,11 @@ type HTTP struct {
 	// limit_req_zone zones, in order of first mention.
 	LimitConnZones []*LimitConnZone
 	LimitReqZones  []*LimitReqZone
+	// Charsets are the charsets charset, source_charset and charset_map
+	// name, each once (as first written), in order; CharsetMaps the
+	// charset_map blocks.
+	Charsets    []string
+	CharsetMaps []*CharsetMap
 	// Variables are the names declared by set and map (and regex named
 	// captures), in order of declaration: with nginx's builtin names they
 	// are the variables a value may use.
@@ -190,6 +195,8 @@ type httpBuilder struct {
 	// mapHash holds map_hash_bucket_size and map_hash_max_size; the first
 	// map block gives them their defaults, as ngx_http_map_block does.
 	mapHash map[string]int64
+	// charsets are the charsets named so far and the charset_map blocks.
+	charsets charsetNames
 }
 
 // listeningSockets counts the sockets nginx opens for the http block
@@ -336,6 +343,10 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 	}
 	if err := l.checkSSLListenCertificates(); err != nil {
 		l.dropNoSSLWarnings()
+		return err
+	}
+	h.Charsets, h.CharsetMaps = hb.charsets.names, hb.charsets.maps
+	if err := l.checkCharsetRecodes(); err != nil {
 		return err
 	}
 	if err := hb.vars.check(); err != nil {

@@ -40,6 +40,21 @@ type LocConf struct {
 	AddHeaders   []*AddHeader
 	// Expires is the expires directive (nil: not set here; inherited).
 	Expires *Expires
+	// Autoindex, AutoindexExactSize, AutoindexLocaltime and
+	// AutoindexFormat are the autoindex module's settings (defaults off,
+	// on, off, "html"; the format one of html, json, jsonp, xml).
+	Autoindex          bool
+	AutoindexExactSize bool
+	AutoindexLocaltime bool
+	AutoindexFormat    string
+	// Charset and SourceCharset are charset and source_charset (nil:
+	// off, the default); OverrideCharset is override_charset (default
+	// off); CharsetTypes is charset_types (default text/html, text/xml,
+	// text/plain, text/vnd.wap.wml, application/javascript,
+	// application/rss+xml).
+	Charset, SourceCharset *CharsetValue
+	OverrideCharset        bool
+	CharsetTypes           *MIMETypes
 	// ServerTokens is "on", "off" or "build" (default "on").
 	ServerTokens string
 
@@ -242,6 +257,10 @@ func defaultLocConf(l *loader) *LocConf {
 		Types:        map[string]string{"html": "text/html", "gif": "image/gif", "jpg": "image/jpeg"},
 		AccessLogs:   []*AccessLog{{Path: literal(DefaultAccessLog), Format: combinedFormat()}},
 		ServerTokens: "on",
+		CharsetTypes: defaultCharsetTypes(),
+
+		AutoindexExactSize: true,
+		AutoindexFormat:    "html",
 
 		AbsoluteRedirect:          true,
 		PortInRedirect:            true,
@@ -385,6 +404,20 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	}
 	if c.Expires == nil {
 		c.Expires = p.Expires
+	}
+
+	// ngx_http_autoindex_module.
+	inherit(s, "autoindex", &c.Autoindex, p.Autoindex)
+	inherit(s, "autoindex_exact_size", &c.AutoindexExactSize, p.AutoindexExactSize)
+	inherit(s, "autoindex_localtime", &c.AutoindexLocaltime, p.AutoindexLocaltime)
+	inherit(s, "autoindex_format", &c.AutoindexFormat, p.AutoindexFormat)
+
+	// ngx_http_charset_filter_module.
+	inherit(s, "charset", &c.Charset, p.Charset)
+	inherit(s, "source_charset", &c.SourceCharset, p.SourceCharset)
+	inherit(s, "override_charset", &c.OverrideCharset, p.OverrideCharset)
+	if c.CharsetTypes == nil {
+		c.CharsetTypes = p.CharsetTypes
 	}
 
 	// ngx_http_proxy_module.

@@ -66,7 +66,7 @@ func TestRefusedTLSDropsNoSSLWarnings(t *testing.T) {
 // is still refused.
 func TestRefusedAtTheirDefault(t *testing.T) {
 	cfg, err := loadText(t, H(`charset off; etag on; expires off; if_modified_since exact; disable_symlinks off;
-autoindex off; autoindex_format html; proxy_ssl_verify off; proxy_ssl_server_name OFF; proxy_cookie_path off;
+proxy_ssl_verify off; proxy_ssl_server_name OFF; proxy_cookie_path off;
 ssl_verify_client off; ssl_verify_depth 1; mirror off; userid off; auth_request off; auth_delay 0s; ssi off;
 server { listen 8080; location / { random_index off; return 200; } }`))
 	if err != nil {
@@ -75,7 +75,7 @@ server { listen 8080; location / { random_index off; return 200; } }`))
 	if len(cfg.Warnings) != 0 {
 		t.Errorf("warnings %+v", cfg.Warnings)
 	}
-	for _, body := range []string{"autoindex on;", "charset OFF;", "ssi on;", "ssl_verify_client optional;", "auth_delay 1s;"} {
+	for _, body := range []string{"ssi on;", "ssl_verify_client optional;", "auth_delay 1s;"} {
 		_, err := loadText(t, H(body))
 		if err == nil || !strings.Contains(err.Error(), "directive is not supported") {
 			t.Errorf("%s: %v", body, err)

@@ -282,7 +282,8 @@ func (l *loader) setSSL(d *parser.Directive, sc *scope) error {
 // IgnoreHeaders is proxy_ignore_headers: the upstream response headers
 // whose special meaning is dropped (ngx_http_upstream_ignore_headers_masks,
 // in ignoreHeadersMasks' order). nginxws keeps no cache, so of their
-// meanings only X-Accel-Redirect's and X-Accel-Buffering's apply.
+// meanings only X-Accel-Redirect's, X-Accel-Buffering's and
+// X-Accel-Charset's apply.
 type IgnoreHeaders uint16
 
 // The headers proxy_ignore_headers names that change what nginxws does.
@@ -290,6 +291,7 @@ const (
 	IgnoreXAccelRedirect  IgnoreHeaders = 1 << 0
 	IgnoreXAccelLimitRate IgnoreHeaders = 1 << 2
 	IgnoreXAccelBuffering IgnoreHeaders = 1 << 3
+	IgnoreXAccelCharset   IgnoreHeaders = 1 << 4
 )
 
 // setProxyIgnoreHeaders is ngx_conf_set_bitmask_slot for

@@ -149,6 +149,22 @@ func (s *State) Eval(c *Complex, dst []byte) []byte {
 	return dst
 }
 
+// Found returns the value of c, a value that is one variable (as
+// "charset $name" is), and whether the variable was found, as
+// ngx_http_get_indexed_variable tells a module that reads it. For any
+// other value it is Value and true.
+func (s *State) Found(c *Complex) ([]byte, bool) {
+	if c == nil || len(c.Segments) != 1 || c.Segments[0].Var == "" {
+		return s.Value(c), true
+	}
+	sg := &c.Segments[0]
+	s.gen++
+	if sg.idx > 0 && int(sg.idx) <= len(s.slots) {
+		return s.get(sg.idx-1, s.gen)
+	}
+	return s.slowVar(sg.Var, s.gen)
+}
+
 // Value returns the value of c for the request, in the State's arena (or,
 // when c is one variable, that variable's value as is).
 func (s *State) Value(c *Complex) []byte {

@@ -311,3 +311,18 @@ func (l *loader) setServerName(d *parser.Directive, sc *scope) error {
 	}
 	return nil
 }
+
+// setAutoindexFormat reads autoindex_format (ngx_conf_set_enum_slot: html,
+// json, jsonp or xml, compared ignoring case).
+func (l *loader) setAutoindexFormat(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	v := d.Args[0].Value
+	switch low := strings.ToLower(v); low {
+	case "html", "json", "jsonp", "xml":
+		sc.loc.AutoindexFormat = low
+		return nil
+	}
+	return l.errf(d, `invalid value "%s"`, v)
+}

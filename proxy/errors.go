@@ -101,7 +101,7 @@ func (x *exchange) finalize(status int) {
 		x.status = status
 		x.discardBody()
 		x.out.contentLength = 0
-		_ = x.sendHead(nil)
+		x.sendWhole(nil)
 		return
 	}
 	x.special(status)
@@ -120,7 +120,10 @@ func (x *exchange) special(status int) {
 			x.lingering = false
 		}
 	}
-	x.out.contentType = nil
+	x.out.setContentType(nil)
+	// The page goes through the header filters again (nginx keeps the
+	// charset chosen before; a page of nginx's own is ASCII).
+	x.out.charsetDone, x.out.recode = false, nil
 	conf := x.confOrServer()
 	if !x.errorPage && conf.ErrorPages != nil && x.uriChanges != 0 {
 		if !conf.RecursiveErrorPages {
@@ -176,7 +179,7 @@ func (x *exchange) sendRefresh() {
 	p = appendEscaped(p, loc, &escapeRefreshBits)
 	p = append(p, msieRefreshTail...)
 	b.b = p
-	o.contentType = []byte("text/html")
+	o.setContentType([]byte("text/html"))
 	o.contentLength = int64(len(p))
 	_ = x.sendHead(p)
 }
@@ -205,7 +208,7 @@ func (x *exchange) sendSpecial(page int) {
 	x.status = x.errStatus
 	if body == "" {
 		x.out.contentLength = 0
-		_ = x.sendHead(nil)
+		x.sendWhole(nil)
 		return
 	}
 	token := x.c.s.pageToken(conf.ServerTokens)
@@ -214,7 +217,7 @@ func (x *exchange) sendSpecial(page int) {
 	if padding {
 		n += len(msiePadding)
 	}
-	x.out.contentType = []byte("text/html")
+	x.out.setContentType([]byte("text/html"))
 	x.out.contentLength = int64(n)
 	b := x.c.s.bufs.get(n)
 	defer x.c.s.bufs.put(b)
@@ -226,7 +229,7 @@ func (x *exchange) sendSpecial(page int) {
 		p = append(p, msiePadding...)
 	}
 	b.b = p
-	_ = x.sendHead(p)
+	x.sendWhole(p)
 }
 
 // sendErrorPage mirrors ngx_http_send_error_page: a URI redirects

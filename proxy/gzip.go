@@ -129,41 +129,11 @@ func (o *outHeaders) lastBefore(lowName string, n int) int {
 	return -1
 }
 
-// mediaType is the part of Content-Type gzip_types is matched against
-// (nginx's content_type_len): an upstream's value up to the ";" before a
-// charset parameter, any other value (a static file's type, default_type,
-// an error page's) whole.
-func (o *outHeaders) mediaType() []byte {
-	if len(o.upType) > 0 && bytes.Equal(o.contentType, o.upType) {
-		return o.contentType[:upstreamTypeLen(o.contentType)]
-	}
-	return o.contentType
-}
-
-// upstreamTypeLen is ngx_http_upstream_copy_content_type's
-// content_type_len for v: the length up to the ";" whose parameter is
-// "charset=" (spaces after the ";" skipped), else all of v. (A header
-// value holds no NUL byte, which ends nginx's search: its parser refuses
-// one.)
-func upstreamTypeLen(v []byte) int {
-	for p := 0; p < len(v); p++ {
-		if v[p] != ';' {
-			continue
-		}
-		last := p
-		for p+1 < len(v) && v[p+1] == ' ' {
-			p++
-		}
-		p++
-		if p >= len(v) {
-			break
-		}
-		if len(v)-p >= 8 && equalFold(v[p:p+8], "charset=") {
-			return last
-		}
-	}
-	return len(v)
-}
+// mediaType is the part of Content-Type gzip_types is matched against:
+// nginx's content_type_len, the type without an upstream's charset
+// parameter or the one the charset filter added (setUpstreamContentType,
+// charsetFilter).
+func (o *outHeaders) mediaType() []byte { return o.contentType[:o.typeLen] }
 
 // weakETag is ngx_http_weak_etag: the response's ETag becomes weak, and an
 // ETag that is neither weak nor quoted is removed.

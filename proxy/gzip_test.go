@@ -124,7 +124,8 @@ func TestCacheControlHas(t *testing.T) {
 }
 
 // TestUpstreamTypeLen holds the part of an upstream's Content-Type
-// gzip_types is matched against (ngx_http_upstream_copy_content_type).
+// gzip_types is matched against (ngx_http_upstream_copy_content_type's
+// content_type_len, setUpstreamContentType).
 func TestUpstreamTypeLen(t *testing.T) {
 	for _, c := range []struct{ v, want string }{
 		{"text/html", "text/html"},
@@ -137,7 +138,8 @@ func TestUpstreamTypeLen(t *testing.T) {
 		{"text/html;", "text/html;"},
 		{"text/html;  ", "text/html;  "},
 	} {
-		o := outHeaders{contentType: []byte(c.v), upType: []byte(c.v)}
+		var o outHeaders
+		o.setUpstreamContentType([]byte(c.v))
 		if got := string(o.mediaType()); got != c.want {
 			t.Errorf("%q: got %q, want %q", c.v, got, c.want)
 		}

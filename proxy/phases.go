@@ -391,8 +391,7 @@ func (x *exchange) internalRedirect(uri, args []byte) {
 func (x *exchange) applyCarry() {
 	for _, h := range x.carry {
 		if h.Is("content-type") {
-			x.out.contentType = h.Value
-			x.out.upType = h.Value
+			x.out.setUpstreamContentType(h.Value)
 			continue
 		}
 		x.out.add(h.Name, h.Value)

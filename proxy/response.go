@@ -296,7 +296,7 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 			}
 		}
 		x.upstreamDone(framing == http1.FramingNone)
-		_ = x.sendHead(nil)
+		x.sendWhole(nil)
 		return
 	}
 	x.relayBody(uc, framing, buffering)
@@ -489,6 +489,7 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 	o := &x.out
 	x.status = resp.Status
 	o.statusLine = resp.StatusLine
+	o.action = "reading response header from upstream"
 	o.contentLength = resp.ContentLength
 	if resp.Chunked {
 		o.contentLength = -1
@@ -506,13 +507,15 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 		if h.Is("x-accel-limit-rate") && x.conf.ProxyIgnoreHeaders&directives.IgnoreXAccelLimitRate == 0 {
 			x.xAccelLimitRate(h.Value)
 		}
+		if h.Is("x-accel-charset") && x.conf.ProxyIgnoreHeaders&directives.IgnoreXAccelCharset == 0 {
+			o.overrideCharset = h.Value
+		}
 		if p.hides(h.Name) {
 			continue
 		}
 		switch {
 		case h.Is("content-type"):
-			o.contentType = h.Value
-			o.upType = h.Value
+			o.setUpstreamContentType(h.Value)
 			continue
 		case h.Is("content-length"), h.Is("connection"), h.Is("keep-alive"), h.Is("transfer-encoding"):
 			continue

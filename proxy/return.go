@@ -35,10 +35,10 @@ func (x *exchange) doReturn(st *directives.Stmt) {
 	}
 	x.status = code
 	if len(x.out.contentType) == 0 {
-		x.out.contentType = x.typeByExten(x.uri)
+		x.out.setContentType(x.typeByExten(x.uri))
 	}
 	x.out.contentLength = int64(len(text))
-	_ = x.sendHead(text)
+	x.sendWhole(text)
 }
 
 // typeByExten is ngx_http_set_content_type: the type the level's types

@@ -173,10 +173,14 @@ func (x *exchange) dirRedirect() {
 }
 
 // index is ngx_http_index_handler: the first index file that exists is
-// served by an internal redirect; without one a directory is 403 and a
-// missing one 404.
+// served by an internal redirect; without one a directory is listed
+// (autoindex on) or 403, and a missing one 404.
 func (x *exchange) index() {
 	dirPath := x.mapPath(x.uri)
+	// nginx tests the directory after the first index file fails, and
+	// its "is not found" names that file (ngx_http_index_test_dir puts
+	// back the byte it cut the path at before it logs).
+	notFound := ""
 	for _, ix := range x.conf.Index {
 		name := x.value(ix)
 		var uri []byte
@@ -187,6 +191,9 @@ func (x *exchange) index() {
 		} else {
 			uri = x.keep(append(append([]byte(nil), x.uri...), name...))
 			path = dirPath + string(name)
+		}
+		if notFound == "" {
+			notFound = path
 		}
 		fi, err := os.Stat(path)
 		if err != nil {
@@ -207,13 +214,22 @@ func (x *exchange) index() {
 	fi, err := os.Stat(dirPath)
 	if err != nil {
 		if x.conf.LogNotFound {
-			x.logEvent(levelError, `"`+dirPath+`" is not found`, errnoText(err), "")
+			if notFound == "" {
+				notFound = dirPath
+			}
+			x.logEvent(levelError, `"`+notFound+`" is not found`, errnoText(err), "")
 		}
 		x.finalize(404)
 		return
 	}
 	if !fi.IsDir() {
 		x.finalize(404)
+		return
+	}
+	// The autoindex module's turn (ngx_http_autoindex_handler), then
+	// the content phase's refusal.
+	if x.conf.Autoindex && (x.methodCode == http1.MethodGET || x.methodCode == http1.MethodHEAD) {
+		x.autoindex(dirPath)
 		return
 	}
 	x.logEvent(levelError, `directory index of "`+dirPath+`" is forbidden`, "", "")
@@ -233,8 +249,9 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 	}
 	x.status = 200
 	o := &x.out
+	o.action = "sending response to client"
 	if len(o.contentType) == 0 {
-		o.contentType = x.typeByExten(x.uri)
+		o.setContentType(x.typeByExten(x.uri))
 	}
 	o.contentLength = size
 	o.lastModified = mtime
@@ -250,7 +267,7 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 			return
 		}
 		x.status = 304
-		o.contentType = nil
+		o.setContentType(nil)
 		o.contentLength = -1
 		_ = x.sendHead(nil)
 		return
@@ -259,11 +276,16 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 	if x.errStatus != 0 {
 		status = x.errStatus
 	}
-	// add_header, expires and gzip come before the range filter: a body
-	// gzip compresses has no ranges.
-	x.filterHead()
+	// The header filters nginx runs before its range filter, in its
+	// order: add_header and expires, charset, gzip (filterHead). A
+	// recoding that changes the length leaves no Content-Length, and a
+	// body gzip compresses has no ranges.
+	if err := x.filterHead(); err != nil {
+		x.broken = true
+		return
+	}
 	var ranges []byteRange
-	if status == 200 && x.head.Version >= 1000 && x.conf.MaxRanges > 0 && !o.noRanges {
+	if status == 200 && x.head.Version >= 1000 && x.conf.MaxRanges > 0 && !o.noRanges && o.contentLength >= 0 {
 		var st int
 		ranges, st = x.rangeFilter(size, mtime, etag)
 		if st == 416 {
@@ -283,7 +305,7 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 			o.tail = append(o.tail, http1.Header{Name: []byte("Accept-Ranges"), Value: []byte("bytes")})
 		}
 	}
-	var boundary []byte
+	var boundary, partType []byte
 	switch len(ranges) {
 	case 0:
 		ranges = []byteRange{{0, size}}
@@ -295,13 +317,13 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 			Value: x.keep([]byte("bytes " + strconv.FormatInt(r.start, 10) + "-" + strconv.FormatInt(r.end-1, 10) + "/" + strconv.FormatInt(size, 10)))})
 	default:
 		x.status = 206
+		// Each part says the type with its charset (the charset
+		// filter ran), the whole has none.
+		partType = o.contentType
 		boundary = x.keep(appendBoundary(nil, x.c.s.tempNumber.Add(1)))
-		o.contentLength = multipartLength(ranges, boundary, o.contentType, size)
-		o.contentType = x.keep(append([]byte("multipart/byteranges; boundary="), boundary...))
-	}
-	partType := o.contentType
-	if boundary != nil {
-		partType = x.typeByExten(x.uri)
+		o.contentLength = multipartLength(ranges, boundary, partType, size)
+		o.setContentType(x.keep(append([]byte("multipart/byteranges; boundary="), boundary...)))
+		o.charset = nil
 	}
 	if err := x.sendHead(nil); err != nil || x.headerOnly {
 		return
@@ -312,7 +334,7 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 	for _, r := range ranges {
 		if boundary != nil {
 			part := appendPartHead(buf[:0], boundary, partType, r, size)
-			if x.write(part) != nil {
+			if x.writeBody(part) != nil {
 				return
 			}
 		}
@@ -322,13 +344,15 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 	}
 	if boundary != nil {
 		end := append(append(append(buf[:0], "\r\n--"...), boundary...), "--\r\n"...)
-		_ = x.write(end)
-		return
+		if x.writeBody(end) != nil {
+			return
+		}
 	}
 	_ = x.endBody()
 }
 
-// sendFileRange writes bytes [r.start, r.end) of f.
+// sendFileRange writes bytes [r.start, r.end) of f (as body bytes: the
+// charset filter may recode them, chunked when it changed their length).
 func (x *exchange) sendFileRange(f *os.File, r byteRange, buf []byte) bool {
 	if _, err := f.Seek(r.start, io.SeekStart); err != nil {
 		x.broken = true

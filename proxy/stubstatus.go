@@ -93,7 +93,7 @@ func (x *exchange) stubStatus() {
 	b = strconv.AppendInt(b, st.waiting.Load(), 10)
 	b = append(b, " \n"...)
 	x.status = 200
-	x.out.contentType = []byte("text/plain")
+	x.out.setContentType([]byte("text/plain"))
 	x.out.contentLength = int64(len(b))
-	_ = x.sendHead(b)
+	x.sendWhole(b)
 }

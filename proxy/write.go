@@ -15,8 +15,24 @@ type outHeaders struct {
 	// statusLine is the upstream's status line ("200 OK"), sent as is;
 	// empty means nginx's text for the status.
 	statusLine []byte
-	// contentType is written right after Date.
+	// contentType is written right after Date; typeLen is the length of
+	// its type (nginx's content_type_len): shorter for an upstream's
+	// with a charset parameter, whose charset is then in charset.
 	contentType []byte
+	typeLen     int
+	// charset is nginx's headers_out.charset (an upstream's, or the one
+	// the charset filter chose); overrideCharset an upstream's
+	// X-Accel-Charset. charsetDone is set once charsetFilter ran.
+	charset         []byte
+	overrideCharset []byte
+	charsetDone     bool
+	// recode, set by the charset filter, recodes the body.
+	recode *recoder
+	// action is what nginx's error log says the connection is doing
+	// while the head goes through its filters: the static module's
+	// "sending response to client", the upstream's "reading response
+	// header from upstream", else nothing.
+	action string
 	// contentLength is written after Content-Type; -1 for none.
 	contentLength int64
 	// lastModified is written after Content-Length (static files);
@@ -41,10 +57,6 @@ type outHeaders struct {
 	// start in the list.
 	filtered bool
 	userFrom int
-	// upType is the Content-Type an upstream sent (or an
-	// X-Accel-Redirect carried): while it is the response's, gzip_types
-	// sees it cut as nginx's content_type_len cuts it (mediaType).
-	upType []byte
 	// gzipVary is nginx's r->gzip_vary: the gzip filter looked at the
 	// response, and "Vary: Accept-Encoding" goes out with gzip_vary on.
 	// noRanges is set when gzip compresses the body: no ranges, no
@@ -102,7 +114,7 @@ func (x *exchange) sendHead(body []byte) error {
 		x.headerOnly = true
 	case x.status == http.StatusNoContent:
 		x.headerOnly = true
-		x.out.contentType = nil
+		x.out.setContentType(nil)
 		x.out.lastModified = time.Time{}
 		x.out.contentLength = -1
 	case x.status == http.StatusNotModified:
@@ -118,7 +130,10 @@ func (x *exchange) sendHead(body []byte) error {
 		}
 		return nil
 	}
-	x.filterHead()
+	if err := x.filterHead(); err != nil {
+		x.broken = true
+		return err
+	}
 	x.out.headers = append(x.out.headers, x.out.tail...)
 	// ngx_http_chunked_header_filter.
 	if x.out.contentLength < 0 && x.status >= 200 && x.status != 204 && x.status != 304 && !x.isHead() {
@@ -127,6 +142,9 @@ func (x *exchange) sendHead(body []byte) error {
 		} else {
 			x.keepalive = false
 		}
+	}
+	if x.out.recode != nil && len(body) > 0 && !x.headerOnly {
+		body = x.out.recode.apply(body)
 	}
 	if x.head.Version < 1000 {
 		// HTTP/0.9: no head at all.
@@ -160,12 +178,13 @@ func (x *exchange) sendHead(body []byte) error {
 }
 
 // filterHead runs, once, the header filters nginx runs before its range
-// filter, in nginx's order: add_header and expires, then gzip. A static
-// file runs them before it looks at Range.
-func (x *exchange) filterHead() {
+// filter, in nginx's order: add_header and expires, the charset filter,
+// then gzip. A static file runs them before it looks at Range. It fails
+// only when the charset filter does (a charset variable not found).
+func (x *exchange) filterHead() error {
 	o := &x.out
 	if o.filtered {
-		return
+		return nil
 	}
 	o.filtered = true
 	if x.errStatus != 0 {
@@ -175,7 +194,11 @@ func (x *exchange) filterHead() {
 	}
 	o.userFrom = len(o.headers)
 	x.addHeaders()
+	if err := x.charsetFilter(); err != nil {
+		return err
+	}
 	x.gzipHeader()
+	return nil
 }
 
 // appendHead appends the status line and headers in nginx's order.
@@ -269,6 +292,15 @@ func (x *exchange) appendSelfURL(dst []byte) []byte {
 	return dst
 }
 
+// sendWhole sends a response whose body is all in body: the head, the
+// body, and the last chunk when the head made it chunked (a charset
+// recoding took its length away).
+func (x *exchange) sendWhole(body []byte) {
+	if x.sendHead(body) == nil {
+		_ = x.endBody()
+	}
+}
+
 // write sends p to the client, within send_timeout, and counts it.
 func (x *exchange) write(p []byte) error {
 	if len(p) == 0 {
@@ -291,12 +323,18 @@ func (x *exchange) write(p []byte) error {
 	return nil
 }
 
-// writeBody sends body bytes, framed as the head announced (chunked or
-// not), compressed when gzip is on (and sent at once when x.flushBody is
-// set). Nothing is sent for a head-only response.
+// writeBody sends body bytes, recoded by the charset filter if it says so,
+// compressed when gzip is on (and sent at once when x.flushBody is set),
+// and framed as the head announced (chunked or not). Nothing is sent for
+// a head-only response.
 func (x *exchange) writeBody(p []byte) error {
 	if x.headerOnly || len(p) == 0 {
 		return nil
+	}
+	if x.out.recode != nil {
+		if p = x.out.recode.apply(p); len(p) == 0 {
+			return nil
+		}
 	}
 	if x.gz != nil {
 		if x.gz.ended {

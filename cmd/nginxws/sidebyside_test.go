@@ -327,7 +327,8 @@ func sbsFirstDiff(a, b string) string {
 }
 
 // sbsCopyStatic copies a case's files other than nginx.conf and cases into the prefix and
-// gives them (and their directories) the fixed modification time.
+// gives them (and their directories) the fixed modification time; symlinks are made
+// again as symlinks.
 func sbsCopyStatic(src, prefix string) error {
 	var dirs []string
 	err := filepath.WalkDir(src, func(path string, e fs.DirEntry, err error) error {
@@ -342,6 +343,14 @@ func sbsCopyStatic(src, prefix string) error {
 		if e.IsDir() {
 			dirs = append(dirs, dst)
 			return os.MkdirAll(dst, 0o755)
+		}
+		if e.Type()&fs.ModeSymlink != 0 {
+			// A symlink stays one (autoindex lists it by its target).
+			target, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(target, dst)
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
