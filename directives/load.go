@@ -514,3 +514,15 @@ func (r *row) isDefault(v string) bool {
 	}
 	return false
 }
+
+// Implemented reports whether nginxws carries out the directive name (as
+// opposed to refusing it, ignoring it with a [warn], or not knowing it):
+// `-V` derives the modules it announces from it.
+func Implemented(name string) bool {
+	for _, r := range byName[name] {
+		if r.status == implemented {
+			return true
+		}
+	}
+	return false
+}
