@@ -80,6 +80,9 @@ type conn struct {
 	// nanoseconds; 0 while busy, -1 once closed to free its slot): nginx's
 	// reusable connections (connlimit.go).
 	waiting atomic.Int64
+	// park is the connection's place in the server's parking set, where
+	// it waits for a request without a goroutine (idlepark_linux.go).
+	park parkRef
 }
 
 // closeWriter is a connection whose writing half can be shut down alone
@@ -183,7 +186,9 @@ func (c *conn) serve() {
 		// request grew, is not kept for it.
 		c.tun.start()
 	case handedOff:
-		go c.awaitRequest()
+		if !c.s.parkIdle(c) {
+			go c.awaitRequest()
+		}
 	}
 }
 

@@ -129,6 +129,7 @@ func (s *Server) reuseIdle() int {
 		if w.c.waiting.CompareAndSwap(w.since, -1) {
 			s.stats.waiting.Add(-1)
 			_ = w.c.nc.Close()
+			s.wakeParked(w.c)
 			reused++
 		}
 	}
