@@ -257,19 +257,21 @@ func TestAppendLogEscapes(t *testing.T) {
 	}
 }
 
-func TestLogKeepsEarlierValues(t *testing.T) {
-	// nginx's log reads variables with ngx_http_get_indexed_variable: a
-	// non-cacheable variable computed earlier keeps that value; the log
+func TestLogFlushesNonCacheable(t *testing.T) {
+	// nginx's log reads variables with ngx_http_get_indexed_variable after
+	// flushing the format's non-cacheable ones: $uri computed earlier is
+	// computed again, a cacheable variable keeps its value, and the log
 	// module's own variables ($status) are computed when the line is
 	// written.
 	conf := `
-    log_format l '$uri|$status';
-    server { listen 8080; location / { return 200 "$uri$status"; } }`
-	cfg, s, r := evalSetup(t, conf, "GET /before HTTP/1.0\r\n\r\n")
+    log_format l '$uri|$host|$status';
+    server { listen 8080; location / { return 200 "$uri$host$status"; } }`
+	cfg, s, r := evalSetup(t, conf, "GET /before HTTP/1.0\r\nHost: first\r\n\r\n")
 	s.Eval(retText(cfg), nil)
 	r.path = []byte("/after")
+	r.host = []byte("second")
 	r.info.Status = 200
-	if got := string(s.AppendLog(cfg.HTTP.LogFormat("l"), nil)); got != "/before|200" {
+	if got := string(s.AppendLog(cfg.HTTP.LogFormat("l"), nil)); got != "/after|first|200" {
 		t.Fatalf("got %q", got)
 	}
 }

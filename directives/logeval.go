@@ -15,8 +15,10 @@ var logOps = map[string]bool{
 //   - the variables of logOps are computed now and written as they are;
 //   - any other variable takes the value the request already has, if it
 //     was computed before (nginx reads it with
-//     ngx_http_get_indexed_variable, so even a non-cacheable variable
-//     keeps an earlier value), else it is computed now;
+//     ngx_http_get_indexed_variable), else it is computed now; a
+//     non-cacheable one is computed again, but in the built-in
+//     "combined" format (ngx_http_script_flush_no_cacheable_variables
+//     over the format's variables, which "combined" does not list);
 //   - a variable not found is "-" with escape=default, nothing with
 //     escape=json or escape=none;
 //   - escape=default writes '"', '\', control bytes and bytes ≥ 0x7F as
@@ -41,7 +43,7 @@ func (s *State) appendLogSeg(f *LogFormat, sg *Segment, gen uint32, dst []byte) 
 	var ok bool
 	switch {
 	case sg.idx > 0 && int(sg.idx) <= len(s.slots):
-		v, ok = s.logVar(sg.idx-1, gen)
+		v, ok = s.logVar(f, sg.idx-1, gen)
 	case sg.Var != "":
 		v, ok = s.slowVar(sg.Var, gen)
 	case sg.Capture > 0:
@@ -67,13 +69,17 @@ func (s *State) appendLogSeg(f *LogFormat, sg *Segment, gen uint32, dst []byte) 
 	return appendLogEscaped(dst, v)
 }
 
-// logVar reads a variable for the log: a value computed before stays.
-func (s *State) logVar(i int32, gen uint32) ([]byte, bool) {
+// logVar reads a variable for a line of f: a value computed before stays,
+// but that of a non-cacheable variable is computed again (once per line)
+// unless f is the built-in "combined", as ngx_http_log_handler flushes
+// its format's no-cacheable variables (the built-in format has no flush
+// list). A value "set" gave stays.
+func (s *State) logVar(f *LogFormat, i int32, gen uint32) ([]byte, bool) {
 	d := &s.e.vars[i]
 	if d.logOp {
 		return d.get(s, d)
 	}
-	if sl := &s.slots[i]; sl.st != slotEmpty {
+	if sl := &s.slots[i]; sl.st != slotEmpty && (!d.noCache || sl.pinned || f.Name == "combined") {
 		return sl.val, sl.st == slotFound
 	}
 	return s.get(i, gen)
@@ -165,7 +171,7 @@ func (s *State) logSegLen(f *LogFormat, sg *Segment, gen uint32) int {
 		if d := &s.e.vars[sg.idx-1]; d.logOp {
 			return logOpLen[d.name]
 		}
-		v, ok = s.logVar(sg.idx-1, gen)
+		v, ok = s.logVar(f, sg.idx-1, gen)
 	case sg.Var != "":
 		if l, op := logOpLen[sg.Var]; op {
 			return l
