@@ -252,6 +252,8 @@ var catalogueRows = []row{
 	{name: "limit_except", ctx: cLocation, args: argBlock | arg1More, set: (*loader).setLimitExcept},
 	{name: "auth_basic", ctx: cHSL | cLimitExcept, args: arg1, set: (*loader).setAuthBasic},
 	{name: "auth_basic_user_file", ctx: cHSL | cLimitExcept, args: arg1, set: (*loader).setAuthBasicUserFile},
+	{name: "auth_request", ctx: cHSL, args: arg1, set: (*loader).setAuthRequest},
+	{name: "auth_request_set", ctx: cHSL, args: arg2, set: (*loader).setAuthRequestSet, repeat: true},
 	{name: "set_real_ip_from", ctx: cHSL, args: arg1, set: (*loader).setRealIPFrom, repeat: true},
 	{name: "real_ip_header", ctx: cHSL, args: arg1, set: locString(func(c *LocConf) *string { return &c.RealIPHeader })},
 	{name: "real_ip_recursive", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.RealIPRecursive })},

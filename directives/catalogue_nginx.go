@@ -19,8 +19,6 @@ var nginxRows = []row{
 	{name: "ancient_browser", ctx: cHTTP | cServer | cLocation, args: arg1More, status: refused},
 	{name: "ancient_browser_value", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},
 	{name: "auth_delay", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused, def: []string{"0", "0s"}},
-	{name: "auth_request", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused, def: []string{"off"}},
-	{name: "auth_request_set", ctx: cHTTP | cServer | cLocation, args: arg2, status: refused},
 	{name: "autoindex", ctx: cHTTP | cServer | cLocation, args: argFlag, status: refused, def: []string{"off"}},
 	{name: "autoindex_exact_size", ctx: cHTTP | cServer | cLocation, args: argFlag, status: refused, def: []string{"on"}},
 	{name: "autoindex_format", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused, def: []string{"html"}},

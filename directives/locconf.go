@@ -122,6 +122,13 @@ type LocConf struct {
 	// AuthBasicConfPrefix completes a relative file name that variables
 	// made (the configuration file's directory).
 	AuthBasicConfPrefix string
+	// AuthRequest is auth_request's URI, empty for "off" (the default);
+	// inherited when the level has none.
+	AuthRequest string
+	// AuthRequestSets are auth_request_set's assignments, in order, run
+	// in the subrequest's context once it is over; a level with none
+	// inherits its parent's list whole.
+	AuthRequestSets []*Stmt
 	// RealIPFrom, RealIPHeader and RealIPRecursive are set_real_ip_from
 	// (nil: none at this level, the parent's are used), real_ip_header
 	// (default X-Real-IP) and real_ip_recursive (default off).
@@ -317,6 +324,10 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	}
 	if c.AuthBasicUserFile == nil {
 		c.AuthBasicUserFile, c.AuthBasicConfPrefix = p.AuthBasicUserFile, p.AuthBasicConfPrefix
+	}
+	inherit(s, "auth_request", &c.AuthRequest, p.AuthRequest)
+	if c.AuthRequestSets == nil {
+		c.AuthRequestSets = p.AuthRequestSets
 	}
 	if c.LimitReqs == nil {
 		c.LimitReqs = p.LimitReqs

@@ -64,8 +64,18 @@ func (x *exchange) proxy() {
 // toward an HTTP/1.0 upstream, which gets Content-Length instead). It
 // returns a status to answer with (negative: close without answering).
 func (x *exchange) prepareBody(p *proxyPlan) int {
-	x.testExpect()
 	b := &x.body
+	if x.main != nil {
+		// A subrequest's body is none, but its upstream is told the
+		// main request's Content-Length
+		// ($proxy_internal_body_length reads the shared headers_in).
+		b.length = -1
+		if !x.head.Chunked {
+			b.length = x.head.ContentLength
+		}
+		return 0
+	}
+	x.testExpect()
 	conf := x.conf
 	if b.mem != nil || b.file != nil {
 		// Read for an earlier attempt (an error_page redirect to a
@@ -243,10 +253,25 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 	conf := x.conf
 	resp := x.resp
 	if resp.Status == 101 && x.hasUpgrade() {
+		if x.main != nil {
+			// ngx_http_upstream_upgrade refuses, and its NGX_ERROR
+			// terminates the main request with no status.
+			x.logEvent(levelError, "connection upgrade in subrequest", "", "reading response header from upstream")
+			x.upstreamDone(false)
+			x.status, x.broken, x.noLinger = 0, true, true
+			return
+		}
 		x.upgrade(uc, p)
 		return
 	}
 	if conf.ProxyInterceptErrors && resp.Status >= 300 && x.hasErrorPage(resp.Status) {
+		if resp.Status == 401 {
+			// ngx_http_upstream_intercept_errors keeps the upstream's
+			// first challenge for the error page's response.
+			if h, ok := firstHeader(resp.Headers, "www-authenticate"); ok {
+				x.addChallenge(x.keep(h.Name), x.keep(h.Value))
+			}
+		}
 		x.upstreamDone(false)
 		x.finalize(resp.Status)
 		return
