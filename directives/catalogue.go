@@ -277,6 +277,7 @@ var catalogueRows = []row{
 	{name: "server_name_in_redirect", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ServerNameInRedirect })},
 	{name: "recursive_error_pages", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.RecursiveErrorPages })},
 	{name: "log_not_found", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.LogNotFound })},
+	{name: "log_subrequest", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.LogSubrequest })},
 	{name: "etag", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ETag })},
 	{name: "if_modified_since", ctx: cHSL, args: arg1, set: locEnum(func(c *LocConf) *string { return &c.IfModifiedSince }, IMSOff, IMSExact, IMSBefore)},
 	{name: "max_ranges", ctx: cHSL, args: arg1, set: locNum(func(c *LocConf) *int { return &c.MaxRanges })},

@@ -48,6 +48,9 @@ type LocConf struct {
 	ServerNameInRedirect bool // default off
 	RecursiveErrorPages  bool // default off
 	LogNotFound          bool // default on
+	// LogSubrequest is log_subrequest: a subrequest ending at this level
+	// (auth_request's) writes its own access log line (default off).
+	LogSubrequest bool
 	// ETag is etag: static files carry an ETag (default on).
 	ETag bool
 	// IfModifiedSince is if_modified_since: IMSOff, IMSExact (the
@@ -303,6 +306,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "server_name_in_redirect", &c.ServerNameInRedirect, p.ServerNameInRedirect)
 	inherit(s, "recursive_error_pages", &c.RecursiveErrorPages, p.RecursiveErrorPages)
 	inherit(s, "log_not_found", &c.LogNotFound, p.LogNotFound)
+	inherit(s, "log_subrequest", &c.LogSubrequest, p.LogSubrequest)
 	inherit(s, "etag", &c.ETag, p.ETag)
 	inherit(s, "if_modified_since", &c.IfModifiedSince, p.IfModifiedSince)
 	inherit(s, "max_ranges", &c.MaxRanges, p.MaxRanges)

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/http1"
 )
 
@@ -17,16 +18,32 @@ import (
 // arena (the pool), and writes nothing to the client.
 
 // subState is what a request keeps for its subrequests, made on the first
-// and reused: the exchange, and the upstream response and reader of its
-// own, so that the parent's upstream state (its $upstream_http_*) is not
-// touched.
+// and kept with the request's state: the exchange, and an upstream
+// response and reader of their own, so that the parent's upstream state
+// (its $upstream_http_*) is not touched.
 type subState struct {
 	x    exchange
 	resp http1.Response
-	ur   *http1.Reader
+	// readers are the upstream readers of the request's subrequests, one
+	// each (used so far): the variables, which a subrequest shares with
+	// its parent, may keep slices of their buffers (a header its "set"
+	// stored, a $sent_http_* its log line cached), so the buffers stay
+	// until the request ends (end), as nginx's pool does.
+	readers []*http1.Reader
+	used    int
 	// vals holds auth_request_set's values between the subrequest's end
 	// and their assignment in the parent.
 	vals [][]byte
+}
+
+// reader returns an upstream reader for the next subrequest of the
+// request.
+func (ss *subState) reader(pools *http1.Pools) *http1.Reader {
+	if ss.used == len(ss.readers) {
+		ss.readers = append(ss.readers, http1.NewReader(eofReader{}, pools))
+	}
+	ss.used++
+	return ss.readers[ss.used-1]
 }
 
 // authRequestAction is the log action nginx's connection has once a
@@ -49,7 +66,6 @@ func (x *exchange) authRequest() int {
 		return accessDeclined
 	}
 	sub := x.subrequest([]byte(uri))
-	defer x.c.rs.sub.end()
 	if sub.broken {
 		// A subrequest that closes the connection (444, a client that
 		// left) terminates the main request (ngx_http_terminate_request),
@@ -108,11 +124,12 @@ func firstHeader(hs []http1.Header, name string) (*http1.Header, bool) {
 // and it answers with its head only, which goes nowhere. Once it ended,
 // auth_request_set's values are computed in its context and given to the
 // parent. It returns the subrequest, whose status and upstream response
-// are valid until the parent's next subrequest.
+// are valid until the parent's next subrequest; what it holds is given
+// back when the request's state is (subState.end).
 func (x *exchange) subrequest(uri []byte) *exchange {
 	ss := x.c.rs.sub
 	if ss == nil {
-		ss = &subState{ur: http1.NewReader(eofReader{}, &x.c.s.pools)}
+		ss = &subState{}
 		x.c.rs.sub = ss
 	}
 	sub := &ss.x
@@ -123,14 +140,14 @@ func (x *exchange) subrequest(uri []byte) *exchange {
 		srv:     x.srv,
 		head:    x.head,
 		resp:    &ss.resp,
-		ur:      ss.ur,
+		ur:      ss.reader(&x.c.s.pools),
 		main:    x,
 		start:   time.Now(),
 		scratch: sub.scratch[:0],
 		// The parent's arena (nginx's sr->pool is r->pool): what the
 		// subrequest keeps stays valid for the parent.
 		arena:      x.arena,
-		upInfo:     sub.upInfo,
+		upInfo:     directives.UpstreamInfo{States: sub.upInfo.States[:0]},
 		carry:      sub.carry[:0],
 		out:        outHeaders{headers: sub.out.headers[:0], tail: sub.out.tail[:0], contentLength: -1},
 		challenges: sub.challenges[:0],
@@ -150,13 +167,17 @@ func (x *exchange) subrequest(uri []byte) *exchange {
 		limitStatus:    x.limitStatus,
 		limitReqStatus: x.limitReqStatus,
 		limitHeld:      x.limitHeld,
-		requestLength:  x.requestLength,
 	}
-	sub.upInfo.States = sub.upInfo.States[:0]
 	sub.uriChanges = maxURIChanges + 1
 	sub.vs = x.vs
 	saved := x.vs.EnterSubrequest(sub)
 	sub.serverRewrite()
+	if !sub.broken && sub.conf != nil && sub.conf.LogSubrequest {
+		// log_subrequest: the line is written as the subrequest ends
+		// (ngx_http_finalize_request), in its context; a subrequest
+		// that terminated the request is not logged.
+		sub.logAccess()
+	}
 
 	// auth_request_set, in the subrequest's context, then assigned to
 	// the parent (ngx_http_auth_request_set_variables) — unless the
@@ -186,10 +207,14 @@ func (x *exchange) subrequest(uri []byte) *exchange {
 	return sub
 }
 
-// end drops what the last subrequest still holds (its upstream response's
-// buffers, its references to the request) once the parent has read it.
+// end gives back what the request's subrequests hold (their upstream
+// readers' buffers, their references to the request), once the request
+// is over.
 func (ss *subState) end() {
-	ss.ur.Reset(eofReader{})
+	for _, r := range ss.readers[:ss.used] {
+		r.Reset(eofReader{})
+	}
+	ss.used = 0
 	ss.x = exchange{scratch: ss.x.scratch[:0], upInfo: ss.x.upInfo, carry: ss.x.carry[:0], out: ss.x.out, challenges: ss.x.challenges[:0]}
 }
 
