@@ -46,11 +46,17 @@ func (ss *subState) reader(pools *http1.Pools) *http1.Reader {
 	return ss.readers[ss.used-1]
 }
 
-// authRequestAction is the log action nginx's connection has once a
-// proxied subrequest ended (ngx_http_upstream_finalize_request sets it):
-// the lines the main request logs afterwards without an action of their
-// own say "while sending to client".
-const authRequestAction = "sending to client"
+// upstreamEnded notes, for a subrequest, that its upstream was finalized
+// (ngx_http_upstream_finalize_request, but after an X-Accel-Redirect):
+// nginx's connection log then says "sending to client", in the
+// subrequest's later lines and its main request's, until an internal
+// redirect clears it. A main request's lines give their actions
+// themselves.
+func (x *exchange) upstreamEnded() {
+	if x.main != nil {
+		x.action = "sending to client"
+	}
+}
 
 // authRequest is the access phase's ngx_http_auth_request_handler, the last
 // of the phase (after allow/deny and auth_basic): where auth_request names
@@ -172,6 +178,9 @@ func (x *exchange) subrequest(uri []byte) *exchange {
 	sub.vs = x.vs
 	saved := x.vs.EnterSubrequest(sub)
 	sub.serverRewrite()
+	// The connection's log action, which the subrequest leaves as it was
+	// when it ended.
+	x.action = sub.action
 	if !sub.broken && sub.conf != nil && sub.conf.LogSubrequest {
 		// log_subrequest: the line is written as the subrequest ends
 		// (ngx_http_finalize_request), in its context; a subrequest
@@ -201,9 +210,6 @@ func (x *exchange) subrequest(uri []byte) *exchange {
 	x.limitStatus, x.limitReqStatus, x.limitHeld = sub.limitStatus, sub.limitReqStatus, sub.limitHeld
 	// The subrequest's level set the connection's keepalive timeout.
 	x.setConf(x.loc, x.conf)
-	if sub.proxied {
-		x.action = authRequestAction
-	}
 	return sub
 }
 
@@ -222,8 +228,8 @@ func (ss *subState) end() {
 var wwwAuthenticate = []byte("WWW-Authenticate")
 
 // addChallenge adds a WWW-Authenticate the access phase sets
-// (r->headers_out.www_authenticate): auth_basic's, or the one an auth
-// request's 401 passes on. The response keeps them across internal
+// (r->headers_out.www_authenticate): auth_basic's, the one an auth
+// request's 401 passes on, or an intercepted upstream 401's. The response keeps them across internal
 // redirects (error_page 401), as nginx's headers_out does, and under
 // "satisfy any" a later handler letting the request in drops the last one
 // (dropChallenge).

@@ -24,6 +24,10 @@ func (x *exchange) proxy() {
 	}
 	t, status := x.resolveTarget(conf.ProxyPass)
 	if status != 0 {
+		if status == 502 {
+			// No resolver: nginx's upstream was set up, and ends.
+			x.upstreamEnded()
+		}
 		x.finalize(status)
 		return
 	}
@@ -53,6 +57,7 @@ func (x *exchange) proxy() {
 	hb.b = head
 	if t.group == nil {
 		x.logEvent(levelError, "no live upstreams", "", "connecting to upstream")
+		x.upstreamEnded()
 		x.finalize(502)
 		return
 	}
@@ -273,6 +278,7 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 			}
 		}
 		x.upstreamDone(false)
+		x.upstreamEnded()
 		x.finalize(resp.Status)
 		return
 	}
@@ -316,6 +322,7 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 			}
 		}
 		x.upstreamDone(framing == http1.FramingNone)
+		x.upstreamEnded()
 		_ = x.sendHead(nil)
 		return
 	}

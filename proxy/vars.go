@@ -209,7 +209,9 @@ func (x *exchange) UninitializedVariable(name string) {
 		return
 	}
 	action := ""
-	if x.logging {
+	if x.logging && x.main == nil {
+		// A subrequest's line (log_subrequest) is written as it ends,
+		// under the connection's action of then.
 		action = logAction
 	}
 	x.logEvent(levelWarn, `using uninitialized "`+name+`" variable`, "", action)
