@@ -295,10 +295,13 @@ var errorCases = []errorCase{
 
 	// Refused directives.
 	{name: "geo ranges refused", conf: H("geo $g {\nranges;\n1.1.1.1-1.1.1.2 a;\n}"), want: `[emerg] "ranges" in "geo" is not supported in CONF/nginx.conf:4`},
-	{name: "auth_request refused", conf: H("server { listen 8080; location / { auth_request /a; } }"), want: `[emerg] "auth_request" directive is not supported in CONF/nginx.conf:3`},
+	{name: "auth_request duplicate", conf: H("server { listen 8080; location / { auth_request off;\nauth_request /a; } }"), want: `[emerg] "auth_request" directive is duplicate in CONF/nginx.conf:4`, same: true},
+	{name: "auth_request in if", conf: H("server { listen 8080; location / { if ($arg_a) { auth_request /a; } } }"), want: `[emerg] "auth_request" directive is not allowed here in CONF/nginx.conf:3`, same: true},
 	{name: "refused directive then nginx's error", conf: H("server { listen 8080; location / { expires 30d;\nproxy_passs x; } }"), want: `[emerg] unknown directive "proxy_passs" in CONF/nginx.conf:4`, same: true},
 	{name: "split_clients refused, its variable known", conf: H("split_clients $remote_addr $v { 50% a; * b; }\nserver { listen 8080; return 200 $v; }"), want: `[emerg] "split_clients" directive is not supported in CONF/nginx.conf:3`},
-	{name: "auth_request_set refused, its variable known", conf: H("server { listen 8080; location / { auth_request_set $user $upstream_http_x_user;\nproxy_set_header X-User $user; } }"), want: `[emerg] "auth_request_set" directive is not supported in CONF/nginx.conf:3`},
+	{name: "auth_request_set builtin variable", conf: H("server { listen 8080; location / { auth_request_set $uri x; } }"), want: `[emerg] the duplicate "uri" variable in CONF/nginx.conf:3`, same: true},
+	{name: "auth_request_set empty name", conf: H("server { listen 8080; location / { auth_request_set $ x; } }"), want: `[emerg] invalid variable name "$" in CONF/nginx.conf:3`, same: true},
+	{name: "auth_request_set value", conf: H("server { listen 8080; location / { auth_request_set $v \"${x\"; } }"), want: `[emerg] the closing bracket in "x" variable is missing in CONF/nginx.conf:3`, same: true},
 	{name: "auth_request_set variable name", conf: H("server { listen 8080; location / { auth_request_set user x; } }"), want: `[emerg] invalid variable name "user" in CONF/nginx.conf:3`, same: true},
 	{name: "limit_req zone never declared", conf: H("server { listen 8080; location / { limit_req zone=x; } }"), want: `[emerg] zero size shared memory zone "x"`, same: true},
 	{name: "ssl_verify_client refused", conf: H("server { listen 8080; ssl_verify_client on; }"), want: `[emerg] "ssl_verify_client" directive is not supported in CONF/nginx.conf:3`},

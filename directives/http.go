@@ -362,7 +362,7 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 		return err
 	}
 	l.warnWebSocketIdioms()
-	h.engine = newEngine(h, h.Variables)
+	h.engine = newEngine(h, h.Variables, hb.vars.quiet)
 	return nil
 }
 

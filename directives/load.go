@@ -482,7 +482,7 @@ func (l *loader) endPos(d *parser.Directive) (parser.Pos, bool) {
 }
 
 // declareRefusedVariable declares the variable a refused directive
-// defines (split_clients, auth_request_set), as nginx does where it reads
+// defines (split_clients), as nginx does where it reads
 // it: the refusal comes at the end, and until then a use of the variable
 // must not read as "unknown variable".
 func (l *loader) declareRefusedVariable(d *parser.Directive) error {
@@ -490,8 +490,6 @@ func (l *loader) declareRefusedVariable(d *parser.Directive) error {
 	switch d.Name {
 	case "split_clients":
 		i = 1
-	case "auth_request_set":
-		i = 0
 	}
 	if i < 0 || i >= len(d.Args) || l.http == nil {
 		return nil

@@ -67,7 +67,7 @@ func TestRefusedTLSDropsNoSSLWarnings(t *testing.T) {
 func TestRefusedAtTheirDefault(t *testing.T) {
 	cfg, err := loadText(t, H(`charset off; etag on; expires off; if_modified_since exact; disable_symlinks off;
 proxy_ssl_verify off; proxy_ssl_server_name OFF; proxy_cookie_path off;
-ssl_verify_client off; ssl_verify_depth 1; mirror off; userid off; auth_request off; auth_delay 0s; ssi off;
+ssl_verify_client off; ssl_verify_depth 1; mirror off; userid off; auth_delay 0s; ssi off;
 server { listen 8080; location / { random_index off; return 200; } }`))
 	if err != nil {
 		t.Fatal(err)

@@ -94,6 +94,7 @@ func (x *exchange) proxyTo(g *upstream.Group, head []byte, plan *proxyPlan) {
 			x.logEvent(levelError, "no live upstreams", "", "connecting to upstream")
 			_, status, _ := a.Fail(upstream.FailNoLive)
 			x.upInfo.States[len(x.upInfo.States)-1].Status = status
+			x.upstreamEnded()
 			x.finalize(status)
 			return
 		}
@@ -116,6 +117,7 @@ func (x *exchange) proxyTo(g *upstream.Group, head []byte, plan *proxyPlan) {
 		}
 		x.upInfo.States[len(x.upInfo.States)-1].Status = status
 		if !retry {
+			x.upstreamEnded()
 			x.finalize(status)
 			return
 		}
@@ -177,6 +179,7 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 		a.Release(upstream.Done)
 		if status > 0 {
 			state().Status = status
+			x.upstreamEnded()
 			x.finalize(status)
 		}
 		// Otherwise the client went away while its body was streamed:

@@ -134,6 +134,9 @@ type reqState struct {
 	head http1.Request
 	resp http1.Response
 	up   *http1.Reader
+	// sub is the request's subrequest, made on the first auth_request
+	// and kept with the state.
+	sub *subState
 }
 
 // eofReader is the source of the upstream reader before its first use.

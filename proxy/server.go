@@ -171,6 +171,9 @@ func (s *Server) getReq() *reqState {
 // putReq gives it back once the request is done.
 func (s *Server) putReq(rs *reqState) {
 	rs.up.Reset(eofReader{})
+	if rs.sub != nil {
+		rs.sub.end()
+	}
 	s.reqs.Put(rs)
 }
 

@@ -98,6 +98,11 @@ func (x *exchange) sendHead(body []byte) error {
 		x.status = x.errStatus
 		x.out.statusLine = nil
 	}
+	if x.main != nil {
+		// A subrequest's head goes nowhere (ngx_http_header_filter
+		// passes only the main request's), nor its body (header only).
+		return nil
+	}
 	if x.isHead() {
 		x.headerOnly = true
 	}
