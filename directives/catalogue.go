@@ -96,10 +96,11 @@ const (
 	// refused: ignoring it would weaken access control or change what is
 	// served, so a config using it fails with "directive is not supported".
 	refused
-	// tlsOnly: an ssl_* setting; it only matters for a TLS listener, and
-	// until TLS is implemented (where "listen … ssl" is refused) it is
-	// accepted with a [warn].
-	tlsOnly
+	// tlsSetting: an ngx_http_ssl_module setting: its value checked as
+	// nginx's setter checks it, then kept as written at its level
+	// (keepSSL) and compiled into each server's TLS configuration when
+	// the http block ends (compileTLS, tlsconf.go).
+	tlsSetting
 )
 
 // setter parses one directive's arguments into the scope's typed config.

@@ -85,9 +85,6 @@ func compileTree(pc *parser.Config, perr error, opts LoadOptions) (*Config, erro
 		l.errPos = pe.Pos
 	}
 	err := l.run(pc.Directives)
-	if l.tlsRefused {
-		l.dropNoSSLWarnings()
-	}
 	if l.refusal != nil {
 		if err == nil && perr == nil {
 			err = l.refusal
@@ -121,9 +118,7 @@ type loader struct {
 	events      bool         // an events block was read
 	http        *httpBuilder // nil until the http block
 	refusal     error        // the first refusal, reported at the end (refuseLater)
-	// tlsRefused: a TLS or PROXY-protocol listener was refused (refuseTLS)
-	tlsRefused bool
-	resolve    resolver
+	resolve     resolver
 }
 
 func newLoader(cfg *Config, pc *parser.Config, opts LoadOptions, partial bool) *loader {
@@ -219,8 +214,10 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 			}
 			l.warnf(d, `"%s" directive is ignored`, d.Name)
 			return nil
-		case tlsOnly:
-			l.warnf(d, `"%s" directive is ignored`+noSSLListen, d.Name)
+		case tlsSetting:
+			if r.check != checkSSLCert {
+				sc.keepSSL(d)
+			}
 			return nil
 		case refused:
 			if len(d.Args) == 1 && r.isDefault(d.Args[0].Value) {

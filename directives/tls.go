@@ -10,13 +10,12 @@ import (
 	"github.com/nginxws/nginxws/parser"
 )
 
-// nginxws serves no TLS, and refuses a TLS listener once nginx would have
-// found nothing wrong (refuseTLS). nginx, though, checks ssl_certificate
-// and ssl_certificate_key in every server that has one, TLS listener or
-// not, and a listener asking for TLS without a certificate: those errors
-// are reproduced here so that a configuration nginx rejects is rejected
-// in nginx's words. A certificate file is only checked to exist; its
-// contents are OpenSSL's business.
+// nginx checks ssl_certificate and ssl_certificate_key in every server
+// that has one, TLS listener or not, and a listener asking for TLS
+// without a certificate: those checks, with nginx's messages, and the
+// compilation of each server's TLS configuration (tlsconf.go) run when
+// the http block ends, where ngx_http_ssl_merge_srv_conf and
+// ngx_http_ssl_init run.
 
 // certsOf returns a server's certificates and keys, its own or else the
 // http level's (ngx_conf_merge_ptr_value).
@@ -33,8 +32,10 @@ func (hb *httpBuilder) certsOf(s *Server) ([]string, []string) {
 
 // checkServerCertificates runs, for every server in order, what
 // ngx_http_ssl_merge_srv_conf checks of the certificates it inherits or
-// sets: a key for each, files that exist.
-func (l *loader) checkServerCertificates() error {
+// sets (a key for each), then builds the server's TLS configuration
+// (compileTLS) as that merge does: ciphers, certificates, dhparam,
+// curves, ticket keys, in nginx's order, with nginx's messages.
+func (l *loader) checkServerCertificates(end parser.Pos) error {
 	hb := l.http
 	for _, s := range hb.h.Servers {
 		certs, keys := hb.certsOf(s)
@@ -42,8 +43,8 @@ func (l *loader) checkServerCertificates() error {
 		if on == nil {
 			on, onPos = hb.srvConf.sslOn, hb.srvConf.sslOnPos
 		}
-		if on != nil && *on {
-			l.refuseTLS(errAt(onPos, `"ssl" directive is not supported`))
+		enable := on != nil && *on
+		if enable {
 			// nginx names the "ssl" directive in effect.
 			where := fmt.Sprintf("%s:%d", onPos.File, onPos.Line)
 			switch {
@@ -61,20 +62,12 @@ func (l *loader) checkServerCertificates() error {
 		if len(keys) < len(certs) {
 			return errAt(parser.Pos{}, `no "ssl_certificate_key" is defined for certificate "%s"`, certs[len(certs)-1])
 		}
-		if anyVariable(certs) || anyVariable(keys) {
-			continue // loaded per connection
+		tc, err := l.compileTLS(s, certs, keys, end)
+		if err != nil {
+			return err
 		}
-		for i, cert := range certs {
-			if err := l.certFileMissing("certificate", cert); err != nil {
-				return err
-			}
-			if strings.HasPrefix(keys[i], "engine:") || strings.HasPrefix(keys[i], "data:") {
-				continue
-			}
-			if err := l.certFileMissing("certificate key", keys[i]); err != nil {
-				return err
-			}
-		}
+		tc.Enable = enable
+		s.TLS = tc
 	}
 	return nil
 }

@@ -1,0 +1,302 @@
+package directives
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nginxws/nginxws/parser"
+)
+
+// TLSConf is a server's ngx_http_ssl_module configuration, merged, its
+// certificates loaded: what a handshake that picked the server uses.
+// Of a handshake, nginx (OpenSSL) takes the protocol versions and the
+// cipher suites from the listen address's default server and only the
+// certificates from the server SNI names (see package proxy).
+type TLSConf struct {
+	// Certificates are the ssl_certificate/ssl_certificate_key pairs in
+	// order (an RSA and an ECDSA one, say): a handshake gets the first
+	// the client can use.
+	Certificates []tls.Certificate
+	// Enable is the deprecated "ssl on": the addresses whose default
+	// server this is speak TLS even without "listen … ssl".
+	Enable bool
+	// MinVersion and MaxVersion are ssl_protocols as Go's versions; both
+	// 0 when it names no version nginx could negotiate (see
+	// tlsVersions): every handshake then fails.
+	MinVersion, MaxVersion uint16
+	// CipherSuites are the TLS 1.2 suites ssl_ciphers selects that Go
+	// implements (never nil; empty when none is left).
+	CipherSuites []uint16
+	// SessionTimeout is ssl_session_timeout (default 5m): how long a
+	// session ticket resumes a session.
+	SessionTimeout time.Duration
+	// SessionTickets is ssl_session_tickets (default on); TicketKeys the
+	// ssl_session_ticket_key files' keys (the first encrypts), nil for
+	// keys of the process's own.
+	SessionTickets bool
+	TicketKeys     [][32]byte
+	// Curves is ssl_ecdh_curve, nil for "auto" (Go's choice).
+	Curves []tls.CurveID
+}
+
+// sslValue is the merged value of one of ngx_http_ssl_module's
+// directives: the server's own, else the http level's; nil if neither
+// set it.
+func (hb *httpBuilder) sslValue(s *Server, name string) []parser.Arg {
+	if v, ok := s.ServerConf.ssl[name]; ok {
+		return v
+	}
+	return hb.srvConf.ssl[name]
+}
+
+// keepSSL records an ssl_* directive's arguments at its level, for
+// compileTLS (the values were checked as nginx's setters check them).
+// ssl_protocols lines add up, as ngx_conf_set_bitmask_slot's bits;
+// ssl_session_ticket_key is a list; the rest are set once.
+func (sc *scope) keepSSL(d *parser.Directive) {
+	c := sc.srvConf
+	if c.ssl == nil {
+		c.ssl = map[string][]parser.Arg{}
+	}
+	switch d.Name {
+	case "ssl_protocols", "ssl_session_ticket_key":
+		c.ssl[d.Name] = append(c.ssl[d.Name], d.Args...)
+	default:
+		c.ssl[d.Name] = d.Args
+	}
+	if c.sslPos == nil {
+		c.sslPos = map[string]parser.Pos{}
+	}
+	c.sslPos[d.Name] = d.Pos
+}
+
+// compileTLS builds a server's TLSConf (ngx_http_ssl_merge_srv_conf from
+// ngx_ssl_create on, in its order).
+func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*TLSConf, error) {
+	hb := l.http
+	tc := &TLSConf{SessionTimeout: 300 * time.Second, SessionTickets: true}
+	// ssl_protocols: 1.22's default is TLSv1 TLSv1.1 TLSv1.2.
+	bits := uint64(1<<2 | 1<<3 | 1<<4)
+	if v := hb.sslValue(s, "ssl_protocols"); v != nil {
+		bits = 0
+		for _, a := range v {
+			bits |= 1 << slices.IndexFunc(sslProtocols, func(n string) bool { return strings.EqualFold(n, a.Value) })
+		}
+	}
+	tc.MinVersion, tc.MaxVersion = tlsVersions(bits)
+
+	ciphers := "HIGH:!aNULL:!MD5"
+	if v := hb.sslValue(s, "ssl_ciphers"); v != nil {
+		ciphers = v[0].Value
+	}
+	set, ok := parseCipherList(ciphers)
+	if !ok {
+		return nil, errAt(parser.Pos{}, `SSL_CTX_set_cipher_list("%s") failed (SSL: error:0A0000B9:SSL routines::no cipher match)`, ciphers)
+	}
+	var lacking []string
+	tc.CipherSuites, lacking = goCipherSuites(set)
+	if len(tc.CipherSuites) == 0 && tc.MinVersion != 0 && tc.MinVersion < tls.VersionTLS13 {
+		l.cfg.Warnings = append(l.cfg.Warnings, Diag{Pos: hb.sslPos(s, "ssl_ciphers"),
+			Msg: fmt.Sprintf(`ssl_ciphers "%s" selects only cipher suites nginxws does not implement (%s): TLS 1.2 handshakes will fail`, ciphers, strings.Join(lacking, ", "))})
+	}
+
+	for i, name := range certs {
+		if strings.IndexByte(name, '$') >= 0 || strings.IndexByte(keys[i], '$') >= 0 {
+			l.refuseLater(errAt(hb.sslPos(s, "ssl_certificate"), `variables in "ssl_certificate" and "ssl_certificate_key" are not supported`))
+			continue
+		}
+		cert, err := l.loadKeyPair(name, keys[i])
+		if err != nil {
+			return nil, err
+		}
+		tc.Certificates = append(tc.Certificates, cert)
+	}
+
+	if v := hb.sslValue(s, "ssl_dhparam"); v != nil {
+		path := l.confPath(v[0].Value)
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, errAt(parser.Pos{}, "%s", fmt.Sprintf(`BIO_new_file("%s") failed (SSL: error:80000002:system library::No such file or directory:calling fopen(%s, r) error:10000080:BIO routines::no such file)`, path, path))
+		}
+	}
+	if v := hb.sslValue(s, "ssl_ecdh_curve"); v != nil && v[0].Value != "auto" {
+		curves, bad := curveList(v[0].Value)
+		if bad != "" {
+			return nil, errAt(parser.Pos{}, `SSL_CTX_set1_curves_list("%s") failed (SSL: error:0A080106:SSL routines::passed invalid argument:group '%s' cannot be set)`, v[0].Value, bad)
+		}
+		tc.Curves = curves
+	}
+	if v := hb.sslValue(s, "ssl_session_timeout"); v != nil {
+		secs, _ := parseTime(v[0].Value, true)
+		tc.SessionTimeout = time.Duration(secs) * time.Second
+	}
+	if v := hb.sslValue(s, "ssl_session_tickets"); v != nil {
+		tc.SessionTickets = v[0].Value == "on"
+	}
+	for _, a := range hb.sslValue(s, "ssl_session_ticket_key") {
+		path := l.confPath(a.Value)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, errAt(end, `open() "%s" failed (%s)`, path, osErrText(err))
+		}
+		if len(b) != 48 && len(b) != 80 {
+			return nil, errAt(end, `"%s" must be 48 or 80 bytes`, path)
+		}
+		// Go's tickets are not OpenSSL's: the file's bytes make one key
+		// of Go's, so that every process given the file shares it.
+		tc.TicketKeys = append(tc.TicketKeys, sha256.Sum256(b))
+	}
+	if v := hb.sslValue(s, "ssl_stapling"); v != nil && v[0].Value == "on" {
+		l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `"ssl_stapling" ignored, not supported`})
+	}
+	if v := hb.sslValue(s, "ssl_early_data"); v != nil && v[0].Value == "on" {
+		l.refuseLater(errAt(hb.sslPos(s, "ssl_early_data"), `"ssl_early_data" directive is not supported`))
+	}
+	if v := hb.sslValue(s, "ssl_reject_handshake"); v != nil && v[0].Value == "on" {
+		l.refuseLater(errAt(hb.sslPos(s, "ssl_reject_handshake"), `"ssl_reject_handshake" directive is not supported`))
+	}
+	return tc, nil
+}
+
+// sslPos is where the merged value of an ssl_* directive was written.
+func (hb *httpBuilder) sslPos(s *Server, name string) parser.Pos {
+	if p, ok := s.ServerConf.sslPos[name]; ok {
+		return p
+	}
+	return hb.srvConf.sslPos[name]
+}
+
+// tlsVersions maps ssl_protocols' bits (sslProtocols' order) to Go's
+// version range. SSLv2 and SSLv3 are gone from OpenSSL 3 as from Go.
+// TLSv1 and TLSv1.1 are accepted but not negotiated: OpenSSL 3 at its
+// default security level refuses the SHA-1 signatures they need, so
+// nginx 1.22 on it fails those handshakes ("no suitable signature
+// algorithm"). Go cannot leave a hole in the range ("TLSv1.1 TLSv1.3"
+// gives 1.2 and 1.3 too).
+func tlsVersions(bits uint64) (lo, hi uint16) {
+	const tls12, tls13 = 1 << 4, 1 << 5
+	switch {
+	case bits&tls12 != 0 && bits&tls13 != 0:
+		return tls.VersionTLS12, tls.VersionTLS13
+	case bits&tls12 != 0:
+		return tls.VersionTLS12, tls.VersionTLS12
+	case bits&tls13 != 0:
+		return tls.VersionTLS13, tls.VersionTLS13
+	}
+	return 0, 0
+}
+
+// curveList maps ssl_ecdh_curve's "a:b" to Go's curves; bad is the
+// first name OpenSSL would not know (one Go lacks is skipped).
+func curveList(v string) (curves []tls.CurveID, bad string) {
+	for _, name := range strings.Split(v, ":") {
+		switch name {
+		case "X25519", "x25519":
+			curves = append(curves, tls.X25519)
+		case "prime256v1", "P-256", "secp256r1":
+			curves = append(curves, tls.CurveP256)
+		case "secp384r1", "P-384":
+			curves = append(curves, tls.CurveP384)
+		case "secp521r1", "P-521":
+			curves = append(curves, tls.CurveP521)
+		case "X448", "x448", "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192", "secp256k1", "brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1":
+		default:
+			return nil, name
+		}
+	}
+	return curves, ""
+}
+
+// confPath is a file name as nginx resolves it (ngx_conf_full_name with
+// the configuration prefix): relative to the main file's directory.
+func (l *loader) confPath(name string) string {
+	if strings.HasPrefix(name, "/") {
+		return name
+	}
+	return l.confPrefix() + name
+}
+
+// loadKeyPair reads a certificate (with its chain) and its key as
+// ngx_ssl_certificate does, from a file or from "data:…", with nginx's
+// messages where Go's checks meet OpenSSL's.
+func (l *loader) loadKeyPair(certName, keyName string) (tls.Certificate, error) {
+	certPEM, certPath, err := l.readPEM(certName, "certificate")
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	if !hasPEM(certPEM, func(t string) bool { return t == "CERTIFICATE" || t == "TRUSTED CERTIFICATE" }) {
+		return tls.Certificate{}, errAt(parser.Pos{}, `cannot load certificate "%s": PEM_read_bio_X509_AUX() failed (SSL: error:0480006C:PEM routines::no start line:Expecting: TRUSTED CERTIFICATE)`, certPath)
+	}
+	keyPEM, keyPath, err := l.readPEM(keyName, "certificate key")
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	if !hasPEM(keyPEM, func(t string) bool { return strings.HasSuffix(t, "PRIVATE KEY") }) {
+		return tls.Certificate{}, errAt(parser.Pos{}, `cannot load certificate key "%s": PEM_read_bio_PrivateKey() failed (SSL: error:1E08010C:DECODER routines::unsupported:No supported data to decode. Input type: PEM)`, keyPath)
+	}
+	if b, _ := pem.Decode(keyPEM); b != nil && (b.Type == "ENCRYPTED PRIVATE KEY" || b.Headers["Proc-Type"] != "") {
+		l.refuseLater(errAt(parser.Pos{}, `cannot load certificate key "%s": encrypted keys (ssl_password_file) are not supported`, keyPath))
+		return tls.Certificate{}, nil
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return tls.Certificate{}, errAt(parser.Pos{}, `SSL_CTX_use_PrivateKey("%s") failed (SSL: %s)`, keyPath, err)
+	}
+	if cert.Leaf == nil {
+		cert.Leaf, _ = x509.ParseCertificate(cert.Certificate[0])
+	}
+	return cert, nil
+}
+
+// readPEM reads a certificate or key file, or the PEM text after
+// "data:"; the path is the name nginx prints.
+func (l *loader) readPEM(name, what string) ([]byte, string, error) {
+	if data, ok := strings.CutPrefix(name, "data:"); ok {
+		return []byte(data), name, nil
+	}
+	path := l.confPath(name)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, path, l.certFileMissing(what, name)
+	}
+	if err != nil {
+		return nil, path, errAt(parser.Pos{}, `cannot load %s "%s": BIO_new_file() failed (SSL: %s)`, what, path, osErrText(err))
+	}
+	return b, path, nil
+}
+
+// hasPEM reports whether b holds a PEM block of a type ok accepts.
+func hasPEM(b []byte, ok func(string) bool) bool {
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			return false
+		}
+		if ok(blk.Type) {
+			return true
+		}
+		if len(bytes.TrimSpace(b)) == 0 {
+			return false
+		}
+	}
+}
+
+// osErrText is a file error as nginx prints it: "13: Permission denied".
+func osErrText(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return fmt.Sprintf("%d: %s", int(errno), errnoText(errno))
+	}
+	return err.Error()
+}
