@@ -218,6 +218,11 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 			if r.check != checkSSLCert {
 				sc.keepSSL(d)
 			}
+			if d.Name == "ssl_dhparam" {
+				// Go's TLS has no DHE key exchange: the DHE-* suites of
+				// ssl_ciphers are never offered (tlsciphers.go).
+				l.warnf(d, `"ssl_dhparam" directive is ignored, nginxws has no DHE cipher suites`)
+			}
 			return nil
 		case refused:
 			if len(d.Args) == 1 && r.isDefault(d.Args[0].Value) {

@@ -153,7 +153,7 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 		return x.connectFailed(p, err), "connecting to upstream"
 	}
 	state().ConnectTime = time.Since(x.upStart)
-	if len(x.upInfo.States) == 1 && !conf.ProxyIgnoreClientAbort && clientEOF(x.c.nc) {
+	if len(x.upInfo.States) == 1 && !conf.ProxyIgnoreClientAbort && clientEOF(x.c.sock) {
 		// nginx posts the client's read event as it sets the upstream
 		// up (ngx_http_upstream_init_request): an end of file that came
 		// with the request ends it there, before anything is sent.
@@ -278,7 +278,7 @@ func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
 	// the request too: nginx's read event for it comes before the
 	// upstream's (the watch starts late, so a quick answer is checked
 	// once here).
-	gone := w.stop() || (err == nil && !conf.ProxyIgnoreClientAbort && clientEOF(x.c.nc))
+	gone := w.stop() || (err == nil && !conf.ProxyIgnoreClientAbort && clientEOF(x.c.sock))
 	if gone {
 		// nginx's log action is the upstream connection's: it becomes
 		// "reading response header" when the upstream is first read

@@ -30,9 +30,17 @@ const (
 // Between requests it holds no buffer: the request reader waits for the
 // socket to become readable before borrowing one.
 type conn struct {
-	s       *Server
+	s *Server
+	// sock is the accepted socket; nc is what requests are read from and
+	// written to: the socket, or a *tls.Conn over it once a TLS
+	// handshake is done (tls.go). Looks at the socket that read nothing
+	// (readiness, the client's close) go to sock.
+	sock    net.Conn
 	nc      net.Conn
 	network string
+	// plainOnTLS is set when a client sent plain HTTP to a TLS address
+	// (nginx's hc->ssl without c->ssl): its request is answered 497.
+	plainOnTLS bool
 	// number is nginx's connection number: "*N" in error log lines and
 	// $connection.
 	number uint64
@@ -88,7 +96,7 @@ type closeWriter interface{ CloseWrite() error }
 
 // newConn prepares the state of a freshly accepted connection.
 func newConn(s *Server, nc net.Conn, network string) *conn {
-	c := &conn{s: s, nc: nc, network: network, start: time.Now(), number: s.connSeq.Add(1)}
+	c := &conn{s: s, sock: nc, nc: nc, network: network, start: time.Now(), number: s.connSeq.Add(1)}
 	c.src.c = c
 	c.rd = http1.NewReader(&c.src, &s.pools)
 	switch a := nc.RemoteAddr().(type) {
@@ -170,7 +178,7 @@ func (c *conn) serve() {
 		c.clearWaiting()
 		c.s.stats.active.Add(-1)
 		c.s.setLive(c, false)
-		c.s.untrack(c.nc)
+		c.s.untrack(c.sock)
 		if !c.wasReused() {
 			c.s.giveSlots(1)
 		}
@@ -218,6 +226,9 @@ func (c *conn) loop() bool {
 		switch {
 		case c.requests == 0:
 			c.dl.setReadAt(c.nc, c.start.Add(headerTimeout))
+			if ac.tls != nil && c.info.TLSState == nil && !c.plainOnTLS && !c.startTLS(ac, c.start.Add(headerTimeout)) {
+				return false
+			}
 		case len(c.rd.Buffered()) == 0:
 			// Wait for the next request under keepalive_timeout; once
 			// its first bytes are in, the rest of the head gets
@@ -399,7 +410,7 @@ func (c *conn) closeLingering(x *exchange) {
 	if x.noLinger {
 		return
 	}
-	if !x.lingering && len(c.rd.Buffered()) == 0 && !readable(c.nc) {
+	if !x.lingering && len(c.rd.Buffered()) == 0 && !readable(c.sock) {
 		return
 	}
 	cw, ok := c.nc.(closeWriter)

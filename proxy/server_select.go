@@ -24,6 +24,8 @@ type addrConf struct {
 	// limits is the default server's head-reading settings, with the
 	// callback that switches to the named server's once the host is known.
 	limits http1.Limits
+	// tls is set for an address that speaks TLS (tls.go).
+	tls *tlsAddr
 }
 
 // serverNames are the name tables of one address, as ngx_http_server_names
@@ -55,6 +57,7 @@ func buildAddrs(h *directives.HTTP, vs map[*directives.Server]*vserver) map[list
 		servers []*vserver
 		def     *vserver
 		text    string
+		listens []directives.Listen
 	}
 	byAddr := map[listenKey]*entry{}
 	var order []listenKey
@@ -67,6 +70,7 @@ func buildAddrs(h *directives.HTTP, vs map[*directives.Server]*vserver) map[list
 				byAddr[k] = e
 				order = append(order, k)
 			}
+			e.listens = append(e.listens, l)
 			v := vs[s]
 			if len(e.servers) == 0 || e.servers[len(e.servers)-1] != v {
 				e.servers = append(e.servers, v)
@@ -96,6 +100,7 @@ func buildAddrs(h *directives.HTTP, vs map[*directives.Server]*vserver) map[list
 				return nil
 			}
 		}
+		ac.tls = tlsOf(ac, e.listens)
 		out[k] = ac
 	}
 	return out

@@ -5,6 +5,7 @@ package main
 // people writing cases; this file is its implementation.
 
 import (
+	"crypto/tls"
 	"bufio"
 	"fmt"
 	"os"
@@ -31,6 +32,14 @@ type sbsCase struct {
 	steps    []sbsStep
 	requires string        // "ipv6": skipped where ::1 cannot be bound
 	timeout  time.Duration // per read; 0 = sbsReadTimeout
+	tls      *sbsTLS       // "tls NAME [VERSION]": the connection is TLS
+}
+
+// sbsTLS is a case's TLS client: the SNI name ("" for none), and the one
+// protocol version it offers (0: Go's default range).
+type sbsTLS struct {
+	serverName string
+	version    uint16
 }
 
 // sbsMask hides the value of one header ("client" = the response the client got,
@@ -165,6 +174,25 @@ func sbsParseCases(path string, vars map[string]string) ([]*sbsCase, error) {
 				return nil, fail("unknown requirement %q", rest)
 			}
 			cur.requires = rest
+		case "tls":
+			name, version, _ := strings.Cut(rest, " ")
+			t := &sbsTLS{serverName: name}
+			if name == "-" {
+				t.serverName = ""
+			}
+			switch version {
+			case "":
+			case "TLSv1.2":
+				t.version = tls.VersionTLS12
+			case "TLSv1.3":
+				t.version = tls.VersionTLS13
+			default:
+				return nil, fail("tls NAME|- [TLSv1.2|TLSv1.3]")
+			}
+			if name == "" {
+				return nil, fail("tls NAME|- [TLSv1.2|TLSv1.3]")
+			}
+			cur.tls = t
 		case "timeout":
 			d, err := time.ParseDuration(rest)
 			if err != nil {
