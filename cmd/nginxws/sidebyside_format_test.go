@@ -5,8 +5,8 @@ package main
 // people writing cases; this file is its implementation.
 
 import (
-	"crypto/tls"
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"regexp"
