@@ -24,9 +24,8 @@ type errorCase struct {
 	same  bool
 }
 
-// certFiles stand for a certificate and its key where only their presence
-// matters (nginxws checks that the files exist; the cases that reach a
-// refusal are not compared with nginx, which would read them).
+// certFiles are a certificate and a key file that hold no PEM: nginx's
+// cannot-load error for the certificate, from both.
 var certFiles = map[string]string{"c.pem": "certificate\n", "c.key": "key\n"}
 
 // H wraps a body in the events and http blocks most cases need; the body

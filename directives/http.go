@@ -112,7 +112,7 @@ type ServerConf struct {
 
 	set map[string]bool
 	// sslCerts and sslKeys are ssl_certificate and ssl_certificate_key as
-	// written (nginxws serves no TLS, but nginx checks them, tls.go).
+	// written (checked and loaded by checkServerCertificates, tls.go).
 	sslCerts, sslKeys []string
 	sslOn             *bool // the deprecated "ssl on|off", nil when not given
 	sslOnPos          parser.Pos

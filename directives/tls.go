@@ -96,16 +96,6 @@ func (l *loader) checkSSLListenCertificates() error {
 	return nil
 }
 
-// anyVariable reports whether one of the values holds a variable.
-func anyVariable(vs []string) bool {
-	for _, v := range vs {
-		if strings.IndexByte(v, '$') >= 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // certFileMissing is OpenSSL 3's error, as nginx words it, for a
 // certificate or key file that does not exist (a name relative to the
 // configuration's directory).
