@@ -45,6 +45,12 @@ import (
 // as with nginx 1.22.
 var alpnProtocols = []string{"http/1.1", "http/1.0", "http/0.9"}
 
+// opensslGroups is "ssl_ecdh_curve auto": OpenSSL 3.0's default groups
+// that Go has, in its order (X448 and the finite-field groups it lacks).
+// Go's own default would put its post-quantum hybrid first, a key
+// exchange nginx 1.22 on OpenSSL 3.0 never makes ($ssl_curve).
+var opensslGroups = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP521, tls.CurveP384}
+
 // tlsAddr is an address's TLS configuration.
 type tlsAddr struct {
 	config *tls.Config
@@ -55,11 +61,15 @@ type tlsAddr struct {
 // handshake with) and, per handshake, the SNI server's certificates.
 func newTLSAddr(ac *addrConf) *tlsAddr {
 	def := ac.def.srv.TLS
+	curves := def.Curves
+	if curves == nil {
+		curves = opensslGroups
+	}
 	cfg := &tls.Config{
 		MinVersion:             def.MinVersion,
 		MaxVersion:             def.MaxVersion,
 		CipherSuites:           def.CipherSuites,
-		CurvePreferences:       def.Curves,
+		CurvePreferences:       curves,
 		SessionTicketsDisabled: !def.SessionTickets,
 		NextProtos:             alpnProtocols,
 	}
@@ -177,7 +187,7 @@ const ticketTag = "nginxws-issued:"
 func ticketLifetime(cfg *tls.Config, timeout time.Duration) {
 	cfg.WrapSession = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
 		if issuedAt(ss).IsZero() {
-			ss.Extra = append(ss.Extra, binary.BigEndian.AppendUint64([]byte(ticketTag), uint64(time.Now().Unix())))
+			ss.Extra = append(ss.Extra, binary.BigEndian.AppendUint64([]byte(ticketTag), uint64(time.Now().UnixMilli())))
 		}
 		return cfg.EncryptTicket(cs, ss)
 	}
@@ -197,7 +207,7 @@ func ticketLifetime(cfg *tls.Config, timeout time.Duration) {
 func issuedAt(ss *tls.SessionState) time.Time {
 	for _, e := range ss.Extra {
 		if len(e) == len(ticketTag)+8 && string(e[:len(ticketTag)]) == ticketTag {
-			return time.Unix(int64(binary.BigEndian.Uint64(e[len(ticketTag):])), 0)
+			return time.UnixMilli(int64(binary.BigEndian.Uint64(e[len(ticketTag):])))
 		}
 	}
 	return time.Time{}
