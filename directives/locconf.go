@@ -141,6 +141,9 @@ type LocConf struct {
 	ProxyPassRequestBody    bool // default on
 	ProxyIgnoreClientAbort  bool // default off
 	ProxySocketKeepalive    bool // default off
+	// ProxySSL is the TLS of a proxy_pass to https:// (proxyssl.go).
+	ProxySSL *ProxySSL
+	proxySSL proxySSLConf
 
 	set      map[string]bool
 	pBusySet bool       // proxy_busy_buffers_size given here or inherited
@@ -210,6 +213,8 @@ func defaultLocConf(l *loader) *LocConf {
 		ProxyNextUpstream:       NextError | NextTimeout,
 		ProxyPassRequestHeaders: true,
 		ProxyPassRequestBody:    true,
+
+		proxySSL: proxySSLConf{protocols: 1<<2 | 1<<3 | 1<<4, ciphers: "DEFAULT", verifyDepth: 1, sessionReuse: true},
 	}
 }
 
@@ -368,6 +373,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	// no server, a zone nobody declared is "zero size" after the parse.
 	if c.proxyCache != nil && !c.proxyCache.cachePath && c.from != "http" {
 		return errAt(end, `"proxy_cache" zone "%s" is unknown`, c.proxyCache.name)
+	}
+	if err := c.mergeProxySSL(p); err != nil {
+		return err
 	}
 	return c.mergeIfs(end)
 }

@@ -136,6 +136,11 @@ type upstreamInfo struct {
 	addr   string
 	uri    []byte
 	status int
+	// secure is set for "proxy_pass https://": the peers are spoken to
+	// over TLS (upstream_tls.go); host is the URL's host, the default
+	// proxy_ssl_name.
+	secure bool
+	host   string
 }
 
 // begin resets x for a new request, read into c.rs.head.

@@ -412,6 +412,9 @@ func sbsUpstreamText(out *strings.Builder, recs []*sbsRecord, masks []sbsMask) {
 	for _, r := range recs {
 		head, body, _ := bytes.Cut(r.request, []byte("\r\n\r\n"))
 		fmt.Fprintf(out, "upstream %s:\n", r.backend)
+		if r.tls != "" {
+			fmt.Fprintf(out, "  %s\n", r.tls)
+		}
 		if len(r.request) == 0 {
 			out.WriteString("  (no bytes)\n")
 		}

@@ -387,7 +387,7 @@ func sbsNeeds(texts ...string) map[string]int {
 				continue
 			}
 			kind := m[1]
-			if kind == "BACKEND_SOCK" {
+			if kind == "BACKEND_SOCK" || kind == "BACKEND_TLS" {
 				kind = "BACKEND"
 			}
 			need[kind] = max(need[kind], n)
