@@ -337,6 +337,8 @@ func opensslReason(err error) string {
 		return "error:0A0000C1:SSL routines::no shared cipher"
 	case strings.Contains(s, "unsupported application protocols"):
 		return "error:0A0000EB:SSL routines::no application protocol"
+	case strings.Contains(s, "does not look like a TLS handshake"):
+		return "error:0A00010B:SSL routines::wrong version number"
 	}
 	return s
 }
