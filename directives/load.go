@@ -2,6 +2,7 @@ package directives
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -217,6 +218,13 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 		case tlsSetting:
 			if r.check != checkSSLCert {
 				sc.keepSSL(d)
+			}
+			if d.Name == "ssl_password_file" {
+				// ngx_ssl_read_password_file reads it where it is set.
+				path := l.confPath(d.Args[0].Value)
+				if _, err := os.ReadFile(path); err != nil {
+					return l.errf(d, `open() "%s" failed (%s)`, path, osErrText(err))
+				}
 			}
 			if d.Name == "ssl_dhparam" {
 				// Go's TLS has no DHE key exchange: the DHE-* suites of
