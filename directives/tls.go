@@ -44,10 +44,12 @@ func (l *loader) checkServerCertificates(end parser.Pos) error {
 			on, onPos = hb.srvConf.sslOn, hb.srvConf.sslOnPos
 		}
 		enable := on != nil && *on
+		reject := hb.rejectsHandshake(s)
 		if enable {
 			// nginx names the "ssl" directive in effect.
 			where := fmt.Sprintf("%s:%d", onPos.File, onPos.Line)
 			switch {
+			case len(certs) == 0 && reject:
 			case len(certs) == 0:
 				return errAt(parser.Pos{}, `no "ssl_certificate" is defined for the "ssl" directive in %s`, where)
 			case len(keys) == 0:
@@ -56,7 +58,7 @@ func (l *loader) checkServerCertificates(end parser.Pos) error {
 				return errAt(parser.Pos{}, `no "ssl_certificate_key" is defined for certificate "%s" and the "ssl" directive in %s`, certs[len(certs)-1], where)
 			}
 		}
-		if len(certs) == 0 {
+		if len(certs) == 0 && !reject {
 			continue
 		}
 		if len(keys) < len(certs) {
@@ -66,16 +68,23 @@ func (l *loader) checkServerCertificates(end parser.Pos) error {
 		if err != nil {
 			return err
 		}
-		tc.Enable = enable
+		tc.Enable, tc.RejectHandshake = enable, reject
 		s.TLS = tc
 	}
 	return nil
 }
 
+// rejectsHandshake is the merged ssl_reject_handshake of a server.
+func (hb *httpBuilder) rejectsHandshake(s *Server) bool {
+	v := hb.sslValue(s, "ssl_reject_handshake")
+	return v != nil && v[0].Value == "on"
+}
+
 // checkSSLListenCertificates is ngx_http_ssl_init (a postconfiguration
 // step, after the locations are checked and before the variables are):
 // the default server of an address with a "listen … ssl" must have a
-// certificate.
+// certificate, or reject handshakes; then every server of the address
+// must have one or reject.
 func (l *loader) checkSSLListenCertificates() error {
 	hb := l.http
 	for _, addr := range hb.addrOrder {
@@ -89,8 +98,16 @@ func (l *loader) checkSSLListenCertificates() error {
 		if !ssl {
 			continue
 		}
-		if certs, _ := hb.certsOf(a.def); len(certs) == 0 {
+		if certs, _ := hb.certsOf(a.def); len(certs) != 0 {
+			continue
+		}
+		if !hb.rejectsHandshake(a.def) {
 			return errAt(parser.Pos{}, `no "ssl_certificate" is defined for the "listen ... ssl" directive in %s:%d`, a.def.Pos.File, a.def.Pos.Line)
+		}
+		for _, s := range a.servers {
+			if certs, _ := hb.certsOf(s); len(certs) == 0 && !hb.rejectsHandshake(s) {
+				return errAt(parser.Pos{}, `no "ssl_certificate" is defined for the "listen ... ssl" directive in %s:%d`, s.Pos.File, s.Pos.Line)
+			}
 		}
 	}
 	return nil

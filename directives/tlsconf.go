@@ -31,6 +31,10 @@ type TLSConf struct {
 	// Enable is the deprecated "ssl on": the addresses whose default
 	// server this is speak TLS even without "listen … ssl".
 	Enable bool
+	// RejectHandshake is ssl_reject_handshake: a handshake that picks
+	// this server (by SNI, or as the default) fails. Such a server may
+	// have no certificate.
+	RejectHandshake bool
 	// MinVersion and MaxVersion are ssl_protocols as Go's versions; both
 	// 0 when it names no version nginx could negotiate (see
 	// tlsVersions): every handshake then fails.
@@ -161,9 +165,6 @@ func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*T
 	}
 	if v := hb.sslValue(s, "ssl_early_data"); v != nil && v[0].Value == "on" {
 		l.refuseLater(errAt(hb.sslPos(s, "ssl_early_data"), `"ssl_early_data" directive is not supported`))
-	}
-	if v := hb.sslValue(s, "ssl_reject_handshake"); v != nil && v[0].Value == "on" {
-		l.refuseLater(errAt(hb.sslPos(s, "ssl_reject_handshake"), `"ssl_reject_handshake" directive is not supported`))
 	}
 	return tc, nil
 }

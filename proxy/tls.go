@@ -75,13 +75,27 @@ func newTLSAddr(ac *addrConf) *tlsAddr {
 	}
 	names := ac.names
 	cfg.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-		tc := def
+		// ngx_http_ssl_servername: the server SNI names, else the
+		// default; its ssl_reject_handshake, its certificates if it
+		// has some (else the default's).
+		chosen := def
 		if names != nil && hello.ServerName != "" {
-			if v := names.find(sniHost(hello.ServerName), nil); v != nil && v.srv.TLS != nil && len(v.srv.TLS.Certificates) > 0 {
-				tc = v.srv.TLS
+			if v := names.find(sniHost(hello.ServerName), nil); v != nil {
+				chosen = v.srv.TLS
 			}
 		}
-		return pickCertificate(hello, tc.Certificates, cfg)
+		certs := def.Certificates
+		if chosen != nil {
+			if chosen.RejectHandshake {
+				// No certificate and none configured: crypto/tls
+				// answers with the unrecognized_name alert, as nginx.
+				return nil, nil
+			}
+			if len(chosen.Certificates) > 0 {
+				certs = chosen.Certificates
+			}
+		}
+		return pickCertificate(hello, certs, cfg)
 	}
 	if def.MinVersion == 0 {
 		// ssl_protocols names no version that can be negotiated.
@@ -305,6 +319,9 @@ func (c *conn) handshakeFailed(ac *addrConf, err error, handshaking bool) {
 		msg = "peer closed connection in SSL handshake"
 	case errors.Is(err, syscall.ECONNRESET):
 		msg, errno = "peer closed connection in SSL handshake", "104: Connection reset by peer"
+	case strings.Contains(err.Error(), "no certificates configured"):
+		// ssl_reject_handshake (GetCertificate gave no certificate).
+		msg = "handshake rejected"
 	default:
 		msg = "SSL_do_handshake() failed (SSL: " + opensslReason(err) + ")"
 	}
