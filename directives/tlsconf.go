@@ -37,8 +37,11 @@ type TLSConf struct {
 	RejectHandshake bool
 	// MinVersion and MaxVersion are ssl_protocols as Go's versions; both
 	// 0 when it names no version nginx could negotiate (see
-	// tlsVersions): every handshake then fails.
+	// tlsVersions): every handshake then fails. LegacyVersions is set
+	// when it names TLSv1 or TLSv1.1, which nginx on OpenSSL 3 accepts
+	// and then fails for want of a signature algorithm.
 	MinVersion, MaxVersion uint16
+	LegacyVersions         bool
 	// CipherSuites are the TLS 1.2 suites ssl_ciphers selects that Go
 	// implements (never nil; empty when none is left).
 	CipherSuites []uint16
@@ -99,6 +102,7 @@ func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*T
 		}
 	}
 	tc.MinVersion, tc.MaxVersion = tlsVersions(bits)
+	tc.LegacyVersions = bits&(1<<2|1<<3) != 0
 
 	ciphers := "HIGH:!aNULL:!MD5"
 	if v := hb.sslValue(s, "ssl_ciphers"); v != nil {

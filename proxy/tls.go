@@ -97,10 +97,19 @@ func newTLSAddr(ac *addrConf) *tlsAddr {
 		}
 		return pickCertificate(hello, certs, cfg)
 	}
-	if def.MinVersion == 0 {
-		// ssl_protocols names no version that can be negotiated.
-		cfg.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
-			return nil, errUnsupportedProtocol
+	if def.LegacyVersions || def.MinVersion == 0 {
+		cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			if def.LegacyVersions && slices.Max(hello.SupportedVersions) <= tls.VersionTLS11 {
+				// OpenSSL 3 takes the version ssl_protocols allows,
+				// then finds no signature algorithm its default
+				// security level allows for it (internal_error).
+				return nil, errNoSignatureAlgorithm
+			}
+			if def.MinVersion == 0 {
+				// ssl_protocols names no version that can be negotiated.
+				return nil, errUnsupportedProtocol
+			}
+			return nil, nil
 		}
 	}
 	if len(def.TicketKeys) > 0 {
@@ -110,8 +119,13 @@ func newTLSAddr(ac *addrConf) *tlsAddr {
 	return &tlsAddr{config: cfg}
 }
 
-// errUnsupportedProtocol is a handshake refused for its version.
-var errUnsupportedProtocol = errors.New("tls: client offered only unsupported versions")
+// errUnsupportedProtocol is a handshake refused for its version;
+// errNoSignatureAlgorithm one in TLS 1.0 or 1.1, which nginx on OpenSSL
+// 3 accepts and then cannot sign.
+var (
+	errUnsupportedProtocol  = errors.New("tls: client offered only unsupported versions")
+	errNoSignatureAlgorithm = errors.New("tls: no suitable signature algorithm")
+)
 
 // sniHost is the server name as ngx_http_validate_host leaves it for the
 // name lookup: lower case, without a trailing dot.
@@ -350,6 +364,8 @@ func opensslReason(err error) string {
 	switch {
 	case strings.Contains(s, "unsupported versions"):
 		return "error:0A000102:SSL routines::unsupported protocol"
+	case strings.Contains(s, "no suitable signature algorithm"):
+		return "error:0A000076:SSL routines::no suitable signature algorithm"
 	case strings.Contains(s, "no cipher suite supported by both"):
 		return "error:0A0000C1:SSL routines::no shared cipher"
 	case strings.Contains(s, "unsupported application protocols"):

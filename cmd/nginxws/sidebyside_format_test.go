@@ -182,15 +182,19 @@ func sbsParseCases(path string, vars map[string]string) ([]*sbsCase, error) {
 			}
 			switch version {
 			case "":
+			case "TLSv1":
+				t.version = tls.VersionTLS10
+			case "TLSv1.1":
+				t.version = tls.VersionTLS11
 			case "TLSv1.2":
 				t.version = tls.VersionTLS12
 			case "TLSv1.3":
 				t.version = tls.VersionTLS13
 			default:
-				return nil, fail("tls NAME|- [TLSv1.2|TLSv1.3]")
+				return nil, fail("tls NAME|- [TLSv1|TLSv1.1|TLSv1.2|TLSv1.3]")
 			}
 			if name == "" {
-				return nil, fail("tls NAME|- [TLSv1.2|TLSv1.3]")
+				return nil, fail("tls NAME|- [TLSv1|TLSv1.1|TLSv1.2|TLSv1.3]")
 			}
 			cur.tls = t
 		case "timeout":
