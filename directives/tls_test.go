@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -137,6 +138,49 @@ func TestCipherLists(t *testing.T) {
 		set, ok := parseCipherList(tc.list)
 		if n := bits.OnesCount64(set); n != tc.n || ok != tc.ok {
 			t.Errorf("%s: %d suites, %v; want %d, %v", tc.list, n, ok, tc.n, tc.ok)
+		}
+	}
+}
+
+// TestCertificateForms: the PEM layouts certificates come in: a chain and
+// its key in one file, a key after EC parameters, a PKCS#1 RSA key, and
+// "data:" with the PEM in the configuration.
+func TestCertificateForms(t *testing.T) {
+	dir := t.TempDir()
+	writeTestCert(t, dir)
+	cert, _ := os.ReadFile(filepath.Join(dir, "cert.pem"))
+	key, _ := os.ReadFile(filepath.Join(dir, "key.pem"))
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "rsa"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &rsaKey.PublicKey, rsaKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"both.pem": string(cert) + string(key),
+		"ecp.key":  "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n" + string(key),
+		"rsa.crt":  string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		"rsa1.key": string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)})),
+		"cert.pem": string(cert),
+		"key.pem":  string(key),
+	}
+	conf := H(`server { listen 127.0.0.1:18599 ssl; ssl_certificate both.pem; ssl_certificate_key both.pem; }
+server { listen 127.0.0.1:18598 ssl; ssl_certificate cert.pem; ssl_certificate_key ecp.key; }
+server { listen 127.0.0.1:18597 ssl; ssl_certificate rsa.crt; ssl_certificate_key rsa1.key; }
+server { listen 127.0.0.1:18596 ssl; ssl_certificate "data:` + string(cert) + `"; ssl_certificate_key "data:` + string(key) + `"; }
+`)
+	c := writeCase(t, errorCase{conf: conf, files: files})
+	cfg, err := loadCase(t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range cfg.HTTP.Servers {
+		if s.TLS == nil || len(s.TLS.Certificates) != 1 || s.TLS.Certificates[0].Leaf == nil {
+			t.Errorf("server %d: no certificate loaded", i+1)
 		}
 	}
 }
