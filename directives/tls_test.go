@@ -60,7 +60,6 @@ func TestTLSErrorsInNginxOrder(t *testing.T) {
 		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key cert.pem; }", `[emerg] cannot load certificate key "CONF/cert.pem": PEM_read_bio_PrivateKey() failed (SSL: error:1E08010C:DECODER routines::unsupported:No supported data to decode. Input type: PEM)`},
 		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key key.pem; ssl_session_ticket_key key.pem;\n}", `[emerg] "CONF/key.pem" must be 48 or 80 bytes in CONF/nginx.conf:5`},
 		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key key.pem; ssl_dhparam dh.pem; }", `[emerg] BIO_new_file("CONF/dh.pem") failed (SSL: error:80000002:system library::No such file or directory:calling fopen(CONF/dh.pem, r) error:10000080:BIO routines::no such file)`},
-		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key key.pem; ssl_early_data on; }", `[emerg] "ssl_early_data" directive is not supported in CONF/nginx.conf:3`},
 	} {
 		dir := writeCase(t, errorCase{conf: H(tc.body)})
 		writeTestCert(t, dir)
@@ -182,5 +181,32 @@ server { listen 127.0.0.1:18596 ssl; ssl_certificate "data:` + string(cert) + `"
 		if s.TLS == nil || len(s.TLS.Certificates) != 1 || s.TLS.Certificates[0].Leaf == nil {
 			t.Errorf("server %d: no certificate loaded", i+1)
 		}
+	}
+}
+
+// TestTLSWarnings: what nginxws accepts and does not do, said once per
+// server as nginx says its own: DHE parameters, stapling, 0-RTT, and a
+// cipher list of suites Go lacks.
+func TestTLSWarnings(t *testing.T) {
+	dir := writeCase(t, errorCase{conf: H(`server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key key.pem;
+ssl_dhparam cert.pem; ssl_stapling on; ssl_early_data on; ssl_ciphers DHE-RSA-AES128-GCM-SHA256; }
+`)})
+	writeTestCert(t, dir)
+	cfg, err := loadCase(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range cfg.Warnings {
+		got = append(got, w.Msg)
+	}
+	want := []string{
+		`"ssl_dhparam" directive is ignored, nginxws has no DHE cipher suites`,
+		`ssl_ciphers "DHE-RSA-AES128-GCM-SHA256" selects only cipher suites nginxws does not implement (DHE-RSA-AES128-GCM-SHA256): TLS 1.2 handshakes will fail`,
+		`"ssl_stapling" ignored, not supported`,
+		`"ssl_early_data" is not supported on this platform, ignored`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("warnings\n%q\nwant\n%q", got, want)
 	}
 }

@@ -168,7 +168,10 @@ func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*T
 		l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `"ssl_stapling" ignored, not supported`})
 	}
 	if v := hb.sslValue(s, "ssl_early_data"); v != nil && v[0].Value == "on" {
-		l.refuseLater(errAt(hb.sslPos(s, "ssl_early_data"), `"ssl_early_data" directive is not supported`))
+		// crypto/tls accepts no 0-RTT data: nginx's own warning for a
+		// build whose OpenSSL has none (clients then send their
+		// request after the handshake).
+		l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `"ssl_early_data" is not supported on this platform, ignored`})
 	}
 	return tc, nil
 }
