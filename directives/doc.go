@@ -42,8 +42,8 @@
 // absence would weaken access control or change what is served (see the
 // refused rows), "listen … http2", "listen … proxy_protocol", the TLS
 // settings crypto/tls cannot honour (tlsconf.go: encrypted keys,
-// variables in ssl_certificate; client certificates toward upstreams),
-// and the few
+// variables other than $ssl_server_name in ssl_certificate; client
+// certificates toward upstreams), and the few
 // regex constructs neither engine runs (recursion, subroutine calls,
 // "\K", possessive quantifiers, branch reset, conditionals, verbs). Those
 // refusals (but the regex ones) are reported only once every check nginx

@@ -318,6 +318,10 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 	case checkCPUAffinity:
 		return l.checkCPUAffinity(d)
 	case checkSSLCert:
+		if sc.srvConf.sslPos == nil {
+			sc.srvConf.sslPos = map[string]parser.Pos{}
+		}
+		sc.srvConf.sslPos[d.Name] = d.Pos
 		if d.Name == "ssl_certificate" {
 			sc.srvConf.sslCerts = append(sc.srvConf.sslCerts, d.Args[0].Value)
 		} else {

@@ -1,11 +1,7 @@
 package directives
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"strings"
 
 	"github.com/nginxws/nginxws/parser"
 )
@@ -111,18 +107,4 @@ func (l *loader) checkSSLListenCertificates() error {
 		}
 	}
 	return nil
-}
-
-// certFileMissing is OpenSSL 3's error, as nginx words it, for a
-// certificate or key file that does not exist (a name relative to the
-// configuration's directory).
-func (l *loader) certFileMissing(what, name string) error {
-	path := name
-	if !strings.HasPrefix(path, "/") {
-		path = l.confPrefix() + path
-	}
-	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	return errAt(parser.Pos{}, "%s", fmt.Sprintf(`cannot load %s "%s": BIO_new_file() failed (SSL: error:80000002:system library::No such file or directory:calling fopen(%s, r) error:10000080:BIO routines::no such file)`, what, path, path))
 }

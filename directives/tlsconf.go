@@ -28,6 +28,10 @@ type TLSConf struct {
 	// order (an RSA and an ECDSA one, say): a handshake gets the first
 	// the client can use.
 	Certificates []tls.Certificate
+	// DynamicCertificates are the pairs of a server whose certificate
+	// names hold $ssl_server_name: loaded per handshake, as nginx does
+	// (Certificates is then empty).
+	DynamicCertificates []CertPair
 	// Enable is the deprecated "ssl on": the addresses whose default
 	// server this is speak TLS even without "listen … ssl".
 	Enable bool
@@ -55,6 +59,46 @@ type TLSConf struct {
 	TicketKeys     [][32]byte
 	// Curves is ssl_ecdh_curve, nil for "auto" (Go's choice).
 	Curves []tls.CurveID
+}
+
+// CertPair is a certificate and key named with $ssl_server_name (or
+// "${ssl_server_name}"), as full paths or "data:…".
+type CertPair struct{ Cert, Key string }
+
+// withServerName is a certificate name with $ssl_server_name (either
+// spelling) replaced by name.
+func withServerName(s, name string) string {
+	s = strings.ReplaceAll(s, "${ssl_server_name}", name)
+	return strings.ReplaceAll(s, "$ssl_server_name", name)
+}
+
+// For is the pair's files for a handshake that named serverName.
+func (p CertPair) For(serverName string) (cert, key string) {
+	return withServerName(p.Cert, serverName), withServerName(p.Key, serverName)
+}
+
+// onlySNIVariable reports whether $ssl_server_name is the only variable
+// of a certificate name.
+func onlySNIVariable(name string) bool {
+	return strings.IndexByte(withServerName(name, ""), '$') < 0
+}
+
+// anyVariable reports whether one of the names holds a variable.
+func anyVariable(names []string) bool {
+	for _, n := range names {
+		if strings.IndexByte(n, '$') >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// confPathOrData is confPath for a file name, "data:…" as written.
+func (l *loader) confPathOrData(name string) string {
+	if strings.HasPrefix(name, "data:") {
+		return name
+	}
+	return l.confPath(name)
 }
 
 // sslValue is the merged value of one of ngx_http_ssl_module's
@@ -119,11 +163,18 @@ func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*T
 			Msg: fmt.Sprintf(`ssl_ciphers "%s" selects only cipher suites nginxws does not implement (%s): TLS 1.2 handshakes will fail`, ciphers, strings.Join(lacking, ", "))})
 	}
 
-	for i, name := range certs {
-		if strings.IndexByte(name, '$') >= 0 || strings.IndexByte(keys[i], '$') >= 0 {
-			l.refuseLater(errAt(hb.sslPos(s, "ssl_certificate"), `variables in "ssl_certificate" and "ssl_certificate_key" are not supported`))
-			continue
+	if anyVariable(certs) || anyVariable(keys) {
+		// ngx_http_ssl_compile_certificates: with a variable in any
+		// name, every pair is loaded per handshake, none now.
+		for i, name := range certs {
+			if !onlySNIVariable(name) || !onlySNIVariable(keys[i]) {
+				l.refuseLater(errAt(hb.sslPos(s, "ssl_certificate"), `variables other than "$ssl_server_name" in "ssl_certificate" and "ssl_certificate_key" are not supported`))
+			}
+			tc.DynamicCertificates = append(tc.DynamicCertificates, CertPair{Cert: l.confPathOrData(name), Key: l.confPathOrData(keys[i])})
 		}
+		certs = nil
+	}
+	for i, name := range certs {
 		cert, err := l.loadKeyPair(name, keys[i])
 		if err != nil {
 			return nil, err
@@ -235,30 +286,51 @@ func (l *loader) confPath(name string) string {
 }
 
 // loadKeyPair reads a certificate (with its chain) and its key as
-// ngx_ssl_certificate does, from a file or from "data:…", with nginx's
-// messages where Go's checks meet OpenSSL's.
+// ngx_ssl_certificate does, from files named relative to the
+// configuration's directory or from "data:…"; an encrypted key is
+// refused.
 func (l *loader) loadKeyPair(certName, keyName string) (tls.Certificate, error) {
-	certPEM, certPath, err := l.readPEM(certName, "certificate")
+	cert, err := LoadCertPair(l.confPathOrData(certName), l.confPathOrData(keyName))
+	var enc encryptedKeyError
+	if errors.As(err, &enc) {
+		l.refuseLater(errAt(parser.Pos{}, "%s", err.Error()))
+		return tls.Certificate{}, nil
+	}
+	return cert, err
+}
+
+// encryptedKeyError is a key that needs a password (ssl_password_file),
+// which nginxws does not decrypt.
+type encryptedKeyError struct{ path string }
+
+func (e encryptedKeyError) Error() string {
+	return `cannot load certificate key "` + e.path + `": encrypted keys (ssl_password_file) are not supported`
+}
+
+// LoadCertPair reads a certificate and its key from files (full paths)
+// or "data:…", with nginx's messages where Go's checks meet OpenSSL's: at
+// load, and per handshake for names with $ssl_server_name.
+func LoadCertPair(certName, keyName string) (tls.Certificate, error) {
+	certPEM, err := readPEM(certName, "certificate")
 	if err != nil {
 		return tls.Certificate{}, err
 	}
 	if !hasPEM(certPEM, func(t string) bool { return t == "CERTIFICATE" || t == "TRUSTED CERTIFICATE" }) {
-		return tls.Certificate{}, errAt(parser.Pos{}, `cannot load certificate "%s": PEM_read_bio_X509_AUX() failed (SSL: error:0480006C:PEM routines::no start line:Expecting: TRUSTED CERTIFICATE)`, certPath)
+		return tls.Certificate{}, errAt(parser.Pos{}, `cannot load certificate "%s": PEM_read_bio_X509_AUX() failed (SSL: error:0480006C:PEM routines::no start line:Expecting: TRUSTED CERTIFICATE)`, certName)
 	}
-	keyPEM, keyPath, err := l.readPEM(keyName, "certificate key")
+	keyPEM, err := readPEM(keyName, "certificate key")
 	if err != nil {
 		return tls.Certificate{}, err
 	}
 	if !hasPEM(keyPEM, func(t string) bool { return strings.HasSuffix(t, "PRIVATE KEY") }) {
-		return tls.Certificate{}, errAt(parser.Pos{}, `cannot load certificate key "%s": PEM_read_bio_PrivateKey() failed (SSL: error:1E08010C:DECODER routines::unsupported:No supported data to decode. Input type: PEM)`, keyPath)
+		return tls.Certificate{}, errAt(parser.Pos{}, `cannot load certificate key "%s": PEM_read_bio_PrivateKey() failed (SSL: error:1E08010C:DECODER routines::unsupported:No supported data to decode. Input type: PEM)`, keyName)
 	}
 	if b, _ := pem.Decode(keyPEM); b != nil && (b.Type == "ENCRYPTED PRIVATE KEY" || b.Headers["Proc-Type"] != "") {
-		l.refuseLater(errAt(parser.Pos{}, `cannot load certificate key "%s": encrypted keys (ssl_password_file) are not supported`, keyPath))
-		return tls.Certificate{}, nil
+		return tls.Certificate{}, encryptedKeyError{keyName}
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return tls.Certificate{}, errAt(parser.Pos{}, `SSL_CTX_use_PrivateKey("%s") failed (SSL: %s)`, keyPath, err)
+		return tls.Certificate{}, errAt(parser.Pos{}, `SSL_CTX_use_PrivateKey("%s") failed (SSL: %s)`, keyName, err)
 	}
 	if cert.Leaf == nil {
 		cert.Leaf, _ = x509.ParseCertificate(cert.Certificate[0])
@@ -266,21 +338,20 @@ func (l *loader) loadKeyPair(certName, keyName string) (tls.Certificate, error) 
 	return cert, nil
 }
 
-// readPEM reads a certificate or key file, or the PEM text after
-// "data:"; the path is the name nginx prints.
-func (l *loader) readPEM(name, what string) ([]byte, string, error) {
+// readPEM reads a certificate or key file (a full path), or the PEM
+// text after "data:".
+func readPEM(name, what string) ([]byte, error) {
 	if data, ok := strings.CutPrefix(name, "data:"); ok {
-		return []byte(data), name, nil
+		return []byte(data), nil
 	}
-	path := l.confPath(name)
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(name)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, path, l.certFileMissing(what, name)
+		return nil, errAt(parser.Pos{}, "%s", fmt.Sprintf(`cannot load %s "%s": BIO_new_file() failed (SSL: error:80000002:system library::No such file or directory:calling fopen(%s, r) error:10000080:BIO routines::no such file)`, what, name, name))
 	}
 	if err != nil {
-		return nil, path, errAt(parser.Pos{}, `cannot load %s "%s": BIO_new_file() failed (SSL: %s)`, what, path, osErrText(err))
+		return nil, errAt(parser.Pos{}, `cannot load %s "%s": BIO_new_file() failed (SSL: %s)`, what, name, osErrText(err))
 	}
-	return b, path, nil
+	return b, nil
 }
 
 // hasPEM reports whether b holds a PEM block of a type ok accepts.

@@ -84,18 +84,27 @@ func newTLSAddr(ac *addrConf) *tlsAddr {
 				chosen = v.srv.TLS
 			}
 		}
-		certs := def.Certificates
+		// The server whose certificates serve: the chosen one's if it
+		// has some (its SSL_CTX), else the default's.
+		from := def
 		if chosen != nil {
 			if chosen.RejectHandshake {
 				// No certificate and none configured: crypto/tls
 				// answers with the unrecognized_name alert, as nginx.
 				return nil, nil
 			}
-			if len(chosen.Certificates) > 0 {
-				certs = chosen.Certificates
+			if len(chosen.Certificates) > 0 || len(chosen.DynamicCertificates) > 0 {
+				from = chosen
 			}
 		}
-		return pickCertificate(hello, certs, cfg)
+		if len(from.DynamicCertificates) > 0 {
+			certs, err := loadForHandshake(from.DynamicCertificates, hello.ServerName)
+			if err != nil {
+				return nil, err
+			}
+			return pickCertificate(hello, certs, cfg)
+		}
+		return pickCertificate(hello, from.Certificates, cfg)
 	}
 	if def.LegacyVersions || def.MinVersion == 0 {
 		cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
@@ -125,7 +134,34 @@ func newTLSAddr(ac *addrConf) *tlsAddr {
 var (
 	errUnsupportedProtocol  = errors.New("tls: client offered only unsupported versions")
 	errNoSignatureAlgorithm = errors.New("tls: no suitable signature algorithm")
+	errCallbackFailed       = errors.New("tls: certificate callback failed")
 )
+
+// certLoadError is a certificate named with $ssl_server_name that could
+// not be loaded for a handshake: nginx's message for it.
+type certLoadError struct{ msg string }
+
+func (e *certLoadError) Error() string { return e.msg }
+
+// loadForHandshake loads, as ngx_http_ssl_certificate does for every
+// handshake, the pairs whose names hold $ssl_server_name. A name that
+// could reach outside the certificates' directory ("/", or a leading
+// dot) loads nothing.
+func loadForHandshake(pairs []directives.CertPair, serverName string) ([]tls.Certificate, error) {
+	certs := make([]tls.Certificate, 0, len(pairs))
+	for _, p := range pairs {
+		if strings.ContainsRune(serverName, '/') || strings.HasPrefix(serverName, ".") {
+			return nil, &certLoadError{`server name "` + serverName + `" cannot name a certificate file`}
+		}
+		cert, key := p.For(serverName)
+		c, err := directives.LoadCertPair(cert, key)
+		if err != nil {
+			return nil, &certLoadError{err.Error()}
+		}
+		certs = append(certs, c)
+	}
+	return certs, nil
+}
 
 // sniHost is the server name as ngx_http_validate_host leaves it for the
 // name lookup: lower case, without a trailing dot.
@@ -319,6 +355,14 @@ func (c *conn) handshakeFailed(ac *addrConf, err error, handshaking bool) {
 	rt.acquire()
 	defer rt.release()
 	log := rt.errLogs.forConf(ac.def.srv.Conf, c.s.log)
+	var cle *certLoadError
+	if errors.As(err, &cle) {
+		// ngx_ssl_connection_certificate's line, then the handshake's.
+		if log.Enabled(levelError) {
+			log.Error().Uint64("conn", c.number).Str("action", "SSL handshaking").Str("client", c.remoteAddr).Str("server", ac.text).Msg(cle.msg)
+		}
+		err = errCallbackFailed
+	}
 	if !log.Enabled(levelInfo) {
 		return
 	}
@@ -364,6 +408,8 @@ func opensslReason(err error) string {
 	switch {
 	case strings.Contains(s, "unsupported versions"):
 		return "error:0A000102:SSL routines::unsupported protocol"
+	case strings.Contains(s, "certificate callback failed"):
+		return "error:0A000179:SSL routines::cert cb error"
 	case strings.Contains(s, "no suitable signature algorithm"):
 		return "error:0A000076:SSL routines::no suitable signature algorithm"
 	case strings.Contains(s, "no cipher suite supported by both"):
