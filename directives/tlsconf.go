@@ -57,7 +57,7 @@ type TLSConf struct {
 	// keys of the process's own.
 	SessionTickets bool
 	TicketKeys     [][32]byte
-	// Curves is ssl_ecdh_curve, nil for "auto" (Go's choice).
+	// Curves is ssl_ecdh_curve, nil for "auto" (OpenSSL's default groups).
 	Curves []tls.CurveID
 }
 
