@@ -41,6 +41,9 @@ type conn struct {
 	// plainOnTLS is set when a client sent plain HTTP to a TLS address
 	// (nginx's hc->ssl without c->ssl): its request is answered 497.
 	plainOnTLS bool
+	// sni is the server name a TLS handshake sent, as names are looked
+	// up (nil on a plain connection, or without one): see entry.
+	sni *[]byte
 	// number is nginx's connection number: "*N" in error log lines and
 	// $connection.
 	number uint64
@@ -217,7 +220,8 @@ func (c *conn) loop() bool {
 			// its idle connections the same way.
 			return false
 		}
-		headerTimeout := ac.def.srv.ClientHeaderTimeout
+		entry, lim := c.entry(ac)
+		headerTimeout := entry.srv.ClientHeaderTimeout
 		handoff := false
 		// Bytes left from the last request are a pipelined one (nginx's
 		// ngx_http_set_keepalive), read "while reading client pipelined
@@ -226,8 +230,11 @@ func (c *conn) loop() bool {
 		switch {
 		case c.requests == 0:
 			c.dl.setReadAt(c.nc, c.start.Add(headerTimeout))
-			if ac.tls != nil && c.info.TLSState == nil && !c.plainOnTLS && !c.startTLS(ac, c.start.Add(headerTimeout)) {
-				return false
+			if ac.tls != nil && c.info.TLSState == nil && !c.plainOnTLS {
+				if !c.startTLS(ac, c.start.Add(headerTimeout)) {
+					return false
+				}
+				_, lim = c.entry(ac)
 			}
 		case len(c.rd.Buffered()) == 0:
 			// Wait for the next request under keepalive_timeout; once
@@ -268,10 +275,10 @@ func (c *conn) loop() bool {
 		case c.awaited:
 			err, c.awaited, c.awaitErr = c.awaitErr, false, nil
 		case c.fresh && idle:
-			c.waitSize = ac.limits.HeaderBufferSize
+			c.waitSize = lim.HeaderBufferSize
 			return true
 		default:
-			err = c.rd.WaitRequest(ac.limits.HeaderBufferSize)
+			err = c.rd.WaitRequest(lim.HeaderBufferSize)
 		}
 		// Set by this goroutine or, for an awaited wait, by the one
 		// that moved the connection.
@@ -291,7 +298,7 @@ func (c *conn) loop() bool {
 			// stub_status counts the request from here (reading).
 			c.s.stats.requests.Add(1)
 			c.s.stats.reading.Add(1)
-			err = c.rd.ReadRequest(&rs.head, &ac.limits)
+			err = c.rd.ReadRequest(&rs.head, lim)
 		}
 		c.src.pending = false
 		if err != nil && !c.headStarted(err) {
@@ -363,7 +370,8 @@ func (c *conn) idleEnd(err error, first bool) {
 	defer rt.release()
 	log := c.s.log
 	if ac := rt.addrFor(c.network, c.nc.LocalAddr()); ac != nil {
-		log = rt.errLogs.forConf(ac.def.srv.Conf, c.s.log)
+		entry, _ := c.entry(ac)
+		log = rt.errLogs.forConf(entry.srv.Conf, c.s.log)
 	}
 	if !first && c.lastConf != nil && c.lastRT == rt {
 		log = rt.errLogs.forConf(c.lastConf, c.s.log)

@@ -165,7 +165,7 @@ func (x *exchange) begin(c *conn, rt *runtime, ac *addrConf) {
 	// The configuration's logs stay open until the request ends
 	// (release).
 	rt.acquire()
-	x.srv = ac.def
+	x.srv, _ = c.entry(ac)
 	h := x.head
 	x.method, x.methodCode = h.MethodName, h.Method
 	x.uri, x.args = h.Path, h.Args

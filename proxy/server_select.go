@@ -24,8 +24,12 @@ type addrConf struct {
 	// limits is the default server's head-reading settings, with the
 	// callback that switches to the named server's once the host is known.
 	limits http1.Limits
-	// tls is set for an address that speaks TLS (tls.go).
-	tls *tlsAddr
+	// tls is set for an address that speaks TLS (tls.go); sniLimits,
+	// when servers there have names, holds each one's head-reading
+	// settings (with the same switch to the Host's server) for the
+	// connections whose handshake named it (conn.entry).
+	tls       *tlsAddr
+	sniLimits map[*vserver]*http1.Limits
 }
 
 // serverNames are the name tables of one address, as ngx_http_server_names
@@ -101,6 +105,14 @@ func buildAddrs(h *directives.HTTP, vs map[*directives.Server]*vserver) map[list
 			}
 		}
 		ac.tls = tlsOf(ac, e.listens)
+		if ac.tls != nil && ac.names != nil {
+			ac.sniLimits = make(map[*vserver]*http1.Limits, len(e.servers))
+			for _, v := range e.servers {
+				l := v.limits
+				l.VirtualServer = ac.limits.VirtualServer
+				ac.sniLimits[v] = &l
+			}
+		}
 		out[k] = ac
 	}
 	return out

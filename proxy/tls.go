@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
+	"github.com/nginxws/nginxws/proxy/http1"
 )
 
 // TLS termination (ngx_http_ssl_handshake, ngx_http_ssl_servername).
@@ -304,15 +305,46 @@ func (c *conn) startTLS(ac *addrConf, deadline time.Time) bool {
 	err = tc.Handshake()
 	_ = c.sock.SetWriteDeadline(time.Time{})
 	if err != nil {
+		// The name was read if the ClientHello was: the failure is
+		// logged where that server logs (nginx switched the
+		// connection's log in ngx_http_ssl_servername).
+		c.noteSNI(ac, tc.ConnectionState().ServerName)
 		c.handshakeFailed(ac, err, true)
 		return false
 	}
 	st := tc.ConnectionState()
 	c.nc = tc
 	c.info.TLS, c.info.TLSState = true, &st
+	c.noteSNI(ac, st.ServerName)
 	// The reader must now read through crypto/tls (headSource).
 	c.rd.Reset(&c.src)
 	return true
+}
+
+// noteSNI records the server name a handshake sent, when the address
+// has names to look it up in.
+func (c *conn) noteSNI(ac *addrConf, name string) {
+	if name != "" && ac.sniLimits != nil {
+		host := sniHost(name)
+		c.sni = &host
+	}
+}
+
+// entry is the server a request on c starts with, before its Host picks
+// one, with its head-reading settings: the address's default, or on a
+// TLS connection the server its handshake named (nginx's hc->conf_ctx
+// after ngx_http_ssl_servername: its client_header_buffer_size and
+// large_client_header_buffers, its error_log, its error pages for a
+// request that names no host).
+func (c *conn) entry(ac *addrConf) (*vserver, *http1.Limits) {
+	if c.sni != nil && ac.sniLimits != nil {
+		if v := ac.names.find(*c.sni, nil); v != nil {
+			if l := ac.sniLimits[v]; l != nil {
+				return v, l
+			}
+		}
+	}
+	return ac.def, &ac.limits
 }
 
 // peekFirstByte waits, reading nothing, for the connection's first byte.
@@ -354,7 +386,8 @@ func (c *conn) handshakeFailed(ac *addrConf, err error, handshaking bool) {
 	rt := c.s.rt.Load()
 	rt.acquire()
 	defer rt.release()
-	log := rt.errLogs.forConf(ac.def.srv.Conf, c.s.log)
+	entry, _ := c.entry(ac)
+	log := rt.errLogs.forConf(entry.srv.Conf, c.s.log)
 	var cle *certLoadError
 	if errors.As(err, &cle) {
 		// ngx_ssl_connection_certificate's line, then the handshake's.
