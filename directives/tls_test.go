@@ -60,6 +60,7 @@ func TestTLSErrorsInNginxOrder(t *testing.T) {
 		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate $host.pem; ssl_certificate_key key.pem; }", `[emerg] variables other than "$ssl_server_name" in "ssl_certificate" and "ssl_certificate_key" are not supported in CONF/nginx.conf:3`},
 		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key cert.pem; }", `[emerg] cannot load certificate key "CONF/cert.pem": PEM_read_bio_PrivateKey() failed (SSL: error:1E08010C:DECODER routines::unsupported:No supported data to decode. Input type: PEM)`},
 		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key key.pem; ssl_session_ticket_key key.pem;\n}", `[emerg] "CONF/key.pem" must be 48 or 80 bytes in CONF/nginx.conf:5`},
+		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key key.pem; ssl_trusted_certificate ca.pem; }", `[emerg] SSL_CTX_load_verify_locations("CONF/ca.pem") failed (SSL: error:80000002:system library::No such file or directory:calling fopen(CONF/ca.pem, r) error:10000080:BIO routines::no such file error:05880002:x509 certificate routines::system lib)`},
 		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key key.pem; ssl_dhparam dh.pem; }", `[emerg] BIO_new_file("CONF/dh.pem") failed (SSL: error:80000002:system library::No such file or directory:calling fopen(CONF/dh.pem, r) error:10000080:BIO routines::no such file)`},
 	} {
 		dir := writeCase(t, errorCase{conf: H(tc.body)})

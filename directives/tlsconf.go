@@ -182,6 +182,13 @@ func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*T
 		tc.Certificates = append(tc.Certificates, cert)
 	}
 
+	if v := hb.sslValue(s, "ssl_trusted_certificate"); v != nil {
+		// Read as nginx reads it (for stapling and client
+		// certificates, which nginxws does without): it must load.
+		if _, err := loadRoots(l.confPath(v[0].Value)); err != nil {
+			return nil, err
+		}
+	}
 	if v := hb.sslValue(s, "ssl_dhparam"); v != nil {
 		path := l.confPath(v[0].Value)
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
