@@ -96,10 +96,11 @@ const (
 	// refused: ignoring it would weaken access control or change what is
 	// served, so a config using it fails with "directive is not supported".
 	refused
-	// tlsOnly: an ssl_* setting; it only matters for a TLS listener, and
-	// until TLS is implemented (where "listen … ssl" is refused) it is
-	// accepted with a [warn].
-	tlsOnly
+	// tlsSetting: an ngx_http_ssl_module setting: its value checked as
+	// nginx's setter checks it, then kept as written at its level
+	// (keepSSL) and compiled into each server's TLS configuration when
+	// the http block ends (compileTLS, tlsconf.go).
+	tlsSetting
 )
 
 // setter parses one directive's arguments into the scope's typed config.
@@ -372,6 +373,14 @@ var catalogueRows = []row{
 	{name: "proxy_pass_request_body", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyPassRequestBody })},
 	{name: "proxy_ignore_client_abort", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyIgnoreClientAbort })},
 	{name: "proxy_socket_keepalive", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxySocketKeepalive })},
+	{name: "proxy_ssl_protocols", ctx: cHSL, args: arg1More, set: (*loader).setProxySSLProtocols, repeat: true},
+	{name: "proxy_ssl_ciphers", ctx: cHSL, args: arg1, set: locString(func(c *LocConf) *string { return &c.proxySSL.ciphers })},
+	{name: "proxy_ssl_name", ctx: cHSL, args: arg1, set: (*loader).setProxySSLName},
+	{name: "proxy_ssl_server_name", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.proxySSL.serverName })},
+	{name: "proxy_ssl_verify", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.proxySSL.verify })},
+	{name: "proxy_ssl_verify_depth", ctx: cHSL, args: arg1, set: locNum(func(c *LocConf) *int { return &c.proxySSL.verifyDepth })},
+	{name: "proxy_ssl_trusted_certificate", ctx: cHSL, args: arg1, set: (*loader).setProxySSLTrusted},
+	{name: "proxy_ssl_session_reuse", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.proxySSL.sessionReuse })},
 
 	// ngx_http_upstream_module and the balancers (a second balancing
 	// method is nginx's "load balancing method redefined" [warn], not an

@@ -46,8 +46,8 @@ func TestCatalogueCoversScope(t *testing.T) {
 		}
 	}
 	for _, name := range strings.Fields("ssl_protocols ssl_prefer_server_ciphers ssl_certificate ssl_ciphers") {
-		if s := byName[name][0].status; s != tlsOnly {
-			t.Errorf("%s should warn until TLS, is %d", name, s)
+		if s := byName[name][0].status; s != tlsSetting {
+			t.Errorf("%s should be a kept TLS setting, is %d", name, s)
 		}
 	}
 }

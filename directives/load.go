@@ -2,6 +2,7 @@ package directives
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -85,9 +86,6 @@ func compileTree(pc *parser.Config, perr error, opts LoadOptions) (*Config, erro
 		l.errPos = pe.Pos
 	}
 	err := l.run(pc.Directives)
-	if l.tlsRefused {
-		l.dropNoSSLWarnings()
-	}
 	if l.refusal != nil {
 		if err == nil && perr == nil {
 			err = l.refusal
@@ -121,9 +119,7 @@ type loader struct {
 	events      bool         // an events block was read
 	http        *httpBuilder // nil until the http block
 	refusal     error        // the first refusal, reported at the end (refuseLater)
-	// tlsRefused: a TLS or PROXY-protocol listener was refused (refuseTLS)
-	tlsRefused bool
-	resolve    resolver
+	resolve     resolver
 }
 
 func newLoader(cfg *Config, pc *parser.Config, opts LoadOptions, partial bool) *loader {
@@ -219,8 +215,22 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 			}
 			l.warnf(d, `"%s" directive is ignored`, d.Name)
 			return nil
-		case tlsOnly:
-			l.warnf(d, `"%s" directive is ignored`+noSSLListen, d.Name)
+		case tlsSetting:
+			if r.check != checkSSLCert {
+				sc.keepSSL(d)
+			}
+			if d.Name == "ssl_password_file" {
+				// ngx_ssl_read_password_file reads it where it is set.
+				path := l.confPath(d.Args[0].Value)
+				if _, err := os.ReadFile(path); err != nil {
+					return l.errf(d, `open() "%s" failed (%s)`, path, osErrText(err))
+				}
+			}
+			if d.Name == "ssl_dhparam" {
+				// Go's TLS has no DHE key exchange: the DHE-* suites of
+				// ssl_ciphers are never offered (tlsciphers.go).
+				l.warnf(d, `"ssl_dhparam" directive is ignored, nginxws has no DHE cipher suites`)
+			}
 			return nil
 		case refused:
 			if len(d.Args) == 1 && r.isDefault(d.Args[0].Value) {
@@ -308,6 +318,10 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 	case checkCPUAffinity:
 		return l.checkCPUAffinity(d)
 	case checkSSLCert:
+		if sc.srvConf.sslPos == nil {
+			sc.srvConf.sslPos = map[string]parser.Pos{}
+		}
+		sc.srvConf.sslPos[d.Name] = d.Pos
 		if d.Name == "ssl_certificate" {
 			sc.srvConf.sslCerts = append(sc.srvConf.sslCerts, d.Args[0].Value)
 		} else {

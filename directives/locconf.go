@@ -194,6 +194,9 @@ type LocConf struct {
 	ProxyPassRequestBody    bool // default on
 	ProxyIgnoreClientAbort  bool // default off
 	ProxySocketKeepalive    bool // default off
+	// ProxySSL is the TLS of a proxy_pass to https:// (proxyssl.go).
+	ProxySSL *ProxySSL
+	proxySSL proxySSLConf
 
 	// ProxyCookieDomains, ProxyCookiePaths and ProxyCookieFlags are the
 	// proxy_cookie_* rules rewriting upstream Set-Cookie headers.
@@ -316,6 +319,7 @@ func defaultLocConf(l *loader) *LocConf {
 		GzipBuffers:     Bufs{Num: 128 * 1024 / pageSize, Size: pageSize},
 		GzipHTTPVersion: 1001,
 		GzipProxied:     GzipProxiedOff,
+		proxySSL:        proxySSLConf{protocols: 1<<2 | 1<<3 | 1<<4, ciphers: "DEFAULT", verifyDepth: 1, sessionReuse: true},
 	}
 }
 
@@ -508,6 +512,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	// no server, a zone nobody declared is "zero size" after the parse.
 	if c.proxyCache != nil && !c.proxyCache.cachePath && c.from != "http" {
 		return errAt(end, `"proxy_cache" zone "%s" is unknown`, c.proxyCache.name)
+	}
+	if err := c.mergeProxySSL(p); err != nil {
+		return err
 	}
 	return c.mergeIfs(end)
 }

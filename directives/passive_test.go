@@ -1,7 +1,6 @@
 package directives
 
 import (
-	"os"
 	"strings"
 	"testing"
 )
@@ -43,20 +42,6 @@ func TestPassiveValuesNginxAccepts(t *testing.T) {
 		if _, err := loadText(t, main+"\nevents {}\n"); err != nil {
 			t.Errorf("%s: %v", main, err)
 		}
-	}
-}
-
-// TestRefusedTLSDropsNoSSLWarnings: once a listen asks for TLS (and is
-// refused), the ssl_* directives' warnings, which say that no listen does,
-// are not printed.
-func TestRefusedTLSDropsNoSSLWarnings(t *testing.T) {
-	module, _ := os.Executable() // a file that exists, for a certificate and a key
-	cfg, err := loadText(t, H("ssl_protocols TLSv1.2;\nserver { listen 8080 ssl; ssl_certificate "+module+"; ssl_certificate_key "+module+"; }"))
-	if err == nil || err.Error() != `"ssl" parameter of the "listen" directive is not supported in `+cfg.Files[0].Path+`:4` {
-		t.Fatalf("err %v", err)
-	}
-	if len(cfg.Warnings) != 0 {
-		t.Errorf("warnings %+v", cfg.Warnings)
 	}
 }
 

@@ -158,6 +158,11 @@ type upstreamInfo struct {
 	addr   string
 	uri    []byte
 	status int
+	// secure is set for "proxy_pass https://": the peers are spoken to
+	// over TLS (upstream_tls.go); host is the URL's host, the default
+	// proxy_ssl_name.
+	secure bool
+	host   string
 }
 
 // begin resets x for a new request, read into c.rs.head.
@@ -183,7 +188,7 @@ func (x *exchange) begin(c *conn, rt *runtime, ac *addrConf) {
 	// The configuration's logs stay open until the request ends
 	// (release).
 	rt.acquire()
-	x.srv = ac.def
+	x.srv, _ = c.entry(ac)
 	h := x.head
 	x.method, x.methodCode = h.MethodName, h.Method
 	x.uri, x.args = h.Path, h.Args

@@ -69,6 +69,9 @@ func (x *exchange) eventContext() eventContext {
 	}
 	if x.up.addr != "" {
 		up := "http://" + x.up.addr
+		if x.up.secure {
+			up = "https://" + x.up.addr
+		}
 		if len(x.up.addr) > 5 && x.up.addr[:5] == "unix:" {
 			up += ":"
 		}

@@ -20,6 +20,11 @@ const (
 // content.
 func (x *exchange) process() {
 	x.selectServer()
+	if x.c.plainOnTLS {
+		x.logEvent(levelInfo, "client sent plain HTTP request to HTTPS port", "", "reading client request headers")
+		x.finalize(497)
+		return
+	}
 	// The post-read phase.
 	x.realIP(x.srv.srv.Conf)
 	x.serverRewrite()
