@@ -532,7 +532,7 @@ func (r *row) isDefault(v string) bool {
 // `-V` derives the modules it announces from it.
 func Implemented(name string) bool {
 	for _, r := range byName[name] {
-		if r.status == implemented {
+		if r.status == implemented || r.status == tlsSetting {
 			return true
 		}
 	}

@@ -55,7 +55,7 @@ func TestVersionConfigure(t *testing.T) {
 			t.Errorf("-V says --without-%s, which nginxws implements", m)
 		}
 	}
-	for _, m := range []string{"http_realip_module", "http_stub_status_module"} {
+	for _, m := range []string{"http_realip_module", "http_stub_status_module", "http_ssl_module", "http_auth_request_module"} {
 		if !has["--with-"+m] {
 			t.Errorf("-V does not say --with-%s, which nginxws implements", m)
 		}
