@@ -3,6 +3,7 @@ package proxy
 import (
 	"math/bits"
 	"sync"
+	"sync/atomic"
 )
 
 // Buffer classes for bodies, response heads and copies: powers of two from
@@ -20,17 +21,30 @@ const (
 type buf struct {
 	b     []byte
 	class int8 // index into bufPool.classes, -1 when not pooled
+	// lent is the capacity it had when lent (bufPool.lent).
+	lent int
 }
 
 // bufPool lends buffers. It is shared by every connection of a Server; the
 // zero value is ready to use.
 type bufPool struct {
 	classes [numBufClass]sync.Pool
+	// lent counts the bytes of the buffers lent and not yet given back:
+	// what idle connections and tunnels must not hold (tests check it).
+	lent atomic.Int64
 }
 
 // get returns a buffer whose b has length n (capacity may be larger). Sizes
 // above the largest class are allocated and dropped after use.
 func (p *bufPool) get(n int) *buf {
+	b := p.take(n)
+	b.lent = cap(b.b)
+	p.lent.Add(int64(b.lent))
+	return b
+}
+
+// take is get without the count.
+func (p *bufPool) take(n int) *buf {
 	c := bufClass(n)
 	if c < 0 {
 		return &buf{b: make([]byte, n), class: -1}
@@ -47,7 +61,12 @@ func (p *bufPool) get(n int) *buf {
 // put gives b back; it must not be used afterwards. A buffer that grew by
 // append past its class goes back to the class its capacity fits.
 func (p *bufPool) put(b *buf) {
-	if b == nil || b.class < 0 {
+	if b == nil {
+		return
+	}
+	p.lent.Add(-int64(b.lent))
+	b.lent = 0
+	if b.class < 0 {
 		return
 	}
 	if c := bufClass(cap(b.b)); c >= 0 && 1<<(c+minBufShift) == cap(b.b) {

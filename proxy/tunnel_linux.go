@@ -1067,3 +1067,43 @@ func (pp *pipePool) drain() {
 		sp.close()
 	}
 }
+
+// readinessWaiter returns a function that waits until src, a plain
+// socket, has bytes, its end of file or an error to read, reading
+// nothing and clearing no pending socket error (ppoll, not a peek: a
+// MSG_PEEK recv would take an ECONNRESET the read must report). It is
+// nil for a connection without a socket of its own to wait on (TLS).
+func readinessWaiter(src net.Conn) func() {
+	switch src.(type) {
+	case *net.TCPConn, *net.UnixConn:
+	default:
+		return nil
+	}
+	rc, ok := rawConn(src)
+	if !ok {
+		return nil
+	}
+	return func() {
+		// An error (a deadline, the socket closed) is the Read's to
+		// report.
+		_ = rc.Read(func(fd uintptr) bool { return pollReadable(fd) })
+	}
+}
+
+// pollReadable reports, without waiting, whether fd has something to
+// read (bytes, the peer's FIN, an error).
+func pollReadable(fd uintptr) bool {
+	pfd := struct {
+		fd              int32
+		events, revents int16
+	}{fd: int32(fd), events: 0x1 | 0x2000} // POLLIN | POLLRDHUP
+	var ts syscall.Timespec
+	for {
+		n, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+		if errno == syscall.EINTR {
+			continue
+		}
+		// A failed poll says nothing: the Read finds out.
+		return errno != 0 || n > 0
+	}
+}

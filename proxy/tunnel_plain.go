@@ -15,7 +15,8 @@ import (
 // source into a pooled buffer and writing it on, under the tunnel's
 // timers. It serves platforms without the event loop (tunnel_linux.go),
 // connections without a descriptor (TLS), and Linux when the loop cannot
-// be had. A waiting direction holds its goroutine and its buffer.
+// be had. A waiting direction holds its goroutine, and its buffer only
+// when its source is a TLS connection.
 
 // plainTunnel is the goroutine engine's state of a tunnel.
 type plainTunnel struct {
@@ -134,17 +135,40 @@ func (p *plainTunnel) shut(linger bool) {
 	_ = p.client.SetReadDeadline(time.Now().Add(lingeringTimeout))
 }
 
+// idleReadSize is the buffer a TLS direction waits with between bursts.
+const idleReadSize = 1 << 10
+
 // runPlain moves bytes of direction dir from src to dst until src ends or
 // the tunnel fails.
 func (t *tunnel) runPlain(dir int, src, dst net.Conn) {
 	p := t.plain
-	b := t.s.bufs.get(copySize)
-	defer t.s.bufs.put(b)
-	buf := b.b[:cap(b.b)]
+	// A plain socket is waited on before a buffer is borrowed, so that a
+	// direction idle for hours holds none. A TLS connection may hold
+	// decrypted bytes its socket no longer shows, so it is read at once,
+	// with a buffer held while it waits: a small one, unless the last
+	// read filled one (a burst goes on with copySize until a read comes
+	// back short).
+	waitReadable := readinessWaiter(src)
+	size := copySize
+	if waitReadable == nil {
+		size = idleReadSize
+	}
 	var lastErr error
 	for {
+		if waitReadable != nil {
+			waitReadable()
+		}
+		b := t.s.bufs.get(size)
+		buf := b.b[:cap(b.b)]
 		n, err := src.Read(buf)
 		lastErr = err
+		if waitReadable == nil {
+			if n == len(buf) {
+				size = copySize
+			} else {
+				size = idleReadSize
+			}
+		}
 		if n > 0 {
 			// The idle timer is re-armed as nginx's is (rearm).
 			if now := int64(time.Since(p.start)); now-p.last.Load() >= int64(timerLazyDelay) {
@@ -158,10 +182,12 @@ func (t *tunnel) runPlain(dir int, src, dst net.Conn) {
 			p.blocked.Add(-1)
 			p.moved[dir].Add(int64(w))
 			if werr != nil {
+				t.s.bufs.put(b)
 				t.plainFailed(dir, werr, false)
 				break
 			}
 		}
+		t.s.bufs.put(b)
 		if err == io.EOF {
 			if cw, ok := dst.(closeWriter); ok {
 				_ = cw.CloseWrite()
