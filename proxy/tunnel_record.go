@@ -241,6 +241,7 @@ func (r *tunnelRecord) finish(down, up int64, complete bool) {
 			e:    e,
 			conn: directives.ConnInfo{Start: e.connStart},
 			up:   directives.UpstreamInfo{States: e.states},
+			now:  time.Now(),
 		})
 	}
 	files := r.rt.files
@@ -289,6 +290,10 @@ type tunnelEndRequest struct {
 	e    *tunnelEnd
 	conn directives.ConnInfo
 	up   directives.UpstreamInfo
+	// now is the time the lines are written at: one instant for all of
+	// them, as nginx's cached time is for one pass of its event loop
+	// ($msec, $request_time and a map of them agree).
+	now time.Time
 }
 
 func (q *tunnelEndRequest) RequestLine() []byte { return nil }
@@ -306,7 +311,7 @@ func (q *tunnelEndRequest) Header(directives.HeaderSet, int) (name, value []byte
 func (q *tunnelEndRequest) Server() *directives.Server    { return nil }
 func (q *tunnelEndRequest) Conn() *directives.ConnInfo    { return &q.conn }
 func (q *tunnelEndRequest) Info() *directives.RequestInfo { return &q.e.info }
-func (q *tunnelEndRequest) Now() time.Time                { return time.Now() }
+func (q *tunnelEndRequest) Now() time.Time                { return q.now }
 
 // ConnectionCounts is never called: the end computes only the end facts.
 func (q *tunnelEndRequest) ConnectionCounts() directives.ConnectionCounts {
