@@ -127,6 +127,12 @@ type exchange struct {
 	// at once, as nginx's flush flag does for an unbuffered upstream.
 	gz        *gzipStream
 	flushBody bool
+	// sub is the body's sub_filter state when the sub filter took the
+	// response (sub.go).
+	sub *subStream
+	// endApart is set for a proxied body: nginx's upstream module ends
+	// it with an empty last buffer of its own, apart from the data.
+	endApart bool
 
 	up upstreamInfo
 

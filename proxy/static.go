@@ -362,7 +362,11 @@ func (x *exchange) sendFileRange(f *os.File, r byteRange, buf []byte) bool {
 	for left > 0 {
 		n, err := f.Read(buf[:min(int64(len(buf)), left)])
 		if n > 0 {
-			if werr := x.writeBody(buf[:n]); werr != nil {
+			write := x.writeBody
+			if int64(n) == left {
+				write = x.writeLastBody
+			}
+			if werr := write(buf[:n]); werr != nil {
 				return false
 			}
 			left -= int64(n)
