@@ -45,6 +45,8 @@ type subStream struct {
 	offset, index int
 	// out collects what one call gives on to the next filter.
 	out []byte
+	// eval evaluates a replacement (the request's variables).
+	eval func(*directives.Complex) []byte
 }
 
 // subHeader is the sub filter's header filter (ngx_http_sub_header_filter):
@@ -79,14 +81,7 @@ func (x *exchange) subHeader() {
 		}
 		t = directives.NewSubMatches(patterns, values)
 	}
-	x.sub = &subStream{
-		t:        t,
-		onceConf: conf.SubFilterOnce,
-		subs:     make([][]byte, len(t.Patterns)),
-		done:     make([]bool, len(t.Patterns)),
-		looked:   make([]byte, 0, t.MaxLen),
-		offset:   t.MinLen - 1,
-	}
+	x.sub = newSubStream(t, conf.SubFilterOnce, x.value)
 	o.contentLength = -1
 	if !conf.SubFilterLastModified {
 		o.lastModified = zeroTime
@@ -101,11 +96,30 @@ func (x *exchange) subHeader() {
 	}
 }
 
+// newSubStream starts the search of a response's body for t's strings;
+// once is sub_filter_once, eval evaluates a replacement.
+func newSubStream(t *directives.SubMatches, once bool, eval func(*directives.Complex) []byte) *subStream {
+	return &subStream{
+		t:        t,
+		onceConf: once,
+		subs:     make([][]byte, len(t.Patterns)),
+		done:     make([]bool, len(t.Patterns)),
+		looked:   make([]byte, 0, t.MaxLen),
+		offset:   t.MinLen - 1,
+		eval:     eval,
+	}
+}
+
 // subBody runs the body piece p through the sub filter and returns what
 // goes on (valid until the next call); last ends the body, giving out the
 // bytes still held.
 func (x *exchange) subBody(p []byte, last bool) []byte {
-	s := x.sub
+	return x.sub.filter(p, last)
+}
+
+// filter is ngx_http_sub_body_filter for one buffer, p, marked as the
+// last with last.
+func (s *subStream) filter(p []byte, last bool) []byte {
 	s.out = s.out[:0]
 	if s.once && len(s.looked) == 0 {
 		return p
@@ -114,7 +128,7 @@ func (x *exchange) subBody(p []byte, last bool) []byte {
 		n, matched := s.parse(p[pos:])
 		pos += n
 		if matched {
-			s.out = append(s.out, x.subValue(s.index)...)
+			s.out = append(s.out, s.value(s.index)...)
 			s.index = 0
 			s.applied++
 			s.once = s.onceConf && s.applied == len(s.t.Patterns)
@@ -127,11 +141,10 @@ func (x *exchange) subBody(p []byte, last bool) []byte {
 	return s.out
 }
 
-// subValue is string i's replacement, evaluated the first time it is used.
-func (x *exchange) subValue(i int) []byte {
-	s := x.sub
+// value is string i's replacement, evaluated the first time it is used.
+func (s *subStream) value(i int) []byte {
 	if !s.done[i] {
-		s.subs[i] = x.value(s.t.Values[i])
+		s.subs[i] = s.eval(s.t.Values[i])
 		s.done[i] = true
 	}
 	return s.subs[i]
