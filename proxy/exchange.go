@@ -286,6 +286,7 @@ func (x *exchange) release() {
 	}
 	x.body.release(x)
 	x.gzipRelease()
+	x.subRelease()
 	x.vs.Reset(nil, nil)
 	x.c.s.putState(x.vs)
 	x.vs = nil

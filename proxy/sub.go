@@ -43,8 +43,11 @@ type subStream struct {
 	// byte is (negative: in looked); index the string to go on from at
 	// that place after a partial match.
 	offset, index int
-	// out collects what one call gives on to the next filter.
-	out []byte
+	// out collects what one call gives on to the next filter, in
+	// outBuf's bytes (borrowed from the server's pool until the request
+	// ends) while they are big enough.
+	out    []byte
+	outBuf *buf
 	// eval evaluates a replacement (the request's variables).
 	eval func(*directives.Complex) []byte
 }
@@ -81,7 +84,10 @@ func (x *exchange) subHeader() {
 		}
 		t = directives.NewSubMatches(patterns, values)
 	}
+	x.subRelease()
 	x.sub = newSubStream(t, conf.SubFilterOnce, x.value)
+	x.sub.outBuf = x.c.s.bufs.get(4096)
+	x.sub.out = x.sub.outBuf.b[:0]
 	o.contentLength = -1
 	if !conf.SubFilterLastModified {
 		o.lastModified = zeroTime
@@ -108,6 +114,17 @@ func newSubStream(t *directives.SubMatches, once bool, eval func(*directives.Com
 		offset:   t.MinLen - 1,
 		eval:     eval,
 	}
+}
+
+// subRelease gives the sub filter's output buffer back.
+func (x *exchange) subRelease() {
+	s := x.sub
+	if s == nil || s.outBuf == nil {
+		return
+	}
+	s.outBuf.b = s.out[:0]
+	x.c.s.bufs.put(s.outBuf)
+	s.outBuf, s.out = nil, nil
 }
 
 // subBody runs the body piece p through the sub filter and returns what
