@@ -60,9 +60,14 @@ type subStream struct {
 // sub_filter_last_modified is on, Last-Modified and ETag too (else the
 // ETag is made weak).
 func (x *exchange) subHeader() {
-	conf := x.conf
+	if x.conf == nil && x.srv == nil {
+		return
+	}
+	// A response before any location (a bad request's page) has the
+	// server level's settings, as nginx's r->loc_conf.
+	conf := x.confOrServer()
 	o := &x.out
-	if conf == nil || conf.SubFilter == nil || o.contentLength == 0 ||
+	if conf.SubFilter == nil || o.contentLength == 0 ||
 		!conf.SubFilterTypes.Match(o.mediaType(), len(o.contentType) > 0) {
 		return
 	}
