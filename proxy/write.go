@@ -189,8 +189,9 @@ func (x *exchange) sendHead(body []byte) error {
 
 // filterHead runs, once, the header filters nginx runs before its range
 // filter, in nginx's order: add_header and expires, the sub filter, the
-// charset filter, then gzip. A static file runs them before it looks at Range. It fails
-// only when the charset filter does (a charset variable not found).
+// charset filter, then gzip. A static file runs them before it looks at
+// Range. It fails only when the charset filter does (a charset variable
+// not found).
 func (x *exchange) filterHead() error {
 	o := &x.out
 	if o.filtered {
@@ -414,8 +415,9 @@ func (x *exchange) sendBody(p []byte) error {
 // lastChunk ends a chunked body.
 var lastChunk = []byte("0\r\n\r\n")
 
-// endBody ends the body: the bytes the sub filter held, then a compressed one with what the compressor holds
-// and the gzip trailer, a chunked one with its last chunk.
+// endBody ends the body: it sends the bytes the sub filter held, then
+// ends a compressed body with what the compressor holds and the gzip
+// trailer, a chunked one with its last chunk.
 func (x *exchange) endBody() error {
 	if x.headerOnly || x.raw09 {
 		return nil
