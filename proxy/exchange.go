@@ -127,9 +127,9 @@ type exchange struct {
 	// at once, as nginx's flush flag does for an unbuffered upstream.
 	gz        *gzipStream
 	flushBody bool
-	// sub is the body's sub_filter state when the sub filter took the
-	// response (sub.go).
-	sub *subStream
+	// subFilter is the body's sub_filter state when the sub filter took
+	// the response (sub.go).
+	subFilter *subStream
 	// endApart is set for a proxied body: nginx's upstream module ends
 	// it with an empty last buffer of its own, apart from the data.
 	endApart bool
@@ -286,7 +286,7 @@ func (x *exchange) release() {
 	}
 	x.body.release(x)
 	x.gzipRelease()
-	x.subRelease()
+	x.subFilterRelease()
 	x.vs.Reset(nil, nil)
 	x.c.s.putState(x.vs)
 	x.vs = nil

@@ -52,14 +52,14 @@ type subStream struct {
 	eval func(*directives.Complex) []byte
 }
 
-// subHeader is the sub filter's header filter (ngx_http_sub_header_filter):
-// for a response with sub_filter pairs, of a type sub_filter_types names
-// and not announced empty, it evaluates the search strings that have
-// variables (those that come out empty are left out; with none left, the
-// response is not filtered), then takes the length away and, unless
-// sub_filter_last_modified is on, Last-Modified and ETag too (else the
-// ETag is made weak).
-func (x *exchange) subHeader() {
+// subFilterHeader is the sub filter's header filter
+// (ngx_http_sub_header_filter): for a response with sub_filter pairs, of a
+// type sub_filter_types names and not announced empty, it evaluates the
+// search strings that have variables (those that come out empty are left
+// out; with none left, the response is not filtered), then takes the
+// length away and, unless sub_filter_last_modified is on, Last-Modified
+// and ETag too (else the ETag is made weak).
+func (x *exchange) subFilterHeader() {
 	if x.conf == nil && x.srv == nil {
 		return
 	}
@@ -89,10 +89,10 @@ func (x *exchange) subHeader() {
 		}
 		t = directives.NewSubMatches(patterns, values)
 	}
-	x.subRelease()
-	x.sub = newSubStream(t, conf.SubFilterOnce, x.value)
-	x.sub.outBuf = x.c.s.bufs.get(4096)
-	x.sub.out = x.sub.outBuf.b[:0]
+	x.subFilterRelease()
+	x.subFilter = newSubStream(t, conf.SubFilterOnce, x.value)
+	x.subFilter.outBuf = x.c.s.bufs.get(4096)
+	x.subFilter.out = x.subFilter.outBuf.b[:0]
 	o.contentLength = -1
 	if !conf.SubFilterLastModified {
 		o.lastModified = zeroTime
@@ -121,9 +121,9 @@ func newSubStream(t *directives.SubMatches, once bool, eval func(*directives.Com
 	}
 }
 
-// subRelease gives the sub filter's output buffer back.
-func (x *exchange) subRelease() {
-	s := x.sub
+// subFilterRelease gives the sub filter's output buffer back.
+func (x *exchange) subFilterRelease() {
+	s := x.subFilter
 	if s == nil || s.outBuf == nil {
 		return
 	}
@@ -132,11 +132,11 @@ func (x *exchange) subRelease() {
 	s.outBuf, s.out = nil, nil
 }
 
-// subBody runs the body piece p through the sub filter and returns what
-// goes on (valid until the next call); last ends the body, giving out the
-// bytes still held.
-func (x *exchange) subBody(p []byte, last bool) []byte {
-	return x.sub.filter(p, last)
+// subFilterBody runs the body piece p through the sub filter and returns
+// what goes on (valid until the next call); last ends the body, giving
+// out the bytes still held.
+func (x *exchange) subFilterBody(p []byte, last bool) []byte {
+	return x.subFilter.filter(p, last)
 }
 
 // filter is ngx_http_sub_body_filter for one buffer, p, marked as the

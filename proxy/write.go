@@ -134,7 +134,7 @@ func (x *exchange) sendHead(body []byte) error {
 		x.broken = true
 		return err
 	}
-	if x.sub != nil && x.endApart {
+	if x.subFilter != nil && x.endApart {
 		// nginx's upstream module ends the body with an empty buffer
 		// of its own: what the sub filter holds goes out with that, as
 		// does the end of a compressed body after it.
@@ -149,9 +149,9 @@ func (x *exchange) sendHead(body []byte) error {
 			x.keepalive = false
 		}
 	}
-	if x.sub != nil && !x.headerOnly {
+	if x.subFilter != nil && !x.headerOnly {
 		// The whole body, when it is, ends the sub filter's part too.
-		body = x.subBody(body, whole)
+		body = x.subFilterBody(body, whole)
 	}
 	if x.out.recode != nil && len(body) > 0 && !x.headerOnly {
 		body = x.out.recode.apply(body)
@@ -205,7 +205,7 @@ func (x *exchange) filterHead() error {
 	}
 	o.userFrom = len(o.headers)
 	x.addHeaders()
-	x.subHeader()
+	x.subFilterHeader()
 	if err := x.charsetFilter(); err != nil {
 		return err
 	}
@@ -344,8 +344,8 @@ func (x *exchange) writeBody(p []byte) error {
 	if x.headerOnly || len(p) == 0 {
 		return nil
 	}
-	if x.sub != nil {
-		if p = x.subBody(p, false); len(p) == 0 {
+	if x.subFilter != nil {
+		if p = x.subFilterBody(p, false); len(p) == 0 {
 			return nil
 		}
 	}
@@ -359,8 +359,8 @@ func (x *exchange) writeLastBody(p []byte) error {
 	if x.headerOnly {
 		return nil
 	}
-	if x.sub != nil {
-		p = x.subBody(p, true)
+	if x.subFilter != nil {
+		p = x.subFilterBody(p, true)
 	}
 	if len(p) == 0 {
 		return nil
@@ -422,9 +422,9 @@ func (x *exchange) endBody() error {
 	if x.headerOnly || x.raw09 {
 		return nil
 	}
-	if x.sub != nil {
+	if x.subFilter != nil {
 		// What the sub filter still holds goes out as it is.
-		if tail := x.subBody(nil, true); len(tail) > 0 {
+		if tail := x.subFilterBody(nil, true); len(tail) > 0 {
 			if err := x.writeSubbed(tail); err != nil {
 				return err
 			}
