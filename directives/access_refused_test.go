@@ -6,13 +6,14 @@ import (
 )
 
 // accessControlDirectives are nginx 1.22's directives (Debian's build) that
-// decide who may see what, beyond allow, deny, auth_basic, satisfy,
-// limit_except, limit_conn, limit_req, realip, geo and valid_referers.
+// decide who may see what, beyond allow, deny, auth_basic, auth_request,
+// satisfy, limit_except, limit_conn, limit_req, realip, geo and
+// valid_referers.
 // nginxws does not implement them, so a configuration using one must be
 // refused at -t: serving it without the check would open what the user
 // closed.
 var accessControlDirectives = []string{
-	"auth_request", "auth_request_set", "auth_delay",
+	"auth_delay",
 	"secure_link", "secure_link_md5", "secure_link_secret", "ssl_verify_client",
 }
 
@@ -36,8 +37,8 @@ func TestAccessControlRefused(t *testing.T) {
 	}
 	// Each one where it is written most often, with valid arguments.
 	confs := map[string]string{
-		"auth_request": "server { listen 8080; location / { auth_request /auth; } }",
-		"secure_link":  "server { listen 8080; location / { secure_link $arg_md5,$arg_expires; } }",
+		"auth_delay":  "server { listen 8080; location / { auth_delay 1s; } }",
+		"secure_link": "server { listen 8080; location / { secure_link $arg_md5,$arg_expires; } }",
 	}
 	for name, body := range confs {
 		dir := writeCase(t, errorCase{name: name, conf: H(body)})

@@ -96,10 +96,11 @@ const (
 	// refused: ignoring it would weaken access control or change what is
 	// served, so a config using it fails with "directive is not supported".
 	refused
-	// tlsOnly: an ssl_* setting; it only matters for a TLS listener, and
-	// until TLS is implemented (where "listen … ssl" is refused) it is
-	// accepted with a [warn].
-	tlsOnly
+	// tlsSetting: an ngx_http_ssl_module setting: its value checked as
+	// nginx's setter checks it, then kept as written at its level
+	// (keepSSL) and compiled into each server's TLS configuration when
+	// the http block ends (compileTLS, tlsconf.go).
+	tlsSetting
 )
 
 // setter parses one directive's arguments into the scope's typed config.
@@ -254,6 +255,8 @@ var catalogueRows = []row{
 	{name: "limit_except", ctx: cLocation, args: argBlock | arg1More, set: (*loader).setLimitExcept},
 	{name: "auth_basic", ctx: cHSL | cLimitExcept, args: arg1, set: (*loader).setAuthBasic},
 	{name: "auth_basic_user_file", ctx: cHSL | cLimitExcept, args: arg1, set: (*loader).setAuthBasicUserFile},
+	{name: "auth_request", ctx: cHSL, args: arg1, set: (*loader).setAuthRequest},
+	{name: "auth_request_set", ctx: cHSL, args: arg2, set: (*loader).setAuthRequestSet, repeat: true},
 	{name: "set_real_ip_from", ctx: cHSL, args: arg1, set: (*loader).setRealIPFrom, repeat: true},
 	{name: "real_ip_header", ctx: cHSL, args: arg1, set: locString(func(c *LocConf) *string { return &c.RealIPHeader })},
 	{name: "real_ip_recursive", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.RealIPRecursive })},
@@ -277,6 +280,7 @@ var catalogueRows = []row{
 	{name: "server_name_in_redirect", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ServerNameInRedirect })},
 	{name: "recursive_error_pages", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.RecursiveErrorPages })},
 	{name: "log_not_found", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.LogNotFound })},
+	{name: "log_subrequest", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.LogSubrequest })},
 	{name: "etag", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ETag })},
 	{name: "if_modified_since", ctx: cHSL, args: arg1, set: locEnum(func(c *LocConf) *string { return &c.IfModifiedSince }, IMSOff, IMSExact, IMSBefore)},
 	{name: "max_ranges", ctx: cHSL, args: arg1, set: locNum(func(c *LocConf) *int { return &c.MaxRanges })},
@@ -375,6 +379,14 @@ var catalogueRows = []row{
 	{name: "proxy_pass_request_body", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyPassRequestBody })},
 	{name: "proxy_ignore_client_abort", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyIgnoreClientAbort })},
 	{name: "proxy_socket_keepalive", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxySocketKeepalive })},
+	{name: "proxy_ssl_protocols", ctx: cHSL, args: arg1More, set: (*loader).setProxySSLProtocols, repeat: true},
+	{name: "proxy_ssl_ciphers", ctx: cHSL, args: arg1, set: locString(func(c *LocConf) *string { return &c.proxySSL.ciphers })},
+	{name: "proxy_ssl_name", ctx: cHSL, args: arg1, set: (*loader).setProxySSLName},
+	{name: "proxy_ssl_server_name", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.proxySSL.serverName })},
+	{name: "proxy_ssl_verify", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.proxySSL.verify })},
+	{name: "proxy_ssl_verify_depth", ctx: cHSL, args: arg1, set: locNum(func(c *LocConf) *int { return &c.proxySSL.verifyDepth })},
+	{name: "proxy_ssl_trusted_certificate", ctx: cHSL, args: arg1, set: (*loader).setProxySSLTrusted},
+	{name: "proxy_ssl_session_reuse", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.proxySSL.sessionReuse })},
 
 	// ngx_http_upstream_module and the balancers (a second balancing
 	// method is nginx's "load balancing method redefined" [warn], not an

@@ -35,7 +35,7 @@ func TestCatalogueCoversScope(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range strings.Fields("auth_request ssl_verify_client") {
+	for _, name := range strings.Fields("auth_delay ssl_verify_client") {
 		if byName[name][0].status != refused {
 			t.Errorf("%s should be refused", name)
 		}
@@ -46,8 +46,8 @@ func TestCatalogueCoversScope(t *testing.T) {
 		}
 	}
 	for _, name := range strings.Fields("ssl_protocols ssl_prefer_server_ciphers ssl_certificate ssl_ciphers") {
-		if s := byName[name][0].status; s != tlsOnly {
-			t.Errorf("%s should warn until TLS, is %d", name, s)
+		if s := byName[name][0].status; s != tlsSetting {
+			t.Errorf("%s should be a kept TLS setting, is %d", name, s)
 		}
 	}
 }

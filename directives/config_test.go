@@ -234,7 +234,6 @@ http {
 		`"load_module" directive is ignored, dynamic module "` + module + `" is not loaded @1`,
 		`"multi_accept" directive is ignored @3`,
 		`"sendfile" directive is ignored @5`,
-		`"ssl_protocols" directive is ignored, no "listen ... ssl" uses it @6`,
 		`duplicate value "error" @7`,
 		`low address bits of 10.0.0.1/8 are meaningless @7`,
 		`conflicting server name "a" on 0.0.0.0:8080, ignored`,
@@ -248,8 +247,8 @@ http {
 }
 
 func TestWarningsKeptOnError(t *testing.T) {
-	cfg, err := loadText(t, H("sendfile on;\nauth_request /x;"))
-	if err == nil || !strings.Contains(err.Error(), `"auth_request" directive is not supported`) {
+	cfg, err := loadText(t, H("sendfile on;\nsecure_link $arg_md5;"))
+	if err == nil || !strings.Contains(err.Error(), `"secure_link" directive is not supported`) {
 		t.Fatalf("err %v", err)
 	}
 	if cfg == nil || len(cfg.Warnings) != 1 || len(cfg.Files) != 1 {

@@ -40,8 +40,10 @@
 //
 // Where nginxws refuses what nginx accepts, on purpose: directives whose
 // absence would weaken access control or change what is served (see the
-// refused rows), "listen … ssl", "listen … http2", "listen …
-// proxy_protocol" and "proxy_pass https://" until TLS exists, and the few
+// refused rows), "listen … http2", "listen … proxy_protocol", the TLS
+// settings crypto/tls cannot honour (tlsconf.go: encrypted keys,
+// variables other than $ssl_server_name in ssl_certificate; client
+// certificates toward upstreams), and the few
 // regex constructs neither engine runs (recursion, subroutine calls,
 // "\K", possessive quantifiers, branch reset, conditionals, verbs). Those
 // refusals (but the regex ones) are reported only once every check nginx

@@ -74,8 +74,9 @@ type configRefs struct {
 
 // newEngine builds the variable table of a loaded http block and binds
 // every value of the configuration to it. declared are the variables set
-// and map declare (and named captures).
-func newEngine(h *HTTP, declared []string) *Engine {
+// and map declare (and named captures); quiet those of them auth_request_set
+// declared first.
+func newEngine(h *HTTP, declared []string, quiet map[string]bool) *Engine {
 	e := &Engine{index: map[string]int32{}, pid: strconv.Itoa(os.Getpid())}
 	if name, err := os.Hostname(); err == nil {
 		e.hostname = strings.ToLower(name)
@@ -101,7 +102,7 @@ func newEngine(h *HTTP, declared []string) *Engine {
 	for _, g := range h.Geos {
 		geos[g.Var] = g
 	}
-	b := &engineBuilder{e: e, maps: maps, geos: geos, captures: captures, set: set, built: map[*Map]*mapEval{}}
+	b := &engineBuilder{e: e, maps: maps, geos: geos, captures: captures, set: set, quiet: quiet, built: map[*Map]*mapEval{}}
 	e.argsVar = b.define("args")
 	for _, c := range refs.complexes {
 		b.bind(c)
@@ -135,6 +136,7 @@ type engineBuilder struct {
 	geos     map[string]*Geo
 	captures map[string]bool
 	set      map[string]bool
+	quiet    map[string]bool
 	built    map[*Map]*mapEval
 }
 
@@ -181,6 +183,8 @@ func (b *engineBuilder) define(name string) int32 {
 		bi := builtins[name]
 		d.get, d.arg, d.n, d.noCache = bi.get, bi.arg, bi.n, bi.noCache
 		d.logOp = logOps[name]
+	case b.quiet[name]:
+		// auth_request_set's own: not found until assigned.
 	case b.set[name]:
 		// A variable only "set" declares is empty until set, and the
 		// request is told (nginx's ngx_http_rewrite_var warns).

@@ -24,9 +24,8 @@ type errorCase struct {
 	same  bool
 }
 
-// certFiles stand for a certificate and its key where only their presence
-// matters (nginxws checks that the files exist; the cases that reach a
-// refusal are not compared with nginx, which would read them).
+// certFiles are a certificate and a key file that hold no PEM: nginx's
+// cannot-load error for the certificate, from both.
 var certFiles = map[string]string{"c.pem": "certificate\n", "c.key": "key\n"}
 
 // H wraps a body in the events and http blocks most cases need; the body
@@ -192,11 +191,11 @@ var errorCases = []errorCase{
 	{name: "listen ipv6 address", conf: H("server { listen [zz]:80; }"), want: `[emerg] invalid IPv6 address in "[zz]:80" of the "listen" directive in CONF/nginx.conf:3`, same: true},
 	{name: "listen so_keepalive", conf: H("server { listen 8080 so_keepalive=::; }"), want: `[emerg] invalid so_keepalive value: "::" in CONF/nginx.conf:3`, same: true},
 	{name: "listen options on bind", conf: H("server { listen 8080 bind; }\nserver { listen 8080 reuseport; }"), want: `[emerg] duplicate listen options for 0.0.0.0:8080 in CONF/nginx.conf:4`, same: true},
-	{name: "listen ssl refused", conf: H("server { listen 8080 ssl; ssl_certificate c.pem; ssl_certificate_key c.key; }"), files: certFiles, want: `[emerg] "ssl" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
+	{name: "listen ssl, certificate not PEM", conf: H("server { listen 8080 ssl; ssl_certificate c.pem; ssl_certificate_key c.key; }"), files: certFiles, want: `[emerg] cannot load certificate "CONF/c.pem": PEM_read_bio_X509_AUX() failed (SSL: error:0480006C:PEM routines::no start line:Expecting: TRUSTED CERTIFICATE)`, same: true},
 	{name: "listen http2 refused", conf: H("server { listen 8080 http2; }"), want: `[emerg] "http2" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
 	{name: "listen proxy_protocol refused", conf: H("server { listen 8080 proxy_protocol; }"), want: `[emerg] "proxy_protocol" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
-	{name: "ssl on refused", conf: H("server { listen 8080; ssl on; ssl_certificate c.pem; ssl_certificate_key c.key; }"), files: certFiles, want: `[emerg] "ssl" directive is not supported in CONF/nginx.conf:3`},
-	{name: "the first TLS refusal is reported", conf: H("server { listen 8080 http2;\nlisten 8081 ssl; ssl_certificate c.pem; ssl_certificate_key c.key; }"), files: certFiles, want: `[emerg] "http2" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
+	{name: "ssl on, certificate not PEM", conf: H("server { listen 8080; ssl on; ssl_certificate c.pem; ssl_certificate_key c.key; }"), files: certFiles, want: `[emerg] cannot load certificate "CONF/c.pem": PEM_read_bio_X509_AUX() failed (SSL: error:0480006C:PEM routines::no start line:Expecting: TRUSTED CERTIFICATE)`},
+	{name: "a certificate error before the http2 refusal", conf: H("server { listen 8080 http2;\nlisten 8081 ssl; ssl_certificate c.pem; ssl_certificate_key c.key; }"), files: certFiles, want: `[emerg] cannot load certificate "CONF/c.pem": PEM_read_bio_X509_AUX() failed (SSL: error:0480006C:PEM routines::no start line:Expecting: TRUSTED CERTIFICATE)`, same: true},
 	// nginx accepts "listen … ssl" where it is read; its own errors after
 	// it come first (nginx's words), the refusal once nginx has no more.
 	{name: "listen ssl then nginx's error", conf: H("server { listen 8080 ssl; ssl_certificate /x.pem; ssl_certificate_key /x.key;\nlocation / { proxy_passs x; } }"), want: `[emerg] unknown directive "proxy_passs" in CONF/nginx.conf:4`, same: true},
@@ -225,7 +224,13 @@ var errorCases = []errorCase{
 	{name: "proxy_pass uri in regex location", conf: H("server{listen 8080;\nlocation ~ ^/a { proxy_pass http://127.0.0.1:80/x; }\n}"), want: `[emerg] "proxy_pass" cannot have URI part in location given by regular expression, or inside named location, or inside "if" statement, or inside "limit_except" block in CONF/nginx.conf:4`, same: true},
 	{name: "proxy_pass uri in named location", conf: H("server{listen 8080;\nlocation @n { proxy_pass http://localhost/; }\n}"), want: `[emerg] "proxy_pass" cannot have URI part in location given by regular expression, or inside named location, or inside "if" statement, or inside "limit_except" block in CONF/nginx.conf:4`, same: true},
 	{name: "proxy_pass uri in if", conf: H("server{listen 8080;\nlocation / { if ($uri) { proxy_pass http://localhost/x; } }\n}"), want: `[emerg] "proxy_pass" cannot have URI part in location given by regular expression, or inside named location, or inside "if" statement, or inside "limit_except" block in CONF/nginx.conf:4`, same: true},
-	{name: "proxy_pass https refused", conf: H("server { listen 8080; location / { proxy_pass https://127.0.0.1; } }"), want: `[emerg] "proxy_pass" to an "https://" URL is not supported in CONF/nginx.conf:3`},
+	{name: "proxy_ssl_verify without a trusted certificate", conf: H("server { listen 8080; location / { proxy_pass https://127.0.0.1; proxy_ssl_verify on; } }"), want: `[emerg] no proxy_ssl_trusted_certificate for proxy_ssl_verify`, same: true},
+	{name: "proxy_ssl_trusted_certificate missing", conf: H("proxy_ssl_verify on; proxy_ssl_trusted_certificate ca.pem;\nserver { listen 8080; location / { proxy_pass https://127.0.0.1; } }"), want: `[emerg] SSL_CTX_load_verify_locations("CONF/ca.pem") failed (SSL: error:80000002:system library::No such file or directory:calling fopen(CONF/ca.pem, r) error:10000080:BIO routines::no such file error:05880002:x509 certificate routines::system lib)`, same: true},
+	{name: "proxy_ssl_ciphers no match", conf: H("server { listen 8080; location / { proxy_pass https://127.0.0.1; proxy_ssl_ciphers NOPE; } }"), want: `[emerg] SSL_CTX_set_cipher_list("NOPE") failed (SSL: error:0A0000B9:SSL routines::no cipher match)`, same: true},
+	{name: "proxy_ssl_ciphers unchecked without https", conf: H("proxy_ssl_ciphers NOPE;\nserver { listen 8080; location / { proxy_pass http://127.0.0.1; } }\nserver { listen 8081; location / { proxy_pass https://127.0.0.1; proxy_ssl_ciphers HIGH; } }\nserver { listen 8082; location / { proxy_pass http://127.0.0.1$uri; } }"), want: `[emerg] SSL_CTX_set_cipher_list("NOPE") failed (SSL: error:0A0000B9:SSL routines::no cipher match)`, same: true},
+	{name: "proxy_ssl_name duplicate", conf: H("server { listen 8080; location / { proxy_ssl_name a; proxy_ssl_name b; } }"), want: `[emerg] "proxy_ssl_name" directive is duplicate in CONF/nginx.conf:3`, same: true},
+	{name: "ssl_password_file missing", conf: H("ssl_password_file pw.txt;"), want: `[emerg] open() "CONF/pw.txt" failed (2: No such file or directory) in CONF/nginx.conf:3`, same: true},
+	{name: "proxy_ssl_verify_depth number", conf: H("proxy_ssl_verify_depth x;"), want: `[emerg] "proxy_ssl_verify_depth" directive invalid number in CONF/nginx.conf:3`, same: true},
 	{name: "proxy_pass https read as nginx reads it", conf: H("server { listen 8080; location / { proxy_pass https://127.0.0.1:99999; } }"), want: `[emerg] invalid port in upstream "127.0.0.1:99999" in CONF/nginx.conf:3`, same: true},
 	{name: "proxy_pass https to a block, port 443", conf: H("upstream b { server 127.0.0.1:1; }\nserver { listen 8080; location / { proxy_pass https://b; }\nlocation /x { proxy_pass http://b:443; } }"), want: `[emerg] upstream "b" may not have port 443 in CONF/nginx.conf:5`, same: true},
 	{name: "proxy_redirect default before proxy_pass", conf: H("server{listen 8080;\nlocation / { proxy_redirect default; }\n}"), want: `[emerg] "proxy_redirect default" should be placed after the "proxy_pass" directive in CONF/nginx.conf:4`, same: true},
@@ -295,10 +300,13 @@ var errorCases = []errorCase{
 
 	// Refused directives.
 	{name: "geo ranges refused", conf: H("geo $g {\nranges;\n1.1.1.1-1.1.1.2 a;\n}"), want: `[emerg] "ranges" in "geo" is not supported in CONF/nginx.conf:4`},
-	{name: "auth_request refused", conf: H("server { listen 8080; location / { auth_request /a; } }"), want: `[emerg] "auth_request" directive is not supported in CONF/nginx.conf:3`},
+	{name: "auth_request duplicate", conf: H("server { listen 8080; location / { auth_request off;\nauth_request /a; } }"), want: `[emerg] "auth_request" directive is duplicate in CONF/nginx.conf:4`, same: true},
+	{name: "auth_request in if", conf: H("server { listen 8080; location / { if ($arg_a) { auth_request /a; } } }"), want: `[emerg] "auth_request" directive is not allowed here in CONF/nginx.conf:3`, same: true},
 	{name: "refused directive then nginx's error", conf: H("server { listen 8080; location / { expires 30d;\nproxy_passs x; } }"), want: `[emerg] unknown directive "proxy_passs" in CONF/nginx.conf:4`, same: true},
 	{name: "split_clients refused, its variable known", conf: H("split_clients $remote_addr $v { 50% a; * b; }\nserver { listen 8080; return 200 $v; }"), want: `[emerg] "split_clients" directive is not supported in CONF/nginx.conf:3`},
-	{name: "auth_request_set refused, its variable known", conf: H("server { listen 8080; location / { auth_request_set $user $upstream_http_x_user;\nproxy_set_header X-User $user; } }"), want: `[emerg] "auth_request_set" directive is not supported in CONF/nginx.conf:3`},
+	{name: "auth_request_set builtin variable", conf: H("server { listen 8080; location / { auth_request_set $uri x; } }"), want: `[emerg] the duplicate "uri" variable in CONF/nginx.conf:3`, same: true},
+	{name: "auth_request_set empty name", conf: H("server { listen 8080; location / { auth_request_set $ x; } }"), want: `[emerg] invalid variable name "$" in CONF/nginx.conf:3`, same: true},
+	{name: "auth_request_set value", conf: H("server { listen 8080; location / { auth_request_set $v \"${x\"; } }"), want: `[emerg] the closing bracket in "x" variable is missing in CONF/nginx.conf:3`, same: true},
 	{name: "auth_request_set variable name", conf: H("server { listen 8080; location / { auth_request_set user x; } }"), want: `[emerg] invalid variable name "user" in CONF/nginx.conf:3`, same: true},
 	{name: "limit_req zone never declared", conf: H("server { listen 8080; location / { limit_req zone=x; } }"), want: `[emerg] zero size shared memory zone "x"`, same: true},
 	{name: "ssl_verify_client refused", conf: H("server { listen 8080; ssl_verify_client on; }"), want: `[emerg] "ssl_verify_client" directive is not supported in CONF/nginx.conf:3`},

@@ -258,19 +258,20 @@ func TestAppendLogEscapes(t *testing.T) {
 }
 
 func TestLogFlushesNonCacheable(t *testing.T) {
-	// nginx's log reads variables with ngx_http_get_indexed_variable, a
-	// value computed earlier staying, but first flushes the format's
-	// non-cacheable ones ($uri here): a log_format line shows them as they
-	// are when it is written (side-by-side 448 shows it with $limit_rate).
-	// The log module's own variables ($status) are computed then too.
+	// nginx's log reads variables with ngx_http_get_indexed_variable after
+	// flushing the format's non-cacheable ones: $uri computed earlier is
+	// computed again, a cacheable variable keeps its value, and the log
+	// module's own variables ($status) are computed when the line is
+	// written.
 	conf := `
-    log_format l '$uri|$status';
-    server { listen 8080; location / { return 200 "$uri$status"; } }`
-	cfg, s, r := evalSetup(t, conf, "GET /before HTTP/1.0\r\n\r\n")
+    log_format l '$uri|$host|$status';
+    server { listen 8080; location / { return 200 "$uri$host$status"; } }`
+	cfg, s, r := evalSetup(t, conf, "GET /before HTTP/1.0\r\nHost: first\r\n\r\n")
 	s.Eval(retText(cfg), nil)
 	r.path = []byte("/after")
+	r.host = []byte("second")
 	r.info.Status = 200
-	if got := string(s.AppendLog(cfg.HTTP.LogFormat("l"), nil)); got != "/after|200" {
+	if got := string(s.AppendLog(cfg.HTTP.LogFormat("l"), nil)); got != "/after|first|200" {
 		t.Fatalf("got %q", got)
 	}
 }

@@ -78,6 +78,9 @@ type Server struct {
 	Names []ServerName
 	// ServerConf holds the connection-level settings, merged.
 	ServerConf
+	// TLS is the server's TLS configuration, nil for a server without
+	// ssl_certificate (of its own or inherited).
+	TLS *TLSConf
 	// Conf is the server level's location settings, merged: it applies
 	// where no location matches, and holds the server-level rewrite script.
 	Conf *LocConf
@@ -114,10 +117,15 @@ type ServerConf struct {
 
 	set map[string]bool
 	// sslCerts and sslKeys are ssl_certificate and ssl_certificate_key as
-	// written (nginxws serves no TLS, but nginx checks them, tls.go).
+	// written (checked and loaded by checkServerCertificates, tls.go).
 	sslCerts, sslKeys []string
 	sslOn             *bool // the deprecated "ssl on|off", nil when not given
 	sslOnPos          parser.Pos
+	// ssl and sslPos are the other ssl_* directives of the level, as
+	// written and where (keepSSL), compiled into the servers' TLS
+	// (compileTLS).
+	ssl    map[string][]parser.Arg
+	sslPos map[string]parser.Pos
 }
 
 // Bufs is a "number size" pair such as proxy_buffers 8 4k.
@@ -227,22 +235,6 @@ func isWildcardAddr(ls Listen) bool {
 	return ls.Network != "unix" && (strings.HasPrefix(ls.Addr, "0.0.0.0:") || strings.HasPrefix(ls.Addr, "[::]:"))
 }
 
-// noSSLListen ends the [warn] of an ssl_* directive nginxws keeps for
-// TLS: true while no listen asks for TLS.
-const noSSLListen = `, no "listen ... ssl" uses it`
-
-// dropNoSSLWarnings removes those warnings once a TLS listener is
-// refused: they would say that no listen uses TLS.
-func (l *loader) dropNoSSLWarnings() {
-	kept := l.cfg.Warnings[:0]
-	for _, w := range l.cfg.Warnings {
-		if !strings.HasSuffix(w.Msg, noSSLListen) {
-			kept = append(kept, w)
-		}
-	}
-	l.cfg.Warnings = kept
-}
-
 // refuseLater records that nginxws refuses the configuration for
 // something it cannot do as nginx would (a directive of the refused rows,
 // "listen … ssl", "http2", "proxy_protocol", "ssl on"), and goes on
@@ -255,14 +247,6 @@ func (l *loader) refuseLater(err error) {
 	if l.refusal == nil {
 		l.refusal = err
 	}
-}
-
-// refuseTLS is refuseLater for a TLS or PROXY-protocol listener; the
-// ssl_* directives' warnings, which say that no listen asks for TLS, are
-// then not printed.
-func (l *loader) refuseTLS(err error) {
-	l.tlsRefused = true
-	l.refuseLater(err)
 }
 
 func (l *loader) setHTTP(d *parser.Directive, sc *scope) error {
@@ -307,10 +291,7 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 	if err := l.initUpstreams(); err != nil {
 		return err
 	}
-	// A certificate error is about TLS settings that nginxws otherwise
-	// warns it ignores: the warnings would only muddle nginx's message.
-	if err := l.checkServerCertificates(); err != nil {
-		l.dropNoSSLWarnings()
+	if err := l.checkServerCertificates(end); err != nil {
 		return err
 	}
 
@@ -342,7 +323,6 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 		}
 	}
 	if err := l.checkSSLListenCertificates(); err != nil {
-		l.dropNoSSLWarnings()
 		return err
 	}
 	h.Charsets, h.CharsetMaps = hb.charsets.names, hb.charsets.maps
@@ -362,7 +342,7 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 		return err
 	}
 	l.warnWebSocketIdioms()
-	h.engine = newEngine(h, h.Variables)
+	h.engine = newEngine(h, h.Variables, hb.vars.quiet)
 	return nil
 }
 

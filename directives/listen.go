@@ -29,7 +29,8 @@ type Listen struct {
 // in config order (the order nginx binds them in is by port and address;
 // callers needing that can sort), each with the options of the listen
 // that set them (nginx allows options on one listen per address) and
-// DefaultServer set when any server marked it default.
+// DefaultServer set when any server marked it default, SSL when any
+// listen of the address asked for TLS.
 func (c *Config) Listeners() []Listen {
 	if c.HTTP == nil {
 		return nil
@@ -45,10 +46,12 @@ func (c *Config) Listeners() []Listen {
 				continue
 			}
 			def := out[i].DefaultServer || ls.DefaultServer
+			// One "ssl" makes the address TLS (ngx_http_add_addresses).
+			ssl := out[i].SSL || ls.SSL
 			if ls.optsSet() && !out[i].optsSet() {
 				out[i] = ls
 			}
-			out[i].DefaultServer = def
+			out[i].DefaultServer, out[i].SSL = def, ssl
 		}
 	}
 	return out
@@ -159,7 +162,7 @@ func (l *loader) setListen(d *parser.Directive, sc *scope) error {
 		case p == "http2":
 			ls.HTTP2 = true
 		case p == "proxy_protocol":
-			l.refuseTLS(l.errf(d, `"proxy_protocol" parameter of the "listen" directive is not supported`))
+			l.refuseLater(l.errf(d, `"proxy_protocol" parameter of the "listen" directive is not supported`))
 		case strings.HasPrefix(p, "so_keepalive="):
 			if !validSoKeepalive(p[13:]) {
 				return l.errf(d, `invalid so_keepalive value: "%s"`, p[13:])
@@ -175,11 +178,8 @@ func (l *loader) setListen(d *parser.Directive, sc *scope) error {
 			return l.errf(d, `invalid parameter "%s"`, p)
 		}
 	}
-	if ls.SSL {
-		l.refuseTLS(l.errf(d, `"ssl" parameter of the "listen" directive is not supported`))
-	}
 	if ls.HTTP2 {
-		l.refuseTLS(l.errf(d, `"http2" parameter of the "listen" directive is not supported`))
+		l.refuseLater(l.errf(d, `"http2" parameter of the "listen" directive is not supported`))
 	}
 	seen := map[string]bool{}
 	for _, addr := range u.addrs {

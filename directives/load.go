@@ -2,6 +2,7 @@ package directives
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -85,9 +86,6 @@ func compileTree(pc *parser.Config, perr error, opts LoadOptions) (*Config, erro
 		l.errPos = pe.Pos
 	}
 	err := l.run(pc.Directives)
-	if l.tlsRefused {
-		l.dropNoSSLWarnings()
-	}
 	if l.refusal != nil {
 		if err == nil && perr == nil {
 			err = l.refusal
@@ -121,9 +119,7 @@ type loader struct {
 	events      bool         // an events block was read
 	http        *httpBuilder // nil until the http block
 	refusal     error        // the first refusal, reported at the end (refuseLater)
-	// tlsRefused: a TLS or PROXY-protocol listener was refused (refuseTLS)
-	tlsRefused bool
-	resolve    resolver
+	resolve     resolver
 }
 
 func newLoader(cfg *Config, pc *parser.Config, opts LoadOptions, partial bool) *loader {
@@ -219,8 +215,22 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 			}
 			l.warnf(d, `"%s" directive is ignored`, d.Name)
 			return nil
-		case tlsOnly:
-			l.warnf(d, `"%s" directive is ignored`+noSSLListen, d.Name)
+		case tlsSetting:
+			if r.check != checkSSLCert {
+				sc.keepSSL(d)
+			}
+			if d.Name == "ssl_password_file" {
+				// ngx_ssl_read_password_file reads it where it is set.
+				path := l.confPath(d.Args[0].Value)
+				if _, err := os.ReadFile(path); err != nil {
+					return l.errf(d, `open() "%s" failed (%s)`, path, osErrText(err))
+				}
+			}
+			if d.Name == "ssl_dhparam" {
+				// Go's TLS has no DHE key exchange: the DHE-* suites of
+				// ssl_ciphers are never offered (tlsciphers.go).
+				l.warnf(d, `"ssl_dhparam" directive is ignored, nginxws has no DHE cipher suites`)
+			}
 			return nil
 		case refused:
 			if len(d.Args) == 1 && r.isDefault(d.Args[0].Value) {
@@ -308,6 +318,10 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 	case checkCPUAffinity:
 		return l.checkCPUAffinity(d)
 	case checkSSLCert:
+		if sc.srvConf.sslPos == nil {
+			sc.srvConf.sslPos = map[string]parser.Pos{}
+		}
+		sc.srvConf.sslPos[d.Name] = d.Pos
 		if d.Name == "ssl_certificate" {
 			sc.srvConf.sslCerts = append(sc.srvConf.sslCerts, d.Args[0].Value)
 		} else {
@@ -482,7 +496,7 @@ func (l *loader) endPos(d *parser.Directive) (parser.Pos, bool) {
 }
 
 // declareRefusedVariable declares the variable a refused directive
-// defines (split_clients, auth_request_set), as nginx does where it reads
+// defines (split_clients), as nginx does where it reads
 // it: the refusal comes at the end, and until then a use of the variable
 // must not read as "unknown variable".
 func (l *loader) declareRefusedVariable(d *parser.Directive) error {
@@ -490,8 +504,6 @@ func (l *loader) declareRefusedVariable(d *parser.Directive) error {
 	switch d.Name {
 	case "split_clients":
 		i = 1
-	case "auth_request_set":
-		i = 0
 	}
 	if i < 0 || i >= len(d.Args) || l.http == nil {
 		return nil
@@ -509,6 +521,18 @@ func (l *loader) declareRefusedVariable(d *parser.Directive) error {
 func (r *row) isDefault(v string) bool {
 	for _, d := range r.def {
 		if d == v || r.args&argFlag != 0 && strings.EqualFold(d, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// Implemented reports whether nginxws carries out the directive name (as
+// opposed to refusing it, ignoring it with a [warn], or not knowing it):
+// `-V` derives the modules it announces from it.
+func Implemented(name string) bool {
+	for _, r := range byName[name] {
+		if r.status == implemented || r.status == tlsSetting {
 			return true
 		}
 	}

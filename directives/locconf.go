@@ -71,6 +71,9 @@ type LocConf struct {
 	ServerNameInRedirect bool // default off
 	RecursiveErrorPages  bool // default off
 	LogNotFound          bool // default on
+	// LogSubrequest is log_subrequest: a subrequest ending at this level
+	// (auth_request's) writes its own access log line (default off).
+	LogSubrequest bool
 	// ETag is etag: static files carry an ETag (default on).
 	ETag bool
 	// IfModifiedSince is if_modified_since: IMSOff, IMSExact (the
@@ -150,6 +153,13 @@ type LocConf struct {
 	// AuthBasicConfPrefix completes a relative file name that variables
 	// made (the configuration file's directory).
 	AuthBasicConfPrefix string
+	// AuthRequest is auth_request's URI, empty for "off" (the default);
+	// inherited when the level has none.
+	AuthRequest string
+	// AuthRequestSets are auth_request_set's assignments, in order, run
+	// in the subrequest's context once it is over; a level with none
+	// inherits its parent's list whole.
+	AuthRequestSets []*Stmt
 	// RealIPFrom, RealIPHeader and RealIPRecursive are set_real_ip_from
 	// (nil: none at this level, the parent's are used), real_ip_header
 	// (default X-Real-IP) and real_ip_recursive (default off).
@@ -192,6 +202,9 @@ type LocConf struct {
 	ProxyPassRequestBody    bool // default on
 	ProxyIgnoreClientAbort  bool // default off
 	ProxySocketKeepalive    bool // default off
+	// ProxySSL is the TLS of a proxy_pass to https:// (proxyssl.go).
+	ProxySSL *ProxySSL
+	proxySSL proxySSLConf
 
 	// ProxyCookieDomains, ProxyCookiePaths and ProxyCookieFlags are the
 	// proxy_cookie_* rules rewriting upstream Set-Cookie headers.
@@ -317,6 +330,7 @@ func defaultLocConf(l *loader) *LocConf {
 		GzipBuffers:     Bufs{Num: 128 * 1024 / pageSize, Size: pageSize},
 		GzipHTTPVersion: 1001,
 		GzipProxied:     GzipProxiedOff,
+		proxySSL:        proxySSLConf{protocols: 1<<2 | 1<<3 | 1<<4, ciphers: "DEFAULT", verifyDepth: 1, sessionReuse: true},
 	}
 }
 
@@ -357,6 +371,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "server_name_in_redirect", &c.ServerNameInRedirect, p.ServerNameInRedirect)
 	inherit(s, "recursive_error_pages", &c.RecursiveErrorPages, p.RecursiveErrorPages)
 	inherit(s, "log_not_found", &c.LogNotFound, p.LogNotFound)
+	inherit(s, "log_subrequest", &c.LogSubrequest, p.LogSubrequest)
 	inherit(s, "etag", &c.ETag, p.ETag)
 	inherit(s, "if_modified_since", &c.IfModifiedSince, p.IfModifiedSince)
 	inherit(s, "max_ranges", &c.MaxRanges, p.MaxRanges)
@@ -380,6 +395,10 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	}
 	if c.AuthBasicUserFile == nil {
 		c.AuthBasicUserFile, c.AuthBasicConfPrefix = p.AuthBasicUserFile, p.AuthBasicConfPrefix
+	}
+	inherit(s, "auth_request", &c.AuthRequest, p.AuthRequest)
+	if c.AuthRequestSets == nil {
+		c.AuthRequestSets = p.AuthRequestSets
 	}
 	if c.LimitReqs == nil {
 		c.LimitReqs = p.LimitReqs
@@ -507,6 +526,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	// no server, a zone nobody declared is "zero size" after the parse.
 	if c.proxyCache != nil && !c.proxyCache.cachePath && c.from != "http" {
 		return errAt(end, `"proxy_cache" zone "%s" is unknown`, c.proxyCache.name)
+	}
+	if err := c.mergeProxySSL(p); err != nil {
+		return err
 	}
 	return c.mergeIfs(end)
 }

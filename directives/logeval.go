@@ -15,8 +15,10 @@ var logOps = map[string]bool{
 //   - the variables of logOps are computed now and written as they are;
 //   - any other variable takes the value the request already has, if it
 //     was computed before (nginx reads it with
-//     ngx_http_get_indexed_variable, so even a non-cacheable variable
-//     keeps an earlier value), else it is computed now;
+//     ngx_http_get_indexed_variable), else it is computed now; a
+//     non-cacheable one is computed again, but in the built-in
+//     "combined" format (ngx_http_script_flush_no_cacheable_variables
+//     over the format's variables, which "combined" does not list);
 //   - a variable not found is "-" with escape=default, nothing with
 //     escape=json or escape=none;
 //   - escape=default writes '"', '\', control bytes and bytes ≥ 0x7F as

@@ -1,7 +1,6 @@
 package directives
 
 import (
-	"os"
 	"strings"
 	"testing"
 )
@@ -46,20 +45,6 @@ func TestPassiveValuesNginxAccepts(t *testing.T) {
 	}
 }
 
-// TestRefusedTLSDropsNoSSLWarnings: once a listen asks for TLS (and is
-// refused), the ssl_* directives' warnings, which say that no listen does,
-// are not printed.
-func TestRefusedTLSDropsNoSSLWarnings(t *testing.T) {
-	module, _ := os.Executable() // a file that exists, for a certificate and a key
-	cfg, err := loadText(t, H("ssl_protocols TLSv1.2;\nserver { listen 8080 ssl; ssl_certificate "+module+"; ssl_certificate_key "+module+"; }"))
-	if err == nil || err.Error() != `"ssl" parameter of the "listen" directive is not supported in `+cfg.Files[0].Path+`:4` {
-		t.Fatalf("err %v", err)
-	}
-	if len(cfg.Warnings) != 0 {
-		t.Errorf("warnings %+v", cfg.Warnings)
-	}
-}
-
 // TestRefusedAtTheirDefault: a refused directive written with nginx's
 // default value changes nothing (nginx 1.22 accepts each silently, as
 // checked on it), so nginxws accepts it without a word; any other value
@@ -67,7 +52,7 @@ func TestRefusedTLSDropsNoSSLWarnings(t *testing.T) {
 func TestRefusedAtTheirDefault(t *testing.T) {
 	cfg, err := loadText(t, H(`charset off; etag on; expires off; if_modified_since exact; disable_symlinks off;
 proxy_ssl_verify off; proxy_ssl_server_name OFF; proxy_cookie_path off;
-ssl_verify_client off; ssl_verify_depth 1; mirror off; userid off; auth_request off; auth_delay 0s; ssi off;
+ssl_verify_client off; ssl_verify_depth 1; mirror off; userid off; auth_delay 0s; ssi off;
 server { listen 8080; location / { random_index off; return 200; } }`))
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ type ProxyPass struct {
 	// request and resolves the host at run time; the fields below are
 	// empty.
 	Value *Complex
-	// Scheme is "http".
+	// Scheme is "http" or "https".
 	Scheme string
 	// Upstream is the target group: an upstream block of that name, or the
 	// implicit group of the host and port.
@@ -105,8 +105,6 @@ func (l *loader) setProxyPass(d *parser.Directive, sc *scope) error {
 	case len(url) >= 7 && strings.EqualFold(url[:7], "http://"):
 		pp.Scheme, rest = "http", url[7:]
 	case len(url) >= 8 && strings.EqualFold(url[:8], "https://"):
-		// Read as nginx reads it (its errors first), refused at the end.
-		l.refuseLater(l.errf(d, `"proxy_pass" to an "https://" URL is not supported`))
 		pp.Scheme, rest, defaultPort = "https", url[8:], 443
 	default:
 		return l.errf(d, "invalid URL prefix")

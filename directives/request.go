@@ -1,6 +1,7 @@
 package directives
 
 import (
+	"crypto/tls"
 	"net/netip"
 	"time"
 )
@@ -138,8 +139,11 @@ type ConnInfo struct {
 	Requests int
 	// Start is when the connection was accepted ($connection_time).
 	Start time.Time
-	// TLS is set for a TLS connection ($scheme "https", $https "on").
-	TLS bool
+	// TLS is set for a TLS connection ($scheme "https", $https "on");
+	// TLSState is its handshake's outcome ($ssl_protocol, $ssl_cipher,
+	// …), nil on a plain connection.
+	TLS      bool
+	TLSState *tls.ConnectionState
 }
 
 // RequestInfo holds a request's counters and response facts, which change

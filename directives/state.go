@@ -308,6 +308,14 @@ func (s *State) SetArgs(v []byte) {
 	s.args, s.argsSet = v, true
 }
 
+// RedirectArgs forgets what "set $args" or a rewrite gave: an internal
+// redirect gives the request its own arguments again (Request.Args), not
+// found when there are none, as nginx's r->args after
+// ngx_http_internal_redirect.
+func (s *State) RedirectArgs() {
+	s.args, s.argsSet = nil, false
+}
+
 // Args returns the request's current arguments and whether nginx has
 // them (non-empty, or set by "set $args"): the arguments the upstream
 // request carries.
@@ -446,3 +454,60 @@ func (s *State) appendInt(n int64) []byte {
 func (s *State) mark() int { return len(s.buf) }
 
 func (s *State) since(start int) []byte { return s.buf[start:len(s.buf):len(s.buf)] }
+
+// Subrequest is what a State keeps of a request while one of its
+// subrequests uses it (EnterSubrequest).
+type Subrequest struct {
+	r           Request
+	caps, spare []int
+	ncap        int
+	capSubj     []byte
+	args        []byte
+	argsSet     bool
+}
+
+// EnterSubrequest lets the subrequest r use the State, as nginx's
+// subrequests share their parent's variables (sr->variables =
+// r->variables): values cached or set by either are the other's too, but
+// the variables computed from now on read r, whose captures start empty
+// and whose arguments are its own. LeaveSubrequest gives the State back.
+func (s *State) EnterSubrequest(r Request) Subrequest {
+	saved := Subrequest{r: s.r, caps: s.caps, spare: s.spare, ncap: s.ncap, capSubj: s.capSubj, args: s.args, argsSet: s.argsSet}
+	s.r = r
+	// The parent's captures stay as they are: the subrequest's matches
+	// get buffers of their own.
+	s.caps, s.spare, s.ncap, s.capSubj = nil, nil, 0, nil
+	s.args, s.argsSet = nil, false
+	return saved
+}
+
+// LeaveSubrequest ends what EnterSubrequest began: the parent's request,
+// captures and arguments are back.
+func (s *State) LeaveSubrequest(saved Subrequest) {
+	s.r = saved.r
+	s.caps, s.spare, s.ncap, s.capSubj = saved.caps, saved.spare, saved.ncap, saved.capSubj
+	s.args, s.argsSet = saved.args, saved.argsSet
+}
+
+// AssignedValue evaluates the value of an assignment as Set would, copied
+// into the State's arena: auth_request_set evaluates in a subrequest whose
+// buffers (its upstream's headers) do not outlive it, and Assign stores
+// the value for the parent once the subrequest has left.
+func (s *State) AssignedValue(st *Stmt) []byte {
+	if st == nil || s.e == nil {
+		return nil
+	}
+	v := s.Value(st.Value)
+	start := len(s.buf)
+	s.buf = append(s.buf, v...)
+	return s.buf[start:len(s.buf):len(s.buf)]
+}
+
+// Assign stores v for st's variable, as Set does once the value is
+// known; v must stay valid for the request.
+func (s *State) Assign(st *Stmt, v []byte) {
+	if st == nil || st.target <= 0 {
+		return
+	}
+	s.SetVar(int(st.target-1), v)
+}

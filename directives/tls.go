@@ -1,22 +1,17 @@
 package directives
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"strings"
 
 	"github.com/nginxws/nginxws/parser"
 )
 
-// nginxws serves no TLS, and refuses a TLS listener once nginx would have
-// found nothing wrong (refuseTLS). nginx, though, checks ssl_certificate
-// and ssl_certificate_key in every server that has one, TLS listener or
-// not, and a listener asking for TLS without a certificate: those errors
-// are reproduced here so that a configuration nginx rejects is rejected
-// in nginx's words. A certificate file is only checked to exist; its
-// contents are OpenSSL's business.
+// nginx checks ssl_certificate and ssl_certificate_key in every server
+// that has one, TLS listener or not, and a listener asking for TLS
+// without a certificate: those checks, with nginx's messages, and the
+// compilation of each server's TLS configuration (tlsconf.go) run when
+// the http block ends, where ngx_http_ssl_merge_srv_conf and
+// ngx_http_ssl_init run.
 
 // certsOf returns a server's certificates and keys, its own or else the
 // http level's (ngx_conf_merge_ptr_value).
@@ -33,8 +28,10 @@ func (hb *httpBuilder) certsOf(s *Server) ([]string, []string) {
 
 // checkServerCertificates runs, for every server in order, what
 // ngx_http_ssl_merge_srv_conf checks of the certificates it inherits or
-// sets: a key for each, files that exist.
-func (l *loader) checkServerCertificates() error {
+// sets (a key for each), then builds the server's TLS configuration
+// (compileTLS) as that merge does: ciphers, certificates, dhparam,
+// curves, ticket keys, in nginx's order, with nginx's messages.
+func (l *loader) checkServerCertificates(end parser.Pos) error {
 	hb := l.http
 	for _, s := range hb.h.Servers {
 		certs, keys := hb.certsOf(s)
@@ -42,11 +39,13 @@ func (l *loader) checkServerCertificates() error {
 		if on == nil {
 			on, onPos = hb.srvConf.sslOn, hb.srvConf.sslOnPos
 		}
-		if on != nil && *on {
-			l.refuseTLS(errAt(onPos, `"ssl" directive is not supported`))
+		enable := on != nil && *on
+		reject := hb.rejectsHandshake(s)
+		if enable {
 			// nginx names the "ssl" directive in effect.
 			where := fmt.Sprintf("%s:%d", onPos.File, onPos.Line)
 			switch {
+			case len(certs) == 0 && reject:
 			case len(certs) == 0:
 				return errAt(parser.Pos{}, `no "ssl_certificate" is defined for the "ssl" directive in %s`, where)
 			case len(keys) == 0:
@@ -55,34 +54,33 @@ func (l *loader) checkServerCertificates() error {
 				return errAt(parser.Pos{}, `no "ssl_certificate_key" is defined for certificate "%s" and the "ssl" directive in %s`, certs[len(certs)-1], where)
 			}
 		}
-		if len(certs) == 0 {
+		if len(certs) == 0 && !reject {
 			continue
 		}
 		if len(keys) < len(certs) {
 			return errAt(parser.Pos{}, `no "ssl_certificate_key" is defined for certificate "%s"`, certs[len(certs)-1])
 		}
-		if anyVariable(certs) || anyVariable(keys) {
-			continue // loaded per connection
+		tc, err := l.compileTLS(s, certs, keys, end)
+		if err != nil {
+			return err
 		}
-		for i, cert := range certs {
-			if err := l.certFileMissing("certificate", cert); err != nil {
-				return err
-			}
-			if strings.HasPrefix(keys[i], "engine:") || strings.HasPrefix(keys[i], "data:") {
-				continue
-			}
-			if err := l.certFileMissing("certificate key", keys[i]); err != nil {
-				return err
-			}
-		}
+		tc.Enable, tc.RejectHandshake = enable, reject
+		s.TLS = tc
 	}
 	return nil
+}
+
+// rejectsHandshake is the merged ssl_reject_handshake of a server.
+func (hb *httpBuilder) rejectsHandshake(s *Server) bool {
+	v := hb.sslValue(s, "ssl_reject_handshake")
+	return v != nil && v[0].Value == "on"
 }
 
 // checkSSLListenCertificates is ngx_http_ssl_init (a postconfiguration
 // step, after the locations are checked and before the variables are):
 // the default server of an address with a "listen … ssl" must have a
-// certificate.
+// certificate, or reject handshakes; then every server of the address
+// must have one or reject.
 func (l *loader) checkSSLListenCertificates() error {
 	hb := l.http
 	for _, addr := range hb.addrOrder {
@@ -96,33 +94,17 @@ func (l *loader) checkSSLListenCertificates() error {
 		if !ssl {
 			continue
 		}
-		if certs, _ := hb.certsOf(a.def); len(certs) == 0 {
+		if certs, _ := hb.certsOf(a.def); len(certs) != 0 {
+			continue
+		}
+		if !hb.rejectsHandshake(a.def) {
 			return errAt(parser.Pos{}, `no "ssl_certificate" is defined for the "listen ... ssl" directive in %s:%d`, a.def.Pos.File, a.def.Pos.Line)
+		}
+		for _, s := range a.servers {
+			if certs, _ := hb.certsOf(s); len(certs) == 0 && !hb.rejectsHandshake(s) {
+				return errAt(parser.Pos{}, `no "ssl_certificate" is defined for the "listen ... ssl" directive in %s:%d`, s.Pos.File, s.Pos.Line)
+			}
 		}
 	}
 	return nil
-}
-
-// anyVariable reports whether one of the values holds a variable.
-func anyVariable(vs []string) bool {
-	for _, v := range vs {
-		if strings.IndexByte(v, '$') >= 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// certFileMissing is OpenSSL 3's error, as nginx words it, for a
-// certificate or key file that does not exist (a name relative to the
-// configuration's directory).
-func (l *loader) certFileMissing(what, name string) error {
-	path := name
-	if !strings.HasPrefix(path, "/") {
-		path = l.confPrefix() + path
-	}
-	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	return errAt(parser.Pos{}, "%s", fmt.Sprintf(`cannot load %s "%s": BIO_new_file() failed (SSL: error:80000002:system library::No such file or directory:calling fopen(%s, r) error:10000080:BIO routines::no such file)`, what, path, path))
 }

@@ -154,12 +154,17 @@ func IsBuiltinVariable(name string) bool {
 type varTable struct {
 	declared map[string]bool
 	order    []string
-	used     map[string]bool
-	uses     []string // in order of first use, as nginx's variables array
+	// quiet are the variables auth_request_set declared before any set
+	// did: until assigned they are not found
+	// (ngx_http_auth_request_variable), where a variable of set reads as
+	// empty with a warning.
+	quiet map[string]bool
+	used  map[string]bool
+	uses  []string // in order of first use, as nginx's variables array
 }
 
 func newVarTable() *varTable {
-	return &varTable{declared: map[string]bool{}, used: map[string]bool{}}
+	return &varTable{declared: map[string]bool{}, used: map[string]bool{}, quiet: map[string]bool{}}
 }
 
 // declare adds a variable defined by the configuration.

@@ -48,7 +48,7 @@ func (w *abortWatch) run() {
 	w.done = make(chan struct{})
 	w.mu.Unlock()
 	defer close(w.done)
-	closed, _ := waitClientClose(w.c.nc)
+	closed, _ := waitClientClose(w.c.sock)
 	if closed {
 		w.gone.Store(true)
 		_ = w.up.Close()

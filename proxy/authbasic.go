@@ -75,7 +75,7 @@ func (x *exchange) authChallenge(realm []byte) int {
 	v = append(v, `Basic realm="`...)
 	v = append(v, realm...)
 	v = append(v, '"')
-	x.out.add([]byte("WWW-Authenticate"), v)
+	x.addChallenge(wwwAuthenticate, v)
 	return 401
 }
 

@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	goruntime "runtime"
 	"syscall"
@@ -94,6 +95,7 @@ func (x *exchange) proxyTo(g *upstream.Group, head []byte, plan *proxyPlan) {
 			x.logEvent(levelError, "no live upstreams", "", "connecting to upstream")
 			_, status, _ := a.Fail(upstream.FailNoLive)
 			x.upInfo.States[len(x.upInfo.States)-1].Status = status
+			x.upstreamEnded()
 			x.finalize(status)
 			return
 		}
@@ -116,6 +118,7 @@ func (x *exchange) proxyTo(g *upstream.Group, head []byte, plan *proxyPlan) {
 		}
 		x.upInfo.States[len(x.upInfo.States)-1].Status = status
 		if !retry {
+			x.upstreamEnded()
 			x.finalize(status)
 			return
 		}
@@ -147,13 +150,27 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 	// nginx numbers upstream connections from the same counter as client
 	// ones, which $connection and "*N" show.
 	x.c.s.connSeq.Add(1)
-	uc, err := a.Connect(conf.ProxyConnectTimeout, conf.ProxySocketKeepalive)
-	if err != nil {
+	tc, sslName := x.upstreamTLSConfig(plan, p)
+	uc, err := a.ConnectTLS(conf.ProxyConnectTimeout, conf.ProxySocketKeepalive, tc)
+	var he *upstream.HandshakeError
+	switch {
+	case errors.As(err, &he):
+		state().ResponseTime = time.Since(x.upStart)
+		return x.handshakeFailed(he.Err), tlsUpstreamAction
+	case err != nil:
 		state().ResponseTime = time.Since(x.upStart)
 		return x.connectFailed(p, err), "connecting to upstream"
 	}
+	if tc != nil && !a.Cached() {
+		if msg := upstreamHandshaken(plan.tls.conf, uc, p, sslName); msg != "" {
+			state().ResponseTime = time.Since(x.upStart)
+			x.logEvent(levelError, msg, "", tlsUpstreamAction)
+			uc.Release(false)
+			return upstream.FailError, tlsUpstreamAction
+		}
+	}
 	state().ConnectTime = time.Since(x.upStart)
-	if len(x.upInfo.States) == 1 && !conf.ProxyIgnoreClientAbort && clientEOF(x.c.nc) {
+	if len(x.upInfo.States) == 1 && !conf.ProxyIgnoreClientAbort && clientEOF(x.c.sock) {
 		// nginx posts the client's read event as it sets the upstream
 		// up (ngx_http_upstream_init_request): an end of file that came
 		// with the request ends it there, before anything is sent.
@@ -177,6 +194,7 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 		a.Release(upstream.Done)
 		if status > 0 {
 			state().Status = status
+			x.upstreamEnded()
 			x.finalize(status)
 		}
 		// Otherwise the client went away while its body was streamed:
@@ -278,7 +296,7 @@ func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
 	// the request too: nginx's read event for it comes before the
 	// upstream's (the watch starts late, so a quick answer is checked
 	// once here).
-	gone := w.stop() || (err == nil && !conf.ProxyIgnoreClientAbort && clientEOF(x.c.nc))
+	gone := w.stop() || (err == nil && !conf.ProxyIgnoreClientAbort && clientEOF(x.c.sock))
 	if gone {
 		// nginx's log action is the upstream connection's: it becomes
 		// "reading response header" when the upstream is first read
@@ -320,6 +338,28 @@ func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
 		st.HeaderTime = time.Since(x.upStart)
 	}
 	return 0, 0
+}
+
+// tlsUpstreamAction is what nginx's lines say during the handshake.
+const tlsUpstreamAction = "SSL handshaking to upstream"
+
+// handshakeFailed logs a TLS handshake with the upstream that failed, as
+// ngx_ssl_handshake does for an upstream connection (at error), and
+// returns the failure: a timeout is logged by proxyTo ("upstream timed
+// out").
+func (x *exchange) handshakeFailed(err error) upstream.Failure {
+	if isTimeout(err) {
+		return upstream.FailTimeout
+	}
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		x.logEvent(levelError, "peer closed connection in SSL handshake", "", tlsUpstreamAction)
+	case errors.Is(err, syscall.ECONNRESET):
+		x.logEvent(levelError, "peer closed connection in SSL handshake", errnoText(err), tlsUpstreamAction)
+	default:
+		x.logEvent(levelError, "SSL_do_handshake() failed (SSL: "+opensslReason(err)+")", "", tlsUpstreamAction)
+	}
+	return upstream.FailError
 }
 
 // connectFailed logs a failed connect as nginx does and classifies it. A

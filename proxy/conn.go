@@ -30,9 +30,20 @@ const (
 // Between requests it holds no buffer: the request reader waits for the
 // socket to become readable before borrowing one.
 type conn struct {
-	s       *Server
+	s *Server
+	// sock is the accepted socket; nc is what requests are read from and
+	// written to: the socket, or a *tls.Conn over it once a TLS
+	// handshake is done (tls.go). Looks at the socket that read nothing
+	// (readiness, the client's close) go to sock.
+	sock    net.Conn
 	nc      net.Conn
 	network string
+	// plainOnTLS is set when a client sent plain HTTP to a TLS address
+	// (nginx's hc->ssl without c->ssl): its request is answered 497.
+	plainOnTLS bool
+	// sni is the server name a TLS handshake sent, as names are looked
+	// up (nil on a plain connection, or without one): see entry.
+	sni *[]byte
 	// number is nginx's connection number: "*N" in error log lines and
 	// $connection.
 	number uint64
@@ -80,6 +91,9 @@ type conn struct {
 	// nanoseconds; 0 while busy, -1 once closed to free its slot): nginx's
 	// reusable connections (connlimit.go).
 	waiting atomic.Int64
+	// park is the connection's place in the server's parking set, where
+	// it waits for a request without a goroutine (idlepark_linux.go).
+	park parkRef
 }
 
 // closeWriter is a connection whose writing half can be shut down alone
@@ -88,7 +102,7 @@ type closeWriter interface{ CloseWrite() error }
 
 // newConn prepares the state of a freshly accepted connection.
 func newConn(s *Server, nc net.Conn, network string) *conn {
-	c := &conn{s: s, nc: nc, network: network, start: time.Now(), number: s.connSeq.Add(1)}
+	c := &conn{s: s, sock: nc, nc: nc, network: network, start: time.Now(), number: s.connSeq.Add(1)}
 	c.src.c = c
 	c.rd = http1.NewReader(&c.src, &s.pools)
 	switch a := nc.RemoteAddr().(type) {
@@ -131,6 +145,9 @@ type reqState struct {
 	head http1.Request
 	resp http1.Response
 	up   *http1.Reader
+	// sub is the request's subrequest, made on the first auth_request
+	// and kept with the state.
+	sub *subState
 }
 
 // eofReader is the source of the upstream reader before its first use.
@@ -170,7 +187,7 @@ func (c *conn) serve() {
 		c.clearWaiting()
 		c.s.stats.active.Add(-1)
 		c.s.setLive(c, false)
-		c.s.untrack(c.nc)
+		c.s.untrack(c.sock)
 		if !c.wasReused() {
 			c.s.giveSlots(1)
 		}
@@ -183,7 +200,9 @@ func (c *conn) serve() {
 		// request grew, is not kept for it.
 		c.tun.start()
 	case handedOff:
-		go c.awaitRequest()
+		if !c.s.parkIdle(c) {
+			go c.awaitRequest()
+		}
 	}
 }
 
@@ -209,7 +228,8 @@ func (c *conn) loop() bool {
 			// its idle connections the same way.
 			return false
 		}
-		headerTimeout := ac.def.srv.ClientHeaderTimeout
+		entry, lim := c.entry(ac)
+		headerTimeout := entry.srv.ClientHeaderTimeout
 		handoff := false
 		// Bytes left from the last request are a pipelined one (nginx's
 		// ngx_http_set_keepalive), read "while reading client pipelined
@@ -218,6 +238,12 @@ func (c *conn) loop() bool {
 		switch {
 		case c.requests == 0:
 			c.dl.setReadAt(c.nc, c.start.Add(headerTimeout))
+			if ac.tls != nil && c.info.TLSState == nil && !c.plainOnTLS {
+				if !c.startTLS(ac, c.start.Add(headerTimeout)) {
+					return false
+				}
+				_, lim = c.entry(ac)
+			}
 		case len(c.rd.Buffered()) == 0:
 			// Wait for the next request under keepalive_timeout; once
 			// its first bytes are in, the rest of the head gets
@@ -257,10 +283,10 @@ func (c *conn) loop() bool {
 		case c.awaited:
 			err, c.awaited, c.awaitErr = c.awaitErr, false, nil
 		case c.fresh && idle:
-			c.waitSize = ac.limits.HeaderBufferSize
+			c.waitSize = lim.HeaderBufferSize
 			return true
 		default:
-			err = c.rd.WaitRequest(ac.limits.HeaderBufferSize)
+			err = c.rd.WaitRequest(lim.HeaderBufferSize)
 		}
 		// Set by this goroutine or, for an awaited wait, by the one
 		// that moved the connection.
@@ -280,7 +306,7 @@ func (c *conn) loop() bool {
 			// stub_status counts the request from here (reading).
 			c.s.stats.requests.Add(1)
 			c.s.stats.reading.Add(1)
-			err = c.rd.ReadRequest(&rs.head, &ac.limits)
+			err = c.rd.ReadRequest(&rs.head, lim)
 		}
 		c.src.pending = false
 		if err != nil && !c.headStarted(err) {
@@ -352,7 +378,8 @@ func (c *conn) idleEnd(err error, first bool) {
 	defer rt.release()
 	log := c.s.log
 	if ac := rt.addrFor(c.network, c.nc.LocalAddr()); ac != nil {
-		log = rt.errLogs.forConf(ac.def.srv.Conf, c.s.log)
+		entry, _ := c.entry(ac)
+		log = rt.errLogs.forConf(entry.srv.Conf, c.s.log)
 	}
 	if !first && c.lastConf != nil && c.lastRT == rt {
 		log = rt.errLogs.forConf(c.lastConf, c.s.log)
@@ -399,7 +426,7 @@ func (c *conn) closeLingering(x *exchange) {
 	if x.noLinger {
 		return
 	}
-	if !x.lingering && len(c.rd.Buffered()) == 0 && !readable(c.nc) {
+	if !x.lingering && len(c.rd.Buffered()) == 0 && !readable(c.sock) {
 		return
 	}
 	cw, ok := c.nc.(closeWriter)

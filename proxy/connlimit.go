@@ -128,7 +128,10 @@ func (s *Server) reuseIdle() int {
 		// made it busy.
 		if w.c.waiting.CompareAndSwap(w.since, -1) {
 			s.stats.waiting.Add(-1)
-			_ = w.c.nc.Close()
+			// The socket: a connection in its TLS handshake has not
+			// settled on what it reads from yet.
+			_ = w.c.sock.Close()
+			s.wakeParked(w.c)
 			reused++
 		}
 	}

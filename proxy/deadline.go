@@ -100,7 +100,8 @@ func (h *headSource) Read(p []byte) (int, error) {
 }
 
 // SyscallConn gives the reader the descriptor, so that it waits for a
-// request without holding a buffer.
+// request without holding a buffer. A TLS connection has none to give:
+// its bytes must go through crypto/tls, which may hold some already.
 func (h *headSource) SyscallConn() (syscall.RawConn, error) {
 	sc, ok := h.c.nc.(syscall.Conn)
 	if !ok {

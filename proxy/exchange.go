@@ -15,6 +15,9 @@ const maxURIChanges = 10
 // (nginx's ngx_http_request_t). It lives inside its conn and is reset for
 // each request, so serving a request allocates little.
 type exchange struct {
+	// main is set on a subrequest (authrequest.go): the request it
+	// serves (nginx's r->main); nil on a main request.
+	main *exchange
 	c    *conn
 	rt   *runtime
 	ac   *addrConf
@@ -87,6 +90,18 @@ type exchange struct {
 	// redirected request's response.
 	carry []http1.Header
 
+	// challenges are the WWW-Authenticate headers the access phase set
+	// (auth_basic, auth_request), kept across internal redirects;
+	// challengePos is the last one's place in out.headers + 1 while it is
+	// there (0: none), for "satisfy any" to drop it (authrequest.go).
+	challenges   []http1.Header
+	challengePos int
+	// action is the log action of lines logged without one of their
+	// own: nginx's connection keeps the last it was given, which after a
+	// proxied subrequest is "sending to client" until an internal
+	// redirect clears it.
+	action string
+
 	// errorPage is set once an error_page redirect was taken, so that an
 	// error in the page's own request gets the built-in page
 	// (recursive_error_pages off).
@@ -149,31 +164,37 @@ type upstreamInfo struct {
 	addr   string
 	uri    []byte
 	status int
+	// secure is set for "proxy_pass https://": the peers are spoken to
+	// over TLS (upstream_tls.go); host is the URL's host, the default
+	// proxy_ssl_name.
+	secure bool
+	host   string
 }
 
 // begin resets x for a new request, read into c.rs.head.
 func (x *exchange) begin(c *conn, rt *runtime, ac *addrConf) {
 	*x = exchange{
-		c:         c,
-		rt:        rt,
-		ac:        ac,
-		head:      &c.rs.head,
-		resp:      &c.rs.resp,
-		ur:        c.rs.up,
-		start:     time.Now(),
-		scratch:   x.scratch[:0],
-		upInfo:    directives.UpstreamInfo{States: x.upInfo.States[:0]},
-		carry:     x.carry[:0],
-		limitHeld: x.limitHeld[:0],
-		arena:     x.arena[:0],
-		out:       outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1},
-		body:      clientBody{length: -1},
+		c:          c,
+		rt:         rt,
+		ac:         ac,
+		head:       &c.rs.head,
+		resp:       &c.rs.resp,
+		ur:         c.rs.up,
+		start:      time.Now(),
+		scratch:    x.scratch[:0],
+		upInfo:     directives.UpstreamInfo{States: x.upInfo.States[:0]},
+		carry:      x.carry[:0],
+		challenges: x.challenges[:0],
+		limitHeld:  x.limitHeld[:0],
+		arena:      x.arena[:0],
+		out:        outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1},
+		body:       clientBody{length: -1},
 	}
 	x.uriChanges = maxURIChanges + 1
 	// The configuration's logs stay open until the request ends
 	// (release).
 	rt.acquire()
-	x.srv = ac.def
+	x.srv, _ = c.entry(ac)
 	h := x.head
 	x.method, x.methodCode = h.MethodName, h.Method
 	x.uri, x.args = h.Path, h.Args

@@ -264,7 +264,7 @@ func (x *exchange) delayRequest(d time.Duration) bool {
 	end := time.Now().Add(d)
 	saved := c.dl.read
 	c.dl.setReadAt(c.nc, end)
-	closed, watched := waitClientClose(c.nc)
+	closed, watched := waitClientClose(c.sock)
 	c.dl.setReadAt(c.nc, saved)
 	if closed {
 		x.logEvent(levelInfo, "client prematurely closed connection", "", "")

@@ -26,9 +26,19 @@ const (
 // server: …, request: "…", upstream: "…", host: "…", referrer: "…"".
 // errno and action may be empty.
 func (x *exchange) logEvent(lvl errlog.Level, msg, errno, action string) {
-	log := x.rt.errLogs.forConf(x.conf, x.c.s.log)
+	// A subrequest logs where its main request is: nginx sets the
+	// connection's log from the main request's location only
+	// (ngx_http_update_location_config).
+	conf := x.conf
+	if x.main != nil {
+		conf = x.main.conf
+	}
+	log := x.rt.errLogs.forConf(conf, x.c.s.log)
 	if !log.Enabled(lvl) {
 		return
+	}
+	if action == "" {
+		action = x.action
 	}
 	ec := x.eventContext()
 	ec.write(log, lvl, msg, errno, action)
@@ -41,10 +51,11 @@ func (x *exchange) logEvent(lvl errlog.Level, msg, errno, action string) {
 type eventContext struct {
 	conn           uint64
 	client, server string
-	// request and upstream are left out when empty, host and referrer
-	// when the request has no such header (hasHost, hasReferrer).
-	request, upstream, host, referrer []byte
-	hasServer, hasHost, hasReferrer   bool
+	// request, subrequest and upstream are left out when empty, host
+	// and referrer when the request has no such header (hasHost,
+	// hasReferrer).
+	request, subrequest, upstream, host, referrer []byte
+	hasServer, hasHost, hasReferrer               bool
 }
 
 // eventContext returns the request's context now.
@@ -53,8 +64,14 @@ func (x *exchange) eventContext() eventContext {
 	if x.srv != nil {
 		ec.server, ec.hasServer = x.srv.name, true
 	}
+	if x.main != nil {
+		ec.subrequest = x.uri
+	}
 	if x.up.addr != "" {
 		up := "http://" + x.up.addr
+		if x.up.secure {
+			up = "https://" + x.up.addr
+		}
 		if len(x.up.addr) > 5 && x.up.addr[:5] == "unix:" {
 			up += ":"
 		}
@@ -80,6 +97,9 @@ func (ec *eventContext) write(log *errlog.Log, lvl errlog.Level, msg, errno, act
 	}
 	if len(ec.request) > 0 {
 		e = errlog.Bytes(e, "request", ec.request)
+	}
+	if len(ec.subrequest) > 0 {
+		e = errlog.Bytes(e, "subrequest", ec.subrequest)
 	}
 	if len(ec.upstream) > 0 {
 		e = errlog.Bytes(e, "upstream", ec.upstream)

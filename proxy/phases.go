@@ -20,6 +20,11 @@ const (
 // content.
 func (x *exchange) process() {
 	x.selectServer()
+	if x.c.plainOnTLS {
+		x.logEvent(levelInfo, "client sent plain HTTP request to HTTPS port", "", "reading client request headers")
+		x.finalize(497)
+		return
+	}
 	// The post-read phase.
 	x.realIP(x.srv.srv.Conf)
 	x.serverRewrite()
@@ -241,15 +246,24 @@ func (x *exchange) access() {
 	// auth_basic; with "satisfy any" the first that lets the request in
 	// is enough, and the refusals wait for the end of the phase
 	// (ngx_http_core_post_access_phase).
+	//
+	// A subrequest skips the phase (ngx_http_core_access_phase).
+	if x.main != nil {
+		x.content()
+		return
+	}
 	any := x.conf.SatisfyAny
 	code := 0
-	for _, handler := range [...]func() int{x.accessRules, x.authBasic} {
+	for _, handler := range [...]func() int{x.accessRules, x.authBasic, x.authRequest} {
 		rc := handler()
 		switch {
 		case rc == accessDeclined:
 			continue
+		case rc == accessDone:
+			return
 		case rc == accessOK:
 			if any {
+				x.dropChallenge()
 				x.content()
 				return
 			}
@@ -277,6 +291,8 @@ func (x *exchange) access() {
 const (
 	accessDeclined = -1
 	accessOK       = 0
+	// accessDone: the handler ended the request itself.
+	accessDone = -2
 )
 
 // accessRules is ngx_http_access_handler: the first allow/deny rule that
@@ -378,11 +394,15 @@ func (x *exchange) internalRedirect(uri, args []byte) {
 		return
 	}
 	x.uri = uri
-	x.setArgs(args)
+	x.args = args
+	x.vs.RedirectArgs()
 	x.internal = true
 	x.validUnparsedURI = false
 	x.out = outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1}
+	x.keepChallenges()
 	x.applyCarry()
+	// ngx_http_handler clears the connection's log action.
+	x.action = ""
 	x.serverRewrite()
 }
 
@@ -416,6 +436,7 @@ func (x *exchange) namedLocation(name string) {
 	}
 	x.internal = true
 	x.out = outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1}
+	x.keepChallenges()
 	x.applyCarry()
 	x.setConf(l, l.conf)
 	x.updateLocation()

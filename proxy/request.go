@@ -30,6 +30,9 @@ type proxyPlan struct {
 	passServer, passDate bool
 	version              int
 	redirects            []redirectRule
+	// tls is the level's TLS toward its upstreams, nil without
+	// "proxy_pass https://" (or one with variables).
+	tls *upstreamTLS
 }
 
 type planHeader struct {
@@ -72,6 +75,9 @@ func newProxyPlan(c *directives.LocConf) *proxyPlan {
 	p := &proxyPlan{version: 1000}
 	if c.ProxyHTTPVersion == "1.1" {
 		p.version = 1001
+	}
+	if c.ProxySSL != nil {
+		p.tls = newUpstreamTLS(c.ProxySSL)
 	}
 	named := map[string]bool{}
 	for _, h := range c.ProxySetHeaders {

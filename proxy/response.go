@@ -24,6 +24,10 @@ func (x *exchange) proxy() {
 	}
 	t, status := x.resolveTarget(conf.ProxyPass)
 	if status != 0 {
+		if status == 502 {
+			// No resolver: nginx's upstream was set up, and ends.
+			x.upstreamEnded()
+		}
 		x.finalize(status)
 		return
 	}
@@ -53,6 +57,7 @@ func (x *exchange) proxy() {
 	hb.b = head
 	if t.group == nil {
 		x.logEvent(levelError, "no live upstreams", "", "connecting to upstream")
+		x.upstreamEnded()
 		x.finalize(502)
 		return
 	}
@@ -64,8 +69,18 @@ func (x *exchange) proxy() {
 // toward an HTTP/1.0 upstream, which gets Content-Length instead). It
 // returns a status to answer with (negative: close without answering).
 func (x *exchange) prepareBody(p *proxyPlan) int {
-	x.testExpect()
 	b := &x.body
+	if x.main != nil {
+		// A subrequest's body is none, but its upstream is told the
+		// main request's Content-Length
+		// ($proxy_internal_body_length reads the shared headers_in).
+		b.length = -1
+		if !x.head.Chunked {
+			b.length = x.head.ContentLength
+		}
+		return 0
+	}
+	x.testExpect()
 	conf := x.conf
 	if b.mem != nil || b.file != nil {
 		// Read for an earlier attempt (an error_page redirect to a
@@ -243,11 +258,27 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 	conf := x.conf
 	resp := x.resp
 	if resp.Status == 101 && x.hasUpgrade() {
+		if x.main != nil {
+			// ngx_http_upstream_upgrade refuses, and its NGX_ERROR
+			// terminates the main request with no status.
+			x.logEvent(levelError, "connection upgrade in subrequest", "", "reading response header from upstream")
+			x.upstreamDone(false)
+			x.status, x.broken, x.noLinger = 0, true, true
+			return
+		}
 		x.upgrade(uc, p)
 		return
 	}
 	if conf.ProxyInterceptErrors && resp.Status >= 300 && x.hasErrorPage(resp.Status) {
+		if resp.Status == 401 {
+			// ngx_http_upstream_intercept_errors keeps the upstream's
+			// first challenge for the error page's response.
+			if h, ok := firstHeader(resp.Headers, "www-authenticate"); ok {
+				x.addChallenge(x.keep(h.Name), x.keep(h.Value))
+			}
+		}
 		x.upstreamDone(false)
+		x.upstreamEnded()
 		x.finalize(resp.Status)
 		return
 	}
@@ -296,6 +327,7 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 			}
 		}
 		x.upstreamDone(framing == http1.FramingNone)
+		x.upstreamEnded()
 		x.sendWhole(nil)
 		return
 	}

@@ -91,6 +91,11 @@ type Server struct {
 	slots connSlots
 	// tunnels are the live WebSocket tunnels (tunnel_registry.go).
 	tunnels tunnelSet
+	// parker is the set idle keepalive connections wait in, started on
+	// first use (nil before, and where there is none).
+	parkerMu   sync.Mutex
+	parker     *idleParker
+	parkerDone bool
 }
 
 // New returns a Server for cfg, logging to log. It opens nothing: call
@@ -166,6 +171,9 @@ func (s *Server) getReq() *reqState {
 // putReq gives it back once the request is done.
 func (s *Server) putReq(rs *reqState) {
 	rs.up.Reset(eofReader{})
+	if rs.sub != nil {
+		rs.sub.end()
+	}
 	s.reqs.Put(rs)
 }
 
@@ -463,6 +471,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-idle:
+		s.stopParker()
 		s.tunnels.stop()
 		// The buffered access log lines are written, as nginx's
 		// exiting worker flushes its buffers.
@@ -512,6 +521,47 @@ func (s *Server) setLive(c *conn, live bool) {
 	}
 }
 
+// parkIdle moves c, idle past idleHandoff, into the parking set until its
+// next bytes or its keepalive_timeout; false when it must wait on a
+// goroutine instead.
+func (s *Server) parkIdle(c *conn) bool {
+	s.parkerMu.Lock()
+	if s.parker == nil && !s.parkerDone {
+		p, err := newIdleParker()
+		if err != nil {
+			// Goroutines it is, for good.
+			s.parkerDone = true
+		}
+		s.parker = p
+	}
+	p := s.parker
+	s.parkerMu.Unlock()
+	return p != nil && p.park(c, c.idleSince.Add(c.keepaliveTimeout))
+}
+
+// wakeParked gives c its goroutine back if it is parked: after its socket
+// was closed by someone else, it must come back to end.
+func (s *Server) wakeParked(c *conn) {
+	s.parkerMu.Lock()
+	p := s.parker
+	s.parkerMu.Unlock()
+	if p != nil {
+		p.wakeConn(c)
+	}
+}
+
+// stopParker ends the parking set (waking any connection still in it);
+// no connection is parked from then on.
+func (s *Server) stopParker() {
+	s.parkerMu.Lock()
+	p := s.parker
+	s.parker, s.parkerDone = nil, true
+	s.parkerMu.Unlock()
+	if p != nil {
+		p.stop()
+	}
+}
+
 // closeIdle closes the connections waiting for a request. A connection
 // that goes idle after this sees draining and ends by itself (both flags
 // are atomics, so one of the two sides notices).
@@ -521,6 +571,7 @@ func (s *Server) closeIdle() {
 	for c := range s.live {
 		if c.idle.Load() {
 			_ = c.nc.Close()
+			s.wakeParked(c)
 		}
 	}
 }
@@ -534,4 +585,6 @@ func (s *Server) closeConns() {
 	for c := range conns {
 		_ = c.Close()
 	}
+	// Parked connections come back to end; none parks from now on.
+	s.stopParker()
 }

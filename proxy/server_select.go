@@ -24,6 +24,12 @@ type addrConf struct {
 	// limits is the default server's head-reading settings, with the
 	// callback that switches to the named server's once the host is known.
 	limits http1.Limits
+	// tls is set for an address that speaks TLS (tls.go); sniLimits,
+	// when servers there have names, holds each one's head-reading
+	// settings (with the same switch to the Host's server) for the
+	// connections whose handshake named it (conn.entry).
+	tls       *tlsAddr
+	sniLimits map[*vserver]*http1.Limits
 }
 
 // serverNames are the name tables of one address, as ngx_http_server_names
@@ -55,6 +61,7 @@ func buildAddrs(h *directives.HTTP, vs map[*directives.Server]*vserver) map[list
 		servers []*vserver
 		def     *vserver
 		text    string
+		listens []directives.Listen
 	}
 	byAddr := map[listenKey]*entry{}
 	var order []listenKey
@@ -67,6 +74,7 @@ func buildAddrs(h *directives.HTTP, vs map[*directives.Server]*vserver) map[list
 				byAddr[k] = e
 				order = append(order, k)
 			}
+			e.listens = append(e.listens, l)
 			v := vs[s]
 			if len(e.servers) == 0 || e.servers[len(e.servers)-1] != v {
 				e.servers = append(e.servers, v)
@@ -94,6 +102,15 @@ func buildAddrs(h *directives.HTTP, vs map[*directives.Server]*vserver) map[list
 					return &v.limits
 				}
 				return nil
+			}
+		}
+		ac.tls = tlsOf(ac, e.listens)
+		if ac.tls != nil && ac.names != nil {
+			ac.sniLimits = make(map[*vserver]*http1.Limits, len(e.servers))
+			for _, v := range e.servers {
+				l := v.limits
+				l.VirtualServer = ac.limits.VirtualServer
+				ac.sniLimits[v] = &l
 			}
 		}
 		out[k] = ac

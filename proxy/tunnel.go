@@ -231,7 +231,7 @@ func (t *tunnel) start() {
 	c := t.c
 	t.rec = c.recordTunnel(t.x, t.early)
 	c.s.setLive(c, false)
-	c.s.forget(t.client)
+	c.s.forget(c.sock)
 	// The upstream connection counts against worker_connections too
 	// while the tunnel holds it (the client's slot is the tunnel's now).
 	c.s.addSlot()

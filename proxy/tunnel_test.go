@@ -4,10 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	mathrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -243,8 +250,12 @@ type tunnelEnv struct {
 // tunnelConf is the usual WebSocket location (nginx's documented idiom);
 // extra goes inside the location.
 func tunnelConf(port, dir, upstream, extra string) string {
+	listen := "listen 127.0.0.1:" + port + ";"
+	if os.Getenv(tlsTunnelEnv) != "" {
+		listen = tlsListen(port, dir)
+	}
 	return "map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n" +
-		"server { listen 127.0.0.1:" + port + "; access_log " + dir + "/access.log;\n" +
+		"server { " + listen + " access_log " + dir + "/access.log;\n" +
 		" location / { proxy_pass http://" + upstream + "; proxy_http_version 1.1;\n" +
 		"  proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;\n" +
 		"  " + extra + " } }\n"
@@ -283,7 +294,12 @@ func (e *tunnelEnv) dial(t *testing.T, path string, d *websocket.Dialer) *websoc
 		d = &websocket.Dialer{}
 	}
 	d.HandshakeTimeout = 5 * time.Second
-	c, resp, err := d.Dial("ws://"+e.addr+path, nil)
+	scheme := "ws://"
+	if os.Getenv(tlsTunnelEnv) != "" {
+		scheme = "wss://"
+		d.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+	}
+	c, resp, err := d.Dial(scheme+e.addr+path, nil)
 	if err != nil {
 		status := 0
 		if resp != nil {
@@ -299,7 +315,13 @@ func (e *tunnelEnv) dial(t *testing.T, path string, d *websocket.Dialer) *websoc
 // response head.
 func (e *tunnelEnv) rawUpgrade(t *testing.T, req string) (net.Conn, *bufio.Reader, string) {
 	t.Helper()
-	c, err := net.Dial("tcp", e.addr)
+	var c net.Conn
+	var err error
+	if os.Getenv(tlsTunnelEnv) != "" {
+		c, err = tls.Dial("tcp", e.addr, &tls.Config{InsecureSkipVerify: true})
+	} else {
+		c, err = net.Dial("tcp", e.addr)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +434,7 @@ func TestTunnelEcho(t *testing.T) {
 	waitTunnels(t, e.s, 1) // registered a moment after the 101 is written
 	// The engine: the event loop, or two goroutines (TestTunnelPlainEngine).
 	want, wantG := engineEv, 0
-	if os.Getenv(plainEngineEnv) != "" {
+	if os.Getenv(plainEngineEnv) != "" || os.Getenv(tlsTunnelEnv) != "" {
 		want, wantG = enginePlain, 2
 	}
 	if got := waitEngine(t, e.s); got != want {
@@ -1261,6 +1283,68 @@ func TestTunnelPlainEngine(t *testing.T) {
 	for _, name := range strings.Split(strings.Trim(tests[len("^TestTunnel("):], ")$"), "|") {
 		if !strings.Contains(string(out), "--- PASS: TestTunnel"+name+" ") {
 			t.Errorf("TestTunnel%s did not pass on the portable engine:\n%s", name, out)
+		}
+	}
+}
+
+// tlsTunnelEnv, set in the environment, makes the tunnel tests' proxy
+// listen with TLS and their clients speak wss:// (TestTunnelOverTLS).
+const tlsTunnelEnv = "NGINXWS_TEST_TUNNEL_TLS"
+
+// tlsListen is a TLS listen with a throwaway certificate written to dir.
+func tlsListen(port, dir string) string {
+	cert, key := selfSignedPEM()
+	for name, b := range map[string][]byte{"cert.pem": cert, "key.pem": key} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			panic(err)
+		}
+	}
+	return "listen 127.0.0.1:" + port + " ssl; ssl_certificate " + dir + "/cert.pem; ssl_certificate_key " + dir + "/key.pem;"
+}
+
+// selfSignedPEM makes a certificate and its key, afresh (no key in the
+// tree).
+func selfSignedPEM() (cert, key []byte) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "nginxws-test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		panic(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		panic(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
+}
+
+// TestTunnelOverTLS runs the tunnel tests again with wss:// clients: a
+// tunnel over TLS runs on the goroutine engine (crypto/tls moves its
+// bytes, not the socket), with the same echo, timers, registry, reload
+// and shutdown behaviour as a plain one.
+func TestTunnelOverTLS(t *testing.T) {
+	if os.Getenv(tlsTunnelEnv) != "" || os.Getenv(plainEngineEnv) != "" {
+		return
+	}
+	if testing.Short() {
+		t.Skip("runs the tunnel tests again")
+	}
+	// Not Lingers: its client writes until a write times out, after which
+	// a TLS client cannot write at all.
+	tests := "^TestTunnel(Echo|Fragmented|BytesUntouched|PingPong|CloseCodes|IdleTimeout|TrafficKeepsAlive|UpstreamDies|Reload|Shutdown)$"
+	cmd := exec.Command(os.Args[0], "-test.run", tests, "-test.count", "1", "-test.v")
+	cmd.Env = append(os.Environ(), tlsTunnelEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("tunnel tests over TLS: %v\n%s", err, out)
+	}
+	for _, name := range strings.Split(strings.Trim(tests[len("^TestTunnel("):], ")$"), "|") {
+		if !strings.Contains(string(out), "--- PASS: TestTunnel"+name+" ") {
+			t.Errorf("TestTunnel%s did not pass over TLS:\n%s", name, out)
 		}
 	}
 }

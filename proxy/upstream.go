@@ -31,6 +31,7 @@ func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
 	x.proxied = true
 	x.upInfo.ProxyHost, x.upInfo.ProxyPort = "", ""
 	if pp.Value == nil {
+		x.up.secure, x.up.host = pp.Scheme == "https", hostOnly(pp.Host)
 		x.upInfo.ProxyHost = pp.Host
 		if pp.Port != 0 {
 			x.upInfo.ProxyPort = strconv.Itoa(pp.Port)
@@ -40,15 +41,23 @@ func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
 		return t, 0
 	}
 	url := x.value(pp.Value)
-	if len(url) < 8 || !equalFold(url[:7], "http://") {
+	skip, defaultPort := 0, 80
+	switch {
+	case len(url) > 7 && equalFold(url[:7], "http://"):
+		skip = 7
+	case len(url) > 8 && equalFold(url[:8], "https://"):
+		skip, defaultPort = 8, 443
+		x.up.secure = true
+	default:
 		x.logEvent(levelError, `invalid URL prefix in "`+string(url)+`"`, "", "")
 		return target{}, 500
 	}
-	u, ok := parseProxyURL(string(url[7:]))
+	u, ok := parseProxyURL(string(url[skip:]))
 	if !ok {
-		x.logEvent(levelError, `invalid host in upstream "`+string(url[7:])+`"`, "", "")
+		x.logEvent(levelError, `invalid host in upstream "`+string(url[skip:])+`"`, "", "")
 		return target{}, 500
 	}
+	x.up.host = u.host
 	t := target{vars: true}
 	if u.uri != "" {
 		t.uri, t.hasURI = []byte(u.uri), true
@@ -61,34 +70,53 @@ func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
 		x.upInfo.ProxyHost, x.upInfo.ProxyPort = "localhost", ""
 		t.group = upstream.NewAddrGroup("unix:" + u.unix)
 		return t, 0
-	case u.noPort || u.port == 80:
-		x.upInfo.ProxyHost, x.upInfo.ProxyPort = u.host, "80"
+	case u.noPort || u.port == defaultPort:
+		x.upInfo.ProxyHost, x.upInfo.ProxyPort = u.host, strconv.Itoa(defaultPort)
 	default:
 		x.upInfo.ProxyHost, x.upInfo.ProxyPort = u.host+":"+strconv.Itoa(u.port), strconv.Itoa(u.port)
 	}
 	port := u.port
 	if u.noPort {
-		port = 80
+		port = defaultPort
 	}
-	host := strings.Trim(u.host, "[]")
-	if ip, err := netip.ParseAddr(host); err == nil {
-		t.group = upstream.NewAddrGroup(netip.AddrPortFrom(ip, uint16(port)).String())
-		return t, 0
-	}
+	// ngx_http_upstream_init_request looks the host up among the groups
+	// first, those proxy_pass URLs without variables made included (an
+	// address in the URL then shares their peers' state: failures,
+	// keepalive connections, TLS sessions).
 	if h := x.rt.cfg.HTTP; h != nil {
 		for _, g := range h.Upstreams {
-			if g.Implicit || !strings.EqualFold(g.Name, u.host) {
+			if !strings.EqualFold(g.Name, u.host) {
 				continue
 			}
-			if (g.Port == 0 && u.noPort) || g.Port == port || g.Port == 0 {
+			if g.Implicit && g.Port == port || !g.Implicit && ((g.Port == 0 && u.noPort) || g.Port == port || g.Port == 0) {
 				t.group = x.rt.groups[g]
 				t.grpName = g.Name
 				return t, 0
 			}
 		}
 	}
+	host := strings.Trim(u.host, "[]")
+	if ip, err := netip.ParseAddr(host); err == nil {
+		t.group = upstream.NewAddrGroup(netip.AddrPortFrom(ip, uint16(port)).String())
+		return t, 0
+	}
 	x.logEvent(levelError, "no resolver defined to resolve "+u.host, "", "")
 	return target{}, 502
+}
+
+// hostOnly is a "host[:port]" without its port (an IPv6 address keeps
+// its brackets).
+func hostOnly(hp string) string {
+	if strings.HasPrefix(hp, "[") {
+		if i := strings.IndexByte(hp, ']'); i >= 0 {
+			return hp[:i+1]
+		}
+		return hp
+	}
+	if i := strings.IndexByte(hp, ':'); i >= 0 {
+		return hp[:i]
+	}
+	return hp
 }
 
 // proxyURL is a proxy_pass URL after "http://", parsed as ngx_parse_url

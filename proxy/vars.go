@@ -69,8 +69,13 @@ func (x *exchange) RequestLine() []byte {
 }
 
 // Method is $request_method: the method as sent, or GET after an
-// error_page redirect.
-func (x *exchange) Method() []byte { return x.method }
+// error_page redirect; a subrequest's is its main request's.
+func (x *exchange) Method() []byte {
+	if x.main != nil {
+		return x.main.method
+	}
+	return x.method
+}
 
 // RequestURI is $request_uri.
 func (x *exchange) RequestURI() []byte { return x.head.URI }
@@ -204,7 +209,9 @@ func (x *exchange) UninitializedVariable(name string) {
 		return
 	}
 	action := ""
-	if x.logging {
+	if x.logging && x.main == nil {
+		// A subrequest's line (log_subrequest) is written as it ends,
+		// under the connection's action of then.
 		action = logAction
 	}
 	x.logEvent(levelWarn, `using uninitialized "`+name+`" variable`, "", action)

@@ -98,6 +98,11 @@ func (x *exchange) sendHead(body []byte) error {
 		x.status = x.errStatus
 		x.out.statusLine = nil
 	}
+	if x.main != nil {
+		// A subrequest's head goes nowhere (ngx_http_header_filter
+		// passes only the main request's), nor its body (header only).
+		return nil
+	}
 	if x.isHead() {
 		x.headerOnly = true
 	}
@@ -283,12 +288,19 @@ func (x *exchange) appendHead(dst []byte) []byte {
 	return append(dst, '\r', '\n')
 }
 
-// appendSelfURL appends "http://host[:port]" for an absolute redirect:
-// the server's name with server_name_in_redirect, else the request's host,
-// else the local address; the port unless it is 80 or
+// appendSelfURL appends "http://host[:port]" ("https://" on a TLS
+// connection) for an absolute redirect: the server's name with
+// server_name_in_redirect, else the request's host, else the local
+// address; the port unless it is the scheme's (80, 443) or
 // port_in_redirect is off.
 func (x *exchange) appendSelfURL(dst []byte) []byte {
-	dst = append(dst, "http://"...)
+	defaultPort := "80"
+	if x.c.info.TLS {
+		dst = append(dst, "https://"...)
+		defaultPort = "443"
+	} else {
+		dst = append(dst, "http://"...)
+	}
 	switch {
 	case x.conf.ServerNameInRedirect:
 		dst = append(dst, x.srv.name...)
@@ -297,7 +309,7 @@ func (x *exchange) appendSelfURL(dst []byte) []byte {
 	default:
 		dst = append(dst, x.c.localAddr...)
 	}
-	if x.conf.PortInRedirect && x.c.localPort != "" && x.c.localPort != "80" {
+	if x.conf.PortInRedirect && x.c.localPort != "" && x.c.localPort != defaultPort {
 		dst = append(dst, ':')
 		dst = append(dst, x.c.localPort...)
 	}

@@ -1,14 +1,20 @@
 package upstream
 
 import (
+	"crypto/tls"
 	"net"
 	"time"
 )
 
 // Conn is a connection to a peer. The embedded net.Conn is the socket
-// itself (a *net.TCPConn or *net.UnixConn), for callers that splice.
+// itself (a *net.TCPConn or *net.UnixConn), for callers that splice, or a
+// *tls.Conn over it for a peer spoken to over TLS (ConnectTLS).
 type Conn struct {
 	net.Conn
+	// secure is set for a connection over TLS: its bytes cannot be
+	// looked at on the socket (Ready, Peek), and a request over plain
+	// HTTP must not be given it from the pool.
+	secure bool
 	// peer is the peer's name: pooled connections are matched by it.
 	peer string
 	pool *Pool
@@ -51,6 +57,9 @@ func (c *Conn) Sent() int64 { return c.sent }
 // upstream"); this tells the two apart. Where the socket cannot be looked
 // at, it reports false.
 func (c *Conn) Ready() bool {
+	if c.secure {
+		return false
+	}
 	c.probe.ensure(c.Conn)
 	return !c.probe.stillOpen()
 }
@@ -61,6 +70,9 @@ func (c *Conn) Ready() bool {
 // the body's announced end in the same go are read (and warned about)
 // with it; this finds them.
 func (c *Conn) Peek(p []byte) int {
+	if c.secure {
+		return 0
+	}
 	c.probe.ensure(c.Conn)
 	return c.probe.peekInto(p)
 }
@@ -84,16 +96,33 @@ func (c *Conn) Release(reuse bool) {
 // probes (proxy_socket_keepalive); without it the socket has none, as
 // nginx's. Connect must follow a successful Pick.
 func (a *Attempt) Connect(timeout time.Duration, socketKeepalive bool) (*Conn, error) {
+	return a.ConnectTLS(timeout, socketKeepalive, nil)
+}
+
+// HandshakeError is a TLS handshake with the peer that failed (or timed
+// out: Unwrap gives the deadline's error).
+type HandshakeError struct{ Err error }
+
+func (e *HandshakeError) Error() string { return e.Err.Error() }
+func (e *HandshakeError) Unwrap() error { return e.Err }
+
+// ConnectTLS is Connect for a peer spoken to over TLS with cfg (nil:
+// plain HTTP): a pooled connection must have been made with TLS too, and
+// a new one is handshaken within what is left of timeout (nginx's connect
+// timer runs on through ngx_http_upstream_ssl_handshake); a failed
+// handshake is a *HandshakeError.
+func (a *Attempt) ConnectTLS(timeout time.Duration, socketKeepalive bool, cfg *tls.Config) (*Conn, error) {
 	p := a.current
 	pool := a.g.pool
 	if pool != nil {
-		if c := pool.get(p); c != nil {
+		if c := pool.get(p, cfg != nil); c != nil {
 			c.requests++
 			c.sent = 0
 			a.cached = true
 			return c, nil
 		}
 	}
+	deadline := time.Now().Add(timeout)
 	d := net.Dialer{Timeout: timeout, KeepAlive: -1}
 	if socketKeepalive {
 		d.KeepAlive = 0
@@ -104,7 +133,19 @@ func (a *Attempt) Connect(timeout time.Duration, socketKeepalive bool) (*Conn, e
 	}
 	c := &Conn{Conn: nc, peer: p.Name, pool: pool, requests: 1, created: a.g.now()}
 	if pool != nil {
+		// The socket: an idle TLS connection is looked at there too
+		// (an upstream's close, or its close_notify, ends it).
 		c.probe.init(nc)
+	}
+	if cfg != nil {
+		tc := tls.Client(nc, cfg)
+		_ = nc.SetDeadline(deadline)
+		if err := tc.Handshake(); err != nil {
+			_ = nc.Close()
+			return nil, &HandshakeError{Err: err}
+		}
+		_ = nc.SetDeadline(time.Time{})
+		c.Conn, c.secure = tc, true
 	}
 	return c, nil
 }

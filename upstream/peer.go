@@ -1,7 +1,9 @@
 package upstream
 
 import (
+	"crypto/tls"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
@@ -50,7 +52,31 @@ type Peer struct {
 	Server string
 
 	network, address string
+	// session is the TLS session of the last handshake with the peer,
+	// which the next one resumes (nginx's saved session per peer,
+	// proxy_ssl_session_reuse).
+	session atomic.Pointer[tls.ClientSessionState]
 }
+
+// SessionCache is the peer's one-session cache for crypto/tls: whatever
+// name a handshake sends, it offers the peer's last session, as nginx
+// does.
+func (p *Peer) SessionCache() tls.ClientSessionCache { return peerSessions{p} }
+
+// peerSessions adapts a peer's session slot to tls.ClientSessionCache.
+type peerSessions struct{ p *Peer }
+
+func (s peerSessions) Get(string) (*tls.ClientSessionState, bool) {
+	cs := s.p.session.Load()
+	return cs, cs != nil
+}
+
+func (s peerSessions) Put(_ string, cs *tls.ClientSessionState) { s.p.session.Store(cs) }
+
+// ForgetSession drops the peer's saved session. nginx (OpenSSL) offers
+// none after a TLS 1.2 handshake that resumed one: the next handshake
+// is a full one, which saves a fresh session.
+func (p *Peer) ForgetSession() { p.session.Store(nil) }
 
 // PeerState is a snapshot of a peer's run-time state.
 type PeerState struct {

@@ -48,15 +48,15 @@ func (p *Pool) Idle() int {
 	return len(p.idle)
 }
 
-// get takes the most recently cached connection to peer that is still
-// open. Connections the upstream closed while they waited (nginx notices
+// get takes the most recently cached connection to peer, over TLS or
+// not as secure says, that is still open. Connections the upstream closed while they waited (nginx notices
 // those as they close; here they are found on the way) are dropped.
-func (p *Pool) get(peer *Peer) *Conn {
+func (p *Pool) get(peer *Peer, secure bool) *Conn {
 	for {
 		p.mu.Lock()
 		var c *Conn
 		for i := len(p.idle) - 1; i >= 0; i-- {
-			if p.idle[i].peer == peer.Name {
+			if p.idle[i].peer == peer.Name && p.idle[i].secure == secure {
 				c = p.idle[i]
 				p.idle = append(p.idle[:i], p.idle[i+1:]...)
 				c.idle = false

@@ -41,15 +41,23 @@ func TestVersionConfigure(t *testing.T) {
 			t.Errorf("-V lacks %s", a)
 		}
 	}
-	// Default modules nginxws lacks are announced; the ones it implements are not.
-	for _, m := range []string{"http_limit_req_module", "http_auth_basic_module", "http_fastcgi_module", "http_ssi_module"} {
+	// Default modules nginxws lacks are announced; the ones it implements are
+	// not; optional ones it implements are, as --with-.
+	for _, m := range []string{"http_fastcgi_module", "http_ssi_module", "http_memcached_module"} {
 		if !has["--without-"+m] {
 			t.Errorf("-V does not say --without-%s", m)
 		}
 	}
-	for _, m := range []string{"http_proxy_module", "http_map_module", "http_rewrite_module", "http_access_module", "http_upstream_hash_module", "http_gzip_module"} {
+	for _, m := range []string{"http_proxy_module", "http_map_module", "http_rewrite_module", "http_access_module",
+		"http_upstream_hash_module", "http_gzip_module", "http_limit_req_module", "http_auth_basic_module",
+		"http_charset_module", "http_autoindex_module", "http_referer_module", "http_geo_module"} {
 		if has["--without-"+m] {
 			t.Errorf("-V says --without-%s, which nginxws implements", m)
+		}
+	}
+	for _, m := range []string{"http_realip_module", "http_stub_status_module", "http_ssl_module", "http_auth_request_module"} {
+		if !has["--with-"+m] {
+			t.Errorf("-V does not say --with-%s, which nginxws implements", m)
 		}
 	}
 }

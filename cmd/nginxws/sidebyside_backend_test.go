@@ -8,9 +8,17 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,6 +27,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/nginxws/nginxws/directives"
 )
 
 // Timeouts of the backends. They bound what a misbehaving proxy can cost, they are not
@@ -34,6 +44,7 @@ type sbsRecord struct {
 	backend string
 	request []byte // the request head and the body its framing announced
 	note    string // what went wrong while reading, or how a pause ended
+	tls     string // on a BACKEND_TLS address: the handshake's version, SNI, resumption
 	// done is closed when the record is final; nil when it is final at once. A
 	// head-only reply records what the proxy sends after the head until it closes.
 	done chan struct{}
@@ -53,11 +64,17 @@ type sbsBackends struct {
 }
 
 // sbsStartBackends listens for n backends: backend i (named "b<i>") on a TCP port of
-// 127.0.0.1 and on the unix socket dir/b<i>.sock. It returns the template variables
-// BACKEND<i> and BACKEND_SOCK<i>.
+// 127.0.0.1, on the unix socket dir/b<i>.sock and, with TLS, on another TCP port. It
+// returns the template variables BACKEND<i>, BACKEND_SOCK<i>, BACKEND_TLS<i>, and
+// BACKEND_CA, a file holding the TLS backends' (self-signed) certificate.
 func sbsStartBackends(n int, sockDir string) (*sbsBackends, map[string]string, error) {
 	b := &sbsBackends{conns: map[net.Conn]struct{}{}}
 	vars := map[string]string{}
+	tlsConf, err := sbsBackendTLS(filepath.Join(sockDir, "backend-ca.pem"))
+	if err != nil {
+		return nil, nil, err
+	}
+	vars["BACKEND_CA"] = filepath.Join(sockDir, "backend-ca.pem")
 	for i := 1; i <= n; i++ {
 		name := "b" + strconv.Itoa(i)
 		tcp, err := net.Listen("tcp4", "127.0.0.1:0")
@@ -73,9 +90,16 @@ func sbsStartBackends(n int, sockDir string) (*sbsBackends, map[string]string, e
 			return nil, nil, err
 		}
 		b.listeners = append(b.listeners, unix)
+		secure, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			b.close()
+			return nil, nil, err
+		}
+		b.listeners = append(b.listeners, secure)
 		vars["BACKEND"+strconv.Itoa(i)] = tcp.Addr().String()
 		vars["BACKEND_SOCK"+strconv.Itoa(i)] = "unix:" + path
-		for _, ln := range []net.Listener{tcp, unix} {
+		vars["BACKEND_TLS"+strconv.Itoa(i)] = secure.Addr().String()
+		for _, ln := range []net.Listener{tcp, unix, tls.NewListener(secure, tlsConf)} {
 			b.wg.Add(1)
 			go b.accept(ln, name)
 		}
@@ -166,6 +190,27 @@ func sbsDefaultReply(name string) sbsReply {
 		strconv.Itoa(len(body)) + "\r\nX-Backend: " + name + "\r\n\r\n" + body)}}
 }
 
+// sbsBackendTLS is the TLS backends' configuration: a certificate for
+// "backend.test" made for the run (written to caPath, for proxy_ssl_trusted_certificate),
+// the versions and session tickets of Go's server.
+func sbsBackendTLS(caPath string) (*tls.Config, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "backend.test"},
+		DNSNames: []string{"backend.test"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	if err := os.WriteFile(caPath, certPEM, 0o644); err != nil {
+		return nil, err
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, nil
+}
+
 // serve reads one request, records it, and answers as the running case says.
 func (b *sbsBackends) serve(c net.Conn, name string) {
 	rec := &sbsRecord{backend: name}
@@ -181,19 +226,56 @@ func (b *sbsBackends) serve(c net.Conn, name string) {
 		reply = rs[min(i, len(rs)-1)]
 	}
 	resume := b.resume
+	// A TLS connection is recorded from its accept, final once its request is read:
+	// a proxy that closes right after the handshake (a certificate it rejects) would
+	// otherwise race the end of the case.
+	var recorded chan struct{}
+	tc, secure := c.(*tls.Conn)
+	if secure {
+		recorded = make(chan struct{})
+		rec.done = recorded
+		b.records = append(b.records, rec)
+	}
 	b.mu.Unlock()
+	if secure {
+		_ = tc.SetWriteDeadline(time.Now().Add(sbsBackendReadTimeout))
+		err := tc.Handshake()
+		_ = tc.SetWriteDeadline(time.Time{})
+		b.mu.Lock()
+		if err != nil {
+			rec.note = "tls handshake failed"
+		} else {
+			st := tc.ConnectionState()
+			rec.tls = fmt.Sprintf("tls %s, sni %q", directives.OpenSSLProtocolName(st.Version), st.ServerName)
+			if st.DidResume {
+				rec.tls += ", resumed"
+			}
+		}
+		b.mu.Unlock()
+		if err != nil {
+			close(recorded)
+			return
+		}
+	}
 
 	req, err := sbsReadRequest(br, reply.headOnly)
+	b.mu.Lock()
 	rec.request = req
 	if err != nil {
 		rec.note = err.Error()
 	}
-	if reply.headOnly {
+	switch {
+	case secure && reply.headOnly:
+		defer close(recorded)
+	case secure:
+		close(recorded)
+	case reply.headOnly:
 		rec.done = make(chan struct{})
 		defer close(rec.done)
 	}
-	b.mu.Lock()
-	b.records = append(b.records, rec)
+	if !secure {
+		b.records = append(b.records, rec)
+	}
 	b.mu.Unlock()
 
 	if reply.silent {
@@ -291,6 +373,9 @@ const sbsResetMark = "{{RESET}}"
 // what the kernel has not sent yet; on loopback a small write has been
 // delivered by the time Write returns.
 func sbsReset(c net.Conn) {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetLinger(0)
 	}

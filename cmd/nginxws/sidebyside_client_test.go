@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/nginxws/nginxws/directives"
 )
 
 // sbsReadTimeout bounds each read of a response; a proxy that hangs costs this much.
@@ -101,6 +104,14 @@ func sbsPlay(c *sbsCase, addr string, release func(), signal func(string), limit
 	if timeout == 0 {
 		timeout = sbsReadTimeout
 	}
+	if c.tls != nil {
+		tc, ok := sbsHandshake(&out, conn, c.tls, time.Now().Add(timeout))
+		if !ok {
+			return out.String(), pages
+		}
+		defer tc.Close()
+		conn = tc
+	}
 	// until is when a wait of d started now must end.
 	until := func(d time.Duration) time.Time {
 		t := time.Now().Add(d)
@@ -162,6 +173,28 @@ func sbsPlay(c *sbsCase, addr string, release func(), signal func(string), limit
 		}
 	}
 	return out.String(), pages
+}
+
+// sbsHandshake makes the case's connection TLS (no certificate check: the
+// test certificates are self-signed) and writes what both proxies must
+// agree on: the version, the cipher suite by OpenSSL's name, the subject
+// of the certificate (which server SNI chose).
+func sbsHandshake(out *strings.Builder, conn net.Conn, t *sbsTLS, deadline time.Time) (*tls.Conn, bool) {
+	cfg := &tls.Config{InsecureSkipVerify: true, ServerName: t.serverName, MinVersion: tls.VersionTLS12}
+	if t.version != 0 {
+		cfg.MinVersion, cfg.MaxVersion = t.version, t.version
+	}
+	tc := tls.Client(conn, cfg)
+	_ = tc.SetDeadline(deadline)
+	if err := tc.Handshake(); err != nil {
+		fmt.Fprintf(out, "! tls handshake failed: %s\n", sbsErrText(err))
+		return nil, false
+	}
+	_ = tc.SetDeadline(time.Time{})
+	st := tc.ConnectionState()
+	fmt.Fprintf(out, "> tls %s %s, certificate %s (%s)\n", directives.OpenSSLProtocolName(st.Version),
+		directives.OpenSSLCipherName(st.CipherSuite), st.PeerCertificates[0].Subject.CommonName, st.PeerCertificates[0].PublicKeyAlgorithm)
+	return tc, true
 }
 
 // sbsClosed reports whether err means the peer closed the connection (an orderly close or
@@ -464,6 +497,9 @@ func sbsUpstreamText(out *strings.Builder, recs []*sbsRecord, masks []sbsMask) {
 	for _, r := range recs {
 		head, body, _ := bytes.Cut(r.request, []byte("\r\n\r\n"))
 		fmt.Fprintf(out, "upstream %s:\n", r.backend)
+		if r.tls != "" {
+			fmt.Fprintf(out, "  %s\n", r.tls)
+		}
 		if len(r.request) == 0 {
 			out.WriteString("  (no bytes)\n")
 		}

@@ -6,6 +6,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"regexp"
@@ -31,6 +32,14 @@ type sbsCase struct {
 	steps    []sbsStep
 	requires string        // "ipv6": skipped where ::1 cannot be bound
 	timeout  time.Duration // per read; 0 = sbsReadTimeout
+	tls      *sbsTLS       // "tls NAME [VERSION]": the connection is TLS
+}
+
+// sbsTLS is a case's TLS client: the SNI name ("" for none), and the one
+// protocol version it offers (0: Go's default range).
+type sbsTLS struct {
+	serverName string
+	version    uint16
 }
 
 // sbsMask hides the value of one header ("client" = the response the client got,
@@ -165,6 +174,29 @@ func sbsParseCases(path string, vars map[string]string) ([]*sbsCase, error) {
 				return nil, fail("unknown requirement %q", rest)
 			}
 			cur.requires = rest
+		case "tls":
+			name, version, _ := strings.Cut(rest, " ")
+			t := &sbsTLS{serverName: name}
+			if name == "-" {
+				t.serverName = ""
+			}
+			switch version {
+			case "":
+			case "TLSv1":
+				t.version = tls.VersionTLS10
+			case "TLSv1.1":
+				t.version = tls.VersionTLS11
+			case "TLSv1.2":
+				t.version = tls.VersionTLS12
+			case "TLSv1.3":
+				t.version = tls.VersionTLS13
+			default:
+				return nil, fail("tls NAME|- [TLSv1|TLSv1.1|TLSv1.2|TLSv1.3]")
+			}
+			if name == "" {
+				return nil, fail("tls NAME|- [TLSv1|TLSv1.1|TLSv1.2|TLSv1.3]")
+			}
+			cur.tls = t
 		case "timeout":
 			d, err := time.ParseDuration(rest)
 			if err != nil {
@@ -359,7 +391,7 @@ func sbsNeeds(texts ...string) map[string]int {
 				continue
 			}
 			kind := m[1]
-			if kind == "BACKEND_SOCK" {
+			if kind == "BACKEND_SOCK" || kind == "BACKEND_TLS" {
 				kind = "BACKEND"
 			}
 			need[kind] = max(need[kind], n)

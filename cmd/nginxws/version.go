@@ -3,6 +3,8 @@ package main
 import (
 	"runtime"
 	"strings"
+
+	"github.com/nginxws/nginxws/directives"
 )
 
 // Version is nginxws's own version.
@@ -15,32 +17,60 @@ const nginxCompat = "nginx/1.22.1"
 // the start-up notice and -v print.
 const verBuild = program + "/" + Version
 
-// withoutModules are the modules nginx 1.22's configure builds by default
-// (its --without-<module> options) that nginxws does not implement, in the
-// order `configure --help` lists them. `-V` lists them as --without-…, so a
-// tool that reads `nginx -V` to see whether, say, limit_req is available
-// reads the truth. Modules nginxws implements (access, map, rewrite, proxy,
-// gzip, the upstream balancers, keepalive, zone) are absent from the list, as
-// they would be from a real build's.
-var withoutModules = [...]string{
-	"http_charset_module",
-	"http_ssi_module",
-	"http_userid_module",
-	"http_auth_basic_module",
-	"http_mirror_module",
-	"http_autoindex_module",
-	"http_geo_module",
-	"http_split_clients_module",
-	"http_referer_module",
-	"http_fastcgi_module",
-	"http_uwsgi_module",
-	"http_scgi_module",
-	"http_grpc_module",
-	"http_memcached_module",
-	"http_limit_conn_module",
-	"http_limit_req_module",
-	"http_empty_gif_module",
-	"http_browser_module",
+// A module and the directive that tells whether nginxws implements it.
+type moduleDirective struct{ module, directive string }
+
+// defaultModules are the modules nginx 1.22's configure builds by default
+// and lets one leave out (its --without-<module> options), in the order
+// `configure --help` lists them, each with its main directive. `-V` names
+// those whose directive nginxws does not implement as --without-…, so that
+// a tool reading `nginx -V` to see whether, say, limit_req is available
+// reads the truth. (Modules nginx cannot leave out, and those nginxws
+// implements — access, map, rewrite, proxy, gzip, the balancers — are
+// absent, as from a real build's line. So is upstream_zone: its zone
+// directive has nothing to do in one process, whose upstream state is
+// always shared.)
+var defaultModules = [...]moduleDirective{
+	{"http_charset_module", "charset"},
+	{"http_gzip_module", "gzip"},
+	{"http_ssi_module", "ssi"},
+	{"http_userid_module", "userid"},
+	{"http_access_module", "allow"},
+	{"http_auth_basic_module", "auth_basic"},
+	{"http_mirror_module", "mirror"},
+	{"http_autoindex_module", "autoindex"},
+	{"http_geo_module", "geo"},
+	{"http_map_module", "map"},
+	{"http_split_clients_module", "split_clients"},
+	{"http_referer_module", "valid_referers"},
+	{"http_rewrite_module", "rewrite"},
+	{"http_proxy_module", "proxy_pass"},
+	{"http_fastcgi_module", "fastcgi_pass"},
+	{"http_uwsgi_module", "uwsgi_pass"},
+	{"http_scgi_module", "scgi_pass"},
+	{"http_grpc_module", "grpc_pass"},
+	{"http_memcached_module", "memcached_pass"},
+	{"http_limit_conn_module", "limit_conn"},
+	{"http_limit_req_module", "limit_req"},
+	{"http_empty_gif_module", "empty_gif"},
+	{"http_browser_module", "modern_browser"},
+	{"http_upstream_hash_module", "hash"},
+	{"http_upstream_ip_hash_module", "ip_hash"},
+	{"http_upstream_least_conn_module", "least_conn"},
+	{"http_upstream_random_module", "random"},
+	{"http_upstream_keepalive_module", "keepalive"},
+}
+
+// optionalModules are modules nginx builds only when asked
+// (--with-<module>), each with its main directive: `-V` names those
+// nginxws implements as --with-…, as Debian's build names them.
+var optionalModules = [...]moduleDirective{
+	{"http_ssl_module", "ssl_certificate"},
+	{"http_realip_module", "set_real_ip_from"},
+	{"http_sub_module", "sub_filter"},
+	{"http_gzip_static_module", "gzip_static"},
+	{"http_auth_request_module", "auth_request"},
+	{"http_stub_status_module", "stub_status"},
 }
 
 // versionLine is what -v prints. nginx prints "nginx version: nginx/1.22.1";
@@ -81,8 +111,9 @@ func builtWith() string {
 }
 
 // configure is -V's last line: the paths the binary defaults to, as
-// configure options, then a --without- option per module nginx would
-// have but nginxws has not. The HTTP cache is one too.
+// configure options, a --with- option per optional module nginxws has,
+// then a --without- option per default module it has not. The HTTP cache
+// is one too.
 func configure() string {
 	var b strings.Builder
 	b.WriteString("configure arguments:")
@@ -90,8 +121,15 @@ func configure() string {
 	b.WriteString(" --conf-path=" + defaultConfPath)
 	b.WriteString(" --error-log-path=" + defaultErrorLog)
 	b.WriteString(" --pid-path=" + defaultPidPath)
-	for _, m := range withoutModules {
-		b.WriteString(" --without-" + m)
+	for _, m := range optionalModules {
+		if directives.Implemented(m.directive) {
+			b.WriteString(" --with-" + m.module)
+		}
+	}
+	for _, m := range defaultModules {
+		if !directives.Implemented(m.directive) {
+			b.WriteString(" --without-" + m.module)
+		}
 	}
 	b.WriteString(" --without-http-cache")
 	b.WriteString("\n")

@@ -1,0 +1,214 @@
+package directives
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"math/bits"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeTestCert writes a throwaway self-signed certificate and its key to
+// dir (cert.pem, key.pem), made afresh so that no key lives in the tree.
+func writeTestCert(t *testing.T, dir string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "nginxws-test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, block := range map[string]*pem.Block{"cert.pem": {Type: "CERTIFICATE", Bytes: der}, "key.pem": {Type: "PRIVATE KEY", Bytes: kder}} {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestTLSErrorsInNginxOrder: with a certificate nginx can load, nginx
+// accepts "listen … ssl" and goes on to its checks after the merge (here
+// an unknown variable); nginxws reports that error too, in nginx's words,
+// and refuses what it does not do ("listen … http2") only for a
+// configuration without one.
+func TestTLSErrorsInNginxOrder(t *testing.T) {
+	nginx, _ := exec.LookPath("nginx")
+	for _, tc := range []struct{ body, want string }{
+		{"server { listen 127.0.0.1:18599 ssl http2; ssl_certificate cert.pem; ssl_certificate_key key.pem;\nreturn 200 $nope; }", `[emerg] unknown "nope" variable`},
+		{"server { listen 127.0.0.1:18599 ssl http2; ssl_certificate cert.pem; ssl_certificate_key key.pem;\nreturn 200; }", `[emerg] "http2" parameter of the "listen" directive is not supported in CONF/nginx.conf:3`},
+		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key key.pem; ssl_ecdh_curve X25519:bogus; }", `[emerg] SSL_CTX_set1_curves_list("X25519:bogus") failed (SSL: error:0A080106:SSL routines::passed invalid argument:group 'bogus' cannot be set)`},
+		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key key.pem; ssl_ciphers FOO; }", `[emerg] SSL_CTX_set_cipher_list("FOO") failed (SSL: error:0A0000B9:SSL routines::no cipher match)`},
+		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate $host.pem; ssl_certificate_key key.pem; }", `[emerg] variables other than "$ssl_server_name" in "ssl_certificate" and "ssl_certificate_key" are not supported in CONF/nginx.conf:3`},
+		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key cert.pem; }", `[emerg] cannot load certificate key "CONF/cert.pem": PEM_read_bio_PrivateKey() failed (SSL: error:1E08010C:DECODER routines::unsupported:No supported data to decode. Input type: PEM)`},
+		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key key.pem; ssl_session_ticket_key key.pem;\n}", `[emerg] "CONF/key.pem" must be 48 or 80 bytes in CONF/nginx.conf:5`},
+		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key key.pem; ssl_trusted_certificate ca.pem; }", `[emerg] SSL_CTX_load_verify_locations("CONF/ca.pem") failed (SSL: error:80000002:system library::No such file or directory:calling fopen(CONF/ca.pem, r) error:10000080:BIO routines::no such file error:05880002:x509 certificate routines::system lib)`},
+		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key key.pem; ssl_dhparam dh.pem; }", `[emerg] BIO_new_file("CONF/dh.pem") failed (SSL: error:80000002:system library::No such file or directory:calling fopen(CONF/dh.pem, r) error:10000080:BIO routines::no such file)`},
+	} {
+		dir := writeCase(t, errorCase{conf: H(tc.body)})
+		writeTestCert(t, dir)
+		_, err := loadCase(t, dir)
+		if err == nil {
+			t.Fatalf("%s: no error", tc.body)
+		}
+		if got := "[emerg] " + strings.ReplaceAll(err.Error(), dir, "CONF"); got != tc.want {
+			t.Errorf("%s:\ngot  %s\nwant %s", tc.body, got, tc.want)
+		}
+		if nginx != "" && !strings.Contains(tc.want, "not supported") {
+			if n := strings.ReplaceAll(nginxFirstLine(t, nginx, dir), dir, "CONF"); n != tc.want {
+				t.Errorf("nginx says %s", n)
+			}
+		}
+	}
+}
+
+// TestTLSConf: the settings a server's handshakes use, from its own
+// directives and the http level's.
+func TestTLSConf(t *testing.T) {
+	dir := writeCase(t, errorCase{conf: H(`ssl_protocols TLSv1.2 TLSv1.3; ssl_certificate cert.pem; ssl_certificate_key key.pem;
+ssl_session_timeout 10m; ssl_session_tickets off; ssl_ecdh_curve X25519:prime256v1;
+ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256;
+server { listen 127.0.0.1:18599 ssl; }
+server { listen 127.0.0.1:18598; ssl_protocols TLSv1.3; ssl_ciphers HIGH:!aNULL:!MD5; ssl_session_tickets on; }
+`)})
+	writeTestCert(t, dir)
+	cfg, err := loadCase(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := cfg.HTTP.Servers[0].TLS, cfg.HTTP.Servers[1].TLS
+	if a == nil || b == nil {
+		t.Fatal("no TLS configuration")
+	}
+	if a.MinVersion != tls.VersionTLS12 || a.MaxVersion != tls.VersionTLS13 || b.MinVersion != tls.VersionTLS13 {
+		t.Errorf("versions %x-%x, %x", a.MinVersion, a.MaxVersion, b.MinVersion)
+	}
+	if want := []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}; !slices.Equal(a.CipherSuites, want) {
+		t.Errorf("suites %x", a.CipherSuites)
+	}
+	if len(b.CipherSuites) != 17 {
+		t.Errorf("HIGH:!aNULL:!MD5 gives %d suites", len(b.CipherSuites))
+	}
+	if a.SessionTimeout != 10*time.Minute || a.SessionTickets || !b.SessionTickets {
+		t.Errorf("sessions %v %v %v", a.SessionTimeout, a.SessionTickets, b.SessionTickets)
+	}
+	if !slices.Equal(a.Curves, []tls.CurveID{tls.X25519, tls.CurveP256}) || len(a.Certificates) != 1 {
+		t.Errorf("curves %v, %d certificates", a.Curves, len(a.Certificates))
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("warnings %+v", cfg.Warnings)
+	}
+}
+
+// TestCipherLists: OpenSSL cipher strings as sets of suites.
+func TestCipherLists(t *testing.T) {
+	for _, tc := range []struct {
+		list string
+		n    int // suites of the table selected
+		ok   bool
+	}{
+		{"HIGH:!aNULL:!MD5", 27, true},
+		{"ECDHE+AESGCM:!ECDSA", 2, true},
+		{"EECDH+AESGCM:EDH+AESGCM", 6, true},
+		{"ALL:-AES128:-CHACHA20", 12, true},
+		{"!kRSA:ALL", 21, true},
+		{"!kRSA:kRSA", 0, false},
+		{"kRSA:!kRSA", 0, false},
+		{"FOO:BAR", 0, false},
+		{"aNULL", 0, false},
+		{"DEFAULT:@SECLEVEL=0", 27, true},
+	} {
+		set, ok := parseCipherList(tc.list)
+		if n := bits.OnesCount64(set); n != tc.n || ok != tc.ok {
+			t.Errorf("%s: %d suites, %v; want %d, %v", tc.list, n, ok, tc.n, tc.ok)
+		}
+	}
+}
+
+// TestCertificateForms: the PEM layouts certificates come in: a chain and
+// its key in one file, a key after EC parameters, a PKCS#1 RSA key, and
+// "data:" with the PEM in the configuration.
+func TestCertificateForms(t *testing.T) {
+	dir := t.TempDir()
+	writeTestCert(t, dir)
+	cert, _ := os.ReadFile(filepath.Join(dir, "cert.pem"))
+	key, _ := os.ReadFile(filepath.Join(dir, "key.pem"))
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "rsa"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &rsaKey.PublicKey, rsaKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"both.pem": string(cert) + string(key),
+		"ecp.key":  "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n" + string(key),
+		"rsa.crt":  string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		"rsa1.key": string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)})),
+		"cert.pem": string(cert),
+		"key.pem":  string(key),
+	}
+	conf := H(`server { listen 127.0.0.1:18599 ssl; ssl_certificate both.pem; ssl_certificate_key both.pem; }
+server { listen 127.0.0.1:18598 ssl; ssl_certificate cert.pem; ssl_certificate_key ecp.key; }
+server { listen 127.0.0.1:18597 ssl; ssl_certificate rsa.crt; ssl_certificate_key rsa1.key; }
+server { listen 127.0.0.1:18596 ssl; ssl_certificate "data:` + string(cert) + `"; ssl_certificate_key "data:` + string(key) + `"; }
+`)
+	c := writeCase(t, errorCase{conf: conf, files: files})
+	cfg, err := loadCase(t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range cfg.HTTP.Servers {
+		if s.TLS == nil || len(s.TLS.Certificates) != 1 || s.TLS.Certificates[0].Leaf == nil {
+			t.Errorf("server %d: no certificate loaded", i+1)
+		}
+	}
+}
+
+// TestTLSWarnings: what nginxws accepts and does not do, said once per
+// server as nginx says its own: DHE parameters, stapling, 0-RTT, and a
+// cipher list of suites Go lacks.
+func TestTLSWarnings(t *testing.T) {
+	dir := writeCase(t, errorCase{conf: H(`server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key key.pem;
+ssl_dhparam cert.pem; ssl_stapling on; ssl_early_data on; ssl_ciphers DHE-RSA-AES128-GCM-SHA256; }
+`)})
+	writeTestCert(t, dir)
+	cfg, err := loadCase(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range cfg.Warnings {
+		got = append(got, w.Msg)
+	}
+	want := []string{
+		`"ssl_dhparam" directive is ignored, nginxws has no DHE cipher suites`,
+		`ssl_ciphers "DHE-RSA-AES128-GCM-SHA256" selects only cipher suites nginxws does not implement (DHE-RSA-AES128-GCM-SHA256): TLS 1.2 handshakes will fail`,
+		`"ssl_stapling" ignored, not supported`,
+		`"ssl_early_data" is not supported on this platform, ignored`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("warnings\n%q\nwant\n%q", got, want)
+	}
+}
