@@ -21,7 +21,10 @@ import (
 // more, and holds every other string at that place back: when the body
 // ends there, the bytes held go out as they are. With sub_filter_once on
 // each string is replaced once at most, and once all were, the rest of
-// the body passes untouched.
+// the body passes untouched. Like nginx, it does not look at
+// Content-Encoding: an upstream's compressed body is searched as it is,
+// and loses its length all the same (hence the usual
+// proxy_set_header Accept-Encoding "").
 
 // subStream is the sub filter's state for one response (nginx's
 // ngx_http_sub_ctx_t).
