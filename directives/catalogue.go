@@ -334,6 +334,12 @@ var catalogueRows = []row{
 	{name: "charset_types", ctx: cHSL, args: arg1More, set: (*loader).setCharsetTypes, repeat: true},
 	{name: "charset_map", ctx: cHTTP, args: argBlock | arg2, set: (*loader).setCharsetMap, repeat: true},
 
+	// ngx_http_sub_filter_module (sub.go).
+	{name: "sub_filter", ctx: cHSL, args: arg2, set: (*loader).setSubFilter, repeat: true},
+	{name: "sub_filter_types", ctx: cHSL, args: arg1More, set: (*loader).setSubFilterTypes, repeat: true},
+	{name: "sub_filter_once", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.SubFilterOnce })},
+	{name: "sub_filter_last_modified", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.SubFilterLastModified })},
+
 	// ngx_http_rewrite_module: statements run in order, kept as a script.
 	{name: "return", ctx: cSLIf, args: arg12, set: (*loader).setReturn, repeat: true},
 	{name: "rewrite", ctx: cSLIf, args: arg23, set: (*loader).setRewrite, repeat: true},

@@ -55,6 +55,14 @@ type LocConf struct {
 	Charset, SourceCharset *CharsetValue
 	OverrideCharset        bool
 	CharsetTypes           *MIMETypes
+	// SubFilter is the level's sub_filter pairs (nil: none);
+	// SubFilterTypes is sub_filter_types (default text/html),
+	// SubFilterOnce sub_filter_once (default on), SubFilterLastModified
+	// sub_filter_last_modified (default off). See sub.go.
+	SubFilter             *SubFilter
+	SubFilterTypes        *MIMETypes
+	SubFilterOnce         bool
+	SubFilterLastModified bool
 	// ServerTokens is "on", "off" or "build" (default "on").
 	ServerTokens string
 
@@ -272,6 +280,9 @@ func defaultLocConf(l *loader) *LocConf {
 		ServerTokens: "on",
 		CharsetTypes: defaultCharsetTypes(),
 
+		SubFilterTypes: htmlTypes,
+		SubFilterOnce:  true,
+
 		AutoindexExactSize: true,
 		AutoindexFormat:    "html",
 
@@ -438,6 +449,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if c.CharsetTypes == nil {
 		c.CharsetTypes = p.CharsetTypes
 	}
+
+	// ngx_http_sub_filter_module.
+	c.mergeSub(p)
 
 	// ngx_http_proxy_module.
 	if (c.from == "if" || c.from == "limit_except") && c.ProxyPass == nil {

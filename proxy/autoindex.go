@@ -119,7 +119,8 @@ func (x *exchange) autoindex(dirPath string) {
 		}
 		body = appendAutoindexHTML(nil, x.uri, entries, utf8, offset, x.conf.AutoindexExactSize)
 	}
-	if x.writeBody(body) == nil {
+	// nginx's listing is one buffer, the last.
+	if x.writeLastBody(body) == nil {
 		_ = x.endBody()
 	}
 }

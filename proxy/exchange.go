@@ -142,6 +142,12 @@ type exchange struct {
 	// at once, as nginx's flush flag does for an unbuffered upstream.
 	gz        *gzipStream
 	flushBody bool
+	// subFilter is the body's sub_filter state when the sub filter took
+	// the response (sub.go).
+	subFilter *subStream
+	// endApart is set for a proxied body: nginx's upstream module ends
+	// it with an empty last buffer of its own, apart from the data.
+	endApart bool
 
 	up upstreamInfo
 
@@ -301,6 +307,7 @@ func (x *exchange) release() {
 	}
 	x.body.release(x)
 	x.gzipRelease()
+	x.subFilterRelease()
 	x.vs.Reset(nil, nil)
 	x.c.s.putState(x.vs)
 	x.vs = nil

@@ -604,6 +604,7 @@ func indexFold(b []byte, s string) int {
 // closed connection.
 func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool) {
 	x.upBody = 0
+	x.endApart = true
 	var lr http1.LengthReader
 	var cr http1.ChunkedReader
 	conf := x.conf

@@ -362,7 +362,14 @@ func (x *exchange) sendFileRange(f *os.File, r byteRange, buf []byte) bool {
 	for left > 0 {
 		n, err := f.Read(buf[:min(int64(len(buf)), left)])
 		if n > 0 {
-			if werr := x.writeBody(buf[:n]); werr != nil {
+			var werr error
+			if int64(n) == left {
+				// The file's last read: nginx's last buffer.
+				werr = x.writeLastBody(buf[:n])
+			} else {
+				werr = x.writeBody(buf[:n])
+			}
+			if werr != nil {
 				return false
 			}
 			left -= int64(n)

@@ -139,6 +139,12 @@ func (x *exchange) sendHead(body []byte) error {
 		x.broken = true
 		return err
 	}
+	if x.subFilter != nil && x.endApart {
+		// nginx's upstream module ends the body with an empty buffer
+		// of its own: what the sub filter holds goes out with that, as
+		// does the end of a compressed body after it.
+		whole = false
+	}
 	x.out.headers = append(x.out.headers, x.out.tail...)
 	// ngx_http_chunked_header_filter.
 	if x.out.contentLength < 0 && x.status >= 200 && x.status != 204 && x.status != 304 && !x.isHead() {
@@ -147,6 +153,10 @@ func (x *exchange) sendHead(body []byte) error {
 		} else {
 			x.keepalive = false
 		}
+	}
+	if x.subFilter != nil && !x.headerOnly {
+		// The whole body, when it is, ends the sub filter's part too.
+		body = x.subFilterBody(body, whole)
 	}
 	if x.out.recode != nil && len(body) > 0 && !x.headerOnly {
 		body = x.out.recode.apply(body)
@@ -183,9 +193,10 @@ func (x *exchange) sendHead(body []byte) error {
 }
 
 // filterHead runs, once, the header filters nginx runs before its range
-// filter, in nginx's order: add_header and expires, the charset filter,
-// then gzip. A static file runs them before it looks at Range. It fails
-// only when the charset filter does (a charset variable not found).
+// filter, in nginx's order: add_header and expires, the sub filter, the
+// charset filter, then gzip. A static file runs them before it looks at
+// Range. It fails only when the charset filter does (a charset variable
+// not found).
 func (x *exchange) filterHead() error {
 	o := &x.out
 	if o.filtered {
@@ -199,6 +210,7 @@ func (x *exchange) filterHead() error {
 	}
 	o.userFrom = len(o.headers)
 	x.addHeaders()
+	x.subFilterHeader()
 	if err := x.charsetFilter(); err != nil {
 		return err
 	}
@@ -335,14 +347,41 @@ func (x *exchange) write(p []byte) error {
 	return nil
 }
 
-// writeBody sends body bytes, recoded by the charset filter if it says so,
-// compressed when gzip is on (and sent at once when x.flushBody is set),
-// and framed as the head announced (chunked or not). Nothing is sent for
-// a head-only response.
+// writeBody sends body bytes, with sub_filter's replacements made (some
+// bytes may be held until more come), recoded by the charset filter if it
+// says so, compressed when gzip is on (and sent at once when x.flushBody
+// is set), and framed as the head announced (chunked or not). Nothing is
+// sent for a head-only response.
 func (x *exchange) writeBody(p []byte) error {
 	if x.headerOnly || len(p) == 0 {
 		return nil
 	}
+	if x.subFilter != nil {
+		if p = x.subFilterBody(p, false); len(p) == 0 {
+			return nil
+		}
+	}
+	return x.writeSubbed(p)
+}
+
+// writeLastBody is writeBody for the body's last bytes when nginx hands
+// them on marked as the last (a file's last read): what the sub filter
+// held goes out with them, in the same chunk.
+func (x *exchange) writeLastBody(p []byte) error {
+	if x.headerOnly {
+		return nil
+	}
+	if x.subFilter != nil {
+		p = x.subFilterBody(p, true)
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return x.writeSubbed(p)
+}
+
+// writeSubbed is writeBody after the sub filter.
+func (x *exchange) writeSubbed(p []byte) error {
 	if x.out.recode != nil {
 		if p = x.out.recode.apply(p); len(p) == 0 {
 			return nil
@@ -388,11 +427,20 @@ func (x *exchange) sendBody(p []byte) error {
 // lastChunk ends a chunked body.
 var lastChunk = []byte("0\r\n\r\n")
 
-// endBody ends the body: a compressed one with what the compressor holds
-// and the gzip trailer, a chunked one with its last chunk.
+// endBody ends the body: it sends the bytes the sub filter held, then
+// ends a compressed body with what the compressor holds and the gzip
+// trailer, a chunked one with its last chunk.
 func (x *exchange) endBody() error {
 	if x.headerOnly || x.raw09 {
 		return nil
+	}
+	if x.subFilter != nil {
+		// What the sub filter still holds goes out as it is.
+		if tail := x.subFilterBody(nil, true); len(tail) > 0 {
+			if err := x.writeSubbed(tail); err != nil {
+				return err
+			}
+		}
 	}
 	if x.gz != nil {
 		if x.gz.ended {
