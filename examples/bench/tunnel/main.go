@@ -9,7 +9,10 @@
 //   - (c) 3,000 idle tunnels (each echoed once, then quiet): the proxy's
 //     RSS growth and open descriptors per tunnel;
 //   - (d), for comparison, 3,000 idle keepalive HTTP connections (each
-//     served one proxied request): the proxy's RSS growth per connection.
+//     served one proxied request): the proxy's RSS growth per connection;
+//   - (e) as (c), over TLS: 3,000 idle wss:// tunnels to a second server
+//     of the same configuration (listen … ssl, a P-256 certificate made
+//     for the run, each proxy's default protocols: TLS 1.2).
 //
 // For (a) and (b) it also prints the CPU time each proxy used per round
 // trip and per MB (every thread of every process of the proxy, from
@@ -35,6 +38,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -51,6 +61,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"math/big"
 
 	"github.com/gorilla/websocket"
 )
@@ -75,6 +87,7 @@ type result struct {
 	rssPerTun  float64 // (c) bytes
 	fdsPerTun  float64 // (c)
 	rssPerKA   float64 // (d) bytes
+	rssPerWSS  float64 // (e) bytes
 	measuredOK bool
 }
 
@@ -140,7 +153,13 @@ func run(args []string, out io.Writer) error {
 	// (c) first, on fresh processes.
 	for _, p := range procs {
 		fmt.Fprintf(os.Stderr, "tunnel bench: %s: %d idle tunnels\n", p.name, o.idle)
-		if p.r.rssPerTun, p.r.fdsPerTun, err = idleCost(p.pid, p.url, o.idle); err != nil {
+		if p.r.rssPerTun, p.r.fdsPerTun, err = idleCost(p.pid, p.url, o.idle, nil); err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+	}
+	for _, p := range procs {
+		fmt.Fprintf(os.Stderr, "tunnel bench: %s: %d idle wss:// tunnels\n", p.name, o.idle)
+		if p.r.rssPerWSS, _, err = idleCost(p.pid, p.tlsURL, o.idle, &tls.Config{InsecureSkipVerify: true}); err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
 	}
@@ -200,8 +219,8 @@ func run(args []string, out io.Writer) error {
 // proxyProc is a running proxy and its figures.
 type proxyProc struct {
 	*process
-	name, url string
-	r         result
+	name, url, tlsURL string
+	r                 result
 }
 
 // startProxy starts one proxy on the common configuration.
@@ -210,25 +229,61 @@ func startProxy(dir, name, bin, backendAddr string, o options) (*proxyProc, erro
 	if err != nil {
 		return nil, err
 	}
-	addr := "127.0.0.1:" + port
+	tlsPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr, tlsAddr := "127.0.0.1:"+port, "127.0.0.1:"+tlsPort
 	sub := filepath.Join(dir, name)
 	if err := os.MkdirAll(filepath.Join(sub, "logs"), 0o755); err != nil {
 		return nil, err
 	}
+	if err := writeCertificate(sub); err != nil {
+		return nil, err
+	}
 	conf := filepath.Join(sub, "nginx.conf")
-	if err := os.WriteFile(conf, []byte(config(sub, addr, backendAddr, o.idle)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(config(sub, addr, tlsAddr, backendAddr, o.idle)), 0o644); err != nil {
 		return nil, err
 	}
 	p, err := startProcess(sub, name, addr, bin, "-p", sub+"/", "-c", conf, "-e", filepath.Join(sub, "logs/error.log"))
 	if err != nil {
 		return nil, err
 	}
-	return &proxyProc{process: p, name: name, url: "ws://" + addr + "/ws"}, nil
+	return &proxyProc{process: p, name: name, url: "ws://" + addr + "/ws", tlsURL: "wss://" + tlsAddr + "/ws"}, nil
+}
+
+// writeCertificate writes a self-signed P-256 certificate and its key for
+// the TLS server (cert.pem, key.pem in dir).
+func writeCertificate(dir string) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "bench"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		DNSNames:     []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
 }
 
 // config is the configuration both proxies run: the WebSocket idiom of
-// nginx's documentation, long timeouts, no access log.
-func config(dir, addr, backendAddr string, idle int) string {
+// nginx's documentation, long timeouts, no access log; the same location
+// again on a TLS server.
+func config(dir, addr, tlsAddr, backendAddr string, idle int) string {
 	return fmt.Sprintf(`daemon off;
 pid %[1]s/logs/nginx.pid;
 worker_processes auto;
@@ -250,8 +305,21 @@ http {
             proxy_send_timeout 1h;
         }
     }
+    server {
+        listen %[5]s ssl backlog=4096;
+        ssl_certificate %[1]s/cert.pem;
+        ssl_certificate_key %[1]s/key.pem;
+        location /ws {
+            proxy_pass http://%[3]s;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_read_timeout 1h;
+            proxy_send_timeout 1h;
+        }
+    }
 }
-`, dir, addr, backendAddr, 2*idle+1024)
+`, dir, addr, backendAddr, 2*idle+1024, tlsAddr)
 }
 
 // newDialer is the client: gorilla/websocket, no compression, with
@@ -347,10 +415,12 @@ func echo(c *websocket.Conn, msg []byte) error {
 
 // idleCost opens n tunnels (50 at a time), each echoing once, lets them go
 // quiet, and returns the proxy's RSS growth and descriptor growth per
-// tunnel.
-func idleCost(pid int, url string, n int) (float64, float64, error) {
+// tunnel. With tlsConf, the tunnels are wss:// ones.
+func idleCost(pid int, url string, n int, tlsConf *tls.Config) (float64, float64, error) {
 	// A first tunnel warms up what every proxy allocates once.
-	if c, _, err := newDialer(64<<10).Dial(url, nil); err == nil {
+	warm := newDialer(64 << 10)
+	warm.TLSClientConfig = tlsConf
+	if c, _, err := warm.Dial(url, nil); err == nil {
 		_ = echo(c, []byte("warm"))
 		c.Close()
 	}
@@ -360,6 +430,7 @@ func idleCost(pid int, url string, n int) (float64, float64, error) {
 		return 0, 0, err
 	}
 	small := newDialer(1024)
+	small.TLSClientConfig = tlsConf
 	conns := make([]*websocket.Conn, n)
 	defer func() {
 		for _, c := range conns {
@@ -714,6 +785,10 @@ func printTable(out io.Writer, o options, ngx, ws result) {
 		val(ngx, func(r result) string { return kb(r.rssPerKA) }),
 		val(ws, func(r result) string { return kb(r.rssPerKA) }),
 		plainRatio(ws.rssPerKA, ngx.rssPerKA))
+	fmt.Fprintf(tw, "(e) %d idle wss:// tunnels, RSS per tunnel\t%s\t%s\t%s\t\t\t\n", o.idle,
+		val(ngx, func(r result) string { return kb(r.rssPerWSS) }),
+		val(ws, func(r result) string { return kb(r.rssPerWSS) }),
+		plainRatio(ws.rssPerWSS, ngx.rssPerWSS))
 	_ = tw.Flush()
 }
 
