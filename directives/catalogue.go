@@ -316,6 +316,8 @@ var catalogueRows = []row{
 	{name: "gzip_http_version", ctx: cHSL, args: arg1, set: (*loader).setGzipHTTPVersion},
 	{name: "gzip_proxied", ctx: cHSL, args: arg1More, set: (*loader).setGzipProxied, repeat: true},
 	{name: "gzip_disable", ctx: cHSL, args: arg1More, set: (*loader).setGzipDisable, repeat: true},
+	// ngx_http_gzip_static_module (proxy/static.go).
+	{name: "gzip_static", ctx: cHSL, args: arg1, set: locEnum(func(c *LocConf) *string { return &c.GzipStatic }, GzipStaticOff, GzipStaticOn, GzipStaticAlways)},
 
 	// ngx_http_autoindex_module.
 	{name: "autoindex", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.Autoindex })},

@@ -118,7 +118,6 @@ var nginxRows = []row{
 	{name: "gunzip_buffers", ctx: cHTTP | cServer | cLocation, args: arg2, status: ignored, check: checkBufs, dupErr: true},
 	{name: "gzip_hash", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkGzipHash, dupErr: true},
 	{name: "gzip_no_buffer", ctx: cHTTP | cServer | cLocation, args: argFlag, status: ignored, dupErr: true},
-	{name: "gzip_static", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused, def: []string{"off"}},
 	{name: "gzip_window", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkGzipWindow, dupErr: true},
 	{name: "http2_body_preread_size", ctx: cHTTP | cServer, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "http2_chunk_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},

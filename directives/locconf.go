@@ -218,6 +218,10 @@ type LocConf struct {
 	GzipProxied      GzipProxied
 	GzipDisable      []*Regexp
 	GzipDisableMSIE6 bool
+	// GzipStatic is gzip_static: GzipStaticOff (the default), On (FILE.gz
+	// served for FILE when the client accepts gzip) or Always (whatever
+	// the client accepts).
+	GzipStatic string
 
 	set      map[string]bool
 	pBusySet bool       // proxy_busy_buffers_size given here or inherited
@@ -306,6 +310,7 @@ func defaultLocConf(l *loader) *LocConf {
 		GzipBuffers:     Bufs{Num: 128 * 1024 / pageSize, Size: pageSize},
 		GzipHTTPVersion: 1001,
 		GzipProxied:     GzipProxiedOff,
+		GzipStatic:      GzipStaticOff,
 	}
 }
 

@@ -63,6 +63,11 @@ type outHeaders struct {
 	// Accept-Ranges (nginx's r->allow_ranges cleared).
 	gzipVary bool
 	noRanges bool
+	// gzipTested and gzipAccepted are nginx's r->gzip_tested and
+	// r->gzip_ok: ngx_http_gzip_ok's answer, asked once per request
+	// (gzip_static may ask it before the gzip filter), and asked again
+	// after an internal redirect.
+	gzipTested, gzipAccepted bool
 }
 
 // add appends a header to the list.
