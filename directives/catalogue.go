@@ -343,6 +343,7 @@ var catalogueRows = []row{
 
 	// ngx_http_map_module.
 	{name: "map", ctx: cHTTP, args: argBlock | arg2, set: (*loader).setMap, repeat: true},
+	{name: "split_clients", ctx: cHTTP, args: argBlock | arg2, set: (*loader).setSplitClients, repeat: true},
 
 	// ngx_http_proxy_module.
 	{name: "proxy_pass", ctx: cLocation | cLocationIf | cLimitExcept, args: arg1, set: (*loader).setProxyPass},

@@ -271,7 +271,6 @@ var nginxRows = []row{
 	{name: "sendfile", ctx: cHTTP | cServer | cLocation | cLocationIf, args: argFlag, status: ignored, dupErr: true},
 	{name: "sendfile_max_chunk", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "slice", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},
-	{name: "split_clients", ctx: cHTTP, args: argBlock | arg2, status: refused},
 	{name: "ssi", ctx: cHTTP | cServer | cLocation | cLocationIf, args: argFlag, status: refused, def: []string{"off"}},
 	{name: "ssi_ignore_recycled_buffers", ctx: cHTTP | cServer | cLocation, args: argFlag, status: refused, def: []string{"off"}},
 	{name: "ssi_last_modified", ctx: cHTTP | cServer | cLocation, args: argFlag, status: refused, def: []string{"off"}},

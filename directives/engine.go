@@ -40,8 +40,9 @@ type varDef struct {
 	// n selects among related values sharing a getter.
 	n int
 	// m is the map whose variable this is; geo, the geo block.
-	m   *mapEval
-	geo *Geo
+	m     *mapEval
+	geo   *Geo
+	split *SplitClients
 	// noCache marks nginx's non-cacheable variables
 	// (NGX_HTTP_VAR_NOCACHEABLE) and volatile maps: they are computed
 	// again for every value that uses them.
@@ -101,7 +102,11 @@ func newEngine(h *HTTP, declared []string) *Engine {
 	for _, g := range h.Geos {
 		geos[g.Var] = g
 	}
-	b := &engineBuilder{e: e, maps: maps, geos: geos, captures: captures, set: set, built: map[*Map]*mapEval{}}
+	splits := map[string]*SplitClients{}
+	for _, sc := range h.SplitClients {
+		splits[sc.Var] = sc
+	}
+	b := &engineBuilder{e: e, maps: maps, geos: geos, splits: splits, captures: captures, set: set, built: map[*Map]*mapEval{}}
 	e.argsVar = b.define("args")
 	for _, c := range refs.complexes {
 		b.bind(c)
@@ -123,6 +128,9 @@ func newEngine(h *HTTP, declared []string) *Engine {
 	for _, g := range h.Geos {
 		b.define(g.Var)
 	}
+	for _, sc := range h.SplitClients {
+		b.define(sc.Var)
+	}
 	return e
 }
 
@@ -133,6 +141,7 @@ type engineBuilder struct {
 	e        *Engine
 	maps     map[string]*Map
 	geos     map[string]*Geo
+	splits   map[string]*SplitClients
 	captures map[string]bool
 	set      map[string]bool
 	built    map[*Map]*mapEval
@@ -175,6 +184,10 @@ func (b *engineBuilder) define(name string) int32 {
 		if g.Source != nil {
 			b.bind(g.Source)
 		}
+	case b.splits[name] != nil:
+		sc := b.splits[name]
+		d.get, d.split = getSplit, sc
+		b.bind(sc.Source)
 	case b.captures[name]:
 		// Not found until a regex with this named capture matches.
 	case builtins[name].get != nil:

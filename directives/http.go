@@ -21,6 +21,8 @@ type HTTP struct {
 	Maps []*Map
 	// Geos are the geo blocks in config order.
 	Geos []*Geo
+	// SplitClients are the split_clients blocks in config order.
+	SplitClients []*SplitClients
 	// LogFormats in config order, nginx's predefined "combined" first.
 	LogFormats []*LogFormat
 	// LimitConnZones and LimitReqZones are the limit_conn_zone and

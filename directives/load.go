@@ -482,14 +482,12 @@ func (l *loader) endPos(d *parser.Directive) (parser.Pos, bool) {
 }
 
 // declareRefusedVariable declares the variable a refused directive
-// defines (split_clients, auth_request_set), as nginx does where it reads
+// defines (auth_request_set), as nginx does where it reads
 // it: the refusal comes at the end, and until then a use of the variable
 // must not read as "unknown variable".
 func (l *loader) declareRefusedVariable(d *parser.Directive) error {
 	i := -1
 	switch d.Name {
-	case "split_clients":
-		i = 1
 	case "auth_request_set":
 		i = 0
 	}
