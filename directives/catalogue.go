@@ -372,6 +372,8 @@ var catalogueRows = []row{
 	{name: "proxy_pass_request_body", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyPassRequestBody })},
 	{name: "proxy_ignore_client_abort", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyIgnoreClientAbort })},
 	{name: "proxy_socket_keepalive", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxySocketKeepalive })},
+	{name: "proxy_method", ctx: cHSL, args: arg1, set: locComplex(func(c *LocConf) **Complex { return &c.ProxyMethod })},
+	{name: "proxy_set_body", ctx: cHSL, args: arg1, set: (*loader).setProxySetBody},
 
 	// ngx_http_upstream_module and the balancers (a second balancing
 	// method is nginx's "load balancing method redefined" [warn], not an

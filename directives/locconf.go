@@ -184,6 +184,15 @@ type LocConf struct {
 	ProxyPassRequestBody    bool // default on
 	ProxyIgnoreClientAbort  bool // default off
 	ProxySocketKeepalive    bool // default off
+	// ProxyMethod is proxy_method: the method sent upstream, evaluated
+	// per request (nil: the client's). ProxySetBody is proxy_set_body:
+	// the body sent upstream instead of the client's, evaluated once the
+	// client's body was read (nil: none; an empty value is a body of
+	// length 0). proxySetBodyErr is its compile error, which nginx
+	// reports when it merges the level (the script is compiled there).
+	ProxyMethod     *Complex
+	ProxySetBody    *Complex
+	proxySetBodyErr string
 
 	// ProxyCookieDomains, ProxyCookiePaths and ProxyCookieFlags are the
 	// proxy_cookie_* rules rewriting upstream Set-Cookie headers.
@@ -466,6 +475,10 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "proxy_pass_request_body", &c.ProxyPassRequestBody, p.ProxyPassRequestBody)
 	inherit(s, "proxy_ignore_client_abort", &c.ProxyIgnoreClientAbort, p.ProxyIgnoreClientAbort)
 	inherit(s, "proxy_socket_keepalive", &c.ProxySocketKeepalive, p.ProxySocketKeepalive)
+	inherit(s, "proxy_method", &c.ProxyMethod, p.ProxyMethod)
+	if !s["proxy_set_body"] {
+		c.ProxySetBody, c.proxySetBodyErr = p.ProxySetBody, p.proxySetBodyErr
+	}
 	c.mergeGzip(p)
 
 	// The busy-buffers size nginx derives, and the checks it makes on it
@@ -498,6 +511,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	// no server, a zone nobody declared is "zero size" after the parse.
 	if c.proxyCache != nil && !c.proxyCache.cachePath && c.from != "http" {
 		return errAt(end, `"proxy_cache" zone "%s" is unknown`, c.proxyCache.name)
+	}
+	if c.proxySetBodyErr != "" && c.from != "http" {
+		return errAt(end, "%s", c.proxySetBodyErr)
 	}
 	return c.mergeIfs(end)
 }

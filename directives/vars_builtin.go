@@ -96,6 +96,7 @@ var builtins = map[string]builtin{
 	"time_iso8601":       {get: getTimeISO8601, noCache: true},
 	"request_time":       {get: getRequestTime, noCache: true},
 	"request_length":     {get: getRequestLength, noCache: true},
+	"request_body":       {get: getRequestBody},
 	"request_id":         {get: getRequestID},
 	"request_completion": {get: getRequestCompletion},
 	"status":             {get: getStatus, noCache: true},
@@ -848,6 +849,16 @@ func getRequestLength(s *State, _ *varDef) ([]byte, bool) {
 		return nil, false
 	}
 	return s.appendInt(info.Length), true
+}
+
+// getRequestBody is ngx_http_variable_request_body: the body read into
+// memory, not found otherwise.
+func getRequestBody(s *State, _ *varDef) ([]byte, bool) {
+	info := s.r.Info()
+	if info == nil || len(info.RequestBody) == 0 {
+		return nil, false
+	}
+	return info.RequestBody, true
 }
 
 // getRequestID is 16 random bytes in hex, as nginx with OpenSSL.

@@ -143,6 +143,12 @@ type upstreamInfo struct {
 	addr   string
 	uri    []byte
 	status int
+	// method is the method sent upstream (proxy_method's, or the
+	// client's); setBody is proxy_set_body's value, sent instead of the
+	// client's body when hasSetBody.
+	method     []byte
+	setBody    []byte
+	hasSetBody bool
 }
 
 // begin resets x for a new request, read into c.rs.head.
