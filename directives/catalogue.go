@@ -298,6 +298,10 @@ var catalogueRows = []row{
 	// ngx_http_headers_module.
 	{name: "add_header", ctx: cHSLI, args: arg23, set: (*loader).setAddHeader, repeat: true},
 	{name: "expires", ctx: cHSLI, args: arg12, set: (*loader).setExpires},
+	{name: "add_trailer", ctx: cHSLI, args: arg23, set: (*loader).setAddTrailer, repeat: true},
+
+	// ngx_http_empty_gif_module.
+	{name: "empty_gif", ctx: cLocation, args: argNone, set: (*loader).setEmptyGIF, repeat: true},
 
 	// ngx_http_referer_module.
 	{name: "valid_referers", ctx: cServer | cLocation, args: arg1More, set: (*loader).setValidReferers, repeat: true},

@@ -38,6 +38,9 @@ type LocConf struct {
 	AccessLogOff bool
 	ErrorLogs    []ErrorLog // empty: the main error log
 	AddHeaders   []*AddHeader
+	// AddTrailers are add_trailer's (nil: the parent's): sent after a
+	// chunked body's last chunk, and what makes a response chunked.
+	AddTrailers []*AddHeader
 	// Expires is the expires directive (nil: not set here; inherited).
 	Expires *Expires
 	// Autoindex, AutoindexExactSize, AutoindexLocaltime and
@@ -152,6 +155,12 @@ type LocConf struct {
 	// basic status page (ngx_http_stub_status_module). Not inherited: it
 	// is a content handler.
 	StubStatus bool
+	// EmptyGIF is set by empty_gif: the location's content is nginx's
+	// 1x1 transparent GIF. Like proxy_pass and stub_status it sets the
+	// location's handler, so the last of them written wins: proxy_pass
+	// or stub_status after it clears it. Not inherited but by "if" and
+	// limit_except blocks, which keep their location's handler.
+	EmptyGIF bool
 	// ProxyPass is the location's proxy_pass, nil when it has none. It is
 	// not inherited by nested locations (as in nginx, where it sets the
 	// location's handler) but is by "if" blocks inside the location.
@@ -416,6 +425,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if c.AddHeaders == nil {
 		c.AddHeaders = p.AddHeaders
 	}
+	if c.AddTrailers == nil {
+		c.AddTrailers = p.AddTrailers
+	}
 	if c.Expires == nil {
 		c.Expires = p.Expires
 	}
@@ -437,6 +449,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	// ngx_http_proxy_module.
 	if (c.from == "if" || c.from == "limit_except") && c.ProxyPass == nil {
 		c.ProxyPass = p.ProxyPass
+		c.EmptyGIF = p.EmptyGIF
 	}
 	if c.ProxySetHeaders == nil {
 		c.ProxySetHeaders = p.ProxySetHeaders

@@ -88,6 +88,8 @@ func (l *loader) setProxyPass(d *parser.Directive, sc *scope) error {
 	if c.ProxyPass != nil {
 		return l.dup(d)
 	}
+	// The proxy handler replaces an empty_gif written before.
+	c.EmptyGIF = false
 	url := d.Args[0].Value
 	pp := &ProxyPass{URL: url, Pos: d.Pos}
 	if strings.IndexByte(url, '$') >= 0 {

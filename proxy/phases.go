@@ -357,6 +357,10 @@ func (x *exchange) content() {
 			return
 		}
 	}
+	if x.conf.EmptyGIF {
+		x.emptyGIF()
+		return
+	}
 	if x.conf.ProxyPass != nil {
 		x.proxy()
 		return

@@ -63,6 +63,11 @@ type outHeaders struct {
 	// Accept-Ranges (nginx's r->allow_ranges cleared).
 	gzipVary bool
 	noRanges bool
+	// expectTrailers is nginx's r->expect_trailers: add_trailer has a
+	// trailer for the response's status, which makes an HTTP/1.1
+	// response chunked (its Content-Length dropped) so that the trailers
+	// can follow the last chunk.
+	expectTrailers bool
 	// gzipTested and gzipAccepted are nginx's r->gzip_tested and
 	// r->gzip_ok: ngx_http_gzip_ok's answer, asked once per request
 	// (gzip_static may ask it before the gzip filter), and asked again
@@ -141,10 +146,13 @@ func (x *exchange) sendHead(body []byte) error {
 	}
 	x.out.headers = append(x.out.headers, x.out.tail...)
 	// ngx_http_chunked_header_filter.
-	if x.out.contentLength < 0 && x.status >= 200 && x.status != 204 && x.status != 304 && !x.isHead() {
+	if (x.out.contentLength < 0 || x.out.expectTrailers) && x.status >= 200 && x.status != 204 && x.status != 304 && !x.isHead() {
 		if x.head.Version >= 1001 && x.confOrServer().ChunkedTransferEncoding {
+			if x.out.expectTrailers {
+				x.out.contentLength = -1
+			}
 			x.out.chunked = true
-		} else {
+		} else if x.out.contentLength < 0 {
 			x.keepalive = false
 		}
 	}
@@ -176,7 +184,7 @@ func (x *exchange) sendHead(body []byte) error {
 		}
 	}
 	if x.gz != nil && x.gz.ended && x.out.chunked {
-		h = append(h, lastChunk...)
+		h = x.appendLastChunk(h)
 	}
 	b.b = h
 	return x.write(h)
@@ -199,6 +207,7 @@ func (x *exchange) filterHead() error {
 	}
 	o.userFrom = len(o.headers)
 	x.addHeaders()
+	o.expectTrailers = x.trailersExpected()
 	if err := x.charsetFilter(); err != nil {
 		return err
 	}
@@ -378,8 +387,15 @@ func (x *exchange) sendBody(p []byte) error {
 	return x.write([]byte("\r\n"))
 }
 
-// lastChunk ends a chunked body.
-var lastChunk = []byte("0\r\n\r\n")
+// appendLastChunk appends the chunk that ends a chunked body, with
+// add_trailer's trailers (ngx_http_chunked_create_trailers).
+func (x *exchange) appendLastChunk(dst []byte) []byte {
+	dst = append(dst, '0', '\r', '\n')
+	if x.out.expectTrailers {
+		dst = x.appendTrailers(dst)
+	}
+	return append(dst, '\r', '\n')
+}
 
 // endBody ends the body: a compressed one with what the compressor holds
 // and the gzip trailer, a chunked one with its last chunk.
@@ -398,7 +414,10 @@ func (x *exchange) endBody() error {
 	if !x.out.chunked {
 		return nil
 	}
-	return x.write(lastChunk)
+	b := x.c.s.bufs.get(0)
+	defer x.c.s.bufs.put(b)
+	b.b = x.appendLastChunk(b.b[:0])
+	return x.write(b.b)
 }
 
 // logSendError logs a failed write to the client as nginx does: at info
