@@ -378,6 +378,7 @@ var catalogueRows = []row{
 	{name: "proxy_socket_keepalive", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxySocketKeepalive })},
 	{name: "proxy_method", ctx: cHSL, args: arg1, set: locComplex(func(c *LocConf) **Complex { return &c.ProxyMethod })},
 	{name: "proxy_set_body", ctx: cHSL, args: arg1, set: (*loader).setProxySetBody},
+	{name: "proxy_bind", ctx: cHSL, args: arg12, set: (*loader).setProxyBind},
 
 	// ngx_http_upstream_module and the balancers (a second balancing
 	// method is nginx's "load balancing method redefined" [warn], not an

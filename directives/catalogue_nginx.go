@@ -170,7 +170,6 @@ var nginxRows = []row{
 	{name: "post_action", ctx: cHTTP | cServer | cLocation | cLocationIf, args: arg1, status: refused},
 	{name: "postpone_gzipping", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "postpone_output", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
-	{name: "proxy_bind", ctx: cHTTP | cServer | cLocation, args: arg1 | arg2, status: refused, def: []string{"off"}},
 	{name: "proxy_cache", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkProxyCache},
 	{name: "proxy_cache_background_update", ctx: cHTTP | cServer | cLocation, args: argFlag, status: ignored, dupErr: true},
 	{name: "proxy_cache_bypass", ctx: cHTTP | cServer | cLocation, args: arg1More, status: ignored},

@@ -202,6 +202,8 @@ type LocConf struct {
 	ProxyMethod     *Complex
 	ProxySetBody    *Complex
 	proxySetBodyErr string
+	// ProxyBind is proxy_bind (nil: off, or not set and inherited).
+	ProxyBind *ProxyBind
 
 	// ProxyCookieDomains, ProxyCookiePaths and ProxyCookieFlags are the
 	// proxy_cookie_* rules rewriting upstream Set-Cookie headers.
@@ -489,6 +491,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "proxy_ignore_client_abort", &c.ProxyIgnoreClientAbort, p.ProxyIgnoreClientAbort)
 	inherit(s, "proxy_socket_keepalive", &c.ProxySocketKeepalive, p.ProxySocketKeepalive)
 	inherit(s, "proxy_method", &c.ProxyMethod, p.ProxyMethod)
+	inherit(s, "proxy_bind", &c.ProxyBind, p.ProxyBind)
 	if !s["proxy_set_body"] {
 		c.ProxySetBody, c.proxySetBodyErr = p.ProxySetBody, p.proxySetBodyErr
 	}

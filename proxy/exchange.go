@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
@@ -149,6 +150,10 @@ type upstreamInfo struct {
 	method     []byte
 	setBody    []byte
 	hasSetBody bool
+	// local is proxy_bind's address for the request's upstream
+	// connections (not valid: none); localName as nginx names it.
+	local     netip.AddrPort
+	localName string
 }
 
 // begin resets x for a new request, read into c.rs.head.

@@ -1,7 +1,11 @@
 package upstream
 
 import (
+	"errors"
 	"net"
+	"net/netip"
+	"os"
+	"syscall"
 	"time"
 )
 
@@ -84,6 +88,27 @@ func (c *Conn) Release(reuse bool) {
 // probes (proxy_socket_keepalive); without it the socket has none, as
 // nginx's. Connect must follow a successful Pick.
 func (a *Attempt) Connect(timeout time.Duration, socketKeepalive bool) (*Conn, error) {
+	return a.ConnectFrom(timeout, socketKeepalive, netip.AddrPort{})
+}
+
+// BindError is a failure to bind a new connection's socket to the local
+// address ConnectFrom was given (nginx's "bind(ADDR) failed", which ends
+// the request with 500 instead of trying another peer).
+type BindError struct {
+	Local netip.AddrPort
+	Err   error
+}
+
+func (e *BindError) Error() string { return "bind(" + e.Local.String() + ") failed: " + e.Err.Error() }
+
+func (e *BindError) Unwrap() error { return e.Err }
+
+// ConnectFrom is Connect with a new connection's socket bound to local
+// first (proxy_bind), when local is valid; a port of 0 lets the kernel
+// choose one as the connection is made (IP_BIND_ADDRESS_NO_PORT, as
+// nginx). A pooled connection is reused whatever address it was bound to,
+// as nginx's keepalive cache does.
+func (a *Attempt) ConnectFrom(timeout time.Duration, socketKeepalive bool, local netip.AddrPort) (*Conn, error) {
 	p := a.current
 	pool := a.g.pool
 	if pool != nil {
@@ -98,8 +123,32 @@ func (a *Attempt) Connect(timeout time.Duration, socketKeepalive bool) (*Conn, e
 	if socketKeepalive {
 		d.KeepAlive = 0
 	}
+	if local.IsValid() {
+		if p.network == "unix" {
+			// nginx binds the unix socket to an inet address: the
+			// kernel refuses.
+			return nil, &BindError{Local: local, Err: os.NewSyscallError("bind", syscall.EINVAL)}
+		}
+		if peer, err := netip.ParseAddrPort(p.address); err == nil && peer.Addr().Is4() != local.Addr().Is4() {
+			// nginx's socket has the peer's family; the kernel refuses
+			// an address of the other (inet_bind, inet6_bind).
+			errno := syscall.EINVAL
+			if peer.Addr().Is4() {
+				errno = syscall.EAFNOSUPPORT
+			}
+			return nil, &BindError{Local: local, Err: os.NewSyscallError("bind", errno)}
+		}
+		d.LocalAddr = net.TCPAddrFromAddrPort(local)
+		if local.Port() == 0 {
+			d.Control = bindAddressNoPort
+		}
+	}
 	nc, err := d.Dial(p.network, p.address)
 	if err != nil {
+		var se *os.SyscallError
+		if local.IsValid() && errors.As(err, &se) && se.Syscall == "bind" {
+			return nil, &BindError{Local: local, Err: se}
+		}
 		return nil, err
 	}
 	c := &Conn{Conn: nc, peer: p.Name, pool: pool, requests: 1, created: a.g.now()}
