@@ -106,6 +106,9 @@ const (
 	// filter writes from other state ($sent_http_connection and friends
 	// come from RequestInfo).
 	ResponseHeaders
+	// ResponseTrailers are the trailers add_trailer sent after the last
+	// chunk ($sent_trailer_NAME); none before the body ended.
+	ResponseTrailers
 	// UpstreamHeaders are the header lines of the upstream's response, as
 	// received ($upstream_http_NAME, $upstream_cookie_NAME); none before
 	// the response head is read.

@@ -143,7 +143,7 @@ type family struct {
 var families = []family{
 	{prefix: "http_", get: getHeaderVar},
 	{prefix: "sent_http_", get: getSentHeaderVar},
-	{prefix: "sent_trailer_", get: getNotFound},
+	{prefix: "sent_trailer_", get: getSentTrailerVar},
 	{prefix: "cookie_", get: getCookie},
 	{prefix: "arg_", get: getArg, noCache: true},
 	{prefix: "upstream_http_", get: getUpstreamHeaderVar, noCache: true},
@@ -397,6 +397,11 @@ func getHeaderVar(s *State, d *varDef) ([]byte, bool) { return s.headerVar(Reque
 
 func getSentHeaderVar(s *State, d *varDef) ([]byte, bool) {
 	return s.headerVar(ResponseHeaders, d.arg)
+}
+
+// getSentTrailerVar is ngx_http_variable_unknown_trailer_out.
+func getSentTrailerVar(s *State, d *varDef) ([]byte, bool) {
+	return s.headerVar(ResponseTrailers, d.arg)
 }
 
 func getSentHeader(s *State, d *varDef) ([]byte, bool) {

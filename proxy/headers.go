@@ -87,7 +87,9 @@ func (x *exchange) appendTrailers(dst []byte) []byte {
 		if len(v) == 0 {
 			continue
 		}
-		dst = http1.AppendHeader(dst, t.Name, v)
+		name := x.keepString(t.Name)
+		x.out.trailers = append(x.out.trailers, http1.Header{Name: name, Value: v})
+		dst = http1.AppendHeader(dst, name, v)
 	}
 	return dst
 }

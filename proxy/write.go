@@ -68,6 +68,8 @@ type outHeaders struct {
 	// response chunked (its Content-Length dropped) so that the trailers
 	// can follow the last chunk.
 	expectTrailers bool
+	// trailers are the trailers sent ($sent_trailer_NAME).
+	trailers []http1.Header
 	// gzipTested and gzipAccepted are nginx's r->gzip_tested and
 	// r->gzip_ok: ngx_http_gzip_ok's answer, asked once per request
 	// (gzip_static may ask it before the gzip filter), and asked again
