@@ -85,8 +85,11 @@ func newEngine(h *HTTP, declared []string) *Engine {
 
 	maps := map[string]*Map{}
 	for _, m := range h.Maps {
-		// A later map of the same variable replaces the handler.
-		maps[m.Var] = m
+		// A later map of the same variable replaces the handler, and so
+		// does a later geo or split_clients block.
+		if h.handles(m.Var, m) {
+			maps[m.Var] = m
+		}
 	}
 	captures := map[string]bool{}
 	for _, re := range refs.regexps {
@@ -100,11 +103,15 @@ func newEngine(h *HTTP, declared []string) *Engine {
 	}
 	geos := map[string]*Geo{}
 	for _, g := range h.Geos {
-		geos[g.Var] = g
+		if h.handles(g.Var, g) {
+			geos[g.Var] = g
+		}
 	}
 	splits := map[string]*SplitClients{}
 	for _, sc := range h.SplitClients {
-		splits[sc.Var] = sc
+		if h.handles(sc.Var, sc) {
+			splits[sc.Var] = sc
+		}
 	}
 	b := &engineBuilder{e: e, maps: maps, geos: geos, splits: splits, captures: captures, set: set, built: map[*Map]*mapEval{}}
 	e.argsVar = b.define("args")

@@ -88,6 +88,7 @@ func (l *loader) setSplitClients(d *parser.Directive, _ *scope) error {
 	}
 	sc := &SplitClients{Source: src, Var: strings.ToLower(name[1:]), Pos: d.Pos}
 	l.http.h.SplitClients = append(l.http.h.SplitClients, sc)
+	l.http.h.defineHandler(sc.Var, sc)
 	// nginx reads a line's value from the second slot of its argument
 	// array whatever the line's length: a line without a value takes
 	// what the slot still holds from the line before it (the block's own
