@@ -389,13 +389,17 @@ func (x *exchange) sendBody(p []byte) error {
 	return x.write([]byte("\r\n"))
 }
 
+// lastChunk ends a chunked body without trailers.
+var lastChunk = []byte("0\r\n\r\n")
+
 // appendLastChunk appends the chunk that ends a chunked body, with
 // add_trailer's trailers (ngx_http_chunked_create_trailers).
 func (x *exchange) appendLastChunk(dst []byte) []byte {
-	dst = append(dst, '0', '\r', '\n')
-	if x.out.expectTrailers {
-		dst = x.appendTrailers(dst)
+	if !x.out.expectTrailers {
+		return append(dst, lastChunk...)
 	}
+	dst = append(dst, '0', '\r', '\n')
+	dst = x.appendTrailers(dst)
 	return append(dst, '\r', '\n')
 }
 
@@ -415,6 +419,9 @@ func (x *exchange) endBody() error {
 	}
 	if !x.out.chunked {
 		return nil
+	}
+	if !x.out.expectTrailers {
+		return x.write(lastChunk)
 	}
 	b := x.c.s.bufs.get(0)
 	defer x.c.s.bufs.put(b)
