@@ -302,6 +302,10 @@ var catalogueRows = []row{
 	// ngx_http_headers_module.
 	{name: "add_header", ctx: cHSLI, args: arg23, set: (*loader).setAddHeader, repeat: true},
 	{name: "expires", ctx: cHSLI, args: arg12, set: (*loader).setExpires},
+	{name: "add_trailer", ctx: cHSLI, args: arg23, set: (*loader).setAddTrailer, repeat: true},
+
+	// ngx_http_empty_gif_module.
+	{name: "empty_gif", ctx: cLocation, args: argNone, set: (*loader).setEmptyGIF, repeat: true},
 
 	// ngx_http_referer_module.
 	{name: "valid_referers", ctx: cServer | cLocation, args: arg1More, set: (*loader).setValidReferers, repeat: true},
@@ -320,6 +324,8 @@ var catalogueRows = []row{
 	{name: "gzip_http_version", ctx: cHSL, args: arg1, set: (*loader).setGzipHTTPVersion},
 	{name: "gzip_proxied", ctx: cHSL, args: arg1More, set: (*loader).setGzipProxied, repeat: true},
 	{name: "gzip_disable", ctx: cHSL, args: arg1More, set: (*loader).setGzipDisable, repeat: true},
+	// ngx_http_gzip_static_module (proxy/static.go).
+	{name: "gzip_static", ctx: cHSL, args: arg1, set: locEnum(func(c *LocConf) *string { return &c.GzipStatic }, GzipStaticOff, GzipStaticOn, GzipStaticAlways)},
 
 	// ngx_http_autoindex_module.
 	{name: "autoindex", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.Autoindex })},
@@ -351,6 +357,7 @@ var catalogueRows = []row{
 
 	// ngx_http_map_module.
 	{name: "map", ctx: cHTTP, args: argBlock | arg2, set: (*loader).setMap, repeat: true},
+	{name: "split_clients", ctx: cHTTP, args: argBlock | arg2, set: (*loader).setSplitClients, repeat: true},
 
 	// ngx_http_proxy_module.
 	{name: "proxy_pass", ctx: cLocation | cLocationIf | cLimitExcept, args: arg1, set: (*loader).setProxyPass},
@@ -387,6 +394,9 @@ var catalogueRows = []row{
 	{name: "proxy_ssl_verify_depth", ctx: cHSL, args: arg1, set: locNum(func(c *LocConf) *int { return &c.proxySSL.verifyDepth })},
 	{name: "proxy_ssl_trusted_certificate", ctx: cHSL, args: arg1, set: (*loader).setProxySSLTrusted},
 	{name: "proxy_ssl_session_reuse", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.proxySSL.sessionReuse })},
+	{name: "proxy_method", ctx: cHSL, args: arg1, set: locComplex(func(c *LocConf) **Complex { return &c.ProxyMethod })},
+	{name: "proxy_set_body", ctx: cHSL, args: arg1, set: (*loader).setProxySetBody},
+	{name: "proxy_bind", ctx: cHSL, args: arg12, set: (*loader).setProxyBind},
 
 	// ngx_http_upstream_module and the balancers (a second balancing
 	// method is nginx's "load balancing method redefined" [warn], not an

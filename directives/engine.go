@@ -40,8 +40,9 @@ type varDef struct {
 	// n selects among related values sharing a getter.
 	n int
 	// m is the map whose variable this is; geo, the geo block.
-	m   *mapEval
-	geo *Geo
+	m     *mapEval
+	geo   *Geo
+	split *SplitClients
 	// noCache marks nginx's non-cacheable variables
 	// (NGX_HTTP_VAR_NOCACHEABLE) and volatile maps: they are computed
 	// again for every value that uses them.
@@ -85,8 +86,11 @@ func newEngine(h *HTTP, declared []string, quiet map[string]bool) *Engine {
 
 	maps := map[string]*Map{}
 	for _, m := range h.Maps {
-		// A later map of the same variable replaces the handler.
-		maps[m.Var] = m
+		// A later map of the same variable replaces the handler, and so
+		// does a later geo or split_clients block.
+		if h.handles(m.Var, m) {
+			maps[m.Var] = m
+		}
 	}
 	captures := map[string]bool{}
 	for _, re := range refs.regexps {
@@ -100,9 +104,17 @@ func newEngine(h *HTTP, declared []string, quiet map[string]bool) *Engine {
 	}
 	geos := map[string]*Geo{}
 	for _, g := range h.Geos {
-		geos[g.Var] = g
+		if h.handles(g.Var, g) {
+			geos[g.Var] = g
+		}
 	}
-	b := &engineBuilder{e: e, maps: maps, geos: geos, captures: captures, set: set, quiet: quiet, built: map[*Map]*mapEval{}}
+	splits := map[string]*SplitClients{}
+	for _, sc := range h.SplitClients {
+		if h.handles(sc.Var, sc) {
+			splits[sc.Var] = sc
+		}
+	}
+	b := &engineBuilder{e: e, maps: maps, geos: geos, splits: splits, captures: captures, set: set, quiet: quiet, built: map[*Map]*mapEval{}}
 	e.argsVar = b.define("args")
 	for _, c := range refs.complexes {
 		b.bind(c)
@@ -124,6 +136,9 @@ func newEngine(h *HTTP, declared []string, quiet map[string]bool) *Engine {
 	for _, g := range h.Geos {
 		b.define(g.Var)
 	}
+	for _, sc := range h.SplitClients {
+		b.define(sc.Var)
+	}
 	return e
 }
 
@@ -134,6 +149,7 @@ type engineBuilder struct {
 	e        *Engine
 	maps     map[string]*Map
 	geos     map[string]*Geo
+	splits   map[string]*SplitClients
 	captures map[string]bool
 	set      map[string]bool
 	quiet    map[string]bool
@@ -177,6 +193,10 @@ func (b *engineBuilder) define(name string) int32 {
 		if g.Source != nil {
 			b.bind(g.Source)
 		}
+	case b.splits[name] != nil:
+		sc := b.splits[name]
+		d.get, d.split = getSplit, sc
+		b.bind(sc.Source)
 	case b.captures[name]:
 		// Not found until a regex with this named capture matches.
 	case builtins[name].get != nil:

@@ -155,6 +155,7 @@ func (l *loader) setGeo(d *parser.Directive, _ *scope) error {
 		}
 	}
 	l.http.h.Geos = append(l.http.h.Geos, g)
+	l.http.h.defineHandler(g.Var, g)
 	return nil
 }
 

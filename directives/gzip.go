@@ -222,4 +222,13 @@ func (c *LocConf) mergeGzip(p *LocConf) {
 		c.GzipDisable = p.GzipDisable
 	}
 	inherit(s, "gzip_disable msie6", &c.GzipDisableMSIE6, p.GzipDisableMSIE6)
+	inherit(s, "gzip_static", &c.GzipStatic, p.GzipStatic)
 }
+
+// The values of gzip_static (ngx_http_gzip_static_module), as
+// ngx_conf_set_enum_slot reads them.
+const (
+	GzipStaticOff    = "off"
+	GzipStaticOn     = "on"
+	GzipStaticAlways = "always"
+)

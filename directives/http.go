@@ -21,6 +21,12 @@ type HTTP struct {
 	Maps []*Map
 	// Geos are the geo blocks in config order.
 	Geos []*Geo
+	// SplitClients are the split_clients blocks in config order.
+	SplitClients []*SplitClients
+	// handlerOf is, per variable a map, geo or split_clients block
+	// defines, the last such block: nginx gives the variable the
+	// handler of the last one read (each sets var->get_handler).
+	handlerOf map[string]any
 	// LogFormats in config order, nginx's predefined "combined" first.
 	LogFormats []*LogFormat
 	// LimitConnZones and LimitReqZones are the limit_conn_zone and
@@ -176,6 +182,23 @@ func inherit[T any](set map[string]bool, name string, dst *T, parent T) {
 	if !set[name] {
 		*dst = parent
 	}
+}
+
+// defineHandler records that block (a *Map, *Geo or *SplitClients) gives
+// the variable name its value, replacing any block read before.
+func (h *HTTP) defineHandler(name string, block any) {
+	if h.handlerOf == nil {
+		h.handlerOf = map[string]any{}
+	}
+	h.handlerOf[name] = block
+}
+
+// handles reports whether block is the one giving name its value; a
+// configuration built without the loader has no record, and every block
+// counts.
+func (h *HTTP) handles(name string, block any) bool {
+	b, ok := h.handlerOf[name]
+	return !ok || b == block
 }
 
 // httpBuilder is the state of the http block while it is read.

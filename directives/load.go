@@ -237,7 +237,7 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 				return nil // nginx's default, written out
 			}
 			l.refuseLater(l.errf(d, `"%s" directive is not supported`, d.Name))
-			return l.declareRefusedVariable(d)
+			return nil
 		}
 		if r.set == nil {
 			return nil
@@ -493,26 +493,6 @@ func (l *loader) endPos(d *parser.Directive) (parser.Pos, bool) {
 		return parser.Pos{}, false
 	}
 	return parser.Pos{File: d.Pos.File, Line: d.EndLine}, true
-}
-
-// declareRefusedVariable declares the variable a refused directive
-// defines (split_clients), as nginx does where it reads
-// it: the refusal comes at the end, and until then a use of the variable
-// must not read as "unknown variable".
-func (l *loader) declareRefusedVariable(d *parser.Directive) error {
-	i := -1
-	switch d.Name {
-	case "split_clients":
-		i = 1
-	}
-	if i < 0 || i >= len(d.Args) || l.http == nil {
-		return nil
-	}
-	name := d.Args[i].Value
-	if !strings.HasPrefix(name, "$") {
-		return l.errf(d, `invalid variable name "%s"`, name)
-	}
-	return l.addVariable(d, name[1:])
 }
 
 // isDefault reports whether v is the row's default value: flags compare

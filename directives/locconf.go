@@ -38,6 +38,9 @@ type LocConf struct {
 	AccessLogOff bool
 	ErrorLogs    []ErrorLog // empty: the main error log
 	AddHeaders   []*AddHeader
+	// AddTrailers are add_trailer's (nil: the parent's): sent after a
+	// chunked body's last chunk, and what makes a response chunked.
+	AddTrailers []*AddHeader
 	// Expires is the expires directive (nil: not set here; inherited).
 	Expires *Expires
 	// Autoindex, AutoindexExactSize, AutoindexLocaltime and
@@ -170,6 +173,12 @@ type LocConf struct {
 	// basic status page (ngx_http_stub_status_module). Not inherited: it
 	// is a content handler.
 	StubStatus bool
+	// EmptyGIF is set by empty_gif: the location's content is nginx's
+	// 1x1 transparent GIF. Like proxy_pass and stub_status it sets the
+	// location's handler, so the last of them written wins: proxy_pass
+	// or stub_status after it clears it. Not inherited but by "if" and
+	// limit_except blocks, which keep their location's handler.
+	EmptyGIF bool
 	// ProxyPass is the location's proxy_pass, nil when it has none. It is
 	// not inherited by nested locations (as in nginx, where it sets the
 	// location's handler) but is by "if" blocks inside the location.
@@ -205,6 +214,17 @@ type LocConf struct {
 	// ProxySSL is the TLS of a proxy_pass to https:// (proxyssl.go).
 	ProxySSL *ProxySSL
 	proxySSL proxySSLConf
+	// ProxyMethod is proxy_method: the method sent upstream, evaluated
+	// per request (nil: the client's). ProxySetBody is proxy_set_body:
+	// the body sent upstream instead of the client's, evaluated once the
+	// client's body was read (nil: none; an empty value is a body of
+	// length 0). proxySetBodyErr is its compile error, which nginx
+	// reports when it merges the level (the script is compiled there).
+	ProxyMethod     *Complex
+	ProxySetBody    *Complex
+	proxySetBodyErr string
+	// ProxyBind is proxy_bind (nil: off, or not set and inherited).
+	ProxyBind *ProxyBind
 
 	// ProxyCookieDomains, ProxyCookiePaths and ProxyCookieFlags are the
 	// proxy_cookie_* rules rewriting upstream Set-Cookie headers.
@@ -239,6 +259,10 @@ type LocConf struct {
 	GzipProxied      GzipProxied
 	GzipDisable      []*Regexp
 	GzipDisableMSIE6 bool
+	// GzipStatic is gzip_static: GzipStaticOff (the default), On (FILE.gz
+	// served for FILE when the client accepts gzip) or Always (whatever
+	// the client accepts).
+	GzipStatic string
 
 	set      map[string]bool
 	pBusySet bool       // proxy_busy_buffers_size given here or inherited
@@ -331,6 +355,7 @@ func defaultLocConf(l *loader) *LocConf {
 		GzipHTTPVersion: 1001,
 		GzipProxied:     GzipProxiedOff,
 		proxySSL:        proxySSLConf{protocols: 1<<2 | 1<<3 | 1<<4, ciphers: "DEFAULT", verifyDepth: 1, sessionReuse: true},
+		GzipStatic:      GzipStaticOff,
 	}
 }
 
@@ -432,6 +457,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if c.AddHeaders == nil {
 		c.AddHeaders = p.AddHeaders
 	}
+	if c.AddTrailers == nil {
+		c.AddTrailers = p.AddTrailers
+	}
 	if c.Expires == nil {
 		c.Expires = p.Expires
 	}
@@ -456,6 +484,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	// ngx_http_proxy_module.
 	if (c.from == "if" || c.from == "limit_except") && c.ProxyPass == nil {
 		c.ProxyPass = p.ProxyPass
+		c.EmptyGIF = p.EmptyGIF
 	}
 	if c.ProxySetHeaders == nil {
 		c.ProxySetHeaders = p.ProxySetHeaders
@@ -494,6 +523,11 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "proxy_pass_request_body", &c.ProxyPassRequestBody, p.ProxyPassRequestBody)
 	inherit(s, "proxy_ignore_client_abort", &c.ProxyIgnoreClientAbort, p.ProxyIgnoreClientAbort)
 	inherit(s, "proxy_socket_keepalive", &c.ProxySocketKeepalive, p.ProxySocketKeepalive)
+	inherit(s, "proxy_method", &c.ProxyMethod, p.ProxyMethod)
+	inherit(s, "proxy_bind", &c.ProxyBind, p.ProxyBind)
+	if !s["proxy_set_body"] {
+		c.ProxySetBody, c.proxySetBodyErr = p.ProxySetBody, p.proxySetBodyErr
+	}
 	c.mergeGzip(p)
 
 	// The busy-buffers size nginx derives, and the checks it makes on it
@@ -529,6 +563,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	}
 	if err := c.mergeProxySSL(p); err != nil {
 		return err
+	}
+	if c.proxySetBodyErr != "" && c.from != "http" {
+		return errAt(end, "%s", c.proxySetBodyErr)
 	}
 	return c.mergeIfs(end)
 }

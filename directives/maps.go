@@ -54,6 +54,7 @@ func (l *loader) setMap(d *parser.Directive, _ *scope) error {
 	}
 	m := &Map{Source: src, Var: strings.ToLower(name[1:]), Pos: d.Pos}
 	l.http.h.Maps = append(l.http.h.Maps, m)
+	l.http.h.defineHandler(m.Var, m)
 	keys := newMapKeys()
 	hasDefault := false
 	for _, e := range d.Block {

@@ -1,6 +1,7 @@
 package directives
 
 import (
+	"net/netip"
 	"strings"
 
 	"github.com/nginxws/nginxws/parser"
@@ -88,6 +89,8 @@ func (l *loader) setProxyPass(d *parser.Directive, sc *scope) error {
 	if c.ProxyPass != nil {
 		return l.dup(d)
 	}
+	// The proxy handler replaces an empty_gif written before.
+	c.EmptyGIF = false
 	url := d.Args[0].Value
 	pp := &ProxyPass{URL: url, Pos: d.Pos}
 	if strings.IndexByte(url, '$') >= 0 {
@@ -300,4 +303,52 @@ func (l *loader) setProxyIgnoreHeaders(d *parser.Directive, sc *scope) error {
 	bits, err := l.bitmask(d, sc, ignoreHeadersMasks)
 	sc.loc.ProxyIgnoreHeaders |= IgnoreHeaders(bits)
 	return err
+}
+
+// ProxyBind is proxy_bind: the local address an upstream connection's
+// socket is bound to (ngx_http_upstream_local_t).
+type ProxyBind struct {
+	// Addr is a literal address (a port of 0: any); Value one with
+	// variables, parsed per request.
+	Addr  netip.AddrPort
+	Name  string
+	Value *Complex
+}
+
+// setProxyBind reproduces ngx_http_upstream_bind_set_slot: "off", an
+// address with an optional port, or a value with variables. nginxws
+// does not make transparent connections (IP_TRANSPARENT needs
+// CAP_NET_ADMIN and routing set up for it): "transparent" is refused once
+// nginx's own checks passed.
+func (l *loader) setProxyBind(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	v := d.Args[0].Value
+	if len(d.Args) == 1 && v == "off" {
+		sc.loc.ProxyBind = nil
+		return nil
+	}
+	c, err := l.compileComplex(d, v)
+	if err != nil {
+		return err
+	}
+	b := &ProxyBind{Name: v}
+	if c.IsLiteral() {
+		a, ok := ParseAddrPort([]byte(v))
+		if !ok {
+			return l.errf(d, `invalid address "%s"`, v)
+		}
+		b.Addr = a
+	} else {
+		b.Value = c
+	}
+	if len(d.Args) == 2 {
+		if d.Args[1].Value != "transparent" {
+			return l.errf(d, `invalid parameter "%s"`, d.Args[1].Value)
+		}
+		l.refuseLater(l.errf(d, `"transparent" in "%s" is not supported`, d.Name))
+	}
+	sc.loc.ProxyBind = b
+	return nil
 }

@@ -107,6 +107,9 @@ const (
 	// filter writes from other state ($sent_http_connection and friends
 	// come from RequestInfo).
 	ResponseHeaders
+	// ResponseTrailers are the trailers add_trailer sent after the last
+	// chunk ($sent_trailer_NAME); none before the body ended.
+	ResponseTrailers
 	// UpstreamHeaders are the header lines of the upstream's response, as
 	// received ($upstream_http_NAME, $upstream_cookie_NAME); none before
 	// the response head is read.
@@ -160,6 +163,11 @@ type RequestInfo struct {
 	// request (nginx sets it when the whole body is read); -1 otherwise.
 	// $content_length is the Content-Length header, else this number.
 	BodyLength int64
+	// RequestBody is the request body when it was read whole into
+	// memory (not into a temporary file, not streamed, not discarded)
+	// and is not empty ($request_body); nil otherwise, which makes the
+	// variable "not found", as nginx's request_body bufs.
+	RequestBody []byte
 	// Pipelined is set when the request was read after another one
 	// without waiting ($pipe "p").
 	Pipelined bool

@@ -1,6 +1,7 @@
 package directives
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -176,6 +177,42 @@ func (l *loader) setKeepaliveDisable(d *parser.Directive, sc *scope) error {
 		sc.loc.KeepaliveDisable |= KeepaliveDisableSafari
 	}
 	return err
+}
+
+// locComplex sets a value that may hold variables
+// (ngx_http_set_complex_value_slot).
+func locComplex(field func(*LocConf) **Complex) setter {
+	return func(l *loader, d *parser.Directive, sc *scope) error {
+		if sc.loc.mark(d.Name) {
+			return l.dup(d)
+		}
+		cv, err := l.compileComplex(d, d.Args[0].Value)
+		if err != nil {
+			return err
+		}
+		*field(sc.loc) = cv
+		return nil
+	}
+}
+
+// setProxySetBody is proxy_set_body: ngx_conf_set_str_slot keeps the
+// text, and the proxy module's merge compiles it, so that a bad variable
+// is reported where the http block ends.
+func (l *loader) setProxySetBody(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	cv, err := l.compileComplex(d, d.Args[0].Value)
+	if err != nil {
+		var pe *parser.Error
+		if !errors.As(err, &pe) {
+			return err
+		}
+		sc.loc.proxySetBodyErr = pe.Msg
+		cv = literal(d.Args[0].Value)
+	}
+	sc.loc.ProxySetBody = cv
+	return nil
 }
 
 // locComplexSize sets a size that may hold variables

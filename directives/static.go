@@ -185,6 +185,14 @@ func (l *loader) setInternal(d *parser.Directive, sc *scope) error {
 // off" turns it on too) and may be repeated.
 func (l *loader) setStubStatus(_ *parser.Directive, sc *scope) error {
 	sc.loc.StubStatus = true
+	sc.loc.EmptyGIF = false
+	return nil
+}
+
+// setEmptyGIF is ngx_http_empty_gif: the location's handler becomes the
+// empty GIF's, replacing one proxy_pass or stub_status set before.
+func (l *loader) setEmptyGIF(_ *parser.Directive, sc *scope) error {
+	sc.loc.EmptyGIF = true
 	return nil
 }
 
@@ -263,22 +271,41 @@ func parseBufs(d *parser.Directive) (Bufs, bool) {
 
 // setAddHeader reproduces ngx_http_headers_add.
 func (l *loader) setAddHeader(d *parser.Directive, sc *scope) error {
+	h, err := l.headerValue(d)
+	if err != nil {
+		return err
+	}
+	sc.loc.AddHeaders = append(sc.loc.AddHeaders, h)
+	return nil
+}
+
+// setAddTrailer is add_trailer, read by the same ngx_http_headers_add.
+func (l *loader) setAddTrailer(d *parser.Directive, sc *scope) error {
+	h, err := l.headerValue(d)
+	if err != nil {
+		return err
+	}
+	sc.loc.AddTrailers = append(sc.loc.AddTrailers, h)
+	return nil
+}
+
+// headerValue reads "NAME VALUE [always]" (ngx_http_headers_add).
+func (l *loader) headerValue(d *parser.Directive) (*AddHeader, error) {
 	h := &AddHeader{Name: d.Args[0].Value, Pos: d.Pos}
 	if v := d.Args[1].Value; v != "" {
 		c, err := l.compileComplex(d, v)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		h.Value = c
 	}
 	if len(d.Args) == 3 {
 		if d.Args[2].Value != "always" {
-			return l.errf(d, `invalid parameter "%s"`, d.Args[2].Value)
+			return nil, l.errf(d, `invalid parameter "%s"`, d.Args[2].Value)
 		}
 		h.Always = true
 	}
-	sc.loc.AddHeaders = append(sc.loc.AddHeaders, h)
-	return nil
+	return h, nil
 }
 
 // setServerName reproduces ngx_http_core_server_name.

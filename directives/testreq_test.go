@@ -55,6 +55,8 @@ func (r *testReq) list(set HeaderSet) [][2][]byte {
 		return r.respHeaders
 	case UpstreamHeaders:
 		return r.upHeaders
+	case ResponseTrailers:
+		return nil
 	}
 	return r.headers
 }

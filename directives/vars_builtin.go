@@ -113,6 +113,7 @@ var builtins = map[string]builtin{
 	"time_iso8601":       {get: getTimeISO8601, noCache: true},
 	"request_time":       {get: getRequestTime, noCache: true},
 	"request_length":     {get: getRequestLength, noCache: true},
+	"request_body":       {get: getRequestBody},
 	"request_id":         {get: getRequestID},
 	"request_completion": {get: getRequestCompletion},
 	"status":             {get: getStatus, noCache: true},
@@ -159,7 +160,7 @@ type family struct {
 var families = []family{
 	{prefix: "http_", get: getHeaderVar},
 	{prefix: "sent_http_", get: getSentHeaderVar},
-	{prefix: "sent_trailer_", get: getNotFound},
+	{prefix: "sent_trailer_", get: getSentTrailerVar},
 	{prefix: "cookie_", get: getCookie},
 	{prefix: "arg_", get: getArg, noCache: true},
 	{prefix: "upstream_http_", get: getUpstreamHeaderVar, noCache: true},
@@ -413,6 +414,11 @@ func getHeaderVar(s *State, d *varDef) ([]byte, bool) { return s.headerVar(Reque
 
 func getSentHeaderVar(s *State, d *varDef) ([]byte, bool) {
 	return s.headerVar(ResponseHeaders, d.arg)
+}
+
+// getSentTrailerVar is ngx_http_variable_unknown_trailer_out.
+func getSentTrailerVar(s *State, d *varDef) ([]byte, bool) {
+	return s.headerVar(ResponseTrailers, d.arg)
 }
 
 func getSentHeader(s *State, d *varDef) ([]byte, bool) {
@@ -865,6 +871,16 @@ func getRequestLength(s *State, _ *varDef) ([]byte, bool) {
 		return nil, false
 	}
 	return s.appendInt(info.Length), true
+}
+
+// getRequestBody is ngx_http_variable_request_body: the body read into
+// memory, not found otherwise.
+func getRequestBody(s *State, _ *varDef) ([]byte, bool) {
+	info := s.r.Info()
+	if info == nil || len(info.RequestBody) == 0 {
+		return nil, false
+	}
+	return info.RequestBody, true
 }
 
 // getRequestID is 16 random bytes in hex, as nginx with OpenSSL.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	goruntime "runtime"
 	"syscall"
 	"time"
@@ -83,6 +84,7 @@ func (x *exchange) proxyTo(g *upstream.Group, head []byte, plan *proxyPlan) {
 		s.Client = x.Conn().Remote.Addr()
 	}
 	a.Start(g, s)
+	x.setLocal()
 	// Each try's times count from its start; the first starts with the
 	// attempt.
 	start := s.Now
@@ -125,6 +127,31 @@ func (x *exchange) proxyTo(g *upstream.Group, head []byte, plan *proxyPlan) {
 	}
 }
 
+// setLocal is ngx_http_upstream_set_local: the address proxy_bind gives
+// the request's upstream connections, evaluated once per request; a value
+// that is empty binds nothing, one that is not an address is logged and
+// binds nothing.
+func (x *exchange) setLocal() {
+	x.up.local, x.up.localName = netip.AddrPort{}, ""
+	b := x.conf.ProxyBind
+	switch {
+	case b == nil:
+	case b.Value == nil:
+		x.up.local, x.up.localName = b.Addr, b.Name
+	default:
+		v := x.value(b.Value)
+		if len(v) == 0 {
+			return
+		}
+		a, ok := directives.ParseAddrPort(v)
+		if !ok {
+			x.logEvent(levelError, `invalid local address "`+string(v)+`"`, "", "")
+			return
+		}
+		x.up.local, x.up.localName = a, string(v)
+	}
+}
+
 // failRetried is tryPeer's report of a response status
 // proxy_next_upstream skips: the peer is released already, the next one
 // is picked.
@@ -151,7 +178,18 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 	// ones, which $connection and "*N" show.
 	x.c.s.connSeq.Add(1)
 	tc, sslName := x.upstreamTLSConfig(plan, p)
-	uc, err := a.ConnectTLS(conf.ProxyConnectTimeout, conf.ProxySocketKeepalive, tc)
+	uc, err := a.ConnectWith(conf.ProxyConnectTimeout, conf.ProxySocketKeepalive, tc, x.up.local)
+	var be *upstream.BindError
+	if errors.As(err, &be) {
+		// ngx_event_connect_peer fails before the peer is named: the
+		// request ends with 500, no other peer is tried.
+		st := state()
+		st.Peer, st.ResponseTime = "", time.Since(x.upStart)
+		x.logEvent(levelCrit, "bind("+x.up.localName+") failed", errnoText(be.Err), "connecting to upstream")
+		a.Release(upstream.Done)
+		x.finalize(500)
+		return 0, ""
+	}
 	var he *upstream.HandshakeError
 	switch {
 	case errors.As(err, &he):

@@ -253,7 +253,11 @@ func (x *exchange) bufferBody() int {
 	x.startBody()
 	b := &x.body
 	memSize := int(max(x.conf.ClientBodyBufferSize, 1024))
-	if !x.head.Chunked && x.head.ContentLength < int64(memSize) {
+	// ngx_http_read_client_request_body keeps a body of known length in
+	// memory, in one buffer of its size, when what is left after the
+	// bytes read with the head is under a quarter more than
+	// client_body_buffer_size.
+	if !x.head.Chunked && x.head.ContentLength-x.nginxPreread() < int64(memSize+memSize>>2) {
 		memSize = int(x.head.ContentLength)
 	}
 	b.mem = x.c.s.bufs.get(memSize)
@@ -286,7 +290,23 @@ func (x *exchange) bufferBody() int {
 	}
 	b.mem.b = mem[:n]
 	b.size += int64(n)
+	if b.file == nil {
+		x.info.RequestBody = b.mem.b
+	}
 	return 0
+}
+
+// nginxPreread is how many body bytes nginx would have read with the
+// head: those that fit in its header buffer (client_header_buffer_size, or
+// a large_client_header_buffers buffer for a longer head) after the head;
+// nginxws's reader may have read more.
+func (x *exchange) nginxPreread() int64 {
+	head := headLength(x.head)
+	room := int64(x.ac.limits.HeaderBufferSize)
+	if head > room {
+		room = int64(x.ac.limits.LargeHeaderBufferSize)
+	}
+	return max(0, min(x.body.preread, room-head, x.head.ContentLength))
 }
 
 // spill moves buffered body bytes to the temporary file.

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
@@ -169,6 +170,16 @@ type upstreamInfo struct {
 	// proxy_ssl_name.
 	secure bool
 	host   string
+	// method is the method sent upstream (proxy_method's, or the
+	// client's); setBody is proxy_set_body's value, sent instead of the
+	// client's body when hasSetBody.
+	method     []byte
+	setBody    []byte
+	hasSetBody bool
+	// local is proxy_bind's address for the request's upstream
+	// connections (not valid: none); localName as nginx names it.
+	local     netip.AddrPort
+	localName string
 }
 
 // begin resets x for a new request, read into c.rs.head.

@@ -98,7 +98,7 @@ func (x *exchange) gzipHeader() {
 		return
 	}
 	o.gzipVary = true
-	if !x.gzipOK() {
+	if !x.gzipAccepted() {
 		return
 	}
 	o.add([]byte("Content-Encoding"), []byte("gzip"))
@@ -153,6 +153,17 @@ func (x *exchange) weakETag() {
 	}
 	w := x.keep(append([]byte("W/"), v...))
 	o.headers[i].Value = w
+}
+
+// gzipAccepted is gzipOK's answer, computed on the first call only, as
+// nginx's filter reads r->gzip_ok once r->gzip_tested is set.
+func (x *exchange) gzipAccepted() bool {
+	o := &x.out
+	if !o.gzipTested {
+		o.gzipTested = true
+		o.gzipAccepted = x.gzipOK()
+	}
+	return o.gzipAccepted
 }
 
 // gzipOK is ngx_http_gzip_ok: the client accepts gzip (Accept-Encoding,

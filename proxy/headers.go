@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
+	"github.com/nginxws/nginxws/proxy/http1"
 )
 
 // addHeaders applies add_header (ngx_http_headers_filter): on 200, 201,
@@ -19,11 +20,7 @@ func (x *exchange) addHeaders() {
 	if len(hs) == 0 && e == nil {
 		return
 	}
-	safe := false
-	switch x.status {
-	case 200, 201, 204, 206, 301, 302, 303, 304, 307, 308:
-		safe = true
-	}
+	safe := headersSafeStatus(x.status)
 	if e != nil && safe {
 		x.setExpires(e)
 	}
@@ -48,6 +45,53 @@ func (x *exchange) addHeaders() {
 		}
 		o.add(x.keepString(h.Name), v)
 	}
+}
+
+// headersSafeStatus reports whether add_header, add_trailer and expires
+// apply to a response of this status without "always"
+// (ngx_http_headers_filter's safe_status).
+func headersSafeStatus(status int) bool {
+	switch status {
+	case 200, 201, 204, 206, 301, 302, 303, 304, 307, 308:
+		return true
+	}
+	return false
+}
+
+// trailersExpected is the headers filter's r->expect_trailers: an
+// add_trailer applies to the response's status.
+func (x *exchange) trailersExpected() bool {
+	ts := x.conf.AddTrailers
+	if len(ts) == 0 {
+		return false
+	}
+	safe := headersSafeStatus(x.status)
+	for _, t := range ts {
+		if safe || t.Always {
+			return true
+		}
+	}
+	return false
+}
+
+// appendTrailers appends the trailers of ngx_http_trailers_filter, made
+// as the body ends: each add_trailer the final status allows whose value
+// is not empty.
+func (x *exchange) appendTrailers(dst []byte) []byte {
+	safe := headersSafeStatus(x.status)
+	for _, t := range x.conf.AddTrailers {
+		if !safe && !t.Always {
+			continue
+		}
+		v := x.value(t.Value)
+		if len(v) == 0 {
+			continue
+		}
+		name := x.keepString(t.Name)
+		x.out.trailers = append(x.out.trailers, http1.Header{Name: name, Value: v})
+		dst = http1.AppendHeader(dst, name, v)
+	}
+	return dst
 }
 
 // removeAt drops the list's header i; the Location the list holds keeps

@@ -373,6 +373,10 @@ func (x *exchange) content() {
 			return
 		}
 	}
+	if x.conf.EmptyGIF {
+		x.emptyGIF()
+		return
+	}
 	if x.conf.ProxyPass != nil {
 		x.proxy()
 		return

@@ -174,7 +174,7 @@ func (p *proxyPlan) hides(name []byte) bool {
 // whose values are not empty, then the client's headers in their order and
 // case minus those the plan names, then the empty line.
 func (x *exchange) appendUpstreamHead(dst []byte, p *proxyPlan, uri []byte) []byte {
-	dst = http1.AppendRequestLine(dst, x.method, uri, p.version)
+	dst = http1.AppendRequestLine(dst, x.up.method, uri, p.version)
 	for i := range p.headers {
 		h := &p.headers[i]
 		start := len(dst)
@@ -189,7 +189,9 @@ func (x *exchange) appendUpstreamHead(dst []byte, p *proxyPlan, uri []byte) []by
 		case hdrLiteral:
 			dst = append(dst, h.value.Raw...)
 		case hdrBodyLength:
-			if x.body.length >= 0 {
+			if x.up.hasSetBody {
+				dst = strconv.AppendInt(dst, int64(len(x.up.setBody)), 10)
+			} else if x.body.length >= 0 {
 				dst = strconv.AppendInt(dst, x.body.length, 10)
 			}
 		case hdrChunked:

@@ -54,6 +54,7 @@ server { listen 127.0.0.1:18082; server_name localhost;
 	plan := rt.plans[x.conf]
 	t, _ := x.resolveTarget(x.conf.ProxyPass)
 	uri := x.appendUpstreamURI(nil, t.uri, t.hasURI, t.vars)
+	x.up.method = x.method
 	dst := make([]byte, 0, 4096)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -62,7 +63,7 @@ server { listen 127.0.0.1:18082; server_name localhost;
 		dst = x.appendUpstreamHead(dst[:0], plan, uri)
 	}
 	b.StopTimer()
-	if !bytes.Contains(dst, []byte("Connection: close\r\n")) || !bytes.Contains(dst, []byte("X-Forwarded-For: 127.0.0.1\r\n")) {
+	if !bytes.HasPrefix(dst, []byte("GET /path/to/page?x=1 HTTP/1.1\r\n")) || !bytes.Contains(dst, []byte("Connection: close\r\n")) || !bytes.Contains(dst, []byte("X-Forwarded-For: 127.0.0.1\r\n")) {
 		b.Fatalf("unexpected head:\n%s", dst)
 	}
 }

@@ -38,6 +38,18 @@ func (x *exchange) proxy() {
 		return
 	}
 
+	// ngx_http_proxy_create_request runs once the client's body was
+	// read: proxy_method and proxy_set_body (which may use
+	// $request_body) are evaluated then.
+	x.up.method = x.method
+	if conf.ProxyMethod != nil {
+		x.up.method = x.keep(x.value(conf.ProxyMethod))
+	}
+	x.up.setBody, x.up.hasSetBody = nil, conf.ProxySetBody != nil
+	if x.up.hasSetBody {
+		x.up.setBody = x.keep(x.value(conf.ProxySetBody))
+	}
+
 	hb := x.c.s.bufs.get(4096)
 	defer func() { x.c.s.bufs.put(hb) }()
 	uriStart := len(hb.b[:0])
@@ -92,8 +104,11 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 		b.length = 0
 		return 0
 	}
+	// proxy_set_body: the client's body is read whole and not sent
+	// (nginx streams only what it passes on).
+	setBody := conf.ProxySetBody != nil
 	streamChunked := false
-	if x.hasBody() && x.head.Chunked && !conf.ProxyRequestBuffering && p.version == 1001 && conf.ProxyPassRequestBody {
+	if x.hasBody() && x.head.Chunked && !conf.ProxyRequestBuffering && p.version == 1001 && conf.ProxyPassRequestBody && !setBody {
 		// nginx passes what came with the head through its chunked
 		// filter before it contacts the upstream: a body broken there
 		// is refused with 400.
@@ -119,7 +134,7 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 		x.startBody()
 		b.chunkedOut = true
 		return 0
-	case !x.head.Chunked && !conf.ProxyRequestBuffering:
+	case !x.head.Chunked && !conf.ProxyRequestBuffering && !setBody:
 		// proxy_request_buffering off: streamed as it arrives. With it
 		// on, nginx reads the whole body first (beyond
 		// client_body_buffer_size into a temporary file), so that the
@@ -156,6 +171,13 @@ func (x *exchange) sendRequest(uc net.Conn, head []byte, p *proxyPlan, upFail *u
 		x.logEvent(levelError, "send() failed", errnoText(err), "sending request to upstream")
 		*upFail = upstream.FailError
 		return 502
+	}
+	if x.up.hasSetBody {
+		// nginx writes proxy_set_body's value in the head's buffer.
+		if err := send(append(head, x.up.setBody...)); err != nil {
+			return fail(err)
+		}
+		return 0
 	}
 	passBody := conf.ProxyPassRequestBody
 	// A small buffered body goes in the same write as the head.
@@ -295,7 +317,7 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 		// never rate-limited.
 		x.setLimitRate(0)
 	}
-	upHead := equalFold(x.method, "head")
+	upHead := equalFold(x.up.method, "head")
 	framing := resp.Framing(upHead)
 	if resp.Version == 9 {
 		// nginx relays what the upstream sent as is, with no head, and

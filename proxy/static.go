@@ -100,6 +100,9 @@ func (x *exchange) static() {
 		x.index()
 		return
 	}
+	if x.conf.GzipStatic != directives.GzipStaticOff && x.gzipStatic() {
+		return
+	}
 	path := x.mapPath(x.uri)
 	f, err := os.Open(path)
 	if err != nil {
@@ -132,8 +135,70 @@ func (x *exchange) static() {
 		x.finalize(st)
 		return
 	}
-	x.serveFile(f, fi)
+	x.serveFile(f, fi, false)
 }
+
+// gzipStatic is ngx_http_gzip_static_handler, which nginx runs before the
+// static module: FILE.gz is sent for FILE, with "Content-Encoding: gzip",
+// when the client accepts gzip (gzip_static on) or always. It reports
+// whether it answered; when it declines (a method other than GET and HEAD,
+// no FILE.gz, a directory, a client that does not accept gzip) the static
+// module serves FILE. With gzip_static on and gzip_vary on, an existing
+// FILE.gz makes FILE's response say "Vary: Accept-Encoding" too.
+func (x *exchange) gzipStatic() bool {
+	if x.methodCode != http1.MethodGET && x.methodCode != http1.MethodHEAD {
+		return false
+	}
+	on := x.conf.GzipStatic == directives.GzipStaticOn
+	accepted := !on || x.gzipAccepted()
+	if !accepted && !x.conf.GzipVary {
+		return false
+	}
+	path := x.mapPath(x.uri) + ".gz"
+	f, err := os.Open(path)
+	if err != nil {
+		var en syscall.Errno
+		errors.As(err, &en)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) || en == syscall.ENOTDIR || en == syscall.ENAMETOOLONG:
+		case en == syscall.EACCES || en == syscall.EMLINK || en == syscall.ELOOP:
+			x.logEvent(levelError, `open() "`+path+`" failed`, errnoText(err), "")
+		default:
+			x.logEvent(levelCrit, `open() "`+path+`" failed`, errnoText(err), "")
+		}
+		return false
+	}
+	if on {
+		x.out.gzipVary = true
+		if !accepted {
+			f.Close()
+			return false
+		}
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		x.finalize(500)
+		return true
+	}
+	if fi.IsDir() {
+		return false
+	}
+	if !fi.Mode().IsRegular() {
+		x.logEvent(levelCrit, `"`+path+`" is not a regular file`, "", "")
+		x.finalize(404)
+		return true
+	}
+	if st := x.discardRequestBody(); st != 0 {
+		x.finalize(st)
+		return true
+	}
+	x.serveFile(f, fi, true)
+	return true
+}
+
+// contentEncodingGzip is the header gzip_static adds.
+var contentEncodingGzip = http1.Header{Name: []byte("Content-Encoding"), Value: []byte("gzip")}
 
 // openError answers a file that could not be opened: 404 (logged unless
 // log_not_found is off), 403 for permissions, 500 otherwise.
@@ -239,8 +304,10 @@ func (x *exchange) index() {
 // serveFile sends a regular file with nginx's static headers:
 // Content-Type by extension, Last-Modified, ETag and Accept-Ranges;
 // If-Modified-Since, If-None-Match, If-Match and If-Unmodified-Since
-// (ngx_http_not_modified_filter) and a single Range (206).
-func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
+// (ngx_http_not_modified_filter) and a single Range (206). A gzipped file
+// (gzip_static's FILE.gz) says "Content-Encoding: gzip" after its ETag
+// and gets no ranges: nginx's gzip_static handler does not allow them.
+func (x *exchange) serveFile(f *os.File, fi os.FileInfo, gzipped bool) {
 	size := fi.Size()
 	mtime := fi.ModTime().Truncate(time.Second)
 	var etag []byte
@@ -258,6 +325,12 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 	if etag != nil {
 		o.add([]byte("ETag"), etag)
 	}
+	encodingAt := -1
+	if gzipped {
+		encodingAt = len(o.headers)
+		o.headers = append(o.headers, contentEncodingGzip)
+		o.noRanges = true
+	}
 
 	if st := x.notModified(mtime.Unix(), true, etag); st != 0 {
 		if st == 412 {
@@ -269,6 +342,11 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo) {
 		x.status = 304
 		o.setContentType(nil)
 		o.contentLength = -1
+		// The not-modified filter drops the Content-Encoding
+		// (headers_out.content_encoding's hash cleared).
+		if encodingAt >= 0 {
+			o.removeAt(encodingAt)
+		}
 		_ = x.sendHead(nil)
 		return
 	}

@@ -105,6 +105,8 @@ func (x *exchange) NumHeaders(set directives.HeaderSet) int {
 		return len(x.resp.Headers)
 	case directives.ResponseHeaders:
 		return len(x.out.headers) + len(x.sentExtra())
+	case directives.ResponseTrailers:
+		return len(x.out.trailers)
 	}
 	return 0
 }
@@ -117,6 +119,9 @@ func (x *exchange) Header(set directives.HeaderSet, i int) (name, value []byte) 
 		return h.Name, h.Value
 	case directives.UpstreamHeaders:
 		h := &x.resp.Headers[i]
+		return h.Name, h.Value
+	case directives.ResponseTrailers:
+		h := &x.out.trailers[i]
 		return h.Name, h.Value
 	}
 	if i < len(x.out.headers) {

@@ -63,6 +63,18 @@ type outHeaders struct {
 	// Accept-Ranges (nginx's r->allow_ranges cleared).
 	gzipVary bool
 	noRanges bool
+	// expectTrailers is nginx's r->expect_trailers: add_trailer has a
+	// trailer for the response's status, which makes an HTTP/1.1
+	// response chunked (its Content-Length dropped) so that the trailers
+	// can follow the last chunk.
+	expectTrailers bool
+	// trailers are the trailers sent ($sent_trailer_NAME).
+	trailers []http1.Header
+	// gzipTested and gzipAccepted are nginx's r->gzip_tested and
+	// r->gzip_ok: ngx_http_gzip_ok's answer, asked once per request
+	// (gzip_static may ask it before the gzip filter), and asked again
+	// after an internal redirect.
+	gzipTested, gzipAccepted bool
 }
 
 // add appends a header to the list.
@@ -147,10 +159,13 @@ func (x *exchange) sendHead(body []byte) error {
 	}
 	x.out.headers = append(x.out.headers, x.out.tail...)
 	// ngx_http_chunked_header_filter.
-	if x.out.contentLength < 0 && x.status >= 200 && x.status != 204 && x.status != 304 && !x.isHead() {
+	if (x.out.contentLength < 0 || x.out.expectTrailers) && x.status >= 200 && x.status != 204 && x.status != 304 && !x.isHead() {
 		if x.head.Version >= 1001 && x.confOrServer().ChunkedTransferEncoding {
+			if x.out.expectTrailers {
+				x.out.contentLength = -1
+			}
 			x.out.chunked = true
-		} else {
+		} else if x.out.contentLength < 0 {
 			x.keepalive = false
 		}
 	}
@@ -186,7 +201,7 @@ func (x *exchange) sendHead(body []byte) error {
 		}
 	}
 	if x.gz != nil && x.gz.ended && x.out.chunked {
-		h = append(h, lastChunk...)
+		h = x.appendLastChunk(h)
 	}
 	b.b = h
 	return x.write(h)
@@ -210,6 +225,7 @@ func (x *exchange) filterHead() error {
 	}
 	o.userFrom = len(o.headers)
 	x.addHeaders()
+	o.expectTrailers = x.trailersExpected()
 	x.subFilterHeader()
 	if err := x.charsetFilter(); err != nil {
 		return err
@@ -424,8 +440,19 @@ func (x *exchange) sendBody(p []byte) error {
 	return x.write([]byte("\r\n"))
 }
 
-// lastChunk ends a chunked body.
+// lastChunk ends a chunked body without trailers.
 var lastChunk = []byte("0\r\n\r\n")
+
+// appendLastChunk appends the chunk that ends a chunked body, with
+// add_trailer's trailers (ngx_http_chunked_create_trailers).
+func (x *exchange) appendLastChunk(dst []byte) []byte {
+	if !x.out.expectTrailers {
+		return append(dst, lastChunk...)
+	}
+	dst = append(dst, '0', '\r', '\n')
+	dst = x.appendTrailers(dst)
+	return append(dst, '\r', '\n')
+}
 
 // endBody ends the body: it sends the bytes the sub filter held, then
 // ends a compressed body with what the compressor holds and the gzip
@@ -453,7 +480,13 @@ func (x *exchange) endBody() error {
 	if !x.out.chunked {
 		return nil
 	}
-	return x.write(lastChunk)
+	if !x.out.expectTrailers {
+		return x.write(lastChunk)
+	}
+	b := x.c.s.bufs.get(0)
+	defer x.c.s.bufs.put(b)
+	b.b = x.appendLastChunk(b.b[:0])
+	return x.write(b.b)
 }
 
 // logSendError logs a failed write to the client as nginx does: at info

@@ -2,13 +2,17 @@ package upstream
 
 import (
 	"crypto/tls"
+	"errors"
 	"net"
+	"net/netip"
+	"os"
+	"syscall"
 	"time"
 )
 
 // Conn is a connection to a peer. The embedded net.Conn is the socket
 // itself (a *net.TCPConn or *net.UnixConn), for callers that splice, or a
-// *tls.Conn over it for a peer spoken to over TLS (ConnectTLS).
+// *tls.Conn over it for a peer spoken to over TLS (ConnectWith).
 type Conn struct {
 	net.Conn
 	// secure is set for a connection over TLS: its bytes cannot be
@@ -96,7 +100,7 @@ func (c *Conn) Release(reuse bool) {
 // probes (proxy_socket_keepalive); without it the socket has none, as
 // nginx's. Connect must follow a successful Pick.
 func (a *Attempt) Connect(timeout time.Duration, socketKeepalive bool) (*Conn, error) {
-	return a.ConnectTLS(timeout, socketKeepalive, nil)
+	return a.ConnectWith(timeout, socketKeepalive, nil, netip.AddrPort{})
 }
 
 // HandshakeError is a TLS handshake with the peer that failed (or timed
@@ -106,12 +110,32 @@ type HandshakeError struct{ Err error }
 func (e *HandshakeError) Error() string { return e.Err.Error() }
 func (e *HandshakeError) Unwrap() error { return e.Err }
 
-// ConnectTLS is Connect for a peer spoken to over TLS with cfg (nil:
-// plain HTTP): a pooled connection must have been made with TLS too, and
-// a new one is handshaken within what is left of timeout (nginx's connect
-// timer runs on through ngx_http_upstream_ssl_handshake); a failed
-// handshake is a *HandshakeError.
-func (a *Attempt) ConnectTLS(timeout time.Duration, socketKeepalive bool, cfg *tls.Config) (*Conn, error) {
+// BindError is a failure to bind a new connection's socket to the local
+// address ConnectWith was given (nginx's "bind(ADDR) failed", which ends
+// the request with 500 instead of trying another peer).
+type BindError struct {
+	Local netip.AddrPort
+	Err   error
+}
+
+func (e *BindError) Error() string { return "bind(" + e.Local.String() + ") failed: " + e.Err.Error() }
+
+func (e *BindError) Unwrap() error { return e.Err }
+
+// ConnectWith is Connect for a peer spoken to over TLS with cfg (nil:
+// plain HTTP), from local (proxy_bind) when it is valid.
+//
+// TLS: a pooled connection must have been made with TLS too, and a new
+// one is handshaken within what is left of timeout (nginx's connect timer
+// runs on through ngx_http_upstream_ssl_handshake); a failed handshake is
+// a *HandshakeError.
+//
+// local: a new connection's socket is bound to it first; a port of 0 lets
+// the kernel choose one as the connection is made
+// (IP_BIND_ADDRESS_NO_PORT, as nginx); a failed bind is a *BindError. A
+// pooled connection is reused whatever address it was bound to, as
+// nginx's keepalive cache does.
+func (a *Attempt) ConnectWith(timeout time.Duration, socketKeepalive bool, cfg *tls.Config, local netip.AddrPort) (*Conn, error) {
 	p := a.current
 	pool := a.g.pool
 	if pool != nil {
@@ -127,8 +151,32 @@ func (a *Attempt) ConnectTLS(timeout time.Duration, socketKeepalive bool, cfg *t
 	if socketKeepalive {
 		d.KeepAlive = 0
 	}
+	if local.IsValid() {
+		if p.network == "unix" {
+			// nginx binds the unix socket to an inet address: the
+			// kernel refuses.
+			return nil, &BindError{Local: local, Err: os.NewSyscallError("bind", syscall.EINVAL)}
+		}
+		if peer, err := netip.ParseAddrPort(p.address); err == nil && peer.Addr().Is4() != local.Addr().Is4() {
+			// nginx's socket has the peer's family; the kernel refuses
+			// an address of the other (inet_bind, inet6_bind).
+			errno := syscall.EINVAL
+			if peer.Addr().Is4() {
+				errno = syscall.EAFNOSUPPORT
+			}
+			return nil, &BindError{Local: local, Err: os.NewSyscallError("bind", errno)}
+		}
+		d.LocalAddr = net.TCPAddrFromAddrPort(local)
+		if local.Port() == 0 {
+			d.Control = bindAddressNoPort
+		}
+	}
 	nc, err := d.Dial(p.network, p.address)
 	if err != nil {
+		var se *os.SyscallError
+		if local.IsValid() && errors.As(err, &se) && se.Syscall == "bind" {
+			return nil, &BindError{Local: local, Err: se}
+		}
 		return nil, err
 	}
 	c := &Conn{Conn: nc, peer: p.Name, pool: pool, requests: 1, created: a.g.now()}
