@@ -368,7 +368,10 @@ func ruleMatches(r *directives.AccessRule, fam int, addr netip.Addr) bool {
 // content runs the precontent (try_files) and content phases: proxy_pass
 // when the level has one, else static files.
 func (x *exchange) content() {
-	if x.conf.TryFiles != nil && x.conf.ProxyPass == nil && !x.conf.StubStatus {
+	// try_files has its phase before the content handler's, whatever
+	// the handler (nginx's ngx_http_core_try_files_phase): a file found
+	// changes the URI the handler then serves, proxy_pass included.
+	if x.conf.TryFiles != nil {
 		if !x.tryFiles() {
 			return
 		}
