@@ -38,21 +38,32 @@ type MapEntry struct {
 	hostKey bool
 }
 
-// setMap reproduces ngx_http_map_block and ngx_http_map (one call per
-// entry, in order).
-func (l *loader) setMap(d *parser.Directive, _ *scope) error {
+// blockSourceAndVariable reads the two arguments of a block that defines
+// a variable from a value (map, split_clients): the value compiled, then
+// "$name" declared; it returns the name lower-cased.
+func (l *loader) blockSourceAndVariable(d *parser.Directive) (*Complex, string, error) {
 	src, err := l.compileComplex(d, d.Args[0].Value)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	name := d.Args[1].Value
 	if !strings.HasPrefix(name, "$") {
-		return l.errf(d, `invalid variable name "%s"`, name)
+		return nil, "", l.errf(d, `invalid variable name "%s"`, name)
 	}
 	if err := l.addVariable(d, name[1:]); err != nil {
+		return nil, "", err
+	}
+	return src, strings.ToLower(name[1:]), nil
+}
+
+// setMap reproduces ngx_http_map_block and ngx_http_map (one call per
+// entry, in order).
+func (l *loader) setMap(d *parser.Directive, _ *scope) error {
+	src, name, err := l.blockSourceAndVariable(d)
+	if err != nil {
 		return err
 	}
-	m := &Map{Source: src, Var: strings.ToLower(name[1:]), Pos: d.Pos}
+	m := &Map{Source: src, Var: name, Pos: d.Pos}
 	l.http.h.Maps = append(l.http.h.Maps, m)
 	l.http.h.defineHandler(m.Var, m)
 	keys := newMapKeys()

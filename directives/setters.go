@@ -219,20 +219,16 @@ func (l *loader) setProxySetBody(d *parser.Directive, sc *scope) error {
 // (ngx_http_set_complex_value_size_slot): one without variables must be a
 // size now ("invalid value"); one with them is parsed per request.
 func locComplexSize(field func(*LocConf) **Complex) setter {
+	set := locComplex(field)
 	return func(l *loader, d *parser.Directive, sc *scope) error {
-		if sc.loc.mark(d.Name) {
-			return l.dup(d)
-		}
-		cv, err := l.compileComplex(d, d.Args[0].Value)
-		if err != nil {
+		if err := set(l, d, sc); err != nil {
 			return err
 		}
-		if cv.IsLiteral() {
+		if cv := *field(sc.loc); cv.IsLiteral() {
 			if _, ok := parseSize(cv.Raw); !ok {
 				return l.errf(d, `"%s" directive invalid value`, d.Name)
 			}
 		}
-		*field(sc.loc) = cv
 		return nil
 	}
 }

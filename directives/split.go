@@ -1,10 +1,6 @@
 package directives
 
-import (
-	"strings"
-
-	"github.com/nginxws/nginxws/parser"
-)
+import "github.com/nginxws/nginxws/parser"
 
 // SplitClients is a split_clients block (ngx_http_split_clients_module):
 // Var takes the value of the part whose share of the 32-bit MurmurHash2
@@ -75,18 +71,11 @@ func MurmurHash2(data []byte) uint32 {
 // setSplitClients reproduces ngx_conf_split_clients_block and
 // ngx_http_split_clients (one call per line of the block).
 func (l *loader) setSplitClients(d *parser.Directive, _ *scope) error {
-	src, err := l.compileComplex(d, d.Args[0].Value)
+	src, name, err := l.blockSourceAndVariable(d)
 	if err != nil {
 		return err
 	}
-	name := d.Args[1].Value
-	if !strings.HasPrefix(name, "$") {
-		return l.errf(d, `invalid variable name "%s"`, name)
-	}
-	if err := l.addVariable(d, name[1:]); err != nil {
-		return err
-	}
-	sc := &SplitClients{Source: src, Var: strings.ToLower(name[1:]), Pos: d.Pos}
+	sc := &SplitClients{Source: src, Var: name, Pos: d.Pos}
 	l.http.h.SplitClients = append(l.http.h.SplitClients, sc)
 	l.http.h.defineHandler(sc.Var, sc)
 	// nginx reads a line's value from the second slot of its argument
