@@ -167,7 +167,7 @@ func TestRewriteScript(t *testing.T) {
 
 func TestListeners(t *testing.T) {
 	cfg := load(t, H(`
-server { listen 127.0.0.1:8080; listen [::1]:8081 ipv6only=off; server_name a; }
+server { listen 127.0.0.1:8080 proxy_protocol; listen [::1]:8081 ipv6only=off; server_name a; }
 server { listen 127.0.0.1:8080 default_server backlog=100 reuseport; listen unix:/tmp/x.sock; server_name b; }
 server { listen localhost:8082; }
 server { server_name nolisten; }`))
@@ -180,7 +180,9 @@ server { server_name nolisten; }`))
 	if g := strings.Join(got, ","); g != "tcp 127.0.0.1:8080,tcp [::1]:8081,unix /tmp/x.sock,tcp 127.0.0.1:8082,tcp "+want {
 		t.Fatalf("listeners %s", g)
 	}
-	if !ls[0].DefaultServer || ls[0].Backlog != 100 || !ls[0].ReusePort || ls[0].Pos.Line != 5 {
+	// proxy_protocol is no socket option: it holds for the address
+	// whichever listen gives the options.
+	if !ls[0].DefaultServer || ls[0].Backlog != 100 || !ls[0].ReusePort || !ls[0].ProxyProtocol || ls[0].Pos.Line != 5 {
 		t.Errorf("merged options of 127.0.0.1:8080: %+v", ls[0])
 	}
 	if ls[1].IPv6Only {

@@ -40,7 +40,7 @@
 //
 // Where nginxws refuses what nginx accepts, on purpose: directives whose
 // absence would weaken access control or change what is served (see the
-// refused rows), "listen … http2", "listen … proxy_protocol", the TLS
+// refused rows), "listen … http2", the TLS
 // settings crypto/tls cannot honour (tlsconf.go: encrypted keys,
 // variables other than $ssl_server_name in ssl_certificate; client
 // certificates toward upstreams), and the few

@@ -260,7 +260,7 @@ func isWildcardAddr(ls Listen) bool {
 
 // refuseLater records that nginxws refuses the configuration for
 // something it cannot do as nginx would (a directive of the refused rows,
-// "listen … ssl", "http2", "proxy_protocol", "ssl on"), and goes on
+// "listen … ssl", "http2", "ssl on"), and goes on
 // reading. The refusal is reported once everything nginx checks has
 // passed (compileTree), so that any error nginx itself would report — a
 // misspelled directive further on, a duplicate listen, an unknown

@@ -20,6 +20,10 @@ type Listen struct {
 	IPv6Only      bool // nginx's default is on for [::] addresses
 	SSL           bool
 	HTTP2         bool
+	// ProxyProtocol: every connection to the address starts with a PROXY
+	// protocol header (v1 or v2), read before the request or the TLS
+	// handshake.
+	ProxyProtocol bool
 	Pos           parser.Pos
 
 	optSet bool // socket options were given (nginx's lsopt.set): one listen per address may
@@ -29,8 +33,8 @@ type Listen struct {
 // in config order (the order nginx binds them in is by port and address;
 // callers needing that can sort), each with the options of the listen
 // that set them (nginx allows options on one listen per address) and
-// DefaultServer set when any server marked it default, SSL when any
-// listen of the address asked for TLS.
+// DefaultServer set when any server marked it default, SSL and
+// ProxyProtocol when any listen of the address asked for them.
 func (c *Config) Listeners() []Listen {
 	if c.HTTP == nil {
 		return nil
@@ -48,10 +52,11 @@ func (c *Config) Listeners() []Listen {
 			def := out[i].DefaultServer || ls.DefaultServer
 			// One "ssl" makes the address TLS (ngx_http_add_addresses).
 			ssl := out[i].SSL || ls.SSL
+			pp := out[i].ProxyProtocol || ls.ProxyProtocol
 			if ls.optsSet() && !out[i].optsSet() {
 				out[i] = ls
 			}
-			out[i].DefaultServer, out[i].SSL = def, ssl
+			out[i].DefaultServer, out[i].SSL, out[i].ProxyProtocol = def, ssl, pp
 		}
 	}
 	return out
@@ -162,7 +167,10 @@ func (l *loader) setListen(d *parser.Directive, sc *scope) error {
 		case p == "http2":
 			ls.HTTP2 = true
 		case p == "proxy_protocol":
-			l.refuseLater(l.errf(d, `"proxy_protocol" parameter of the "listen" directive is not supported`))
+			// Not a socket option (no lsopt.set): any listen of the
+			// address may say it, and one saying it gives it to all
+			// the address's servers (ngx_http_add_addresses).
+			ls.ProxyProtocol = true
 		case strings.HasPrefix(p, "so_keepalive="):
 			if !validSoKeepalive(p[13:]) {
 				return l.errf(d, `invalid so_keepalive value: "%s"`, p[13:])

@@ -147,6 +147,19 @@ type ConnInfo struct {
 	// …), nil on a plain connection.
 	TLS      bool
 	TLSState *tls.ConnectionState
+	// ProxyProtocol is what the connection's PROXY protocol header said
+	// (listen … proxy_protocol): nil without a header, and for one that
+	// names no addresses (v1 "UNKNOWN", v2 LOCAL, another family), as
+	// nginx's c->proxy_protocol.
+	ProxyProtocol *ProxyHeader
+}
+
+// ProxyHeader is a PROXY protocol header's addresses: the text a v1
+// header gave (nginx keeps it as sent: any hex digits, dots and colons),
+// or a v2 header's binary address as ngx_sock_ntop prints it.
+type ProxyHeader struct {
+	SrcAddr, DstAddr string
+	SrcPort, DstPort uint16
 }
 
 // RequestInfo holds a request's counters and response facts, which change

@@ -70,11 +70,16 @@ var builtins = map[string]builtin{
 	"remote_port":        {get: getRemotePort},
 	"realip_remote_port": {get: getRealipRemotePort},
 	"binary_remote_addr": {get: getBinaryRemoteAddr},
-	"server_addr":        {get: getServerAddr},
-	"server_port":        {get: getServerPort},
-	"server_name":        {get: getServerName},
-	"scheme":             {get: getScheme},
-	"https":              {get: getHTTPS},
+	// The PROXY protocol header's (1.22 has no $proxy_protocol_tlv_*).
+	"proxy_protocol_addr":        {get: getProxyProtocolAddr},
+	"proxy_protocol_port":        {get: getProxyProtocolPort},
+	"proxy_protocol_server_addr": {get: getProxyProtocolAddr, n: 1},
+	"proxy_protocol_server_port": {get: getProxyProtocolPort, n: 1},
+	"server_addr":                {get: getServerAddr},
+	"server_port":                {get: getServerPort},
+	"server_name":                {get: getServerName},
+	"scheme":                     {get: getScheme},
+	"https":                      {get: getHTTPS},
 	// ngx_http_ssl_module's: not found on a plain connection (tls_vars.go).
 	"ssl_protocol":            {get: getSSLProtocol},
 	"ssl_cipher":              {get: getSSLCipher},
@@ -609,6 +614,9 @@ func isBase64(c byte) bool {
 	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/'
 }
 
+// AddrText is an address as nginx's ngx_sock_ntop prints it.
+func AddrText(a netip.Addr) string { return string(appendAddr(nil, a)) }
+
 // appendAddr writes an address as nginx's ngx_sock_ntop does (IPv6
 // without brackets, by ngx_inet6_ntop).
 func appendAddr(b []byte, a netip.Addr) []byte {
@@ -784,6 +792,35 @@ func getHTTPS(s *State, _ *varDef) ([]byte, bool) {
 		return s.str("on")
 	}
 	return []byte{}, true
+}
+
+// getProxyProtocolAddr and getProxyProtocolPort are
+// ngx_http_variable_proxy_protocol_addr/port: not found without a header
+// that named addresses; a port of 0 is found and empty. n = 1: the
+// destination's ($proxy_protocol_server_*).
+func getProxyProtocolAddr(s *State, d *varDef) ([]byte, bool) {
+	c := s.r.Conn()
+	if c == nil || c.ProxyProtocol == nil {
+		return nil, false
+	}
+	start := s.mark()
+	if d.n == 1 {
+		s.buf = append(s.buf, c.ProxyProtocol.DstAddr...)
+	} else {
+		s.buf = append(s.buf, c.ProxyProtocol.SrcAddr...)
+	}
+	return s.since(start), true
+}
+
+func getProxyProtocolPort(s *State, d *varDef) ([]byte, bool) {
+	c := s.r.Conn()
+	if c == nil || c.ProxyProtocol == nil {
+		return nil, false
+	}
+	if d.n == 1 {
+		return s.portValue(false, c.ProxyProtocol.DstPort)
+	}
+	return s.portValue(false, c.ProxyProtocol.SrcPort)
 }
 
 func getConnection(s *State, _ *varDef) ([]byte, bool) {

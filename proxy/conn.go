@@ -41,6 +41,9 @@ type conn struct {
 	// plainOnTLS is set when a client sent plain HTTP to a TLS address
 	// (nginx's hc->ssl without c->ssl): its request is answered 497.
 	plainOnTLS bool
+	// proxyRead is set once the PROXY protocol header is read (nginx
+	// reads it once, before the first request).
+	proxyRead bool
 	// sni is the server name a TLS handshake sent, as names are looked
 	// up (nil on a plain connection, or without one): see entry.
 	sni *[]byte
@@ -238,6 +241,16 @@ func (c *conn) loop() bool {
 		switch {
 		case c.requests == 0:
 			c.dl.setReadAt(c.nc, c.start.Add(headerTimeout))
+			if ac.proxyProtocol && !c.proxyRead {
+				size := lim.HeaderBufferSize
+				if ac.tls != nil {
+					size = proxyProtocolTLSPeek
+				}
+				if !c.readProxyProtocol(ac, size, ac.tls != nil) {
+					return false
+				}
+				c.proxyRead = true
+			}
 			if ac.tls != nil && c.info.TLSState == nil && !c.plainOnTLS {
 				if !c.startTLS(ac, c.start.Add(headerTimeout)) {
 					return false

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"net/netip"
 	"strings"
 
 	"github.com/nginxws/nginxws/directives"
@@ -18,6 +19,7 @@ func (x *exchange) realIP(conf *directives.LocConf) {
 		return
 	}
 	var values [][]byte
+	c := &x.c.info
 	switch h := conf.RealIPHeader; h {
 	case directives.RealIPXForwardedFor:
 		// Every X-Forwarded-For line, in order.
@@ -27,8 +29,12 @@ func (x *exchange) realIP(conf *directives.LocConf) {
 			}
 		}
 	case directives.RealIPProxyProtocol:
-		// No listen has proxy_protocol (refused at -t).
-		return
+		// The header's source address, as sent (a v1 text that is no
+		// address changes nothing).
+		if c.ProxyProtocol == nil {
+			return
+		}
+		values = append(values, []byte(c.ProxyProtocol.SrcAddr))
 	default:
 		// X-Real-IP or another header: its first line.
 		if v, ok := x.head.Header(strings.ToLower(h)); ok {
@@ -38,10 +44,13 @@ func (x *exchange) realIP(conf *directives.LocConf) {
 	if len(values) == 0 {
 		return
 	}
-	c := &x.c.info
 	addr, ok := directives.ForwardedAddr(c.Remote, c.UnixPath != "", values, conf.RealIPFrom, conf.RealIPRecursive)
 	if !ok {
 		return
+	}
+	if conf.RealIPHeader == directives.RealIPProxyProtocol {
+		// $remote_port becomes the header's source port.
+		addr = netip.AddrPortFrom(addr.Addr(), c.ProxyProtocol.SrcPort)
 	}
 	x.realip = *c
 	x.realip.Realip, x.realip.Peer, x.realip.Remote = true, c.Remote, addr

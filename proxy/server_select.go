@@ -30,6 +30,9 @@ type addrConf struct {
 	// connections whose handshake named it (conn.entry).
 	tls       *tlsAddr
 	sniLimits map[*vserver]*http1.Limits
+	// proxyProtocol is set when a listen of the address says
+	// proxy_protocol: then it holds for every connection to it.
+	proxyProtocol bool
 }
 
 // serverNames are the name tables of one address, as ngx_http_server_names
@@ -105,6 +108,9 @@ func buildAddrs(h *directives.HTTP, vs map[*directives.Server]*vserver) map[list
 			}
 		}
 		ac.tls = tlsOf(ac, e.listens)
+		for _, l := range e.listens {
+			ac.proxyProtocol = ac.proxyProtocol || l.ProxyProtocol
+		}
 		if ac.tls != nil && ac.names != nil {
 			ac.sniLimits = make(map[*vserver]*http1.Limits, len(e.servers))
 			for _, v := range e.servers {

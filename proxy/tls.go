@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -349,28 +348,9 @@ func (c *conn) entry(ac *addrConf) (*vserver, *http1.Limits) {
 
 // peekFirstByte waits, reading nothing, for the connection's first byte.
 func peekFirstByte(nc net.Conn) (byte, error) {
-	rc, ok := rawConn(nc)
-	if !ok {
-		return 0, errNoDescriptor
-	}
 	var b [1]byte
-	var n int
-	var rerr error
-	err := rc.Read(func(fd uintptr) bool {
-		for {
-			n, _, rerr = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-			if rerr != syscall.EINTR {
-				return rerr != syscall.EAGAIN
-			}
-		}
-	})
-	switch {
-	case err != nil:
+	if _, err := peekInto(nc, b[:]); err != nil {
 		return 0, err
-	case rerr != nil:
-		return 0, os.NewSyscallError("recv", rerr)
-	case n == 0:
-		return 0, io.EOF
 	}
 	return b[0], nil
 }

@@ -104,6 +104,15 @@ func sbsPlay(c *sbsCase, addr string, release func(), signal func(string), limit
 	if timeout == 0 {
 		timeout = sbsReadTimeout
 	}
+	if c.preface != nil {
+		first, _, _ := bytes.Cut(c.preface, []byte("\n"))
+		fmt.Fprintf(&out, "> preface %d bytes: %s\n", len(c.preface), sbsQuote(first))
+		_ = conn.SetWriteDeadline(time.Now().Add(timeout))
+		if _, err := conn.Write(c.preface); err != nil {
+			fmt.Fprintf(&out, "! write failed: %s\n", sbsErrText(err))
+			return out.String(), pages
+		}
+	}
 	if c.tls != nil {
 		tc, ok := sbsHandshake(&out, conn, c.tls, time.Now().Add(timeout))
 		if !ok {

@@ -33,6 +33,9 @@ type sbsCase struct {
 	requires string        // "ipv6": skipped where ::1 cannot be bound
 	timeout  time.Duration // per read; 0 = sbsReadTimeout
 	tls      *sbsTLS       // "tls NAME [VERSION]": the connection is TLS
+	// preface is what "preface" writes on the raw connection before
+	// anything else, before a TLS handshake too (a PROXY protocol header).
+	preface []byte
 }
 
 // sbsTLS is a case's TLS client: the SNI name ("" for none), and the one
@@ -224,6 +227,19 @@ func sbsParseCases(path string, vars map[string]string) ([]*sbsCase, error) {
 				return nil, fail("%v", err)
 			}
 			cur.replies[name] = append(cur.replies[name], sbsReply{parts: parts, headOnly: mode == "head", hold: mode == "hold"})
+		case "preface":
+			lines, err := block()
+			if err != nil {
+				return nil, err
+			}
+			parts, err := sbsBlockParts(lines, vars)
+			if err != nil {
+				return nil, fail("%v", err)
+			}
+			if len(parts) != 1 || cur.preface != nil || len(cur.steps) > 0 {
+				return nil, fail("one preface, before the steps, without {{PAUSE}}")
+			}
+			cur.preface = parts[0]
 		case "send", "write":
 			lines, err := block()
 			if err != nil {
