@@ -144,6 +144,10 @@ type ConnInfo struct {
 	// …), nil on a plain connection.
 	TLS      bool
 	TLSState *tls.ConnectionState
+	// ClientVerify is the outcome of the client certificate's
+	// verification (SSL_get_verify_result): 0, or OpenSSL's X509_V_ERR
+	// code of the last error met (see TLSConf.VerifyClientChain).
+	ClientVerify int
 }
 
 // RequestInfo holds a request's counters and response facts, which change

@@ -104,7 +104,7 @@ func buildAddrs(h *directives.HTTP, vs map[*directives.Server]*vserver) map[list
 				return nil
 			}
 		}
-		ac.tls = tlsOf(ac, e.listens)
+		ac.tls = tlsOf(ac, e.listens, e.servers)
 		if ac.tls != nil && ac.names != nil {
 			ac.sniLimits = make(map[*vserver]*http1.Limits, len(e.servers))
 			for _, v := range e.servers {
