@@ -84,8 +84,9 @@ func VerifyErrorOptional(code int) bool {
 // ssl_trusted_certificate), ssl_verify_depth and ssl_crl, with a callback
 // that accepts every error: the code of the last error met, 0 for none.
 // Its steps are OpenSSL's, in its order: the chain is built (the store
-// first at each step, then what the client sent; at most depth
-// certificates between the client's and the trust anchor), then the
+// first at each step, then what the client sent; no issuer looked for
+// past depth+1 certificates, so at most depth between the client's and
+// the trust anchor), then the
 // certificates' uses, then revocation, then the signatures and validity
 // times from the top down.
 func (tc *TLSConf) VerifyClientChain(sent []*x509.Certificate, now time.Time) int {
@@ -104,12 +105,18 @@ func (tc *TLSConf) VerifyClientChain(sent []*x509.Certificate, now time.Time) in
 		if selfIssued(top) {
 			break
 		}
+		// Neither the store nor the client's certificates are searched
+		// for the issuer of a certificate past the depth: a chain
+		// through it would be too long.
+		if len(chain) > tc.VerifyDepth+1 {
+			break
+		}
 		if issuer := findIssuer(top, tc.TrustStore); issuer != nil {
 			chain = append(chain, issuer)
 			trusted++
 			continue
 		}
-		if trusted > 0 || len(chain) > tc.VerifyDepth {
+		if trusted > 0 {
 			break
 		}
 		issuer := findIssuer(top, untrusted)

@@ -55,9 +55,9 @@ var opensslGroups = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP521, tls.
 // tlsAddr is an address's TLS configuration.
 type tlsAddr struct {
 	config *tls.Config
-	// requestCert is config asking for a client certificate, for the
-	// handshakes whose server verifies them (nil when none does).
-	requestCert *tls.Config
+	// requestCert is, for each server of the address that verifies
+	// client certificates, config asking for one with its CA names.
+	requestCert map[*directives.TLSConf]*tls.Config
 }
 
 // newTLSAddr builds the handshake configuration of an address from its
@@ -118,17 +118,24 @@ func newTLSAddr(ac *addrConf, servers []*vserver) *tlsAddr {
 	verifying := verifiesClients(servers)
 	if verifying {
 		// ngx_http_ssl_servername copies the SNI server's verify mode
-		// (SSL_set_verify); the CA names the CertificateRequest lists
-		// stay the default server's (the SSL object's copy of its
-		// SSL_CTX's list, which SSL_set_SSL_CTX does not replace).
-		ta.requestCert = cfg.Clone()
-		ta.requestCert.ClientAuth = tls.RequestClientCert
-		if len(def.ClientCAs) > 0 {
-			pool := x509.NewCertPool()
-			for _, c := range def.ClientCAs {
-				pool.AddCert(c)
+		// (SSL_set_verify) and, with its SSL_CTX, the CA names its
+		// CertificateRequest lists.
+		ta.requestCert = make(map[*directives.TLSConf]*tls.Config)
+		for _, v := range servers {
+			tc := v.srv.TLS
+			if tc == nil || tc.Verify == directives.VerifyOff || ta.requestCert[tc] != nil {
+				continue
 			}
-			ta.requestCert.ClientCAs = pool
+			rc := cfg.Clone()
+			rc.ClientAuth = tls.RequestClientCert
+			if len(tc.ClientCAs) > 0 {
+				pool := x509.NewCertPool()
+				for _, c := range tc.ClientCAs {
+					pool.AddCert(c)
+				}
+				rc.ClientCAs = pool
+			}
+			ta.requestCert[tc] = rc
 		}
 	}
 	if def.LegacyVersions || def.MinVersion == 0 || verifying {
@@ -143,8 +150,10 @@ func newTLSAddr(ac *addrConf, servers []*vserver) *tlsAddr {
 				// ssl_protocols names no version that can be negotiated.
 				return nil, errUnsupportedProtocol
 			}
-			if verifying && handshakeConf(ac, hello.ServerName).Verify != directives.VerifyOff {
-				return ta.requestCert, nil
+			if verifying {
+				if rc := ta.requestCert[handshakeConf(ac, hello.ServerName)]; rc != nil {
+					return rc, nil
+				}
 			}
 			return nil, nil
 		}
