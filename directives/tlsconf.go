@@ -256,9 +256,7 @@ func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*T
 func (l *loader) compileClientVerify(s *Server, tc *TLSConf) error {
 	hb := l.http
 	tc.VerifyDepth = 1
-	if v := hb.sslValue(s, "ssl_verify_client"); v != nil {
-		tc.Verify = slices.IndexFunc(sslVerifyModes, func(m string) bool { return strings.EqualFold(m, v[0].Value) })
-	}
+	tc.Verify = s.VerifyClient
 	if v := hb.sslValue(s, "ssl_verify_depth"); v != nil {
 		depth, _ := Atoi(v[0].Value)
 		tc.VerifyDepth = int(min(depth, 1<<30))

@@ -28,8 +28,7 @@ func (x *exchange) misdirected() bool {
 	if x.ac.names.find(*c.sni, nil) == nil || bytes.Equal(*c.sni, host) {
 		return false
 	}
-	v := x.ac.selectServer(host, nil)
-	if v.srv.TLS == nil || v.srv.TLS.Verify == directives.VerifyOff {
+	if x.ac.selectServer(host, nil).srv.VerifyClient == directives.VerifyOff {
 		return false
 	}
 	x.logEvent(levelInfo, "client attempted to request the server name different from the one that was negotiated", "", "reading client request headers")
@@ -43,17 +42,17 @@ func (x *exchange) misdirected() bool {
 // optional_no_ca accepts), a missing certificate 496 when it is "on".
 func (x *exchange) clientCertRefused() bool {
 	st := x.c.info.TLSState
-	tc := x.srv.srv.TLS
-	if st == nil || tc == nil || tc.Verify == directives.VerifyOff {
+	mode := x.srv.srv.VerifyClient
+	if st == nil || mode == directives.VerifyOff {
 		return false
 	}
 	if code := x.c.info.ClientVerify; code != 0 && len(st.PeerCertificates) > 0 &&
-		(tc.Verify != directives.VerifyOptionalNoCA || !directives.VerifyErrorOptional(code)) {
+		(mode != directives.VerifyOptionalNoCA || !directives.VerifyErrorOptional(code)) {
 		x.logEvent(levelInfo, "client SSL certificate verify error: ("+strconv.Itoa(code)+":"+directives.VerifyErrorText(code)+")", "", "reading client request headers")
 		x.finalize(495)
 		return true
 	}
-	if tc.Verify == directives.VerifyOn && len(st.PeerCertificates) == 0 {
+	if mode == directives.VerifyOn && len(st.PeerCertificates) == 0 {
 		x.logEvent(levelInfo, "client sent no required SSL certificate", "", "reading client request headers")
 		x.finalize(496)
 		return true
