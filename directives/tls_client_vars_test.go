@@ -167,3 +167,14 @@ func TestVerifyClientChain(t *testing.T) {
 		t.Error("VerifyErrorOptional")
 	}
 }
+
+// FuzzNameFormats: any bytes as a name print without a panic.
+func FuzzNameFormats(f *testing.F) {
+	der, _ := asn1.Marshal(pkix.Name{CommonName: "a", Organization: []string{"b", "c"}}.ToRDNSequence())
+	f.Add(der)
+	f.Add([]byte{0x30, 0x06, 0x31, 0x04, 0x30, 0x02, 0x06, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		AppendNameRFC2253(nil, b)
+		AppendNameOneline(nil, b)
+	})
+}
