@@ -14,7 +14,7 @@ import (
 // closed.
 var accessControlDirectives = []string{
 	"auth_delay",
-	"secure_link", "secure_link_md5", "secure_link_secret", "ssl_verify_client",
+	"secure_link", "secure_link_md5", "secure_link_secret",
 }
 
 // TestAccessControlRefused checks that every access-control directive is in

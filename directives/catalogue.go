@@ -135,7 +135,7 @@ type row struct {
 	// one (ngx_http_v2_obsolete): nginx ignores it too, with that [warn].
 	obsolete string
 	// def are the values of a refused directive that ask for nginx's own
-	// default (etag on, ssl_verify_client off): written
+	// default (etag on, ssl_ocsp off): written
 	// out, they change nothing, so nginxws accepts them silently.
 	def []string
 }

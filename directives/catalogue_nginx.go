@@ -266,9 +266,9 @@ var nginxRows = []row{
 	{name: "ssl_certificate", ctx: cHTTP | cServer, args: arg1, status: tlsSetting, check: checkSSLCert},
 	{name: "ssl_certificate_key", ctx: cHTTP | cServer, args: arg1, status: tlsSetting, check: checkSSLCert},
 	{name: "ssl_ciphers", ctx: cHTTP | cServer, args: arg1, status: tlsSetting, dupErr: true},
-	{name: "ssl_client_certificate", ctx: cHTTP | cServer, args: arg1, status: refused},
+	{name: "ssl_client_certificate", ctx: cHTTP | cServer, args: arg1, status: tlsSetting, dupErr: true},
 	{name: "ssl_conf_command", ctx: cHTTP | cServer, args: arg2, status: ignored},
-	{name: "ssl_crl", ctx: cHTTP | cServer, args: arg1, status: refused},
+	{name: "ssl_crl", ctx: cHTTP | cServer, args: arg1, status: tlsSetting, dupErr: true},
 	{name: "ssl_dhparam", ctx: cHTTP | cServer, args: arg1, status: tlsSetting, dupErr: true},
 	{name: "ssl_early_data", ctx: cHTTP | cServer, args: argFlag, status: tlsSetting, dupErr: true},
 	{name: "ssl_ecdh_curve", ctx: cHTTP | cServer, args: arg1, status: tlsSetting, dupErr: true},
@@ -289,8 +289,8 @@ var nginxRows = []row{
 	{name: "ssl_stapling_responder", ctx: cHTTP | cServer, args: arg1, status: tlsSetting, dupErr: true},
 	{name: "ssl_stapling_verify", ctx: cHTTP | cServer, args: argFlag, status: tlsSetting, dupErr: true},
 	{name: "ssl_trusted_certificate", ctx: cHTTP | cServer, args: arg1, status: tlsSetting, dupErr: true},
-	{name: "ssl_verify_client", ctx: cHTTP | cServer, args: arg1, status: refused, def: []string{"off"}},
-	{name: "ssl_verify_depth", ctx: cHTTP | cServer, args: arg1, status: refused, def: []string{"1"}},
+	{name: "ssl_verify_client", ctx: cHTTP | cServer, args: arg1, status: tlsSetting, check: checkEnum, dupErr: true, vals: sslVerifyModes},
+	{name: "ssl_verify_depth", ctx: cHTTP | cServer, args: arg1, status: tlsSetting, check: checkNum, dupErr: true},
 	{name: "subrequest_output_buffer_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "tcp_nodelay", ctx: cHTTP | cServer | cLocation, args: argFlag, status: ignored, dupErr: true},
 	{name: "tcp_nopush", ctx: cHTTP | cServer | cLocation, args: argFlag, status: ignored, dupErr: true},
@@ -400,3 +400,7 @@ var ignoreHeadersMasks = []string{"X-Accel-Redirect", "X-Accel-Expires", "X-Acce
 // sslProtocols is ngx_http_ssl_protocols (and the proxy, grpc and uwsgi
 // modules' copies of it).
 var sslProtocols = []string{"SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
+
+// sslVerifyModes is ngx_http_ssl_verify, in its order: the index is
+// TLSConf.Verify.
+var sslVerifyModes = []string{"off", "on", "optional", "optional_no_ca"}

@@ -49,7 +49,7 @@
 // refusals (but the regex ones) are reported only once every check nginx
 // makes has passed (refuseLater): a configuration nginx rejects gets
 // nginx's own message first. A refused directive written with nginx's
-// default value ("etag on", "ssl_verify_client off") asks for
+// default value ("etag on", "ssl_ocsp off") asks for
 // nothing and is accepted silently. Directives ignored with a [warn] still get
 // nginx's value checks (catalogue.go's checks, passive.go, hashsize.go).
 package directives

@@ -325,7 +325,7 @@ var errorCases = []errorCase{
 	{name: "split_clients unknown source variable", conf: H("split_clients $nosuch $v {\n50% a;\n}\nserver { listen 8080; return 200 $v; }"), want: `[emerg] unknown "nosuch" variable`, same: true},
 	{name: "auth_request_set variable name", conf: H("server { listen 8080; location / { auth_request_set user x; } }"), want: `[emerg] invalid variable name "user" in CONF/nginx.conf:3`, same: true},
 	{name: "limit_req zone never declared", conf: H("server { listen 8080; location / { limit_req zone=x; } }"), want: `[emerg] zero size shared memory zone "x"`, same: true},
-	{name: "ssl_verify_client refused", conf: H("server { listen 8080; ssl_verify_client on; }"), want: `[emerg] "ssl_verify_client" directive is not supported in CONF/nginx.conf:3`},
+	{name: "ssl_ocsp refused", conf: H("server { listen 8080; ssl_ocsp on; }"), want: `[emerg] "ssl_ocsp" directive is not supported in CONF/nginx.conf:3`},
 	{name: "satisfy value", conf: H("server { listen 8080; location / { satisfy some; } }"), want: `[emerg] invalid value "some" in CONF/nginx.conf:3`, same: true},
 
 	// Order: the first error in reading order wins; a syntax error comes

@@ -87,6 +87,11 @@ type Server struct {
 	// TLS is the server's TLS configuration, nil for a server without
 	// ssl_certificate (of its own or inherited).
 	TLS *TLSConf
+	// VerifyClient is the merged ssl_verify_client (VerifyOff …), also
+	// for a server without certificates: a request whose Host picks it
+	// is held to it (ngx_http_process_request, the 421 rule), whichever
+	// server's handshake the connection made.
+	VerifyClient int
 	// Conf is the server level's location settings, merged: it applies
 	// where no location matches, and holds the server-level rewrite script.
 	Conf *LocConf

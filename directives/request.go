@@ -147,6 +147,10 @@ type ConnInfo struct {
 	// …), nil on a plain connection.
 	TLS      bool
 	TLSState *tls.ConnectionState
+	// ClientVerify is the outcome of the client certificate's
+	// verification (SSL_get_verify_result): 0, or OpenSSL's X509_V_ERR
+	// code of the last error met (see TLSConf.VerifyClientChain).
+	ClientVerify int
 	// ProxyProtocol is what the connection's PROXY protocol header said
 	// (listen … proxy_protocol): nil without a header, and for one that
 	// names no addresses (v1 "UNKNOWN", v2 LOCAL, another family), as

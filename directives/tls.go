@@ -2,6 +2,8 @@ package directives
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/nginxws/nginxws/parser"
 )
@@ -34,6 +36,9 @@ func (hb *httpBuilder) certsOf(s *Server) ([]string, []string) {
 func (l *loader) checkServerCertificates(end parser.Pos) error {
 	hb := l.http
 	for _, s := range hb.h.Servers {
+		if v := hb.sslValue(s, "ssl_verify_client"); v != nil {
+			s.VerifyClient = slices.IndexFunc(sslVerifyModes, func(m string) bool { return strings.EqualFold(m, v[0].Value) })
+		}
 		certs, keys := hb.certsOf(s)
 		on, onPos := s.ServerConf.sslOn, s.ServerConf.sslOnPos
 		if on == nil {

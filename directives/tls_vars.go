@@ -75,18 +75,8 @@ func getSSLALPN(s *State, _ *varDef) ([]byte, bool) {
 	return nil, false
 }
 
-// getSSLClientVerify is "NONE": nginxws asks for no client certificate
-// (ssl_verify_client is refused unless off).
-func getSSLClientVerify(s *State, _ *varDef) ([]byte, bool) {
-	if s.tlsState() != nil {
-		return s.str("NONE")
-	}
-	return nil, false
-}
-
 // getSSLEmpty is a variable that is empty on a TLS connection of
-// nginxws's: no client certificate, no early data, and a session id Go
-// does not expose ($ssl_session_id, see docs/differences.md).
+// nginxws's: no early data, and a session id Go does not expose ($ssl_session_id, see docs/differences.md).
 func getSSLEmpty(s *State, _ *varDef) ([]byte, bool) {
 	if s.tlsState() != nil {
 		return []byte{}, true

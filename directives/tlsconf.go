@@ -59,6 +59,26 @@ type TLSConf struct {
 	TicketKeys     [][32]byte
 	// Curves is ssl_ecdh_curve, nil for "auto" (OpenSSL's default groups).
 	Curves []tls.CurveID
+
+	// Verify is ssl_verify_client (VerifyOff … VerifyOptionalNoCA) and
+	// VerifyDepth ssl_verify_depth (default 1).
+	Verify      int
+	VerifyDepth int
+	// ClientCAs are ssl_client_certificate's certificates, whose
+	// subjects a CertificateRequest lists (SSL_CTX_set_client_CA_list);
+	// ssl_trusted_certificate's are not listed.
+	ClientCAs []*x509.Certificate
+	// TrustStore holds the certificates of ssl_client_certificate (read
+	// only when Verify is not off) and ssl_trusted_certificate: the
+	// trust anchors and intermediates a client's chain is built with.
+	TrustStore []*x509.Certificate
+	// CRLs are ssl_crl's lists (and those the other two files hold): with
+	// any, every certificate of a client's chain needs one from its
+	// issuer (X509_V_FLAG_CRL_CHECK_ALL).
+	CRLs []*x509.RevocationList
+	// CheckCRL is set by ssl_crl (X509_STORE_set_flags): without it,
+	// CRLs the other files hold are not looked at.
+	CheckCRL bool
 }
 
 // CertPair is a certificate and key named with $ssl_server_name (or
@@ -182,12 +202,8 @@ func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*T
 		tc.Certificates = append(tc.Certificates, cert)
 	}
 
-	if v := hb.sslValue(s, "ssl_trusted_certificate"); v != nil {
-		// Read as nginx reads it (for stapling and client
-		// certificates, which nginxws does without): it must load.
-		if _, err := loadRoots(l.confPath(v[0].Value)); err != nil {
-			return nil, err
-		}
+	if err := l.compileClientVerify(s, tc); err != nil {
+		return nil, err
 	}
 	if v := hb.sslValue(s, "ssl_dhparam"); v != nil {
 		path := l.confPath(v[0].Value)
@@ -232,6 +248,89 @@ func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*T
 		l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `"ssl_early_data" is not supported on this platform, ignored`})
 	}
 	return tc, nil
+}
+
+// compileClientVerify reads ssl_verify_client, ssl_verify_depth,
+// ssl_client_certificate, ssl_trusted_certificate and ssl_crl as
+// ngx_http_ssl_merge_srv_conf does, in its order and with its messages.
+func (l *loader) compileClientVerify(s *Server, tc *TLSConf) error {
+	hb := l.http
+	tc.VerifyDepth = 1
+	tc.Verify = s.VerifyClient
+	if v := hb.sslValue(s, "ssl_verify_depth"); v != nil {
+		depth, _ := Atoi(v[0].Value)
+		tc.VerifyDepth = int(min(depth, 1<<30))
+	}
+	client := hb.sslValue(s, "ssl_client_certificate")
+	if tc.Verify != VerifyOff {
+		if client == nil && tc.Verify != VerifyOptionalNoCA {
+			return errAt(parser.Pos{}, "no ssl_client_certificate for ssl_verify_client")
+		}
+		if client != nil {
+			certs, crls, err := loadVerifyFile(l.confPath(client[0].Value), "SSL_CTX_load_verify_locations")
+			if err != nil {
+				return err
+			}
+			tc.ClientCAs = certs
+			tc.TrustStore = append(tc.TrustStore, certs...)
+			tc.CRLs = append(tc.CRLs, crls...)
+		}
+	}
+	if v := hb.sslValue(s, "ssl_trusted_certificate"); v != nil {
+		certs, crls, err := loadVerifyFile(l.confPath(v[0].Value), "SSL_CTX_load_verify_locations")
+		if err != nil {
+			return err
+		}
+		tc.TrustStore = append(tc.TrustStore, certs...)
+		tc.CRLs = append(tc.CRLs, crls...)
+	}
+	if v := hb.sslValue(s, "ssl_crl"); v != nil {
+		certs, crls, err := loadVerifyFile(l.confPath(v[0].Value), "X509_LOOKUP_load_file")
+		if err != nil {
+			return err
+		}
+		tc.TrustStore = append(tc.TrustStore, certs...)
+		tc.CRLs = append(tc.CRLs, crls...)
+		tc.CheckCRL = true
+	}
+	return nil
+}
+
+// loadVerifyFile reads the certificates and CRLs of a PEM file as
+// OpenSSL's X509_LOOKUP_load_file does (for ssl_client_certificate,
+// ssl_trusted_certificate and ssl_crl alike); fn names the call in
+// nginx's message when it fails.
+func loadVerifyFile(path, fn string) ([]*x509.Certificate, []*x509.RevocationList, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, errAt(parser.Pos{}, "%s", fmt.Sprintf(`%s("%s") failed (SSL: error:80000002:system library::No such file or directory:calling fopen(%s, r) error:10000080:BIO routines::no such file error:05880002:x509 certificate routines::system lib)`, fn, path, path))
+	}
+	if err != nil {
+		return nil, nil, errAt(parser.Pos{}, `%s("%s") failed (SSL: %s)`, fn, path, osErrText(err))
+	}
+	var certs []*x509.Certificate
+	var crls []*x509.RevocationList
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			break
+		}
+		switch blk.Type {
+		case "CERTIFICATE", "TRUSTED CERTIFICATE":
+			if c, err := x509.ParseCertificate(blk.Bytes); err == nil {
+				certs = append(certs, c)
+			}
+		case "X509 CRL":
+			if l, err := x509.ParseRevocationList(blk.Bytes); err == nil {
+				crls = append(crls, l)
+			}
+		}
+	}
+	if len(certs) == 0 && len(crls) == 0 {
+		return nil, nil, errAt(parser.Pos{}, `%s("%s") failed (SSL: error:05800088:x509 certificate routines::no certificate or crl found)`, fn, path)
+	}
+	return certs, crls, nil
 }
 
 // sslPos is where the merged value of an ssl_* directive was written.

@@ -409,25 +409,9 @@ func appendEscapedHTML(dst, s []byte) []byte {
 	return dst
 }
 
-// uriComponentEscape is ngx_escape_uri's NGX_ESCAPE_URI_COMPONENT table:
-// bit c set for a byte c written as %XX (all but letters, digits, "-",
-// ".", "_" and "~").
-var uriComponentEscape = [8]uint32{
-	0xffffffff, 0xfc009fff, 0x78000001, 0xb8000001,
-	0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff,
-}
-
 // appendEscapedComponent is ngx_escape_uri with NGX_ESCAPE_URI_COMPONENT.
 func appendEscapedComponent(dst, s []byte) []byte {
-	const hex = "0123456789ABCDEF"
-	for _, c := range s {
-		if uriComponentEscape[c>>5]&(1<<(c&0x1f)) != 0 {
-			dst = append(dst, '%', hex[c>>4], hex[c&0xf])
-			continue
-		}
-		dst = append(dst, c)
-	}
-	return dst
+	return directives.AppendURIComponent(dst, s)
 }
 
 // appendEscapedJSON is ngx_escape_json: \ and " escaped, control bytes

@@ -132,7 +132,7 @@ func (x *exchange) special(status int) {
 		for _, ep := range conf.ErrorPages {
 			for _, code := range ep.Codes {
 				if code == status {
-					x.sendErrorPage(ep)
+					x.sendErrorPage(ep, status)
 					return
 				}
 			}
@@ -235,8 +235,16 @@ func (x *exchange) sendSpecial(page int) {
 // sendErrorPage mirrors ngx_http_send_error_page: a URI redirects
 // internally (GET unless HEAD), an @name jumps to a named location, and
 // anything else is an external redirect.
-func (x *exchange) sendErrorPage(ep *directives.ErrorPage) {
+func (x *exchange) sendErrorPage(ep *directives.ErrorPage, status int) {
 	overwrite := ep.Overwrite
+	switch status {
+	case 494, 495, 496, 497:
+		// ngx_http_core_error_page: without "=code", nginx's own 400s
+		// keep the status their page would have had.
+		if overwrite < 0 {
+			overwrite = 400
+		}
+	}
 	if overwrite > 0 && overwrite != 200 {
 		x.expectTested = true
 	}

@@ -19,10 +19,16 @@ const (
 // ngx_http_process_request, then its phases from server rewrite to
 // content.
 func (x *exchange) process() {
+	if x.misdirected() {
+		return
+	}
 	x.selectServer()
 	if x.c.plainOnTLS {
 		x.logEvent(levelInfo, "client sent plain HTTP request to HTTPS port", "", "reading client request headers")
 		x.finalize(497)
+		return
+	}
+	if x.clientCertRefused() {
 		return
 	}
 	// The post-read phase.

@@ -107,7 +107,7 @@ func buildAddrs(h *directives.HTTP, vs map[*directives.Server]*vserver) map[list
 				return nil
 			}
 		}
-		ac.tls = tlsOf(ac, e.listens)
+		ac.tls = tlsOf(ac, e.listens, e.servers)
 		for _, l := range e.listens {
 			ac.proxyProtocol = ac.proxyProtocol || l.ProxyProtocol
 		}

@@ -30,8 +30,8 @@ import (
 // session tickets of a handshake are the address's default server's;
 // the server the client names by SNI only supplies the certificate. The
 // request's server is then chosen by Host, as on a plain connection
-// (nginx 1.22 answers 421 only when the Host's server verifies client
-// certificates, which nginxws refuses to configure).
+// (but for nginx 1.22's 421 when the Host's server verifies client
+// certificates, clientcert.go).
 //
 // A TLS connection's requests are read through crypto/tls: the wait for
 // the next request holds the reader's first buffer and crypto/tls's
@@ -54,12 +54,15 @@ var opensslGroups = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP521, tls.
 // tlsAddr is an address's TLS configuration.
 type tlsAddr struct {
 	config *tls.Config
+	// requestCert is, for each server of the address that verifies
+	// client certificates, config asking for one with its CA names.
+	requestCert map[*directives.TLSConf]*tls.Config
 }
 
 // newTLSAddr builds the handshake configuration of an address from its
 // default server's TLS settings (OpenSSL's SSL_CTX nginx starts every
 // handshake with) and, per handshake, the SNI server's certificates.
-func newTLSAddr(ac *addrConf) *tlsAddr {
+func newTLSAddr(ac *addrConf, servers []*vserver) *tlsAddr {
 	def := ac.def.srv.TLS
 	curves := def.Curves
 	if curves == nil {
@@ -106,7 +109,35 @@ func newTLSAddr(ac *addrConf) *tlsAddr {
 		}
 		return pickCertificate(hello, from.Certificates, cfg)
 	}
-	if def.LegacyVersions || def.MinVersion == 0 {
+	if len(def.TicketKeys) > 0 {
+		cfg.SetSessionTicketKeys(def.TicketKeys)
+	}
+	ticketLifetime(cfg, def.SessionTimeout)
+	ta := &tlsAddr{config: cfg}
+	verifying := verifiesClients(servers)
+	if verifying {
+		// ngx_http_ssl_servername copies the SNI server's verify mode
+		// (SSL_set_verify) and, with its SSL_CTX, the CA names its
+		// CertificateRequest lists.
+		ta.requestCert = make(map[*directives.TLSConf]*tls.Config)
+		for _, v := range servers {
+			tc := v.srv.TLS
+			if tc == nil || tc.Verify == directives.VerifyOff || ta.requestCert[tc] != nil {
+				continue
+			}
+			rc := cfg.Clone()
+			rc.ClientAuth = tls.RequestClientCert
+			if len(tc.ClientCAs) > 0 {
+				pool := x509.NewCertPool()
+				for _, c := range tc.ClientCAs {
+					pool.AddCert(c)
+				}
+				rc.ClientCAs = pool
+			}
+			ta.requestCert[tc] = rc
+		}
+	}
+	if def.LegacyVersions || def.MinVersion == 0 || verifying {
 		cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 			if def.LegacyVersions && slices.Max(hello.SupportedVersions) <= tls.VersionTLS11 {
 				// OpenSSL 3 takes the version ssl_protocols allows,
@@ -118,14 +149,39 @@ func newTLSAddr(ac *addrConf) *tlsAddr {
 				// ssl_protocols names no version that can be negotiated.
 				return nil, errUnsupportedProtocol
 			}
+			if verifying {
+				if rc := ta.requestCert[handshakeConf(ac, hello.ServerName)]; rc != nil {
+					return rc, nil
+				}
+			}
 			return nil, nil
 		}
 	}
-	if len(def.TicketKeys) > 0 {
-		cfg.SetSessionTicketKeys(def.TicketKeys)
+	return ta
+}
+
+// verifiesClients reports whether a server of the address verifies
+// client certificates.
+func verifiesClients(servers []*vserver) bool {
+	for _, v := range servers {
+		if v.srv.TLS != nil && v.srv.TLS.Verify != directives.VerifyOff {
+			return true
+		}
 	}
-	ticketLifetime(cfg, def.SessionTimeout)
-	return &tlsAddr{config: cfg}
+	return false
+}
+
+// handshakeConf is the TLS configuration whose client verification a
+// handshake naming serverName uses: the SNI server's when it has one
+// (its SSL_CTX, which ngx_http_ssl_servername switches to), else the
+// default server's.
+func handshakeConf(ac *addrConf, serverName string) *directives.TLSConf {
+	if ac.names != nil && serverName != "" {
+		if v := ac.names.find(sniHost(serverName), nil); v != nil && v.srv.TLS != nil {
+			return v.srv.TLS
+		}
+	}
+	return ac.def.srv.TLS
 }
 
 // errUnsupportedProtocol is a handshake refused for its version;
@@ -314,6 +370,9 @@ func (c *conn) startTLS(ac *addrConf, deadline time.Time) bool {
 	st := tc.ConnectionState()
 	c.nc = tc
 	c.info.TLS, c.info.TLSState = true, &st
+	if len(st.PeerCertificates) > 0 {
+		c.info.ClientVerify = handshakeConf(ac, st.ServerName).VerifyClientChain(st.PeerCertificates, time.Now())
+	}
 	c.noteSNI(ac, st.ServerName)
 	// The reader must now read through crypto/tls (headSource).
 	c.rd.Reset(&c.src)
@@ -437,7 +496,7 @@ func opensslReason(err error) string {
 
 // tlsOf is the TLS configuration of an address: nil unless one of its
 // listens asks for TLS or its default server says "ssl on".
-func tlsOf(ac *addrConf, listens []directives.Listen) *tlsAddr {
+func tlsOf(ac *addrConf, listens []directives.Listen, servers []*vserver) *tlsAddr {
 	ssl := false
 	for _, l := range listens {
 		ssl = ssl || l.SSL
@@ -446,5 +505,5 @@ func tlsOf(ac *addrConf, listens []directives.Listen) *tlsAddr {
 	if tc == nil || !ssl && !tc.Enable {
 		return nil
 	}
-	return newTLSAddr(ac)
+	return newTLSAddr(ac, servers)
 }

@@ -10,6 +10,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/tls"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
@@ -193,9 +195,32 @@ func sbsHandshake(out *strings.Builder, conn net.Conn, t *sbsTLS, deadline time.
 	if t.version != 0 {
 		cfg.MinVersion, cfg.MaxVersion = t.version, t.version
 	}
+	// A CertificateRequest is shown with the CA names it lists.
+	var request string
+	cfg.GetClientCertificate = func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		names := make([]string, 0, len(cri.AcceptableCAs))
+		for _, der := range cri.AcceptableCAs {
+			var rdns pkix.RDNSequence
+			if _, err := asn1.Unmarshal(der, &rdns); err != nil {
+				names = append(names, "?")
+				continue
+			}
+			names = append(names, fmt.Sprintf("%q", rdns.String()))
+		}
+		request = "> client certificate requested, CAs: [" + strings.Join(names, " ") + "]"
+		if t.clientCert == nil {
+			return &tls.Certificate{}, nil
+		}
+		request += ", sent " + t.clientCert.Leaf.Subject.CommonName
+		return t.clientCert, nil
+	}
 	tc := tls.Client(conn, cfg)
 	_ = tc.SetDeadline(deadline)
-	if err := tc.Handshake(); err != nil {
+	err := tc.Handshake()
+	if request != "" {
+		out.WriteString(request + "\n")
+	}
+	if err != nil {
 		fmt.Fprintf(out, "! tls handshake failed: %s\n", sbsErrText(err))
 		return nil, false
 	}

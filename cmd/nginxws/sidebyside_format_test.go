@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -43,6 +44,9 @@ type sbsCase struct {
 type sbsTLS struct {
 	serverName string
 	version    uint16
+	// clientCert is sent when the server asks for one, whatever CAs it
+	// names.
+	clientCert *tls.Certificate
 }
 
 // sbsMask hides the value of one header ("client" = the response the client got,
@@ -178,7 +182,15 @@ func sbsParseCases(path string, vars map[string]string) ([]*sbsCase, error) {
 			}
 			cur.requires = rest
 		case "tls":
-			name, version, _ := strings.Cut(rest, " ")
+			const usage = "tls NAME|- [TLSv1|TLSv1.1|TLSv1.2|TLSv1.3|-] [CERTFILE KEYFILE]"
+			fields := strings.Fields(rest)
+			if len(fields) == 0 || len(fields) == 3 || len(fields) > 4 {
+				return nil, fail(usage)
+			}
+			name, version := fields[0], ""
+			if len(fields) > 1 && fields[1] != "-" {
+				version = fields[1]
+			}
 			t := &sbsTLS{serverName: name}
 			if name == "-" {
 				t.serverName = ""
@@ -194,10 +206,15 @@ func sbsParseCases(path string, vars map[string]string) ([]*sbsCase, error) {
 			case "TLSv1.3":
 				t.version = tls.VersionTLS13
 			default:
-				return nil, fail("tls NAME|- [TLSv1|TLSv1.1|TLSv1.2|TLSv1.3]")
+				return nil, fail(usage)
 			}
-			if name == "" {
-				return nil, fail("tls NAME|- [TLSv1|TLSv1.1|TLSv1.2|TLSv1.3]")
+			if len(fields) == 4 {
+				dir := filepath.Dir(path)
+				cert, err := tls.LoadX509KeyPair(filepath.Join(dir, fields[2]), filepath.Join(dir, fields[3]))
+				if err != nil {
+					return nil, fail("tls client certificate: %v", err)
+				}
+				t.clientCert = &cert
 			}
 			cur.tls = t
 		case "timeout":
