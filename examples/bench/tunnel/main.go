@@ -158,14 +158,16 @@ func run(args []string, out io.Writer) error {
 		}
 	}
 	for _, p := range procs {
-		fmt.Fprintf(os.Stderr, "tunnel bench: %s: %d idle wss:// tunnels\n", p.name, o.idle)
-		if p.r.rssPerWSS, _, err = idleCost(p.pid, p.tlsURL, o.idle, &tls.Config{InsecureSkipVerify: true}); err != nil {
+		fmt.Fprintf(os.Stderr, "tunnel bench: %s: %d idle keepalive connections\n", p.name, o.idle)
+		if p.r.rssPerKA, err = idleHTTPCost(p.pid, strings.TrimSuffix(strings.TrimPrefix(p.url, "ws://"), "/ws"), o.idle); err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
 	}
+	// (e) last of the three: each measures RSS growth, and memory a
+	// process freed after an earlier one would hide a later one's.
 	for _, p := range procs {
-		fmt.Fprintf(os.Stderr, "tunnel bench: %s: %d idle keepalive connections\n", p.name, o.idle)
-		if p.r.rssPerKA, err = idleHTTPCost(p.pid, strings.TrimSuffix(strings.TrimPrefix(p.url, "ws://"), "/ws"), o.idle); err != nil {
+		fmt.Fprintf(os.Stderr, "tunnel bench: %s: %d idle wss:// tunnels\n", p.name, o.idle)
+		if p.r.rssPerWSS, _, err = idleCost(p.pid, p.tlsURL, o.idle, &tls.Config{InsecureSkipVerify: true}); err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
 	}
