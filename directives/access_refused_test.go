@@ -7,14 +7,13 @@ import (
 
 // accessControlDirectives are nginx 1.22's directives (Debian's build) that
 // decide who may see what, beyond allow, deny, auth_basic, auth_request,
-// satisfy, limit_except, limit_conn, limit_req, realip, geo and
-// valid_referers.
+// satisfy, limit_except, limit_conn, limit_req, realip, geo,
+// valid_referers and secure_link.
 // nginxws does not implement them, so a configuration using one must be
 // refused at -t: serving it without the check would open what the user
 // closed.
 var accessControlDirectives = []string{
 	"auth_delay",
-	"secure_link", "secure_link_md5", "secure_link_secret",
 }
 
 // TestAccessControlRefused checks that every access-control directive is in
@@ -37,8 +36,7 @@ func TestAccessControlRefused(t *testing.T) {
 	}
 	// Each one where it is written most often, with valid arguments.
 	confs := map[string]string{
-		"auth_delay":  "server { listen 8080; location / { auth_delay 1s; } }",
-		"secure_link": "server { listen 8080; location / { secure_link $arg_md5,$arg_expires; } }",
+		"auth_delay": "server { listen 8080; location / { auth_delay 1s; } }",
 	}
 	for name, body := range confs {
 		dir := writeCase(t, errorCase{name: name, conf: H(body)})

@@ -289,6 +289,9 @@ var catalogueRows = []row{
 	{name: "keepalive_disable", ctx: cHSL, args: arg12, set: (*loader).setKeepaliveDisable, repeat: true},
 	{name: "limit_rate", ctx: cHSLI, args: arg1, set: locComplexSize(func(c *LocConf) **Complex { return &c.LimitRate })},
 	{name: "limit_rate_after", ctx: cHSLI, args: arg1, set: locComplexSize(func(c *LocConf) **Complex { return &c.LimitRateAfter })},
+	{name: "secure_link", ctx: cHSL, args: arg1, set: locComplex(func(c *LocConf) **Complex { return &c.secureLinkVariable })},
+	{name: "secure_link_md5", ctx: cHSL, args: arg1, set: locComplex(func(c *LocConf) **Complex { return &c.secureLinkMD5 })},
+	{name: "secure_link_secret", ctx: cHSL, args: arg1, set: (*loader).setSecureLinkSecret},
 	{name: "chunked_transfer_encoding", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ChunkedTransferEncoding })},
 
 	// ngx_http_log_module.

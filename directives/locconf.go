@@ -100,6 +100,13 @@ type LocConf struct {
 	// unknown length to HTTP/1.1 is chunked (default on); off, it ends
 	// with the connection.
 	ChunkedTransferEncoding bool
+	// SecureLink is the level's secure_link settings after the merge (nil:
+	// none); the fields below are what the level itself set.
+	SecureLink          *SecureLink
+	secureLinkVariable  *Complex
+	secureLinkMD5       *Complex
+	secureLinkSecret    string
+	secureLinkSecretSet bool
 	// LimitRate and LimitRateAfter are limit_rate and limit_rate_after:
 	// the response's rate to the client, in bytes per second, after its
 	// first LimitRateAfter bytes (nil: 0, no limit). Values with
@@ -562,6 +569,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 		return errAt(end, `"proxy_cache" zone "%s" is unknown`, c.proxyCache.name)
 	}
 	if err := c.mergeProxySSL(p); err != nil {
+		return err
+	}
+	if err := c.mergeSecureLink(p, end); err != nil {
 		return err
 	}
 	if c.proxySetBodyErr != "" && c.from != "http" {

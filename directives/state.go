@@ -46,6 +46,10 @@ type State struct {
 	// args is the arguments a "set $args" gave (argsSet).
 	args    []byte
 	argsSet bool
+	// secureLinkExpires is the expiry time $secure_link read
+	// (nginx's module context), for $secure_link_expires.
+	secureLinkExpires    []byte
+	secureLinkExpiresSet bool
 
 	// Inline storage for the first Reset of a State, enough for most
 	// configurations and requests.
@@ -114,6 +118,7 @@ func (s *State) Reset(e *Engine, r Request) {
 	s.gen, s.depth = 0, 0
 	s.ncap, s.capSubj = 0, nil
 	s.args, s.argsSet = nil, false
+	s.secureLinkExpires, s.secureLinkExpiresSet = nil, false
 }
 
 // Request returns the request being served.

@@ -70,6 +70,7 @@ var optionalModules = [...]moduleDirective{
 	{"http_sub_module", "sub_filter"},
 	{"http_gzip_static_module", "gzip_static"},
 	{"http_auth_request_module", "auth_request"},
+	{"http_secure_link_module", "secure_link"},
 	{"http_stub_status_module", "stub_status"},
 }
 
