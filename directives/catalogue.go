@@ -292,6 +292,7 @@ var catalogueRows = []row{
 	{name: "secure_link", ctx: cHSL, args: arg1, set: locComplex(func(c *LocConf) **Complex { return &c.secureLinkVariable })},
 	{name: "secure_link_md5", ctx: cHSL, args: arg1, set: locComplex(func(c *LocConf) **Complex { return &c.secureLinkMD5 })},
 	{name: "secure_link_secret", ctx: cHSL, args: arg1, set: (*loader).setSecureLinkSecret},
+	{name: "auth_delay", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.AuthDelay })},
 	{name: "chunked_transfer_encoding", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ChunkedTransferEncoding })},
 
 	// ngx_http_log_module.

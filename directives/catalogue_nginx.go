@@ -17,7 +17,6 @@ var nginxRows = []row{
 	{name: "aio_write", ctx: cHTTP | cServer | cLocation, args: argFlag, status: ignored, dupErr: true},
 	{name: "ancient_browser", ctx: cHTTP | cServer | cLocation, args: arg1More, status: refused},
 	{name: "ancient_browser_value", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},
-	{name: "auth_delay", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused, def: []string{"0", "0s"}},
 	{name: "client_body_in_file_only", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkEnum, dupErr: true, vals: []string{"off", "on", "clean"}},
 	{name: "client_body_in_single_buffer", ctx: cHTTP | cServer | cLocation, args: argFlag, status: ignored, dupErr: true},
 	{name: "client_body_temp_path", ctx: cHTTP | cServer | cLocation, args: arg1 | arg2 | arg3 | arg4, status: ignored, check: checkPath, dupErr: true},

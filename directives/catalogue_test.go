@@ -35,7 +35,7 @@ func TestCatalogueCoversScope(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range strings.Fields("auth_delay ssl_ocsp") {
+	for _, name := range strings.Fields("mirror ssl_ocsp") {
 		if byName[name][0].status != refused {
 			t.Errorf("%s should be refused", name)
 		}

@@ -249,8 +249,8 @@ http {
 }
 
 func TestWarningsKeptOnError(t *testing.T) {
-	cfg, err := loadText(t, H("sendfile on;\nauth_delay 1s;"))
-	if err == nil || !strings.Contains(err.Error(), `"auth_delay" directive is not supported`) {
+	cfg, err := loadText(t, H("sendfile on;\nmirror /m;"))
+	if err == nil || !strings.Contains(err.Error(), `"mirror" directive is not supported`) {
 		t.Fatalf("err %v", err)
 	}
 	if cfg == nil || len(cfg.Warnings) != 1 || len(cfg.Files) != 1 {

@@ -160,6 +160,9 @@ type LocConf struct {
 	// request in is enough (default all).
 	SatisfyAny                   bool
 	AuthBasic, AuthBasicUserFile *Complex
+	// AuthDelay is auth_delay: how long a 401 of the access phase waits
+	// (default 0).
+	AuthDelay time.Duration
 	// AuthBasicConfPrefix completes a relative file name that variables
 	// made (the configuration file's directory).
 	AuthBasicConfPrefix string
@@ -425,6 +428,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if c.AuthBasic == nil {
 		c.AuthBasic = p.AuthBasic
 	}
+	inherit(s, "auth_delay", &c.AuthDelay, p.AuthDelay)
 	if c.AuthBasicUserFile == nil {
 		c.AuthBasicUserFile, c.AuthBasicConfPrefix = p.AuthBasicUserFile, p.AuthBasicConfPrefix
 	}

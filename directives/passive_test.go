@@ -60,7 +60,7 @@ server { listen 8080; location / { random_index off; return 200; } }`))
 	if len(cfg.Warnings) != 0 {
 		t.Errorf("warnings %+v", cfg.Warnings)
 	}
-	for _, body := range []string{"ssi on;", "ssl_ocsp on;", "auth_delay 1s;"} {
+	for _, body := range []string{"ssi on;", "ssl_ocsp on;", "userid on;"} {
 		_, err := loadText(t, H(body))
 		if err == nil || !strings.Contains(err.Error(), "directive is not supported") {
 			t.Errorf("%s: %v", body, err)

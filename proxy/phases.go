@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
+	"time"
 
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/http1"
@@ -280,17 +281,51 @@ func (x *exchange) access() {
 			}
 			continue
 		}
-		x.finalize(rc)
+		x.refuse(rc)
 		return
 	}
 	if code != 0 {
 		if code == 403 {
 			x.logEvent(levelError, "access forbidden by rule", "", "")
 		}
-		x.finalize(code)
+		x.refuse(code)
 		return
 	}
 	x.content()
+}
+
+// refuse ends the access phase with its status: a 401 waits auth_delay
+// first (ngx_http_core_auth_delay), so that a wrong password takes as
+// long to refuse as any; a client that leaves meanwhile ends the request
+// with 499, as ngx_http_test_reading does.
+func (x *exchange) refuse(status int) {
+	if status != 401 || x.conf.AuthDelay <= 0 {
+		x.finalize(status)
+		return
+	}
+	x.logEvent(levelInfo, "delaying unauthorized request", "", "")
+	until := time.Now().Add(x.conf.AuthDelay)
+	for {
+		left := time.Until(until)
+		if left <= 0 {
+			break
+		}
+		_ = x.c.sock.SetReadDeadline(until)
+		closed, watched := waitClientClose(x.c.sock)
+		if closed {
+			_ = x.c.sock.SetReadDeadline(time.Time{})
+			x.logEvent(levelInfo, "client prematurely closed connection", "", "")
+			x.finalize(499)
+			return
+		}
+		if !watched || readable(x.c.sock) {
+			// Bytes wait (a pipelined request), or there is no
+			// socket to watch: the rest of the delay is slept.
+			time.Sleep(time.Until(until))
+		}
+	}
+	_ = x.c.sock.SetReadDeadline(time.Time{})
+	x.finalize(401)
 }
 
 // The results of access-phase handlers besides an HTTP status.
