@@ -135,13 +135,7 @@ func (p *idleParker) park(c *conn, until time.Time) bool {
 	if p.closed {
 		return false
 	}
-	var i uint32
-	if n := len(p.free); n > 0 {
-		i, p.free = p.free[n-1], p.free[:n-1]
-	} else {
-		i = uint32(len(p.slots))
-		p.slots = append(p.slots, parkSlot{})
-	}
+	i := takeSlot(&p.slots, &p.free)
 	s := &p.slots[i]
 	s.gen++
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT, Fd: int32(i), Pad: int32(s.gen)}

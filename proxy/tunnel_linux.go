@@ -542,13 +542,7 @@ func (t *tunnel) timerFired() { t.ev.loop.post(loopCmd{t: t, op: opTimer}) }
 // addEv puts the tunnel's sockets in the loop's set.
 func (t *tunnel) addEv(l *tunnelLoop) {
 	e := &t.ev
-	var i uint32
-	if n := len(l.free); n > 0 {
-		i, l.free = l.free[n-1], l.free[:n-1]
-	} else {
-		i = uint32(len(l.slots))
-		l.slots = append(l.slots, loopSlot{})
-	}
+	i := takeSlot(&l.slots, &l.free)
 	s := &l.slots[i]
 	s.gen++
 	s.t = t
@@ -1106,4 +1100,20 @@ func pollReadable(fd uintptr) bool {
 		// A failed poll says nothing: the Read finds out.
 		return errno != 0 || n > 0
 	}
+}
+
+// takeSlot returns the index of a free slot of an epoll set's table (the
+// tunnel loops', the idle parking set's), reusing one given back to free
+// before growing the table by a zero slot. Slots carry a generation that
+// the caller moves on, so that a late event for a slot's last tenant finds
+// nothing.
+func takeSlot[T any](slots *[]T, free *[]uint32) uint32 {
+	if n := len(*free); n > 0 {
+		i := (*free)[n-1]
+		*free = (*free)[:n-1]
+		return i
+	}
+	var zero T
+	*slots = append(*slots, zero)
+	return uint32(len(*slots) - 1)
 }
