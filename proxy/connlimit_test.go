@@ -16,10 +16,29 @@ import (
 // side by side: the 6 oldest are closed without a word, the 8 newest are
 // served, and one [warn] says so.
 func TestWorkerConnectionsReuse(t *testing.T) {
+	lines := reuseScenario(t, "", "")
+	var warns []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "[warn]") || strings.HasPrefix(l, "[alert]") || strings.Contains(l, "closed") {
+			warns = append(warns, l)
+		}
+	}
+	if want := "[warn] 10 worker_connections are not enough, reusing connections"; len(warns) != 1 || warns[0] != want {
+		t.Errorf("error log: %q, want only %q", warns, want)
+	}
+}
+
+// reuseScenario runs the reuse measured side by side: a server listening
+// with listenParams on worker_connections 10 (8 slots for clients), 14
+// connections that send nothing; the 6 oldest must be closed without a
+// word, the 8 newest served when they send preface and a request. It
+// returns the error log's lines.
+func reuseScenario(t *testing.T, listenParams, preface string) []string {
+	t.Helper()
 	noLeaks(t)
 	port := freePort(t)
 	log, lines := testLog(t)
-	s := New(loadEvents(t, "worker_connections 10;", servers("127.0.0.1:"+port)), log)
+	s := New(loadEvents(t, "worker_connections 10;", servers("127.0.0.1:"+port+listenParams)), log)
 	if err := s.Listen(); err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +49,7 @@ func TestWorkerConnectionsReuse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
+		t.Cleanup(func() { c.Close() })
 		conns[i] = c
 	}
 	// The sixth is the last one reused, when the fourteenth came.
@@ -42,7 +61,7 @@ func TestWorkerConnectionsReuse(t *testing.T) {
 	}
 	for i, c := range conns[6:] {
 		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		if _, err := io.WriteString(c, preface+"GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
 			t.Fatalf("connection %d: %v", i+6, err)
 		}
 		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
@@ -51,15 +70,7 @@ func TestWorkerConnectionsReuse(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	var warns []string
-	for _, l := range lines() {
-		if strings.HasPrefix(l, "[warn]") || strings.HasPrefix(l, "[alert]") || strings.Contains(l, "closed") {
-			warns = append(warns, l)
-		}
-	}
-	if want := "[warn] 10 worker_connections are not enough, reusing connections"; len(warns) != 1 || warns[0] != want {
-		t.Errorf("error log: %q, want only %q", warns, want)
-	}
+	return lines()
 }
 
 // TestWorkerConnectionsTunnels: a tunnel takes two slots (its client and

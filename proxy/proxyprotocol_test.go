@@ -1,13 +1,8 @@
 package proxy
 
 import (
-	"bufio"
-	"io"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nginxws/nginxws/directives"
 )
@@ -72,41 +67,8 @@ func FuzzParseProxyHeader(f *testing.F) {
 // each other — the 6 oldest are closed without a word, the newest are
 // served once their header comes.
 func TestProxyProtocolReusable(t *testing.T) {
-	noLeaks(t)
-	port := freePort(t)
-	log, lines := testLog(t)
-	s := New(loadEvents(t, "worker_connections 10;", servers("127.0.0.1:"+port+" proxy_protocol")), log)
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	serve(t, s)
-	conns := make([]net.Conn, 14)
-	for i := range conns {
-		c, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		conns[i] = c
-	}
-	for i, c := range conns[:6] {
-		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		if n, err := c.Read(make([]byte, 1)); n != 0 || err != io.EOF {
-			t.Fatalf("connection %d: %d B, %v; want it closed to make room", i, n, err)
-		}
-	}
-	for i, c := range conns[6:] {
-		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-		if _, err := io.WriteString(c, "PROXY TCP4 192.0.2.1 192.0.2.2 1 2\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-			t.Fatalf("connection %d: %v", i+6, err)
-		}
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("connection %d: %v %v, want 200", i+6, resp, err)
-		}
-		resp.Body.Close()
-	}
-	for _, l := range lines() {
+	lines := reuseScenario(t, " proxy_protocol", "PROXY TCP4 192.0.2.1 192.0.2.2 1 2\r\n")
+	for _, l := range lines {
 		if strings.Contains(l, "PROXY") || strings.HasPrefix(l, "[alert]") || strings.HasPrefix(l, "[error]") {
 			t.Errorf("error log: %q", l)
 		}
