@@ -10,11 +10,3 @@ func (x *exchange) Referers() *directives.Referers {
 	}
 	return x.conf.Referers
 }
-
-// SecureLink is the location's secure_link settings, for $secure_link.
-func (x *exchange) SecureLink() *directives.SecureLink {
-	if x.conf == nil {
-		return nil
-	}
-	return x.conf.SecureLink
-}
