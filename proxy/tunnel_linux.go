@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -178,6 +179,10 @@ type tunnelLoop struct {
 	// budget is moveBudget (tests make it smaller).
 	budget int64
 
+	// busy is how long the loop has spent handling events, in all: the
+	// tunnel set reads it to place new tunnels (tunnelSet.loop).
+	busy atomic.Int64
+
 	// epoch is when the loop started: its clock (now, clock) counts
 	// nanoseconds since, on the monotonic clock, so that a step of the
 	// wall clock neither fires nor holds back a tunnel's timers.
@@ -285,6 +290,7 @@ func (l *tunnelLoop) run() {
 
 // poll handles what is ready; it reports true when the loop is to stop.
 func (l *tunnelLoop) poll(uintptr) bool {
+	start := l.clock()
 	for {
 		n, errno := epollWait(l.epfd, l.events)
 		if errno == syscall.EINTR {
@@ -307,6 +313,7 @@ func (l *tunnelLoop) poll(uintptr) bool {
 		// happens from now on makes the set readable anew. Tunnels
 		// that used up their budget go on without waiting.
 		if n < len(l.events) && len(l.posted) == 0 {
+			l.busy.Add(l.clock() - start)
 			return false
 		}
 	}
@@ -381,6 +388,10 @@ func (l *tunnelLoop) post(c loopCmd) bool {
 	}
 	return true
 }
+
+// busyTime is how long the loop has spent handling events since it
+// started.
+func (l *tunnelLoop) busyTime() time.Duration { return time.Duration(l.busy.Load()) }
 
 // wake makes the loop's eventfd readable.
 func (l *tunnelLoop) wake() {

@@ -158,3 +158,76 @@ func socketPair(t *testing.T) (int, int) {
 	}
 	return fds[0], fds[1]
 }
+
+// TestTunnelLoopPlacement: tunnels opened while the loops are idle share
+// one loop; a new loop starts only once every loop has been busier than
+// packLoad, and at the limit a new tunnel goes to the least busy loop.
+func TestTunnelLoopPlacement(t *testing.T) {
+	noLeaks(t)
+	be := startWSBackend(t)
+	e := startTunnelProxy(t, be.addr(), "")
+	ts := &e.s.tunnels
+	ts.mu.Lock()
+	ts.maxLoops = 2
+	ts.mu.Unlock()
+
+	loopOf := make(map[*tunnelLoop]int)
+	open := func() *tunnelLoop {
+		t.Helper()
+		ts.mu.Lock()
+		before := make(map[*tunnel]bool, len(ts.live))
+		for tn := range ts.live {
+			before[tn] = true
+		}
+		ts.mu.Unlock()
+		c := e.dial(t, "/echo", nil)
+		echoOnce(t, c, []byte("placed"))
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		for tn := range ts.live {
+			if !before[tn] {
+				loopOf[tn.ev.loop]++
+				return tn.ev.loop
+			}
+		}
+		t.Fatal("the new tunnel is not in the registry")
+		return nil
+	}
+	// busy makes the loops' last window look as busy as given, in shares
+	// of a processor.
+	busy := func(shares ...float64) {
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		window := 10 * loadWindow
+		for i, x := range shares {
+			ts.loops[i].busy.Add(int64(x * float64(window)))
+		}
+		ts.loadAt = time.Now().Add(-window)
+	}
+
+	first := open()
+	for range 9 {
+		if l := open(); l != first {
+			t.Fatal("a tunnel opened while the loop was idle went to another loop")
+		}
+	}
+	busy(0.9)
+	second := open()
+	if second == first {
+		t.Fatal("a tunnel opened while the only loop was busy went to it")
+	}
+	busy(0.9, 0.2)
+	if l := open(); l != second {
+		t.Fatal("a tunnel went to the busy loop while the other was under packLoad")
+	}
+	busy(0.95, 0.7)
+	if l := open(); l != second {
+		t.Fatal("at the limit of loops, a tunnel did not go to the least busy")
+	}
+	ts.mu.Lock()
+	n := len(ts.loops)
+	ts.mu.Unlock()
+	if n != 2 || loopOf[first] != 10 || loopOf[second] != 3 {
+		t.Errorf("%d loops, tunnels per loop %d and %d; want 2 loops, 10 and 3", n, loopOf[first], loopOf[second])
+	}
+}

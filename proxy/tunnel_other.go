@@ -5,6 +5,7 @@ package proxy
 import (
 	"errors"
 	"net"
+	"time"
 )
 
 // Without Linux's epoll and splice(2), tunnels run on goroutines
@@ -27,6 +28,9 @@ func newTunnelLoop(*bufPool, *pipePool) (*tunnelLoop, error) { return nil, error
 
 // stats has no tunnels to count.
 func (l *tunnelLoop) stats() int { return 0 }
+
+// busyTime is zero: the loop never runs.
+func (l *tunnelLoop) busyTime() time.Duration { return 0 }
 
 // stop does nothing.
 func (l *tunnelLoop) stop() {}

@@ -3,6 +3,7 @@ package proxy
 import (
 	goruntime "runtime"
 	"sync"
+	"time"
 )
 
 // tunnelSet is a Server's registry of live WebSocket tunnels: counted per
@@ -15,12 +16,18 @@ type tunnelSet struct {
 	live   map[*tunnel]struct{}
 	peers  map[string]int
 	closed bool
-	// loops are the event loops (one per processor, started with the
-	// first tunnel), taken in turn; loopsFailed records that they could
-	// not be created (tunnels then run on goroutines).
+	// loops are the event loops, started as tunnels need them, at most
+	// one per processor (tunnelSet.loop); loopsFailed records that the
+	// first could not be created (tunnels then run on goroutines).
 	loops       []*tunnelLoop
-	next        int
 	loopsFailed bool
+	// maxLoops caps the loops (0: one per processor).
+	maxLoops int
+	// load is each loop's share of a processor over the last window
+	// that ended at loadAt, when the loops had been busy for loadBusy.
+	load     []float64
+	loadBusy []time.Duration
+	loadAt   time.Time
 
 	pipes pipePool
 }
@@ -93,31 +100,94 @@ func (ts *tunnelSet) remove(t *tunnel) {
 	}
 }
 
-// loop returns the next event loop, starting the loops on first use; nil
-// when there are none (the set is closed, the platform has none, or they
-// could not be created).
+// Where a new tunnel goes: tunnels are packed onto as few event loops as
+// keep up. A loop's tunnels share its wake-ups: when one wake-up finds
+// the messages of twenty tunnels ready, the epoll_wait, the scheduling and
+// the context switch are paid once for all twenty. Spreading tunnels over
+// a loop per processor pays them per loop, and loops that are idle most
+// of the time wake for every message: on two processors, 50 tunnels in
+// ping-pong cost about 11 µs of CPU per round trip on two loops against
+// 9 µs on one (make bench, row a). So a new tunnel goes to the first loop
+// whose load over the last window was under packLoad, and a new loop is
+// started only when every loop is busier than that; at the limit of one
+// loop per processor, to the least busy.
+//
+// Tunnels stay on their loop for life, as a connection stays with its
+// nginx worker: tunnels opened together while the loops were idle, then
+// all busy at once, share one processor's worth of loop.
+const (
+	// packLoad is the share of a processor above which a loop takes no
+	// more tunnels while another can.
+	packLoad = 0.5
+	// loadWindow is the shortest window a loop's load is measured over.
+	loadWindow = 100 * time.Millisecond
+)
+
+// loop returns the event loop a new tunnel goes to, starting one when
+// needed; nil when there is none (the set is closed, the platform has no
+// loops, or they could not be created).
 func (ts *tunnelSet) loop(bufs *bufPool) *tunnelLoop {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	if ts.closed || ts.loopsFailed {
 		return nil
 	}
-	if ts.loops == nil {
-		for range goruntime.GOMAXPROCS(0) {
-			l, err := newTunnelLoop(bufs, &ts.pipes)
-			if err != nil {
-				break
+	ts.measureLoad(time.Now())
+	limit := ts.maxLoops
+	if limit == 0 {
+		limit = goruntime.GOMAXPROCS(0)
+	}
+	i := pickLoop(ts.load, limit)
+	if i == len(ts.loops) {
+		l, err := newTunnelLoop(bufs, &ts.pipes)
+		if err != nil {
+			if len(ts.loops) == 0 {
+				ts.loopsFailed = true
+				return nil
 			}
-			ts.loops = append(ts.loops, l)
+			return ts.loops[pickLoop(ts.load, len(ts.loops))]
 		}
-		if len(ts.loops) == 0 {
-			ts.loopsFailed = true
-			return nil
+		ts.loops = append(ts.loops, l)
+		ts.load = append(ts.load, 0)
+		ts.loadBusy = append(ts.loadBusy, 0)
+	}
+	return ts.loops[i]
+}
+
+// measureLoad updates each loop's load once the window since loadAt has
+// lasted loadWindow.
+func (ts *tunnelSet) measureLoad(now time.Time) {
+	window := now.Sub(ts.loadAt)
+	if window < loadWindow {
+		return
+	}
+	for i, l := range ts.loops {
+		busy := l.busyTime()
+		ts.load[i] = float64(busy-ts.loadBusy[i]) / float64(window)
+		ts.loadBusy[i] = busy
+	}
+	ts.loadAt = now
+}
+
+// pickLoop returns the index of the loop a new tunnel goes to, given the
+// loops' loads: the first under packLoad; else len(load), a new loop, if
+// there may be limit loops; else the least busy.
+func pickLoop(load []float64, limit int) int {
+	for i, x := range load {
+		if x < packLoad {
+			return i
 		}
 	}
-	l := ts.loops[ts.next%len(ts.loops)]
-	ts.next++
-	return l
+	if len(load) < limit {
+		return len(load)
+	}
+	least := 0
+	for i, x := range load {
+		if x < load[least] {
+			least = i
+		}
+	}
+	return least
 }
 
 // closeAll ends every live tunnel at once, without a log line, as nginx's
@@ -141,7 +211,7 @@ func (ts *tunnelSet) stop() {
 	ts.mu.Lock()
 	ts.closed = true
 	loops := ts.loops
-	ts.loops = nil
+	ts.loops, ts.load, ts.loadBusy = nil, nil, nil
 	ts.mu.Unlock()
 	for _, l := range loops {
 		l.stop()
