@@ -62,7 +62,7 @@ type charsetNames struct {
 // add is ngx_http_add_charset: the entry of name, made on first use.
 func (cn *charsetNames) add(name string) string {
 	for _, n := range cn.names {
-		if len(n) == len(name) && strings.EqualFold(n, name) {
+		if EqualFoldASCII(n, name) {
 			return n
 		}
 	}
@@ -74,18 +74,22 @@ func (cn *charsetNames) add(name string) string {
 // case) in the http block, -1 for a name no directive gives.
 func (h *HTTP) CharsetIndex(name []byte) int {
 	for i, n := range h.Charsets {
-		if len(n) == len(name) && asciiEqualFold(n, name) {
+		if EqualFoldASCII(n, name) {
 			return i
 		}
 	}
 	return -1
 }
 
-// asciiEqualFold compares a name and bytes of the same length ignoring
-// ASCII case, as ngx_strncasecmp does.
-func asciiEqualFold(s string, b []byte) bool {
-	for i := 0; i < len(s); i++ {
-		x, y := s[i], b[i]
+// EqualFoldASCII is ngx_strncasecmp on equal lengths: ASCII letters
+// compared ignoring case, every other byte exactly (strings.EqualFold
+// would also fold non-ASCII letters, as nginx does not).
+func EqualFoldASCII[A, B ~string | ~[]byte](a A, b B) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
 		if x >= 'A' && x <= 'Z' {
 			x |= 0x20
 		}

@@ -94,3 +94,25 @@ func TestDecodeUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestEqualFoldASCII: ASCII letters fold, nothing else does (nginx's
+// ngx_strcasecmp; strings.EqualFold would match "ſ" with "s").
+func TestEqualFoldASCII(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"utf-8", "UTF-8", true},
+		{"Windows-1251", "windows-1251", true},
+		{"koi8-r", "koi8-u", false},
+		{"ſ", "s", false},
+		{"é", "É", false},
+		{"", "", true},
+		{"a", "ab", false},
+		{"@", "`", false},
+	} {
+		if got := EqualFoldASCII(c.a, []byte(c.b)); got != c.want {
+			t.Errorf("EqualFoldASCII(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}

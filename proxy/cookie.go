@@ -54,27 +54,6 @@ func trimRightSpaces(b []byte) []byte {
 	return b
 }
 
-// asciiEqualFold is ngx_strncasecmp on equal lengths: ASCII letters
-// compared ignoring case, other bytes exactly.
-func asciiEqualFold(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := a[i], b[i]
-		if x >= 'A' && x <= 'Z' {
-			x |= 0x20
-		}
-		if y >= 'A' && y <= 'Z' {
-			y |= 0x20
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
 // hasCookieRules reports whether Set-Cookie headers are rewritten at the
 // level (nginx sets u->rewrite_cookie then).
 func hasCookieRules(c *directives.LocConf) bool {
@@ -158,7 +137,7 @@ func (x *exchange) rewriteCookieValue(value []byte, rules []*directives.CookieRe
 			if len(value) > 0 && value[0] == '.' {
 				prefix = 1
 			}
-			if !asciiEqualFold(x.value(r.Pattern), value[prefix:]) {
+			if !directives.EqualFoldASCII(x.value(r.Pattern), value[prefix:]) {
 				continue
 			}
 			n = len(value) - prefix
@@ -228,7 +207,7 @@ func (x *exchange) rewriteCookieFlags(attrs []cookieAttr, rules []*directives.Co
 			}
 			continue
 		}
-		if asciiEqualFold(x.value(r.Name), name) {
+		if directives.EqualFoldASCII(x.value(r.Name), name) {
 			rule = r
 			break
 		}
@@ -294,7 +273,7 @@ func editCookieFlags(attrs []cookieAttr, f uint16) []cookieAttr {
 			}
 			// A value written otherwise, or no value, becomes nginx's
 			// spelling, and so does the key.
-			if want != "" && (!a.hasValue || !asciiEqualFold(a.value, []byte(want))) {
+			if want != "" && (!a.hasValue || !directives.EqualFoldASCII(a.value, want)) {
 				a.key, a.value, a.hasValue = []byte("SameSite"), []byte(want), true
 			}
 		}
