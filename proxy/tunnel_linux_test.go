@@ -5,6 +5,7 @@ package proxy
 import (
 	"bytes"
 	"errors"
+	goruntime "runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -161,7 +162,10 @@ func socketPair(t *testing.T) (int, int) {
 
 // TestTunnelLoopPlacement: tunnels opened while the loops are idle share
 // one loop; a new loop starts only once every loop has been busier than
-// packLoad, and at the limit a new tunnel goes to the least busy loop.
+// packLoad, and at the limit a new tunnel goes to the least busy loop. The
+// first loop waits in epoll_wait itself when Go has more than one
+// processor (make test runs the tunnel tests with one too), the second
+// through Go's poller; tunnels on either echo.
 func TestTunnelLoopPlacement(t *testing.T) {
 	noLeaks(t)
 	be := startWSBackend(t)
@@ -211,10 +215,16 @@ func TestTunnelLoopPlacement(t *testing.T) {
 			t.Fatal("a tunnel opened while the loop was idle went to another loop")
 		}
 	}
+	if waitsItself := first.raw == nil; waitsItself != (goruntime.GOMAXPROCS(0) > 1) {
+		t.Errorf("with GOMAXPROCS %d, the first loop waits in epoll_wait itself: %v", goruntime.GOMAXPROCS(0), waitsItself)
+	}
 	busy(0.9)
 	second := open()
 	if second == first {
 		t.Fatal("a tunnel opened while the only loop was busy went to it")
+	}
+	if second.raw == nil {
+		t.Error("the second loop waits in epoll_wait itself, not through Go's poller")
 	}
 	busy(0.9, 0.2)
 	if l := open(); l != second {

@@ -139,7 +139,10 @@ func (ts *tunnelSet) loop(bufs *bufPool) *tunnelLoop {
 	}
 	i := pickLoop(ts.load, limit)
 	if i == len(ts.loops) {
-		l, err := newTunnelLoop(bufs, &ts.pipes)
+		// The first loop waits in epoll_wait itself when that leaves a
+		// processor free (tunnel_linux.go).
+		waitsItself := i == 0 && goruntime.GOMAXPROCS(0) > 1
+		l, err := newTunnelLoop(bufs, &ts.pipes, waitsItself)
 		if err != nil {
 			if len(ts.loops) == 0 {
 				ts.loopsFailed = true

@@ -12,7 +12,10 @@
 //     served one proxied request): the proxy's RSS growth per connection;
 //   - (e) as (c), over TLS: 3,000 idle wss:// tunnels to a second server
 //     of the same configuration (listen … ssl, a P-256 certificate made
-//     for the run, each proxy's default protocols: TLS 1.2).
+//     for the run, each proxy's default protocols: TLS 1.2);
+//   - (f) ping-pong over one connection, 10,000 round trips of 64 B: the
+//     median latency, where every message is a wake-up of its own (what a
+//     mostly idle tunnel sees).
 //
 // For (a) and (b) it also prints the CPU time each proxy used per round
 // trip and per MB (every thread of every process of the proxy, from
@@ -21,7 +24,7 @@
 //
 // The backend is the demo backend (examples/backend, a gorilla/websocket
 // echo), one process for all runs. Both proxies start fresh and stay up;
-// (c) is measured first, then (a) and (b) in -rounds interleaved rounds,
+// (c) is measured first, then (a), (f) and (b) in -rounds interleaved rounds,
 // the proxies' order swapped each round. Each figure is the median of its
 // rounds, and each ratio the median of the rounds' own ratios: the two
 // figures of a ratio are taken a few seconds apart, so that load from
@@ -79,6 +82,7 @@ type options struct {
 	nginxws, nginx, backend string
 	conns, roundTrips       int
 	bulkTrips, idle, rounds int
+	single                  int
 }
 
 // result is one proxy's figures: (c) once, (a) and (b) for each round.
@@ -99,6 +103,7 @@ type round struct {
 	bulkMBps float64       // (b)
 	cpuPerMB float64       // (b) the proxy's CPU time per MB echoed, µs
 	direct   float64       // (b) the same round's figure without a proxy
+	p50One   time.Duration // (f)
 }
 
 func run(args []string, out io.Writer) error {
@@ -111,6 +116,7 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.roundTrips, "rt", 1000, "(a) round trips per connection")
 	fs.IntVar(&o.bulkTrips, "bulk", 200, "(b) round trips of 1 MiB")
 	fs.IntVar(&o.idle, "idle", 3000, "(c) idle tunnels")
+	fs.IntVar(&o.single, "single", 10000, "(f) round trips over one connection")
 	fs.IntVar(&o.rounds, "rounds", 7, "rounds of (a) and (b); each figure is their median")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -171,7 +177,7 @@ func run(args []string, out io.Writer) error {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
 	}
-	// (a) and (b), interleaved and repeated: the machine may be shared.
+	// (a), (f) and (b), interleaved and repeated: the machine may be shared.
 	// The proxies take turns going first, and the figure without a proxy
 	// is taken in each round, next to theirs.
 	for r := 1; r <= o.rounds; r++ {
@@ -183,12 +189,20 @@ func run(args []string, out io.Writer) error {
 		for _, p := range order {
 			fmt.Fprintf(os.Stderr, "tunnel bench: %s: round %d, ping-pong\n", p.name, r)
 			cpu0 := cpuTime(p.pid)
-			rate, p99, err := pingPong(p.url, o.conns, o.roundTrips)
+			rate, _, p99, err := pingPong(p.url, o.conns, o.roundTrips)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
 			cpu := cpuTime(p.pid) - cpu0
 			figures[p] = &round{rate: rate, p99: p99, cpuPerRT: cpu.Seconds() * 1e6 / float64(o.conns*o.roundTrips)}
+		}
+		for _, p := range order {
+			fmt.Fprintf(os.Stderr, "tunnel bench: %s: round %d, ping-pong over one connection\n", p.name, r)
+			_, p50, _, err := pingPong(p.url, 1, o.single)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p.name, err)
+			}
+			figures[p].p50One = p50
 		}
 		direct, err := bulk("ws://"+backendAddr+"/ws", o.bulkTrips)
 		if err != nil {
@@ -331,14 +345,14 @@ func newDialer(bufSize int) *websocket.Dialer {
 }
 
 // pingPong runs conns connections at once, each doing n round trips of a
-// 64 B binary message; it returns round trips per second and the 99th
-// percentile of their latencies.
-func pingPong(url string, conns, n int) (float64, time.Duration, error) {
+// 64 B binary message; it returns round trips per second and the median
+// and 99th percentile of their latencies.
+func pingPong(url string, conns, n int) (float64, time.Duration, time.Duration, error) {
 	cs := make([]*websocket.Conn, conns)
 	for i := range cs {
 		c, _, err := newDialer(64<<10).Dial(url, nil)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		defer c.Close()
 		cs[i] = c
@@ -372,14 +386,14 @@ func pingPong(url string, conns, n int) (float64, time.Duration, error) {
 	elapsed := time.Since(start)
 	close(errs)
 	if err := <-errs; err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)
 	}
 	slices.Sort(all)
-	return float64(len(all)) / elapsed.Seconds(), all[len(all)*99/100], nil
+	return float64(len(all)) / elapsed.Seconds(), all[len(all)/2], all[len(all)*99/100], nil
 }
 
 // bulk echoes n messages of 1 MiB over one connection and returns MB/s of
@@ -791,6 +805,11 @@ func printTable(out io.Writer, o options, ngx, ws result) {
 		val(ngx, func(r result) string { return kb(r.rssPerWSS) }),
 		val(ws, func(r result) string { return kb(r.rssPerWSS) }),
 		plainRatio(ws.rssPerWSS, ngx.rssPerWSS))
+	p50One := func(r round) float64 { return float64(r.p50One) }
+	row(fmt.Sprintf("(f) ping-pong 1×%d×64 B, median latency", o.single),
+		val(ngx, func(r result) string { return us(time.Duration(median(r.rounds, p50One))) }),
+		val(ws, func(r result) string { return us(time.Duration(median(r.rounds, p50One))) }),
+		ngx.rounds, p50One, p50One, "", nil)
 	_ = tw.Flush()
 }
 
@@ -800,6 +819,8 @@ func plainRatio(a, b float64) string {
 	}
 	return fmt.Sprintf("%.2f", a/b)
 }
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/1e3) }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
 
