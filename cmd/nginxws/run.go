@@ -277,13 +277,19 @@ func (p *process) redirectStderr() {
 	}
 }
 
+// setRlim sets a field of syscall.Rlimit, uint64 on Linux and int64 on
+// the BSDs.
+func setRlim[T ~int64 | ~uint64](field *T, n int) { *field = T(n) }
+
 // applyRlimit applies worker_rlimit_nofile, as nginx's workers do.
 func (p *process) applyRlimit(cfg *directives.Config) {
 	n := cfg.Main.WorkerRlimitNofile
 	if n <= 0 {
 		return
 	}
-	lim := syscall.Rlimit{Cur: uint64(n), Max: uint64(n)}
+	var lim syscall.Rlimit
+	setRlim(&lim.Cur, n)
+	setRlim(&lim.Max, n)
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		p.log.Alert().Msg("setrlimit(RLIMIT_NOFILE, " + strconv.Itoa(n) + ") failed (" + errlog.Errno(err) + ")")
 	}
