@@ -27,9 +27,9 @@ import (
 // itself, as an nginx worker does: a blocking system call, during which
 // Go's scheduler may hand the goroutine's processor to other goroutines.
 // A message then wakes one thread, which handles it at once: one
-// connection's ping-pong through nginxws runs about 1.2 × as fast as
-// through nginx and 1.35 × as fast as when the loop waited through Go's
-// poller (make bench, row f). Other loops (started only when the first is
+// connection's ping-pong through nginxws has a median round trip of
+// 0.75–0.94 × nginx's (make bench, row f), where waiting through Go's
+// poller made it about 1.1 × nginx's. Other loops (started only when the first is
 // busy, tunnelSet.loop), and every loop when Go has a single processor,
 // wait through Go's poller instead: their epoll descriptor is registered
 // with it, the goroutine parks like any other until one of its sockets
