@@ -53,12 +53,8 @@ $(STATICCHECK):
 
 # NODE_PATH: Node's ws package, where .ci/run installs it (the WebSocket
 # client tests skip without it).
-# The tunnel tests run again with one processor, where every event loop
-# waits through Go's poller rather than in epoll_wait itself
-# (proxy/tunnel_linux.go).
 unit:
 	NODE_PATH=$(CURDIR)/bin/node/node_modules $(GO) test -race ./...
-	GOMAXPROCS=1 $(GO) test -race -run Tunnel ./proxy
 
 # Each measurement is a line of its own.
 bench: build

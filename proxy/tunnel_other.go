@@ -5,7 +5,6 @@ package proxy
 import (
 	"errors"
 	"net"
-	"time"
 )
 
 // Without Linux's epoll and splice(2), tunnels run on goroutines
@@ -24,13 +23,10 @@ func (t *tunnel) closeEv() {}
 type tunnelLoop struct{}
 
 // newTunnelLoop reports that there is no event loop.
-func newTunnelLoop(*bufPool, *pipePool, bool) (*tunnelLoop, error) { return nil, errors.ErrUnsupported }
+func newTunnelLoop(*bufPool, *pipePool) (*tunnelLoop, error) { return nil, errors.ErrUnsupported }
 
 // stats has no tunnels to count.
 func (l *tunnelLoop) stats() int { return 0 }
-
-// busyTime is zero: the loop never runs.
-func (l *tunnelLoop) busyTime() time.Duration { return 0 }
 
 // stop does nothing.
 func (l *tunnelLoop) stop() {}

@@ -3,7 +3,6 @@ package proxy
 import (
 	goruntime "runtime"
 	"sync"
-	"time"
 )
 
 // tunnelSet is a Server's registry of live WebSocket tunnels: counted per
@@ -17,17 +16,14 @@ type tunnelSet struct {
 	peers  map[string]int
 	closed bool
 	// loops are the event loops, started as tunnels need them, at most
-	// one per processor (tunnelSet.loop); loopsFailed records that the
-	// first could not be created (tunnels then run on goroutines).
+	// one per processor (tunnelSet.loop), and placed counts the tunnels
+	// given to them; loopsFailed records that the first could not be
+	// created (tunnels then run on goroutines).
 	loops       []*tunnelLoop
+	placed      int
 	loopsFailed bool
 	// maxLoops caps the loops (0: one per processor).
 	maxLoops int
-	// load is each loop's share of a processor over the last window
-	// that ended at loadAt, when the loops had been busy for loadBusy.
-	load     []float64
-	loadBusy []time.Duration
-	loadAt   time.Time
 
 	pipes pipePool
 }
@@ -100,28 +96,16 @@ func (ts *tunnelSet) remove(t *tunnel) {
 	}
 }
 
-// Where a new tunnel goes: tunnels are packed onto as few event loops as
-// keep up. A loop's tunnels share its wake-ups: when one wake-up finds
-// the messages of twenty tunnels ready, the epoll_wait, the scheduling and
-// the context switch are paid once for all twenty. Spreading tunnels over
-// a loop per processor pays them per loop, and loops that are idle most
-// of the time wake for every message: on two processors, 50 tunnels in
-// ping-pong cost about 11 µs of CPU per round trip on two loops against
-// 9 µs on one (make bench, row a). So a new tunnel goes to the first loop
-// whose load over the last window was under packLoad, and a new loop is
-// started only when every loop is busier than that; at the limit of one
-// loop per processor, to the least busy.
-//
-// Tunnels stay on their loop for life, as a connection stays with its
-// nginx worker: tunnels opened together while the loops were idle, then
-// all busy at once, share one processor's worth of loop.
-const (
-	// packLoad is the share of a processor above which a loop takes no
-	// more tunnels while another can.
-	packLoad = 0.5
-	// loadWindow is the shortest window a loop's load is measured over.
-	loadWindow = 100 * time.Millisecond
-)
+// Where a new tunnel goes: to the event loops in turn, sixteen tunnels
+// at a time, as nginx 1.22's workers take connections: with
+// EPOLLEXCLUSIVE the first worker would accept them all, so each re-adds
+// its listening socket every 16 connections (ngx_reorder_accept_events),
+// and the next worker takes the next ones. Tunnels stay on their loop for
+// life, as a connection stays with its worker; dealing them out by count
+// keeps tunnels that are opened while idle and turn busy together spread
+// over every processor, where placing them by the loops' load at the
+// time would put them all on one.
+const loopBlock = 16
 
 // loop returns the event loop a new tunnel goes to, starting one when
 // needed; nil when there is none (the set is closed, the platform has no
@@ -132,65 +116,24 @@ func (ts *tunnelSet) loop(bufs *bufPool) *tunnelLoop {
 	if ts.closed || ts.loopsFailed {
 		return nil
 	}
-	ts.measureLoad(time.Now())
 	limit := ts.maxLoops
 	if limit == 0 {
 		limit = goruntime.GOMAXPROCS(0)
 	}
-	i := pickLoop(ts.load, limit)
+	i := min(ts.placed/loopBlock%limit, len(ts.loops))
+	ts.placed++
 	if i == len(ts.loops) {
-		// The first loop waits in epoll_wait itself when that leaves a
-		// processor free (tunnel_linux.go).
-		waitsItself := i == 0 && goruntime.GOMAXPROCS(0) > 1
-		l, err := newTunnelLoop(bufs, &ts.pipes, waitsItself)
+		l, err := newTunnelLoop(bufs, &ts.pipes)
 		if err != nil {
 			if len(ts.loops) == 0 {
 				ts.loopsFailed = true
 				return nil
 			}
-			return ts.loops[pickLoop(ts.load, len(ts.loops))]
+			return ts.loops[i%len(ts.loops)]
 		}
 		ts.loops = append(ts.loops, l)
-		ts.load = append(ts.load, 0)
-		ts.loadBusy = append(ts.loadBusy, 0)
 	}
 	return ts.loops[i]
-}
-
-// measureLoad updates each loop's load once the window since loadAt has
-// lasted loadWindow.
-func (ts *tunnelSet) measureLoad(now time.Time) {
-	window := now.Sub(ts.loadAt)
-	if window < loadWindow {
-		return
-	}
-	for i, l := range ts.loops {
-		busy := l.busyTime()
-		ts.load[i] = float64(busy-ts.loadBusy[i]) / float64(window)
-		ts.loadBusy[i] = busy
-	}
-	ts.loadAt = now
-}
-
-// pickLoop returns the index of the loop a new tunnel goes to, given the
-// loops' loads: the first under packLoad; else len(load), a new loop, if
-// there may be limit loops; else the least busy.
-func pickLoop(load []float64, limit int) int {
-	for i, x := range load {
-		if x < packLoad {
-			return i
-		}
-	}
-	if len(load) < limit {
-		return len(load)
-	}
-	least := 0
-	for i, x := range load {
-		if x < load[least] {
-			least = i
-		}
-	}
-	return least
 }
 
 // closeAll ends every live tunnel at once, without a log line, as nginx's
@@ -214,7 +157,7 @@ func (ts *tunnelSet) stop() {
 	ts.mu.Lock()
 	ts.closed = true
 	loops := ts.loops
-	ts.loops, ts.load, ts.loadBusy = nil, nil, nil
+	ts.loops = nil
 	ts.mu.Unlock()
 	for _, l := range loops {
 		l.stop()

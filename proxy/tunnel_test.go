@@ -1687,28 +1687,3 @@ func TestTunnelIdleBuffers(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
-// TestPickLoop: the first loop under packLoad, else a new one while the
-// limit allows, else the least busy.
-func TestPickLoop(t *testing.T) {
-	for _, c := range []struct {
-		load  []float64
-		limit int
-		want  int
-	}{
-		{nil, 2, 0},
-		{nil, 1, 0},
-		{[]float64{0.1}, 2, 0},
-		{[]float64{0.7}, 2, 1},
-		{[]float64{0.7}, 1, 0},
-		{[]float64{0.7, 0.2}, 2, 1},
-		{[]float64{0.6, 0.4, 0.1}, 4, 1},
-		{[]float64{0.7, 0.9}, 2, 0},
-		{[]float64{0.9, 0.7, 0.8}, 3, 1},
-		{[]float64{0.9, 0.7}, 4, 2},
-	} {
-		if got := pickLoop(c.load, c.limit); got != c.want {
-			t.Errorf("pickLoop(%v, %d) = %d, want %d", c.load, c.limit, got, c.want)
-		}
-	}
-}
