@@ -19,21 +19,10 @@ import (
 // A tunnel's two sockets leave Go's poller (their descriptors are
 // duplicated and the net.Conns closed) and join one of the server's event
 // loops: an epoll set of its own, edge-triggered, with EPOLLRDHUP, and a
-// goroutine that waits on it.
-//
-// How a loop waits decides what a message costs at low load, where each
-// message is a wake-up of its own. A loop can wait in epoll_wait itself,
-// as an nginx worker does: a blocking system call, after which the thread
-// that wakes is the loop's own and handles the message at once. One
-// connection's ping-pong then has a median round trip of about 0.83 ×
-// nginx's, against 1.1–1.2 × when the loop waits through Go's poller
-// (make bench, row f). But a goroutine blocked in a system call keeps its
-// Go processor (P) until Go's monitor takes it back, so loops that wait
-// themselves need processors of their own: nginxws gives the process one
-// more per loop (cmd/nginxws), and without that (Server.SetTunnelLoops)
-// loops wait through Go's poller instead: their epoll descriptor is
-// registered with it, the goroutine parks like any other until one of its
-// sockets has an event, then takes the batch with a non-blocking
+// goroutine that waits on it. The goroutine does not block a thread in
+// epoll_wait: the loop's epoll descriptor is itself registered with Go's
+// poller, so the goroutine parks like any other until one of its sockets
+// has an event, then takes the whole batch with a non-blocking
 // epoll_wait.
 //
 // What this saves over a goroutine per direction is what nginx saves: a
@@ -174,10 +163,8 @@ type loopSlot struct {
 type tunnelLoop struct {
 	bufs  *bufPool
 	pipes *pipePool
-	// epfd is the loop's epoll set; wakefd is the eventfd commands wake
-	// the loop with. For a loop that waits through Go's poller, file is
-	// epfd as the poller knows it and raw its handle; both are nil for a
-	// loop that waits in epoll_wait itself.
+	// epfd is the loop's epoll set, file the same descriptor as Go's
+	// poller knows it; wakefd is the eventfd commands wake the loop with.
 	epfd, wakefd int
 	file         *os.File
 	raw          syscall.RawConn
@@ -211,10 +198,9 @@ type tunnelLoop struct {
 	stopping            bool
 }
 
-// newTunnelLoop creates a loop and starts its goroutine: one that waits in
-// epoll_wait itself when waitsItself, else one that waits through Go's
-// poller; that fails when the poller cannot wait on the loop's epoll set.
-func newTunnelLoop(bufs *bufPool, pipes *pipePool, waitsItself bool) (*tunnelLoop, error) {
+// newTunnelLoop creates a loop and starts its goroutine. It fails when
+// the loop's epoll set cannot be waited on through Go's poller.
+func newTunnelLoop(bufs *bufPool, pipes *pipePool) (*tunnelLoop, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, os.NewSyscallError("epoll_create1", err)
@@ -231,26 +217,22 @@ func newTunnelLoop(bufs *bufPool, pipes *pipePool, waitsItself bool) (*tunnelLoo
 		_ = syscall.Close(wakefd)
 		return nil, os.NewSyscallError("epoll_ctl", err)
 	}
-	l := &tunnelLoop{
-		bufs: bufs, pipes: pipes,
-		epfd: epfd, wakefd: wakefd,
-		done:    make(chan struct{}),
-		epoch:   time.Now(),
-		budget:  moveBudget,
-		events:  make([]syscall.EpollEvent, maxEvents),
-		scratch: make([]byte, copySize),
-	}
-	if waitsItself {
-		go l.run()
-		return l, nil
-	}
 	// A non-blocking descriptor given to os.NewFile joins Go's poller.
 	if err := syscall.SetNonblock(epfd, true); err != nil {
 		_ = syscall.Close(epfd)
 		_ = syscall.Close(wakefd)
 		return nil, os.NewSyscallError("fcntl", err)
 	}
-	l.file = os.NewFile(uintptr(epfd), "tunnel-loop")
+	l := &tunnelLoop{
+		bufs: bufs, pipes: pipes,
+		epfd: epfd, wakefd: wakefd,
+		file:    os.NewFile(uintptr(epfd), "tunnel-loop"),
+		done:    make(chan struct{}),
+		epoch:   time.Now(),
+		budget:  moveBudget,
+		events:  make([]syscall.EpollEvent, maxEvents),
+		scratch: make([]byte, copySize),
+	}
 	raw, err := l.file.SyscallConn()
 	if err == nil {
 		// Proof that Go's poller waits for the loop's set: an event is
@@ -278,38 +260,17 @@ func (l *tunnelLoop) clock() int64 { return int64(time.Since(l.epoch)) }
 // epollWait takes the events ready now, without waiting: a call that
 // cannot block needs none of the scheduler's bookkeeping of Syscall.
 func epollWait(epfd int, events []syscall.EpollEvent) (int, syscall.Errno) {
-	for {
-		r, _, errno := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd),
-			uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
-		if errno != syscall.EINTR {
-			return int(r), errno
-		}
-	}
-}
-
-// epollBlock waits for events: Syscall6 tells the scheduler that the
-// goroutine may block, so that its processor can serve others meanwhile.
-func epollBlock(epfd int, events []syscall.EpollEvent) (int, syscall.Errno) {
-	for {
-		r, _, errno := syscall.Syscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd),
-			uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), ^uintptr(0), 0, 0)
-		if errno != syscall.EINTR {
-			return int(r), errno
-		}
-	}
+	r, _, errno := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd),
+		uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	return int(r), errno
 }
 
 // run is the loop's goroutine.
 func (l *tunnelLoop) run() {
 	defer close(l.done)
-	var err error
-	if l.raw != nil {
-		// The callback returns true only to stop: between calls, Read
-		// parks the goroutine until the epoll set is readable.
-		err = l.raw.Read(l.poll)
-	} else {
-		err = l.wait()
-	}
+	// The callback returns true only to stop: between calls, Read parks
+	// the goroutine until the epoll set is readable.
+	err := l.raw.Read(l.poll)
 	l.mu.Lock()
 	l.closed = true
 	l.mu.Unlock()
@@ -318,43 +279,20 @@ func (l *tunnelLoop) run() {
 		// a bug): its tunnels end rather than hang.
 		l.endAll()
 	}
-	if l.file != nil {
-		_ = l.file.Close()
-	} else {
-		_ = syscall.Close(l.epfd)
-	}
+	_ = l.file.Close()
 	_ = syscall.Close(l.wakefd)
 }
 
-// wait is the loop of a loop that waits in epoll_wait itself; it returns
-// once the loop is to stop.
-func (l *tunnelLoop) wait() error {
-	for {
-		n, errno := epollBlock(l.epfd, l.events)
-		if errno != 0 {
-			return os.NewSyscallError("epoll_wait", errno)
-		}
-		if l.handle(n) {
-			return nil
-		}
-	}
-}
-
-// poll is the callback of a loop that waits through Go's poller: it takes
-// and handles what is ready, and reports true when the loop is to stop.
+// poll handles what is ready; it reports true when the loop is to stop.
 func (l *tunnelLoop) poll(uintptr) bool {
-	n, errno := epollWait(l.epfd, l.events)
-	if errno != 0 {
-		return true
-	}
-	return l.handle(n)
-}
-
-// handle handles the n events just taken, then those that came meanwhile
-// and the posted tunnels, until nothing is left; it reports true when the
-// loop is to stop.
-func (l *tunnelLoop) handle(n int) bool {
 	for {
+		n, errno := epollWait(l.epfd, l.events)
+		if errno == syscall.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return true
+		}
 		if n > 0 || len(l.posted) > 0 {
 			l.now = l.clock()
 		}
@@ -370,10 +308,6 @@ func (l *tunnelLoop) handle(n int) bool {
 		// that used up their budget go on without waiting.
 		if n < len(l.events) && len(l.posted) == 0 {
 			return false
-		}
-		var errno syscall.Errno
-		if n, errno = epollWait(l.epfd, l.events); errno != 0 {
-			return true
 		}
 	}
 }

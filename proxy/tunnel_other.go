@@ -23,7 +23,7 @@ func (t *tunnel) closeEv() {}
 type tunnelLoop struct{}
 
 // newTunnelLoop reports that there is no event loop.
-func newTunnelLoop(*bufPool, *pipePool, bool) (*tunnelLoop, error) { return nil, errors.ErrUnsupported }
+func newTunnelLoop(*bufPool, *pipePool) (*tunnelLoop, error) { return nil, errors.ErrUnsupported }
 
 // stats has no tunnels to count.
 func (l *tunnelLoop) stats() int { return 0 }

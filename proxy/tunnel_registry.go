@@ -22,10 +22,8 @@ type tunnelSet struct {
 	loops       []*tunnelLoop
 	placed      int
 	loopsFailed bool
-	// maxLoops caps the loops (0: one per processor); loopsWait makes
-	// them wait in epoll_wait themselves (Server.SetTunnelLoops).
-	maxLoops  int
-	loopsWait bool
+	// maxLoops caps the loops (0: one per processor).
+	maxLoops int
 
 	pipes pipePool
 }
@@ -125,7 +123,7 @@ func (ts *tunnelSet) loop(bufs *bufPool) *tunnelLoop {
 	i := min(ts.placed/loopBlock%limit, len(ts.loops))
 	ts.placed++
 	if i == len(ts.loops) {
-		l, err := newTunnelLoop(bufs, &ts.pipes, ts.loopsWait)
+		l, err := newTunnelLoop(bufs, &ts.pipes)
 		if err != nil {
 			if len(ts.loops) == 0 {
 				ts.loopsFailed = true
@@ -136,18 +134,6 @@ func (ts *tunnelSet) loop(bufs *bufPool) *tunnelLoop {
 		ts.loops = append(ts.loops, l)
 	}
 	return ts.loops[i]
-}
-
-// SetTunnelLoops sets how many event loops move WebSocket tunnels' bytes
-// (0: one per Go processor, GOMAXPROCS) and whether they wait in
-// epoll_wait themselves, which takes a Go processor each for as long as
-// they wait: a caller that asks for it gives the process that many more
-// (runtime.GOMAXPROCS), as nginxws does. Call it before Serve.
-func (s *Server) SetTunnelLoops(n int, waitInEpoll bool) {
-	ts := &s.tunnels
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	ts.maxLoops, ts.loopsWait = n, waitInEpoll
 }
 
 // closeAll ends every live tunnel at once, without a log line, as nginx's

@@ -280,10 +280,6 @@ func startTunnelProxyEvents(t *testing.T, upstream, extra, events string) *tunne
 		// As if the event loops could not be had.
 		s.tunnels.loopsFailed = true
 	}
-	if os.Getenv(loopsWaitEnv) != "" {
-		// As nginxws runs them (cmd/nginxws reserveTunnelLoops).
-		s.SetTunnelLoops(goruntime.GOMAXPROCS(0)/2, true)
-	}
 	if err := s.Listen(); err != nil {
 		t.Fatal(err)
 	}
@@ -1287,39 +1283,6 @@ func TestTunnelPlainEngine(t *testing.T) {
 	for _, name := range strings.Split(strings.Trim(tests[len("^TestTunnel("):], ")$"), "|") {
 		if !strings.Contains(string(out), "--- PASS: TestTunnel"+name+" ") {
 			t.Errorf("TestTunnel%s did not pass on the portable engine:\n%s", name, out)
-		}
-	}
-}
-
-// loopsWaitEnv, set in the environment, makes the tunnel tests' event
-// loops wait in epoll_wait themselves: see TestTunnelLoopsWait.
-const loopsWaitEnv = "NGINXWS_TEST_TUNNEL_LOOPS_WAIT"
-
-// TestTunnelLoopsWait runs the tunnel tests again with event loops that
-// wait in epoll_wait themselves, as the nginxws binary runs them, in a
-// child process of this test binary with loopsWaitEnv set and, as the
-// binary does, twice the processors: one loop per processor and as many
-// processors again.
-func TestTunnelLoopsWait(t *testing.T) {
-	if os.Getenv(loopsWaitEnv) != "" || os.Getenv(plainEngineEnv) != "" || os.Getenv(tlsTunnelEnv) != "" {
-		return
-	}
-	if testing.Short() {
-		t.Skip("runs the tunnel tests again")
-	}
-	if goruntime.GOOS != "linux" {
-		t.Skip("event loops are Linux's")
-	}
-	tests := "^TestTunnel(Echo|Fragmented|BytesUntouched|PingPong|CloseCodes|DeflateAndSubprotocols|Order|IdleTimeout|TrafficKeepsAlive|SendTimeouts|ConnectTimeout|HalfClose|Many|NotUpgraded|UpstreamDies|Reload|Shutdown|Chaos|UnixUpstream|Lingers|IdleBuffers|LoopPlacement|MoveBudget|NoPipes)$"
-	cmd := exec.Command(os.Args[0], "-test.run", tests, "-test.count", "1", "-test.v")
-	cmd.Env = append(os.Environ(), loopsWaitEnv+"=1", "GOMAXPROCS="+strconv.Itoa(2*max(goruntime.GOMAXPROCS(0), 2)))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("tunnel tests with loops waiting in epoll_wait: %v\n%s", err, out)
-	}
-	for _, name := range strings.Split(strings.Trim(tests[len("^TestTunnel("):], ")$"), "|") {
-		if !strings.Contains(string(out), "--- PASS: TestTunnel"+name+" ") {
-			t.Errorf("TestTunnel%s did not pass with loops waiting in epoll_wait:\n%s", name, out)
 		}
 	}
 }

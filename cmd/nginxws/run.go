@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"os/signal"
-	goruntime "runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -69,7 +68,6 @@ func (p *process) run() int {
 
 	srv := proxy.New(cfg, p.log)
 	srv.SetVersion(verBuild)
-	reserveTunnelLoops(srv)
 	if srv.Listen() != nil {
 		return 1
 	}
@@ -277,20 +275,6 @@ func (p *process) redirectStderr() {
 	if err := p.log.RedirectStderr(); err != nil {
 		p.log.Alert().Msg("dup2(STDERR) failed (" + errlog.Errno(err) + ")")
 	}
-}
-
-// reserveTunnelLoops lets the server's WebSocket event loops wait in
-// epoll_wait themselves, as nginx's workers do (proxy/tunnel_linux.go):
-// one loop per processor Go would use, and as many processors again, since
-// a loop holds one for as long as it waits. Elsewhere than on Linux there
-// are no loops.
-func reserveTunnelLoops(srv *proxy.Server) {
-	if goruntime.GOOS != "linux" {
-		return
-	}
-	n := goruntime.GOMAXPROCS(0)
-	goruntime.GOMAXPROCS(2 * n)
-	srv.SetTunnelLoops(n, true)
 }
 
 // setRlim sets a field of syscall.Rlimit, uint64 on Linux and int64 on
