@@ -111,7 +111,7 @@ func (x *exchange) autoindex(dirPath string) {
 	case "xml":
 		body = appendAutoindexXML(nil, entries)
 	default:
-		utf8 := len(o.charset) == 5 && equalFold(o.charset, "utf-8")
+		utf8 := len(o.charset) == 5 && directives.EqualFoldASCII(o.charset, "utf-8")
 		offset := int64(0)
 		if x.conf.AutoindexLocaltime {
 			_, off := time.Now().Zone()

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/nginxws/nginxws/proxy/http1"
+
+	"github.com/nginxws/nginxws/directives"
 )
 
 // clientBody is the state of the request body: unread, buffered (in a
@@ -72,7 +74,7 @@ func (x *exchange) testExpect() {
 		return
 	}
 	v, ok := x.head.Header("expect")
-	if !ok || len(v) != len("100-continue") || !equalFold(v, "100-continue") {
+	if !ok || len(v) != len("100-continue") || !directives.EqualFoldASCII(v, "100-continue") {
 		return
 	}
 	x.c.dl.setWrite(x.c.nc, x.conf.SendTimeout)
@@ -396,22 +398,4 @@ func (r *bytesReader) Read(p []byte) (int, error) {
 	n := copy(p, r.b)
 	r.b = r.b[n:]
 	return n, nil
-}
-
-// equalFold reports whether b equals the lower-case ASCII s, ignoring
-// case.
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c |= 0x20
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -36,7 +36,7 @@ func (o *outHeaders) setUpstreamContentType(v []byte) {
 		if i+1 >= len(v) {
 			return
 		}
-		if len(v)-(i+1) < 8 || !equalFold(v[i+1:i+9], "charset=") {
+		if len(v)-(i+1) < 8 || !directives.EqualFoldASCII(v[i+1:i+9], "charset=") {
 			continue
 		}
 		cs := v[i+9:]

@@ -81,9 +81,9 @@ func (x *exchange) rewriteCookie(value []byte) ([]byte, bool) {
 		}
 		var rules []*directives.CookieRewrite
 		switch {
-		case equalFold(a.key, "domain"):
+		case directives.EqualFoldASCII(a.key, "domain"):
 			rules = c.ProxyCookieDomains.Rules
-		case equalFold(a.key, "path"):
+		case directives.EqualFoldASCII(a.key, "path"):
 			rules = c.ProxyCookiePaths.Rules
 		}
 		if v, ok := x.rewriteCookieValue(a.value, rules); ok {
@@ -222,7 +222,7 @@ func (x *exchange) rewriteCookieFlags(attrs []cookieAttr, rules []*directives.Co
 			continue
 		}
 		for _, m := range cookieFlagNames {
-			if equalFold(v, m.name) {
+			if directives.EqualFoldASCII(v, m.name) {
 				f |= m.bits
 				break
 			}
@@ -244,19 +244,19 @@ func editCookieFlags(attrs []cookieAttr, f uint16) []cookieAttr {
 	for i := 1; i < len(attrs); i++ {
 		a := &attrs[i]
 		switch {
-		case equalFold(a.key, "secure"):
+		case directives.EqualFoldASCII(a.key, "secure"):
 			if f&cookieSecureOn != 0 {
 				f &^= cookieSecureOn
 			} else if f&cookieSecureOff != 0 {
 				a.removed = true
 			}
-		case equalFold(a.key, "httponly"):
+		case directives.EqualFoldASCII(a.key, "httponly"):
 			if f&cookieHTTPOnlyOn != 0 {
 				f &^= cookieHTTPOnlyOn
 			} else if f&cookieHTTPOnlyOff != 0 {
 				a.removed = true
 			}
-		case equalFold(a.key, "samesite"):
+		case directives.EqualFoldASCII(a.key, "samesite"):
 			want := ""
 			switch {
 			case f&cookieSameSiteStrict != 0:

@@ -122,7 +122,7 @@ func (x *exchange) gzipHeader() {
 // headers module treats their name apart.
 func (o *outHeaders) lastBefore(lowName string, n int) int {
 	for i := min(n, len(o.headers)) - 1; i >= 0; i-- {
-		if equalFold(o.headers[i].Name, lowName) {
+		if directives.EqualFoldASCII(o.headers[i].Name, lowName) {
 			return i
 		}
 	}
@@ -234,7 +234,7 @@ func (x *exchange) gzipProxied(p directives.GzipProxied) bool {
 	}
 	hasCC := false
 	for i := range o.headers {
-		if equalFold(o.headers[i].Name, "cache-control") {
+		if directives.EqualFoldASCII(o.headers[i].Name, "cache-control") {
 			hasCC = true
 			break
 		}
@@ -259,7 +259,7 @@ func (x *exchange) gzipProxied(p directives.GzipProxied) bool {
 // to "," or the end.
 func (o *outHeaders) cacheControlHas(name string) bool {
 	for i := range o.headers {
-		if !equalFold(o.headers[i].Name, "cache-control") {
+		if !directives.EqualFoldASCII(o.headers[i].Name, "cache-control") {
 			continue
 		}
 		v := o.headers[i].Value
@@ -268,7 +268,7 @@ func (o *outHeaders) cacheControlHas(name string) bool {
 		}
 		p := 0
 		for p < len(v) {
-			if len(v)-p >= len(name) && equalFold(v[p:p+len(name)], name) {
+			if len(v)-p >= len(name) && directives.EqualFoldASCII(v[p:p+len(name)], name) {
 				q := p + len(name)
 				for q < len(v) && v[q] == ' ' {
 					q++

@@ -108,7 +108,7 @@ func (o *outHeaders) removeAt(i int) {
 func (x *exchange) replaceHeader(name string, v []byte) bool {
 	o := &x.out
 	for i := range o.headers {
-		if !equalFold(o.headers[i].Name, strings.ToLower(name)) {
+		if !directives.EqualFoldASCII(o.headers[i].Name, name) {
 			continue
 		}
 		if len(v) == 0 {
@@ -185,7 +185,7 @@ func (x *exchange) setExpires(e *directives.Expires) {
 	}
 	first := -1
 	for i := 0; i < len(o.headers); i++ {
-		if !equalFold(o.headers[i].Name, "cache-control") {
+		if !directives.EqualFoldASCII(o.headers[i].Name, "cache-control") {
 			continue
 		}
 		if first < 0 {
@@ -210,7 +210,7 @@ func (x *exchange) lastModifiedTime() (time.Time, bool) {
 		return o.lastModified, true
 	}
 	for i := range o.headers {
-		if equalFold(o.headers[i].Name, "last-modified") {
+		if directives.EqualFoldASCII(o.headers[i].Name, "last-modified") {
 			// Parsed as nginx parses it (the upstream module's
 			// ngx_parse_http_time), not as Go's net/http would.
 			secs, ok := parseHTTPTime(o.headers[i].Value)

@@ -152,7 +152,7 @@ func defaultKind(v string) uint8 {
 // skips reports whether a client header is replaced by nginx's own list.
 func (p *proxyPlan) skips(name []byte) bool {
 	for _, n := range p.skip {
-		if equalFold(name, n) {
+		if directives.EqualFoldASCII(name, n) {
 			return true
 		}
 	}
@@ -162,7 +162,7 @@ func (p *proxyPlan) skips(name []byte) bool {
 // hides reports whether an upstream response header is hidden.
 func (p *proxyPlan) hides(name []byte) bool {
 	for _, n := range p.hide {
-		if equalFold(name, n) {
+		if directives.EqualFoldASCII(name, n) {
 			return true
 		}
 	}

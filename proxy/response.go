@@ -317,7 +317,7 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 		// never rate-limited.
 		x.setLimitRate(0)
 	}
-	upHead := equalFold(x.up.method, "head")
+	upHead := directives.EqualFoldASCII(x.up.method, "head")
 	framing := resp.Framing(upHead)
 	if resp.Version == 9 {
 		// nginx relays what the upstream sent as is, with no head, and
@@ -552,9 +552,9 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 		h := &resp.Headers[i]
 		if h.Is("x-accel-buffering") && x.conf.ProxyIgnoreHeaders&directives.IgnoreXAccelBuffering == 0 {
 			switch {
-			case equalFold(h.Value, "yes"):
+			case directives.EqualFoldASCII(h.Value, "yes"):
 				*buffering = true
-			case equalFold(h.Value, "no"):
+			case directives.EqualFoldASCII(h.Value, "no"):
 				*buffering = false
 			}
 		}
@@ -607,7 +607,7 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 // case, or -1.
 func indexFold(b []byte, s string) int {
 	for i := 0; i+len(s) <= len(b); i++ {
-		if equalFold(b[i:i+len(s)], s) {
+		if directives.EqualFoldASCII(b[i:i+len(s)], s) {
 			return i
 		}
 	}

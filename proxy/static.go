@@ -617,7 +617,7 @@ func etagMatch(list, etag []byte, weak bool) bool {
 // an If-Range that does not match, a range list nginx declines), or 416.
 func (x *exchange) rangeFilter(size int64, mtime time.Time, etag []byte) ([]byteRange, int) {
 	v, ok := x.head.Header("range")
-	if !ok || len(v) < 7 || !equalFold(v[:6], "bytes=") {
+	if !ok || len(v) < 7 || !directives.EqualFoldASCII(v[:6], "bytes=") {
 		return nil, 0
 	}
 	if ir, ok := x.head.Header("if-range"); ok {

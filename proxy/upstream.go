@@ -43,9 +43,9 @@ func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
 	url := x.value(pp.Value)
 	skip, defaultPort := 0, 80
 	switch {
-	case len(url) > 7 && equalFold(url[:7], "http://"):
+	case len(url) > 7 && directives.EqualFoldASCII(url[:7], "http://"):
 		skip = 7
-	case len(url) > 8 && equalFold(url[:8], "https://"):
+	case len(url) > 8 && directives.EqualFoldASCII(url[:8], "https://"):
 		skip, defaultPort = 8, 443
 		x.up.secure = true
 	default:

@@ -4,6 +4,8 @@ import (
 	"hash/crc32"
 	"slices"
 	"strconv"
+
+	"github.com/nginxws/nginxws/directives"
 )
 
 // maxHashTries is how many times the hashing methods look for a usable
@@ -114,7 +116,7 @@ func (g *Group) RingPoints() []Point {
 // anything else is all host.
 func ringBase(server string) uint32 {
 	host, port := server, ""
-	if len(server) >= 5 && equalFoldASCII(server[:5], "unix:") {
+	if len(server) >= 5 && directives.EqualFoldASCII(server[:5], "unix:") {
 		host = server[5:]
 	} else {
 		for j := len(server) - 1; j >= 0; j-- {
@@ -131,26 +133,6 @@ func ringBase(server string) uint32 {
 	h := crc32.Update(0, crc32.IEEETable, []byte(host))
 	h = crc32.Update(h, crc32.IEEETable, []byte{0})
 	return crc32.Update(h, crc32.IEEETable, []byte(port))
-}
-
-// equalFoldASCII compares ASCII strings ignoring case.
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // buildRing is ngx_http_upstream_init_chash: every peer adds weight×160
