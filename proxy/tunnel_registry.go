@@ -22,7 +22,7 @@ type tunnelSet struct {
 	loops       []*tunnelLoop
 	placed      int
 	loopsFailed bool
-	// maxLoops caps the loops (0: one per processor).
+	// maxLoops caps the loops (0: one per processor; tests set it).
 	maxLoops int
 
 	pipes pipePool
@@ -120,20 +120,23 @@ func (ts *tunnelSet) loop(bufs *bufPool) *tunnelLoop {
 	if limit == 0 {
 		limit = goruntime.GOMAXPROCS(0)
 	}
-	i := min(ts.placed/loopBlock%limit, len(ts.loops))
+	i := ts.placed / loopBlock % limit
 	ts.placed++
-	if i == len(ts.loops) {
-		l, err := newTunnelLoop(bufs, &ts.pipes)
-		if err != nil {
-			if len(ts.loops) == 0 {
-				ts.loopsFailed = true
-				return nil
-			}
-			return ts.loops[i%len(ts.loops)]
-		}
-		ts.loops = append(ts.loops, l)
+	if i < len(ts.loops) {
+		return ts.loops[i]
 	}
-	return ts.loops[i]
+	l, err := newTunnelLoop(bufs, &ts.pipes)
+	if err != nil {
+		if len(ts.loops) == 0 {
+			ts.loopsFailed = true
+			return nil
+		}
+		// A loop that could not be started is stood in for by those
+		// that were, in turn.
+		return ts.loops[i%len(ts.loops)]
+	}
+	ts.loops = append(ts.loops, l)
+	return l
 }
 
 // closeAll ends every live tunnel at once, without a log line, as nginx's
