@@ -14,20 +14,10 @@ import (
 	"github.com/nginxws/nginxws/proxy/errlog"
 )
 
-// BenchmarkProxyKeepalive: one request proxied per operation, the
-// client's connection and the upstream's both kept alive (upstream
-// keepalive, proxy_http_version 1.1): what a production reverse proxy
-// does most. The upstream answers a fixed 1 KiB response at once, so the
-// figures are mostly the proxy's own (ns/op and allocs/op per request;
-// the client's http.ReadResponse allocates too). keepalive_requests is
-// raised on both sides: at nginx's 1000 the proxy closes the connections
-// in turn.
-func BenchmarkProxyKeepalive(b *testing.B) {
-	body := make([]byte, 1024)
-	for i := range body {
-		body[i] = 'a' + byte(i%26)
-	}
-	resp := "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1024\r\n\r\n" + string(body)
+// benchUpstream runs a raw upstream on loopback that hands every
+// connection to serve, and returns its address.
+func benchUpstream(b *testing.B, serve func(c net.Conn, br *bufio.Reader)) string {
+	b.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -41,18 +31,18 @@ func BenchmarkProxyKeepalive(b *testing.B) {
 			}
 			go func() {
 				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					if _, err := readHead(br); err != nil {
-						return
-					}
-					if _, err := io.WriteString(c, resp); err != nil {
-						return
-					}
-				}
+				serve(c, bufio.NewReader(c))
 			}()
 		}
 	}()
+	return ln.Addr().String()
+}
+
+// benchProxy runs an in-process Server on the http block httpConf makes
+// for a free port and a scratch directory (its error log at level), and
+// returns a client connection to it and the connection's reader.
+func benchProxy(b *testing.B, level errlog.Level, httpConf func(port, dir string) string) (net.Conn, *bufio.Reader) {
+	b.Helper()
 	pl, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -60,15 +50,12 @@ func BenchmarkProxyKeepalive(b *testing.B) {
 	port := strconv.Itoa(pl.Addr().(*net.TCPAddr).Port)
 	pl.Close()
 	dir := b.TempDir()
-	conf := "events {}\nhttp {\n access_log off;\n upstream be { server " + ln.Addr().String() + "; keepalive 8; keepalive_requests 1000000000; }\n" +
-		" server { listen 127.0.0.1:" + port + "; keepalive_requests 1000000000;\n" +
-		"  location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection \"\";\n" +
-		"   proxy_set_header Host $host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; } } }\n"
-	cfg, err := directives.LoadString(filepath.Join(dir, "nginx.conf"), conf, directives.LoadOptions{Prefix: dir + "/"})
+	cfg, err := directives.LoadString(filepath.Join(dir, "nginx.conf"),
+		"events {}\nhttp {\n"+httpConf(port, dir)+"}\n", directives.LoadOptions{Prefix: dir + "/"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	set, err := errlog.Open([]errlog.Target{{Path: filepath.Join(dir, "error.log"), Level: errlog.LevelError}})
+	set, err := errlog.Open([]errlog.Target{{Path: filepath.Join(dir, "error.log"), Level: level}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -85,7 +72,39 @@ func BenchmarkProxyKeepalive(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { c.Close() })
-	br := bufio.NewReader(c)
+	return c, bufio.NewReader(c)
+}
+
+// BenchmarkProxyKeepalive: one request proxied per operation, the
+// client's connection and the upstream's both kept alive (upstream
+// keepalive, proxy_http_version 1.1): what a production reverse proxy
+// does most. The upstream answers a fixed 1 KiB response at once, so the
+// figures are mostly the proxy's own (ns/op and allocs/op per request;
+// the client's http.ReadResponse allocates too). keepalive_requests is
+// raised on both sides: at nginx's 1000 the proxy closes the connections
+// in turn.
+func BenchmarkProxyKeepalive(b *testing.B) {
+	body := make([]byte, 1024)
+	for i := range body {
+		body[i] = 'a' + byte(i%26)
+	}
+	resp := "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1024\r\n\r\n" + string(body)
+	upstream := benchUpstream(b, func(c net.Conn, br *bufio.Reader) {
+		for {
+			if _, err := readHead(br); err != nil {
+				return
+			}
+			if _, err := io.WriteString(c, resp); err != nil {
+				return
+			}
+		}
+	})
+	c, br := benchProxy(b, errlog.LevelError, func(port, _ string) string {
+		return " access_log off;\n upstream be { server " + upstream + "; keepalive 8; keepalive_requests 1000000000; }\n" +
+			" server { listen 127.0.0.1:" + port + "; keepalive_requests 1000000000;\n" +
+			"  location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection \"\";\n" +
+			"   proxy_set_header Host $host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; } }\n"
+	})
 	req := []byte("GET /page?x=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
 	get := func() {
 		if _, err := c.Write(req); err != nil {
