@@ -11,23 +11,34 @@ import (
 	"time"
 )
 
-// TestAuthDelay: a 401 of the access phase is answered auth_delay after
-// the request, never sooner (the side-by-side 456 checks what is answered
-// and logged; only the wait is timed here, as a lower bound).
-func TestAuthDelay(t *testing.T) {
+// authDelayServer runs a Server asking for basic authentication (its user
+// file is what /htpasswd serves) with auth_delay delay and an access log
+// of statuses; it returns the port, the error log's lines and the access
+// log's path.
+func authDelayServer(t *testing.T, delay string) (port string, lines func() []string, access string) {
+	t.Helper()
 	dir := t.TempDir()
 	users := filepath.Join(dir, "htpasswd")
 	if err := os.WriteFile(users, []byte("alice:{PLAIN}secret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
-	log, _ := testLog(t)
-	s := New(load(t, "server { listen 127.0.0.1:"+port+"; auth_basic r; auth_basic_user_file "+users+
-		"; auth_delay 400ms; location / { root "+dir+"; } }"), log)
+	access = filepath.Join(dir, "access.log")
+	port = freePort(t)
+	log, lines := testLog(t)
+	s := New(load(t, "log_format st '$status';\nserver { listen 127.0.0.1:"+port+"; access_log "+access+
+		" st; auth_basic r; auth_basic_user_file "+users+"; auth_delay "+delay+"; location / { root "+dir+"; } }"), log)
 	if err := s.Listen(); err != nil {
 		t.Fatal(err)
 	}
 	serve(t, s)
+	return port, lines, access
+}
+
+// TestAuthDelay: a 401 of the access phase is answered auth_delay after
+// the request, never sooner (the side-by-side 456 checks what is answered
+// and logged; only the wait is timed here, as a lower bound).
+func TestAuthDelay(t *testing.T) {
+	port, _, _ := authDelayServer(t, "400ms")
 	start := time.Now()
 	resp, err := http.Get("http://127.0.0.1:" + port + "/htpasswd")
 	if err != nil {
@@ -44,20 +55,7 @@ func TestAuthDelay(t *testing.T) {
 // ngx_http_test_reading does: nginx's info line, 499 in the access log,
 // and no wait for the rest of the delay.
 func TestAuthDelayClientLeaves(t *testing.T) {
-	dir := t.TempDir()
-	users := filepath.Join(dir, "htpasswd")
-	if err := os.WriteFile(users, []byte("alice:{PLAIN}secret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	access := filepath.Join(dir, "access.log")
-	port := freePort(t)
-	log, lines := testLog(t)
-	s := New(load(t, "log_format st '$status';\nserver { listen 127.0.0.1:"+port+"; access_log "+access+
-		" st; auth_basic r; auth_basic_user_file "+users+"; auth_delay 30s; location / { root "+dir+"; } }"), log)
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	serve(t, s)
+	port, lines, access := authDelayServer(t, "30s")
 	c, err := net.Dial("tcp", "127.0.0.1:"+port)
 	if err != nil {
 		t.Fatal(err)
