@@ -1269,20 +1269,30 @@ func TestTunnelPlainEngine(t *testing.T) {
 	if os.Getenv(plainEngineEnv) != "" {
 		return
 	}
+	rerunTunnelTests(t, plainEngineEnv, "on the portable engine",
+		"Echo", "Fragmented", "BytesUntouched", "PingPong", "CloseCodes", "DeflateAndSubprotocols", "Order",
+		"IdleTimeout", "TrafficKeepsAlive", "SendTimeouts", "ConnectTimeout", "HalfClose", "Many", "NotUpgraded",
+		"UpstreamDies", "Reload", "Shutdown", "Chaos", "UnixUpstream", "Lingers", "IdleBuffers")
+}
+
+// rerunTunnelTests runs the named TestTunnel tests again in a child
+// process of this test binary with env set, and fails unless each of them
+// passed there; how says how they ran ("over TLS").
+func rerunTunnelTests(t *testing.T, env, how string, names ...string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("runs the tunnel tests again")
 	}
-	tests := "^TestTunnel(Echo|Fragmented|BytesUntouched|PingPong|CloseCodes|DeflateAndSubprotocols|Order|IdleTimeout|TrafficKeepsAlive|SendTimeouts|ConnectTimeout|HalfClose|Many|NotUpgraded|UpstreamDies|Reload|Shutdown|Chaos|UnixUpstream|Lingers|IdleBuffers)$"
+	tests := "^TestTunnel(" + strings.Join(names, "|") + ")$"
 	cmd := exec.Command(os.Args[0], "-test.run", tests, "-test.count", "1", "-test.v")
-	cmd.Env = append(os.Environ(), plainEngineEnv+"=1")
+	cmd.Env = append(os.Environ(), env+"=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("tunnel tests on the portable engine: %v\n%s", err, out)
+		t.Fatalf("tunnel tests %s: %v\n%s", how, err, out)
 	}
-	// Each test must have run, and on the portable engine.
-	for _, name := range strings.Split(strings.Trim(tests[len("^TestTunnel("):], ")$"), "|") {
+	for _, name := range names {
 		if !strings.Contains(string(out), "--- PASS: TestTunnel"+name+" ") {
-			t.Errorf("TestTunnel%s did not pass on the portable engine:\n%s", name, out)
+			t.Errorf("TestTunnel%s did not pass %s:\n%s", name, how, out)
 		}
 	}
 }
@@ -1330,23 +1340,11 @@ func TestTunnelOverTLS(t *testing.T) {
 	if os.Getenv(tlsTunnelEnv) != "" || os.Getenv(plainEngineEnv) != "" {
 		return
 	}
-	if testing.Short() {
-		t.Skip("runs the tunnel tests again")
-	}
 	// Not Lingers: its client writes until a write times out, after which
 	// a TLS client cannot write at all.
-	tests := "^TestTunnel(Echo|Fragmented|BytesUntouched|PingPong|CloseCodes|IdleTimeout|TrafficKeepsAlive|UpstreamDies|Reload|Shutdown|IdleBuffers)$"
-	cmd := exec.Command(os.Args[0], "-test.run", tests, "-test.count", "1", "-test.v")
-	cmd.Env = append(os.Environ(), tlsTunnelEnv+"=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("tunnel tests over TLS: %v\n%s", err, out)
-	}
-	for _, name := range strings.Split(strings.Trim(tests[len("^TestTunnel("):], ")$"), "|") {
-		if !strings.Contains(string(out), "--- PASS: TestTunnel"+name+" ") {
-			t.Errorf("TestTunnel%s did not pass over TLS:\n%s", name, out)
-		}
-	}
+	rerunTunnelTests(t, tlsTunnelEnv, "over TLS",
+		"Echo", "Fragmented", "BytesUntouched", "PingPong", "CloseCodes", "IdleTimeout", "TrafficKeepsAlive",
+		"UpstreamDies", "Reload", "Shutdown", "IdleBuffers")
 }
 
 // echoOnce sends msg and waits for its echo.
