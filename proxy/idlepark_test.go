@@ -119,9 +119,11 @@ func TestIdleParking(t *testing.T) {
 	waitParked(t, s, 0)
 }
 
-// TestIdleParkingShutdown: a graceful shutdown closes parked connections
-// at once and returns without waiting for their keepalive_timeout.
-func TestIdleParkingShutdown(t *testing.T) {
+// oneParked serves parkedServer with a keepalive_timeout of 300s and
+// returns it, what its Serve returns, and a client connection parked
+// after one request, with its reader.
+func oneParked(t *testing.T) (*Server, chan error, net.Conn, *bufio.Reader) {
+	t.Helper()
 	s, addr := parkedServer(t, "300s")
 	done := make(chan error, 1)
 	go func() { done <- s.Serve() }()
@@ -129,10 +131,17 @@ func TestIdleParkingShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	br := bufio.NewReader(c)
 	askOn(t, c, br)
 	waitParked(t, s, 1)
+	return s, done, c, br
+}
+
+// TestIdleParkingShutdown: a graceful shutdown closes parked connections
+// at once and returns without waiting for their keepalive_timeout.
+func TestIdleParkingShutdown(t *testing.T) {
+	s, done, c, br := oneParked(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.Shutdown(ctx); err != nil {
@@ -150,17 +159,7 @@ func TestIdleParkingShutdown(t *testing.T) {
 // TestIdleParkingClose: Close (fast shutdown) ends parked connections
 // too.
 func TestIdleParkingClose(t *testing.T) {
-	s, addr := parkedServer(t, "300s")
-	done := make(chan error, 1)
-	go func() { done <- s.Serve() }()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	br := bufio.NewReader(c)
-	askOn(t, c, br)
-	waitParked(t, s, 1)
+	s, done, _, _ := oneParked(t)
 	closed := make(chan struct{})
 	go func() { s.Close(); close(closed) }()
 	select {
