@@ -126,6 +126,18 @@ func sbsParseCases(path string, vars map[string]string) ([]*sbsCase, error) {
 		}
 		return nil, fmt.Errorf("%s:%d: block not closed by a line holding only \".\"", path, start)
 	}
+	// blockParts reads a block and splits it at its {{PAUSE}} marks.
+	blockParts := func() ([][]byte, error) {
+		lines, err := block()
+		if err != nil {
+			return nil, err
+		}
+		parts, err := sbsBlockParts(lines, vars)
+		if err != nil {
+			return nil, fail("%v", err)
+		}
+		return parts, nil
+	}
 	for sc.Scan() {
 		n++
 		line := strings.TrimSpace(sc.Text())
@@ -235,36 +247,24 @@ func sbsParseCases(path string, vars map[string]string) ([]*sbsCase, error) {
 			if mode != "" && mode != "head" && mode != "hold" {
 				return nil, fail("unknown reply mode %q", mode)
 			}
-			lines, err := block()
+			parts, err := blockParts()
 			if err != nil {
 				return nil, err
-			}
-			parts, err := sbsBlockParts(lines, vars)
-			if err != nil {
-				return nil, fail("%v", err)
 			}
 			cur.replies[name] = append(cur.replies[name], sbsReply{parts: parts, headOnly: mode == "head", hold: mode == "hold"})
 		case "preface":
-			lines, err := block()
+			parts, err := blockParts()
 			if err != nil {
 				return nil, err
-			}
-			parts, err := sbsBlockParts(lines, vars)
-			if err != nil {
-				return nil, fail("%v", err)
 			}
 			if len(parts) != 1 || cur.preface != nil || len(cur.steps) > 0 {
 				return nil, fail("one preface, before the steps, without {{PAUSE}}")
 			}
 			cur.preface = parts[0]
 		case "send", "write":
-			lines, err := block()
+			parts, err := blockParts()
 			if err != nil {
 				return nil, err
-			}
-			parts, err := sbsBlockParts(lines, vars)
-			if err != nil {
-				return nil, fail("%v", err)
 			}
 			if len(parts) != 1 {
 				return nil, fail("{{PAUSE}} is for replies only")
