@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -349,25 +350,13 @@ func TestRegexpMethods(t *testing.T) {
 			t.Errorf("%s: groups %d %q", c.pattern, re.NumSubexp(), re.SubexpNames())
 		}
 		idx := re.FindSubmatchIndex([]byte("/xz"))
-		if want := []int{0, 3, 1, 2, -1, -1, 2, 3}; !equalInts(idx, want) {
+		if want := []int{0, 3, 1, 2, -1, -1, 2, 3}; !slices.Equal(idx, want) {
 			t.Errorf("%s: FindSubmatchIndex = %v, want %v", c.pattern, idx, want)
 		}
 		if !re.MatchString("/xz") || re.Match([]byte("/x")) || re.FindSubmatchIndex([]byte("no")) != nil {
 			t.Errorf("%s: Match", c.pattern)
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestPCREConstructs(t *testing.T) {

@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/nginxws/nginxws/directives"
@@ -164,7 +165,7 @@ func TestSubTablesOrder(t *testing.T) {
 	for _, p := range tab.Patterns {
 		got = append(got, string(p))
 	}
-	if want := []string{"za", "cab", "xb", "ab"}; !equalStrings(got, want) {
+	if want := []string{"za", "cab", "xb", "ab"}; !slices.Equal(got, want) {
 		t.Fatalf("order %q, want %q", got, want)
 	}
 	if tab.MinLen != 2 || tab.MaxLen != 3 {
@@ -176,18 +177,6 @@ func TestSubTablesOrder(t *testing.T) {
 	if tab.Index['a'] != 0 || tab.Index['b'] != 2 || tab.Index['c'] != 4 || tab.Index[256] != 4 {
 		t.Fatalf("index a=%d b=%d c=%d end=%d", tab.Index['a'], tab.Index['b'], tab.Index['c'], tab.Index[256])
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // FuzzSubFilter feeds the filter search strings, a body and cuts from the
