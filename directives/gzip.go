@@ -119,22 +119,6 @@ func (l *loader) setGzipTypes(d *parser.Directive, sc *scope) error {
 	return nil
 }
 
-// setGzipCompLevel is ngx_conf_set_num_slot with gzip's bounds, 1 to 9.
-func (l *loader) setGzipCompLevel(d *parser.Directive, sc *scope) error {
-	if sc.loc.mark(d.Name) {
-		return l.dup(d)
-	}
-	n, ok := Atoi(d.Args[0].Value)
-	if !ok {
-		return l.errf(d, `"%s" directive invalid number`, d.Name)
-	}
-	if n < 1 || n > 9 {
-		return l.errf(d, "value must be between 1 and 9")
-	}
-	sc.loc.GzipCompLevel = int(n)
-	return nil
-}
-
 // setGzipHTTPVersion is ngx_conf_set_enum_slot over "1.0" and "1.1".
 func (l *loader) setGzipHTTPVersion(d *parser.Directive, sc *scope) error {
 	if sc.loc.mark(d.Name) {

@@ -147,9 +147,10 @@ func limitLogLevel(field func(*LocConf) *LogLevel) setter {
 	}
 }
 
-// limitStatusCode reads limit_conn_status and limit_req_status, a code from
-// 400 to 599.
-func limitStatusCode(field func(*LocConf) *int) setter {
+// numBetween is ngx_conf_set_num_slot with a bounds check after it (as
+// limit_req_status's and gzip_comp_level's post handlers do): a number
+// from lo to hi, set into field of the level.
+func numBetween(lo, hi int64, field func(*LocConf) *int) setter {
 	return func(l *loader, d *parser.Directive, sc *scope) error {
 		if sc.loc.mark(d.Name) {
 			return l.dup(d)
@@ -158,8 +159,8 @@ func limitStatusCode(field func(*LocConf) *int) setter {
 		if !ok {
 			return l.errf(d, `"%s" directive invalid number`, d.Name)
 		}
-		if n < 400 || n > 599 {
-			return l.errf(d, "value must be between 400 and 599")
+		if n < lo || n > hi {
+			return l.errf(d, "value must be between %d and %d", lo, hi)
 		}
 		*field(sc.loc) = int(n)
 		return nil
