@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -123,24 +124,18 @@ func TestWorkerConnectionsTunnels(t *testing.T) {
 // an engine (its upstream side then counts against worker_connections).
 func waitEngines(t *testing.T, s *Server, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	ready := 0
+	eventually(t, 5*time.Second, func() bool {
 		s.tunnels.mu.Lock()
-		ready := 0
+		defer s.tunnels.mu.Unlock()
+		ready = 0
 		for tn := range s.tunnels.live {
 			if tn.engine.Load() != engineNone {
 				ready++
 			}
 		}
-		s.tunnels.mu.Unlock()
-		if ready == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d tunnels handed to an engine", ready, n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return ready == n
+	}, func() string { return fmt.Sprintf("%d of %d tunnels handed to an engine", ready, n) })
 }
 
 // TestWorkerConnectionsBusyNotReused: a connection whose request is being

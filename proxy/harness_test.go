@@ -352,3 +352,17 @@ var connNumber = regexp.MustCompile(`^(\[[a-z]+\] )\*\d+ `)
 
 // crlf turns "\n" into "\r\n" so that expectations read as text.
 func crlf(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
+
+// eventually polls cond until it holds, and fails the test with failure's
+// account of the state once timeout has passed: for what the server does
+// a moment after the client sees it (a log line, a tunnel's end).
+func eventually(t *testing.T, timeout time.Duration, cond func() bool, failure func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal(failure())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -49,23 +50,17 @@ func askOn(t *testing.T, c net.Conn, br *bufio.Reader) {
 // idleHandoff).
 func waitParked(t *testing.T, s *Server, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	got := 0
+	eventually(t, 5*time.Second, func() bool {
 		s.parkerMu.Lock()
 		p := s.parker
 		s.parkerMu.Unlock()
-		got := 0
+		got = 0
 		if p != nil {
 			got = p.parked()
 		}
-		if got == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d connections parked, want %d", got, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return got == n
+	}, func() string { return fmt.Sprintf("%d connections parked, want %d", got, n) })
 }
 
 // TestIdleParking: idle keepalive connections wait without goroutines and

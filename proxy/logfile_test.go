@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -29,17 +30,11 @@ func logFileErrLog(t *testing.T, dir string) (*errlog.Log, string) {
 // waitFile waits until path holds want, failing after a while.
 func waitFile(t *testing.T, path, want string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		b, _ := os.ReadFile(path)
-		if string(b) == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s holds %q, want %q", path, b, want)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	var b []byte
+	eventually(t, 5*time.Second, func() bool {
+		b, _ = os.ReadFile(path)
+		return string(b) == want
+	}, func() string { return fmt.Sprintf("%s holds %q, want %q", path, b, want) })
 }
 
 // stays checks that path still holds want after d: nothing more was

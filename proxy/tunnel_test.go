@@ -342,13 +342,8 @@ func (e *tunnelEnv) rawUpgrade(t *testing.T, req string) (net.Conn, *bufio.Reade
 // waitTunnels waits until the server has n tunnels open.
 func waitTunnels(t *testing.T, s *Server, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.Tunnels().Open != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d tunnels open, want %d", s.Tunnels().Open, n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually(t, 10*time.Second, func() bool { return s.Tunnels().Open == n },
+		func() string { return fmt.Sprintf("%d tunnels open, want %d", s.Tunnels().Open, n) })
 }
 
 // waitEngine waits until the server's one live tunnel has been handed to
@@ -367,48 +362,36 @@ func waitEngine(t *testing.T, s *Server) int32 {
 // waitFileClosed waits until the process holds no descriptor of path.
 func waitFileClosed(t *testing.T, path string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for countFDs(t, path) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still open", path)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually(t, 5*time.Second, func() bool { return countFDs(t, path) == 0 },
+		func() string { return path + " still open" })
 }
 
 // waitFileContains waits for a log file to hold want: access logs are
 // written by a goroutine per file, after the request has ended.
 func waitFileContains(t *testing.T, path, want string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		b, _ := os.ReadFile(path)
-		if strings.Contains(string(b), want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %q, want it to contain %q", path, b, want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	var b []byte
+	eventually(t, 5*time.Second, func() bool {
+		b, _ = os.ReadFile(path)
+		return strings.Contains(string(b), want)
+	}, func() string { return fmt.Sprintf("%s: %q, want it to contain %q", path, b, want) })
 }
 
 // logged waits for an error log line matching re.
 func logged(t *testing.T, lines func() []string, re string) string {
 	t.Helper()
 	r := regexp.MustCompile(re)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	var found string
+	eventually(t, 5*time.Second, func() bool {
 		for _, l := range lines() {
 			if r.MatchString(l) {
-				return l
+				found = l
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no log line matching %q in %q", re, lines())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return false
+	}, func() string { return fmt.Sprintf("no log line matching %q in %q", re, lines()) })
+	return found
 }
 
 // pattern returns n bytes of a repeating pattern (text) or random bytes.
