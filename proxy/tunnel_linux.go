@@ -682,7 +682,7 @@ func (t *tunnel) spliceIn(l *tunnelLoop, dir int) bool {
 		d.pipe = p
 	}
 	for {
-		n, err := syscall.Splice(e.fd[src(dir)], nil, d.pipe.w, nil, pipeSize, spliceMove|spliceNonblock)
+		n, err := rawSplice(e.fd[src(dir)], d.pipe.w, pipeSize)
 		switch {
 		case err == syscall.EINTR:
 			continue
@@ -694,7 +694,7 @@ func (t *tunnel) spliceIn(l *tunnelLoop, dir int) bool {
 			l.pipes.put(d.pipe)
 			d.pipe = nil
 			return false
-		case err != nil:
+		case err != 0:
 			t.moveFailed(l, dir, err, true)
 			return false
 		case n == 0:
@@ -704,7 +704,7 @@ func (t *tunnel) spliceIn(l *tunnelLoop, dir int) bool {
 			t.srcEnded(dir)
 			return false
 		}
-		d.inPipe = int(n)
+		d.inPipe = n
 		rearm(&e.last, l.now)
 		return true
 	}
@@ -743,7 +743,7 @@ func (t *tunnel) flush(l *tunnelLoop, dir int) (bool, error) {
 		d.buf = nil
 	}
 	for d.inPipe > 0 {
-		n, err := syscall.Splice(d.pipe.r, nil, fd, nil, d.inPipe, spliceMove|spliceNonblock)
+		n, err := rawSplice(d.pipe.r, fd, d.inPipe)
 		switch {
 		case err == syscall.EINTR:
 			continue
@@ -751,12 +751,12 @@ func (t *tunnel) flush(l *tunnelLoop, dir int) (bool, error) {
 			e.flags[dst(dir)] &^= sockWritable
 			t.writeWaits(l, dir)
 			return false, nil
-		case err != nil:
+		case err != 0:
 			return false, err
 		}
 		progressed = true
 		d.inPipe -= int(n)
-		d.moved += n
+		d.moved += int64(n)
 	}
 	d.waiting = false
 	return true, nil
@@ -949,6 +949,15 @@ func rawRead(fd int, b []byte) (int, syscall.Errno) {
 
 func rawWrite(fd int, b []byte) (int, syscall.Errno) {
 	r, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	return int(r), errno
+}
+
+// rawSplice is splice(2) between a socket and a pipe, both non-blocking
+// (and SPLICE_F_NONBLOCK): like rawRead, it cannot block. Through Syscall,
+// each call would also wake the runtime's monitor thread, which then polls
+// while a bulk stream lasts: an eighth of the proxy's time in a transfer.
+func rawSplice(from, to, n int) (int, syscall.Errno) {
+	r, _, errno := syscall.RawSyscall6(syscall.SYS_SPLICE, uintptr(from), 0, uintptr(to), 0, uintptr(n), spliceMove|spliceNonblock)
 	return int(r), errno
 }
 
