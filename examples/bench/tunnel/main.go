@@ -5,7 +5,12 @@
 //   - (a) ping-pong: 50 connections × 1,000 round trips of 64 B each, all
 //     at once: round trips per second and the 99th percentile latency;
 //   - (b) bulk: one connection, 200 round trips of 1 MiB: MB/s of echoed
-//     payload, and the same straight to the backend (no proxy);
+//     payload, and the same straight to the backend (no proxy) and through
+//     a bare proxy (this command run with -bare-proxy: two io.Copy
+//     goroutines per connection, which Go turns into splice(2), and
+//     nothing else) — the reference for what any user-space proxy costs
+//     on the machine, its third process sharing the cores with the
+//     client and the backend;
 //   - (c) 3,000 idle tunnels (each echoed once, then quiet): the proxy's
 //     RSS growth and open descriptors per tunnel;
 //   - (d), for comparison, 3,000 idle keepalive HTTP connections (each
@@ -71,6 +76,10 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "-bare-proxy" {
+		fmt.Fprintln(os.Stderr, "bare proxy:", bareProxy(os.Args[2], os.Args[3]))
+		os.Exit(1)
+	}
 	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "tunnel bench:", err)
 		os.Exit(1)
@@ -103,6 +112,7 @@ type round struct {
 	bulkMBps float64       // (b)
 	cpuPerMB float64       // (b) the proxy's CPU time per MB echoed, µs
 	direct   float64       // (b) the same round's figure without a proxy
+	bare     float64       // (b) the same round's figure through the bare proxy
 	p50One   time.Duration // (f)
 }
 
@@ -149,6 +159,20 @@ func run(args []string, out io.Writer) error {
 	} else {
 		fmt.Fprintln(os.Stderr, "tunnel bench: nginx not found; its column stays empty (apt-get install nginx-light)")
 	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	bareAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	bare, err := startProcess(dir, "bare-proxy", bareAddr, self, "-bare-proxy", bareAddr, backendAddr)
+	if err != nil {
+		return err
+	}
+	defer bare.stop()
+
 	ws, err := startProxy(dir, "nginxws", o.nginxws, backendAddr, o)
 	if err != nil {
 		return fmt.Errorf("nginxws: %w", err)
@@ -208,6 +232,10 @@ func run(args []string, out io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("bulk without proxy: %w", err)
 		}
+		bareMB, err := bulk("ws://"+bareAddr+"/ws", o.bulkTrips)
+		if err != nil {
+			return fmt.Errorf("bulk through the bare proxy: %w", err)
+		}
 		for _, p := range order {
 			fmt.Fprintf(os.Stderr, "tunnel bench: %s: round %d, bulk\n", p.name, r)
 			cpu0 := cpuTime(p.pid)
@@ -217,7 +245,7 @@ func run(args []string, out io.Writer) error {
 			}
 			cpu := cpuTime(p.pid) - cpu0
 			f := figures[p]
-			f.bulkMBps, f.direct = mb, direct
+			f.bulkMBps, f.direct, f.bare = mb, direct, bareMB
 			// bulk's warm-up round trip is counted in the CPU time too.
 			f.cpuPerMB = cpu.Seconds() * 1e6 / (float64(o.bulkTrips+1) * float64(1<<20) / 1e6)
 			p.r.rounds = append(p.r.rounds, *f)
@@ -675,6 +703,41 @@ func (p *process) stop() {
 	_ = syscall.Kill(p.pid, syscall.SIGKILL)
 }
 
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr() (string, error) {
+	port, err := freePort()
+	return "127.0.0.1:" + port, err
+}
+
+// bareProxy relays each connection to backend with two io.Copy
+// goroutines, passing a FIN on: the least a user-space proxy does. It
+// returns only when it can no longer accept.
+func bareProxy(listen, backend string) error {
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		go func() {
+			defer c.Close()
+			u, err := net.Dial("tcp", backend)
+			if err != nil {
+				return
+			}
+			defer u.Close()
+			go func() {
+				_, _ = io.Copy(u, c)
+				_ = u.(*net.TCPConn).CloseWrite()
+			}()
+			_, _ = io.Copy(c, u)
+		}()
+	}
+}
+
 // freePort returns a port nothing listens on.
 func freePort() (string, error) {
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
@@ -783,6 +846,9 @@ func printTable(out io.Writer, o options, ngx, ws result) {
 		wsDirect = fmt.Sprintf("%.2f", q.median)
 		fmt.Fprintf(tw, "(b) ÷ no proxy (%.0f MB/s)\t%s\t%s\t\t%.2f–%.2f\t≥ 0.90 %s\t\n", median(ws.rounds, direct),
 			ngxDirect, wsDirect, q.lo, q.hi, verdict(q.median >= 0.9))
+	}
+	if q, ok := ratios(ws.rounds, ws.rounds, func(r round) float64 { return r.bare }, direct); ok {
+		fmt.Fprintf(tw, "(b) bare splice proxy ÷ no proxy\t\t%.2f\t\t%.2f–%.2f\t\t\n", q.median, q.lo, q.hi)
 	}
 	cpuMB := func(r round) float64 { return r.cpuPerMB }
 	row("(b) proxy CPU per MB echoed, µs",
