@@ -26,6 +26,10 @@ type LoadOptions struct {
 type Diag struct {
 	Msg string
 	Pos parser.Pos
+	// Emerg marks the few messages nginx logs at [emerg] and yet goes on
+	// (e.g. listen's accept_filter= on Linux): printed at [emerg], they do
+	// not fail the configuration. Others are [warn] lines.
+	Emerg bool
 }
 
 // Config is a validated, compiled configuration. It is immutable once Load

@@ -111,6 +111,10 @@ func (p *process) loadConfig() (*directives.Config, error) {
 	cfg, err := directives.Load(p.paths.conf, directives.LoadOptions{Prefix: p.paths.prefix, Globals: p.opts.globals})
 	if cfg != nil {
 		for _, w := range cfg.Warnings {
+			if w.Emerg {
+				p.log.Emerg().Msg(diagText(w.Msg, w.Pos))
+				continue
+			}
 			p.log.Warn().Msg(diagText(w.Msg, w.Pos))
 		}
 		for _, n := range cfg.Notes {
