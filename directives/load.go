@@ -339,6 +339,31 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		return l.checkCachePath(d)
 	case checkProxyCache:
 		return l.checkProxyCache(d, sc)
+	case checkPredicate, checkComplex:
+		for _, a := range d.Args {
+			if _, err := l.compileComplex(d, a.Value); err != nil {
+				return err
+			}
+		}
+		return nil
+	case checkStore:
+		if v := d.Args[0].Value; v != "off" && v != "on" {
+			_, err := l.compileComplex(d, v)
+			return err
+		}
+		return nil
+	case checkHTTP2Push:
+		return l.checkHTTP2Push(d, sc)
+	case checkSplitPathInfo:
+		return l.checkSplitPathInfo(d)
+	case checkParam:
+		return l.checkParam(d, sc)
+	case checkBind:
+		return l.checkBind(d, sc)
+	case checkAccess:
+		return l.checkAccess(d, sc)
+	case checkDebugConnection:
+		return l.checkDebugConnection(d)
 	case checkPriority:
 		// ngx_set_priority (main context only) calls a second one a
 		// duplicate only when an earlier one set a non-zero priority.

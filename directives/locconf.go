@@ -233,6 +233,12 @@ type LocConf struct {
 	ProxyMethod     *Complex
 	ProxySetBody    *Complex
 	proxySetBodyErr string
+	// paramErrs are the compile errors of the fastcgi_param, uwsgi_param,
+	// scgi_param and grpc_set_header values of this level (or inherited
+	// with them), by directive: nginxws ignores those directives, but
+	// nginx compiles their values when it merges the level and fails
+	// there (paramModules).
+	paramErrs map[string]string
 	// ProxyBind is proxy_bind (nil: off, or not set and inherited).
 	ProxyBind *ProxyBind
 
@@ -580,6 +586,19 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	}
 	if c.proxySetBodyErr != "" && c.from != "http" {
 		return errAt(end, "%s", c.proxySetBodyErr)
+	}
+	for _, name := range paramModules {
+		if !s[name] {
+			if e := p.paramErrs[name]; e != "" {
+				if c.paramErrs == nil {
+					c.paramErrs = map[string]string{}
+				}
+				c.paramErrs[name] = e
+			}
+		}
+		if e := c.paramErrs[name]; e != "" && c.from != "http" {
+			return errAt(end, "%s", e)
+		}
 	}
 	return c.mergeIfs(end)
 }

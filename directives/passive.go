@@ -1,6 +1,7 @@
 package directives
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -355,6 +356,153 @@ func (l *loader) checkCPUAffinity(d *parser.Directive) error {
 				return l.errf(d, `invalid character "%c" in "worker_cpu_affinity"`, c)
 			}
 		}
+	}
+	return nil
+}
+
+// checkHTTP2Push reproduces ngx_http_v2_push: "off" once, or URIs (with
+// variables) any number of times, but not both at one level.
+func (l *loader) checkHTTP2Push(d *parser.Directive, sc *scope) error {
+	v := d.Args[0].Value
+	if v == "off" {
+		switch {
+		case sc.loc.isSet("http2_push uri"):
+			return l.errf(d, `"%s" directive "off" parameter cannot be used with URI`, d.Name)
+		case sc.loc.mark("http2_push off"):
+			return l.dup(d)
+		}
+		return nil
+	}
+	if sc.loc.isSet("http2_push off") {
+		return l.errf(d, `"%s" directive URI cannot be used with "off" parameter`, d.Name)
+	}
+	sc.loc.mark("http2_push uri")
+	_, err := l.compileComplex(d, v)
+	return err
+}
+
+// checkSplitPathInfo reproduces ngx_http_fastcgi_split_path_info: the
+// pattern must compile (PCRE2's message) and have exactly two captures.
+// Only PCRE2's own verdict counts: a pattern nginxws could not run is
+// fine, since nothing runs it.
+func (l *loader) checkSplitPathInfo(d *parser.Directive) error {
+	v := d.Args[0].Value
+	info := scanPCRE(v)
+	switch {
+	case info.pcreErr != "":
+		return errAt(d.Pos, "%s", pcreFailed(v, info.pcreErr, info.pcreErrAt).Error())
+	case info.lateErr != "":
+		return errAt(d.Pos, "%s", pcreFailed(v, info.lateErr, info.lateErrAt).Error())
+	case info.lookbehindAt >= 0:
+		return errAt(d.Pos, "%s", pcreFailed(v, "lookbehind assertion is not fixed length", info.lookbehindAt).Error())
+	}
+	if info.unsup == "" && info.needs == "" {
+		if _, err := compileRegexp(v, false); err != nil && strings.HasPrefix(err.Error(), "pcre2_compile() failed") {
+			return errAt(d.Pos, "%s", err.Error())
+		}
+	}
+	if len(info.groups) != 2 {
+		return l.errf(d, `pattern "%s" must have 2 captures`, v)
+	}
+	return nil
+}
+
+// paramModules are the directives whose values nginx compiles when it
+// merges a level (fastcgi, uwsgi, scgi, grpc: its module order), each
+// level with its own list replacing the inherited one.
+var paramModules = [...]string{"fastcgi_param", "uwsgi_param", "scgi_param", "grpc_set_header"}
+
+// checkParam reproduces ngx_http_upstream_param_set_slot (fastcgi_param
+// and its siblings; grpc_set_header is ngx_conf_set_keyval_slot): a third
+// argument can only be "if_not_empty". The value's variables are compiled
+// now, so an unknown one fails at the end as in nginx; a syntax error in
+// it is nginx's only when the level is merged, so it waits (paramErrs).
+func (l *loader) checkParam(d *parser.Directive, sc *scope) error {
+	if len(d.Args) == 3 && d.Args[2].Value != "if_not_empty" {
+		return l.errf(d, `invalid parameter "%s"`, d.Args[2].Value)
+	}
+	sc.loc.mark(d.Name)
+	if _, err := l.compileComplex(d, d.Args[1].Value); err != nil {
+		var pe *parser.Error
+		if !errors.As(err, &pe) {
+			return err
+		}
+		if sc.loc.paramErrs == nil {
+			sc.loc.paramErrs = map[string]string{}
+		}
+		if sc.loc.paramErrs[d.Name] == "" {
+			sc.loc.paramErrs[d.Name] = pe.Msg
+		}
+	}
+	return nil
+}
+
+// checkBind reproduces ngx_http_upstream_bind_set_slot for the modules
+// nginxws does not implement (proxy_bind is setProxyBind): once a level,
+// "off", an address with an optional port or a value with variables,
+// then only "transparent".
+func (l *loader) checkBind(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	v := d.Args[0].Value
+	if len(d.Args) == 1 && v == "off" {
+		return nil
+	}
+	c, err := l.compileComplex(d, v)
+	if err != nil {
+		return err
+	}
+	if c.IsLiteral() {
+		if _, ok := ParseAddrPort([]byte(v)); !ok {
+			return l.errf(d, `invalid address "%s"`, v)
+		}
+	}
+	if len(d.Args) == 2 && d.Args[1].Value != "transparent" {
+		return l.errf(d, `invalid parameter "%s"`, d.Args[1].Value)
+	}
+	return nil
+}
+
+// checkAccess reproduces ngx_conf_set_access_slot (*_store_access): once
+// a level, each argument "user:", "group:" or "all:" followed by "r" or
+// "rw".
+func (l *loader) checkAccess(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	for _, a := range d.Args {
+		v := a.Value
+		who := ""
+		for _, p := range []string{"user:", "group:", "all:"} {
+			if strings.HasPrefix(v, p) {
+				who = p
+			}
+		}
+		if who == "" || (v[len(who):] != "r" && v[len(who):] != "rw") {
+			return l.errf(d, `invalid value "%s"`, v)
+		}
+	}
+	return nil
+}
+
+// checkDebugConnection reproduces ngx_event_debug_connection (Debian
+// builds nginx --with-debug): "unix:", an address or a network (with
+// nginx's warning when the host bits are set), or a name, which nginx
+// resolves there and then.
+func (l *loader) checkDebugConnection(d *parser.Directive) error {
+	v := d.Args[0].Value
+	if v == "unix:" {
+		return nil
+	}
+	if _, meaningless, ok := parseCIDR(v); ok {
+		if meaningless {
+			l.warnf(d, "low address bits of %s are meaningless", v)
+		}
+		return nil
+	}
+	if u := resolveHost(urlParse{host: v}, l.resolve); u.err != "" {
+		return l.errf(d, `%s in debug_connection "%s"`, u.err, v)
 	}
 	return nil
 }
