@@ -134,6 +134,13 @@ type row struct {
 	// obsolete names the directive nginx 1.22 says to use instead of this
 	// one (ngx_http_v2_obsolete): nginx ignores it too, with that [warn].
 	obsolete string
+	// post is the post handler nginx's slot setter runs on the parsed
+	// value (ngx_conf_post_t): given the directive's name and the number
+	// or size, it returns nginx's error, or "".
+	post func(name string, v int64) string
+	// warn is the [warn] nginx itself prints for the directive on Linux
+	// (the *_send_lowat ones), printed instead of nginxws's "is ignored".
+	warn string
 	// def are the values of a refused directive that ask for nginx's own
 	// default (etag on, ssl_ocsp off): written
 	// out, they change nothing, so nginxws accepts them silently.

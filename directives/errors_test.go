@@ -155,6 +155,16 @@ var errorCases = []errorCase{
 	{name: "ignored directive duplicate", conf: H("gzip_no_buffer on;\ngzip_no_buffer off;"), want: `[emerg] "gzip_no_buffer" directive is duplicate in CONF/nginx.conf:4`, same: true},
 	{name: "ignored ssl directive value", conf: H("ssl_session_timeout 5x;"), want: `[emerg] "ssl_session_timeout" directive invalid value in CONF/nginx.conf:3`, same: true},
 	{name: "ignored events directive duplicate", conf: "events { multi_accept on; multi_accept on; }\n", want: `[emerg] "multi_accept" directive is duplicate in CONF/nginx.conf:1`, same: true},
+	// The post handlers of their slots.
+	{name: "connection_pool_size too small", conf: H("connection_pool_size 64;"), want: `[emerg] the pool size must be no less than 112 in CONF/nginx.conf:3`, same: true},
+	{name: "request_pool_size not aligned", conf: H("request_pool_size 120;"), want: `[emerg] the pool size must be a multiple of 16 in CONF/nginx.conf:3`, same: true},
+	{name: "http2_pool_size too small", conf: H("server { listen 8080; http2_pool_size 1k; http2_pool_size 100; }"), want: `[emerg] "http2_pool_size" directive is duplicate in CONF/nginx.conf:3`, same: true},
+	{name: "http2_chunk_size zero", conf: H("http2_chunk_size 0;"), want: `[emerg] the http2 chunk size cannot be zero in CONF/nginx.conf:3`, same: true},
+	{name: "http2_recv_buffer_size too small", conf: H("http2_recv_buffer_size 32;"), want: `[emerg] "http2_recv_buffer_size" directive value is too small in CONF/nginx.conf:3`, same: true},
+	{name: "http2_body_preread_size too large", conf: H("http2_body_preread_size 2048m;"), want: `[emerg] the maximum body preread buffer size is 2147483647 in CONF/nginx.conf:3`, same: true},
+	{name: "http2_streams_index_size power of two", conf: H("http2_streams_index_size 48;"), want: `[emerg] "http2_streams_index_size" directive must be a power of two in CONF/nginx.conf:3`, same: true},
+	{name: "pool sizes that pass", conf: H("connection_pool_size 112;\nrequest_pool_size 4k;\nhttp2_pool_size 64k;\nhttp2_chunk_size 99m;\nhttp2_recv_buffer_size 33;\nhttp2_streams_index_size 64;\nfoo;"), want: `[emerg] unknown directive "foo" in CONF/nginx.conf:9`, same: true},
+
 	// Their variables are compiled as nginx compiles them: the WebSocket
 	// idiom "proxy_cache_bypass $http_upgrade;" with a typo fails.
 	{name: "proxy_cache_bypass unknown variable", conf: H("server { listen 8080;\nlocation / { proxy_cache_bypass $http_upgrade $cookie_nocache $nocache_flag; }\n}"), want: `[emerg] unknown "nocache_flag" variable`, same: true},

@@ -213,6 +213,10 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 				l.warnf(d, `the "%s" directive is obsolete, use the "%s" directive instead`, d.Name, r.obsolete)
 				return nil
 			}
+			if r.warn != "" {
+				l.warnf(d, "%s", r.warn)
+				return nil
+			}
 			l.warnf(d, `"%s" directive is ignored`, d.Name)
 			return nil
 		case tlsSetting:
@@ -388,6 +392,17 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 			return l.errf(d, `"%s" directive invalid number`, d.Name)
 		}
 		return l.invalid(d)
+	}
+	if r.post != nil && len(d.Args) == 1 {
+		var v int64
+		if r.check == checkNum {
+			v, _ = Atoi(d.Args[0].Value)
+		} else {
+			v, _ = parseSize(d.Args[0].Value)
+		}
+		if msg := r.post(d.Name, v); msg != "" {
+			return l.errf(d, "%s", msg)
+		}
 	}
 	if r.check == checkNum && r.max != 0 {
 		if n, _ := Atoi(d.Args[0].Value); n < 1 || n > r.max {

@@ -506,3 +506,57 @@ func (l *loader) checkDebugConnection(d *parser.Directive) error {
 	}
 	return nil
 }
+
+// Post handlers of ignored directives' values (ngx_conf_post_t), with
+// nginx's words.
+
+// minPoolSize is NGX_MIN_POOL_SIZE on 64-bit Linux: a pool header and
+// two large-allocation links, aligned to NGX_POOL_ALIGNMENT (16).
+const minPoolSize = 112
+
+// postPoolSize is ngx_http_core_pool_size and ngx_http_v2_pool_size
+// (connection_pool_size, request_pool_size, http2_pool_size).
+func postPoolSize(_ string, v int64) string {
+	switch {
+	case v < minPoolSize:
+		return fmt.Sprintf("the pool size must be no less than %d", minPoolSize)
+	case v%16 != 0:
+		return "the pool size must be a multiple of 16"
+	}
+	return ""
+}
+
+// postHTTP2ChunkSize is ngx_http_v2_chunk_size (a larger value is cut
+// down to the largest frame without a word).
+func postHTTP2ChunkSize(_ string, v int64) string {
+	if v == 0 {
+		return "the http2 chunk size cannot be zero"
+	}
+	return ""
+}
+
+// postHTTP2RecvBufferSize is ngx_http_v2_recv_buffer_size: more than
+// twice NGX_HTTP_V2_STATE_BUFFER_SIZE (16).
+func postHTTP2RecvBufferSize(name string, v int64) string {
+	if v <= 2*16 {
+		return `"` + name + `" directive value is too small`
+	}
+	return ""
+}
+
+// postHTTP2PrereadSize is ngx_http_v2_preread_size: at most
+// NGX_HTTP_V2_MAX_WINDOW.
+func postHTTP2PrereadSize(_ string, v int64) string {
+	if v > 1<<31-1 {
+		return fmt.Sprintf("the maximum body preread buffer size is %d", 1<<31-1)
+	}
+	return ""
+}
+
+// postPowerOfTwo is ngx_http_v2_streams_index_mask.
+func postPowerOfTwo(name string, v int64) string {
+	if v == 0 || v&(v-1) != 0 {
+		return `"` + name + `" directive must be a power of two`
+	}
+	return ""
+}
