@@ -124,10 +124,10 @@ type loader struct {
 
 func newLoader(cfg *Config, pc *parser.Config, opts LoadOptions, partial bool) *loader {
 	prefix := opts.Prefix
-	if prefix == "" {
+	if prefix == "" && !opts.EmptyPrefix {
 		prefix = DefaultPrefix
 	}
-	if !strings.HasSuffix(prefix, "/") {
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
 	res := resolver(systemResolver)
