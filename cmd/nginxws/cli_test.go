@@ -272,7 +272,7 @@ func TestPrefixAndGlobals(t *testing.T) {
 	}
 }
 
-// TestEmptyPrefix: -p ” prefixes nothing, so relative paths in the
+// TestEmptyPrefix: an empty -p prefixes nothing, so relative paths in the
 // configuration (pid, logs) stay relative to the working directory and
 // are printed so, rather than falling back to the default prefix;
 // compared with nginx.
