@@ -188,6 +188,7 @@ const (
 	checkBind                       // ngx_http_upstream_bind_set_slot: off, an address, or variables; transparent
 	checkAccess                     // ngx_conf_set_access_slot: user:, group:, all: with r or rw
 	checkDebugConnection            // ngx_event_debug_connection: unix:, an address or network, or a host name
+	checkPasswordFile               // ngx_ssl_read_password_file: the file is read where the directive stands
 )
 
 // valid reports whether v is a valid value of the kind.

@@ -155,6 +155,13 @@ var errorCases = []errorCase{
 	{name: "ignored directive duplicate", conf: H("gzip_no_buffer on;\ngzip_no_buffer off;"), want: `[emerg] "gzip_no_buffer" directive is duplicate in CONF/nginx.conf:4`, same: true},
 	{name: "ignored ssl directive value", conf: H("ssl_session_timeout 5x;"), want: `[emerg] "ssl_session_timeout" directive invalid value in CONF/nginx.conf:3`, same: true},
 	{name: "ignored events directive duplicate", conf: "events { multi_accept on; multi_accept on; }\n", want: `[emerg] "multi_accept" directive is duplicate in CONF/nginx.conf:1`, same: true},
+	// Password files are read where the directive stands (ngx_ssl_read_password_file).
+	{name: "ssl_password_file a directory", conf: H("ssl_password_file keys;"), files: map[string]string{"keys/a": "x\n"}, want: `[emerg] read() "CONF/keys" failed (21: Is a directory) in CONF/nginx.conf:3`, same: true},
+	{name: "ssl_password_file too long line", conf: H("ssl_password_file pw;"), files: map[string]string{"pw": "short\n" + strings.Repeat("x", 4096) + "\n"}, want: `[emerg] too long line in "CONF/pw" in CONF/nginx.conf:3`, same: true},
+	{name: "ssl_password_file longest line then duplicate", conf: H("ssl_password_file pw;\nssl_password_file pw;"), files: map[string]string{"pw": strings.Repeat("x", 4094) + "\r\n" + strings.Repeat("y", 4095)}, want: `[emerg] "ssl_password_file" directive is duplicate in CONF/nginx.conf:4`, same: true},
+	{name: "grpc_ssl_password_file missing", conf: H("server { listen 8080; grpc_ssl_password_file nosuch.pass; }"), want: `[emerg] open() "CONF/nosuch.pass" failed (2: No such file or directory) in CONF/nginx.conf:3`, same: true},
+	{name: "uwsgi_ssl_password_file duplicate", conf: H("uwsgi_ssl_password_file pw;\nuwsgi_ssl_password_file pw;"), files: map[string]string{"pw": "a"}, want: `[emerg] "uwsgi_ssl_password_file" directive is duplicate in CONF/nginx.conf:4`, same: true},
+
 	// The post handlers of their slots.
 	{name: "connection_pool_size too small", conf: H("connection_pool_size 64;"), want: `[emerg] the pool size must be no less than 112 in CONF/nginx.conf:3`, same: true},
 	{name: "request_pool_size not aligned", conf: H("request_pool_size 120;"), want: `[emerg] the pool size must be a multiple of 16 in CONF/nginx.conf:3`, same: true},

@@ -2,7 +2,6 @@ package directives
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -225,9 +224,8 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 			}
 			if d.Name == "ssl_password_file" {
 				// ngx_ssl_read_password_file reads it where it is set.
-				path := l.confPath(d.Args[0].Value)
-				if _, err := os.ReadFile(path); err != nil {
-					return l.errf(d, `open() "%s" failed (%s)`, path, osErrText(err))
+				if err := l.readPasswordFile(d); err != nil {
+					return err
 				}
 			}
 			if d.Name == "ssl_dhparam" {
@@ -368,6 +366,11 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		return l.checkAccess(d, sc)
 	case checkDebugConnection:
 		return l.checkDebugConnection(d)
+	case checkPasswordFile:
+		if sc.loc.mark(d.Name) {
+			return l.dup(d)
+		}
+		return l.readPasswordFile(d)
 	case checkPriority:
 		// ngx_set_priority (main context only) calls a second one a
 		// duplicate only when an earlier one set a non-zero priority.

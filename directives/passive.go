@@ -1,8 +1,10 @@
 package directives
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/nginxws/nginxws/parser"
@@ -559,4 +561,31 @@ func postPowerOfTwo(name string, v int64) string {
 		return `"` + name + `" directive must be a power of two`
 	}
 	return ""
+}
+
+// passwordBufferSize is NGX_SSL_PASSWORD_BUFFER_SIZE: a line of the
+// password file must fit in it with room to spare.
+const passwordBufferSize = 4096
+
+// readPasswordFile reproduces ngx_ssl_read_password_file, which reads the
+// file where the directive stands (ssl_password_file and the grpc and
+// uwsgi ones): it must open, read (a directory does not), and have no
+// line of 4096 bytes or more.
+func (l *loader) readPasswordFile(d *parser.Directive) error {
+	path := l.confPath(d.Args[0].Value)
+	f, err := os.Open(path)
+	if err != nil {
+		return l.errf(d, `open() "%s" failed (%s)`, path, osErrText(err))
+	}
+	defer f.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(f); err != nil {
+		return l.errf(d, `read() "%s" failed (%s)`, path, osErrText(err))
+	}
+	for _, line := range bytes.Split(b.Bytes(), []byte("\n")) {
+		if len(line) >= passwordBufferSize {
+			return l.errf(d, `too long line in "%s"`, path)
+		}
+	}
+	return nil
 }
