@@ -162,6 +162,11 @@ var errorCases = []errorCase{
 	{name: "grpc_ssl_password_file missing", conf: H("server { listen 8080; grpc_ssl_password_file nosuch.pass; }"), want: `[emerg] open() "CONF/nosuch.pass" failed (2: No such file or directory) in CONF/nginx.conf:3`, same: true},
 	{name: "uwsgi_ssl_password_file duplicate", conf: H("uwsgi_ssl_password_file pw;\nuwsgi_ssl_password_file pw;"), files: map[string]string{"pw": "a"}, want: `[emerg] "uwsgi_ssl_password_file" directive is duplicate in CONF/nginx.conf:4`, same: true},
 
+	// fastcgi_cache and its siblings name a zone of their module's *_cache_path.
+	{name: "fastcgi_cache zone unknown", conf: H("server { listen 8080;\nlocation / { fastcgi_cache php; }\n}"), want: `[emerg] "fastcgi_cache" zone "php" is unknown in CONF/nginx.conf:6`, same: true},
+	{name: "uwsgi_cache of a proxy zone", conf: H("proxy_cache_path /tmp/nginxws-cache keys_zone=p:10m;\nserver { listen 8080; uwsgi_cache p; }"), want: `[emerg] the shared memory zone "p" is already declared for a different use in CONF/nginx.conf:4`, same: true},
+	{name: "scgi_cache zone without servers", conf: H("scgi_cache s;"), want: `[emerg] zero size shared memory zone "s"`, same: true},
+
 	// The post handlers of their slots.
 	{name: "connection_pool_size too small", conf: H("connection_pool_size 64;"), want: `[emerg] the pool size must be no less than 112 in CONF/nginx.conf:3`, same: true},
 	{name: "request_pool_size not aligned", conf: H("request_pool_size 120;"), want: `[emerg] the pool size must be a multiple of 16 in CONF/nginx.conf:3`, same: true},

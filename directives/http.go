@@ -323,24 +323,36 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 		return err
 	}
 
-	if err := h.Conf.merge(defaultLocConf(l), end); err != nil {
-		return err
-	}
-	for _, s := range h.Servers {
-		s.ServerConf.merge(&h.Server)
-		if !s.hasListen {
-			// ngx_http_core_merge_srv_conf adds the default listen; it
-			// carries no option that could conflict.
-			if err := l.addListen(s.Pos, s, defaultListen(s.Pos)); err != nil {
+	defaults := defaultLocConf(l)
+	err := func() error {
+		if err := h.Conf.merge(defaults, end); err != nil {
+			return err
+		}
+		for _, s := range h.Servers {
+			s.ServerConf.merge(&h.Server)
+			if !s.hasListen {
+				// ngx_http_core_merge_srv_conf adds the default listen; it
+				// carries no option that could conflict.
+				if err := l.addListen(s.Pos, s, defaultListen(s.Pos)); err != nil {
+					return err
+				}
+			}
+			if err := s.Conf.merge(h.Conf, end); err != nil {
+				return err
+			}
+			if err := mergeLocations(s.Locations, s.Conf, end); err != nil {
 				return err
 			}
 		}
-		if err := s.Conf.merge(h.Conf, end); err != nil {
-			return err
-		}
-		if err := mergeLocations(s.Locations, s.Conf, end); err != nil {
-			return err
-		}
+		return nil
+	}()
+	// nginx merges module by module, each over every level, so the
+	// merge's warnings come grouped by module, in its order.
+	for _, m := range mergeWarnModules {
+		l.cfg.Warnings = append(l.cfg.Warnings, defaults.diag.byModule[m]...)
+	}
+	if err != nil {
+		return err
 	}
 	if err := l.mergeReferers(h, end); err != nil {
 		return err

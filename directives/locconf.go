@@ -1,6 +1,7 @@
 package directives
 
 import (
+	"strings"
 	"time"
 
 	"github.com/nginxws/nginxws/parser"
@@ -237,7 +238,8 @@ type LocConf struct {
 	// scgi_param and grpc_set_header values of this level (or inherited
 	// with them), by directive: nginxws ignores those directives, but
 	// nginx compiles their values when it merges the level and fails
-	// there (paramModules).
+	// there (merge), each level with its own list replacing the inherited
+	// one.
 	paramErrs map[string]string
 	// ProxyBind is proxy_bind (nil: off, or not set and inherited).
 	ProxyBind *ProxyBind
@@ -284,11 +286,27 @@ type LocConf struct {
 	pBusySet bool       // proxy_busy_buffers_size given here or inherited
 	ifs      []*LocConf // if blocks of this level, merged after it
 	from     string     // "http", "server", "location", "if": for merge-only checks
-	// proxyCache is the zone a proxy_cache names (nil: off, a variable,
-	// or not set), for nginx's merge-time check that a *_cache_path
-	// declared it; nginxws keeps no cache.
-	proxyCache *sharedZone
+	// cacheZones are the zones proxy_cache, fastcgi_cache, uwsgi_cache
+	// and scgi_cache name here, by directive (absent: off, a variable, or
+	// not set), for nginx's merge-time check that the module's
+	// *_cache_path declared it; nginxws keeps no cache.
+	cacheZones map[string]*sharedZone
+	// cacheOn says, by *_cache directive, that this level caches (a zone
+	// or a variable, set here or inherited), and cacheKeyed that its
+	// *_cache_key is set here or above: fastcgi, uwsgi and scgi have no
+	// default key, and nginx warns at each merged level caching without.
+	cacheOn, cacheKeyed map[string]bool
+	// diag collects the [warn]s of the merge, handed down from the
+	// defaults the http level is merged with.
+	diag *mergeDiags
 }
+
+// mergeDiags are the [warn]s of the merge by module, printed once every
+// level is merged, in nginx's module order (mergeWarnModules).
+type mergeDiags struct{ byModule map[string][]Diag }
+
+// mergeWarnModules are the modules whose merge may warn, in nginx's order.
+var mergeWarnModules = [...]string{"fastcgi", "uwsgi", "scgi"}
 
 func newLocConf() *LocConf { return &LocConf{} }
 
@@ -312,6 +330,7 @@ func (c *LocConf) isSet(name string) bool { return c.set[name] }
 // parent the http level is merged with.
 func defaultLocConf(l *loader) *LocConf {
 	return &LocConf{
+		diag:         &mergeDiags{byModule: map[string][]Diag{}},
 		Root:         literal(l.fullName("html")),
 		Index:        []*Complex{literal("index.html")},
 		DefaultType:  "text/plain",
@@ -389,6 +408,7 @@ const DefaultAccessLog = "/var/log/nginx/access.log"
 // it merges.
 func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	s := c.set
+	c.diag = p.diag
 	// ngx_http_core_module.
 	if !s["root"] && !s["alias"] {
 		c.Root, c.Alias = p.Root, p.Alias
@@ -570,13 +590,8 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if c.ProxyBusyBuffersSize > int64(c.ProxyBuffers.Num-1)*c.ProxyBuffers.Size {
 		return errAt(end, `"proxy_busy_buffers_size" must be less than the size of all "proxy_buffers" minus one buffer`)
 	}
-	if !s["proxy_cache"] {
-		c.proxyCache = p.proxyCache
-	}
-	// nginx merges the http level into the servers, never by itself: with
-	// no server, a zone nobody declared is "zero size" after the parse.
-	if c.proxyCache != nil && !c.proxyCache.cachePath && c.from != "http" {
-		return errAt(end, `"proxy_cache" zone "%s" is unknown`, c.proxyCache.name)
+	if err := c.mergeCacheZone(p, "proxy_cache", end); err != nil {
+		return err
 	}
 	if err := c.mergeProxySSL(p); err != nil {
 		return err
@@ -587,7 +602,18 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if c.proxySetBodyErr != "" && c.from != "http" {
 		return errAt(end, "%s", c.proxySetBodyErr)
 	}
-	for _, name := range paramModules {
+	// The modules nginxws does not implement, in nginx's module order:
+	// each checks its cache zone, then compiles its parameters.
+	for _, m := range [...]string{"fastcgi", "uwsgi", "scgi", "grpc"} {
+		if m != "grpc" {
+			if err := c.mergeCacheZone(p, m+"_cache", end); err != nil {
+				return err
+			}
+		}
+		name := m + "_param"
+		if m == "grpc" {
+			name = "grpc_set_header"
+		}
 		if !s[name] {
 			if e := p.paramErrs[name]; e != "" {
 				if c.paramErrs == nil {
@@ -601,6 +627,39 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 		}
 	}
 	return c.mergeIfs(end)
+}
+
+// mergeCacheZone inherits the zone a *_cache directive (name) names, and
+// makes nginx's check that its module's *_cache_path declared it. nginx
+// merges the http level into the servers, never by itself: with no
+// server, a zone nobody declared is "zero size" after the parse instead.
+func (c *LocConf) mergeCacheZone(p *LocConf, name string, end parser.Pos) error {
+	if !c.set[name] {
+		if z := p.cacheZones[name]; z != nil {
+			if c.cacheZones == nil {
+				c.cacheZones = map[string]*sharedZone{}
+			}
+			c.cacheZones[name] = z
+		}
+	}
+	if z := c.cacheZones[name]; z != nil && !z.cachePath && c.from != "http" {
+		return errAt(end, `"%s" zone "%s" is unknown`, name, z.name)
+	}
+	if name == "proxy_cache" {
+		return nil // its key has a default
+	}
+	if c.cacheOn == nil {
+		c.cacheOn, c.cacheKeyed = map[string]bool{}, map[string]bool{}
+	}
+	if !c.set[name] {
+		c.cacheOn[name] = p.cacheOn[name]
+	}
+	c.cacheKeyed[name] = c.set[name+"_key"] || p.cacheKeyed[name]
+	if c.cacheOn[name] && !c.cacheKeyed[name] && c.from != "http" && c.diag != nil {
+		m := strings.TrimSuffix(name, "_cache")
+		c.diag.byModule[m] = append(c.diag.byModule[m], Diag{Msg: `no "` + name + `_key" for "` + name + `"`, Pos: end})
+	}
+	return nil
 }
 
 // mergeIfs merges this level's if blocks, and its limit_except block,

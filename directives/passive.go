@@ -139,14 +139,19 @@ func (l *loader) checkResolver(d *parser.Directive) error {
 	return nil
 }
 
-// checkProxyCache reproduces ngx_http_proxy_cache: "off", a value with
-// variables (the zone chosen per request), or a zone, which must be a
-// proxy_cache_path's (checked when the levels are merged, locconf.go).
+// checkProxyCache reproduces ngx_http_proxy_cache (and fastcgi_cache,
+// uwsgi_cache, scgi_cache): "off", a value with variables (the zone
+// chosen per request), or a zone, which must be the module's
+// *_cache_path's (checked when the levels are merged, locconf.go).
 func (l *loader) checkProxyCache(d *parser.Directive, sc *scope) error {
 	if sc.loc.mark(d.Name) {
 		return l.dup(d)
 	}
 	v := d.Args[0].Value
+	if sc.loc.cacheOn == nil {
+		sc.loc.cacheOn, sc.loc.cacheKeyed = map[string]bool{}, map[string]bool{}
+	}
+	sc.loc.cacheOn[d.Name] = v != "off"
 	if v == "off" {
 		return nil
 	}
@@ -155,11 +160,14 @@ func (l *loader) checkProxyCache(d *parser.Directive, sc *scope) error {
 		return err
 	}
 	if cv.IsLiteral() {
-		z, err := l.http.limits.add(l, d, v, 0, "proxy")
+		z, err := l.http.limits.add(l, d, v, 0, strings.TrimSuffix(d.Name, "_cache"))
 		if err != nil {
 			return err
 		}
-		sc.loc.proxyCache = z
+		if sc.loc.cacheZones == nil {
+			sc.loc.cacheZones = map[string]*sharedZone{}
+		}
+		sc.loc.cacheZones[d.Name] = z
 	}
 	return nil
 }
@@ -408,11 +416,6 @@ func (l *loader) checkSplitPathInfo(d *parser.Directive) error {
 	}
 	return nil
 }
-
-// paramModules are the directives whose values nginx compiles when it
-// merges a level (fastcgi, uwsgi, scgi, grpc: its module order), each
-// level with its own list replacing the inherited one.
-var paramModules = [...]string{"fastcgi_param", "uwsgi_param", "scgi_param", "grpc_set_header"}
 
 // checkParam reproduces ngx_http_upstream_param_set_slot (fastcgi_param
 // and its siblings; grpc_set_header is ngx_conf_set_keyval_slot): a third
