@@ -167,6 +167,12 @@ var errorCases = []errorCase{
 	{name: "uwsgi_cache of a proxy zone", conf: H("proxy_cache_path /tmp/nginxws-cache keys_zone=p:10m;\nserver { listen 8080; uwsgi_cache p; }"), want: `[emerg] the shared memory zone "p" is already declared for a different use in CONF/nginx.conf:4`, same: true},
 	{name: "scgi_cache zone without servers", conf: H("scgi_cache s;"), want: `[emerg] zero size shared memory zone "s"`, same: true},
 
+	// nginx checks proxy buffers where it merges a server (or below), never
+	// the http level by itself.
+	{name: "proxy_buffers at the http level, replaced in every server", conf: H("proxy_buffers 1 4k;\nserver { listen 8080; proxy_buffers 8 4k; }") + "bogus;\n", want: `[emerg] unknown directive "bogus" in CONF/nginx.conf:6`, same: true},
+	{name: "proxy_buffer_size too large with no server", conf: H("proxy_buffer_size 1m;") + "bogus;\n", want: `[emerg] unknown directive "bogus" in CONF/nginx.conf:5`, same: true},
+	{name: "proxy_buffer_size too large inherited by a server", conf: H("proxy_buffer_size 1m;\nserver { listen 8080; }"), want: `[emerg] "proxy_busy_buffers_size" must be less than the size of all "proxy_buffers" minus one buffer in CONF/nginx.conf:5`, same: true},
+
 	// The post handlers of their slots.
 	{name: "connection_pool_size too small", conf: H("connection_pool_size 64;"), want: `[emerg] the pool size must be no less than 112 in CONF/nginx.conf:3`, same: true},
 	{name: "request_pool_size not aligned", conf: H("request_pool_size 120;"), want: `[emerg] the pool size must be a multiple of 16 in CONF/nginx.conf:3`, same: true},

@@ -574,7 +574,11 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	} else if p.pBusySet {
 		c.ProxyBusyBuffersSize, c.pBusySet = p.ProxyBusyBuffersSize, true
 	}
-	if c.ProxyBuffers.Num < 2 {
+	// nginx merges the http level into each server, never by itself: its
+	// values are checked there, as each server inherits them (with no
+	// server, not at all).
+	checked := c.from != "http"
+	if c.ProxyBuffers.Num < 2 && checked {
 		return errAt(end, `there must be at least 2 "proxy_buffers"`)
 	}
 	size := c.ProxyBufferSize
@@ -584,10 +588,10 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if !c.pBusySet {
 		c.ProxyBusyBuffersSize = 2 * size
 	}
-	if c.ProxyBusyBuffersSize < size {
+	if c.ProxyBusyBuffersSize < size && checked {
 		return errAt(end, `"proxy_busy_buffers_size" must be equal to or greater than the maximum of the value of "proxy_buffer_size" and one of the "proxy_buffers"`)
 	}
-	if c.ProxyBusyBuffersSize > int64(c.ProxyBuffers.Num-1)*c.ProxyBuffers.Size {
+	if c.ProxyBusyBuffersSize > int64(c.ProxyBuffers.Num-1)*c.ProxyBuffers.Size && checked {
 		return errAt(end, `"proxy_busy_buffers_size" must be less than the size of all "proxy_buffers" minus one buffer`)
 	}
 	if err := c.mergeCacheZone(p, "proxy_cache", end); err != nil {
