@@ -173,6 +173,16 @@ var errorCases = []errorCase{
 	{name: "proxy_buffer_size too large with no server", conf: H("proxy_buffer_size 1m;") + "bogus;\n", want: `[emerg] unknown directive "bogus" in CONF/nginx.conf:5`, same: true},
 	{name: "proxy_buffer_size too large inherited by a server", conf: H("proxy_buffer_size 1m;\nserver { listen 8080; }"), want: `[emerg] "proxy_busy_buffers_size" must be less than the size of all "proxy_buffers" minus one buffer in CONF/nginx.conf:5`, same: true},
 
+	// The checks nginx makes on their sizes when it merges a level.
+	{name: "fastcgi_buffers one buffer", conf: H("server { listen 8080;\nlocation / { fastcgi_buffers 1 4k; }\n}"), want: `[emerg] there must be at least 2 "fastcgi_buffers" in CONF/nginx.conf:6`, same: true},
+	{name: "uwsgi_busy_buffers_size too large", conf: H("uwsgi_busy_buffers_size 64k;\nserver { listen 8080; }"), want: `[emerg] "uwsgi_busy_buffers_size" must be less than the size of all "uwsgi_buffers" minus one buffer in CONF/nginx.conf:5`, same: true},
+	{name: "scgi_busy_buffers_size too small", conf: H("server { listen 8080; scgi_buffer_size 16k; scgi_busy_buffers_size 8k; }"), want: `[emerg] "scgi_busy_buffers_size" must be equal to or greater than the maximum of the value of "scgi_buffer_size" and one of the "scgi_buffers" in CONF/nginx.conf:4`, same: true},
+	{name: "proxy_temp_file_write_size too small", conf: H("server { listen 8080; location / { proxy_temp_file_write_size 1k; } }"), want: `[emerg] "proxy_temp_file_write_size" must be equal to or greater than the maximum of the value of "proxy_buffer_size" and one of the "proxy_buffers" in CONF/nginx.conf:4`, same: true},
+	{name: "fastcgi_max_temp_file_size too small", conf: H("fastcgi_buffers 4 16k;\nserver { listen 8080; fastcgi_max_temp_file_size 8k; }"), want: `[emerg] "fastcgi_max_temp_file_size" must be equal to zero to disable temporary files usage or must be equal to or greater than the maximum of the value of "fastcgi_buffer_size" and one of the "fastcgi_buffers" in CONF/nginx.conf:5`, same: true},
+	{name: "temp file sizes that pass", conf: H("proxy_max_temp_file_size 0;\nfastcgi_buffers 3 4k;\nserver { listen 8080; location / { fastcgi_buffer_size 4k; uwsgi_max_temp_file_size 0; } }") + "bogus;\n", want: `[emerg] unknown directive "bogus" in CONF/nginx.conf:7`, same: true},
+	{name: "connection_pool_size above the header buffers", conf: H("connection_pool_size 16k;\nserver { listen 8080; }"), want: `[emerg] the "large_client_header_buffers" size must be equal to or greater than "connection_pool_size" in CONF/nginx.conf:5`, same: true},
+	{name: "large_client_header_buffers below the pool size", conf: H("server { listen 8080; large_client_header_buffers 4 256; }"), want: `[emerg] the "large_client_header_buffers" size must be equal to or greater than "connection_pool_size" in CONF/nginx.conf:4`, same: true},
+
 	// The post handlers of their slots.
 	{name: "connection_pool_size too small", conf: H("connection_pool_size 64;"), want: `[emerg] the pool size must be no less than 112 in CONF/nginx.conf:3`, same: true},
 	{name: "request_pool_size not aligned", conf: H("request_pool_size 120;"), want: `[emerg] the pool size must be a multiple of 16 in CONF/nginx.conf:3`, same: true},

@@ -330,6 +330,12 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 		}
 		for _, s := range h.Servers {
 			s.ServerConf.merge(&h.Server)
+			// ngx_http_core_merge_srv_conf: connection_pool_size (ignored
+			// by nginxws; 512 by default on 64-bit) bounds the buffers.
+			pool := s.Conf.passiveSize("connection_pool_size", h.Conf.passiveSize("connection_pool_size", 512))
+			if s.ServerConf.LargeClientHeaderBuffers.Size < pool {
+				return errAt(end, `the "large_client_header_buffers" size must be equal to or greater than "connection_pool_size"`)
+			}
 			if !s.hasListen {
 				// ngx_http_core_merge_srv_conf adds the default listen; it
 				// carries no option that could conflict.

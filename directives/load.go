@@ -289,6 +289,7 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		if !ok || n == 0 || !sok || size == 0 {
 			return l.invalid(d)
 		}
+		sc.keepPassive(d.Name, n, size)
 		return nil
 	case checkPath:
 		var sum int64
@@ -395,6 +396,10 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 			return l.errf(d, `"%s" directive invalid number`, d.Name)
 		}
 		return l.invalid(d)
+	}
+	if r.check == checkSize && len(d.Args) == 1 {
+		v, _ := parseSize(d.Args[0].Value)
+		sc.keepPassive(d.Name, v, 0)
 	}
 	if r.post != nil && len(d.Args) == 1 {
 		var v int64

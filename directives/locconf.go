@@ -296,6 +296,11 @@ type LocConf struct {
 	// *_cache_key is set here or above: fastcgi, uwsgi and scgi have no
 	// default key, and nginx warns at each merged level caching without.
 	cacheOn, cacheKeyed map[string]bool
+	// passive holds the sizes (and NUMBER SIZE buffers) of directives
+	// nginxws ignores that nginx checks against each other when it merges
+	// a level (the fastcgi, uwsgi and scgi buffers, the proxy temp file
+	// sizes, connection_pool_size), set here or inherited.
+	passive map[string][2]int64
 	// diag collects the [warn]s of the merge, handed down from the
 	// defaults the http level is merged with.
 	diag *mergeDiags
@@ -574,6 +579,11 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	} else if p.pBusySet {
 		c.ProxyBusyBuffersSize, c.pBusySet = p.ProxyBusyBuffersSize, true
 	}
+	for k, v := range p.passive {
+		if _, own := c.passive[k]; !own {
+			c.keepPassive(k, v[0], v[1])
+		}
+	}
 	// nginx merges the http level into each server, never by itself: its
 	// values are checked there, as each server inherits them (with no
 	// server, not at all).
@@ -594,6 +604,11 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if c.ProxyBusyBuffersSize > int64(c.ProxyBuffers.Num-1)*c.ProxyBuffers.Size && checked {
 		return errAt(end, `"proxy_busy_buffers_size" must be less than the size of all "proxy_buffers" minus one buffer`)
 	}
+	if checked {
+		if err := c.checkTempFileSizes("proxy", size, end); err != nil {
+			return err
+		}
+	}
 	if err := c.mergeCacheZone(p, "proxy_cache", end); err != nil {
 		return err
 	}
@@ -609,6 +624,11 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	// The modules nginxws does not implement, in nginx's module order:
 	// each checks its cache zone, then compiles its parameters.
 	for _, m := range [...]string{"fastcgi", "uwsgi", "scgi", "grpc"} {
+		if m != "grpc" && c.from != "http" {
+			if err := c.checkUpstreamBuffers(m, end); err != nil {
+				return err
+			}
+		}
 		if m != "grpc" {
 			if err := c.mergeCacheZone(p, m+"_cache", end); err != nil {
 				return err
@@ -631,6 +651,60 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 		}
 	}
 	return c.mergeIfs(end)
+}
+
+// keepPassive records an ignored directive's value at this level.
+func (c *LocConf) keepPassive(name string, a, b int64) {
+	if c.passive == nil {
+		c.passive = map[string][2]int64{}
+	}
+	c.passive[name] = [2]int64{a, b}
+}
+
+// passiveSize is an ignored size directive's effective value, or def.
+func (c *LocConf) passiveSize(name string, def int64) int64 {
+	if v, ok := c.passive[name]; ok {
+		return v[0]
+	}
+	return def
+}
+
+// checkUpstreamBuffers makes the checks ngx_http_proxy_merge_loc_conf
+// makes on proxy buffers for fastcgi, uwsgi or scgi (module m), whose
+// directives nginxws ignores: defaults 8 buffers of a page, a buffer
+// size of a page.
+func (c *LocConf) checkUpstreamBuffers(m string, end parser.Pos) error {
+	num, bsize := int64(8), int64(pageSize)
+	if v, ok := c.passive[m+"_buffers"]; ok {
+		num, bsize = v[0], v[1]
+	}
+	if num < 2 {
+		return errAt(end, `there must be at least 2 "%s_buffers"`, m)
+	}
+	size := max(c.passiveSize(m+"_buffer_size", pageSize), bsize)
+	busy := c.passiveSize(m+"_busy_buffers_size", 2*size)
+	if busy < size {
+		return errAt(end, `"%s_busy_buffers_size" must be equal to or greater than the maximum of the value of "%s_buffer_size" and one of the "%s_buffers"`, m, m, m)
+	}
+	if busy > (num-1)*bsize {
+		return errAt(end, `"%s_busy_buffers_size" must be less than the size of all "%s_buffers" minus one buffer`, m, m)
+	}
+	return c.checkTempFileSizes(m, size, end)
+}
+
+// checkTempFileSizes is the end of those checks, on the temporary file
+// sizes (which nginxws, streaming without temporary files, ignores):
+// *_temp_file_write_size (default twice size) and *_max_temp_file_size
+// (default 1024m, 0 for none) at least size, the larger of the buffer
+// size and one buffer.
+func (c *LocConf) checkTempFileSizes(m string, size int64, end parser.Pos) error {
+	if c.passiveSize(m+"_temp_file_write_size", 2*size) < size {
+		return errAt(end, `"%s_temp_file_write_size" must be equal to or greater than the maximum of the value of "%s_buffer_size" and one of the "%s_buffers"`, m, m, m)
+	}
+	if mt := c.passiveSize(m+"_max_temp_file_size", 1024<<20); mt != 0 && mt < size {
+		return errAt(end, `"%s_max_temp_file_size" must be equal to zero to disable temporary files usage or must be equal to or greater than the maximum of the value of "%s_buffer_size" and one of the "%s_buffers"`, m, m, m)
+	}
+	return nil
 }
 
 // mergeCacheZone inherits the zone a *_cache directive (name) names, and

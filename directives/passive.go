@@ -592,3 +592,12 @@ func (l *loader) readPasswordFile(d *parser.Directive) error {
 	}
 	return nil
 }
+
+// keepPassive records an ignored directive's value at the scope's level
+// (http, server or location), for the checks nginx makes when it merges
+// the levels.
+func (sc *scope) keepPassive(name string, a, b int64) {
+	if sc.loc != nil {
+		sc.loc.keepPassive(name, a, b)
+	}
+}
