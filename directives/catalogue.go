@@ -290,6 +290,8 @@ var catalogueRows = []row{
 	{name: "large_client_header_buffers", ctx: cHTTP | cServer, args: arg2, set: (*loader).setLargeClientHeaderBuffers},
 	{name: "ignore_invalid_headers", ctx: cHTTP | cServer, args: argFlag, set: srvFlag(func(c *ServerConf) *bool { return &c.IgnoreInvalidHeaders })},
 	{name: "underscores_in_headers", ctx: cHTTP | cServer, args: argFlag, set: srvFlag(func(c *ServerConf) *bool { return &c.UnderscoresInHeaders })},
+	// Debian's backport to 1.22 (ngx_http_header_count_module).
+	{name: "max_headers", ctx: cHTTP | cServer, args: arg1, set: srvNum(func(c *ServerConf) *int64 { return &c.MaxHeaders })},
 	{name: "merge_slashes", ctx: cHTTP | cServer, args: argFlag, set: srvFlag(func(c *ServerConf) *bool { return &c.MergeSlashes })},
 	{name: "server_tokens", ctx: cHSL, args: arg1, set: (*loader).setServerTokens},
 	{name: "absolute_redirect", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.AbsoluteRedirect })},

@@ -133,7 +133,6 @@ var nginxRows = []row{
 	{name: "lingering_timeout", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkMsec, dupErr: true},
 	{name: "lock_file", ctx: cMain, args: arg1, status: ignored, dupErr: true},
 	{name: "master_process", ctx: cMain, args: argFlag, status: ignored, dupErr: true},
-	{name: "max_headers", ctx: cHTTP | cServer, args: arg1, status: ignored, check: checkNum, dupErr: true},
 	{name: "memcached_bind", ctx: cHTTP | cServer | cLocation, args: arg1 | arg2, status: ignored, check: checkBind},
 	{name: "memcached_buffer_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "memcached_connect_timeout", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkMsec, dupErr: true},

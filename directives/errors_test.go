@@ -183,6 +183,11 @@ var errorCases = []errorCase{
 	{name: "connection_pool_size above the header buffers", conf: H("connection_pool_size 16k;\nserver { listen 8080; }"), want: `[emerg] the "large_client_header_buffers" size must be equal to or greater than "connection_pool_size" in CONF/nginx.conf:5`, same: true},
 	{name: "large_client_header_buffers below the pool size", conf: H("server { listen 8080; large_client_header_buffers 4 256; }"), want: `[emerg] the "large_client_header_buffers" size must be equal to or greater than "connection_pool_size" in CONF/nginx.conf:4`, same: true},
 
+	// max_headers, Debian's backport (ngx_conf_set_num_slot).
+	{name: "max_headers not a number", conf: H("max_headers 1k;"), want: `[emerg] "max_headers" directive invalid number in CONF/nginx.conf:3`, same: true},
+	{name: "max_headers duplicate", conf: H("server { listen 8080; max_headers 10;\nmax_headers 20; }"), want: `[emerg] "max_headers" directive is duplicate in CONF/nginx.conf:4`, same: true},
+	{name: "max_headers in a location", conf: H("server { listen 8080; location / { max_headers 10; } }"), want: `[emerg] "max_headers" directive is not allowed here in CONF/nginx.conf:3`, same: true},
+
 	// The post handlers of their slots.
 	{name: "connection_pool_size too small", conf: H("connection_pool_size 64;"), want: `[emerg] the pool size must be no less than 112 in CONF/nginx.conf:3`, same: true},
 	{name: "request_pool_size not aligned", conf: H("request_pool_size 120;"), want: `[emerg] the pool size must be a multiple of 16 in CONF/nginx.conf:3`, same: true},

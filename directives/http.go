@@ -125,6 +125,11 @@ type ServerConf struct {
 	IgnoreInvalidHeaders     bool          // default on
 	UnderscoresInHeaders     bool          // default off
 	MergeSlashes             bool          // default on
+	// MaxHeaders is max_headers, which Debian backported to its nginx
+	// 1.22 (the oracle): a request with more header lines than this
+	// (those ignore_invalid_headers drops not counted) gets 400. Default
+	// 1000.
+	MaxHeaders int64
 
 	set map[string]bool
 	// sslCerts and sslKeys are ssl_certificate and ssl_certificate_key as
@@ -167,6 +172,7 @@ func (c *ServerConf) merge(p *ServerConf) {
 	inherit(c.set, "ignore_invalid_headers", &c.IgnoreInvalidHeaders, p.IgnoreInvalidHeaders)
 	inherit(c.set, "underscores_in_headers", &c.UnderscoresInHeaders, p.UnderscoresInHeaders)
 	inherit(c.set, "merge_slashes", &c.MergeSlashes, p.MergeSlashes)
+	inherit(c.set, "max_headers", &c.MaxHeaders, p.MaxHeaders)
 }
 
 // defaultServerConf is nginx's defaults for ServerConf.
@@ -177,6 +183,7 @@ func defaultServerConf() *ServerConf {
 		LargeClientHeaderBuffers: Bufs{Num: 4, Size: 8192},
 		IgnoreInvalidHeaders:     true,
 		MergeSlashes:             true,
+		MaxHeaders:               1000,
 	}
 }
 
