@@ -134,6 +134,13 @@ type row struct {
 	// obsolete names the directive nginx 1.22 says to use instead of this
 	// one (ngx_http_v2_obsolete): nginx ignores it too, with that [warn].
 	obsolete string
+	// post is the post handler nginx's slot setter runs on the parsed
+	// value (ngx_conf_post_t): given the directive's name and the number
+	// or size, it returns nginx's error, or "".
+	post func(name string, v int64) string
+	// warn is the [warn] nginx itself prints for the directive on Linux
+	// (the *_send_lowat ones), printed instead of nginxws's "is ignored".
+	warn string
 	// def are the values of a refused directive that ask for nginx's own
 	// default (etag on, ssl_ocsp off): written
 	// out, they change nothing, so nginxws accepts them silently.
@@ -145,33 +152,43 @@ type row struct {
 type valueCheck uint8
 
 const (
-	checkNone          valueCheck = iota
-	checkNum                      // ngx_conf_set_num_slot: "invalid number"
-	checkSize                     // ngx_conf_set_size_slot: "invalid value"
-	checkOffset                   // ngx_conf_set_off_slot
-	checkOffsetOff                // "off" or an offset (ngx_http_core_directio)
-	checkMsec                     // ngx_conf_set_msec_slot
-	checkSec                      // ngx_conf_set_sec_slot
-	checkEnum                     // ngx_conf_set_enum_slot: one of vals, else "invalid value"
-	checkBitmask                  // ngx_conf_set_bitmask_slot: each argument one of vals
-	checkEvent                    // ngx_event_use: "epoll", the one event module Debian's build has on Linux
-	checkPriority                 // ngx_set_priority: a number with an optional sign
-	checkBufs                     // ngx_conf_set_bufs_slot: "NUMBER SIZE", both non-zero
-	checkPath                     // ngx_conf_set_path_slot: a path and up to 3 levels, non-zero, 10 in all at most
-	checkCacheValid               // ngx_http_file_cache_valid_set_slot: [STATUS|any ...] TIME
-	checkOpenFileCache            // open_file_cache, open_log_file_cache: max=, inactive=, (min_uses=, valid=), off
-	checkSessionCache             // ngx_http_ssl_session_cache: off, none, builtin[:N], shared:NAME:SIZE
-	checkResolver                 // ngx_resolver_create: addresses (port 53), valid=, ipv6=
-	checkCachePath                // ngx_http_file_cache_set_slot: a *_cache_path and its keys zone
-	checkProxyCache               // ngx_http_proxy_cache: off, a variable, or a zone
-	checkAio                      // ngx_http_core_set_aio: off, on, threads[=pool]
-	checkThreadPool               // ngx_thread_pool: NAME threads=N [max_queue=N]
-	checkCPUAffinity              // ngx_set_cpu_affinity: auto [mask], or masks of 0 and 1
-	checkSSLCert                  // ssl_certificate, ssl_certificate_key: kept for nginx's checks (tls.go)
-	checkTypes                    // ngx_http_types_slot: MIME types, text/html already in, "*" (readTypes)
-	checkGzipWindow               // a size, 512 to 32k, a power of two (ngx_http_gzip_window)
-	checkGzipHash                 // a size, 512 to 128k, a power of two (ngx_http_gzip_hash)
-	checkZone                     // an upstream's zone: ngx_http_upstream_zone's checks, a shared memory zone
+	checkNone            valueCheck = iota
+	checkNum                        // ngx_conf_set_num_slot: "invalid number"
+	checkSize                       // ngx_conf_set_size_slot: "invalid value"
+	checkOffset                     // ngx_conf_set_off_slot
+	checkOffsetOff                  // "off" or an offset (ngx_http_core_directio)
+	checkMsec                       // ngx_conf_set_msec_slot
+	checkSec                        // ngx_conf_set_sec_slot
+	checkEnum                       // ngx_conf_set_enum_slot: one of vals, else "invalid value"
+	checkBitmask                    // ngx_conf_set_bitmask_slot: each argument one of vals
+	checkEvent                      // ngx_event_use: "epoll", the one event module Debian's build has on Linux
+	checkPriority                   // ngx_set_priority: a number with an optional sign
+	checkBufs                       // ngx_conf_set_bufs_slot: "NUMBER SIZE", both non-zero
+	checkPath                       // ngx_conf_set_path_slot: a path and up to 3 levels, non-zero, 10 in all at most
+	checkCacheValid                 // ngx_http_file_cache_valid_set_slot: [STATUS|any ...] TIME
+	checkOpenFileCache              // open_file_cache, open_log_file_cache: max=, inactive=, (min_uses=, valid=), off
+	checkSessionCache               // ngx_http_ssl_session_cache: off, none, builtin[:N], shared:NAME:SIZE
+	checkResolver                   // ngx_resolver_create: addresses (port 53), valid=, ipv6=
+	checkCachePath                  // ngx_http_file_cache_set_slot: a *_cache_path and its keys zone
+	checkProxyCache                 // ngx_http_proxy_cache: off, a variable, or a zone
+	checkAio                        // ngx_http_core_set_aio: off, on, threads[=pool]
+	checkThreadPool                 // ngx_thread_pool: NAME threads=N [max_queue=N]
+	checkCPUAffinity                // ngx_set_cpu_affinity: auto [mask], or masks of 0 and 1
+	checkSSLCert                    // ssl_certificate, ssl_certificate_key: kept for nginx's checks (tls.go)
+	checkTypes                      // ngx_http_types_slot: MIME types, text/html already in, "*" (readTypes)
+	checkGzipWindow                 // a size, 512 to 32k, a power of two (ngx_http_gzip_window)
+	checkGzipHash                   // a size, 512 to 128k, a power of two (ngx_http_gzip_hash)
+	checkZone                       // an upstream's zone: ngx_http_upstream_zone's checks, a shared memory zone
+	checkPredicate                  // ngx_http_set_predicate_slot: each argument a complex value (*_cache_bypass, *_no_cache)
+	checkComplex                    // ngx_http_set_complex_value_slot and _zero_slot: one complex value
+	checkStore                      // fastcgi_store and its siblings: "off", "on" or a path with variables
+	checkHTTP2Push                  // ngx_http_v2_push: "off", or URIs with variables, not both
+	checkSplitPathInfo              // fastcgi_split_path_info: a regular expression with 2 captures
+	checkParam                      // ngx_http_upstream_param_set_slot: KEY VALUE [if_not_empty]
+	checkBind                       // ngx_http_upstream_bind_set_slot: off, an address, or variables; transparent
+	checkAccess                     // ngx_conf_set_access_slot: user:, group:, all: with r or rw
+	checkDebugConnection            // ngx_event_debug_connection: unix:, an address or network, or a host name
+	checkPasswordFile               // ngx_ssl_read_password_file: the file is read where the directive stands
 )
 
 // valid reports whether v is a valid value of the kind.
@@ -273,6 +290,8 @@ var catalogueRows = []row{
 	{name: "large_client_header_buffers", ctx: cHTTP | cServer, args: arg2, set: (*loader).setLargeClientHeaderBuffers},
 	{name: "ignore_invalid_headers", ctx: cHTTP | cServer, args: argFlag, set: srvFlag(func(c *ServerConf) *bool { return &c.IgnoreInvalidHeaders })},
 	{name: "underscores_in_headers", ctx: cHTTP | cServer, args: argFlag, set: srvFlag(func(c *ServerConf) *bool { return &c.UnderscoresInHeaders })},
+	// Debian's backport to 1.22 (ngx_http_header_count_module).
+	{name: "max_headers", ctx: cHTTP | cServer, args: arg1, set: srvNum(func(c *ServerConf) *int64 { return &c.MaxHeaders })},
 	{name: "merge_slashes", ctx: cHTTP | cServer, args: argFlag, set: srvFlag(func(c *ServerConf) *bool { return &c.MergeSlashes })},
 	{name: "server_tokens", ctx: cHSL, args: arg1, set: (*loader).setServerTokens},
 	{name: "absolute_redirect", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.AbsoluteRedirect })},

@@ -10,8 +10,12 @@ import (
 // LoadOptions are the command-line facts that shape a configuration.
 type LoadOptions struct {
 	// Prefix is nginx's -p: relative paths in directives (pid, logs, root)
-	// resolve against it. Empty means the default prefix.
+	// resolve against it. Empty means the default prefix, unless
+	// EmptyPrefix is set.
 	Prefix string
+	// EmptyPrefix is `-p ''`: nginx then prefixes nothing, so relative
+	// paths stay relative to the working directory (and are printed so).
+	EmptyPrefix bool
 	// Globals is nginx's -g: extra main-context directives, e.g.
 	// "daemon off; pid /tmp/x.pid;". Errors in them are reported "in command line".
 	Globals string
@@ -26,6 +30,10 @@ type LoadOptions struct {
 type Diag struct {
 	Msg string
 	Pos parser.Pos
+	// Emerg marks the few messages nginx logs at [emerg] and yet goes on
+	// (e.g. listen's accept_filter= on Linux): printed at [emerg], they do
+	// not fail the configuration. Others are [warn] lines.
+	Emerg bool
 }
 
 // Config is a validated, compiled configuration. It is immutable once Load

@@ -155,6 +155,72 @@ var errorCases = []errorCase{
 	{name: "ignored directive duplicate", conf: H("gzip_no_buffer on;\ngzip_no_buffer off;"), want: `[emerg] "gzip_no_buffer" directive is duplicate in CONF/nginx.conf:4`, same: true},
 	{name: "ignored ssl directive value", conf: H("ssl_session_timeout 5x;"), want: `[emerg] "ssl_session_timeout" directive invalid value in CONF/nginx.conf:3`, same: true},
 	{name: "ignored events directive duplicate", conf: "events { multi_accept on; multi_accept on; }\n", want: `[emerg] "multi_accept" directive is duplicate in CONF/nginx.conf:1`, same: true},
+	// Password files are read where the directive stands (ngx_ssl_read_password_file).
+	{name: "ssl_password_file a directory", conf: H("ssl_password_file keys;"), files: map[string]string{"keys/a": "x\n"}, want: `[emerg] read() "CONF/keys" failed (21: Is a directory) in CONF/nginx.conf:3`, same: true},
+	{name: "ssl_password_file too long line", conf: H("ssl_password_file pw;"), files: map[string]string{"pw": "short\n" + strings.Repeat("x", 4096) + "\n"}, want: `[emerg] too long line in "CONF/pw" in CONF/nginx.conf:3`, same: true},
+	{name: "ssl_password_file longest line then duplicate", conf: H("ssl_password_file pw;\nssl_password_file pw;"), files: map[string]string{"pw": strings.Repeat("x", 4094) + "\r\n" + strings.Repeat("y", 4095)}, want: `[emerg] "ssl_password_file" directive is duplicate in CONF/nginx.conf:4`, same: true},
+	{name: "grpc_ssl_password_file missing", conf: H("server { listen 8080; grpc_ssl_password_file nosuch.pass; }"), want: `[emerg] open() "CONF/nosuch.pass" failed (2: No such file or directory) in CONF/nginx.conf:3`, same: true},
+	{name: "uwsgi_ssl_password_file duplicate", conf: H("uwsgi_ssl_password_file pw;\nuwsgi_ssl_password_file pw;"), files: map[string]string{"pw": "a"}, want: `[emerg] "uwsgi_ssl_password_file" directive is duplicate in CONF/nginx.conf:4`, same: true},
+
+	// fastcgi_cache and its siblings name a zone of their module's *_cache_path.
+	{name: "fastcgi_cache zone unknown", conf: H("server { listen 8080;\nlocation / { fastcgi_cache php; }\n}"), want: `[emerg] "fastcgi_cache" zone "php" is unknown in CONF/nginx.conf:6`, same: true},
+	{name: "uwsgi_cache of a proxy zone", conf: H("proxy_cache_path /tmp/nginxws-cache keys_zone=p:10m;\nserver { listen 8080; uwsgi_cache p; }"), want: `[emerg] the shared memory zone "p" is already declared for a different use in CONF/nginx.conf:4`, same: true},
+	{name: "scgi_cache zone without servers", conf: H("scgi_cache s;"), want: `[emerg] zero size shared memory zone "s"`, same: true},
+
+	// nginx checks proxy buffers where it merges a server (or below), never
+	// the http level by itself.
+	{name: "proxy_buffers at the http level, replaced in every server", conf: H("proxy_buffers 1 4k;\nserver { listen 8080; proxy_buffers 8 4k; }") + "bogus;\n", want: `[emerg] unknown directive "bogus" in CONF/nginx.conf:6`, same: true},
+	{name: "proxy_buffer_size too large with no server", conf: H("proxy_buffer_size 1m;") + "bogus;\n", want: `[emerg] unknown directive "bogus" in CONF/nginx.conf:5`, same: true},
+	{name: "proxy_buffer_size too large inherited by a server", conf: H("proxy_buffer_size 1m;\nserver { listen 8080; }"), want: `[emerg] "proxy_busy_buffers_size" must be less than the size of all "proxy_buffers" minus one buffer in CONF/nginx.conf:5`, same: true},
+
+	// The checks nginx makes on their sizes when it merges a level.
+	{name: "fastcgi_buffers one buffer", conf: H("server { listen 8080;\nlocation / { fastcgi_buffers 1 4k; }\n}"), want: `[emerg] there must be at least 2 "fastcgi_buffers" in CONF/nginx.conf:6`, same: true},
+	{name: "uwsgi_busy_buffers_size too large", conf: H("uwsgi_busy_buffers_size 64k;\nserver { listen 8080; }"), want: `[emerg] "uwsgi_busy_buffers_size" must be less than the size of all "uwsgi_buffers" minus one buffer in CONF/nginx.conf:5`, same: true},
+	{name: "scgi_busy_buffers_size too small", conf: H("server { listen 8080; scgi_buffer_size 16k; scgi_busy_buffers_size 8k; }"), want: `[emerg] "scgi_busy_buffers_size" must be equal to or greater than the maximum of the value of "scgi_buffer_size" and one of the "scgi_buffers" in CONF/nginx.conf:4`, same: true},
+	{name: "proxy_temp_file_write_size too small", conf: H("server { listen 8080; location / { proxy_temp_file_write_size 1k; } }"), want: `[emerg] "proxy_temp_file_write_size" must be equal to or greater than the maximum of the value of "proxy_buffer_size" and one of the "proxy_buffers" in CONF/nginx.conf:4`, same: true},
+	{name: "fastcgi_max_temp_file_size too small", conf: H("fastcgi_buffers 4 16k;\nserver { listen 8080; fastcgi_max_temp_file_size 8k; }"), want: `[emerg] "fastcgi_max_temp_file_size" must be equal to zero to disable temporary files usage or must be equal to or greater than the maximum of the value of "fastcgi_buffer_size" and one of the "fastcgi_buffers" in CONF/nginx.conf:5`, same: true},
+	{name: "temp file sizes that pass", conf: H("proxy_max_temp_file_size 0;\nfastcgi_buffers 3 4k;\nserver { listen 8080; location / { fastcgi_buffer_size 4k; uwsgi_max_temp_file_size 0; } }") + "bogus;\n", want: `[emerg] unknown directive "bogus" in CONF/nginx.conf:7`, same: true},
+	{name: "connection_pool_size above the header buffers", conf: H("connection_pool_size 16k;\nserver { listen 8080; }"), want: `[emerg] the "large_client_header_buffers" size must be equal to or greater than "connection_pool_size" in CONF/nginx.conf:5`, same: true},
+	{name: "large_client_header_buffers below the pool size", conf: H("server { listen 8080; large_client_header_buffers 4 256; }"), want: `[emerg] the "large_client_header_buffers" size must be equal to or greater than "connection_pool_size" in CONF/nginx.conf:4`, same: true},
+
+	// max_headers, Debian's backport (ngx_conf_set_num_slot).
+	{name: "max_headers not a number", conf: H("max_headers 1k;"), want: `[emerg] "max_headers" directive invalid number in CONF/nginx.conf:3`, same: true},
+	{name: "max_headers duplicate", conf: H("server { listen 8080; max_headers 10;\nmax_headers 20; }"), want: `[emerg] "max_headers" directive is duplicate in CONF/nginx.conf:4`, same: true},
+	{name: "max_headers in a location", conf: H("server { listen 8080; location / { max_headers 10; } }"), want: `[emerg] "max_headers" directive is not allowed here in CONF/nginx.conf:3`, same: true},
+
+	// The post handlers of their slots.
+	{name: "connection_pool_size too small", conf: H("connection_pool_size 64;"), want: `[emerg] the pool size must be no less than 112 in CONF/nginx.conf:3`, same: true},
+	{name: "request_pool_size not aligned", conf: H("request_pool_size 120;"), want: `[emerg] the pool size must be a multiple of 16 in CONF/nginx.conf:3`, same: true},
+	{name: "http2_pool_size too small", conf: H("server { listen 8080; http2_pool_size 1k; http2_pool_size 100; }"), want: `[emerg] "http2_pool_size" directive is duplicate in CONF/nginx.conf:3`, same: true},
+	{name: "http2_chunk_size zero", conf: H("http2_chunk_size 0;"), want: `[emerg] the http2 chunk size cannot be zero in CONF/nginx.conf:3`, same: true},
+	{name: "http2_recv_buffer_size too small", conf: H("http2_recv_buffer_size 32;"), want: `[emerg] "http2_recv_buffer_size" directive value is too small in CONF/nginx.conf:3`, same: true},
+	{name: "http2_body_preread_size too large", conf: H("http2_body_preread_size 2048m;"), want: `[emerg] the maximum body preread buffer size is 2147483647 in CONF/nginx.conf:3`, same: true},
+	{name: "http2_streams_index_size power of two", conf: H("http2_streams_index_size 48;"), want: `[emerg] "http2_streams_index_size" directive must be a power of two in CONF/nginx.conf:3`, same: true},
+	{name: "pool sizes that pass", conf: H("connection_pool_size 112;\nrequest_pool_size 4k;\nhttp2_pool_size 64k;\nhttp2_chunk_size 99m;\nhttp2_recv_buffer_size 33;\nhttp2_streams_index_size 64;\nfoo;"), want: `[emerg] unknown directive "foo" in CONF/nginx.conf:9`, same: true},
+
+	// Their variables are compiled as nginx compiles them: the WebSocket
+	// idiom "proxy_cache_bypass $http_upgrade;" with a typo fails.
+	{name: "proxy_cache_bypass unknown variable", conf: H("server { listen 8080;\nlocation / { proxy_cache_bypass $http_upgrade $cookie_nocache $nocache_flag; }\n}"), want: `[emerg] unknown "nocache_flag" variable`, same: true},
+	{name: "proxy_no_cache bracket", conf: H("proxy_no_cache $arg_a ${arg_b;"), want: `[emerg] the closing bracket in "arg_b" variable is missing in CONF/nginx.conf:3`, same: true},
+	{name: "fastcgi_cache_key invalid variable name", conf: H("fastcgi_cache_key \"a$\";"), want: `[emerg] invalid variable name in CONF/nginx.conf:3`, same: true},
+	{name: "uwsgi_ssl_name unknown variable", conf: H("server { listen 8080; uwsgi_ssl_name $nosuch; }"), want: `[emerg] unknown "nosuch" variable`, same: true},
+	{name: "scgi_store with variables", conf: H("server { listen 8080; scgi_store /data${uri; }"), want: `[emerg] the closing bracket in "uri" variable is missing in CONF/nginx.conf:3`, same: true},
+	{name: "scgi_store on", conf: H("server { listen 8080; scgi_store on; scgi_store_access user:rw all:x; }"), want: `[emerg] invalid value "all:x" in CONF/nginx.conf:3`, same: true},
+	{name: "fastcgi_store_access duplicate", conf: H("fastcgi_store_access user:rw;\nfastcgi_store_access group:r;"), want: `[emerg] "fastcgi_store_access" directive is duplicate in CONF/nginx.conf:4`, same: true},
+	{name: "fastcgi_param third argument", conf: H("fastcgi_param HTTPS $https if_empty;"), want: `[emerg] invalid parameter "if_empty" in CONF/nginx.conf:3`, same: true},
+	{name: "fastcgi_param unknown variable", conf: H("server { listen 8080;\nlocation / { fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script; }\n}"), want: `[emerg] unknown "fastcgi_script" variable`, same: true},
+	{name: "uwsgi_param bracket at the merge", conf: H("server { listen 8080;\nlocation / { uwsgi_param A ${uri; }\n}"), want: `[emerg] the closing bracket in "uri" variable is missing in CONF/nginx.conf:6`, same: true},
+	{name: "grpc_set_header inherited bracket at the merge", conf: H("grpc_set_header A ${uri;\nserver { listen 8080; }"), want: `[emerg] the closing bracket in "uri" variable is missing in CONF/nginx.conf:5`, same: true},
+	{name: "http2_push off then a URI", conf: H("http2_push off;\nhttp2_push /style.css;"), want: `[emerg] "http2_push" directive URI cannot be used with "off" parameter in CONF/nginx.conf:4`, same: true},
+	{name: "http2_push a URI then off", conf: H("http2_push /a;\nhttp2_push /b;\nhttp2_push off;"), want: `[emerg] "http2_push" directive "off" parameter cannot be used with URI in CONF/nginx.conf:5`, same: true},
+	{name: "http2_push off twice", conf: H("http2_push off;\nhttp2_push off;"), want: `[emerg] "http2_push" directive is duplicate in CONF/nginx.conf:4`, same: true},
+	{name: "fastcgi_split_path_info one capture", conf: H(`fastcgi_split_path_info ^(.+\.php)/;`), want: `[emerg] pattern "^(.+\.php)/" must have 2 captures in CONF/nginx.conf:3`, same: true},
+	{name: "fastcgi_split_path_info bad pattern", conf: H(`fastcgi_split_path_info ^(.+\.php(/.+)$;`), want: `[emerg] pcre2_compile() failed: missing closing parenthesis in "^(.+\.php(/.+)$" in CONF/nginx.conf:3`, same: true},
+	{name: "fastcgi_bind invalid address", conf: H("fastcgi_bind localhost;"), want: `[emerg] invalid address "localhost" in CONF/nginx.conf:3`, same: true},
+	{name: "memcached_bind invalid parameter", conf: H("memcached_bind 127.0.0.1 Transparent;"), want: `[emerg] invalid parameter "Transparent" in CONF/nginx.conf:3`, same: true},
+	{name: "grpc_bind duplicate", conf: H("grpc_bind off;\ngrpc_bind 127.0.0.1;"), want: `[emerg] "grpc_bind" directive is duplicate in CONF/nginx.conf:4`, same: true},
+	{name: "debug_connection host not found", conf: "events { debug_connection nosuchhost.invalid; }\n", want: `[emerg] host not found in debug_connection "nosuchhost.invalid" in CONF/nginx.conf:1`, same: true},
+	{name: "debug_connection network then error", conf: "events { debug_connection 10.0.0.1/8; debug_connection unix:; debug_connection ::1; foo; }\n", want: `[emerg] unknown directive "foo" in CONF/nginx.conf:1`, same: true},
 
 	// Blocks and their end checks.
 	{name: "missing events", conf: "http{\nserver{listen 8080;\n}\n}\n", want: `[emerg] no "events" section in configuration`, same: true},

@@ -125,6 +125,11 @@ type ServerConf struct {
 	IgnoreInvalidHeaders     bool          // default on
 	UnderscoresInHeaders     bool          // default off
 	MergeSlashes             bool          // default on
+	// MaxHeaders is max_headers, which Debian backported to its nginx
+	// 1.22 (the oracle): a request with more header lines than this
+	// (those ignore_invalid_headers drops not counted) gets 400. Default
+	// 1000.
+	MaxHeaders int64
 
 	set map[string]bool
 	// sslCerts and sslKeys are ssl_certificate and ssl_certificate_key as
@@ -167,6 +172,7 @@ func (c *ServerConf) merge(p *ServerConf) {
 	inherit(c.set, "ignore_invalid_headers", &c.IgnoreInvalidHeaders, p.IgnoreInvalidHeaders)
 	inherit(c.set, "underscores_in_headers", &c.UnderscoresInHeaders, p.UnderscoresInHeaders)
 	inherit(c.set, "merge_slashes", &c.MergeSlashes, p.MergeSlashes)
+	inherit(c.set, "max_headers", &c.MaxHeaders, p.MaxHeaders)
 }
 
 // defaultServerConf is nginx's defaults for ServerConf.
@@ -177,6 +183,7 @@ func defaultServerConf() *ServerConf {
 		LargeClientHeaderBuffers: Bufs{Num: 4, Size: 8192},
 		IgnoreInvalidHeaders:     true,
 		MergeSlashes:             true,
+		MaxHeaders:               1000,
 	}
 }
 
@@ -323,24 +330,42 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 		return err
 	}
 
-	if err := h.Conf.merge(defaultLocConf(l), end); err != nil {
-		return err
-	}
-	for _, s := range h.Servers {
-		s.ServerConf.merge(&h.Server)
-		if !s.hasListen {
-			// ngx_http_core_merge_srv_conf adds the default listen; it
-			// carries no option that could conflict.
-			if err := l.addListen(s.Pos, s, defaultListen(s.Pos)); err != nil {
+	defaults := defaultLocConf(l)
+	err := func() error {
+		if err := h.Conf.merge(defaults, end); err != nil {
+			return err
+		}
+		for _, s := range h.Servers {
+			s.ServerConf.merge(&h.Server)
+			// ngx_http_core_merge_srv_conf: connection_pool_size (ignored
+			// by nginxws; 512 by default on 64-bit) bounds the buffers.
+			pool := s.Conf.passiveSize("connection_pool_size", h.Conf.passiveSize("connection_pool_size", 512))
+			if s.ServerConf.LargeClientHeaderBuffers.Size < pool {
+				return errAt(end, `the "large_client_header_buffers" size must be equal to or greater than "connection_pool_size"`)
+			}
+			if !s.hasListen {
+				// ngx_http_core_merge_srv_conf adds the default listen; it
+				// carries no option that could conflict.
+				if err := l.addListen(s.Pos, s, defaultListen(s.Pos)); err != nil {
+					return err
+				}
+			}
+			if err := s.Conf.merge(h.Conf, end); err != nil {
+				return err
+			}
+			if err := mergeLocations(s.Locations, s.Conf, end); err != nil {
 				return err
 			}
 		}
-		if err := s.Conf.merge(h.Conf, end); err != nil {
-			return err
-		}
-		if err := mergeLocations(s.Locations, s.Conf, end); err != nil {
-			return err
-		}
+		return nil
+	}()
+	// nginx merges module by module, each over every level, so the
+	// merge's warnings come grouped by module, in its order.
+	for _, m := range mergeWarnModules {
+		l.cfg.Warnings = append(l.cfg.Warnings, defaults.diag.byModule[m]...)
+	}
+	if err != nil {
+		return err
 	}
 	if err := l.mergeReferers(h, end); err != nil {
 		return err

@@ -181,7 +181,7 @@ func (l *loader) setListen(d *parser.Directive, sc *scope) error {
 			// Linux has no accept filters: nginx logs this (at emerg
 			// level, yet goes on) and sets no option. setfib= is not
 			// compiled in at all there, so it is an invalid parameter.
-			l.warnf(d, `accept filters "%s" are not supported on this platform, ignored`, p)
+			l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `accept filters "` + p + `" are not supported on this platform, ignored`, Pos: d.Pos, Emerg: true})
 		default:
 			return l.errf(d, `invalid parameter "%s"`, p)
 		}

@@ -2,7 +2,6 @@ package directives
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -124,10 +123,10 @@ type loader struct {
 
 func newLoader(cfg *Config, pc *parser.Config, opts LoadOptions, partial bool) *loader {
 	prefix := opts.Prefix
-	if prefix == "" {
+	if prefix == "" && !opts.EmptyPrefix {
 		prefix = DefaultPrefix
 	}
-	if !strings.HasSuffix(prefix, "/") {
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
 	res := resolver(systemResolver)
@@ -213,6 +212,10 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 				l.warnf(d, `the "%s" directive is obsolete, use the "%s" directive instead`, d.Name, r.obsolete)
 				return nil
 			}
+			if r.warn != "" {
+				l.warnf(d, "%s", r.warn)
+				return nil
+			}
 			l.warnf(d, `"%s" directive is ignored`, d.Name)
 			return nil
 		case tlsSetting:
@@ -221,9 +224,8 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 			}
 			if d.Name == "ssl_password_file" {
 				// ngx_ssl_read_password_file reads it where it is set.
-				path := l.confPath(d.Args[0].Value)
-				if _, err := os.ReadFile(path); err != nil {
-					return l.errf(d, `open() "%s" failed (%s)`, path, osErrText(err))
+				if err := l.readPasswordFile(d); err != nil {
+					return err
 				}
 			}
 			if d.Name == "ssl_dhparam" {
@@ -287,6 +289,7 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		if !ok || n == 0 || !sok || size == 0 {
 			return l.invalid(d)
 		}
+		sc.keepPassive(d.Name, n, size)
 		return nil
 	case checkPath:
 		var sum int64
@@ -339,6 +342,36 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		return l.checkCachePath(d)
 	case checkProxyCache:
 		return l.checkProxyCache(d, sc)
+	case checkPredicate, checkComplex:
+		for _, a := range d.Args {
+			if _, err := l.compileComplex(d, a.Value); err != nil {
+				return err
+			}
+		}
+		return nil
+	case checkStore:
+		if v := d.Args[0].Value; v != "off" && v != "on" {
+			_, err := l.compileComplex(d, v)
+			return err
+		}
+		return nil
+	case checkHTTP2Push:
+		return l.checkHTTP2Push(d, sc)
+	case checkSplitPathInfo:
+		return l.checkSplitPathInfo(d)
+	case checkParam:
+		return l.checkParam(d, sc)
+	case checkBind:
+		return l.checkBind(d, sc)
+	case checkAccess:
+		return l.checkAccess(d, sc)
+	case checkDebugConnection:
+		return l.checkDebugConnection(d)
+	case checkPasswordFile:
+		if sc.loc.mark(d.Name) {
+			return l.dup(d)
+		}
+		return l.readPasswordFile(d)
 	case checkPriority:
 		// ngx_set_priority (main context only) calls a second one a
 		// duplicate only when an earlier one set a non-zero priority.
@@ -363,6 +396,21 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 			return l.errf(d, `"%s" directive invalid number`, d.Name)
 		}
 		return l.invalid(d)
+	}
+	if r.check == checkSize && len(d.Args) == 1 {
+		v, _ := parseSize(d.Args[0].Value)
+		sc.keepPassive(d.Name, v, 0)
+	}
+	if r.post != nil && len(d.Args) == 1 {
+		var v int64
+		if r.check == checkNum {
+			v, _ = Atoi(d.Args[0].Value)
+		} else {
+			v, _ = parseSize(d.Args[0].Value)
+		}
+		if msg := r.post(d.Name, v); msg != "" {
+			return l.errf(d, "%s", msg)
+		}
 	}
 	if r.check == checkNum && r.max != 0 {
 		if n, _ := Atoi(d.Args[0].Value); n < 1 || n > r.max {

@@ -1,6 +1,7 @@
 package directives
 
 import (
+	"strings"
 	"time"
 
 	"github.com/nginxws/nginxws/parser"
@@ -233,6 +234,13 @@ type LocConf struct {
 	ProxyMethod     *Complex
 	ProxySetBody    *Complex
 	proxySetBodyErr string
+	// paramErrs are the compile errors of the fastcgi_param, uwsgi_param,
+	// scgi_param and grpc_set_header values of this level (or inherited
+	// with them), by directive: nginxws ignores those directives, but
+	// nginx compiles their values when it merges the level and fails
+	// there (merge), each level with its own list replacing the inherited
+	// one.
+	paramErrs map[string]string
 	// ProxyBind is proxy_bind (nil: off, or not set and inherited).
 	ProxyBind *ProxyBind
 
@@ -278,11 +286,32 @@ type LocConf struct {
 	pBusySet bool       // proxy_busy_buffers_size given here or inherited
 	ifs      []*LocConf // if blocks of this level, merged after it
 	from     string     // "http", "server", "location", "if": for merge-only checks
-	// proxyCache is the zone a proxy_cache names (nil: off, a variable,
-	// or not set), for nginx's merge-time check that a *_cache_path
-	// declared it; nginxws keeps no cache.
-	proxyCache *sharedZone
+	// cacheZones are the zones proxy_cache, fastcgi_cache, uwsgi_cache
+	// and scgi_cache name here, by directive (absent: off, a variable, or
+	// not set), for nginx's merge-time check that the module's
+	// *_cache_path declared it; nginxws keeps no cache.
+	cacheZones map[string]*sharedZone
+	// cacheOn says, by *_cache directive, that this level caches (a zone
+	// or a variable, set here or inherited), and cacheKeyed that its
+	// *_cache_key is set here or above: fastcgi, uwsgi and scgi have no
+	// default key, and nginx warns at each merged level caching without.
+	cacheOn, cacheKeyed map[string]bool
+	// passive holds the sizes (and NUMBER SIZE buffers) of directives
+	// nginxws ignores that nginx checks against each other when it merges
+	// a level (the fastcgi, uwsgi and scgi buffers, the proxy temp file
+	// sizes, connection_pool_size), set here or inherited.
+	passive map[string][2]int64
+	// diag collects the [warn]s of the merge, handed down from the
+	// defaults the http level is merged with.
+	diag *mergeDiags
 }
+
+// mergeDiags are the [warn]s of the merge by module, printed once every
+// level is merged, in nginx's module order (mergeWarnModules).
+type mergeDiags struct{ byModule map[string][]Diag }
+
+// mergeWarnModules are the modules whose merge may warn, in nginx's order.
+var mergeWarnModules = [...]string{"fastcgi", "uwsgi", "scgi"}
 
 func newLocConf() *LocConf { return &LocConf{} }
 
@@ -306,6 +335,7 @@ func (c *LocConf) isSet(name string) bool { return c.set[name] }
 // parent the http level is merged with.
 func defaultLocConf(l *loader) *LocConf {
 	return &LocConf{
+		diag:         &mergeDiags{byModule: map[string][]Diag{}},
 		Root:         literal(l.fullName("html")),
 		Index:        []*Complex{literal("index.html")},
 		DefaultType:  "text/plain",
@@ -383,6 +413,7 @@ const DefaultAccessLog = "/var/log/nginx/access.log"
 // it merges.
 func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	s := c.set
+	c.diag = p.diag
 	// ngx_http_core_module.
 	if !s["root"] && !s["alias"] {
 		c.Root, c.Alias = p.Root, p.Alias
@@ -548,7 +579,16 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	} else if p.pBusySet {
 		c.ProxyBusyBuffersSize, c.pBusySet = p.ProxyBusyBuffersSize, true
 	}
-	if c.ProxyBuffers.Num < 2 {
+	for k, v := range p.passive {
+		if _, own := c.passive[k]; !own {
+			c.keepPassive(k, v[0], v[1])
+		}
+	}
+	// nginx merges the http level into each server, never by itself: its
+	// values are checked there, as each server inherits them (with no
+	// server, not at all).
+	checked := c.from != "http"
+	if c.ProxyBuffers.Num < 2 && checked {
 		return errAt(end, `there must be at least 2 "proxy_buffers"`)
 	}
 	size := c.ProxyBufferSize
@@ -558,19 +598,19 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if !c.pBusySet {
 		c.ProxyBusyBuffersSize = 2 * size
 	}
-	if c.ProxyBusyBuffersSize < size {
+	if c.ProxyBusyBuffersSize < size && checked {
 		return errAt(end, `"proxy_busy_buffers_size" must be equal to or greater than the maximum of the value of "proxy_buffer_size" and one of the "proxy_buffers"`)
 	}
-	if c.ProxyBusyBuffersSize > int64(c.ProxyBuffers.Num-1)*c.ProxyBuffers.Size {
+	if c.ProxyBusyBuffersSize > int64(c.ProxyBuffers.Num-1)*c.ProxyBuffers.Size && checked {
 		return errAt(end, `"proxy_busy_buffers_size" must be less than the size of all "proxy_buffers" minus one buffer`)
 	}
-	if !s["proxy_cache"] {
-		c.proxyCache = p.proxyCache
+	if checked {
+		if err := c.checkTempFileSizes("proxy", size, end); err != nil {
+			return err
+		}
 	}
-	// nginx merges the http level into the servers, never by itself: with
-	// no server, a zone nobody declared is "zero size" after the parse.
-	if c.proxyCache != nil && !c.proxyCache.cachePath && c.from != "http" {
-		return errAt(end, `"proxy_cache" zone "%s" is unknown`, c.proxyCache.name)
+	if err := c.mergeCacheZone(p, "proxy_cache", end); err != nil {
+		return err
 	}
 	if err := c.mergeProxySSL(p); err != nil {
 		return err
@@ -581,7 +621,123 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if c.proxySetBodyErr != "" && c.from != "http" {
 		return errAt(end, "%s", c.proxySetBodyErr)
 	}
+	// The modules nginxws does not implement, in nginx's module order:
+	// each checks its cache zone, then compiles its parameters.
+	for _, m := range [...]string{"fastcgi", "uwsgi", "scgi", "grpc"} {
+		if m != "grpc" && c.from != "http" {
+			if err := c.checkUpstreamBuffers(m, end); err != nil {
+				return err
+			}
+		}
+		if m != "grpc" {
+			if err := c.mergeCacheZone(p, m+"_cache", end); err != nil {
+				return err
+			}
+		}
+		name := m + "_param"
+		if m == "grpc" {
+			name = "grpc_set_header"
+		}
+		if !s[name] {
+			if e := p.paramErrs[name]; e != "" {
+				if c.paramErrs == nil {
+					c.paramErrs = map[string]string{}
+				}
+				c.paramErrs[name] = e
+			}
+		}
+		if e := c.paramErrs[name]; e != "" && c.from != "http" {
+			return errAt(end, "%s", e)
+		}
+	}
 	return c.mergeIfs(end)
+}
+
+// keepPassive records an ignored directive's value at this level.
+func (c *LocConf) keepPassive(name string, a, b int64) {
+	if c.passive == nil {
+		c.passive = map[string][2]int64{}
+	}
+	c.passive[name] = [2]int64{a, b}
+}
+
+// passiveSize is an ignored size directive's effective value, or def.
+func (c *LocConf) passiveSize(name string, def int64) int64 {
+	if v, ok := c.passive[name]; ok {
+		return v[0]
+	}
+	return def
+}
+
+// checkUpstreamBuffers makes the checks ngx_http_proxy_merge_loc_conf
+// makes on proxy buffers for fastcgi, uwsgi or scgi (module m), whose
+// directives nginxws ignores: defaults 8 buffers of a page, a buffer
+// size of a page.
+func (c *LocConf) checkUpstreamBuffers(m string, end parser.Pos) error {
+	num, bsize := int64(8), int64(pageSize)
+	if v, ok := c.passive[m+"_buffers"]; ok {
+		num, bsize = v[0], v[1]
+	}
+	if num < 2 {
+		return errAt(end, `there must be at least 2 "%s_buffers"`, m)
+	}
+	size := max(c.passiveSize(m+"_buffer_size", pageSize), bsize)
+	busy := c.passiveSize(m+"_busy_buffers_size", 2*size)
+	if busy < size {
+		return errAt(end, `"%s_busy_buffers_size" must be equal to or greater than the maximum of the value of "%s_buffer_size" and one of the "%s_buffers"`, m, m, m)
+	}
+	if busy > (num-1)*bsize {
+		return errAt(end, `"%s_busy_buffers_size" must be less than the size of all "%s_buffers" minus one buffer`, m, m)
+	}
+	return c.checkTempFileSizes(m, size, end)
+}
+
+// checkTempFileSizes is the end of those checks, on the temporary file
+// sizes (which nginxws, streaming without temporary files, ignores):
+// *_temp_file_write_size (default twice size) and *_max_temp_file_size
+// (default 1024m, 0 for none) at least size, the larger of the buffer
+// size and one buffer.
+func (c *LocConf) checkTempFileSizes(m string, size int64, end parser.Pos) error {
+	if c.passiveSize(m+"_temp_file_write_size", 2*size) < size {
+		return errAt(end, `"%s_temp_file_write_size" must be equal to or greater than the maximum of the value of "%s_buffer_size" and one of the "%s_buffers"`, m, m, m)
+	}
+	if mt := c.passiveSize(m+"_max_temp_file_size", 1024<<20); mt != 0 && mt < size {
+		return errAt(end, `"%s_max_temp_file_size" must be equal to zero to disable temporary files usage or must be equal to or greater than the maximum of the value of "%s_buffer_size" and one of the "%s_buffers"`, m, m, m)
+	}
+	return nil
+}
+
+// mergeCacheZone inherits the zone a *_cache directive (name) names, and
+// makes nginx's check that its module's *_cache_path declared it. nginx
+// merges the http level into the servers, never by itself: with no
+// server, a zone nobody declared is "zero size" after the parse instead.
+func (c *LocConf) mergeCacheZone(p *LocConf, name string, end parser.Pos) error {
+	if !c.set[name] {
+		if z := p.cacheZones[name]; z != nil {
+			if c.cacheZones == nil {
+				c.cacheZones = map[string]*sharedZone{}
+			}
+			c.cacheZones[name] = z
+		}
+	}
+	if z := c.cacheZones[name]; z != nil && !z.cachePath && c.from != "http" {
+		return errAt(end, `"%s" zone "%s" is unknown`, name, z.name)
+	}
+	if name == "proxy_cache" {
+		return nil // its key has a default
+	}
+	if c.cacheOn == nil {
+		c.cacheOn, c.cacheKeyed = map[string]bool{}, map[string]bool{}
+	}
+	if !c.set[name] {
+		c.cacheOn[name] = p.cacheOn[name]
+	}
+	c.cacheKeyed[name] = c.set[name+"_key"] || p.cacheKeyed[name]
+	if c.cacheOn[name] && !c.cacheKeyed[name] && c.from != "http" && c.diag != nil {
+		m := strings.TrimSuffix(name, "_cache")
+		c.diag.byModule[m] = append(c.diag.byModule[m], Diag{Msg: `no "` + name + `_key" for "` + name + `"`, Pos: end})
+	}
+	return nil
 }
 
 // mergeIfs merges this level's if blocks, and its limit_except block,

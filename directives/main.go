@@ -65,6 +65,9 @@ func (l *loader) parseErrorLog(d *parser.Directive) (ErrorLog, error) {
 	el := ErrorLog{Path: path, Level: LevelError, Pos: d.Pos}
 	switch {
 	case path == "stderr":
+	case path == "":
+		// ngx_conf_open_file takes an empty name as the standard error.
+		el.Path = "stderr"
 	case strings.HasPrefix(path, "syslog:"):
 		sl, err := l.parseSyslog(d, path)
 		if err != nil {

@@ -25,6 +25,16 @@ func TestPidOffIsAPath(t *testing.T) {
 	}
 }
 
+// An empty error_log file name is the standard error, as nginx's
+// ngx_conf_open_file takes it (not the prefix directory, which -t could
+// not open).
+func TestErrorLogEmptyNameIsStderr(t *testing.T) {
+	cfg := load(t, "error_log '' info;\nevents {}\n")
+	if len(cfg.Main.ErrorLogs) != 1 || cfg.Main.ErrorLogs[0].Path != "stderr" || cfg.Main.ErrorLogs[0].Level != LevelInfo {
+		t.Errorf("error_log '' info: %+v, want stderr at info", cfg.Main.ErrorLogs)
+	}
+}
+
 // Where gonginx reads a statement differently than nginx, the compiled
 // configuration carries the parser's info-level note for the error log.
 func TestParserNotesReachTheConfig(t *testing.T) {

@@ -1,7 +1,10 @@
 package directives
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/nginxws/nginxws/parser"
@@ -136,14 +139,19 @@ func (l *loader) checkResolver(d *parser.Directive) error {
 	return nil
 }
 
-// checkProxyCache reproduces ngx_http_proxy_cache: "off", a value with
-// variables (the zone chosen per request), or a zone, which must be a
-// proxy_cache_path's (checked when the levels are merged, locconf.go).
+// checkProxyCache reproduces ngx_http_proxy_cache (and fastcgi_cache,
+// uwsgi_cache, scgi_cache): "off", a value with variables (the zone
+// chosen per request), or a zone, which must be the module's
+// *_cache_path's (checked when the levels are merged, locconf.go).
 func (l *loader) checkProxyCache(d *parser.Directive, sc *scope) error {
 	if sc.loc.mark(d.Name) {
 		return l.dup(d)
 	}
 	v := d.Args[0].Value
+	if sc.loc.cacheOn == nil {
+		sc.loc.cacheOn, sc.loc.cacheKeyed = map[string]bool{}, map[string]bool{}
+	}
+	sc.loc.cacheOn[d.Name] = v != "off"
 	if v == "off" {
 		return nil
 	}
@@ -152,11 +160,14 @@ func (l *loader) checkProxyCache(d *parser.Directive, sc *scope) error {
 		return err
 	}
 	if cv.IsLiteral() {
-		z, err := l.http.limits.add(l, d, v, 0, "proxy")
+		z, err := l.http.limits.add(l, d, v, 0, strings.TrimSuffix(d.Name, "_cache"))
 		if err != nil {
 			return err
 		}
-		sc.loc.proxyCache = z
+		if sc.loc.cacheZones == nil {
+			sc.loc.cacheZones = map[string]*sharedZone{}
+		}
+		sc.loc.cacheZones[d.Name] = z
 	}
 	return nil
 }
@@ -357,4 +368,236 @@ func (l *loader) checkCPUAffinity(d *parser.Directive) error {
 		}
 	}
 	return nil
+}
+
+// checkHTTP2Push reproduces ngx_http_v2_push: "off" once, or URIs (with
+// variables) any number of times, but not both at one level.
+func (l *loader) checkHTTP2Push(d *parser.Directive, sc *scope) error {
+	v := d.Args[0].Value
+	if v == "off" {
+		switch {
+		case sc.loc.isSet("http2_push uri"):
+			return l.errf(d, `"%s" directive "off" parameter cannot be used with URI`, d.Name)
+		case sc.loc.mark("http2_push off"):
+			return l.dup(d)
+		}
+		return nil
+	}
+	if sc.loc.isSet("http2_push off") {
+		return l.errf(d, `"%s" directive URI cannot be used with "off" parameter`, d.Name)
+	}
+	sc.loc.mark("http2_push uri")
+	_, err := l.compileComplex(d, v)
+	return err
+}
+
+// checkSplitPathInfo reproduces ngx_http_fastcgi_split_path_info: the
+// pattern must compile (PCRE2's message) and have exactly two captures.
+// Only PCRE2's own verdict counts: a pattern nginxws could not run is
+// fine, since nothing runs it.
+func (l *loader) checkSplitPathInfo(d *parser.Directive) error {
+	v := d.Args[0].Value
+	info := scanPCRE(v)
+	switch {
+	case info.pcreErr != "":
+		return errAt(d.Pos, "%s", pcreFailed(v, info.pcreErr, info.pcreErrAt).Error())
+	case info.lateErr != "":
+		return errAt(d.Pos, "%s", pcreFailed(v, info.lateErr, info.lateErrAt).Error())
+	case info.lookbehindAt >= 0:
+		return errAt(d.Pos, "%s", pcreFailed(v, "lookbehind assertion is not fixed length", info.lookbehindAt).Error())
+	}
+	if info.unsup == "" && info.needs == "" {
+		if _, err := compileRegexp(v, false); err != nil && strings.HasPrefix(err.Error(), "pcre2_compile() failed") {
+			return errAt(d.Pos, "%s", err.Error())
+		}
+	}
+	if len(info.groups) != 2 {
+		return l.errf(d, `pattern "%s" must have 2 captures`, v)
+	}
+	return nil
+}
+
+// checkParam reproduces ngx_http_upstream_param_set_slot (fastcgi_param
+// and its siblings; grpc_set_header is ngx_conf_set_keyval_slot): a third
+// argument can only be "if_not_empty". The value's variables are compiled
+// now, so an unknown one fails at the end as in nginx; a syntax error in
+// it is nginx's only when the level is merged, so it waits (paramErrs).
+func (l *loader) checkParam(d *parser.Directive, sc *scope) error {
+	if len(d.Args) == 3 && d.Args[2].Value != "if_not_empty" {
+		return l.errf(d, `invalid parameter "%s"`, d.Args[2].Value)
+	}
+	sc.loc.mark(d.Name)
+	if _, err := l.compileComplex(d, d.Args[1].Value); err != nil {
+		var pe *parser.Error
+		if !errors.As(err, &pe) {
+			return err
+		}
+		if sc.loc.paramErrs == nil {
+			sc.loc.paramErrs = map[string]string{}
+		}
+		if sc.loc.paramErrs[d.Name] == "" {
+			sc.loc.paramErrs[d.Name] = pe.Msg
+		}
+	}
+	return nil
+}
+
+// checkBind reproduces ngx_http_upstream_bind_set_slot for the modules
+// nginxws does not implement (proxy_bind is setProxyBind): once a level,
+// "off", an address with an optional port or a value with variables,
+// then only "transparent".
+func (l *loader) checkBind(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	v := d.Args[0].Value
+	if len(d.Args) == 1 && v == "off" {
+		return nil
+	}
+	c, err := l.compileComplex(d, v)
+	if err != nil {
+		return err
+	}
+	if c.IsLiteral() {
+		if _, ok := ParseAddrPort([]byte(v)); !ok {
+			return l.errf(d, `invalid address "%s"`, v)
+		}
+	}
+	if len(d.Args) == 2 && d.Args[1].Value != "transparent" {
+		return l.errf(d, `invalid parameter "%s"`, d.Args[1].Value)
+	}
+	return nil
+}
+
+// checkAccess reproduces ngx_conf_set_access_slot (*_store_access): once
+// a level, each argument "user:", "group:" or "all:" followed by "r" or
+// "rw".
+func (l *loader) checkAccess(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	for _, a := range d.Args {
+		v := a.Value
+		who := ""
+		for _, p := range []string{"user:", "group:", "all:"} {
+			if strings.HasPrefix(v, p) {
+				who = p
+			}
+		}
+		if who == "" || (v[len(who):] != "r" && v[len(who):] != "rw") {
+			return l.errf(d, `invalid value "%s"`, v)
+		}
+	}
+	return nil
+}
+
+// checkDebugConnection reproduces ngx_event_debug_connection (Debian
+// builds nginx --with-debug): "unix:", an address or a network (with
+// nginx's warning when the host bits are set), or a name, which nginx
+// resolves there and then.
+func (l *loader) checkDebugConnection(d *parser.Directive) error {
+	v := d.Args[0].Value
+	if v == "unix:" {
+		return nil
+	}
+	if _, meaningless, ok := parseCIDR(v); ok {
+		if meaningless {
+			l.warnf(d, "low address bits of %s are meaningless", v)
+		}
+		return nil
+	}
+	if u := resolveHost(urlParse{host: v}, l.resolve); u.err != "" {
+		return l.errf(d, `%s in debug_connection "%s"`, u.err, v)
+	}
+	return nil
+}
+
+// Post handlers of ignored directives' values (ngx_conf_post_t), with
+// nginx's words.
+
+// minPoolSize is NGX_MIN_POOL_SIZE on 64-bit Linux: a pool header and
+// two large-allocation links, aligned to NGX_POOL_ALIGNMENT (16).
+const minPoolSize = 112
+
+// postPoolSize is ngx_http_core_pool_size and ngx_http_v2_pool_size
+// (connection_pool_size, request_pool_size, http2_pool_size).
+func postPoolSize(_ string, v int64) string {
+	switch {
+	case v < minPoolSize:
+		return fmt.Sprintf("the pool size must be no less than %d", minPoolSize)
+	case v%16 != 0:
+		return "the pool size must be a multiple of 16"
+	}
+	return ""
+}
+
+// postHTTP2ChunkSize is ngx_http_v2_chunk_size (a larger value is cut
+// down to the largest frame without a word).
+func postHTTP2ChunkSize(_ string, v int64) string {
+	if v == 0 {
+		return "the http2 chunk size cannot be zero"
+	}
+	return ""
+}
+
+// postHTTP2RecvBufferSize is ngx_http_v2_recv_buffer_size: more than
+// twice NGX_HTTP_V2_STATE_BUFFER_SIZE (16).
+func postHTTP2RecvBufferSize(name string, v int64) string {
+	if v <= 2*16 {
+		return `"` + name + `" directive value is too small`
+	}
+	return ""
+}
+
+// postHTTP2PrereadSize is ngx_http_v2_preread_size: at most
+// NGX_HTTP_V2_MAX_WINDOW.
+func postHTTP2PrereadSize(_ string, v int64) string {
+	if v > 1<<31-1 {
+		return fmt.Sprintf("the maximum body preread buffer size is %d", 1<<31-1)
+	}
+	return ""
+}
+
+// postPowerOfTwo is ngx_http_v2_streams_index_mask.
+func postPowerOfTwo(name string, v int64) string {
+	if v == 0 || v&(v-1) != 0 {
+		return `"` + name + `" directive must be a power of two`
+	}
+	return ""
+}
+
+// passwordBufferSize is NGX_SSL_PASSWORD_BUFFER_SIZE: a line of the
+// password file must fit in it with room to spare.
+const passwordBufferSize = 4096
+
+// readPasswordFile reproduces ngx_ssl_read_password_file, which reads the
+// file where the directive stands (ssl_password_file and the grpc and
+// uwsgi ones): it must open, read (a directory does not), and have no
+// line of 4096 bytes or more.
+func (l *loader) readPasswordFile(d *parser.Directive) error {
+	path := l.confPath(d.Args[0].Value)
+	f, err := os.Open(path)
+	if err != nil {
+		return l.errf(d, `open() "%s" failed (%s)`, path, osErrText(err))
+	}
+	defer f.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(f); err != nil {
+		return l.errf(d, `read() "%s" failed (%s)`, path, osErrText(err))
+	}
+	for _, line := range bytes.Split(b.Bytes(), []byte("\n")) {
+		if len(line) >= passwordBufferSize {
+			return l.errf(d, `too long line in "%s"`, path)
+		}
+	}
+	return nil
+}
+
+// keepPassive records an ignored directive's value at the scope's level
+// (http, server or location), for the checks nginx makes when it merges
+// the levels.
+func (sc *scope) keepPassive(name string, a, b int64) {
+	if sc.loc != nil {
+		sc.loc.keepPassive(name, a, b)
+	}
 }

@@ -1,6 +1,7 @@
 package directives
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -81,5 +82,42 @@ func TestGzipTypesDuplicates(t *testing.T) {
 	want := []string{`duplicate MIME type "text/html" @3`, `duplicate MIME type "text/css" @4`}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("warnings %q, want %q", got, want)
+	}
+}
+
+// TestCacheKeyWarnings: fastcgi, uwsgi and scgi have no default cache key;
+// nginx warns at each level that caches without one (inherited or set
+// there), where the http block ends, grouped by module in its order
+// (nginx merges module by module). The want is nginx 1.22's output for
+// this configuration.
+func TestCacheKeyWarnings(t *testing.T) {
+	cfg := load(t, `events {}
+http {
+uwsgi_cache $host;
+scgi_cache $host;
+scgi_cache_key $uri;
+fastcgi_cache off;
+server {
+listen 8080;
+location / { }
+location /b { uwsgi_cache_key $uri; if ($uri) { } }
+location /c { uwsgi_cache off; fastcgi_cache $host; limit_except GET { } }
+}
+}
+`)
+	var got []string
+	for _, w := range cfg.Warnings {
+		if !strings.HasSuffix(w.Msg, "directive is ignored") {
+			got = append(got, fmt.Sprintf("%s @%d", w.Msg, w.Pos.Line))
+		}
+	}
+	want := []string{
+		`no "fastcgi_cache_key" for "fastcgi_cache" @13`,
+		`no "fastcgi_cache_key" for "fastcgi_cache" @13`,
+		`no "uwsgi_cache_key" for "uwsgi_cache" @13`,
+		`no "uwsgi_cache_key" for "uwsgi_cache" @13`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -352,6 +352,13 @@ func pcreError(pattern string, err error) (error, bool) {
 		case strings.HasPrefix(se.Expr, "[:") && strings.HasSuffix(se.Expr, ":]"):
 			return pcreFailed(pattern, "unknown POSIX class name", at+2), true
 		case strings.HasPrefix(se.Expr, `\p`) || strings.HasPrefix(se.Expr, `\P`):
+			if rest := se.Expr[2:]; propertyMalformed(rest) {
+				end := at + min(len(se.Expr), 3) // after the one character read
+				if strings.HasPrefix(rest, "{") {
+					end = len(pattern) // PCRE2 read to the end for the "}"
+				}
+				return pcreFailed(pattern, `malformed \P or \p sequence`, end), true
+			}
 			return pcreFailed(pattern, `unknown property after \P or \p`, at+len(se.Expr)), true
 		}
 		return pcreFailed(pattern, "range out of order in character class", at+len(se.Expr)-1), true
@@ -380,6 +387,20 @@ func pcreError(pattern string, err error) (error, bool) {
 		return pcreFailed(pattern, "unrecognized character after (? or (?-", at+2), true
 	}
 	return fmt.Errorf(`regular expression "%s" cannot be compiled by nginxws: %s`, pattern, se.Code), false
+}
+
+// propertyMalformed reports whether what follows a \p or \P that Go
+// rejects is PCRE2's "malformed" sequence rather than an unknown property
+// name (get_ucp): nothing at all, a "{" with no "}", or a single character
+// that is not an ASCII letter.
+func propertyMalformed(rest string) bool {
+	switch {
+	case rest == "":
+		return true
+	case rest[0] == '{':
+		return !strings.Contains(rest, "}")
+	}
+	return !isLetter(rest[0])
 }
 
 // pcreEscapes are the letters PCRE2 accepts after a backslash; another

@@ -144,6 +144,21 @@ func srvSize(field func(*ServerConf) *int64) setter {
 	}
 }
 
+// srvNum is ngx_conf_set_num_slot for a ServerConf field.
+func srvNum(field func(*ServerConf) *int64) setter {
+	return func(l *loader, d *parser.Directive, sc *scope) error {
+		if sc.srvConf.mark(d.Name) {
+			return l.dup(d)
+		}
+		n, ok := Atoi(d.Args[0].Value)
+		if !ok {
+			return l.errf(d, `"%s" directive invalid number`, d.Name)
+		}
+		*field(sc.srvConf) = n
+		return nil
+	}
+}
+
 func srvFlag(field func(*ServerConf) *bool) setter {
 	return func(l *loader, d *parser.Directive, sc *scope) error {
 		if sc.srvConf.mark(d.Name) {

@@ -212,6 +212,10 @@ func (l *loader) setUpstreamServer(d *parser.Directive, sc *scope) error {
 }
 
 // balancer sets the group's method; nginx warns when a block names two.
+// keepalive counts as one: in nginx it takes the upstream's init handler
+// over, wrapping the method set before it; a method named after it
+// replaces that handler, with the same warning, and so turns the cache
+// off (ngx_http_upstream_keepalive and the balancers' setters).
 func (l *loader) balancer(d *parser.Directive, u *Upstream, b Balancer, flags upstreamFlags) {
 	if u.set["balancer"] {
 		l.warnf(d, "load balancing method redefined")
@@ -222,6 +226,7 @@ func (l *loader) balancer(d *parser.Directive, u *Upstream, b Balancer, flags up
 	u.set["balancer"] = true
 	u.Balancer = b
 	u.flags = flags
+	u.Keepalive = 0
 }
 
 func (l *loader) setHash(d *parser.Directive, sc *scope) error {
@@ -272,7 +277,7 @@ func (l *loader) setRandom(d *parser.Directive, sc *scope) error {
 
 func (l *loader) setUpstreamKeepalive(d *parser.Directive, sc *scope) error {
 	u := sc.ups
-	if u.Keepalive != 0 {
+	if u.mark("keepalive") {
 		return l.dup(d)
 	}
 	n, ok := Atoi(d.Args[0].Value)
@@ -280,6 +285,9 @@ func (l *loader) setUpstreamKeepalive(d *parser.Directive, sc *scope) error {
 		return l.errf(d, `invalid value "%s" in "%s" directive`, d.Args[0].Value, d.Name)
 	}
 	u.Keepalive = int(n)
+	// The keepalive module now holds the init handler: a balancing method
+	// named after this is "redefined" and drops the cache (balancer).
+	u.set["balancer"] = true
 	return nil
 }
 

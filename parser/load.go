@@ -74,7 +74,7 @@ func Load(path string, opts Options) (*Config, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		// The main file has no including position: nginx prints the bare message.
-		return l.cfg, &Error{Msg: openFailed(path, err)}
+		return l.cfg, readFailed(path, err)
 	}
 	if err := l.parseFile(path, src, &l.cfg.Directives); err != nil {
 		return l.cfg, err
@@ -203,11 +203,8 @@ func (l *loader) include(d *Directive, s *scanner, out *[]*Directive) error {
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) && errors.Is(pe.Err, syscall.EISDIR) {
-				// nginx opens a directory fine and fails reading it, at
-				// [crit] and without a position.
-				return &Error{Msg: fmt.Sprintf(`pread() "%s" failed (%s)`, f, errnoText(err)), Level: "crit"}
+			if isDirErr(err) {
+				return readFailed(f, err)
 			}
 			return s.errorf("%s", openFailed(f, err))
 		}
@@ -216,6 +213,24 @@ func (l *loader) include(d *Directive, s *scanner, out *[]*Directive) error {
 		}
 	}
 	return nil
+}
+
+// isDirErr reports whether reading failed because the file is a
+// directory.
+func isDirErr(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && errors.Is(pe.Err, syscall.EISDIR)
+}
+
+// readFailed is nginx's message for a configuration file (the main one
+// or an included one) it could not read: open() failed, or, for a
+// directory, which nginx opens fine and fails reading, pread() at [crit].
+// Neither has a position.
+func readFailed(name string, err error) *Error {
+	if isDirErr(err) {
+		return &Error{Msg: fmt.Sprintf(`pread() "%s" failed (%s)`, name, errnoText(err)), Level: "crit"}
+	}
+	return &Error{Msg: openFailed(name, err)}
 }
 
 // glob expands an include pattern like glibc's glob(3) does for nginx:

@@ -273,6 +273,11 @@ func TestIncludeErrors(t *testing.T) {
 	if pe, ok := err.(*Error); !ok || pe.Level != "crit" {
 		t.Errorf("directory include: level = %+v, want crit", err)
 	}
+	// The main file (-c) a directory: the same [crit], as nginx says it.
+	_, err = Load(filepath.Join(dir, "sub"), Options{})
+	if pe, ok := err.(*Error); !ok || pe.Level != "crit" || pe.Error() != `pread() "`+dir+`/sub" failed (21: Is a directory)` {
+		t.Errorf("-c a directory: %+v, want nginx's [crit] pread() failure", err)
+	}
 }
 
 // Text that nginx reads one way and gonginx another is read as nginx

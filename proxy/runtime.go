@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"math"
 	"net/netip"
 	"os"
 	"strings"
@@ -132,6 +133,7 @@ func newRuntime(cfg *directives.Config, logs *accessLogs) *runtime {
 			IgnoreInvalidHeaders:  s.IgnoreInvalidHeaders,
 			UnderscoresInHeaders:  s.UnderscoresInHeaders,
 			MergeSlashes:          s.MergeSlashes,
+			MaxHeaders:            int(min(s.MaxHeaders, math.MaxInt32)),
 		}
 		if len(s.Names) > 0 {
 			n := s.Names[0]

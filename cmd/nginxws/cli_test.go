@@ -272,6 +272,43 @@ func TestPrefixAndGlobals(t *testing.T) {
 	}
 }
 
+// TestEmptyPrefix: an empty -p prefixes nothing, so relative paths in the
+// configuration (pid, logs) stay relative to the working directory and
+// are printed so, rather than falling back to the default prefix;
+// compared with nginx.
+func TestEmptyPrefix(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "conf", "nginx.conf"), "pid run/nginx.pid;\nerror_log run/error.log;\nevents {}\n")
+	args := []string{"-t", "-p", "", "-c", "conf/nginx.conf", "-e", "startup.log"}
+	r := nginxws(t, dir, args...)
+	want := "nginxws: the configuration file conf/nginx.conf syntax is ok\n" +
+		`nginxws: [emerg] open() "run/nginx.pid" failed (2: No such file or directory)` + "\n" +
+		"nginxws: configuration file conf/nginx.conf test failed\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and:\n%s", r.code, r.stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "startup.log")); err != nil {
+		t.Errorf("-e startup.log was not created in the working directory: %v", err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "run"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r = nginxws(t, dir, args...)
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run", "nginx.pid")); err != nil {
+		t.Errorf("the pid file is not in the working directory: %v", err)
+	}
+	nginx := oracle(t)
+	if err := os.RemoveAll(filepath.Join(dir, "run")); err != nil {
+		t.Fatal(err)
+	}
+	if n := execute(t, dir, nginx, args...); normalise(n.stderr, dir) != normalise(want, "") {
+		t.Errorf("nginx prints:\n%s", n.stderr)
+	}
+}
+
 // TestStartupLogUnusable: a -e file that cannot be opened is reported and
 // replaced by stderr, as nginx does; compared with nginx.
 func TestStartupLogUnusable(t *testing.T) {

@@ -108,9 +108,13 @@ func (p *process) logLoadError(err error) {
 // configuration returned, if not nil, is the part read before the error:
 // a reload watches the files it names, so that fixing them is seen.
 func (p *process) loadConfig() (*directives.Config, error) {
-	cfg, err := directives.Load(p.paths.conf, directives.LoadOptions{Prefix: p.paths.prefix, Globals: p.opts.globals})
+	cfg, err := directives.Load(p.paths.conf, directives.LoadOptions{Prefix: p.paths.prefix, EmptyPrefix: p.paths.prefix == "", Globals: p.opts.globals})
 	if cfg != nil {
 		for _, w := range cfg.Warnings {
+			if w.Emerg {
+				p.log.Emerg().Msg(diagText(w.Msg, w.Pos))
+				continue
+			}
 			p.log.Warn().Msg(diagText(w.Msg, w.Pos))
 		}
 		for _, n := range cfg.Notes {

@@ -23,6 +23,11 @@ type Limits struct {
 	// MergeSlashes is merge_slashes (nginx: on): "//" in the path counts as
 	// "/" in the normalised URI.
 	MergeSlashes bool
+	// MaxHeaders is max_headers, Debian's backport to nginx 1.22: the
+	// header lines a head may have (those IgnoreInvalidHeaders drops not
+	// counted); one more is a 494, "client sent too many header lines".
+	// Zero or less means none at all.
+	MaxHeaders int
 	// VirtualServer, when set, is called once the request's host is known
 	// (from an absolute request URI or the Host header, validated and
 	// lower-cased) and returns the limits of the server that name selects,
@@ -39,6 +44,7 @@ func DefaultLimits() Limits {
 		LargeHeaderBuffers:    4,
 		IgnoreInvalidHeaders:  true,
 		MergeSlashes:          true,
+		MaxHeaders:            1000,
 	}
 }
 

@@ -409,6 +409,13 @@ func (r *Reader) readHeaders(req *Request) error {
 				req.Invalid = append(req.Invalid, InvalidHeader{Line: r.cur.b[s : s+hp.valueEnd], Kept: len(req.Headers)})
 				continue
 			}
+			// Checked against the limits in force, which the Host header
+			// may have changed (the selected server's max_headers).
+			// Debian's patch answers as to a too long header line: 494,
+			// "Request Header Or Cookie Too Large" (status 400).
+			if len(req.Headers) >= lim.MaxHeaders {
+				return newError(494, "client sent too many header lines")
+			}
 			if err := req.addHeader(r.cur.b, &hp); err != nil {
 				return err
 			}
