@@ -78,7 +78,12 @@ type exchange struct {
 	info    directives.RequestInfo
 	upInfo  directives.UpstreamInfo
 	proxied bool
-	// upRead is set once an upstream response head has been read.
+	// upRead is set once an upstream response head has been read, or
+	// begun: resp's header lines are then what nginx's u->headers_in
+	// holds, $upstream_http_* included; those parsed before a head
+	// failed (an invalid or too big header, a timeout, a close) stay, as
+	// nginx keeps them. A retry's connection clears them
+	// (ngx_http_upstream_reinit).
 	upRead bool
 	// upStart is when the current upstream try began; upBody counts the
 	// response body bytes read from it.

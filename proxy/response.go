@@ -279,18 +279,6 @@ func appendHex(dst []byte, n int) []byte {
 func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 	conf := x.conf
 	resp := x.resp
-	if resp.Status == 101 && x.hasUpgrade() {
-		if x.main != nil {
-			// ngx_http_upstream_upgrade refuses, and its NGX_ERROR
-			// terminates the main request with no status.
-			x.logEvent(levelError, "connection upgrade in subrequest", "", "reading response header from upstream")
-			x.upstreamDone(false)
-			x.status, x.broken, x.noLinger = 0, true, true
-			return
-		}
-		x.upgrade(uc, p)
-		return
-	}
 	if conf.ProxyInterceptErrors && resp.Status >= 300 && x.hasErrorPage(resp.Status) {
 		if resp.Status == 401 {
 			// ngx_http_upstream_intercept_errors keeps the upstream's
@@ -305,9 +293,23 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 		return
 	}
 	if v, ok := resp.Header("x-accel-redirect"); ok && conf.ProxyIgnoreHeaders&directives.IgnoreXAccelRedirect == 0 {
-		// Even empty: nginx then finds the URI unsafe (404).
+		// Even empty: nginx then finds the URI unsafe (404). A 101
+		// redirects too: ngx_http_upstream_process_headers follows the
+		// header before ngx_http_upstream_send_response would upgrade.
 		x.upstreamDone(false)
 		x.accelRedirect(uc, v)
+		return
+	}
+	if resp.Status == 101 && x.hasUpgrade() {
+		if x.main != nil {
+			// ngx_http_upstream_upgrade refuses, and its NGX_ERROR
+			// terminates the main request with no status.
+			x.logEvent(levelError, "connection upgrade in subrequest", "", "reading response header from upstream")
+			x.upstreamDone(false)
+			x.status, x.broken, x.noLinger = 0, true, true
+			return
+		}
+		x.upgrade(uc, p)
 		return
 	}
 	buffering := conf.ProxyBuffering
