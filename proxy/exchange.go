@@ -207,6 +207,9 @@ func (x *exchange) begin(c *conn, rt *runtime, ac *addrConf) {
 		body:       clientBody{length: -1},
 	}
 	x.uriChanges = maxURIChanges + 1
+	// $pipe: the request was read from bytes the previous one left
+	// (nginx's r->pipeline, set in ngx_http_set_keepalive).
+	x.info.Pipelined = c.pipelined
 	// The configuration's logs stay open until the request ends
 	// (release).
 	rt.acquire()
