@@ -188,6 +188,11 @@ type RequestInfo struct {
 	// Pipelined is set when the request was read after another one
 	// without waiting ($pipe "p").
 	Pipelined bool
+	// LastModifiedDropped is set once nginx's header filter forgot the
+	// response's Last-Modified for a status other than 200, 206 and 304
+	// (headers_out.last_modified cleared when its time was known): the
+	// line is still sent, but $sent_http_last_modified finds nothing.
+	LastModifiedDropped bool
 	// LimitConnStatus is $limit_conn_status: PASSED, REJECTED or
 	// REJECTED_DRY_RUN once a limit_conn counted the request; empty
 	// (not found) before.

@@ -137,7 +137,7 @@ var builtins = map[string]builtin{
 	"sent_http_content_type":      {get: getSentHeader, arg: "content-type"},
 	"sent_http_content_length":    {get: getSentHeader, arg: "content-length"},
 	"sent_http_location":          {get: getSentLocation},
-	"sent_http_last_modified":     {get: getSentHeader, arg: "last-modified"},
+	"sent_http_last_modified":     {get: getSentLastModified},
 	"sent_http_connection":        {get: getSentConnection},
 	"sent_http_keep_alive":        {get: getSentKeepAlive},
 	"sent_http_transfer_encoding": {get: getSentTransferEncoding},
@@ -433,6 +433,24 @@ func getSentTrailerVar(s *State, d *varDef) ([]byte, bool) {
 
 func getSentHeader(s *State, d *varDef) ([]byte, bool) {
 	return s.firstHeader(ResponseHeaders, d.arg)
+}
+
+// getSentLastModified is ngx_http_variable_sent_last_modified: the
+// Last-Modified line headers_out.last_modified points at (the last one
+// put in the response: the upstream's copy handler and add_header each
+// point it at theirs), else a static file's time; nothing once the header
+// filter dropped it.
+func getSentLastModified(s *State, _ *varDef) ([]byte, bool) {
+	if info := s.r.Info(); info != nil && info.LastModifiedDropped {
+		return nil, false
+	}
+	var last []byte
+	found := false
+	s.eachHeader(ResponseHeaders, "last-modified", func(v []byte) bool {
+		last, found = v, true
+		return true
+	})
+	return last, found
 }
 
 // getSentLocation is ngx_http_variable_sent_location: the response's

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	goruntime "runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -191,6 +192,16 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 		return 0, ""
 	}
 	var he *upstream.HandshakeError
+	if err == nil || !strings.HasPrefix(p.Name, "unix:") {
+		// A retry clears what an earlier try's head left
+		// (ngx_http_upstream_reinit) once its connect() is under way:
+		// nginx's non-blocking TCP connect() always is, whatever comes
+		// of it (refused, timed out, a TLS handshake that fails); a
+		// unix socket's fails at once and leaves the earlier try's
+		// header lines to $upstream_http_*, as does "no live
+		// upstreams".
+		x.upRead = false
+	}
 	switch {
 	case errors.As(err, &he):
 		state().ResponseTime = time.Since(x.upStart)
@@ -323,6 +334,9 @@ func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
 	setReadDeadline(uc, conf.ProxyReadTimeout)
 	w := x.watchClient(uc)
 	err := up.ReadResponse(resp, int(conf.ProxyBufferSize))
+	// Whatever happened, the header lines parsed so far are the ones
+	// $upstream_http_* sees (nginx parses into u->headers_in as it reads).
+	x.upRead = true
 	n := len(x.upInfo.States)
 	if n > 0 {
 		// nginx counts every byte it read of the head as it reads it
@@ -369,7 +383,6 @@ func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
 		x.logEvent(levelError, "upstream sent no valid HTTP/1.0 header", "", "reading response header from upstream")
 	}
 	x.up.status = resp.Status
-	x.upRead = true
 	if n := len(x.upInfo.States); n > 0 {
 		st := &x.upInfo.States[n-1]
 		st.Status = resp.Status

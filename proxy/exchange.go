@@ -78,7 +78,12 @@ type exchange struct {
 	info    directives.RequestInfo
 	upInfo  directives.UpstreamInfo
 	proxied bool
-	// upRead is set once an upstream response head has been read.
+	// upRead is set once an upstream response head has been read, or
+	// begun: resp's header lines are then what nginx's u->headers_in
+	// holds, $upstream_http_* included; those parsed before a head
+	// failed (an invalid or too big header, a timeout, a close) stay, as
+	// nginx keeps them. A retry's connection clears them
+	// (ngx_http_upstream_reinit).
 	upRead bool
 	// upStart is when the current upstream try began; upBody counts the
 	// response body bytes read from it.
@@ -202,6 +207,9 @@ func (x *exchange) begin(c *conn, rt *runtime, ac *addrConf) {
 		body:       clientBody{length: -1},
 	}
 	x.uriChanges = maxURIChanges + 1
+	// $pipe: the request was read from bytes the previous one left
+	// (nginx's r->pipeline, set in ngx_http_set_keepalive).
+	x.info.Pipelined = c.pipelined
 	// The configuration's logs stay open until the request ends
 	// (release).
 	rt.acquire()

@@ -103,11 +103,14 @@ func (o *outHeaders) removeAt(i int) {
 	}
 }
 
-// replaceHeader sets the value of the response's first header named name
-// (an empty value removes it); false when there is none.
+// replaceHeader sets the value of the response's last header named name
+// (an empty value removes it); false when there is none. It is add_header's
+// for ETag and Last-Modified (ngx_http_set_response_header), which change
+// the line headers_out.etag or last_modified points at: the last one the
+// upstream's copy handlers put in the response.
 func (x *exchange) replaceHeader(name string, v []byte) bool {
 	o := &x.out
-	for i := range o.headers {
+	for i := len(o.headers) - 1; i >= 0; i-- {
 		if !directives.EqualFoldASCII(o.headers[i].Name, name) {
 			continue
 		}
@@ -202,20 +205,19 @@ func (x *exchange) setExpires(e *directives.Expires) {
 }
 
 // lastModifiedTime is nginx's headers_out.last_modified_time: a static
-// file's, or the upstream's Last-Modified parsed (false when there is none
-// or it is not a date).
+// file's, or the last Last-Modified line's parsed (the upstream's copy
+// handler and add_header each point headers_out.last_modified at theirs);
+// false when there is none or it is not a date.
 func (x *exchange) lastModifiedTime() (time.Time, bool) {
 	o := &x.out
 	if !o.lastModified.IsZero() {
 		return o.lastModified, true
 	}
-	for i := range o.headers {
-		if directives.EqualFoldASCII(o.headers[i].Name, "last-modified") {
-			// Parsed as nginx parses it (the upstream module's
-			// ngx_parse_http_time), not as Go's net/http would.
-			secs, ok := parseHTTPTime(o.headers[i].Value)
-			return time.Unix(secs, 0), ok
-		}
+	if i := o.lastBefore("last-modified", len(o.headers)); i >= 0 {
+		// Parsed as nginx parses it (the upstream module's
+		// ngx_parse_http_time), not as Go's net/http would.
+		secs, ok := parseHTTPTime(o.headers[i].Value)
+		return time.Unix(secs, 0), ok
 	}
 	return time.Time{}, false
 }

@@ -279,18 +279,6 @@ func appendHex(dst []byte, n int) []byte {
 func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 	conf := x.conf
 	resp := x.resp
-	if resp.Status == 101 && x.hasUpgrade() {
-		if x.main != nil {
-			// ngx_http_upstream_upgrade refuses, and its NGX_ERROR
-			// terminates the main request with no status.
-			x.logEvent(levelError, "connection upgrade in subrequest", "", "reading response header from upstream")
-			x.upstreamDone(false)
-			x.status, x.broken, x.noLinger = 0, true, true
-			return
-		}
-		x.upgrade(uc, p)
-		return
-	}
 	if conf.ProxyInterceptErrors && resp.Status >= 300 && x.hasErrorPage(resp.Status) {
 		if resp.Status == 401 {
 			// ngx_http_upstream_intercept_errors keeps the upstream's
@@ -305,9 +293,23 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 		return
 	}
 	if v, ok := resp.Header("x-accel-redirect"); ok && conf.ProxyIgnoreHeaders&directives.IgnoreXAccelRedirect == 0 {
-		// Even empty: nginx then finds the URI unsafe (404).
+		// Even empty: nginx then finds the URI unsafe (404). A 101
+		// redirects too: ngx_http_upstream_process_headers follows the
+		// header before ngx_http_upstream_send_response would upgrade.
 		x.upstreamDone(false)
 		x.accelRedirect(uc, v)
+		return
+	}
+	if resp.Status == 101 && x.hasUpgrade() {
+		if x.main != nil {
+			// ngx_http_upstream_upgrade refuses, and its NGX_ERROR
+			// terminates the main request with no status.
+			x.logEvent(levelError, "connection upgrade in subrequest", "", "reading response header from upstream")
+			x.upstreamDone(false)
+			x.status, x.broken, x.noLinger = 0, true, true
+			return
+		}
+		x.upgrade(uc, p)
 		return
 	}
 	buffering := conf.ProxyBuffering
@@ -652,16 +654,27 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			x.upInfo.States[n-1].BytesReceived = x.resp.Received + max(body-preread, 0)
 		}
 	}()
+	var body http1.Source = up
+	if buffering && x.resp.HeadSize == conf.ProxyBufferSize && preread == 0 {
+		// A head that filled proxy_buffer_size to its last byte: nginx's
+		// event pipe starts with that buffer, full, and its first read
+		// into it (readv of no bytes) returns 0, taken as the upstream's
+		// end of file: a body of unknown length ends empty, one of a
+		// known length or chunked is cut short ("upstream prematurely
+		// closed connection while reading upstream"). Unbuffered, nginx
+		// reads it.
+		body = exhaustedSource{}
+	}
 	var src io.Reader
 	switch framing {
 	case http1.FramingLength:
-		lr.Reset(up, x.resp.ContentLength, true)
+		lr.Reset(body, x.resp.ContentLength, true)
 		src = &lr
 	case http1.FramingChunked:
-		cr.Reset(up, 0, true)
+		cr.Reset(body, 0, true)
 		src = &cr
 	default:
-		src = up
+		src = body
 	}
 	block := max(int(conf.ProxyBufferSize), 1024)
 	size := block
@@ -898,6 +911,12 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 		}
 	}
 }
+
+// exhaustedSource is an upstream body source at its end of file.
+type exhaustedSource struct{}
+
+func (exhaustedSource) Read([]byte) (int, error) { return 0, io.EOF }
+func (exhaustedSource) Unread([]byte)            {}
 
 // readTimer is nginx's upstream read timer as ngx_add_timer moves it: a
 // new expiry less than timerLazyDelay away from the one set leaves it

@@ -155,6 +155,33 @@ func TestUpstreamErrors(t *testing.T) {
 			wantLog: []string{`[error] upstream timed out (110: Connection timed out) while reading response header from upstream, client: 127.0.0.1, server: , request: "GET / HTTP/1.1", upstream: "http://{{B}}/", host: "h"`},
 		},
 		{
+			// nginx arms its read timer with 0 once the request is sent;
+			// it fires before the upstream can answer (the backend
+			// here answers at once).
+			name:    "proxy_read_timeout 0",
+			conf:    `location / { proxy_read_timeout 0; proxy_pass http://{{B}}; }`,
+			req:     "GET / HTTP/1.1\nHost: h\n\n",
+			want:    "HTTP/1.1 504 Gateway Time-out\nServer: nginx/1.22.1\nDate: <date>\nContent-Type: text/html\nContent-Length: 167\nConnection: keep-alive\n\n" + page504,
+			wantLog: []string{`[error] upstream timed out (110: Connection timed out) while reading response header from upstream, client: 127.0.0.1, server: , request: "GET / HTTP/1.1", upstream: "http://{{B}}/", host: "h"`},
+		},
+		{
+			// Likewise the connect timer: a TCP connect() under way
+			// does not complete in time.
+			name:    "proxy_connect_timeout 0",
+			conf:    `location / { proxy_connect_timeout 0; proxy_pass http://{{B}}; }`,
+			req:     "GET / HTTP/1.1\nHost: h\n\n",
+			want:    "HTTP/1.1 504 Gateway Time-out\nServer: nginx/1.22.1\nDate: <date>\nContent-Type: text/html\nContent-Length: 167\nConnection: keep-alive\n\n" + page504,
+			wantLog: []string{`[error] upstream timed out (110: Connection timed out) while connecting to upstream, client: 127.0.0.1, server: , request: "GET / HTTP/1.1", upstream: "http://{{B}}/", host: "h"`},
+		},
+		{
+			// The send timer counts only while a write is blocked:
+			// a request that goes at once is answered.
+			name: "proxy_send_timeout 0",
+			conf: `location / { proxy_send_timeout 0; proxy_pass http://{{B}}; }`,
+			req:  "GET / HTTP/1.1\nHost: h\n\n",
+			want: "HTTP/1.1 200 OK\nServer: nginx/1.22.1\nDate: <date>\nContent-Length: 2\nConnection: keep-alive\n\nok",
+		},
+		{
 			name:    "closed before a response",
 			conf:    `location / { proxy_pass http://{{B}}; }`,
 			replies: []string{""},

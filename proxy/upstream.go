@@ -180,15 +180,25 @@ func parseProxyURL(s string) (proxyURL, bool) {
 	return u, true
 }
 
-// setDeadline arms a read or write deadline of d from now (none for 0).
+// zeroTimerTurn is how long a timer of 0 (proxy_send_timeout 0) leaves a
+// write: nginx arms its send timer only once a write would block, and a
+// timer of 0 fires at the event loop's next turn, so a write that can go
+// at once goes and one that cannot times out.
+const zeroTimerTurn = time.Millisecond
+
+// setReadDeadline arms proxy_read_timeout, d from now, for the upstream's
+// response head. A timeout of 0 has expired already: nginx arms its read
+// timer with 0 once the request is sent, and it fires before an answer
+// can come (504, "upstream timed out").
 func setReadDeadline(c net.Conn, d time.Duration) {
-	if d > 0 {
-		_ = c.SetReadDeadline(time.Now().Add(d))
-	}
+	_ = c.SetReadDeadline(time.Now().Add(max(d, 0)))
 }
 
+// setWriteDeadline arms proxy_send_timeout, d from now, for a write to the
+// upstream (see zeroTimerTurn for 0).
 func setWriteDeadline(c net.Conn, d time.Duration) {
-	if d > 0 {
-		_ = c.SetWriteDeadline(time.Now().Add(d))
+	if d <= 0 {
+		d = zeroTimerTurn
 	}
+	_ = c.SetWriteDeadline(time.Now().Add(d))
 }

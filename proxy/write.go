@@ -151,6 +151,16 @@ func (x *exchange) sendHead(body []byte) error {
 		x.broken = true
 		return err
 	}
+	if x.status != 200 && x.status != 206 && x.status != 304 {
+		// nginx's header filter, after add_header's, forgets
+		// headers_out.last_modified when its time is known: an
+		// upstream's line (or add_header's) is still written, but
+		// $sent_http_last_modified no longer finds it; a line whose
+		// date does not parse stays found.
+		if _, known := x.lastModifiedTime(); known {
+			x.info.LastModifiedDropped = true
+		}
+	}
 	if x.subFilter != nil && x.endApart {
 		// nginx's upstream module ends the body with an empty buffer
 		// of its own: what the sub filter holds goes out with that, as

@@ -148,6 +148,16 @@ func (a *Attempt) ConnectWith(timeout time.Duration, socketKeepalive bool, cfg *
 	}
 	deadline := time.Now().Add(timeout)
 	d := net.Dialer{Timeout: timeout, KeepAlive: -1}
+	if timeout <= 0 {
+		// proxy_connect_timeout 0: nginx's connect timer of 0 fires
+		// before a TCP connect() under way completes (504, "upstream
+		// timed out"), where a unix socket's connect() is done at once
+		// and needs no timer.
+		d.Timeout = 0
+		if p.network != "unix" {
+			d.Deadline = deadline
+		}
+	}
 	if socketKeepalive {
 		d.KeepAlive = 0
 	}

@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
@@ -471,4 +472,60 @@ func sbsReadErr(what string, err error, got int) error {
 		return fmt.Errorf("connection closed in the %s (%d bytes so far)", what, got)
 	}
 	return fmt.Errorf("reading the %s: %v", what, err)
+}
+
+// sbsBlackhole is an address where connecting times out instead of being refused: a
+// socket of 127.0.0.1 listening with a backlog of 0 whose accept queue is filled by
+// connections of its own and never accepted, so that the kernel drops further SYNs
+// (proxy_connect_timeout, "upstream timed out (110: Connection timed out) while
+// connecting to upstream") without a packet leaving the loopback interface.
+type sbsBlackhole struct {
+	fd    int
+	addr  string
+	conns []net.Conn
+}
+
+func sbsStartBlackhole() (*sbsBlackhole, error) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	h := &sbsBlackhole{fd: fd}
+	sa := &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}
+	if err := syscall.Bind(fd, sa); err != nil {
+		h.close()
+		return nil, err
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		h.close()
+		return nil, err
+	}
+	name, err := syscall.Getsockname(fd)
+	if err != nil {
+		h.close()
+		return nil, err
+	}
+	h.addr = "127.0.0.1:" + strconv.Itoa(name.(*syscall.SockaddrInet4).Port)
+	// Connect until a connection does not complete: the queue is full then.
+	for len(h.conns) < 16 {
+		c, err := net.DialTimeout("tcp4", h.addr, 200*time.Millisecond)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return h, nil
+			}
+			h.close()
+			return nil, err
+		}
+		h.conns = append(h.conns, c)
+	}
+	h.close()
+	return nil, fmt.Errorf("blackhole %s: the accept queue does not fill", h.addr)
+}
+
+func (h *sbsBlackhole) close() {
+	for _, c := range h.conns {
+		c.Close()
+	}
+	syscall.Close(h.fd)
 }

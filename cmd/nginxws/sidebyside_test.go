@@ -223,6 +223,15 @@ func sbsRunDir(t *testing.T, d, nginx, candidate, candidateName string, pending 
 	}
 	t.Cleanup(backends.close)
 
+	for i := 1; i <= need["BLACKHOLE"]; i++ {
+		h, err := sbsStartBlackhole()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(h.close)
+		vars["BLACKHOLE"+strconv.Itoa(i)] = h.addr
+	}
+
 	prefix := t.TempDir() + "/"
 	if err := sbsCopyStatic(src, prefix); err != nil {
 		t.Fatal(err)
