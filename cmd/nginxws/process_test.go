@@ -262,8 +262,9 @@ func TestReopen(t *testing.T) {
 }
 
 // TestBindFailure: an address in use is retried as nginx does (five
-// tries, 500 ms apart), then nginxws exits 1 without a pid file, with
-// nginx's lines on stderr and in the error log.
+// tries, each failed one followed by a notice and 500 ms, the last too),
+// then nginxws exits 1 without a pid file, with nginx's lines on stderr
+// and in the error log.
 func TestBindFailure(t *testing.T) {
 	ln, port := occupy(t)
 	defer ln.Close()
@@ -279,10 +280,10 @@ func TestBindFailure(t *testing.T) {
 		t.Errorf("pid file written although binding failed: %v", err)
 	}
 	var wantLog []string
-	for i := 0; i < 4; i++ {
+	for i := 0; i < 5; i++ {
 		wantLog = append(wantLog, "[emerg] "+bindErr, "[notice] try again to bind() after 500ms")
 	}
-	wantLog = append(wantLog, "[emerg] "+bindErr, "[emerg] still could not bind()")
+	wantLog = append(wantLog, "[emerg] still could not bind()")
 	b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
 	got := strings.Split(strings.TrimSuffix(logPrefix.ReplaceAllString(string(b), "[$1] "), "\n"), "\n")
 	if strings.Join(got, "\n") != strings.Join(wantLog, "\n") {
