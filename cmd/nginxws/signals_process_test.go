@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// heldBackend accepts connections and, for each, reads the request head
+// and answers only once release is closed: a request kept in flight.
+type heldBackend struct {
+	ln       net.Listener
+	arrived  chan struct{}
+	release  chan struct{}
+	released bool
+}
+
+func newHeldBackend(t *testing.T) *heldBackend {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &heldBackend{ln: ln, arrived: make(chan struct{}, 16), release: make(chan struct{})}
+	t.Cleanup(func() { b.free(); ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					l, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if l == "\r\n" {
+						break
+					}
+				}
+				b.arrived <- struct{}{}
+				<-b.release
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nheld\n")
+			}()
+		}
+	}()
+	return b
+}
+
+func (b *heldBackend) port() int { return b.ln.Addr().(*net.TCPAddr).Port }
+
+// free lets every held request, and any later one, be answered.
+func (b *heldBackend) free() {
+	if !b.released {
+		b.released = true
+		close(b.release)
+	}
+}
+
+// signalLine matches a signal's line and the [crit] that may follow it,
+// as "[level] message" once the time and pid are cut, with nginx's
+// " from PID" (the sender) removed: Go does not tell nginxws the sender.
+var signalLine = regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (\[[a-z]+\]) \d+#\d+: (signal \d+ \(SIG[A-Z0-9]+\) received)(?: from \d+)?(.*)$|^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (\[crit\]) \d+#\d+: (the changing binary signal .*)$`)
+
+// signalLines returns the signal lines of an error log (signalLine), but
+// for SIGCHLD, which nginx's master gets from its workers.
+func signalLines(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		m := signalLine.FindStringSubmatch(l)
+		switch {
+		case m == nil, strings.Contains(l, "(SIGCHLD)"): // nginx's workers
+		case m[1] != "":
+			out = append(out, m[1]+" "+m[2]+m[3])
+		default:
+			out = append(out, m[4]+" "+m[5])
+		}
+	}
+	return out
+}
+
+// TestSignalsLikeNginx: every signal nginx's master catches gets nginx's
+// line, while running and during a graceful shutdown, checked against
+// nginx itself: WINCH (stop accepting, which a foreground nginx does not
+// do), ALRM and IO are only logged; USR2 (a binary upgrade) is refused as
+// a foreground nginx refuses it; once QUIT has started a graceful shutdown,
+// HUP, USR1 and QUIT are logged with their action but nothing more happens
+// (no reload, no reopening of the logs) while the request in flight
+// finishes.
+func TestSignalsLikeNginx(t *testing.T) {
+	running := []syscall.Signal{syscall.SIGWINCH, syscall.SIGUSR2, syscall.SIGALRM, syscall.SIGIO}
+	draining := []syscall.Signal{syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGQUIT, syscall.SIGWINCH, syscall.SIGUSR2}
+	want := []string{
+		"[notice] signal 28 (SIGWINCH) received",
+		"[notice] signal 12 (SIGUSR2) received, ignoring",
+		"[crit] the changing binary signal is ignored: you should shutdown or terminate before either old or new binary's process",
+		"[notice] signal 14 (SIGALRM) received",
+		"[notice] signal 29 (SIGIO) received",
+		"[notice] signal 3 (SIGQUIT) received, shutting down",
+		"[notice] signal 1 (SIGHUP) received, reconfiguring",
+		"[notice] signal 10 (SIGUSR1) received, reopening logs",
+		"[notice] signal 3 (SIGQUIT) received, shutting down",
+		"[notice] signal 28 (SIGWINCH) received",
+		"[notice] signal 12 (SIGUSR2) received, ignoring",
+		"[crit] the changing binary signal is ignored: you should shutdown or terminate before either old or new binary's process",
+	}
+	run := func(t *testing.T, prog string) {
+		dir := t.TempDir()
+		backend := newHeldBackend(t)
+		port := freePort(t)
+		conf := filepath.Join(dir, "nginx.conf")
+		pidFile := filepath.Join(dir, "nginx.pid")
+		errorLog := filepath.Join(dir, "error.log")
+		text := "pid " + pidFile + ";\nerror_log " + errorLog + " notice;\nevents {}\nhttp {\n    access_log off;\n" +
+			"    server {\n        listen 127.0.0.1:" + strconv.Itoa(port) + ";\n" +
+			"        location / { proxy_pass http://127.0.0.1:" + strconv.Itoa(backend.port()) + "; }\n    }\n}\n"
+		write(t, conf, text)
+		s := startProgram(t, prog, dir, pidFile, "-p", dir+"/", "-c", conf, "-e", filepath.Join(dir, "startup.log"), "-g", "daemon off;")
+		// Each signal is sent once the previous one's lines are there,
+		// so that the order is the order sent.
+		seen := 0
+		send := func(sig syscall.Signal) {
+			t.Helper()
+			s.signal(t, sig)
+			seen++
+			if sig == syscall.SIGUSR2 {
+				seen++
+			}
+			waitFor(t, "the line of "+signalName(sig), func() bool { return len(signalLines(t, errorLog)) >= seen })
+		}
+		for _, sig := range running {
+			send(sig)
+		}
+		if !accepts(port) {
+			t.Fatal("the port stopped accepting after WINCH, USR2, ALRM and IO")
+		}
+
+		// A request in flight, then a graceful shutdown.
+		c, err := net.Dial("tcp4", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, "GET /held HTTP/1.0\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		<-backend.arrived
+		send(syscall.SIGQUIT)
+		waitFor(t, "the listening socket to close", func() bool { return !accepts(port) })
+		// A rotated log is not reopened during the shutdown, and the
+		// configuration is not read again: a broken one says nothing.
+		if err := os.Rename(errorLog, errorLog+".1"); err != nil {
+			t.Fatal(err)
+		}
+		errorLog += ".1"
+		write(t, conf, text+"bogus;\n")
+		for _, sig := range draining {
+			send(sig)
+		}
+		backend.free()
+		answer, err := io.ReadAll(c)
+		if err != nil || !strings.HasPrefix(string(answer), "HTTP/1.1 200 OK\r\n") || !strings.HasSuffix(string(answer), "\r\n\r\nheld\n") {
+			t.Errorf("the request in flight during the shutdown got %q, %v", answer, err)
+		}
+		if code := s.wait(t); code != 0 {
+			t.Errorf("exit code %d, want 0", code)
+		}
+		if got := signalLines(t, errorLog); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("signal lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if _, err := os.Stat(filepath.Join(dir, "error.log")); err == nil {
+			t.Error("the error log was reopened during the graceful shutdown")
+		}
+		b, _ := os.ReadFile(errorLog)
+		for _, no := range []string{"[emerg]", ": reconfiguring\n", ": reopening logs\n"} {
+			if strings.Contains(string(b), no) {
+				t.Errorf("the error log holds %q: something happened during the shutdown:\n%s", no, b)
+			}
+		}
+	}
+	t.Run("nginxws", func(t *testing.T) { run(t, binary) })
+	nginx := oracle(t)
+	t.Run("nginx", func(t *testing.T) { run(t, nginx) })
+}
