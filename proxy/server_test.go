@@ -319,11 +319,11 @@ func TestUnixSocketInUse(t *testing.T) {
 	}
 	log, lines := testLog(t)
 	s := New(load(t, servers("unix:"+path)), log)
-	s.bind.tries = 1
+	s.bind.tries, s.bind.delay = 1, time.Millisecond
 	if err := s.Listen(); err == nil {
 		t.Fatal("Listen succeeded over an existing file")
 	}
-	want := []string{"[emerg] bind() to unix:" + path + " failed (98: Address already in use)", "[emerg] still could not bind()"}
+	want := []string{"[emerg] bind() to unix:" + path + " failed (98: Address already in use)", "[notice] try again to bind() after 500ms", "[emerg] still could not bind()"}
 	if got := lines(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("log: %q, want %q", got, want)
 	}
