@@ -86,6 +86,9 @@ type Server struct {
 	// responses then end their connection ("Connection: close").
 	live     map[*conn]struct{}
 	draining atomic.Bool
+	// cut is set once the requests in flight are no longer waited for
+	// (cut.go): cutShutdown, then possibly cutTerminate.
+	cut atomic.Uint32
 	// slots counts the connections against worker_connections
 	// (connlimit.go).
 	slots connSlots
@@ -482,6 +485,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// connections (the tunnel owns them), so closing those would
 		// not end them.
 		s.tunnels.closeAll()
+		s.cutRequests(cutShutdown)
 		s.closeConns()
 		<-idle
 		s.tunnels.stop()
@@ -501,6 +505,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.tunnels.closeAll()
+	s.cutRequests(cutTerminate)
 	s.closeConns()
 	s.connsWG.Wait()
 	s.tunnels.stop()

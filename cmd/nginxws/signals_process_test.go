@@ -2,19 +2,24 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // heldBackend accepts connections and, for each, reads the request head
-// and answers only once release is closed: a request kept in flight.
+// and answers only once release is closed: a request kept in flight. A
+// request for a path starting with /stream gets a chunked head and a first
+// chunk at once, the rest after release.
 type heldBackend struct {
 	ln       net.Listener
 	arrived  chan struct{}
@@ -39,17 +44,28 @@ func newHeldBackend(t *testing.T) *heldBackend {
 			go func() {
 				defer c.Close()
 				r := bufio.NewReader(c)
+				stream := false
 				for {
 					l, err := r.ReadString('\n')
 					if err != nil {
 						return
 					}
+					if strings.HasPrefix(l, "GET /stream") {
+						stream = true
+					}
 					if l == "\r\n" {
 						break
 					}
 				}
+				if stream {
+					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n6\r\nfirst\n\r\n")
+				}
 				b.arrived <- struct{}{}
 				<-b.release
+				if stream {
+					_, _ = io.WriteString(c, "5\r\nrest\n\r\n0\r\n\r\n")
+					return
+				}
 				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nheld\n")
 			}()
 		}
@@ -196,4 +212,88 @@ func TestSignalsLikeNginx(t *testing.T) {
 	t.Run("nginxws", func(t *testing.T) { run(t, binary) })
 	nginx := oracle(t)
 	t.Run("nginx", func(t *testing.T) { run(t, nginx) })
+}
+
+// TestShutdownCutsRequests: a request waiting for its upstream, or for
+// the rest of a streamed response, does not hold a shutdown back: SIGTERM
+// ends it at once and it is not logged (nginx's worker just exits); a
+// graceful shutdown ends it when worker_shutdown_timeout expires, as
+// nginx closes every connection then, upstream ones included, and logs it
+// (status 000 when no response head went out), with no error line.
+// Checked against nginx itself.
+func TestShutdownCutsRequests(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		sig     syscall.Signal
+		timeout string // worker_shutdown_timeout, "" for none
+		want    string // the access log, its lines sorted
+	}{
+		{"SIGTERM", syscall.SIGTERM, "", "GET / HTTP/1.1 200 3\n"},
+		{"SIGQUIT", syscall.SIGQUIT, "200ms", "GET / HTTP/1.1 200 3\nGET /held HTTP/1.1 000 0\nGET /stream HTTP/1.1 200 11\n"},
+	} {
+		run := func(t *testing.T, prog string) {
+			dir := t.TempDir()
+			backend := newHeldBackend(t)
+			port := freePort(t)
+			conf := filepath.Join(dir, "nginx.conf")
+			pidFile := filepath.Join(dir, "nginx.pid")
+			text := "pid " + pidFile + ";\nerror_log " + dir + "/error.log info;\nevents {}\n"
+			if c.timeout != "" {
+				text += "worker_shutdown_timeout " + c.timeout + ";\n"
+			}
+			text += "http {\n    log_format t '$request $status $body_bytes_sent';\n    access_log " + dir + "/access.log t;\n" +
+				"    server {\n        listen 127.0.0.1:" + strconv.Itoa(port) + ";\n" +
+				"        location = / { return 200 \"hi\\n\"; }\n" +
+				"        location / { proxy_pass http://127.0.0.1:" + strconv.Itoa(backend.port()) + "; proxy_buffering off; }\n    }\n}\n"
+			write(t, conf, text)
+			s := startProgram(t, prog, dir, pidFile, "-p", dir+"/", "-c", conf, "-e", filepath.Join(dir, "startup.log"), "-g", "daemon off;")
+			var conns []net.Conn
+			for _, path := range []string{"/", "/stream", "/held"} {
+				cn, err := net.Dial("tcp4", "127.0.0.1:"+strconv.Itoa(port))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer cn.Close()
+				if _, err := io.WriteString(cn, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+					t.Fatal(err)
+				}
+				r := bufio.NewReader(cn)
+				switch path {
+				case "/":
+					// An idle keepalive connection once answered.
+					waitFor(t, "the answer to /", func() bool { l, err := r.ReadString('\n'); return err == nil && strings.HasSuffix(l, "hi\n") })
+				case "/stream":
+					<-backend.arrived
+					waitFor(t, "the first chunk", func() bool { l, err := r.ReadString('\n'); return err == nil && strings.HasSuffix(l, "first\n") })
+				default:
+					<-backend.arrived
+				}
+				conns = append(conns, cn)
+			}
+			s.signal(t, c.sig)
+			// The backend never answers: only the cut ends the requests.
+			if code := s.wait(t); code != 0 {
+				t.Errorf("exit code %d, want 0", code)
+			}
+			for i, cn := range conns {
+				_ = cn.SetReadDeadline(time.Now().Add(waitTimeout))
+				if _, err := io.ReadAll(cn); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+					t.Errorf("connection %d: %v after the exit, want its end", i, err)
+				}
+			}
+			// The cut requests end in no set order.
+			lines := strings.SplitAfter(readFile(t, filepath.Join(dir, "access.log")), "\n")
+			sort.Strings(lines)
+			if got := strings.Join(lines, ""); got != c.want {
+				t.Errorf("access log:\n%s\nwant:\n%s", got, c.want)
+			}
+			for _, l := range strings.Split(readFile(t, filepath.Join(dir, "error.log")), "\n") {
+				if strings.Contains(l, "] ") && !strings.Contains(l, "[notice]") {
+					t.Errorf("error log line: %s", l)
+				}
+			}
+		}
+		t.Run(c.name+"/nginxws", func(t *testing.T) { run(t, binary) })
+		t.Run(c.name+"/nginx", func(t *testing.T) { run(t, oracle(t)) })
+	}
 }
