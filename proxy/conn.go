@@ -342,6 +342,20 @@ func (c *conn) loop() bool {
 			c.idleEnd(err, c.requests == 0)
 			return false
 		}
+		// A reload while the connection waited for the request (a
+		// keepalive wait, or a new connection's first) or read its head
+		// replaced the configuration loaded above, whose logs may be
+		// closed by now: the request is served under the one in use.
+		if cur := c.s.rt.Load(); cur != rt {
+			rt = cur
+			if ac = rt.addrFor(c.network, c.nc.LocalAddr()); ac == nil {
+				// The reload dropped the address.
+				c.s.stats.reading.Add(-1)
+				c.rs = nil
+				c.s.putReq(rs)
+				return false
+			}
+		}
 		c.idleSince, c.fresh = time.Time{}, false
 		c.requests++
 		x := &rs.x

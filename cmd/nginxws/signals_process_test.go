@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -296,4 +297,96 @@ func TestShutdownCutsRequests(t *testing.T) {
 		t.Run(c.name+"/nginxws", func(t *testing.T) { run(t, binary) })
 		t.Run(c.name+"/nginx", func(t *testing.T) { run(t, oracle(t)) })
 	}
+}
+
+// TestReloadKeepsKeepaliveConnections: a reload closes no client
+// connection. An idle keepalive connection serves its next request with
+// the new configuration; a request in flight finishes on the old one,
+// keeps its connection ("Connection: keep-alive"), and the next request
+// on it gets the new one. nginx's old worker closes both (the idle one at
+// once, the busy one after its response, sent with "Connection: close"):
+// docs/differences.md.
+func TestReloadKeepsKeepaliveConnections(t *testing.T) {
+	dir := t.TempDir()
+	backend := newHeldBackend(t)
+	port := freePort(t)
+	conf := filepath.Join(dir, "nginx.conf")
+	pidFile := filepath.Join(dir, "nginx.pid")
+	errorLog := filepath.Join(dir, "error.log")
+	text := func(answer string) string {
+		return "pid " + pidFile + ";\nerror_log " + errorLog + " notice;\nevents {}\nhttp {\n" +
+			"    log_format t '$request $status';\n    access_log " + filepath.Join(dir, answer+".log") + " t;\n" +
+			"    server {\n        listen 127.0.0.1:" + strconv.Itoa(port) + ";\n" +
+			"        location = / { return 200 \"" + answer + "\\n\"; }\n" +
+			"        location = /status { stub_status; access_log off; }\n" +
+			"        location / { proxy_pass http://127.0.0.1:" + strconv.Itoa(backend.port()) + "; }\n    }\n}\n"
+	}
+	write(t, conf, text("old"))
+	s := start(t, dir, pidFile, args(dir, "-w", "off")...)
+
+	dial := func() (net.Conn, *bufio.Reader) {
+		c, err := net.Dial("tcp4", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c, bufio.NewReader(c)
+	}
+	get := func(c net.Conn, path string) {
+		t.Helper()
+		if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expect := func(r *bufio.Reader, body string) {
+		t.Helper()
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("reading the answer: %v", err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(b) != body || resp.Header.Get("Connection") != "keep-alive" {
+			t.Fatalf("answer %q (%v), Connection %q; want %q and keep-alive", b, err, resp.Header.Get("Connection"), body)
+		}
+	}
+	idle, idleR := dial()
+	get(idle, "/")
+	expect(idleR, "old\n")
+	busy, busyR := dial()
+	get(busy, "/held")
+	<-backend.arrived
+	// A connection whose request head is half read at the reload.
+	fresh, freshR := dial()
+	if _, err := io.WriteString(fresh, "GET / HTTP/1.1\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the half request to be read", func() bool {
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/status")
+		if err != nil {
+			return false
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return strings.Contains(string(b), "Reading: 1 ")
+	})
+
+	write(t, conf, text("new"))
+	s.signal(t, syscall.SIGHUP)
+	waitFor(t, "the reload", func() bool { return strings.Contains(readFile(t, errorLog), "reconfigured in ") })
+
+	get(idle, "/")
+	expect(idleR, "new\n")
+	if _, err := io.WriteString(fresh, "Host: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	expect(freshR, "new\n")
+	backend.free()
+	expect(busyR, "held\n")
+	get(busy, "/")
+	expect(busyR, "new\n")
+	// Each request is in the access log of the configuration that
+	// served it.
+	waitFileHolds(t, filepath.Join(dir, "old.log"), "GET / HTTP/1.1 200\nGET /held HTTP/1.1 200\n")
+	waitFileHolds(t, filepath.Join(dir, "new.log"), "GET / HTTP/1.1 200\nGET / HTTP/1.1 200\nGET / HTTP/1.1 200\n")
 }
