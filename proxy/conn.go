@@ -98,11 +98,11 @@ type conn struct {
 	// park is the connection's place in the server's parking set, where
 	// it waits for a request without a goroutine (idlepark_linux.go).
 	park parkRef
-	// up is the upstream connection the request being served waits on,
-	// which a shutdown that stops waiting closes (cut.go); upMu guards
-	// it.
+	// up are the upstream connections the request being served waits
+	// on, which a shutdown that stops waiting closes (cut.go); upMu
+	// guards them.
 	upMu sync.Mutex
-	up   net.Conn
+	up   []net.Conn
 }
 
 // closeWriter is a connection whose writing half can be shut down alone

@@ -35,10 +35,10 @@ func (s *Server) cutRequests(kind uint32) {
 	s.connsMu.Unlock()
 	for _, c := range live {
 		c.upMu.Lock()
-		if c.up != nil {
-			_ = c.up.Close()
-			c.up = nil
+		for _, uc := range c.up {
+			_ = uc.Close()
 		}
+		c.up = nil
 		c.upMu.Unlock()
 	}
 }
@@ -46,24 +46,28 @@ func (s *Server) cutRequests(kind uint32) {
 // cutting reports whether the server has stopped waiting for requests.
 func (s *Server) cutting() bool { return s.cut.Load() != cutNone }
 
-// holdUpstream records uc as the upstream connection the request waits
-// on, for cutRequests. It reports false, holding nothing, once the server
-// has stopped waiting for requests.
+// holdUpstream records uc as an upstream connection the request waits
+// on (a subrequest's may come while its main request's is held), for
+// cutRequests. It reports false, holding nothing, once the server has
+// stopped waiting for requests.
 func (c *conn) holdUpstream(uc net.Conn) bool {
 	c.upMu.Lock()
 	defer c.upMu.Unlock()
 	if c.s.cutting() {
 		return false
 	}
-	c.up = uc
+	c.up = append(c.up, uc)
 	return true
 }
 
 // dropUpstream forgets uc once the request no longer waits on it.
 func (c *conn) dropUpstream(uc net.Conn) {
 	c.upMu.Lock()
-	if c.up == uc {
-		c.up = nil
+	for i, h := range c.up {
+		if h == uc {
+			c.up = append(c.up[:i], c.up[i+1:]...)
+			break
+		}
 	}
 	c.upMu.Unlock()
 }
