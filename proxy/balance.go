@@ -178,7 +178,15 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 	// ones, which $connection and "*N" show.
 	x.c.s.connSeq.Add(1)
 	tc, sslName := x.upstreamTLSConfig(plan, p)
-	uc, err := a.ConnectWith(conf.ProxyConnectTimeout, conf.ProxySocketKeepalive, tc, x.up.local)
+	uc, err := a.ConnectContext(x.c.s.cutCtx, conf.ProxyConnectTimeout, conf.ProxySocketKeepalive, tc, x.up.local)
+	if err != nil && x.c.s.cutting() {
+		// The server stopped waiting for requests (cut.go) while this
+		// one connected.
+		state().ResponseTime = time.Since(x.upStart)
+		a.Release(upstream.Done)
+		x.cutShort()
+		return 0, ""
+	}
 	var be *upstream.BindError
 	if errors.As(err, &be) {
 		// ngx_event_connect_peer fails before the peer is named: the

@@ -27,6 +27,7 @@ func (s *Server) cutRequests(kind uint32) {
 			break
 		}
 	}
+	s.cutCancel()
 	s.connsMu.Lock()
 	live := make([]*conn, 0, len(s.live))
 	for c := range s.live {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -105,5 +107,76 @@ func TestStopCutsProxiedRequests(t *testing.T) {
 			_ = s.Close()
 		}
 		<-served
+	}
+}
+
+// fullBacklog returns the address of a listening socket whose accept
+// queue is full: a new connection to it waits (its SYN dropped) until
+// its connect timeout.
+func fullBacklog(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(sa.(*syscall.SockaddrInet4).Port)
+	for i := 0; ; i++ {
+		c, err := net.DialTimeout("tcp4", addr, 200*time.Millisecond)
+		if err != nil {
+			return addr
+		}
+		t.Cleanup(func() { c.Close() })
+		if i == 16 {
+			t.Skip("the accept queue does not fill up")
+		}
+	}
+}
+
+// TestStopCutsConnect: Close does not wait for a connection to an
+// upstream being made either (proxy_connect_timeout, 60s by default).
+func TestStopCutsConnect(t *testing.T) {
+	up := fullBacklog(t)
+	a := "127.0.0.1:" + freePort(t)
+	log, lines := testLog(t)
+	s := New(load(t, "    server { listen "+a+"; location / { proxy_pass http://"+up+"; } }\n"), log)
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve() }()
+	c, err := net.Dial("tcp4", a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	// The request is connecting once nothing comes back for a while.
+	_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if b, err := c.Read(make([]byte, 1)); !isTimeout(err) {
+		t.Fatalf("the request got %d bytes, %v; want it to wait for its connect", b, err)
+	}
+	stopped := make(chan struct{})
+	go func() { _ = s.Close(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close still waits for the connect")
+	}
+	<-served
+	if l := lines(); len(l) != 0 {
+		t.Errorf("error log lines:\n%q", l)
 	}
 }

@@ -89,6 +89,10 @@ type Server struct {
 	// cut is set once the requests in flight are no longer waited for
 	// (cut.go): cutShutdown, then possibly cutTerminate.
 	cut atomic.Uint32
+	// cutCtx is cancelled with the cut: connections being made to
+	// upstreams stop at once.
+	cutCtx    context.Context
+	cutCancel context.CancelFunc
 	// slots counts the connections against worker_connections
 	// (connlimit.go).
 	slots connSlots
@@ -114,6 +118,7 @@ func New(cfg *directives.Config, log *errlog.Log) *Server {
 		pid:       pidOf(),
 		version:   "nginxws",
 	}
+	s.cutCtx, s.cutCancel = context.WithCancel(context.Background())
 	s.limits.epoch = time.Now()
 	s.install(cfg)
 	return s
