@@ -509,8 +509,10 @@ func (s *Server) Close() error {
 		s.stopAccepting()
 	}
 	s.mu.Unlock()
-	s.tunnels.closeAll()
+	// The cut first: a tunnel closed below must find it set (its
+	// request goes unlogged).
 	s.cutRequests(cutTerminate)
+	s.tunnels.closeAll()
 	s.closeConns()
 	s.connsWG.Wait()
 	s.tunnels.stop()

@@ -20,7 +20,8 @@ import (
 // heldBackend accepts connections and, for each, reads the request head
 // and answers only once release is closed: a request kept in flight. A
 // request for a path starting with /stream gets a chunked head and a first
-// chunk at once, the rest after release.
+// chunk at once, the rest after release; one for /ws is switched to a
+// tunnel at once, which echoes what comes.
 type heldBackend struct {
 	ln       net.Listener
 	arrived  chan struct{}
@@ -45,18 +46,22 @@ func newHeldBackend(t *testing.T) *heldBackend {
 			go func() {
 				defer c.Close()
 				r := bufio.NewReader(c)
-				stream := false
+				stream, ws := false, false
 				for {
 					l, err := r.ReadString('\n')
 					if err != nil {
 						return
 					}
-					if strings.HasPrefix(l, "GET /stream") {
-						stream = true
-					}
+					stream = stream || strings.HasPrefix(l, "GET /stream")
+					ws = ws || strings.HasPrefix(l, "GET /ws")
 					if l == "\r\n" {
 						break
 					}
+				}
+				if ws {
+					_, _ = io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+					_, _ = io.Copy(c, r)
+					return
 				}
 				if stream {
 					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n6\r\nfirst\n\r\n")
@@ -217,10 +222,11 @@ func TestSignalsLikeNginx(t *testing.T) {
 
 // TestShutdownCutsRequests: a request waiting for its upstream, or for
 // the rest of a streamed response, does not hold a shutdown back: SIGTERM
-// ends it at once and it is not logged (nginx's worker just exits); a
-// graceful shutdown ends it when worker_shutdown_timeout expires, as
-// nginx closes every connection then, upstream ones included, and logs it
-// (status 000 when no response head went out), with no error line.
+// ends it at once and it is not logged, nor is a WebSocket tunnel (nginx's
+// worker just exits); a graceful shutdown ends it when
+// worker_shutdown_timeout expires, as nginx closes every connection then,
+// upstream ones included, and logs it (status 000 when no response head
+// went out) and the tunnel, with no error line.
 // Checked against nginx itself.
 func TestShutdownCutsRequests(t *testing.T) {
 	for _, c := range []struct {
@@ -230,7 +236,7 @@ func TestShutdownCutsRequests(t *testing.T) {
 		want    string // the access log, its lines sorted
 	}{
 		{"SIGTERM", syscall.SIGTERM, "", "GET / HTTP/1.1 200 3\n"},
-		{"SIGQUIT", syscall.SIGQUIT, "200ms", "GET / HTTP/1.1 200 3\nGET /held HTTP/1.1 000 0\nGET /stream HTTP/1.1 200 11\n"},
+		{"SIGQUIT", syscall.SIGQUIT, "200ms", "GET / HTTP/1.1 200 3\nGET /held HTTP/1.1 000 0\nGET /stream HTTP/1.1 200 11\nGET /ws HTTP/1.1 101 5\n"},
 	} {
 		run := func(t *testing.T, prog string) {
 			dir := t.TempDir()
@@ -245,17 +251,23 @@ func TestShutdownCutsRequests(t *testing.T) {
 			text += "http {\n    log_format t '$request $status $body_bytes_sent';\n    access_log " + dir + "/access.log t;\n" +
 				"    server {\n        listen 127.0.0.1:" + strconv.Itoa(port) + ";\n" +
 				"        location = / { return 200 \"hi\\n\"; }\n" +
-				"        location / { proxy_pass http://127.0.0.1:" + strconv.Itoa(backend.port()) + "; proxy_buffering off; }\n    }\n}\n"
+				"        location / { proxy_pass http://127.0.0.1:" + strconv.Itoa(backend.port()) + "; proxy_buffering off; }\n" +
+				"        location /ws { proxy_pass http://127.0.0.1:" + strconv.Itoa(backend.port()) + "; proxy_http_version 1.1;\n" +
+				"            proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection upgrade; }\n    }\n}\n"
 			write(t, conf, text)
 			s := startProgram(t, prog, dir, pidFile, "-p", dir+"/", "-c", conf, "-e", filepath.Join(dir, "startup.log"), "-g", "daemon off;")
 			var conns []net.Conn
-			for _, path := range []string{"/", "/stream", "/held"} {
+			for _, path := range []string{"/", "/stream", "/held", "/ws"} {
 				cn, err := net.Dial("tcp4", "127.0.0.1:"+strconv.Itoa(port))
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer cn.Close()
-				if _, err := io.WriteString(cn, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+				req := "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"
+				if path == "/ws" {
+					req = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+				}
+				if _, err := io.WriteString(cn, req); err != nil {
 					t.Fatal(err)
 				}
 				r := bufio.NewReader(cn)
@@ -266,6 +278,13 @@ func TestShutdownCutsRequests(t *testing.T) {
 				case "/stream":
 					<-backend.arrived
 					waitFor(t, "the first chunk", func() bool { l, err := r.ReadString('\n'); return err == nil && strings.HasSuffix(l, "first\n") })
+				case "/ws":
+					// A tunnel that has moved bytes.
+					waitFor(t, "the 101", func() bool { l, err := r.ReadString('\n'); return err == nil && l == "\r\n" })
+					if _, err := io.WriteString(cn, "ping\n"); err != nil {
+						t.Fatal(err)
+					}
+					waitFor(t, "the echo", func() bool { l, err := r.ReadString('\n'); return err == nil && l == "ping\n" })
 				default:
 					<-backend.arrived
 				}
