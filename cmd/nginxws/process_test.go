@@ -94,6 +94,7 @@ func TestRunAndTerminate(t *testing.T) {
 	}
 	checkLog(t, logLines(t, filepath.Join(dir, "error.log"), s.pid()),
 		"[notice] signal 15 (SIGTERM) received, exiting",
+		"[notice] exiting",
 		"[notice] exit")
 	if s.stderr.Len() != 0 {
 		t.Errorf("stderr: %q", s.stderr)
@@ -116,7 +117,7 @@ func TestQuitAndInterrupt(t *testing.T) {
 			}
 		}, []string{"[notice] signal 3 (SIGQUIT) received, shutting down", "[notice] gracefully shutting down", "[notice] exiting", "[notice] exit"}},
 		{"SIGINT", func(t *testing.T, s *server, _ string) { s.signal(t, syscall.SIGINT) },
-			[]string{"[notice] signal 2 (SIGINT) received, exiting", "[notice] exit"}},
+			[]string{"[notice] signal 2 (SIGINT) received, exiting", "[notice] exiting", "[notice] exit"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -226,7 +227,7 @@ func TestReload(t *testing.T) {
 		lines[i] = took.ReplaceAllString(l, "${1}T;")
 	}
 	checkLog(t, lines, append(want,
-		"[notice] signal 15 (SIGTERM) received, exiting", "[notice] exit")...)
+		"[notice] signal 15 (SIGTERM) received, exiting", "[notice] exiting", "[notice] exit")...)
 	// Each signaller logged to the start-up log (-e) it was given.
 	b, _ := os.ReadFile(filepath.Join(dir, "startup.log"))
 	if got := normalise(string(b), dir); got != strings.Repeat("LOG [notice] signal process started\n", 2) {
@@ -256,7 +257,7 @@ func TestReopen(t *testing.T) {
 	s.wait(t)
 	checkLog(t, logLines(t, errorLog+".1", s.pid()),
 		"[notice] signal 10 (SIGUSR1) received, reopening logs", "[notice] reopening logs")
-	if got := logLines(t, errorLog, s.pid()); strings.Join(got, "\n") != "[notice] signal 15 (SIGTERM) received, exiting\n[notice] exit" {
+	if got := logLines(t, errorLog, s.pid()); strings.Join(got, "\n") != "[notice] signal 15 (SIGTERM) received, exiting\n[notice] exiting\n[notice] exit" {
 		t.Errorf("new error log:\n%s", strings.Join(got, "\n"))
 	}
 }

@@ -158,6 +158,9 @@ func (p *process) loop(srv *proxy.Server, sigs chan os.Signal, w *watcher) int {
 			switch sig {
 			case syscall.SIGTERM, syscall.SIGINT:
 				p.logSignal(sig, ", exiting")
+				// nginx's worker says so as it exits, as after a
+				// graceful shutdown.
+				p.log.Notice().Msg("exiting")
 				_ = srv.Close()
 				return 0
 			// Once a graceful shutdown runs, nginx's master still names
