@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
-
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/errlog"
 )
@@ -136,7 +134,7 @@ type fingerprint map[string]string
 // outcome, which re-arms the watches.
 type watcher struct {
 	log      *errlog.Log
-	fsw      *fsnotify.Watcher
+	fsw      *dirWatch
 	quiet    time.Duration // fixed before run starts
 	maxDelay time.Duration
 	// pokes carries "the inputs may have changed" to the main loop; one
@@ -162,7 +160,7 @@ func newWatcher(log *errlog.Log) (*watcher, error) {
 
 // newWatcherTimed is newWatcher with other debounce times (tests).
 func newWatcherTimed(log *errlog.Log, quiet, maxDelay time.Duration) (*watcher, error) {
-	fsw, err := fsnotify.NewWatcher()
+	fsw, err := newDirWatch()
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +179,9 @@ func newWatcherTimed(log *errlog.Log, quiet, maxDelay time.Duration) (*watcher, 
 	go w.run()
 	return w, nil
 }
+
+// errEventOverflow is a dirWatch's report that events were lost.
+var errEventOverflow = errors.New("inotify event queue overflow")
 
 // close stops the event goroutine and releases the inotify instance.
 func (w *watcher) close() {
@@ -214,24 +215,18 @@ func (w *watcher) run() {
 		select {
 		case <-w.stop:
 			return
-		case ev, ok := <-w.fsw.Events:
+		case name, ok := <-w.fsw.Events:
 			if !ok {
 				return
 			}
-			// A chmod alone changes no content (Linux also reports
-			// one when a link count drops, with a Remove of its own
-			// when it matters).
-			if ev.Op == fsnotify.Chmod {
-				continue
-			}
-			if w.interest.Load().matches(filepath.Clean(ev.Name)) {
+			if w.interest.Load().matches(filepath.Clean(name)) {
 				arm()
 			}
 		case err, ok := <-w.fsw.Errors:
 			if !ok {
 				return
 			}
-			if errors.Is(err, fsnotify.ErrEventOverflow) {
+			if errors.Is(err, errEventOverflow) {
 				// Events were lost: assume the worst and look.
 				arm()
 				continue
@@ -365,7 +360,7 @@ func (w *watcher) settle(pre fingerprint, running, attempt *directives.Config, u
 
 // rearm computes the directories and names to watch for the current inputs
 // and adds and removes watches to match. What is watched is asked of
-// fsnotify, which forgets a directory once it is deleted or moved.
+// the dirWatch, which forgets a directory once it is deleted or moved.
 func (w *watcher) rearm() {
 	in := &interest{names: map[string]bool{}, dirs: map[string][]string{}}
 	want := map[string]bool{}
