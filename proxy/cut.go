@@ -1,6 +1,9 @@
 package proxy
 
-import "net"
+import (
+	"net"
+	"slices"
+)
 
 // Why a server stopped waiting for the requests in flight (Server.cut).
 const (
@@ -64,11 +67,10 @@ func (c *conn) holdUpstream(uc net.Conn) bool {
 // dropUpstream forgets uc once the request no longer waits on it.
 func (c *conn) dropUpstream(uc net.Conn) {
 	c.upMu.Lock()
-	for i, h := range c.up {
-		if h == uc {
-			c.up = append(c.up[:i], c.up[i+1:]...)
-			break
-		}
+	if i := slices.Index(c.up, uc); i >= 0 {
+		// slices.Delete clears the freed slot: an idle connection keeps
+		// no upstream connection alive.
+		c.up = slices.Delete(c.up, i, i+1)
 	}
 	c.upMu.Unlock()
 }
