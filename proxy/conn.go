@@ -346,14 +346,12 @@ func (c *conn) loop() bool {
 		// keepalive wait, or a new connection's first) or read its head
 		// replaced the configuration loaded above, whose logs may be
 		// closed by now: the request is served under the one in use.
+		// Unless that one dropped the address: then the request is
+		// answered under the one it came to, as nginx's old worker
+		// answers it (its log lines may be lost).
 		if cur := c.s.rt.Load(); cur != rt {
-			rt = cur
-			if ac = rt.addrFor(c.network, c.nc.LocalAddr()); ac == nil {
-				// The reload dropped the address.
-				c.s.stats.reading.Add(-1)
-				c.rs = nil
-				c.s.putReq(rs)
-				return false
+			if nac := cur.addrFor(c.network, c.nc.LocalAddr()); nac != nil {
+				rt, ac = cur, nac
 			}
 		}
 		c.idleSince, c.fresh = time.Time{}, false
