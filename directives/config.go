@@ -43,6 +43,8 @@ type Config struct {
 	Files []parser.File
 	// WatchDirs are the directories of include globs.
 	WatchDirs []string
+	// WatchGlobs are the include globs, as made full.
+	WatchGlobs []string
 	// Notes are info-level remarks for the error log: where gonginx reads
 	// a file differently than nginx (whose reading is the one used).
 	Notes []Diag

@@ -77,6 +77,7 @@ func compileTree(pc *parser.Config, perr error, opts LoadOptions) (*Config, erro
 	}
 	cfg.Files = pc.Files
 	cfg.WatchDirs = pc.WatchDirs
+	cfg.WatchGlobs = pc.WatchGlobs
 	for _, n := range pc.Notes {
 		cfg.Notes = append(cfg.Notes, Diag{Msg: n.Msg, Pos: n.Pos})
 	}

@@ -196,6 +196,7 @@ func (l *loader) include(d *Directive, s *scanner, out *[]*Directive) error {
 		}
 		files = matches
 		l.cfg.WatchDirs = appendUnique(l.cfg.WatchDirs, globDir(name))
+		l.cfg.WatchGlobs = appendUnique(l.cfg.WatchGlobs, name)
 	}
 
 	l.depth++

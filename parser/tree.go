@@ -87,6 +87,9 @@ type Config struct {
 	// WatchDirs lists the directories of include globs, whose new files
 	// would change the configuration.
 	WatchDirs []string
+	// WatchGlobs are the include globs themselves, as made full: which
+	// names in their directories can change the configuration.
+	WatchGlobs []string
 	// Notes are info-level remarks for the error log: the places where
 	// gonginx reads a file differently than nginx does.
 	Notes []Error

@@ -179,7 +179,15 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 	// ones, which $connection and "*N" show.
 	x.c.s.connSeq.Add(1)
 	tc, sslName := x.upstreamTLSConfig(plan, p)
-	uc, err := a.ConnectWith(conf.ProxyConnectTimeout, conf.ProxySocketKeepalive, tc, x.up.local)
+	uc, err := a.ConnectContext(x.c.s.cutCtx, conf.ProxyConnectTimeout, conf.ProxySocketKeepalive, tc, x.up.local)
+	if err != nil && x.c.s.cutting() {
+		// The server stopped waiting for requests (cut.go) while this
+		// one connected.
+		state().ResponseTime = time.Since(x.upStart)
+		a.Release(upstream.Done)
+		x.cutShort()
+		return 0, ""
+	}
 	var be *upstream.BindError
 	if errors.As(err, &be) {
 		// ngx_event_connect_peer fails before the peer is named: the
@@ -219,6 +227,16 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 		}
 	}
 	state().ConnectTime = time.Since(x.upStart)
+	if !x.c.holdUpstream(uc.Conn) {
+		// The server stopped waiting for requests while this one
+		// connected.
+		state().ResponseTime = time.Since(x.upStart)
+		uc.Release(false)
+		a.Release(upstream.Done)
+		x.cutShort()
+		return 0, ""
+	}
+	defer x.c.dropUpstream(uc.Conn)
 	if len(x.upInfo.States) == 1 && !conf.ProxyIgnoreClientAbort && clientEOF(x.c.sock) {
 		// nginx posts the client's read event as it sets the upstream
 		// up (ngx_http_upstream_init_request): an end of file that came
@@ -349,6 +367,11 @@ func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
 	// upstream's (the watch starts late, so a quick answer is checked
 	// once here).
 	gone := w.stop() || (err == nil && !conf.ProxyIgnoreClientAbort && clientEOF(x.c.sock))
+	if err != nil && x.c.s.cutting() {
+		// A shutdown closed the upstream connection (cut.go).
+		x.cutShort()
+		return 0, -1
+	}
 	if gone {
 		// nginx's log action is the upstream connection's: it becomes
 		// "reading response header" when the upstream is first read

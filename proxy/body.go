@@ -332,6 +332,12 @@ func (x *exchange) spill(p []byte) error {
 // bodyError logs a failure to read the body and returns nginx's status
 // for it.
 func (x *exchange) bodyError(err error) int {
+	if x.c.s.cutting() {
+		// A shutdown closed the client connection (cut.go).
+		x.cutShort()
+		x.lingering = false
+		return -1
+	}
 	var he *http1.Error
 	if !errors.As(err, &he) {
 		return 400

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -97,6 +98,11 @@ type conn struct {
 	// park is the connection's place in the server's parking set, where
 	// it waits for a request without a goroutine (idlepark_linux.go).
 	park parkRef
+	// up are the upstream connections the request being served waits
+	// on, which a shutdown that stops waiting closes (cut.go); upMu
+	// guards them.
+	upMu sync.Mutex
+	up   []net.Conn
 }
 
 // closeWriter is a connection whose writing half can be shut down alone
@@ -335,6 +341,18 @@ func (c *conn) loop() bool {
 			}
 			c.idleEnd(err, c.requests == 0)
 			return false
+		}
+		// A reload while the connection waited for the request (a
+		// keepalive wait, or a new connection's first) or read its head
+		// replaced the configuration loaded above, whose logs may be
+		// closed by now: the request is served under the one in use.
+		// Unless that one dropped the address: then the request is
+		// answered under the one it came to, as nginx's old worker
+		// answers it (its log lines may be lost).
+		if cur := c.s.rt.Load(); cur != rt {
+			if nac := cur.addrFor(c.network, c.nc.LocalAddr()); nac != nil {
+				rt, ac = cur, nac
+			}
 		}
 		c.idleSince, c.fresh = time.Time{}, false
 		c.requests++

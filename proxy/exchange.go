@@ -269,7 +269,10 @@ func (x *exchange) isHead() bool { return x.methodCode == http1.MethodHEAD }
 // connection stays open for another request.
 func (x *exchange) finish() bool {
 	keep := x.settle()
-	x.logAccess()
+	if x.c.s.cut.Load() != cutTerminate {
+		// nginx's worker exits on SIGTERM with its requests unlogged.
+		x.logAccess()
+	}
 	x.releaseLimits()
 	x.statEnd()
 	x.release()

@@ -326,13 +326,15 @@ func (b binder) all(specs []directives.Listen) ([]*listener, error) {
 		if !failed {
 			break
 		}
+		// nginx announces and sleeps through a retry after the last
+		// try as well, before giving up: five notices, 2.5 s in all.
+		b.log.Notice().Msg("try again to bind() after 500ms")
+		time.Sleep(b.delay)
 		if try >= b.tries {
 			b.log.Emerg().Msg("still could not bind()")
 			closeAll()
 			return nil, errBind
 		}
-		b.log.Notice().Msg("try again to bind() after 500ms")
-		time.Sleep(b.delay)
 	}
 	out := bound[:0]
 	for _, l := range bound {

@@ -26,6 +26,11 @@ const (
 // server: …, request: "…", upstream: "…", host: "…", referrer: "…"".
 // errno and action may be empty.
 func (x *exchange) logEvent(lvl errlog.Level, msg, errno, action string) {
+	if x.c.s.cutting() {
+		// What fails once a shutdown stopped waiting (cut.go) is its
+		// doing: nginx logs nothing of it above [debug].
+		return
+	}
 	// A subrequest logs where its main request is: nginx sets the
 	// connection's log from the main request's location only
 	// (ngx_http_update_location_config).

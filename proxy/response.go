@@ -828,6 +828,11 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 				x.clientGone(action)
 				return
 			}
+			if x.c.s.cutting() {
+				// A shutdown closed the upstream connection (cut.go).
+				x.cutShort()
+				return
+			}
 			// An upstream that closes early: what arrived still goes
 			// out (nginx flushes its pipe on upstream EOF or error).
 			// Invalid framing aborts at once, and so does a timeout

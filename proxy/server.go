@@ -86,6 +86,13 @@ type Server struct {
 	// responses then end their connection ("Connection: close").
 	live     map[*conn]struct{}
 	draining atomic.Bool
+	// cut is set once the requests in flight are no longer waited for
+	// (cut.go): cutShutdown, then possibly cutTerminate.
+	cut atomic.Uint32
+	// cutCtx is cancelled with the cut: connections being made to
+	// upstreams stop at once.
+	cutCtx    context.Context
+	cutCancel context.CancelFunc
 	// slots counts the connections against worker_connections
 	// (connlimit.go).
 	slots connSlots
@@ -111,6 +118,7 @@ func New(cfg *directives.Config, log *errlog.Log) *Server {
 		pid:       pidOf(),
 		version:   "nginxws",
 	}
+	s.cutCtx, s.cutCancel = context.WithCancel(context.Background())
 	s.limits.epoch = time.Now()
 	s.install(cfg)
 	return s
@@ -482,6 +490,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// connections (the tunnel owns them), so closing those would
 		// not end them.
 		s.tunnels.closeAll()
+		s.cutRequests(cutShutdown)
 		s.closeConns()
 		<-idle
 		s.tunnels.stop()
@@ -500,6 +509,9 @@ func (s *Server) Close() error {
 		s.stopAccepting()
 	}
 	s.mu.Unlock()
+	// The cut first: a tunnel closed below must find it set (its
+	// request goes unlogged).
+	s.cutRequests(cutTerminate)
 	s.tunnels.closeAll()
 	s.closeConns()
 	s.connsWG.Wait()

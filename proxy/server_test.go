@@ -183,10 +183,10 @@ func TestReloadBindFailureKeepsOld(t *testing.T) {
 	}
 	bindErr := "[emerg] bind() to " + busy + " failed (98: Address already in use)"
 	var want []string
-	for i := 0; i < 4; i++ {
+	for i := 0; i < 5; i++ {
 		want = append(want, bindErr, "[notice] try again to bind() after 500ms")
 	}
-	want = append(want, bindErr, "[emerg] still could not bind()")
+	want = append(want, "[emerg] still could not bind()")
 	if got := lines(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -319,12 +319,52 @@ func TestUnixSocketInUse(t *testing.T) {
 	}
 	log, lines := testLog(t)
 	s := New(load(t, servers("unix:"+path)), log)
-	s.bind.tries = 1
+	s.bind.tries, s.bind.delay = 1, time.Millisecond
 	if err := s.Listen(); err == nil {
 		t.Fatal("Listen succeeded over an existing file")
 	}
-	want := []string{"[emerg] bind() to unix:" + path + " failed (98: Address already in use)", "[emerg] still could not bind()"}
+	want := []string{"[emerg] bind() to unix:" + path + " failed (98: Address already in use)", "[notice] try again to bind() after 500ms", "[emerg] still could not bind()"}
 	if got := lines(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("log: %q, want %q", got, want)
+	}
+}
+
+// TestReloadDroppedAddressAnswersWaitingRequest: a request that was on
+// its way on a connection accepted before a reload dropped the address
+// is still answered, under the configuration it came to, as nginx's old
+// worker answers it.
+func TestReloadDroppedAddressAnswersWaitingRequest(t *testing.T) {
+	a, b := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
+	log, _ := testLog(t)
+	s := New(load(t, servers(a, b)), log)
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, s)
+	c, err := net.Dial("tcp4", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, "GET / HTTP/1.0\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.stats.reading.Load() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the request's first bytes were not read")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := s.Reload(load(t, servers(a))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(c, "\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(c)
+	if err != nil || !strings.HasPrefix(string(got), "HTTP/1.1 200 OK\r\n") || !strings.HasSuffix(string(got), "\r\n\r\nok") {
+		t.Errorf("answer %q, %v; want the 200 of the configuration it came to", got, err)
 	}
 }

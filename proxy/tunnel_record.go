@@ -220,7 +220,9 @@ func (r *tunnelRecord) finish(down, up int64, complete bool) {
 	defer r.rt.release()
 	a := r.access
 	r.access = nil
-	if a == nil {
+	if a == nil || a.s.cut.Load() == cutTerminate {
+		// A fast shutdown: nginx's worker exits with its requests,
+		// tunnels included, unlogged.
 		return
 	}
 	var st *directives.State

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"net"
@@ -136,6 +137,13 @@ func (e *BindError) Unwrap() error { return e.Err }
 // pooled connection is reused whatever address it was bound to, as
 // nginx's keepalive cache does.
 func (a *Attempt) ConnectWith(timeout time.Duration, socketKeepalive bool, cfg *tls.Config, local netip.AddrPort) (*Conn, error) {
+	return a.ConnectContext(context.Background(), timeout, socketKeepalive, cfg, local)
+}
+
+// ConnectContext is ConnectWith with a context that, cancelled, ends the
+// making of a new connection (the dial, the TLS handshake) at once: the
+// caller no longer waits for it (a server that stops).
+func (a *Attempt) ConnectContext(ctx context.Context, timeout time.Duration, socketKeepalive bool, cfg *tls.Config, local netip.AddrPort) (*Conn, error) {
 	p := a.current
 	pool := a.g.pool
 	if pool != nil {
@@ -181,7 +189,7 @@ func (a *Attempt) ConnectWith(timeout time.Duration, socketKeepalive bool, cfg *
 			d.Control = bindAddressNoPort
 		}
 	}
-	nc, err := d.Dial(p.network, p.address)
+	nc, err := d.DialContext(ctx, p.network, p.address)
 	if err != nil {
 		var se *os.SyscallError
 		if local.IsValid() && errors.As(err, &se) && se.Syscall == "bind" {
@@ -198,7 +206,7 @@ func (a *Attempt) ConnectWith(timeout time.Duration, socketKeepalive bool, cfg *
 	if cfg != nil {
 		tc := tls.Client(nc, cfg)
 		_ = nc.SetDeadline(deadline)
-		if err := tc.Handshake(); err != nil {
+		if err := tc.HandshakeContext(ctx); err != nil {
 			_ = nc.Close()
 			return nil, &HandshakeError{Err: err}
 		}

@@ -200,8 +200,14 @@ type server struct {
 // runs.
 func start(t *testing.T, dir, pidFile string, args ...string) *server {
 	t.Helper()
+	return startProgram(t, binary, dir, pidFile, args...)
+}
+
+// startProgram is start for another program: prog is nginxws or nginx.
+func startProgram(t *testing.T, prog, dir, pidFile string, args ...string) *server {
+	t.Helper()
 	s := &server{dir: dir, stderr: &bytes.Buffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(binary, args...)
+	s.cmd = exec.Command(prog, args...)
 	s.cmd.Dir = dir
 	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {
@@ -227,7 +233,7 @@ func start(t *testing.T, dir, pidFile string, args ...string) *server {
 	waitFor(t, "the pid file "+pidFile, func() bool {
 		select {
 		case <-s.done:
-			t.Fatalf("nginxws exited with %d before writing its pid file; stderr:\n%s", s.code, s.stderr)
+			t.Fatalf("%s exited with %d before writing its pid file; stderr:\n%s", prog, s.code, s.stderr)
 		default:
 		}
 		b, err := os.ReadFile(pidFile)

@@ -94,6 +94,7 @@ func TestRunAndTerminate(t *testing.T) {
 	}
 	checkLog(t, logLines(t, filepath.Join(dir, "error.log"), s.pid()),
 		"[notice] signal 15 (SIGTERM) received, exiting",
+		"[notice] exiting",
 		"[notice] exit")
 	if s.stderr.Len() != 0 {
 		t.Errorf("stderr: %q", s.stderr)
@@ -116,7 +117,7 @@ func TestQuitAndInterrupt(t *testing.T) {
 			}
 		}, []string{"[notice] signal 3 (SIGQUIT) received, shutting down", "[notice] gracefully shutting down", "[notice] exiting", "[notice] exit"}},
 		{"SIGINT", func(t *testing.T, s *server, _ string) { s.signal(t, syscall.SIGINT) },
-			[]string{"[notice] signal 2 (SIGINT) received, exiting", "[notice] exit"}},
+			[]string{"[notice] signal 2 (SIGINT) received, exiting", "[notice] exiting", "[notice] exit"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -226,7 +227,7 @@ func TestReload(t *testing.T) {
 		lines[i] = took.ReplaceAllString(l, "${1}T;")
 	}
 	checkLog(t, lines, append(want,
-		"[notice] signal 15 (SIGTERM) received, exiting", "[notice] exit")...)
+		"[notice] signal 15 (SIGTERM) received, exiting", "[notice] exiting", "[notice] exit")...)
 	// Each signaller logged to the start-up log (-e) it was given.
 	b, _ := os.ReadFile(filepath.Join(dir, "startup.log"))
 	if got := normalise(string(b), dir); got != strings.Repeat("LOG [notice] signal process started\n", 2) {
@@ -256,14 +257,15 @@ func TestReopen(t *testing.T) {
 	s.wait(t)
 	checkLog(t, logLines(t, errorLog+".1", s.pid()),
 		"[notice] signal 10 (SIGUSR1) received, reopening logs", "[notice] reopening logs")
-	if got := logLines(t, errorLog, s.pid()); strings.Join(got, "\n") != "[notice] signal 15 (SIGTERM) received, exiting\n[notice] exit" {
+	if got := logLines(t, errorLog, s.pid()); strings.Join(got, "\n") != "[notice] signal 15 (SIGTERM) received, exiting\n[notice] exiting\n[notice] exit" {
 		t.Errorf("new error log:\n%s", strings.Join(got, "\n"))
 	}
 }
 
 // TestBindFailure: an address in use is retried as nginx does (five
-// tries, 500 ms apart), then nginxws exits 1 without a pid file, with
-// nginx's lines on stderr and in the error log.
+// tries, each failed one followed by a notice and 500 ms, the last too),
+// then nginxws exits 1 without a pid file, with nginx's lines on stderr
+// and in the error log.
 func TestBindFailure(t *testing.T) {
 	ln, port := occupy(t)
 	defer ln.Close()
@@ -279,10 +281,10 @@ func TestBindFailure(t *testing.T) {
 		t.Errorf("pid file written although binding failed: %v", err)
 	}
 	var wantLog []string
-	for i := 0; i < 4; i++ {
+	for i := 0; i < 5; i++ {
 		wantLog = append(wantLog, "[emerg] "+bindErr, "[notice] try again to bind() after 500ms")
 	}
-	wantLog = append(wantLog, "[emerg] "+bindErr, "[emerg] still could not bind()")
+	wantLog = append(wantLog, "[emerg] still could not bind()")
 	b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
 	got := strings.Split(strings.TrimSuffix(logPrefix.ReplaceAllString(string(b), "[$1] "), "\n"), "\n")
 	if strings.Join(got, "\n") != strings.Join(wantLog, "\n") {

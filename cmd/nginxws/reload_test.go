@@ -167,7 +167,7 @@ func TestShutdownTunnels(t *testing.T) {
 			lines := strings.Join(logLines(t, filepath.Join(dir, "error.log"), s.pid()), "\n")
 			want := "[notice] signal 3 (SIGQUIT) received, shutting down\n[notice] gracefully shutting down\n[notice] exiting\n[notice] exit"
 			if c.sig == syscall.SIGTERM {
-				want = "[notice] signal 15 (SIGTERM) received, exiting\n[notice] exit"
+				want = "[notice] signal 15 (SIGTERM) received, exiting\n[notice] exiting\n[notice] exit"
 			}
 			if !strings.HasSuffix(lines, want) {
 				t.Errorf("error log ends:\n%s\nwant:\n%s", lines, want)

@@ -16,10 +16,15 @@ import (
 	"github.com/nginxws/nginxws/proxy/errlog"
 )
 
-// handledSignals are the signals nginx's master acts on that nginxws
-// implements. Catching them before anything else also keeps Go's defaults
-// away: SIGHUP would end the process and SIGQUIT dump every goroutine.
-var handledSignals = [...]os.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGUSR1}
+// handledSignals are the signals nginx's master catches (ngx_signals,
+// SIGCHLD aside: nginxws has no children). Catching them before anything
+// else also keeps Go's defaults away: SIGHUP would end the process and
+// SIGQUIT dump every goroutine; the others Go would ignore without the
+// line nginx logs for each.
+var handledSignals = [...]os.Signal{
+	syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGUSR1,
+	syscall.SIGUSR2, syscall.SIGWINCH, syscall.SIGALRM, syscall.SIGIO,
+}
 
 // signalName is the name nginx prints for a signal it handles.
 func signalName(s syscall.Signal) string {
@@ -34,6 +39,14 @@ func signalName(s syscall.Signal) string {
 		return "SIGTERM"
 	case syscall.SIGUSR1:
 		return "SIGUSR1"
+	case syscall.SIGUSR2:
+		return "SIGUSR2"
+	case syscall.SIGWINCH:
+		return "SIGWINCH"
+	case syscall.SIGALRM:
+		return "SIGALRM"
+	case syscall.SIGIO:
+		return "SIGIO"
 	}
 	return "SIG" + strconv.Itoa(int(s))
 }
@@ -145,32 +158,53 @@ func (p *process) loop(srv *proxy.Server, sigs chan os.Signal, w *watcher) int {
 			switch sig {
 			case syscall.SIGTERM, syscall.SIGINT:
 				p.logSignal(sig, ", exiting")
+				// nginx's worker says so as it exits, as after a
+				// graceful shutdown.
+				p.log.Notice().Msg("exiting")
 				_ = srv.Close()
 				return 0
+			// Once a graceful shutdown runs, nginx's master still names
+			// the action of HUP, USR1 and QUIT as it receives them, but
+			// its cycle does nothing more than wait for the workers: no
+			// reload, no reopening.
 			case syscall.SIGQUIT:
+				p.logSignal(sig, ", shutting down")
 				if drained != nil {
-					p.logSignal(sig, ", ignoring")
 					continue
 				}
-				p.logSignal(sig, ", shutting down")
 				p.log.Notice().Msg("gracefully shutting down")
 				drained = make(chan struct{})
 				go p.drain(srv, drained)
 			case syscall.SIGHUP:
-				if drained != nil {
-					p.logSignal(sig, ", ignoring")
-					continue
-				}
 				start := time.Now()
 				p.logSignal(sig, ", reconfiguring")
+				if drained != nil {
+					continue
+				}
 				p.log.Notice().Msg("reconfiguring")
 				p.reload(srv, w, start)
 			case syscall.SIGUSR1:
 				p.logSignal(sig, ", reopening logs")
+				if drained != nil {
+					continue
+				}
 				p.log.Notice().Msg("reopening logs")
 				p.log.Reopen()
 				srv.ReopenLogs()
 				p.redirectStderr()
+			case syscall.SIGUSR2:
+				// A binary upgrade. nginx refuses it, with these two
+				// lines, while its parent is the one it started with,
+				// which is always the case in the foreground (the
+				// supervisor's child); nginxws has no other mode, and
+				// is upgraded by its supervisor.
+				p.logSignal(sig, ", ignoring")
+				p.log.Crit().Msg("the changing binary signal is ignored: you should shutdown or terminate before either old or new binary's process")
+			default:
+				// SIGWINCH (stop accepting) only acts in a daemonized
+				// nginx, and nginxws stays in the foreground; SIGALRM and
+				// SIGIO only time and wake nginx's own master loop.
+				p.logSignal(sig, "")
 			}
 		}
 	}

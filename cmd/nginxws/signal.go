@@ -58,7 +58,9 @@ const pidFileMax = 22
 // error when it cannot: the file cannot be opened or read, or does not
 // hold a number once trailing CR and LF are dropped. nginx would also
 // accept 0 and pass it to kill(), which signals the whole process group
-// (the caller's shell included); nginxws calls it an invalid number.
+// (the caller's shell included), and a number past 2147483647, which its
+// pid_t truncates (4294967297 signals pid 1, 2147483648 a process group);
+// nginxws calls those invalid numbers.
 func (p *process) readPid(name string) (int, bool) {
 	f, err := os.Open(name)
 	if err != nil {

@@ -64,15 +64,19 @@ func TestSignalErrors(t *testing.T) {
 }
 
 // TestSignalZero: nginx would kill(0, SIGHUP) — its whole process group —
-// for a pid file holding 0; nginxws refuses the number instead.
+// for a pid file holding 0, and truncate a number past 2147483647 to its
+// pid_t (4294967297 is pid 1, 2147483648 a process group); nginxws
+// refuses those numbers instead. Never run nginx on these.
 func TestSignalZero(t *testing.T) {
-	dir := t.TempDir()
-	pidFile := filepath.Join(dir, "nginx.pid")
-	write(t, filepath.Join(dir, "nginx.conf"), "pid "+pidFile+";\nevents {}\n")
-	write(t, pidFile, "0\n")
-	r := nginxws(t, dir, "-p", dir+"/", "-c", filepath.Join(dir, "nginx.conf"), "-e", "stderr", "-s", "reload")
-	want := "LOG [notice] signal process started\nLOG [error] invalid PID number \"0\" in \"$DIR/nginx.pid\"\n"
-	if got := normalise(r.stderr, dir); r.code != 1 || got != want {
-		t.Errorf("exit %d, stderr:\n%s\nwant:\n%s", r.code, got, want)
+	for _, n := range []string{"0", "4294967297", "2147483648"} {
+		dir := t.TempDir()
+		pidFile := filepath.Join(dir, "nginx.pid")
+		write(t, filepath.Join(dir, "nginx.conf"), "pid "+pidFile+";\nevents {}\n")
+		write(t, pidFile, n+"\n")
+		r := nginxws(t, dir, "-p", dir+"/", "-c", filepath.Join(dir, "nginx.conf"), "-e", "stderr", "-s", "reload")
+		want := "LOG [notice] signal process started\nLOG [error] invalid PID number \"" + n + "\" in \"$DIR/nginx.pid\"\n"
+		if got := normalise(r.stderr, dir); r.code != 1 || got != want {
+			t.Errorf("%s: exit %d, stderr:\n%s\nwant:\n%s", n, r.code, got, want)
+		}
 	}
 }

@@ -7,13 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/fsnotify/fsnotify"
 
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/errlog"
@@ -34,10 +33,13 @@ import (
 //
 // Events only say that something may have changed. What decides is the
 // content: the bytes of every file the configuration read and the names in
-// every include-glob directory, compared with what the last reload attempt
-// saw. So a write to an access log that lives beside nginx.conf, or an
-// editor's swap file, reloads nothing, and a broken configuration is
-// reported once per edit, not once per event.
+// every include-glob directory that the glob can match, compared with what
+// the last reload attempt saw. So a write to an access log that lives
+// beside nginx.conf, or an editor's swap file, reloads nothing, and a
+// broken configuration is reported once per edit, not once per event. In
+// an include-glob directory, events on names the glob cannot match are
+// not even looked at: a log written and rotated beside conf.d/*.conf
+// costs no check.
 
 const (
 	// watchQuiet is how long the events must pause before the files are
@@ -55,21 +57,72 @@ const (
 
 // interest is what the event goroutine looks for: exact names (files read,
 // each symlink on their way, missing components that would bring them
-// back) and directories in which any name counts (include globs). It is
-// immutable; the reloading goroutine replaces it whole.
+// back) and include-glob directories, in which the names an include's
+// last component matches count (globMatch). It is immutable; the
+// reloading goroutine replaces it whole.
 type interest struct {
 	names map[string]bool
-	dirs  map[string]bool
+	dirs  map[string][]string
 }
 
 // matches reports whether an event on name may change the configuration.
 func (in *interest) matches(name string) bool {
-	return in.names[name] || in.dirs[filepath.Dir(name)]
+	if in.names[name] {
+		return true
+	}
+	pats, ok := in.dirs[filepath.Dir(name)]
+	return ok && globMatch(pats, filepath.Base(name))
+}
+
+// anyName in a directory's patterns stands for an include whose
+// directory part has wildcards too: any name there may matter.
+const anyName = ""
+
+// globPatterns maps each include-glob directory (globDir) to what names
+// in it an include can read: the last component of each glob whose
+// wildcards are all in it, or anyName. A log file written beside the
+// included files (conf.d/*.conf, conf.d/access.log) then wakes nothing.
+func globPatterns(globs []string) map[string][]string {
+	out := map[string][]string{}
+	for _, g := range globs {
+		dir := filepath.Dir(g)
+		pat := filepath.Base(g)
+		for strings.ContainsAny(dir, "*?[") {
+			dir, pat = filepath.Dir(dir), anyName
+		}
+		if !slices.Contains(out[dir], pat) {
+			out[dir] = append(out[dir], pat)
+		}
+	}
+	return out
+}
+
+// globMatch reports whether name, in an include-glob directory with the
+// patterns pats, can be read by an include: it matches one of them
+// (anyName: any), and a hidden name only a pattern that starts with a
+// "." too, as the parser's glob reads them.
+func globMatch(pats []string, name string) bool {
+	if len(pats) == 0 {
+		// No pattern known: any visible name.
+		return !strings.HasPrefix(name, ".")
+	}
+	for _, p := range pats {
+		if strings.HasPrefix(name, ".") && !strings.HasPrefix(p, ".") {
+			continue
+		}
+		if p == anyName {
+			return true
+		}
+		if ok, err := filepath.Match(p, name); ok || err != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // fingerprint maps each input of the configuration to a digest of what it
 // held: "f"+path for a file read (its bytes), "d"+dir for an include-glob
-// directory (its visible names).
+// directory (the names its globs can match).
 type fingerprint map[string]string
 
 // watcher turns file system events into pokes of the main loop.
@@ -81,7 +134,7 @@ type fingerprint map[string]string
 // outcome, which re-arms the watches.
 type watcher struct {
 	log      *errlog.Log
-	fsw      *fsnotify.Watcher
+	fsw      *dirWatch
 	quiet    time.Duration // fixed before run starts
 	maxDelay time.Duration
 	// pokes carries "the inputs may have changed" to the main loop; one
@@ -93,10 +146,11 @@ type watcher struct {
 	interest atomic.Pointer[interest]
 
 	// Owned by the main loop.
-	failed map[string]bool // directories whose watch failed (logged once)
-	files  []string        // files read, as the configuration names them
-	globs  []string        // include-glob directories, as named
-	base   fingerprint     // what the last attempt saw
+	failed   map[string]bool     // directories whose watch failed (logged once)
+	files    []string            // files read, as the configuration names them
+	globs    []string            // include-glob directories, as named
+	globPats map[string][]string // their patterns (globPatterns)
+	base     fingerprint         // what the last attempt saw
 }
 
 // newWatcher starts a watcher with no watches yet; settle arms them.
@@ -106,7 +160,7 @@ func newWatcher(log *errlog.Log) (*watcher, error) {
 
 // newWatcherTimed is newWatcher with other debounce times (tests).
 func newWatcherTimed(log *errlog.Log, quiet, maxDelay time.Duration) (*watcher, error) {
-	fsw, err := fsnotify.NewWatcher()
+	fsw, err := newDirWatch()
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +179,9 @@ func newWatcherTimed(log *errlog.Log, quiet, maxDelay time.Duration) (*watcher, 
 	go w.run()
 	return w, nil
 }
+
+// errEventOverflow is a dirWatch's report that events were lost.
+var errEventOverflow = errors.New("inotify event queue overflow")
 
 // close stops the event goroutine and releases the inotify instance.
 func (w *watcher) close() {
@@ -158,24 +215,18 @@ func (w *watcher) run() {
 		select {
 		case <-w.stop:
 			return
-		case ev, ok := <-w.fsw.Events:
+		case name, ok := <-w.fsw.Events:
 			if !ok {
 				return
 			}
-			// A chmod alone changes no content (Linux also reports
-			// one when a link count drops, with a Remove of its own
-			// when it matters).
-			if ev.Op == fsnotify.Chmod {
-				continue
-			}
-			if w.interest.Load().matches(filepath.Clean(ev.Name)) {
+			if w.interest.Load().matches(filepath.Clean(name)) {
 				arm()
 			}
 		case err, ok := <-w.fsw.Errors:
 			if !ok {
 				return
 			}
-			if errors.Is(err, fsnotify.ErrEventOverflow) {
+			if errors.Is(err, errEventOverflow) {
 				// Events were lost: assume the worst and look.
 				arm()
 				continue
@@ -203,7 +254,7 @@ func (w *watcher) snapshot() fingerprint {
 		fp["f"+f] = fileDigest(f)
 	}
 	for _, d := range w.globs {
-		fp["d"+d] = dirDigest(d)
+		fp["d"+d] = dirDigest(d, w.globPats[d])
 	}
 	return fp
 }
@@ -247,7 +298,7 @@ func inputName(key string) string {
 // while no watch covered it — the main loop is poked.
 func (w *watcher) settle(pre fingerprint, running, attempt *directives.Config, unread []string) {
 	read := map[string]string{}
-	var files, globs []string
+	var files, globs, patterns []string
 	seenFile, seenGlob := map[string]bool{}, map[string]bool{}
 	for _, cfg := range []*directives.Config{attempt, running} {
 		if cfg == nil {
@@ -270,6 +321,7 @@ func (w *watcher) settle(pre fingerprint, running, attempt *directives.Config, u
 				globs = append(globs, d)
 			}
 		}
+		patterns = append(patterns, cfg.WatchGlobs...)
 	}
 	for _, f := range unread {
 		if !seenFile[f] {
@@ -277,7 +329,7 @@ func (w *watcher) settle(pre fingerprint, running, attempt *directives.Config, u
 			files = append(files, f)
 		}
 	}
-	w.files, w.globs = files, globs
+	w.files, w.globs, w.globPats = files, globs, globPatterns(patterns)
 
 	base := make(fingerprint, len(files)+len(globs))
 	for _, f := range files {
@@ -296,7 +348,7 @@ func (w *watcher) settle(pre fingerprint, running, attempt *directives.Config, u
 		if v := pre[k]; v != "" {
 			base[k] = v
 		} else {
-			base[k] = dirDigest(d)
+			base[k] = dirDigest(d, w.globPats[d])
 		}
 	}
 	w.base = base
@@ -308,9 +360,9 @@ func (w *watcher) settle(pre fingerprint, running, attempt *directives.Config, u
 
 // rearm computes the directories and names to watch for the current inputs
 // and adds and removes watches to match. What is watched is asked of
-// fsnotify, which forgets a directory once it is deleted or moved.
+// the dirWatch, which forgets a directory once it is deleted or moved.
 func (w *watcher) rearm() {
-	in := &interest{names: map[string]bool{}, dirs: map[string]bool{}}
+	in := &interest{names: map[string]bool{}, dirs: map[string][]string{}}
 	want := map[string]bool{}
 	for _, f := range w.files {
 		dirs, names, _ := resolve(absPath(f))
@@ -331,7 +383,7 @@ func (w *watcher) rearm() {
 		}
 		if fi, err := os.Stat(real); err == nil && fi.IsDir() {
 			want[real] = true
-			in.dirs[real] = true
+			in.dirs[real] = append(in.dirs[real], w.globPats[g]...)
 		}
 	}
 	// The interest first: an event from a new watch must find it.
@@ -447,17 +499,19 @@ func contentDigest(b []byte) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// dirDigest digests the visible names of a directory: an include glob's
-// wildcard never matches a leading ".", so hidden names (editors' swap
-// files, a ConfigMap's "..data") cannot change what it includes.
-func dirDigest(dir string) string {
+// dirDigest digests the names of an include-glob directory that its
+// includes can read (globMatch): an include glob's wildcard never matches
+// a leading ".", so hidden names (editors' swap files, a ConfigMap's
+// "..data") cannot change what it includes, and names its patterns do
+// not match (a log file rotated beside conf.d/*.conf) cannot either.
+func dirDigest(dir string, pats []string) string {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return "!" + errlog.Errno(err)
 	}
 	var b strings.Builder
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
+		if !globMatch(pats, e.Name()) {
 			continue
 		}
 		b.WriteString(strconv.Quote(e.Name()))

@@ -363,6 +363,53 @@ func TestWatchIgnoresNoise(t *testing.T) {
 	}
 }
 
+// TestWatchIgnoresLogsBesideGlob: in an include glob's directory, only the
+// names the glob can match count. A log file written, rotated and created
+// again beside conf.d/*.conf wakes nothing and changes nothing (it would
+// reload on every rotation, and check twice a second while written); a
+// new .conf file does. A glob with wildcards in its directory part keeps
+// every name of the directory it watches.
+func TestWatchIgnoresLogsBesideGlob(t *testing.T) {
+	dir := t.TempDir()
+	main := filepath.Join(dir, "nginx.conf")
+	confD := filepath.Join(dir, "conf.d")
+	sites := filepath.Join(dir, "sites")
+	write(t, main, "events {}\ninclude "+confD+"/*.conf;\ninclude "+sites+"/*/site.conf;\n")
+	write(t, filepath.Join(confD, "a.conf"), "# a\n")
+	write(t, filepath.Join(sites, "one", "site.conf"), "# one\n")
+	tw := newTestWatcher(t, main)
+
+	in := tw.interest.Load()
+	for _, name := range []string{filepath.Join(confD, "access.log"), filepath.Join(confD, "access.log.1"), filepath.Join(confD, ".b.conf")} {
+		if in.matches(name) {
+			t.Errorf("an event on %s would wake the watcher", name)
+		}
+	}
+	for _, name := range []string{filepath.Join(confD, "b.conf"), filepath.Join(sites, "two"), filepath.Join(sites, "notes.txt")} {
+		if !in.matches(name) {
+			t.Errorf("an event on %s would not wake the watcher", name)
+		}
+	}
+
+	// logrotate's dance beside the included files.
+	log := filepath.Join(confD, "access.log")
+	write(t, log, "a line\n")
+	if err := os.Rename(log, log+".1"); err != nil {
+		t.Fatal(err)
+	}
+	write(t, log, "")
+	writeInPlace(t, main, "events {}\ninclude "+confD+"/*.conf;\ninclude "+sites+"/*/site.conf;\n")
+	tw.waitPoke(t, "the rewrite with the same bytes")
+	if got := tw.changed(); len(got) != 0 {
+		t.Errorf("changed: %q, want nothing", got)
+	}
+	write(t, filepath.Join(confD, "b.conf"), "# b\n")
+	tw.waitPoke(t, "a new included file")
+	if got := tw.changed(); strings.Join(got, " ") != confD+"/" {
+		t.Errorf("changed: %q, want %s/", got, confD)
+	}
+}
+
 // TestWatchDebounce: a burst of writes gives one poke, not before the
 // writes have paused for the quiet time; writes without a pause still
 // give one by the maximum delay.
