@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
+
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/proxy/errlog"
 )
@@ -134,7 +136,7 @@ type fingerprint map[string]string
 // outcome, which re-arms the watches.
 type watcher struct {
 	log      *errlog.Log
-	fsw      *dirWatch
+	fsw      *fsnotify.Watcher
 	quiet    time.Duration // fixed before run starts
 	maxDelay time.Duration
 	// pokes carries "the inputs may have changed" to the main loop; one
@@ -160,7 +162,7 @@ func newWatcher(log *errlog.Log) (*watcher, error) {
 
 // newWatcherTimed is newWatcher with other debounce times (tests).
 func newWatcherTimed(log *errlog.Log, quiet, maxDelay time.Duration) (*watcher, error) {
-	fsw, err := newDirWatch()
+	fsw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return nil, err
 	}
@@ -179,9 +181,6 @@ func newWatcherTimed(log *errlog.Log, quiet, maxDelay time.Duration) (*watcher, 
 	go w.run()
 	return w, nil
 }
-
-// errEventOverflow is a dirWatch's report that events were lost.
-var errEventOverflow = errors.New("inotify event queue overflow")
 
 // close stops the event goroutine and releases the inotify instance.
 func (w *watcher) close() {
@@ -215,18 +214,24 @@ func (w *watcher) run() {
 		select {
 		case <-w.stop:
 			return
-		case name, ok := <-w.fsw.Events:
+		case ev, ok := <-w.fsw.Events:
 			if !ok {
 				return
 			}
-			if w.interest.Load().matches(filepath.Clean(name)) {
+			// A chmod alone changes no content (Linux also reports
+			// one when a link count drops, with a Remove of its own
+			// when it matters).
+			if ev.Op == fsnotify.Chmod {
+				continue
+			}
+			if w.interest.Load().matches(filepath.Clean(ev.Name)) {
 				arm()
 			}
 		case err, ok := <-w.fsw.Errors:
 			if !ok {
 				return
 			}
-			if errors.Is(err, errEventOverflow) {
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
 				// Events were lost: assume the worst and look.
 				arm()
 				continue
@@ -360,7 +365,7 @@ func (w *watcher) settle(pre fingerprint, running, attempt *directives.Config, u
 
 // rearm computes the directories and names to watch for the current inputs
 // and adds and removes watches to match. What is watched is asked of
-// the dirWatch, which forgets a directory once it is deleted or moved.
+// fsnotify, which forgets a directory once it is deleted or moved.
 func (w *watcher) rearm() {
 	in := &interest{names: map[string]bool{}, dirs: map[string][]string{}}
 	want := map[string]bool{}
