@@ -52,6 +52,18 @@ const (
 	// that a directory written to without pause (a log beside an include
 	// glob's files) cannot hold a reload back forever.
 	watchMaxDelay = 500 * time.Millisecond
+	// emptyGrace is how long a file written to and found empty is given
+	// to get its bytes. fsnotify reports writes, not a writer's close
+	// (inotify's IN_CLOSE_WRITE is not exported), so a save in place —
+	// truncate, then write — is seen as two writes, and a writer held up
+	// between them for longer than watchQuiet (a loaded machine) would
+	// have its file read empty. Of a file's half-written states the empty
+	// one is the one that still parses (an empty include is valid), and
+	// it would run until the next good edit; any other cut is almost
+	// always a syntax error, rejected, and followed by the write that
+	// completes the file. A file emptied on purpose is read after the
+	// grace.
+	emptyGrace = 2 * time.Second
 	// maxSymlinks is the kernel's limit on links followed in one path
 	// (MAXSYMLINKS); past it the chain is treated as a plain file.
 	maxSymlinks = 40
@@ -198,6 +210,9 @@ func (w *watcher) run() {
 	timer.Stop()
 	defer timer.Stop()
 	var first time.Time // first event of the pending burst; zero if none
+	// written holds the files written to in the pending burst, with when
+	// each was first seen empty (zero: not yet).
+	written := map[string]time.Time{}
 	arm := func() {
 		now := time.Now()
 		if first.IsZero() {
@@ -224,7 +239,12 @@ func (w *watcher) run() {
 			if ev.Op == fsnotify.Chmod {
 				continue
 			}
-			if w.interest.Load().matches(filepath.Clean(ev.Name)) {
+			if name := filepath.Clean(ev.Name); w.interest.Load().matches(name) {
+				if ev.Has(fsnotify.Write) {
+					if _, ok := written[name]; !ok {
+						written[name] = time.Time{}
+					}
+				}
 				arm()
 			}
 		case err, ok := <-w.fsw.Errors:
@@ -238,10 +258,36 @@ func (w *watcher) run() {
 			}
 			w.log.Alert().Msg("watching the configuration failed (" + err.Error() + ")")
 		case <-timer.C:
+			if wait := w.emptyWait(written, time.Now()); wait > 0 {
+				timer.Reset(wait)
+				continue
+			}
 			first = time.Time{}
+			clear(written)
 			w.poke()
 		}
 	}
+}
+
+// emptyWait returns how much longer to wait for files written to in the
+// burst that are empty now (emptyGrace from when each was found so), or 0
+// to look now.
+func (w *watcher) emptyWait(written map[string]time.Time, now time.Time) time.Duration {
+	var wait time.Duration
+	for name, since := range written {
+		fi, err := os.Stat(name)
+		if err != nil || fi.Size() != 0 {
+			continue
+		}
+		if since.IsZero() {
+			since = now
+			written[name] = now
+		}
+		if rest := emptyGrace - now.Sub(since); rest > 0 {
+			wait = max(wait, min(rest, w.quiet))
+		}
+	}
+	return wait
 }
 
 // poke tells the main loop to look, unless a poke is already pending.

@@ -464,6 +464,53 @@ func TestWatchDebounce(t *testing.T) {
 	}
 }
 
+// TestWatchWaitsForEmptiedFile: a save in place whose writer is held up
+// between truncating the file and writing it is not read in between (the
+// empty file would parse, and run until the next good edit); a file left
+// empty is read after emptyGrace.
+func TestWatchWaitsForEmptiedFile(t *testing.T) {
+	dir := t.TempDir()
+	main := filepath.Join(dir, "nginx.conf")
+	inc := filepath.Join(dir, "inc.conf")
+	write(t, main, "events {}\ninclude "+inc+";\n")
+	write(t, inc, "# v1\n")
+	tw := newTestWatcherTimed(t, main, 50*time.Millisecond, 200*time.Millisecond)
+
+	// The writer stalls after the truncation for longer than both the
+	// quiet time and the maximum delay.
+	f, err := os.OpenFile(inc, os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-tw.pokes:
+		t.Fatal("poked while the file was empty, between its truncation and its bytes")
+	case <-time.After(4 * tw.maxDelay):
+	}
+	if _, err := f.WriteString("# v2\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	tw.waitPoke(t, "the completed write")
+	if got := tw.changed(); !slices.Equal(got, []string{inc}) {
+		t.Fatalf("changed %q, want %q", got, inc)
+	}
+	tw.reload(t)
+
+	// Emptied on purpose: read once the grace has passed.
+	start := time.Now()
+	writeInPlace(t, inc, "")
+	tw.waitPoke(t, "the emptied file")
+	if took := time.Since(start); took < emptyGrace {
+		t.Errorf("an emptied file was read after %v, before the grace of %v", took, emptyGrace)
+	}
+	if got := tw.changed(); !slices.Equal(got, []string{inc}) {
+		t.Fatalf("changed %q, want %q", got, inc)
+	}
+}
+
 // TestWatchOption: -w on|off, and nginx's wording for a bad value.
 func TestWatchOption(t *testing.T) {
 	for _, c := range []struct {
