@@ -308,12 +308,15 @@ func TestWorkerRlimitNofile(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "nginx.conf"), "worker_rlimit_nofile 1000;\n"+runConf(dir, freePort(t)))
 	s := start(t, dir, filepath.Join(dir, "nginx.pid"), args(dir)...)
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", s.pid()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	line := regexp.MustCompile(`(?m)^Max open files +(\d+) +(\d+) +files`).FindStringSubmatch(string(b))
-	if line == nil || line[1] != "1000" || line[2] != "1000" {
-		t.Errorf("limits of the running process: %q; want 1000 soft and hard", line)
-	}
+	// The limit is set once the listening sockets are open (as nginx's
+	// workers set theirs after the master opened them), so a process
+	// that already accepts connections may not have set it yet.
+	waitFor(t, "Max open files 1000 (soft and hard) in /proc/PID/limits", func() bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", s.pid()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := regexp.MustCompile(`(?m)^Max open files +(\d+) +(\d+) +files`).FindStringSubmatch(string(b))
+		return line != nil && line[1] == "1000" && line[2] == "1000"
+	})
 }
