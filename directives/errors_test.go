@@ -188,6 +188,14 @@ var errorCases = []errorCase{
 	{name: "max_headers duplicate", conf: H("server { listen 8080; max_headers 10;\nmax_headers 20; }"), want: `[emerg] "max_headers" directive is duplicate in CONF/nginx.conf:4`, same: true},
 	{name: "max_headers in a location", conf: H("server { listen 8080; location / { max_headers 10; } }"), want: `[emerg] "max_headers" directive is not allowed here in CONF/nginx.conf:3`, same: true},
 
+	// The variables hash nginx builds once the http block is read.
+	{name: "variables_hash_max_size zero", conf: H("variables_hash_max_size 0;"), want: `[emerg] could not build variables_hash, you should increase variables_hash_max_size: 0`, same: true},
+	{name: "variables_hash_bucket_size zero", conf: H("variables_hash_bucket_size 0;"), want: `[emerg] could not build variables_hash, you should increase variables_hash_bucket_size: 0`, same: true},
+	{name: "variables_hash_bucket_size too large", conf: H("variables_hash_bucket_size 70000;"), want: `[emerg] could not build variables_hash, too large variables_hash_bucket_size: 70016`, same: true},
+	{name: "variable name too long for the default bucket", conf: H("map $uri $" + strings.Repeat("v", 47) + " { default 1; }"), want: `[emerg] could not build variables_hash, you should increase variables_hash_bucket_size: 64`, same: true},
+	{name: "variable name that fits a larger bucket", conf: H("variables_hash_bucket_size 65;\nmap $uri $" + strings.Repeat("v", 47) + " { default 1; }\nbogus;"), want: `[emerg] unknown directive "bogus" in CONF/nginx.conf:5`, same: true},
+	{name: "unknown variable before the variables hash", conf: H("variables_hash_max_size 0;\nlog_format x $nosuch;"), want: `[emerg] unknown "nosuch" variable`, same: true},
+
 	// The post handlers of their slots.
 	{name: "connection_pool_size too small", conf: H("connection_pool_size 64;"), want: `[emerg] the pool size must be no less than 112 in CONF/nginx.conf:3`, same: true},
 	{name: "request_pool_size not aligned", conf: H("request_pool_size 120;"), want: `[emerg] the pool size must be a multiple of 16 in CONF/nginx.conf:3`, same: true},

@@ -385,6 +385,9 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 	if err := hb.vars.check(); err != nil {
 		return err
 	}
+	if err := hb.vars.checkHash(h.Conf.passiveSize("variables_hash_max_size", 1024), h.Conf.passiveSize("variables_hash_bucket_size", 64)); err != nil {
+		return err
+	}
 	h.Variables = hb.vars.declaredNames()
 	for _, s := range h.Servers {
 		if len(s.Names) == 0 {

@@ -398,8 +398,11 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		}
 		return l.invalid(d)
 	}
-	if r.check == checkSize && len(d.Args) == 1 {
+	if (r.check == checkSize || r.check == checkNum) && len(d.Args) == 1 {
 		v, _ := parseSize(d.Args[0].Value)
+		if r.check == checkNum {
+			v, _ = Atoi(d.Args[0].Value)
+		}
 		sc.keepPassive(d.Name, v, 0)
 	}
 	if r.post != nil && len(d.Args) == 1 {

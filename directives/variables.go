@@ -196,6 +196,36 @@ func (t *varTable) check() error {
 	return nil
 }
 
+// checkHash makes the checks of ngx_hash_init that can fail when nginx
+// builds its variables hash after that check (ngx_http_variables_init_vars),
+// with variables_hash_max_size and variables_hash_bucket_size (nginxws
+// ignores both otherwise): a zero max size, a bucket size (aligned to the
+// cache line) too large, or too small for a variable's name. The hash
+// holds nginx's own variables and the declared ones. Whether nginx finds
+// the optimal size, and so warns, depends on every variable of its build,
+// which nginxws does not model.
+func (t *varTable) checkHash(maxSize, bucketSize int64) error {
+	if maxSize == 0 {
+		return errAt(parser.Pos{}, "could not build variables_hash, you should increase variables_hash_max_size: 0")
+	}
+	bucket := align(bucketSize, cacheLine)
+	if bucket > 65536-cacheLine {
+		return errAt(parser.Pos{}, "could not build variables_hash, too large variables_hash_bucket_size: %d", bucket)
+	}
+	fits := func(name string) bool { return hashEltSize(int64(len(name)))+8 <= bucket }
+	for n := range builtinVariables {
+		if !fits(n) {
+			return errAt(parser.Pos{}, "could not build variables_hash, you should increase variables_hash_bucket_size: %d", bucket)
+		}
+	}
+	for _, n := range t.order {
+		if !fits(n) {
+			return errAt(parser.Pos{}, "could not build variables_hash, you should increase variables_hash_bucket_size: %d", bucket)
+		}
+	}
+	return nil
+}
+
 // declaredNames returns the declared variables in declaration order.
 func (t *varTable) declaredNames() []string {
 	return append([]string(nil), t.order...)

@@ -80,7 +80,7 @@ func (x *exchange) runStmts(stmts []*directives.Stmt, log bool) (rc int, stop bo
 // redirect's value is then unescaped as nginx does (NGX_UNESCAPE_REDIRECT).
 // A replacement ending in "?" drops the request's arguments.
 func (x *exchange) rewrite(st *directives.Stmt, log bool) (int, bool) {
-	ok, err := x.match(st.Regex, x.uri)
+	ok, err := x.matchScript(st.Regex, x.uri)
 	if err != nil {
 		x.finalize(500)
 		return scriptDone, true

@@ -32,11 +32,33 @@ func (x *exchange) mapPath(uri []byte) string {
 	return string(root) + string(uri[n:])
 }
 
+// aliasRewritten is the refusal at the top of ngx_http_map_uri_to_path:
+// a level with alias whose URI a "rewrite ... break" changed (nginx's
+// r->valid_location cleared) maps to no file, since the alias replaces a
+// location prefix the URI may no longer have. It logs nginx's [alert];
+// the caller answers 500.
+func (x *exchange) aliasRewritten() bool {
+	if !x.conf.Alias || x.validLocation {
+		return false
+	}
+	name := ""
+	if x.loc != nil {
+		name = x.loc.name
+	}
+	x.logEvent(levelAlert, `"alias" cannot be used in location "`+name+`" where URI was rewritten`, "", "")
+	return true
+}
+
 // tryFiles runs try_files (ngx_http_try_files_handler): the first argument
 // naming an existing file (or, ending in "/", a directory) becomes the URI
 // and the request goes on to content; the last argument is a fallback URI,
 // a named location, or "=code". It reports whether content should run.
 func (x *exchange) tryFiles() bool {
+	if x.aliasRewritten() {
+		// nginx maps the URI before it tests the first argument.
+		x.finalize(500)
+		return false
+	}
 	list := x.conf.TryFiles
 	for i, a := range list {
 		v := x.value(a)
@@ -94,6 +116,12 @@ func (x *exchange) tryFiles() bool {
 func (x *exchange) static() {
 	if x.methodCode != http1.MethodGET && x.methodCode != http1.MethodHEAD && x.methodCode != http1.MethodPOST {
 		x.finalize(405)
+		return
+	}
+	if x.aliasRewritten() {
+		// The index, gzip_static and static handlers each map the URI
+		// first; whichever runs fails so.
+		x.finalize(500)
 		return
 	}
 	if len(x.uri) > 0 && x.uri[len(x.uri)-1] == '/' {

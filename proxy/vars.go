@@ -43,6 +43,17 @@ func (x *exchange) match(re *directives.Regexp, subject []byte) (bool, error) {
 	return ok, err
 }
 
+// matchScript is match for a rewrite statement's regex
+// (ngx_http_script_regex_start_code): a URI that does not match clears
+// the captures, so $1 is then empty, as after a failed "if" test.
+func (x *exchange) matchScript(re *directives.Regexp, subject []byte) (bool, error) {
+	ok, err := x.vs.MatchScript(re, subject)
+	if err != nil {
+		x.logEvent(levelError, `regex "`+re.Source+`" match failed on "`+string(subject)+`"`, err.Error(), "")
+	}
+	return ok, err
+}
+
 // setArgs changes the request's arguments (rewrite, internal redirect), for
 // the engine's $args as well.
 func (x *exchange) setArgs(args []byte) {
