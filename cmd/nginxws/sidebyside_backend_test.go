@@ -485,6 +485,29 @@ type sbsBlackhole struct {
 	conns []net.Conn
 }
 
+// sbsDeadAddr returns a 127.0.0.1 address where connections are refused
+// ({{DEAD1}}, …) and a function that frees it. The port is held by a
+// socket bound to it that never listens: a port merely found free could be
+// taken by anything else on the machine (another test's backend) before
+// the case connects to it, and the "refused" peer would answer.
+func sbsDeadAddr() (string, func(), error) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return "", nil, err
+	}
+	release := func() { _ = syscall.Close(fd) }
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		release()
+		return "", nil, err
+	}
+	name, err := syscall.Getsockname(fd)
+	if err != nil {
+		release()
+		return "", nil, err
+	}
+	return "127.0.0.1:" + strconv.Itoa(name.(*syscall.SockaddrInet4).Port), release, nil
+}
+
 func sbsStartBlackhole() (*sbsBlackhole, error) {
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {

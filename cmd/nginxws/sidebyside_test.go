@@ -252,7 +252,12 @@ func sbsRunDir(t *testing.T, d, nginx, candidate, candidateName string, pending 
 			vars["PORT"+strconv.Itoa(i)] = strconv.Itoa(freePort(t))
 		}
 		for i := 1; i <= need["DEAD"]; i++ {
-			vars["DEAD"+strconv.Itoa(i)] = "127.0.0.1:" + strconv.Itoa(freePort(t))
+			addr, release, err := sbsDeadAddr()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(release)
+			vars["DEAD"+strconv.Itoa(i)] = addr
 		}
 		conf := sbsRender(sbsHeader, vars) + sbsRender(string(tmpl), vars)
 		if err := os.WriteFile(prefix+"nginx.conf", []byte(conf), 0o644); err != nil {
