@@ -135,7 +135,7 @@ func TestResponse(t *testing.T) {
 // TestUpstreamErrors checks nginx's statuses, pages and error log lines
 // for upstreams that fail.
 func TestUpstreamErrors(t *testing.T) {
-	dead := "127.0.0.1:" + freePort(t)
+	dead := refusedAddr(t)
 	page502 := "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n<center><h1>502 Bad Gateway</h1></center>\n<hr><center>nginx/1.22.1</center>\n</body>\n</html>\n"
 	page504 := "<html>\n<head><title>504 Gateway Time-out</title></head>\n<body>\n<center><h1>504 Gateway Time-out</h1></center>\n<hr><center>nginx/1.22.1</center>\n</body>\n</html>\n"
 	runClientCases(t, []clientCase{
@@ -216,7 +216,7 @@ func TestUpstreamErrors(t *testing.T) {
 // TestLevelErrorLog: a location's own error_log gets the request's
 // errors.
 func TestLevelErrorLog(t *testing.T) {
-	dead := "127.0.0.1:" + freePort(t)
+	dead := refusedAddr(t)
 	dir := t.TempDir()
 	conf := "server { listen 127.0.0.1:{{PORT}}; location / { error_log " + dir + "/loc.log; proxy_pass http://" + dead + "; } }\n"
 	addr, mainLines := proxyFor(t, conf, nil)
