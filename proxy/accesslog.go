@@ -64,7 +64,9 @@ func isSyslog(path string) bool { return strings.HasPrefix(path, "syslog:") }
 func CheckLogFiles(cfg *directives.Config) error {
 	paths := make([]string, 0, 4)
 	for p := range fileLogs(cfg) {
-		paths = append(paths, p)
+		if p != stderrAccessLog {
+			paths = append(paths, p)
+		}
 	}
 	if cfg.HTTP != nil {
 		// The error_log files of the http, server and location levels.

@@ -79,12 +79,21 @@ type logChunk struct {
 // buffer; see logFile.
 const maxPending = 256 << 10
 
+// stderrAccessLog is the access_log name that means the standard error:
+// ngx_conf_open_file gives an empty name the stderr descriptor (which
+// nginx, as nginxws, points at the error log once it runs).
+const stderrAccessLog = ""
+
 // openLogFile opens path for appending (mode 0644, created if missing, as
 // ngx_open_file with NGX_FILE_APPEND) and starts its writer.
 func openLogFile(path string, log *errlog.Log) (*logFile, error) {
-	fd, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
+	fd := os.Stderr
+	if path != stderrAccessLog {
+		var err error
+		fd, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, err
+		}
 	}
 	f := &logFile{path: path, log: log, fd: fd, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	f.room = sync.NewCond(&f.mu)
@@ -280,7 +289,9 @@ func (f *logFile) writer() {
 		}
 		if len(f.pending) == 0 && f.closed {
 			f.mu.Unlock()
-			_ = f.fd.Close()
+			if f.path != stderrAccessLog {
+				_ = f.fd.Close()
+			}
 			return
 		}
 		work, f.pending = f.pending, work[:0]
@@ -354,6 +365,11 @@ func (f *logFile) compress(b []byte, level int) []byte {
 // reopenFd reopens the file by its path; on failure the old descriptor
 // stays and the failure is logged as ngx_reopen_files logs it.
 func (f *logFile) reopenFd() {
+	if f.path == stderrAccessLog {
+		// The standard error is not reopened (nginx skips files
+		// without a name).
+		return
+	}
 	fd, err := os.OpenFile(f.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		f.log.Emerg().Str(errlog.FieldErrno, errlog.Errno(err)).Msg(`open() "` + f.path + `" failed`)

@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -318,5 +321,36 @@ func TestWorkerRlimitNofile(t *testing.T) {
 		}
 		line := regexp.MustCompile(`(?m)^Max open files +(\d+) +(\d+) +files`).FindStringSubmatch(string(b))
 		return line != nil && line[1] == "1000" && line[2] == "1000"
+	})
+}
+
+// TestAccessLogEmptyName: access_log ” logs to the standard error, as
+// ngx_conf_open_file opens an empty name, and the standard error is the
+// error log once the server runs: the access lines land there (nginx
+// 1.22 does the same; -t passes).
+func TestAccessLogEmptyName(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	write(t, filepath.Join(dir, "nginx.conf"), "pid "+dir+"/nginx.pid;\nerror_log "+dir+"/error.log;\nevents {}\n"+
+		"http { server { listen 127.0.0.1:"+strconv.Itoa(port)+"; location / { access_log ''; return 200 \"x\\n\"; } } }\n")
+	tc := exec.Command(binary, "-t", "-p", dir+"/", "-c", filepath.Join(dir, "nginx.conf"))
+	if out, err := tc.CombinedOutput(); err != nil {
+		t.Fatalf("-t: %v\n%s", err, out)
+	}
+	start(t, dir, filepath.Join(dir, "nginx.pid"), args(dir)...)
+	c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("GET /empty-name HTTP/1.0\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(c); !strings.HasSuffix(string(b), "\r\n\r\nx\n") {
+		t.Fatalf("answer %q", b)
+	}
+	waitFor(t, "the access line in the error log", func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+		return regexp.MustCompile(`(?m)^127\.0\.0\.1 - - \[[^]]+\] "GET /empty-name HTTP/1\.0" 200 2 "-" "-"$`).Match(b)
 	})
 }
