@@ -278,7 +278,11 @@ func (x *exchange) finish() bool {
 // starts, as nothing of it changes afterwards but its counters.
 func (x *exchange) settle() bool {
 	c := x.c
-	if !x.broken && x.headerSent && !x.body.done() {
+	if x.body.abandoned {
+		// ngx_http_finalize_connection: a body still being read ends
+		// keepalive; the connection closes with a lingering close.
+		x.keepalive = false
+	} else if !x.broken && x.headerSent && !x.body.done() {
 		// A body the response did not need is read and dropped first,
 		// whether or not the connection stays (nginx's discarded-body
 		// handler), so that the client is not cut off mid-upload.

@@ -194,12 +194,23 @@ func (x *exchange) sendRequest(uc net.Conn, head []byte, p *proxyPlan, upFail *u
 		return 0
 	}
 	if b.mem != nil || b.file != nil {
+		x.peer.hw = x.startHeadWait(upstreamNetConn(uc))
 		return x.copyToUpstream(uc, x.bufferedBody(), fail, false)
 	}
 	if b.consumed {
 		return 0
 	}
+	x.peer.hw = x.startHeadWait(upstreamNetConn(uc))
 	return x.copyToUpstream(uc, readerFunc(x.readSome), fail, b.chunkedOut)
+}
+
+// upstreamNetConn is the connection under a peer connection, which the
+// response head is read from.
+func upstreamNetConn(uc net.Conn) net.Conn {
+	if c, ok := uc.(*upstream.Conn); ok {
+		return c.Conn
+	}
+	return uc
 }
 
 // readerFunc adapts a read method to io.Reader.
@@ -218,6 +229,9 @@ func (x *exchange) copyToUpstream(uc net.Conn, src io.Reader, fail func(error) i
 			off = 10 // room for a hex size and CRLF
 		}
 		n, rerr := src.Read(room[off : len(room)-2])
+		if rerr != nil && x.bodyStopped() {
+			return 0
+		}
 		if n > 0 {
 			out := room[off : off+n]
 			if chunked {
@@ -228,8 +242,10 @@ func (x *exchange) copyToUpstream(uc net.Conn, src io.Reader, fail func(error) i
 				room[off+n], room[off+n+1] = '\r', '\n'
 				out = room[start : off+n+2]
 			}
-			setWriteDeadline(uc, x.conf.ProxySendTimeout)
-			if _, err := uc.Write(out); err != nil {
+			if err := x.sendBodyPart(uc, out); err != nil {
+				if err == errBodyStopped {
+					return 0
+				}
 				return fail(err)
 			}
 		}
@@ -245,12 +261,32 @@ func (x *exchange) copyToUpstream(uc net.Conn, src io.Reader, fail func(error) i
 		}
 	}
 	if chunked {
-		setWriteDeadline(uc, x.conf.ProxySendTimeout)
-		if _, err := uc.Write([]byte("0\r\n\r\n")); err != nil {
+		if err := x.sendBodyPart(uc, []byte("0\r\n\r\n")); err != nil {
+			if err == errBodyStopped {
+				return 0
+			}
 			return fail(err)
 		}
 	}
+	if x.bodyStopped() {
+		return 0
+	}
+	x.peer.bodyDone = true
 	return 0
+}
+
+// sendBodyPart writes p upstream within proxy_send_timeout. It gives up
+// silently (errBodyStopped) when the upstream's answer came meanwhile.
+func (x *exchange) sendBodyPart(uc net.Conn, p []byte) error {
+	setWriteDeadline(uc, x.conf.ProxySendTimeout)
+	if x.bodyStopped() {
+		return errBodyStopped
+	}
+	_, err := uc.Write(p)
+	if err != nil && x.bodyStopped() {
+		return errBodyStopped
+	}
+	return err
 }
 
 // appendHex appends n in lower-case hexadecimal.
