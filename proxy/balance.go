@@ -256,7 +256,9 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 		}
 		a.Release(upstream.Done)
 		if status > 0 {
-			state().Status = status
+			// The client's body failed (400, 408, 413): nginx ends the
+			// upstream with that status (ngx_http_upstream_finalize_request),
+			// which does not make it the try's: $upstream_status says "-".
 			x.upstreamEnded()
 			x.finalize(status)
 		}

@@ -278,6 +278,7 @@ func (x *exchange) finish() bool {
 // starts, as nothing of it changes afterwards but its counters.
 func (x *exchange) settle() bool {
 	c := x.c
+	discardFailed := false
 	if x.body.abandoned {
 		// ngx_http_finalize_connection: a body still being read ends
 		// keepalive; the connection closes with a lingering close.
@@ -288,6 +289,7 @@ func (x *exchange) settle() bool {
 		// handler), so that the client is not cut off mid-upload.
 		if !x.discardRest() {
 			x.broken, x.noLinger = true, true
+			discardFailed = true
 		}
 	}
 	keep := x.keepalive && !x.broken && x.headerSent && c.keepaliveTimeout > 0
@@ -308,7 +310,11 @@ func (x *exchange) settle() bool {
 		terminated = true
 	}
 	x.completed = x.headerSent && !terminated
-	if keep || !terminated {
+	// A discard that ends badly after the response (the client left,
+	// stalled or broke its chunked body) closes the request from
+	// ngx_http_discarded_request_body_handler, not through
+	// ngx_http_set_keepalive: r->keepalive stays as it was.
+	if keep || (!terminated && !discardFailed) {
 		x.keepalive = false
 	}
 	return keep
