@@ -348,9 +348,12 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 	}
 	buffering := conf.ProxyBuffering
 	x.copyResponseHead(p, &buffering)
-	if !buffering {
+	headerOnly := x.isHead() || resp.Status == 204 || resp.Status == 304
+	if !buffering && !headerOnly {
 		// ngx_http_upstream_send_response: an unbuffered response is
-		// never rate-limited.
+		// never rate-limited. A header-only one (HEAD, 204, 304) ends
+		// before that, and its head goes out at the limit_rate (or
+		// X-Accel-Limit-Rate) it has.
 		x.setLimitRate(0)
 	}
 	upHead := directives.EqualFoldASCII(x.up.method, "head")
