@@ -135,6 +135,9 @@ type exchange struct {
 	// set as the request ends, is nginx's r->request_complete (see
 	// finish).
 	writeFailed, completed bool
+	// aborted is set when the request ended because the client left
+	// while it waited for its upstream (clientGone).
+	aborted bool
 	// raw09 is set for an upstream answer without a status line, relayed
 	// as is (nginx's r->http_version = 9).
 	raw09 bool
@@ -304,7 +307,7 @@ func (x *exchange) settle() bool {
 	// clears r->keepalive (ngx_http_set_keepalive, or the flush after an
 	// upstream error), so that $sent_http_connection reads "close" and
 	// $sent_http_keep_alive is not found whatever the response said.
-	terminated := x.writeFailed || (x.broken && !x.headerSent)
+	terminated := x.writeFailed || x.aborted || (x.broken && !x.headerSent)
 	switch x.logStatus() {
 	case 408, 444, 499:
 		terminated = true
