@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
@@ -186,6 +187,19 @@ func (x *exchange) sendRequest(uc net.Conn, head []byte, p *proxyPlan, upFail *u
 			return fail(err)
 		}
 		return 0
+	}
+	if passBody && b.mem == nil && b.file == nil && !b.consumed && !b.chunkedOut {
+		// A streamed body's bytes that came with the client's head go
+		// in the same write as the request head, as nginx's output chain
+		// (request_bufs with the preread body) does.
+		if n := min(len(x.c.rd.Buffered()), 16384); n > 0 {
+			out := slices.Grow(head, n)
+			k, err := x.readSome(out[len(head) : len(head)+n])
+			if err != nil && err != io.EOF {
+				return x.bodyError(err)
+			}
+			head = out[:len(head)+k]
+		}
 	}
 	if err := send(head); err != nil {
 		return fail(err)
