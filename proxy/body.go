@@ -32,6 +32,9 @@ type clientBody struct {
 	// when the discard found the body broken (logged then), so that
 	// nothing more is read of it.
 	discarding, refused bool
+	// refusedData is the chunk data nginx's body filter took before it
+	// refused a streamed body's preread as broken ($content_length).
+	refusedData int64
 	// abandoned is set when the upstream answered before the body it
 	// was streamed to was all read (nginx's r->reading_body at the
 	// request's end): the rest is not read, the connection closes.

@@ -113,8 +113,9 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 		// nginx passes what came with the head through its chunked
 		// filter before it contacts the upstream: a body broken there
 		// is refused with 400.
-		done, ok := http1.ScanChunked(x.c.rd.Buffered())
+		done, ok, data := http1.ScanChunkedData(x.c.rd.Buffered())
 		if !ok {
+			b.refusedData = data
 			x.logEvent(levelError, "client sent invalid chunked body", "", "")
 			b.refused = true
 			x.keepalive = false

@@ -198,6 +198,10 @@ func (x *exchange) Info() *directives.RequestInfo {
 // parser wants to see next, at least a large header buffer, while it did not.
 func (x *exchange) chunkedLength() int64 {
 	b := &x.body
+	if x.head.Chunked && b.refused && !b.discarding {
+		// Refused before it was read (a streamed body's preread).
+		return b.refusedData
+	}
 	if !x.head.Chunked || !b.started {
 		return -1
 	}
