@@ -135,7 +135,9 @@ func (x *exchange) clientGone(action string) {
 	if !x.headerSent {
 		x.status = 499
 	}
-	x.broken, x.noLinger = true, true
+	// ngx_http_terminate_request: not complete, whether or not the
+	// response had begun.
+	x.broken, x.noLinger, x.aborted = true, true, true
 }
 
 // stop ends the watch; it reports whether the client had gone. Once it

@@ -61,6 +61,12 @@ type peerTry struct {
 	// keep is set when the response allows the connection to be kept
 	// (HTTP/1.1, no "Connection: close").
 	keep bool
+	// hw reads the response head while the body is sent (earlyhead.go);
+	// bodyDone is set once the body went out whole, bodyCut when the
+	// upstream answered before that: the connection then carries a
+	// request cut short and is not kept.
+	hw                *headWait
+	bodyDone, bodyCut bool
 }
 
 // proxyTo sends the request to a peer of g and relays its answer, trying
@@ -250,9 +256,28 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 	b := &x.body
 	a.MarkSent(conf.ProxyPassRequestBody && x.hasBody() && b.mem == nil && b.file == nil)
 	var sendFail upstream.Failure
+	x.peer.bodyDone, x.peer.bodyCut = false, false
 	status := x.sendRequest(uc, head, plan, &sendFail)
+	hw := x.peer.hw
+	early := hw != nil && hw.sent()
+	if early {
+		// The upstream answered, or failed, before it had the whole
+		// body: what ended the sending is no error of its own. A body
+		// streamed from the client is left unread (nginx's
+		// r->reading_body): the client connection closes after the
+		// response.
+		status, sendFail = 0, 0
+		x.peer.bodyCut = !x.peer.bodyDone
+		if x.peer.bodyCut && !b.consumed && b.mem == nil && b.file == nil {
+			b.abandoned = true
+		}
+	}
 	state().BytesSent = uc.Sent()
 	if status != 0 {
+		if hw != nil {
+			hw.cancel()
+			x.peer.hw = nil
+		}
 		state().ResponseTime = time.Since(x.upStart)
 		uc.Release(false)
 		if sendFail != 0 {
@@ -260,7 +285,9 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 		}
 		a.Release(upstream.Done)
 		if status > 0 {
-			state().Status = status
+			// The client's body failed (400, 408, 413): nginx ends the
+			// upstream with that status (ngx_http_upstream_finalize_request),
+			// which does not make it the try's: $upstream_status says "-".
 			x.upstreamEnded()
 			x.finalize(status)
 		}
@@ -268,7 +295,13 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 		// nothing is answered (bodyError set what the log says).
 		return 0, ""
 	}
-	f, status := x.readHead(uc.Conn)
+	var f upstream.Failure
+	if hw != nil {
+		f, status = hw.await(early)
+		x.peer.hw = nil
+	} else {
+		f, status = x.readHead(uc.Conn)
+	}
 	if status != 0 {
 		state().ResponseTime = time.Since(x.upStart)
 		uc.Release(false)
@@ -319,7 +352,7 @@ func (x *exchange) upstreamDone(complete bool) {
 		x.upInfo.States[i].ResponseTime = time.Since(x.upStart)
 	}
 	b := &x.body
-	bodySent := !x.hasBody() || b.consumed || b.mem != nil || b.file != nil
+	bodySent := (!x.hasBody() || b.consumed || b.mem != nil || b.file != nil) && !t.bodyCut
 	uc.Release(complete && t.keep && len(x.ur.Buffered()) == 0 && bodySent)
 	t.attempt.Release(upstream.Done)
 }
@@ -352,6 +385,15 @@ func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
 	setReadDeadline(uc, conf.ProxyReadTimeout)
 	w := x.watchClient(uc)
 	err := up.ReadResponse(resp, int(conf.ProxyBufferSize))
+	return x.headRead(err, w, true)
+}
+
+// headRead is the end of readHead: what the read of the head (err) means
+// for the try. checkEOF tells whether a client end of file that is there
+// already ends the request.
+func (x *exchange) headRead(err error, w *abortWatch, checkEOF bool) (upstream.Failure, int) {
+	conf := x.conf
+	resp := x.resp
 	// Whatever happened, the header lines parsed so far are the ones
 	// $upstream_http_* sees (nginx parses into u->headers_in as it reads).
 	x.upRead = true
@@ -366,7 +408,7 @@ func (x *exchange) readHead(uc net.Conn) (upstream.Failure, int) {
 	// the request too: nginx's read event for it comes before the
 	// upstream's (the watch starts late, so a quick answer is checked
 	// once here).
-	gone := w.stop() || (err == nil && !conf.ProxyIgnoreClientAbort && clientEOF(x.c.sock))
+	gone := w.stop() || (checkEOF && err == nil && !conf.ProxyIgnoreClientAbort && clientEOF(x.c.sock))
 	if err != nil && x.c.s.cutting() {
 		// A shutdown closed the upstream connection (cut.go).
 		x.cutShort()

@@ -32,11 +32,18 @@ type clientBody struct {
 	// when the discard found the body broken (logged then), so that
 	// nothing more is read of it.
 	discarding, refused bool
-	lr                  http1.LengthReader
-	cr                  http1.ChunkedReader
-	mem                 *buf
-	file                *os.File
-	size                int64 // bytes buffered (memory and file)
+	// refusedData is the chunk data nginx's body filter took before it
+	// refused a streamed body's preread as broken ($content_length).
+	refusedData int64
+	// abandoned is set when the upstream answered before the body it
+	// was streamed to was all read (nginx's r->reading_body at the
+	// request's end): the rest is not read, the connection closes.
+	abandoned bool
+	lr        http1.LengthReader
+	cr        http1.ChunkedReader
+	mem       *buf
+	file      *os.File
+	size      int64 // bytes buffered (memory and file)
 }
 
 // has reports whether the request announced a body.
@@ -120,6 +127,9 @@ func (x *exchange) readSome(p []byte) (int, error) {
 	}
 	if len(x.c.rd.Buffered()) == 0 {
 		x.c.dl.setRead(x.c.nc, time.Now(), x.conf.ClientBodyTimeout)
+		if x.bodyStopped() {
+			return 0, errBodyStopped
+		}
 	}
 	var n int
 	var err error

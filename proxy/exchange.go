@@ -140,6 +140,9 @@ type exchange struct {
 	// set as the request ends, is nginx's r->request_complete (see
 	// finish).
 	writeFailed, completed bool
+	// aborted is set when the request ended because the client left
+	// while it waited for its upstream (clientGone).
+	aborted bool
 	// raw09 is set for an upstream answer without a status line, relayed
 	// as is (nginx's r->http_version = 9).
 	raw09 bool
@@ -289,12 +292,18 @@ func (x *exchange) finish() bool {
 // starts, as nothing of it changes afterwards but its counters.
 func (x *exchange) settle() bool {
 	c := x.c
-	if !x.broken && x.headerSent && !x.body.done() {
+	discardFailed := false
+	if x.body.abandoned {
+		// ngx_http_finalize_connection: a body still being read ends
+		// keepalive; the connection closes with a lingering close.
+		x.keepalive = false
+	} else if !x.broken && x.headerSent && !x.body.done() {
 		// A body the response did not need is read and dropped first,
 		// whether or not the connection stays (nginx's discarded-body
 		// handler), so that the client is not cut off mid-upload.
 		if !x.discardRest() {
 			x.broken, x.noLinger = true, true
+			discardFailed = true
 		}
 	}
 	keep := x.keepalive && !x.broken && x.headerSent && c.keepaliveTimeout > 0
@@ -309,13 +318,17 @@ func (x *exchange) settle() bool {
 	// clears r->keepalive (ngx_http_set_keepalive, or the flush after an
 	// upstream error), so that $sent_http_connection reads "close" and
 	// $sent_http_keep_alive is not found whatever the response said.
-	terminated := x.writeFailed || (x.broken && !x.headerSent)
+	terminated := x.writeFailed || x.aborted || (x.broken && !x.headerSent)
 	switch x.logStatus() {
 	case 408, 444, 499:
 		terminated = true
 	}
 	x.completed = x.headerSent && !terminated
-	if keep || !terminated {
+	// A discard that ends badly after the response (the client left,
+	// stalled or broke its chunked body) closes the request from
+	// ngx_http_discarded_request_body_handler, not through
+	// ngx_http_set_keepalive: r->keepalive stays as it was.
+	if keep || (!terminated && !discardFailed) {
 		x.keepalive = false
 	}
 	return keep

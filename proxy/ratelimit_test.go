@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -56,6 +57,34 @@ func TestLimitRatePacing(t *testing.T) {
 	for name, d := range map[string]time.Duration{"limit_rate_after": after, "set $limit_rate 0": lifted} {
 		if slow-d < time.Second {
 			t.Errorf("with %s the file took %v, the limited one %v: no pause expected", name, d, slow)
+		}
+	}
+}
+
+// TestLimitRateUnbufferedHeaderOnly: nginx lifts the limit for an
+// unbuffered response (ngx_http_upstream_send_response) only after it
+// ended a header-only one, so the head of a HEAD answer goes out at the
+// upstream's X-Accel-Limit-Rate (1 byte a second here: a byte or two in
+// 300 ms), while a GET's comes at once.
+func TestLimitRateUnbufferedHeaderOnly(t *testing.T) {
+	be := startBackend(t, "HTTP/1.1 200 OK\r\nX-Accel-Limit-Rate: 1\r\nContent-Length: 5\r\n\r\nhello")
+	addr, _ := proxyFor(t, "server { listen 127.0.0.1:{{PORT}}; location / { proxy_buffering off; proxy_pass http://{{B}}; } }\n", be)
+	for _, tc := range []struct {
+		method string
+		whole  bool
+	}{{"GET", true}, {"HEAD", false}} {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(c, tc.method+" / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		got, _ := io.ReadAll(c)
+		c.Close()
+		if whole := bytes.HasSuffix(got, []byte("\r\n\r\n")) || bytes.HasSuffix(got, []byte("hello")); whole != tc.whole || (!whole && len(got) > 2) {
+			t.Errorf("%s: %d bytes in 300 ms (%q), want the whole response: %v", tc.method, len(got), got, tc.whole)
 		}
 	}
 }

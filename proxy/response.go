@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
@@ -112,8 +113,9 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 		// nginx passes what came with the head through its chunked
 		// filter before it contacts the upstream: a body broken there
 		// is refused with 400.
-		done, ok := http1.ScanChunked(x.c.rd.Buffered())
+		done, ok, data := http1.ScanChunkedData(x.c.rd.Buffered())
 		if !ok {
+			b.refusedData = data
 			x.logEvent(levelError, "client sent invalid chunked body", "", "")
 			b.refused = true
 			x.keepalive = false
@@ -187,6 +189,19 @@ func (x *exchange) sendRequest(uc net.Conn, head []byte, p *proxyPlan, upFail *u
 		}
 		return 0
 	}
+	if passBody && b.mem == nil && b.file == nil && !b.consumed && !b.chunkedOut {
+		// A streamed body's bytes that came with the client's head go
+		// in the same write as the request head, as nginx's output chain
+		// (request_bufs with the preread body) does.
+		if n := min(len(x.c.rd.Buffered()), 16384); n > 0 {
+			out := slices.Grow(head, n)
+			k, err := x.readSome(out[len(head) : len(head)+n])
+			if err != nil && err != io.EOF {
+				return x.bodyError(err)
+			}
+			head = out[:len(head)+k]
+		}
+	}
 	if err := send(head); err != nil {
 		return fail(err)
 	}
@@ -194,12 +209,23 @@ func (x *exchange) sendRequest(uc net.Conn, head []byte, p *proxyPlan, upFail *u
 		return 0
 	}
 	if b.mem != nil || b.file != nil {
+		x.peer.hw = x.startHeadWait(upstreamNetConn(uc))
 		return x.copyToUpstream(uc, x.bufferedBody(), fail, false)
 	}
 	if b.consumed {
 		return 0
 	}
+	x.peer.hw = x.startHeadWait(upstreamNetConn(uc))
 	return x.copyToUpstream(uc, readerFunc(x.readSome), fail, b.chunkedOut)
+}
+
+// upstreamNetConn is the connection under a peer connection, which the
+// response head is read from.
+func upstreamNetConn(uc net.Conn) net.Conn {
+	if c, ok := uc.(*upstream.Conn); ok {
+		return c.Conn
+	}
+	return uc
 }
 
 // readerFunc adapts a read method to io.Reader.
@@ -218,6 +244,9 @@ func (x *exchange) copyToUpstream(uc net.Conn, src io.Reader, fail func(error) i
 			off = 10 // room for a hex size and CRLF
 		}
 		n, rerr := src.Read(room[off : len(room)-2])
+		if rerr != nil && x.bodyStopped() {
+			return 0
+		}
 		if n > 0 {
 			out := room[off : off+n]
 			if chunked {
@@ -228,8 +257,10 @@ func (x *exchange) copyToUpstream(uc net.Conn, src io.Reader, fail func(error) i
 				room[off+n], room[off+n+1] = '\r', '\n'
 				out = room[start : off+n+2]
 			}
-			setWriteDeadline(uc, x.conf.ProxySendTimeout)
-			if _, err := uc.Write(out); err != nil {
+			if err := x.sendBodyPart(uc, out); err != nil {
+				if err == errBodyStopped {
+					return 0
+				}
 				return fail(err)
 			}
 		}
@@ -245,12 +276,32 @@ func (x *exchange) copyToUpstream(uc net.Conn, src io.Reader, fail func(error) i
 		}
 	}
 	if chunked {
-		setWriteDeadline(uc, x.conf.ProxySendTimeout)
-		if _, err := uc.Write([]byte("0\r\n\r\n")); err != nil {
+		if err := x.sendBodyPart(uc, []byte("0\r\n\r\n")); err != nil {
+			if err == errBodyStopped {
+				return 0
+			}
 			return fail(err)
 		}
 	}
+	if x.bodyStopped() {
+		return 0
+	}
+	x.peer.bodyDone = true
 	return 0
+}
+
+// sendBodyPart writes p upstream within proxy_send_timeout. It gives up
+// silently (errBodyStopped) when the upstream's answer came meanwhile.
+func (x *exchange) sendBodyPart(uc net.Conn, p []byte) error {
+	setWriteDeadline(uc, x.conf.ProxySendTimeout)
+	if x.bodyStopped() {
+		return errBodyStopped
+	}
+	_, err := uc.Write(p)
+	if err != nil && x.bodyStopped() {
+		return errBodyStopped
+	}
+	return err
 }
 
 // appendHex appends n in lower-case hexadecimal.
@@ -314,9 +365,12 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 	}
 	buffering := conf.ProxyBuffering
 	x.copyResponseHead(p, &buffering)
-	if !buffering {
+	headerOnly := x.isHead() || resp.Status == 204 || resp.Status == 304
+	if !buffering && !headerOnly {
 		// ngx_http_upstream_send_response: an unbuffered response is
-		// never rate-limited.
+		// never rate-limited. A header-only one (HEAD, 204, 304) ends
+		// before that, and its head goes out at the limit_rate (or
+		// X-Accel-Limit-Rate) it has.
 		x.setLimitRate(0)
 	}
 	upHead := directives.EqualFoldASCII(x.up.method, "head")

@@ -126,7 +126,7 @@ func (x *exchange) rewrite(st *directives.Stmt, log bool) (int, bool) {
 		}
 	}
 	val := x.scratch[start:]
-	args := x.curArgs()
+	args, hadArgs := x.vs.Args()
 	if redirect {
 		v := unescapeRedirect(val)
 		if addArgs && len(args) > 0 {
@@ -160,6 +160,8 @@ func (x *exchange) rewrite(st *directives.Stmt, log bool) (int, bool) {
 		uri = x.keep(val)
 		if addArgs {
 			newArgs = args
+		} else {
+			newArgs = args[:0]
 		}
 	}
 	x.scratch = x.scratch[:start]
@@ -172,7 +174,13 @@ func (x *exchange) rewrite(st *directives.Stmt, log bool) (int, bool) {
 		return scriptDone, true
 	}
 	x.uri = uri
-	x.setArgs(newArgs)
+	if argsAt >= 0 || hadArgs {
+		// ngx_http_script_regex_end_code points r->args at a "?" part
+		// of the replacement; without one it only shortens them (a
+		// final "?"): a request without arguments keeps none ($args
+		// not found), not empty ones.
+		x.setArgs(newArgs)
+	}
 	x.internal = true
 	x.validUnparsedURI = false
 	switch st.Flag {

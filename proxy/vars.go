@@ -195,11 +195,45 @@ func (x *exchange) Info() *directives.RequestInfo {
 	in.Completed = x.completed
 	in.LimitConnStatus = limitStatusNames[x.limitStatus]
 	in.LimitReqStatus = limitReqStatusNames[x.limitReqStatus]
-	in.BodyLength = -1
-	if x.head.Chunked && x.body.consumed && (x.body.mem != nil || x.body.file != nil) {
-		in.BodyLength = x.body.size
-	}
+	in.BodyLength = x.chunkedLength()
 	return in
+}
+
+// chunkedLength is what nginx's r->headers_in.content_length_n holds for a
+// chunked request, which $content_length shows when it is not negative:
+// -1 until a body filter ran; with the body read for a handler
+// (ngx_http_request_body_chunked_filter) the data bytes it took, even when
+// it stopped at a chunk too large or broken, except while the body is still
+// streamed upstream (r->reading_body: not found); with the body discarded
+// (ngx_http_discard_request_body_filter) 0 once it ended, or what the
+// parser wants to see next, at least a large header buffer, while it did not.
+func (x *exchange) chunkedLength() int64 {
+	b := &x.body
+	if x.head.Chunked && b.refused && !b.discarding {
+		// Refused before it was read (a streamed body's preread).
+		return b.refusedData
+	}
+	if !x.head.Chunked || !b.started {
+		return -1
+	}
+	if !b.discarding {
+		streamed := b.mem == nil && b.file == nil
+		if streamed && !b.consumed && (b.chunkedOut || b.abandoned) {
+			return -1
+		}
+		return b.cr.Size()
+	}
+	if b.consumed {
+		return 0
+	}
+	if b.refused {
+		return -1
+	}
+	n := b.cr.MinLength()
+	if x.srv != nil {
+		n = max(n, int64(x.srv.limits.LargeHeaderBufferSize))
+	}
+	return n
 }
 
 // Upstream describes the proxying, nil before proxy_pass runs.

@@ -77,6 +77,15 @@ func (c *chunkedParser) decode(b []byte, i, w int) (int, int, chunkEvent) {
 // ngx_http_discard_request_body does with the bytes that came with the
 // head: a body broken there is refused (400) before the response.
 func ScanChunked(b []byte) (done, ok bool) {
+	done, ok, _ = ScanChunkedData(b)
+	return done, ok
+}
+
+// ScanChunkedData is ScanChunked that also counts the chunk data bytes
+// the parser went over before it stopped: what nginx's chunked body filter
+// adds to r->headers_in.content_length_n ($content_length), also when it
+// then finds the body broken.
+func ScanChunkedData(b []byte) (done, ok bool, data int64) {
 	var p chunkedParser
 	for i := 0; i < len(b); {
 		if p.state == ckData {
@@ -87,17 +96,18 @@ func ScanChunked(b []byte) (done, ok bool) {
 			k := min(int64(len(b)-i), p.size)
 			i += int(k)
 			p.size -= k
+			data += k
 			continue
 		}
 		switch p.step(b[i]) {
 		case chunkDone:
-			return true, true
+			return true, true, data
 		case chunkInvalid:
-			return false, false
+			return false, false, data
 		}
 		i++
 	}
-	return false, p.size <= math.MaxInt64-5
+	return false, p.size <= math.MaxInt64-5, data
 }
 
 // step consumes one framing byte.
