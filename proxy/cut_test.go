@@ -62,22 +62,7 @@ func silentUpstream(t *testing.T) (addr string, arrived chan struct{}) {
 func TestStopCutsProxiedRequests(t *testing.T) {
 	for _, graceful := range []bool{false, true} {
 		up, arrived := silentUpstream(t)
-		a := "127.0.0.1:" + freePort(t)
-		log, lines := testLog(t)
-		s := New(load(t, "    server { listen "+a+"; location / { proxy_pass http://"+up+"; } }\n"), log)
-		if err := s.Listen(); err != nil {
-			t.Fatal(err)
-		}
-		served := make(chan error, 1)
-		go func() { served <- s.Serve() }()
-		c, err := net.Dial("tcp4", a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-			t.Fatal(err)
-		}
+		s, served, c, lines := startCutCase(t, up)
 		<-arrived
 		stopped := make(chan struct{})
 		go func() {
@@ -110,6 +95,29 @@ func TestStopCutsProxiedRequests(t *testing.T) {
 	}
 }
 
+// startCutCase starts a server proxying every request to up and sends it
+// a request, for the tests of the shutdown cut.
+func startCutCase(t *testing.T, up string) (*Server, <-chan error, net.Conn, func() []string) {
+	t.Helper()
+	a := "127.0.0.1:" + freePort(t)
+	log, lines := testLog(t)
+	s := New(load(t, "    server { listen "+a+"; location / { proxy_pass http://"+up+"; } }\n"), log)
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve() }()
+	c, err := net.Dial("tcp4", a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	return s, served, c, lines
+}
+
 // fullBacklog returns the address of a listening socket whose accept
 // queue is full: a new connection to it waits (its SYN dropped) until
 // its connect timeout.
@@ -138,7 +146,7 @@ func fullBacklog(t *testing.T) string {
 		}
 		t.Cleanup(func() { c.Close() })
 		if i == 16 {
-			t.Skip("the accept queue does not fill up")
+			t.Fatal("the accept queue does not fill up")
 		}
 	}
 }
@@ -146,23 +154,7 @@ func fullBacklog(t *testing.T) string {
 // TestStopCutsConnect: Close does not wait for a connection to an
 // upstream being made either (proxy_connect_timeout, 60s by default).
 func TestStopCutsConnect(t *testing.T) {
-	up := fullBacklog(t)
-	a := "127.0.0.1:" + freePort(t)
-	log, lines := testLog(t)
-	s := New(load(t, "    server { listen "+a+"; location / { proxy_pass http://"+up+"; } }\n"), log)
-	if err := s.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- s.Serve() }()
-	c, err := net.Dial("tcp4", a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
+	s, served, c, lines := startCutCase(t, fullBacklog(t))
 	// The request is connecting once nothing comes back for a while.
 	_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
 	if b, err := c.Read(make([]byte, 1)); !isTimeout(err) {
