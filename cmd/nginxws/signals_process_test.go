@@ -173,14 +173,7 @@ func TestSignalsLikeNginx(t *testing.T) {
 		}
 
 		// A request in flight, then a graceful shutdown.
-		c, err := net.Dial("tcp4", "127.0.0.1:"+strconv.Itoa(port))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		if _, err := io.WriteString(c, "GET /held HTTP/1.0\r\nHost: x\r\n\r\n"); err != nil {
-			t.Fatal(err)
-		}
+		c := sendTo(t, port, "GET /held HTTP/1.0\r\nHost: x\r\n\r\n")
 		<-backend.arrived
 		send(syscall.SIGQUIT)
 		waitFor(t, "the listening socket to close", func() bool { return !accepts(port) })
@@ -262,28 +255,14 @@ func TestShutdownCutsRequests(t *testing.T) {
 			// buffering reads it before the upstream is contacted).
 			// It goes first: by the time the others have had their
 			// answers, its head has been read.
-			up, err := net.Dial("tcp4", "127.0.0.1:"+strconv.Itoa(port))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer up.Close()
-			if _, err := io.WriteString(up, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"); err != nil {
-				t.Fatal(err)
-			}
+			up := sendTo(t, port, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
 			conns = append(conns, up)
 			for _, path := range []string{"/", "/stream", "/held", "/ws"} {
-				cn, err := net.Dial("tcp4", "127.0.0.1:"+strconv.Itoa(port))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer cn.Close()
 				req := "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"
 				if path == "/ws" {
 					req = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
 				}
-				if _, err := io.WriteString(cn, req); err != nil {
-					t.Fatal(err)
-				}
+				cn := sendTo(t, port, req)
 				r := bufio.NewReader(cn)
 				switch path {
 				case "/":
@@ -422,4 +401,19 @@ func TestReloadKeepsKeepaliveConnections(t *testing.T) {
 	// served it.
 	waitFileHolds(t, filepath.Join(dir, "old.log"), "GET / HTTP/1.1 200\nGET /held HTTP/1.1 200\n")
 	waitFileHolds(t, filepath.Join(dir, "new.log"), "GET / HTTP/1.1 200\nGET / HTTP/1.1 200\nGET / HTTP/1.1 200\n")
+}
+
+// sendTo connects to 127.0.0.1:port and sends req; the connection is
+// closed at the end of the test.
+func sendTo(t *testing.T, port int, req string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp4", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
