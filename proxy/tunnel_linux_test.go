@@ -3,8 +3,16 @@
 package proxy
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
+	mathrand "math/rand/v2"
+	"net"
+	goruntime "runtime"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -211,5 +219,117 @@ func TestTunnelLoopPlacement(t *testing.T) {
 	ts.mu.Unlock()
 	if n != 2 {
 		t.Errorf("%d loops, want 2", n)
+	}
+}
+
+// TestTunnelIdleCost: idle tunnels hold no goroutine (the event loops'
+// few goroutines serve them all), no buffer and no pipe, whatever they
+// moved before (here a bulk message, which borrows a pipe); pipes in use
+// do not grow with the number of tunnels.
+func TestTunnelIdleCost(t *testing.T) {
+	noLeaks(t)
+	be := startWSBackend(t)
+	e := startTunnelProxy(t, be.addr(), "")
+	basePipes := countFDs(t, "pipe:")
+	// The first tunnel starts the loops; the goroutines counted from then
+	// on are the clients' and the backend's, and the tunnels' if any.
+	first := e.dial(t, "/echo", nil)
+	echoOnce(t, first, pattern(10, false))
+	baseG := goruntime.NumGoroutine()
+	const n = 50
+	for i := range n {
+		c := e.dial(t, "/echo", nil)
+		echoOnce(t, c, pattern(100000, false))
+		_ = i
+	}
+	// Each backend connection has a goroutine of its own (net/http's
+	// conn, running the echo handler); the clients have none while they
+	// do not read. A proxy goroutine per tunnel direction would add 2
+	// more per tunnel.
+	if g := goruntime.NumGoroutine() - baseG; g > 2*n {
+		t.Errorf("%d goroutines for %d idle tunnels", g, n)
+	}
+	if got := tunnelGoroutines(); got != 0 {
+		t.Errorf("%d tunnels run on goroutines", got)
+	}
+	if st := e.s.Tunnels(); st.Open != n+1 || st.InFlight != 0 {
+		t.Errorf("tunnel stats %+v, want %d open, none in flight", st, n+1)
+	}
+	if p := countFDs(t, "pipe:") - basePipes; p > maxIdlePipes {
+		t.Errorf("%d pipes open for %d idle tunnels", p, n)
+	}
+}
+
+// TestTunnelChaos runs many tunnels at once, each ending its own way —
+// a full echo then a close, a half-close, a client reset, an upstream
+// reset, an upstream FIN mid-stream, a client gone at once — and checks
+// that every byte that should arrive does, that no tunnel hangs, and that
+// nothing is left once they are over: no tunnel, no buffer, no pipe.
+func TestTunnelChaos(t *testing.T) {
+	noLeaks(t)
+	up := rawBackend(t, func(c net.Conn, br *bufio.Reader, head string) {
+		// Copies through plain Read and Write: Go would splice between
+		// the sockets through pipes of its own, which the test counts.
+		w, r := struct{ io.Writer }{c}, struct{ io.Reader }{br}
+		if _, err := io.WriteString(c, resp101); err != nil {
+			return
+		}
+		switch {
+		case strings.HasPrefix(head, "GET /rst "):
+			_, _ = io.CopyN(io.Discard, r, 1000)
+			_ = c.(*net.TCPConn).SetLinger(0)
+		case strings.HasPrefix(head, "GET /fin "):
+			// The first 1000 bytes back, then a FIN (the rest is
+			// read, so that closing sends no reset).
+			_, _ = io.CopyN(w, r, 1000)
+			_ = c.(*net.TCPConn).CloseWrite()
+			_, _ = io.Copy(io.Discard, r)
+		default:
+			// Echo, and pass the client's FIN back once all is echoed.
+			_, _ = io.Copy(w, r)
+			_ = c.(*net.TCPConn).CloseWrite()
+			_, _ = io.Copy(io.Discard, r)
+		}
+	})
+	e := startTunnelProxy(t, up, "")
+	basePipes := countFDs(t, "pipe:")
+	const n = 120
+	modes := []string{"echo", "halfclose", "clientrst", "rst", "fin", "gone"}
+	rng := mathrand.New(mathrand.NewPCG(5, 7))
+	sizes := make([]int, n)
+	for i := range sizes {
+		sizes[i] = 1 + rng.IntN(300<<10)
+	}
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		mode := modes[i%len(modes)]
+		path := "/echo"
+		if mode == "rst" || mode == "fin" {
+			path = "/" + mode
+		}
+		c, br, head := e.rawUpgrade(t, strings.Replace(wsRequest, "GET /ws ", "GET "+path+" ", 1))
+		if !strings.HasPrefix(head, "HTTP/1.1 101 ") {
+			t.Fatalf("tunnel %d: %q", i, head)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := chaosClient(c.(*net.TCPConn), br, mode, pattern(sizes[i], false)); err != nil {
+				errs <- fmt.Errorf("tunnel %d (%s, %d B): %w", i, mode, sizes[i], err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	waitTunnels(t, e.s, 0)
+	if st := e.s.Tunnels(); st.InFlight != 0 {
+		t.Errorf("%d tunnels in flight after all ended", st.InFlight)
+	}
+	if p := countFDs(t, "pipe:") - basePipes; p > 2*maxIdlePipes {
+		t.Errorf("%d pipe descriptors open after the tunnels ended", p)
 	}
 }
