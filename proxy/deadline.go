@@ -57,15 +57,10 @@ func (dl *deadlines) setReadAt(c net.Conn, t time.Time) {
 	}
 }
 
-// setWrite arms the write deadline at now+d (none for d <= 0).
+// setWrite arms send_timeout for a write to the client: the deadline at
+// now+d (a timeout of 0 as nginx's timer of 0, see zeroTimerTurn).
 func (dl *deadlines) setWrite(c net.Conn, d time.Duration) {
-	if d <= 0 {
-		if !dl.write.IsZero() {
-			dl.write = time.Time{}
-			_ = c.SetWriteDeadline(dl.write)
-		}
-		return
-	}
+	d = writeTimer(d)
 	t := time.Now().Add(d)
 	if !dl.write.After(t) && dl.write.After(t.Add(-slack(d))) {
 		return

@@ -1,8 +1,12 @@
 package proxy
 
 import (
+	"io"
 	"net"
 	"os"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -274,4 +278,31 @@ func TestAccelRedirect(t *testing.T) {
 			wantLog: []string{`[error] unsafe URI "/a/../b" was detected while reading response header from upstream, client: 127.0.0.1, server: , request: "GET / HTTP/1.1", upstream: "http://{{B}}/", host: "h"`},
 		},
 	})
+}
+
+// TestSendTimeout: send_timeout bounds a write to a client that does not
+// read, with nginx's line; 0 is nginx's timer of 0, which fires at the
+// first write that would block (not "no timeout").
+func TestSendTimeout(t *testing.T) {
+	body := strings.Repeat("x", 16<<20)
+	for _, timeout := range []string{"300ms", "0"} {
+		t.Run(timeout, func(t *testing.T) {
+			be := startBackend(t, crlf("HTTP/1.1 200 OK\nContent-Length: "+strconv.Itoa(len(body))+"\n\n")+body)
+			addr, lines := proxyFor(t, "server { listen 127.0.0.1:{{PORT}}; location / { send_timeout "+timeout+"; proxy_pass http://{{B}}; } }\n", be)
+			c, err := net.Dial("tcp4", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := io.WriteString(c, "GET /big HTTP/1.1\r\nHost: h\r\n\r\n"); err != nil {
+				t.Fatal(err)
+			}
+			// The client reads nothing: the proxy's writes block once the
+			// socket buffers are full, and the timeout ends the request.
+			want := regexp.MustCompile(`^\[info\] \*\d+ client timed out \(110: Connection timed out\) while sending to client, client: 127\.0\.0\.1, server: , request: "GET /big HTTP/1\.1", upstream: "http://127\.0\.0\.1:\d+/big", host: "h"$`)
+			eventually(t, 10*time.Second, func() bool {
+				return slices.ContainsFunc(lines(), want.MatchString)
+			}, func() string { return "no line matching " + want.String() + " in " + strings.Join(lines(), "\n") })
+		})
+	}
 }

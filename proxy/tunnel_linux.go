@@ -773,9 +773,9 @@ func (t *tunnel) writeWaits(l *tunnelLoop, dir int) {
 		return
 	}
 	d.waiting, d.progressAt = true, l.now
-	if to := t.sendTimeout[dir]; to > 0 {
-		t.armTimer(l, l.now+int64(to))
-	}
+	// A timeout of 0 fires at once, as nginx's timer of 0 does at its
+	// loop's next turn: a write that cannot go times out.
+	t.armTimer(l, l.now+int64(t.sendTimeout[dir]))
 }
 
 // moveFailed ends the tunnel after a read (reading) or write error of
@@ -829,17 +829,15 @@ func (t *tunnel) checkTimers(l *tunnelLoop) {
 			continue
 		}
 		blocked = true
-		if to := t.sendTimeout[dir]; to > 0 {
-			due := d.progressAt + int64(to)
-			if now >= due {
-				up := dir == toUpstream
-				// A client timeout terminates the request (408).
-				e.terminated = !up
-				t.endEv(l, func() { logTimeout(t.rec, up) })
-				return
-			}
-			next = min(next, due)
+		due := d.progressAt + int64(t.sendTimeout[dir])
+		if now >= due {
+			up := dir == toUpstream
+			// A client timeout terminates the request (408).
+			e.terminated = !up
+			t.endEv(l, func() { logTimeout(t.rec, up) })
+			return
 		}
+		next = min(next, due)
 	}
 	if t.idle > 0 {
 		due := e.last + int64(t.idle)

@@ -174,9 +174,7 @@ func (t *tunnel) runPlain(dir int, src, dst net.Conn) {
 			if now := int64(time.Since(p.start)); now-p.last.Load() >= int64(timerLazyDelay) {
 				p.last.Store(now)
 			}
-			if to := t.sendTimeout[dir]; to > 0 {
-				_ = dst.SetWriteDeadline(time.Now().Add(to))
-			}
+			_ = dst.SetWriteDeadline(time.Now().Add(writeTimer(t.sendTimeout[dir])))
 			p.blocked.Add(1)
 			w, werr := dst.Write(buf[:n])
 			p.blocked.Add(-1)

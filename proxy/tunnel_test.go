@@ -750,61 +750,14 @@ func TestTunnelTrafficKeepsAlive(t *testing.T) {
 
 // TestTunnelSendTimeouts: proxy_send_timeout ends a tunnel whose upstream
 // stops reading, send_timeout one whose client stops reading, each with
-// nginx's line; a slow reader that keeps making progress is not cut off.
+// nginx's line (a timeout of 0 as nginx's timer of 0: at the first write
+// that would block); a slow reader that keeps making progress is not cut
+// off.
 func TestTunnelSendTimeouts(t *testing.T) {
 	noLeaks(t)
-	t.Run("upstream stops reading", func(t *testing.T) {
-		hold := make(chan struct{})
-		addr := rawBackend(t, func(c net.Conn, _ *bufio.Reader, _ string) {
-			_, _ = io.WriteString(c, resp101)
-			<-hold
-		})
-		defer close(hold)
-		e := startTunnelProxy(t, addr, "proxy_send_timeout 300ms; proxy_read_timeout 20s;")
-		c, br, _ := e.rawUpgrade(t, wsRequest)
-		go func() {
-			chunk := make([]byte, 1<<20)
-			for {
-				if _, err := c.Write(chunk); err != nil {
-					return
-				}
-			}
-		}()
-		start := time.Now()
-		_ = c.SetReadDeadline(time.Now().Add(15 * time.Second))
-		if _, err := io.ReadAll(br); err != nil && !isPeerGone(err) {
-			t.Fatalf("client read: %v", err)
-		}
-		if d := time.Since(start); d > 10*time.Second {
-			t.Errorf("closed after %v", d)
-		}
-		logged(t, e.lines, `^\[info\] \*\d+ upstream timed out \(110: Connection timed out\) while proxying upgraded connection, client: 127\.0\.0\.1`)
-	})
-	t.Run("client stops reading", func(t *testing.T) {
-		failed := make(chan time.Time, 1)
-		addr := rawBackend(t, func(c net.Conn, _ *bufio.Reader, _ string) {
-			_, _ = io.WriteString(c, resp101)
-			chunk := make([]byte, 1<<20)
-			for {
-				if _, err := c.Write(chunk); err != nil {
-					failed <- time.Now()
-					return
-				}
-			}
-		})
-		e := startTunnelProxy(t, addr, "send_timeout 300ms; proxy_read_timeout 20s;")
-		start := time.Now()
-		e.rawUpgrade(t, wsRequest)
-		select {
-		case at := <-failed:
-			if d := at.Sub(start); d > 10*time.Second {
-				t.Errorf("closed after %v", d)
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatal("the tunnel was not closed")
-		}
-		logged(t, e.lines, `^\[info\] \*\d+ client timed out \(110: Connection timed out\) while proxying upgraded connection, client: 127\.0\.0\.1`)
-	})
+	for _, timeout := range []string{"300ms", "0"} {
+		testTunnelSendTimeout(t, timeout)
+	}
 	t.Run("slow reader", func(t *testing.T) {
 		const total = 8 << 20
 		addr := rawBackend(t, func(c net.Conn, _ *bufio.Reader, _ string) {
@@ -833,6 +786,62 @@ func TestTunnelSendTimeouts(t *testing.T) {
 				t.Errorf("unexpected %s", l)
 			}
 		}
+	})
+}
+
+// testTunnelSendTimeout is TestTunnelSendTimeouts' part for a timeout.
+func testTunnelSendTimeout(t *testing.T, timeout string) {
+	t.Run("upstream stops reading, proxy_send_timeout "+timeout, func(t *testing.T) {
+		hold := make(chan struct{})
+		addr := rawBackend(t, func(c net.Conn, _ *bufio.Reader, _ string) {
+			_, _ = io.WriteString(c, resp101)
+			<-hold
+		})
+		defer close(hold)
+		e := startTunnelProxy(t, addr, "proxy_send_timeout "+timeout+"; proxy_read_timeout 20s;")
+		c, br, _ := e.rawUpgrade(t, wsRequest)
+		go func() {
+			chunk := make([]byte, 1<<20)
+			for {
+				if _, err := c.Write(chunk); err != nil {
+					return
+				}
+			}
+		}()
+		start := time.Now()
+		_ = c.SetReadDeadline(time.Now().Add(15 * time.Second))
+		if _, err := io.ReadAll(br); err != nil && !isPeerGone(err) {
+			t.Fatalf("client read: %v", err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("closed after %v", d)
+		}
+		logged(t, e.lines, `^\[info\] \*\d+ upstream timed out \(110: Connection timed out\) while proxying upgraded connection, client: 127\.0\.0\.1`)
+	})
+	t.Run("client stops reading, send_timeout "+timeout, func(t *testing.T) {
+		failed := make(chan time.Time, 1)
+		addr := rawBackend(t, func(c net.Conn, _ *bufio.Reader, _ string) {
+			_, _ = io.WriteString(c, resp101)
+			chunk := make([]byte, 1<<20)
+			for {
+				if _, err := c.Write(chunk); err != nil {
+					failed <- time.Now()
+					return
+				}
+			}
+		})
+		e := startTunnelProxy(t, addr, "send_timeout "+timeout+"; proxy_read_timeout 20s;")
+		start := time.Now()
+		e.rawUpgrade(t, wsRequest)
+		select {
+		case at := <-failed:
+			if d := at.Sub(start); d > 10*time.Second {
+				t.Errorf("closed after %v", d)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("the tunnel was not closed")
+		}
+		logged(t, e.lines, `^\[info\] \*\d+ client timed out \(110: Connection timed out\) while proxying upgraded connection, client: 127\.0\.0\.1`)
 	})
 }
 

@@ -180,11 +180,19 @@ func parseProxyURL(s string) (proxyURL, bool) {
 	return u, true
 }
 
-// zeroTimerTurn is how long a timer of 0 (proxy_send_timeout 0) leaves a
-// write: nginx arms its send timer only once a write would block, and a
-// timer of 0 fires at the event loop's next turn, so a write that can go
-// at once goes and one that cannot times out.
+// zeroTimerTurn is how long a timer of 0 (proxy_send_timeout 0,
+// send_timeout 0) leaves a write: nginx arms its send timer only once a
+// write would block, and a timer of 0 fires at the event loop's next turn,
+// so a write that can go at once goes and one that cannot times out.
 const zeroTimerTurn = time.Millisecond
+
+// writeTimer is how long a write may block under a send timeout of d.
+func writeTimer(d time.Duration) time.Duration {
+	if d <= 0 {
+		return zeroTimerTurn
+	}
+	return d
+}
 
 // setReadDeadline arms proxy_read_timeout, d from now, for the upstream's
 // response head. A timeout of 0 has expired already: nginx arms its read
@@ -197,8 +205,5 @@ func setReadDeadline(c net.Conn, d time.Duration) {
 // setWriteDeadline arms proxy_send_timeout, d from now, for a write to the
 // upstream (see zeroTimerTurn for 0).
 func setWriteDeadline(c net.Conn, d time.Duration) {
-	if d <= 0 {
-		d = zeroTimerTurn
-	}
-	_ = c.SetWriteDeadline(time.Now().Add(d))
+	_ = c.SetWriteDeadline(time.Now().Add(writeTimer(d)))
 }
