@@ -77,11 +77,10 @@ func freePort(t *testing.T) string {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
-// refusedAddr returns a 127.0.0.1 address that refuses connections for
-// the rest of the test: its port is held by a socket bound to it that
-// never listens, so that nothing else on the machine can be handed the
-// port and answer where the test expects a refusal.
-func refusedAddr(t *testing.T) string {
+// boundSocket returns a TCP socket bound to 127.0.0.1 on a port the
+// kernel chose, not listening and closed at the end of the test, and its
+// address.
+func boundSocket(t *testing.T) (int, string) {
 	t.Helper()
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -95,7 +94,17 @@ func refusedAddr(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return "127.0.0.1:" + strconv.Itoa(name.(*syscall.SockaddrInet4).Port)
+	return fd, "127.0.0.1:" + strconv.Itoa(name.(*syscall.SockaddrInet4).Port)
+}
+
+// refusedAddr returns a 127.0.0.1 address that refuses connections for
+// the rest of the test: its port is held by a socket bound to it that
+// never listens, so that nothing else on the machine can be handed the
+// port and answer where the test expects a refusal.
+func refusedAddr(t *testing.T) string {
+	t.Helper()
+	_, addr := boundSocket(t)
+	return addr
 }
 
 // served reports whether addr answers an HTTP/1.0 request with the

@@ -26,7 +26,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -849,35 +848,7 @@ func testTunnelSendTimeout(t *testing.T, timeout string) {
 // WebSocket request like any other (504, nginx's line).
 func TestTunnelConnectTimeout(t *testing.T) {
 	noLeaks(t)
-	// A listener whose accept queue is full drops further SYNs, so a
-	// connect to it hangs.
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Close(fd)
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, _ := syscall.Getsockname(fd)
-	addr := "127.0.0.1:" + strconv.Itoa(sa.(*syscall.SockaddrInet4).Port)
-	var fill []net.Conn
-	defer func() {
-		for _, c := range fill {
-			c.Close()
-		}
-	}()
-	for range 8 {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err != nil {
-			break
-		}
-		fill = append(fill, c)
-	}
-	e := startTunnelProxy(t, addr, "proxy_connect_timeout 300ms;")
+	e := startTunnelProxy(t, fullBacklog(t), "proxy_connect_timeout 300ms;")
 	start := time.Now()
 	_, resp, err := (&websocket.Dialer{HandshakeTimeout: 5 * time.Second}).Dial("ws://"+e.addr+"/ws", nil)
 	if err == nil || resp == nil || resp.StatusCode != 504 {
