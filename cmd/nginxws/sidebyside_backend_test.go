@@ -491,44 +491,42 @@ type sbsBlackhole struct {
 // taken by anything else on the machine (another test's backend) before
 // the case connects to it, and the "refused" peer would answer.
 func sbsDeadAddr() (string, func(), error) {
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fd, addr, err := sbsBoundSocket()
 	if err != nil {
 		return "", nil, err
 	}
-	release := func() { _ = syscall.Close(fd) }
+	return addr, func() { _ = syscall.Close(fd) }, nil
+}
+
+// sbsBoundSocket returns a TCP socket bound to 127.0.0.1 on a port the
+// kernel chose, not listening, and its address.
+func sbsBoundSocket() (int, string, error) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, "", err
+	}
 	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		release()
-		return "", nil, err
+		_ = syscall.Close(fd)
+		return -1, "", err
 	}
 	name, err := syscall.Getsockname(fd)
 	if err != nil {
-		release()
-		return "", nil, err
+		_ = syscall.Close(fd)
+		return -1, "", err
 	}
-	return "127.0.0.1:" + strconv.Itoa(name.(*syscall.SockaddrInet4).Port), release, nil
+	return fd, "127.0.0.1:" + strconv.Itoa(name.(*syscall.SockaddrInet4).Port), nil
 }
 
 func sbsStartBlackhole() (*sbsBlackhole, error) {
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fd, addr, err := sbsBoundSocket()
 	if err != nil {
 		return nil, err
 	}
-	h := &sbsBlackhole{fd: fd}
-	sa := &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}
-	if err := syscall.Bind(fd, sa); err != nil {
-		h.close()
-		return nil, err
-	}
+	h := &sbsBlackhole{fd: fd, addr: addr}
 	if err := syscall.Listen(fd, 0); err != nil {
 		h.close()
 		return nil, err
 	}
-	name, err := syscall.Getsockname(fd)
-	if err != nil {
-		h.close()
-		return nil, err
-	}
-	h.addr = "127.0.0.1:" + strconv.Itoa(name.(*syscall.SockaddrInet4).Port)
 	// Connect until a connection does not complete: the queue is full then.
 	for len(h.conns) < 16 {
 		c, err := net.DialTimeout("tcp4", h.addr, 200*time.Millisecond)
