@@ -242,8 +242,10 @@ func (c *conn) loop() bool {
 		handoff := false
 		// Bytes left from the last request are a pipelined one (nginx's
 		// ngx_http_set_keepalive), read "while reading client pipelined
-		// request line".
-		c.pipelined = c.requests > 0 && len(c.rd.Buffered()) > 0
+		// request line", $pipe "p". Bytes an awaited wait (awaitRequest,
+		// after the connection was moved off this goroutine) read are
+		// not: they came after the connection went idle.
+		c.pipelined = c.requests > 0 && len(c.rd.Buffered()) > 0 && !c.awaited
 		switch {
 		case c.requests == 0:
 			c.dl.setReadAt(c.nc, c.start.Add(headerTimeout))
