@@ -263,7 +263,9 @@ func (x *exchange) sendErrorPage(ep *directives.ErrorPage, status int) {
 		if !x.isHead() {
 			x.method, x.methodCode = []byte("GET"), methodGET
 		}
-		x.internalRedirect(uri, args)
+		// ngx_http_send_error_page: a page with variables goes
+		// through ngx_http_split_args, which leaves $args found.
+		x.internalRedirect(uri, args, args != nil || !ep.URI.IsLiteral())
 		return
 	}
 	if len(uri) > 0 && uri[0] == '@' {

@@ -55,6 +55,9 @@ type exchange struct {
 	methodCode http1.Method
 	uri, args  []byte
 	internal   bool
+	// emptyArgs: the request line's empty arguments are found all the
+	// same (http1.Request.EmptyArgsFound), until args change.
+	emptyArgs bool
 	// validUnparsedURI tells whether the request line's URI still
 	// describes the request (no rewrite or internal redirect), so that
 	// proxy_pass without a URI part may send it unchanged.
@@ -220,6 +223,7 @@ func (x *exchange) begin(c *conn, rt *runtime, ac *addrConf) {
 	h := x.head
 	x.method, x.methodCode = h.MethodName, h.Method
 	x.uri, x.args = h.Path, h.Args
+	x.emptyArgs = h.EmptyArgsFound
 	x.quotedURI = h.QuotedURI
 	x.validUnparsedURI = !h.EmptyPathInURI
 	x.keepalive = h.KeepAlive

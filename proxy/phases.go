@@ -433,8 +433,11 @@ func (x *exchange) content() {
 }
 
 // internalRedirect mirrors ngx_http_internal_redirect: the request starts
-// over at server rewrite with a new URI.
-func (x *exchange) internalRedirect(uri, args []byte) {
+// over at server rewrite with a new URI. found tells whether empty args
+// are found all the same ($args "" rather than "-"): nginx's r->args with
+// data and no length, as a '?' ending the new URI, or try_files's
+// ngx_http_split_args, leave it.
+func (x *exchange) internalRedirect(uri, args []byte, found bool) {
 	x.uriChanges--
 	if x.uriChanges == 0 {
 		x.logEvent(levelError, `rewrite or internal redirection cycle while internally redirecting to "`+string(uri)+`"`, "", "")
@@ -442,7 +445,7 @@ func (x *exchange) internalRedirect(uri, args []byte) {
 		return
 	}
 	x.uri = uri
-	x.args = args
+	x.args, x.emptyArgs = args, found
 	x.vs.RedirectArgs()
 	x.internal = true
 	x.validUnparsedURI = false

@@ -52,6 +52,10 @@ type Request struct {
 	Path []byte
 	// Args is what follows the first '?' of the path ($args).
 	Args []byte
+	// EmptyArgsFound is set when Args is empty but $args is found all
+	// the same: "/x?#", where ngx_http_parse_complex_uri meets the '#'
+	// and leaves r->args with data and no length ("" in a log, not "-").
+	EmptyArgsFound bool
 	// Scheme, Host and Port are the parts of an absolute request URI, as
 	// sent; empty for the origin form.
 	Scheme, Host, Port []byte
@@ -521,6 +525,7 @@ func (req *Request) setURI(line []byte, lp *lineParser) error {
 	req.pathBuf = path
 	req.Path, req.Args = path, args
 	req.QuotedURI, req.PlusInURI = f.quoted, f.plus
+	req.EmptyArgsFound = f.argsHash && len(args) == 0
 	return nil
 }
 
