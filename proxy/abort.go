@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/nginxws/nginxws/proxy/errlog"
 )
 
 // abortDelay is how long a proxied request waits for the upstream's
@@ -116,6 +118,25 @@ func clientEOF(nc net.Conn) bool {
 	return r == peekClosed
 }
 
+// sockErrText is the pending error of nc's socket (getsockopt SO_ERROR,
+// which clears it), as nginx's ngx_http_upstream_check_broken_connection
+// and ngx_http_test_reading print it after EPOLLRDHUP: "104: Connection
+// reset by peer" for a client that reset; "" for none.
+func sockErrText(nc net.Conn) string {
+	rc, ok := rawConn(nc)
+	if !ok {
+		return ""
+	}
+	e := 0
+	_ = rc.Control(func(fd uintptr) {
+		e, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
+	})
+	if e == 0 {
+		return ""
+	}
+	return errlog.Errno(syscall.Errno(e))
+}
+
 // waitClientClose waits, reading nothing, for the peer's close or a
 // socket error (true), the read deadline or this side's own close
 // (false). Bytes that come meanwhile (a pipelined request) do not end the
@@ -143,7 +164,7 @@ func waitClientClose(nc net.Conn) (closed, watched bool) {
 // the connection's action, 499 unless a response head went out, and the
 // connection closed without lingering.
 func (x *exchange) clientGone(action string) {
-	x.logEvent(levelInfo, "epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too", "", action)
+	x.logEvent(levelInfo, "epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too", sockErrText(x.c.sock), action)
 	if !x.headerSent {
 		x.status = 499
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
@@ -437,6 +438,17 @@ func (c *conn) idleEnd(err error, first bool) {
 		}
 		// ngx_http_keepalive_handler logs without its context.
 		log.Info().Uint64("conn", c.number).Msg("client " + c.remoteAddr + " closed keepalive connection")
+	case errors.Is(err, syscall.ECONNRESET):
+		errno := sysErrnoText(err)
+		if first {
+			// ngx_http_wait_request_handler's recv: ngx_connection_error.
+			log.Info().Uint64("conn", c.number).Str("errno", errno).Str("action", action).Str("client", c.remoteAddr).Str("server", c.localText()).Msg("recv() failed")
+			return
+		}
+		// ngx_http_keepalive_handler ignores ECONNRESET in its recv
+		// (NGX_ERROR_IGNORE_ECONNRESET) and takes it for a close, with
+		// the errno.
+		log.Info().Uint64("conn", c.number).Str("errno", errno).Msg("client " + c.remoteAddr + " closed keepalive connection")
 	}
 }
 

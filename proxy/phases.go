@@ -117,6 +117,10 @@ func (x *exchange) badRequest(err error) {
 		errno := ""
 		if he.Status == 408 {
 			errno = "110: Connection timed out"
+		} else {
+			// ngx_unix_recv's ngx_connection_error: "recv() failed
+			// (104: Connection reset by peer)".
+			errno = sysErrnoText(he.Err)
 		}
 		x.logEvent(levelInfo, he.Msg, errno, action)
 		return
@@ -314,7 +318,7 @@ func (x *exchange) refuse(status int) {
 		closed, watched := waitClientClose(x.c.sock)
 		if closed {
 			_ = x.c.sock.SetReadDeadline(time.Time{})
-			x.logEvent(levelInfo, "client prematurely closed connection", "", "")
+			x.logEvent(levelInfo, "client prematurely closed connection", sockErrText(x.c.sock), "")
 			x.finalize(499)
 			return
 		}
