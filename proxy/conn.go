@@ -490,6 +490,12 @@ func (c *conn) closeLingering(x *exchange) {
 		}
 		c.dl.setReadAt(c.nc, time.Now().Add(d))
 		if _, err := c.rd.Read(b.b); err != nil {
+			if errors.Is(err, syscall.ECONNRESET) {
+				// ngx_http_lingering_close_handler's recv:
+				// ngx_connection_error at info, in the request's
+				// context, without an action.
+				x.logEvent(levelInfo, "recv() failed", sysErrnoText(err), "")
+			}
 			return
 		}
 	}

@@ -301,6 +301,12 @@ func (x *exchange) settle() bool {
 		// ngx_http_finalize_connection: a body still being read ends
 		// keepalive; the connection closes with a lingering close.
 		x.keepalive = false
+	} else if x.body.tooLarge {
+		// The rest of a chunked body over client_max_body_size goes to
+		// the lingering close (ngx_http_request_body_chunked_filter's
+		// r->lingering_close), so that the client reads the 413.
+		x.keepalive = false
+		x.lingering = true
 	} else if !x.broken && x.headerSent && !x.body.done() {
 		// A body the response did not need is read and dropped first,
 		// whether or not the connection stays (nginx's discarded-body

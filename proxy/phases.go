@@ -126,6 +126,9 @@ func (x *exchange) badRequest(err error) {
 		return
 	}
 	x.logEvent(levelInfo, he.Msg, "", action)
+	// The connection's log keeps the action: a reset read by the
+	// lingering close is logged "while reading client request ...".
+	x.action = action
 	x.lingering = true
 	x.finalize(he.Status)
 }
