@@ -439,6 +439,14 @@ func (r *Reader) readHeaders(req *Request) error {
 func (r *Reader) growHeader(hp *headerParser, lim *Limits) error {
 	partial := hp.state != hsStart
 	if (partial && r.pos-hp.start >= lim.largeSize()) || r.nlarge >= lim.largeCount() {
+		if !partial && hp.start >= 0 && !(hp.invalid && lim.IgnoreInvalidHeaders) {
+			// The buffer ends with a whole header line, which nginx
+			// quotes from header_name_start as it is in its buffer:
+			// the line was added to the headers, with NULs written
+			// after its name and its value
+			// (ngx_http_process_request_headers).
+			return tooLargeHeader(r.cur.b, hp.start, r.end, hp.start+hp.nameEnd, hp.start+hp.valueEnd)
+		}
 		return tooLargeHeader(r.cur.b, hp.start, r.end)
 	}
 	from := r.pos
@@ -453,12 +461,17 @@ func (r *Reader) growHeader(hp *headerParser, lim *Limits) error {
 }
 
 // tooLargeHeader is nginx's 494, logged with the line being read when there
-// is one.
-func tooLargeHeader(b []byte, start, end int) *Error {
+// is one; the bytes at the positions nuls (in b) are shown as NULs.
+func tooLargeHeader(b []byte, start, end int, nuls ...int) *Error {
 	if start < 0 || start > end {
 		return newError(494, "client sent too large request")
 	}
-	line := b[start:end]
+	line := []byte(string(b[start:end]))
+	for _, i := range nuls {
+		if i >= start && i < end {
+			line[i-start] = 0
+		}
+	}
 	if len(line) > maxErrorSnippet {
 		line = line[:maxErrorSnippet]
 	}
