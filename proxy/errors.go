@@ -93,8 +93,12 @@ func (x *exchange) finalize(status int) {
 		x.noLinger = true
 		return
 	case 499:
+		// ngx_http_terminate_request: closed without lingering, so
+		// that bytes the client sent before its close (a pipelined
+		// request) make the close a reset, as nginx's does.
 		x.status = 499
 		x.broken = true
+		x.noLinger = true
 		return
 	}
 	if status < 300 && status != 201 && status != 204 {
