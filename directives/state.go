@@ -332,7 +332,19 @@ func (s *State) Args() ([]byte, bool) {
 		return nil, false
 	}
 	a := s.r.Args()
+	if len(a) == 0 {
+		if f, ok := s.r.(emptyArgsFinder); ok && f.EmptyArgsFound() {
+			return a, true
+		}
+	}
 	return a, len(a) > 0
+}
+
+// emptyArgsFinder is a Request whose empty arguments may be found all the
+// same: nginx's r->args with data and no length, which
+// ngx_http_parse_complex_uri leaves for "/x?#" ($args "" rather than "-").
+type emptyArgsFinder interface {
+	EmptyArgsFound() bool
 }
 
 // Match matches subject against re, as ngx_http_regex_exec: on a match

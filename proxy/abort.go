@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/nginxws/nginxws/proxy/errlog"
 )
 
 // abortDelay is how long a proxied request waits for the upstream's
@@ -103,24 +105,55 @@ func peekConn(nc net.Conn) peekResult {
 }
 
 // clientEOF reports whether the client's end of file or a socket error is
-// already there with no bytes before it: what nginx's pending_eof tells
-// its posted read event for free, here at the price of one system call.
-func clientEOF(nc net.Conn) bool { return peekConn(nc) == peekClosed }
+// already there, even behind bytes not read yet (a pipelined request):
+// what nginx's pending_eof (EPOLLRDHUP) tells its posted read event for
+// free, here at the price of one system call.
+func clientEOF(nc net.Conn) bool {
+	rc, ok := rawConn(nc)
+	if !ok {
+		return false
+	}
+	r := peekNothing
+	_ = rc.Control(func(fd uintptr) { r = sockState(fd) })
+	return r == peekClosed
+}
 
-// waitClientClose waits, reading nothing (MSG_PEEK), until nc is
-// readable; it reports whether what came is the peer's close or a socket
-// error (true) rather than bytes, the read deadline, or this side's own
-// close (false). watched is false for a connection without a descriptor,
-// which it cannot wait on: it returns at once.
+// sockErrText is the pending error of nc's socket (getsockopt SO_ERROR,
+// which clears it), as nginx's ngx_http_upstream_check_broken_connection
+// and ngx_http_test_reading print it after EPOLLRDHUP: "104: Connection
+// reset by peer" for a client that reset; "" for none.
+func sockErrText(nc net.Conn) string {
+	rc, ok := rawConn(nc)
+	if !ok {
+		return ""
+	}
+	e := 0
+	_ = rc.Control(func(fd uintptr) {
+		e, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
+	})
+	if e == 0 {
+		return ""
+	}
+	return errlog.Errno(syscall.Errno(e))
+}
+
+// waitClientClose waits, reading nothing, for the peer's close or a
+// socket error (true), the read deadline or this side's own close
+// (false). Bytes that come meanwhile (a pipelined request) do not end the
+// wait: nginx's ngx_http_upstream_check_broken_connection and
+// ngx_http_test_reading act on EPOLLRDHUP alone (ev->pending_eof), so a
+// close behind them still counts (where sockState cannot see one behind
+// bytes, the bytes end the wait). watched is false for a connection
+// without a descriptor, which it cannot wait on: it returns at once.
 func waitClientClose(nc net.Conn) (closed, watched bool) {
 	rc, ok := rawConn(nc)
 	if !ok {
 		return false, false
 	}
 	_ = rc.Read(func(fd uintptr) bool {
-		r := peekFD(fd)
+		r := sockState(fd)
 		closed = r == peekClosed
-		return r != peekNothing
+		return closed || (r == peekBytes && !eofBehindBytes)
 	})
 	return closed, true
 }
@@ -131,7 +164,7 @@ func waitClientClose(nc net.Conn) (closed, watched bool) {
 // the connection's action, 499 unless a response head went out, and the
 // connection closed without lingering.
 func (x *exchange) clientGone(action string) {
-	x.logEvent(levelInfo, "epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too", "", action)
+	x.logEvent(levelInfo, "epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too", sockErrText(x.c.sock), action)
 	if !x.headerSent {
 		x.status = 499
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/nginxws/nginxws/proxy/http1"
@@ -32,6 +33,11 @@ type clientBody struct {
 	// when the discard found the body broken (logged then), so that
 	// nothing more is read of it.
 	discarding, refused bool
+	// tooLarge is set when a chunk took a chunked body over
+	// client_max_body_size (413): nginx's chunked filter sets
+	// r->lingering_close, so the rest is read raw and dropped by the
+	// lingering close, not parsed.
+	tooLarge bool
 	// refusedData is the chunk data nginx's body filter took before it
 	// refused a streamed body's preread as broken ($content_length).
 	refusedData int64
@@ -251,6 +257,11 @@ func (x *exchange) discardRest() bool {
 			x.logEvent(levelError, he.Msg, "", "")
 		}
 		if err != nil {
+			if errors.Is(err, syscall.ECONNRESET) {
+				// ngx_http_read_discarded_request_body's recv:
+				// ngx_connection_error at info.
+				x.logEvent(levelInfo, "recv() failed", sysErrnoText(err), "")
+			}
 			return false
 		}
 	}
@@ -368,6 +379,7 @@ func (x *exchange) bodyError(err error) int {
 		x.logEvent(levelInfo, he.Msg, errnoText(he.Err), action)
 	default: // 400 for bad framing, 413: ngx_http_request_body_chunked_filter
 		x.logEvent(levelError, he.Msg, "", action)
+		x.body.tooLarge = he.Status == 413 && x.head.Chunked
 	}
 	if he.Err != nil {
 		x.lingering = false

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
@@ -242,8 +243,10 @@ func (c *conn) loop() bool {
 		handoff := false
 		// Bytes left from the last request are a pipelined one (nginx's
 		// ngx_http_set_keepalive), read "while reading client pipelined
-		// request line".
-		c.pipelined = c.requests > 0 && len(c.rd.Buffered()) > 0
+		// request line", $pipe "p". Bytes an awaited wait (awaitRequest,
+		// after the connection was moved off this goroutine) read are
+		// not: they came after the connection went idle.
+		c.pipelined = c.requests > 0 && len(c.rd.Buffered()) > 0 && !c.awaited
 		switch {
 		case c.requests == 0:
 			c.dl.setReadAt(c.nc, c.start.Add(headerTimeout))
@@ -435,6 +438,17 @@ func (c *conn) idleEnd(err error, first bool) {
 		}
 		// ngx_http_keepalive_handler logs without its context.
 		log.Info().Uint64("conn", c.number).Msg("client " + c.remoteAddr + " closed keepalive connection")
+	case errors.Is(err, syscall.ECONNRESET):
+		errno := sysErrnoText(err)
+		if first {
+			// ngx_http_wait_request_handler's recv: ngx_connection_error.
+			log.Info().Uint64("conn", c.number).Str("errno", errno).Str("action", action).Str("client", c.remoteAddr).Str("server", c.localText()).Msg("recv() failed")
+			return
+		}
+		// ngx_http_keepalive_handler ignores ECONNRESET in its recv
+		// (NGX_ERROR_IGNORE_ECONNRESET) and takes it for a close, with
+		// the errno.
+		log.Info().Uint64("conn", c.number).Str("errno", errno).Msg("client " + c.remoteAddr + " closed keepalive connection")
 	}
 }
 
@@ -476,6 +490,12 @@ func (c *conn) closeLingering(x *exchange) {
 		}
 		c.dl.setReadAt(c.nc, time.Now().Add(d))
 		if _, err := c.rd.Read(b.b); err != nil {
+			if errors.Is(err, syscall.ECONNRESET) {
+				// ngx_http_lingering_close_handler's recv:
+				// ngx_connection_error at info, in the request's
+				// context, without an action.
+				x.logEvent(levelInfo, "recv() failed", sysErrnoText(err), "")
+			}
 			return
 		}
 	}

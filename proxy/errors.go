@@ -93,8 +93,12 @@ func (x *exchange) finalize(status int) {
 		x.noLinger = true
 		return
 	case 499:
+		// ngx_http_terminate_request: closed without lingering, so
+		// that bytes the client sent before its close (a pipelined
+		// request) make the close a reset, as nginx's does.
 		x.status = 499
 		x.broken = true
+		x.noLinger = true
 		return
 	}
 	if status < 300 && status != 201 && status != 204 {
@@ -263,7 +267,9 @@ func (x *exchange) sendErrorPage(ep *directives.ErrorPage, status int) {
 		if !x.isHead() {
 			x.method, x.methodCode = []byte("GET"), methodGET
 		}
-		x.internalRedirect(uri, args)
+		// ngx_http_send_error_page: a page with variables goes
+		// through ngx_http_split_args, which leaves $args found.
+		x.internalRedirect(uri, args, args != nil || !ep.URI.IsLiteral())
 		return
 	}
 	if len(uri) > 0 && uri[0] == '@' {

@@ -55,6 +55,9 @@ type exchange struct {
 	methodCode http1.Method
 	uri, args  []byte
 	internal   bool
+	// emptyArgs: the request line's empty arguments are found all the
+	// same (http1.Request.EmptyArgsFound), until args change.
+	emptyArgs bool
 	// validUnparsedURI tells whether the request line's URI still
 	// describes the request (no rewrite or internal redirect), so that
 	// proxy_pass without a URI part may send it unchanged.
@@ -220,6 +223,7 @@ func (x *exchange) begin(c *conn, rt *runtime, ac *addrConf) {
 	h := x.head
 	x.method, x.methodCode = h.MethodName, h.Method
 	x.uri, x.args = h.Path, h.Args
+	x.emptyArgs = h.EmptyArgsFound
 	x.quotedURI = h.QuotedURI
 	x.validUnparsedURI = !h.EmptyPathInURI
 	x.keepalive = h.KeepAlive
@@ -297,6 +301,12 @@ func (x *exchange) settle() bool {
 		// ngx_http_finalize_connection: a body still being read ends
 		// keepalive; the connection closes with a lingering close.
 		x.keepalive = false
+	} else if x.body.tooLarge {
+		// The rest of a chunked body over client_max_body_size goes to
+		// the lingering close (ngx_http_request_body_chunked_filter's
+		// r->lingering_close), so that the client reads the 413.
+		x.keepalive = false
+		x.lingering = true
 	} else if !x.broken && x.headerSent && !x.body.done() {
 		// A body the response did not need is read and dropped first,
 		// whether or not the connection stays (nginx's discarded-body

@@ -267,7 +267,7 @@ func (x *exchange) delayRequest(d time.Duration) bool {
 	closed, watched := waitClientClose(c.sock)
 	c.dl.setReadAt(c.nc, saved)
 	if closed {
-		x.logEvent(levelInfo, "client prematurely closed connection", "", "")
+		x.logEvent(levelInfo, "client prematurely closed connection", sockErrText(c.sock), "")
 		x.finalize(499)
 		return false
 	}

@@ -141,6 +141,16 @@ func errnoText(err error) string {
 	return err.Error()
 }
 
+// sysErrnoText is errnoText for an error that carries a system error
+// number, "" for any other.
+func sysErrnoText(err error) string {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return errlog.Errno(en)
+	}
+	return ""
+}
+
 // isTimeout reports whether err is a deadline that passed.
 func isTimeout(err error) bool {
 	var ne net.Error

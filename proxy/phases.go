@@ -117,11 +117,18 @@ func (x *exchange) badRequest(err error) {
 		errno := ""
 		if he.Status == 408 {
 			errno = "110: Connection timed out"
+		} else {
+			// ngx_unix_recv's ngx_connection_error: "recv() failed
+			// (104: Connection reset by peer)".
+			errno = sysErrnoText(he.Err)
 		}
 		x.logEvent(levelInfo, he.Msg, errno, action)
 		return
 	}
 	x.logEvent(levelInfo, he.Msg, "", action)
+	// The connection's log keeps the action: a reset read by the
+	// lingering close is logged "while reading client request ...".
+	x.action = action
 	x.lingering = true
 	x.finalize(he.Status)
 }
@@ -314,7 +321,7 @@ func (x *exchange) refuse(status int) {
 		closed, watched := waitClientClose(x.c.sock)
 		if closed {
 			_ = x.c.sock.SetReadDeadline(time.Time{})
-			x.logEvent(levelInfo, "client prematurely closed connection", "", "")
+			x.logEvent(levelInfo, "client prematurely closed connection", sockErrText(x.c.sock), "")
 			x.finalize(499)
 			return
 		}
@@ -433,8 +440,11 @@ func (x *exchange) content() {
 }
 
 // internalRedirect mirrors ngx_http_internal_redirect: the request starts
-// over at server rewrite with a new URI.
-func (x *exchange) internalRedirect(uri, args []byte) {
+// over at server rewrite with a new URI. found tells whether empty args
+// are found all the same ($args "" rather than "-"): nginx's r->args with
+// data and no length, as a '?' ending the new URI, or try_files's
+// ngx_http_split_args, leave it.
+func (x *exchange) internalRedirect(uri, args []byte, found bool) {
 	x.uriChanges--
 	if x.uriChanges == 0 {
 		x.logEvent(levelError, `rewrite or internal redirection cycle while internally redirecting to "`+string(uri)+`"`, "", "")
@@ -442,7 +452,7 @@ func (x *exchange) internalRedirect(uri, args []byte) {
 		return
 	}
 	x.uri = uri
-	x.args = args
+	x.args, x.emptyArgs = args, found
 	x.vs.RedirectArgs()
 	x.internal = true
 	x.validUnparsedURI = false

@@ -494,7 +494,7 @@ func (x *exchange) accelRedirect(uc net.Conn, v []byte) {
 	if !x.isHead() {
 		x.method, x.methodCode = []byte("GET"), methodGET
 	}
-	x.internalRedirect(uri, args)
+	x.internalRedirect(uri, args, args != nil)
 }
 
 // safeURI is ngx_http_parse_unsafe_uri's test: not empty, no NUL, no ".."

@@ -39,7 +39,7 @@ func (x *exchange) runStmts(stmts []*directives.Stmt, log bool) (rc int, stop bo
 			}
 			x.vs.Set(st)
 			if st.Var == "args" {
-				x.args = x.curArgs()
+				x.args, x.emptyArgs = x.curArgs(), false
 			}
 		case directives.OpBreak:
 			return scriptNext, true

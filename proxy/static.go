@@ -74,6 +74,9 @@ func (x *exchange) tryFiles() bool {
 			case strings.HasPrefix(s, "@"):
 				x.namedLocation(s[1:])
 			default:
+				// ngx_http_split_args: the request's own arguments
+				// do not follow a URI without '?' ($args is then
+				// found and empty).
 				uri, args := v, []byte(nil)
 				for j, c := range v {
 					if c == '?' {
@@ -81,10 +84,7 @@ func (x *exchange) tryFiles() bool {
 						break
 					}
 				}
-				if args == nil {
-					args = x.args
-				}
-				x.internalRedirect(uri, args)
+				x.internalRedirect(uri, args, true)
 			}
 			return false
 		}
@@ -301,7 +301,7 @@ func (x *exchange) index() {
 		if fi.IsDir() {
 			continue
 		}
-		x.internalRedirect(uri, x.args)
+		x.internalRedirect(uri, x.args, x.emptyArgs)
 		return
 	}
 	fi, err := os.Stat(dirPath)

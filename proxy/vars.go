@@ -57,7 +57,7 @@ func (x *exchange) matchScript(re *directives.Regexp, subject []byte) (bool, err
 // setArgs changes the request's arguments (rewrite, internal redirect), for
 // the engine's $args as well.
 func (x *exchange) setArgs(args []byte) {
-	x.args = args
+	x.args, x.emptyArgs = args, false
 	x.vs.SetArgs(args)
 }
 
@@ -100,6 +100,10 @@ func (x *exchange) URI() []byte { return x.uri }
 
 // Args are the request's arguments (rewrites included).
 func (x *exchange) Args() []byte { return x.args }
+
+// EmptyArgsFound tells the engine that empty arguments are found
+// ($args "", not "-"): see http1.Request.EmptyArgsFound.
+func (x *exchange) EmptyArgsFound() bool { return x.emptyArgs && len(x.args) == 0 }
 
 // Host is the host the virtual server was chosen by.
 func (x *exchange) Host() []byte { return x.head.Server }

@@ -102,6 +102,7 @@ func sbsPlay(c *sbsCase, addr string, release func(), signal func(string), limit
 		return out.String(), pages
 	}
 	defer conn.Close()
+	raw := conn
 	timeout := c.timeout
 	if timeout == 0 {
 		timeout = sbsReadTimeout
@@ -170,6 +171,13 @@ func sbsPlay(c *sbsCase, addr string, release func(), signal func(string), limit
 			if cw, ok := conn.(interface{ CloseWrite() error }); ok {
 				_ = cw.CloseWrite()
 			}
+		case stepReset:
+			out.WriteString("> reset\n")
+			if tc, ok := raw.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
+			_ = raw.Close()
+			return out.String(), pages
 		case stepEOF:
 			_ = conn.SetReadDeadline(until(sbsEOFTimeout))
 			rest, err := io.ReadAll(br)

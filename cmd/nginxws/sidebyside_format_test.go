@@ -80,6 +80,7 @@ const (
 	stepStream                    // read one response, releasing the backends' pause when arg is seen
 	stepEOF                       // expect the proxy to close the connection
 	stepShut                      // close the client's write side
+	stepReset                     // close the connection with a reset (SO_LINGER 0); the case's last step
 	stepSleep                     // wait arg (a duration), e.g. for an access log's flush=
 	stepSignal                    // send the proxy the signal arg names ("reopen": SIGUSR1)
 )
@@ -292,6 +293,8 @@ func sbsParseCases(path string, vars map[string]string) ([]*sbsCase, error) {
 			cur.steps = append(cur.steps, sbsStep{kind: stepEOF})
 		case "shut":
 			cur.steps = append(cur.steps, sbsStep{kind: stepShut})
+		case "reset":
+			cur.steps = append(cur.steps, sbsStep{kind: stepReset})
 		case "sleep":
 			if _, err := time.ParseDuration(rest); err != nil {
 				return nil, fail("sleep: %v", err)

@@ -52,6 +52,10 @@ type Request struct {
 	Path []byte
 	// Args is what follows the first '?' of the path ($args).
 	Args []byte
+	// EmptyArgsFound is set when Args is empty but $args is found all
+	// the same: "/x?#", where ngx_http_parse_complex_uri meets the '#'
+	// and leaves r->args with data and no length ("" in a log, not "-").
+	EmptyArgsFound bool
 	// Scheme, Host and Port are the parts of an absolute request URI, as
 	// sent; empty for the origin form.
 	Scheme, Host, Port []byte
@@ -435,6 +439,14 @@ func (r *Reader) readHeaders(req *Request) error {
 func (r *Reader) growHeader(hp *headerParser, lim *Limits) error {
 	partial := hp.state != hsStart
 	if (partial && r.pos-hp.start >= lim.largeSize()) || r.nlarge >= lim.largeCount() {
+		if !partial && hp.start >= 0 && !(hp.invalid && lim.IgnoreInvalidHeaders) {
+			// The buffer ends with a whole header line, which nginx
+			// quotes from header_name_start as it is in its buffer:
+			// the line was added to the headers, with NULs written
+			// after its name and its value
+			// (ngx_http_process_request_headers).
+			return tooLargeHeader(r.cur.b, hp.start, r.end, hp.start+hp.nameEnd, hp.start+hp.valueEnd)
+		}
 		return tooLargeHeader(r.cur.b, hp.start, r.end)
 	}
 	from := r.pos
@@ -449,12 +461,17 @@ func (r *Reader) growHeader(hp *headerParser, lim *Limits) error {
 }
 
 // tooLargeHeader is nginx's 494, logged with the line being read when there
-// is one.
-func tooLargeHeader(b []byte, start, end int) *Error {
+// is one; the bytes at the positions nuls (in b) are shown as NULs.
+func tooLargeHeader(b []byte, start, end int, nuls ...int) *Error {
 	if start < 0 || start > end {
 		return newError(494, "client sent too large request")
 	}
-	line := b[start:end]
+	line := []byte(string(b[start:end]))
+	for _, i := range nuls {
+		if i >= start && i < end {
+			line[i-start] = 0
+		}
+	}
 	if len(line) > maxErrorSnippet {
 		line = line[:maxErrorSnippet]
 	}
@@ -521,6 +538,7 @@ func (req *Request) setURI(line []byte, lp *lineParser) error {
 	req.pathBuf = path
 	req.Path, req.Args = path, args
 	req.QuotedURI, req.PlusInURI = f.quoted, f.plus
+	req.EmptyArgsFound = f.argsHash && len(args) == 0
 	return nil
 }
 

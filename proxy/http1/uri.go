@@ -15,6 +15,9 @@ const (
 type uriFlags struct {
 	quoted bool // a '%' escape was decoded in the path
 	plus   bool // the path has a '+' (literal or %2B)
+	// argsHash: the arguments end at a '#' (ngx_http_parse_complex_uri
+	// then sets r->args, even when empty).
+	argsHash bool
 }
 
 // normalizePath mirrors ngx_http_parse_complex_uri. raw is the request URI
@@ -43,6 +46,7 @@ func normalizePath(dst, raw []byte, emptyPath, mergeSlashes bool, f *uriFlags) (
 	for i, c := range args {
 		if c == '#' {
 			args = args[:i]
+			f.argsHash = true
 			break
 		}
 	}
