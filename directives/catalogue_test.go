@@ -188,6 +188,7 @@ var sampleArgs = map[string]string{
 	"if_modified_since":        "before",
 	"referer_hash_bucket_size": "128", "referer_hash_max_size": "1024",
 	"gzip_buffers": "16 8k", "gzip_http_version": "1.0", "gzip_static": "always", "proxy_bind": "127.0.0.2",
+	"lingering_close": "always",
 }
 
 func sampleFor(r *row) string {

@@ -121,14 +121,20 @@ type LocConf struct {
 	// logs a [warn] (default on).
 	UninitializedVariableWarn bool
 
-	SendTimeout            time.Duration // default 60s
-	KeepaliveTimeout       time.Duration // default 75s; 0 disables keepalive
-	KeepaliveHeaderTimeout time.Duration // keepalive_timeout's 2nd argument (Keep-Alive: timeout=N); 0 when not given
-	KeepaliveRequests      int           // default 1000
-	KeepaliveTime          time.Duration // default 1h
-	ClientMaxBodySize      int64         // default 1m; 0 means no limit
-	ClientBodyTimeout      time.Duration // default 60s
-	ClientBodyBufferSize   int64         // default 8k
+	SendTimeout time.Duration // default 60s
+	// LingeringClose is lingering_close: "on" (default: linger when the
+	// client may still be sending), "always" or "off". LingeringTime and
+	// LingeringTimeout are lingering_time (default 30s; nginx counts it
+	// in whole seconds) and lingering_timeout (default 5s).
+	LingeringClose                  string
+	LingeringTime, LingeringTimeout time.Duration
+	KeepaliveTimeout                time.Duration // default 75s; 0 disables keepalive
+	KeepaliveHeaderTimeout          time.Duration // keepalive_timeout's 2nd argument (Keep-Alive: timeout=N); 0 when not given
+	KeepaliveRequests               int           // default 1000
+	KeepaliveTime                   time.Duration // default 1h
+	ClientMaxBodySize               int64         // default 1m; 0 means no limit
+	ClientBodyTimeout               time.Duration // default 60s
+	ClientBodyBufferSize            int64         // default 8k
 
 	// LimitConns are the level's limit_conn directives (a level that has
 	// none inherits its parent's); LimitConnLogLevel, LimitConnStatus and
@@ -369,6 +375,9 @@ func defaultLocConf(l *loader) *LocConf {
 		RefererHashBucketSize:     64,
 
 		SendTimeout:          60 * time.Second,
+		LingeringClose:       LingeringOn,
+		LingeringTime:        30 * time.Second,
+		LingeringTimeout:     5 * time.Second,
 		KeepaliveTimeout:     75 * time.Second,
 		KeepaliveRequests:    1000,
 		KeepaliveTime:        time.Hour,
@@ -479,6 +488,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "real_ip_header", &c.RealIPHeader, p.RealIPHeader)
 	inherit(s, "real_ip_recursive", &c.RealIPRecursive, p.RealIPRecursive)
 	inherit(s, "send_timeout", &c.SendTimeout, p.SendTimeout)
+	inherit(s, "lingering_close", &c.LingeringClose, p.LingeringClose)
+	inherit(s, "lingering_time", &c.LingeringTime, p.LingeringTime)
+	inherit(s, "lingering_timeout", &c.LingeringTimeout, p.LingeringTimeout)
 	if !s["keepalive_timeout"] {
 		c.KeepaliveTimeout, c.KeepaliveHeaderTimeout = p.KeepaliveTimeout, p.KeepaliveHeaderTimeout
 	}
@@ -767,4 +779,11 @@ const (
 const (
 	KeepaliveDisableMSIE6 uint8 = 1 << iota
 	KeepaliveDisableSafari
+)
+
+// The values of lingering_close (ngx_http_core_lingering_close).
+const (
+	LingeringOff    = "off"
+	LingeringOn     = "on"
+	LingeringAlways = "always"
 )

@@ -230,13 +230,9 @@ func (x *exchange) discardRest() bool {
 	}
 	b := x.c.s.bufs.get(4096)
 	defer x.c.s.bufs.put(b)
-	end := time.Now().Add(lingeringTime)
-	for {
-		d := min(lingeringTimeout, time.Until(end))
-		if d <= 0 {
-			return false
-		}
-		x.c.dl.setReadAt(x.c.nc, time.Now().Add(d))
+	// ngx_http_discarded_request_body_handler: lingering_timeout for
+	// each wait, lingering_time in all.
+	err := x.lingerConf().drain(func(t time.Time) error { x.c.dl.setReadAt(x.c.nc, t); return nil }, func() error {
 		var err error
 		if x.head.Chunked {
 			_, err = x.body.cr.Read(b.b)
@@ -246,25 +242,24 @@ func (x *exchange) discardRest() bool {
 				err = io.EOF
 			}
 		}
-		if err == io.EOF {
-			x.body.consumed = true
-			return true
-		}
-		var he *http1.Error
-		if errors.As(err, &he) && he.Err == nil && x.body.discarding {
-			// Bad framing (ngx_http_discard_request_body_filter);
-			// a client that leaves or stalls is not logged.
-			x.logEvent(levelError, he.Msg, "", "")
-		}
-		if err != nil {
-			if errors.Is(err, syscall.ECONNRESET) {
-				// ngx_http_read_discarded_request_body's recv:
-				// ngx_connection_error at info.
-				x.logEvent(levelInfo, "recv() failed", sysErrnoText(err), "")
-			}
-			return false
-		}
+		return err
+	})
+	if err == io.EOF {
+		x.body.consumed = true
+		return true
 	}
+	var he *http1.Error
+	if errors.As(err, &he) && he.Err == nil && x.body.discarding {
+		// Bad framing (ngx_http_discard_request_body_filter); a
+		// client that leaves or stalls is not logged.
+		x.logEvent(levelError, he.Msg, "", "")
+	}
+	if errors.Is(err, syscall.ECONNRESET) {
+		// ngx_http_read_discarded_request_body's recv:
+		// ngx_connection_error at info.
+		x.logEvent(levelInfo, "recv() failed", sysErrnoText(err), "")
+	}
+	return false
 }
 
 // bufferBody reads the whole body before the upstream is contacted, as

@@ -17,15 +17,75 @@ import (
 	"github.com/nginxws/nginxws/proxy/http1"
 )
 
-// nginx's lingering close defaults (lingering_close on, lingering_time 30s,
-// lingering_timeout 5s): after a response that ends the connection while
-// the client may still be sending, nginx shuts down its side and reads and
-// drops what arrives, so that the client sees the response rather than a
-// reset.
-const (
-	lingeringTime    = 30 * time.Second
-	lingeringTimeout = 5 * time.Second
-)
+// lingerConf is what lingering_close, lingering_time and lingering_timeout
+// say about closing a client connection after its last response: nginx
+// shuts down its side and reads and drops what arrives, so that a client
+// still sending sees the response rather than a reset.
+type lingerConf struct {
+	mode          string
+	time, timeout time.Duration
+}
+
+// lingerConfOf takes a location's lingering settings.
+func lingerConfOf(c *directives.LocConf) lingerConf {
+	return lingerConf{mode: c.LingeringClose, time: c.LingeringTime, timeout: c.LingeringTimeout}
+}
+
+// lingerConf is the lingering settings of where the request is: its
+// location, else its server, else nginx's defaults.
+func (x *exchange) lingerConf() lingerConf {
+	switch {
+	case x.conf != nil:
+		return lingerConfOf(x.conf)
+	case x.srv != nil:
+		return lingerConfOf(x.srv.srv.Conf)
+	}
+	return lingerConf{mode: directives.LingeringOn, time: 30 * time.Second, timeout: 5 * time.Second}
+}
+
+// wanted reports whether a connection closes lingering
+// (ngx_http_finalize_connection): always with "always", never with "off",
+// and with "on" when the client may still be sending (mayBeSending, asked
+// only then).
+func (lc lingerConf) wanted(mayBeSending func() bool) bool {
+	switch lc.mode {
+	case directives.LingeringAlways:
+		return true
+	case directives.LingeringOff:
+		return false
+	}
+	return mayBeSending()
+}
+
+// drain reads and drops with read what the client still sends, as
+// ngx_http_set_lingering_close and ngx_http_lingering_close_handler do:
+// the first wait is lingering_timeout; after each read, the time left of
+// lingering_time (counted from the start in nginx's whole seconds) is
+// checked, and the wait is re-armed for the smaller of it and
+// lingering_timeout, lazily as nginx's timers are (timerLazyDelay: a
+// deadline that would move by less is kept). It returns the read's error
+// that ended it (the client's close, a reset, a wait that timed out), or
+// nil when lingering_time is up.
+func (lc lingerConf) drain(setDeadline func(time.Time) error, read func() error) error {
+	start := time.Now()
+	end := start.Unix() + int64(lc.time/time.Second)
+	deadline := start.Add(lc.timeout)
+	_ = setDeadline(deadline)
+	for {
+		if err := read(); err != nil {
+			return err
+		}
+		now := time.Now()
+		left := time.Duration(end-now.Unix()) * time.Second
+		if left <= 0 {
+			return nil
+		}
+		if next := now.Add(min(left, lc.timeout)); next.Sub(deadline).Abs() >= timerLazyDelay {
+			deadline = next
+			_ = setDeadline(deadline)
+		}
+	}
+}
 
 // conn is one client connection, served by one goroutine that owns the
 // socket: it reads a request, serves it, and loops while keepalive allows.
@@ -462,16 +522,18 @@ func (c *conn) localText() string {
 }
 
 // closeLingering ends a connection as ngx_http_finalize_connection does
-// when keepalive is off: when the client may still be sending (an unread
-// body, pipelined bytes, or data waiting on the socket) the write side is
-// shut down and incoming bytes are read and dropped for up to
-// lingering_time, so that the client reads the response before the
-// connection closes.
+// when keepalive is off, under the lingering settings of the location the
+// request ended in: with lingering_close on, when the client may still be
+// sending (an unread body, pipelined bytes, or data waiting on the
+// socket), or always, the write side is shut down and incoming bytes are
+// read and dropped (lingerConf.drain), so that the client reads the
+// response before the connection closes.
 func (c *conn) closeLingering(x *exchange) {
 	if x.noLinger {
 		return
 	}
-	if !x.lingering && len(c.rd.Buffered()) == 0 && !readable(c.sock) {
+	lc := lingerConfOf(c.lastConf)
+	if !lc.wanted(func() bool { return x.lingering || len(c.rd.Buffered()) > 0 || readable(c.sock) }) {
 		return
 	}
 	cw, ok := c.nc.(closeWriter)
@@ -480,24 +542,16 @@ func (c *conn) closeLingering(x *exchange) {
 	}
 	// Reusable meanwhile, as in nginx's ngx_http_set_lingering_close.
 	c.setWaiting()
-	end := time.Now().Add(lingeringTime)
 	b := c.s.bufs.get(4096)
 	defer c.s.bufs.put(b)
-	for {
-		d := min(lingeringTimeout, time.Until(end))
-		if d <= 0 {
-			return
-		}
-		c.dl.setReadAt(c.nc, time.Now().Add(d))
-		if _, err := c.rd.Read(b.b); err != nil {
-			if errors.Is(err, syscall.ECONNRESET) {
-				// ngx_http_lingering_close_handler's recv:
-				// ngx_connection_error at info, in the request's
-				// context, without an action.
-				x.logEvent(levelInfo, "recv() failed", sysErrnoText(err), "")
-			}
-			return
-		}
+	err := lc.drain(func(t time.Time) error { c.dl.setReadAt(c.nc, t); return nil }, func() error {
+		_, err := c.rd.Read(b.b)
+		return err
+	})
+	if errors.Is(err, syscall.ECONNRESET) {
+		// ngx_http_lingering_close_handler's recv: ngx_connection_error
+		// at info, in the request's context, without an action.
+		x.logEvent(levelInfo, "recv() failed", sysErrnoText(err), "")
 	}
 }
 

@@ -81,6 +81,9 @@ type tunnel struct {
 	// to the client).
 	idle        time.Duration
 	sendTimeout [2]time.Duration
+	// lingerSettings are the location's lingering_close, lingering_time
+	// and lingering_timeout, for the client's side at the tunnel's end.
+	lingerSettings lingerConf
 
 	// atEnd runs when the tunnel is over, after both sockets are closed
 	// (e.g. releasing the upstream peer's active connection).
@@ -171,16 +174,17 @@ func (x *exchange) upgrade(uc net.Conn, p *proxyPlan) {
 		}
 	}
 	t := &tunnel{
-		armed:       armed,
-		s:           x.c.s,
-		peer:        x.up.addr,
-		idle:        x.conf.ProxyReadTimeout,
-		sendTimeout: [2]time.Duration{toUpstream: x.conf.ProxySendTimeout, toClient: x.conf.SendTimeout},
-		c:           x.c,
-		x:           x,
-		client:      cc,
-		up:          uc,
-		early:       early,
+		armed:          armed,
+		s:              x.c.s,
+		peer:           x.up.addr,
+		idle:           x.conf.ProxyReadTimeout,
+		sendTimeout:    [2]time.Duration{toUpstream: x.conf.ProxySendTimeout, toClient: x.conf.SendTimeout},
+		lingerSettings: lingerConfOf(x.conf),
+		c:              x.c,
+		x:              x,
+		client:         cc,
+		up:             uc,
+		early:          early,
 	}
 	if !t.s.tunnels.add(t) {
 		// The server is closing: nginx's exiting worker would not have
@@ -292,7 +296,7 @@ func (t *tunnel) finalize(down, up int64, complete bool) {
 // already, as nginx's lingering close (ngx_http_set_lingering_close) when
 // a tunnel ends with bytes of the client's still unread: what arrives is
 // read and dropped until the client closes, lingering_timeout passes
-// without a byte, or lingering_time in all, so that the client gets an
+// without a byte, or lingering_time in all (lingerConf.drain), so that the client gets an
 // orderly end rather than a reset. nginx ends a tunnel this way when it
 // finalizes the request normally (the upstream's side ended or failed,
 // proxy_read_timeout or proxy_send_timeout expired), not when it
@@ -307,17 +311,10 @@ func (t *tunnel) linger(nc net.Conn) {
 	}
 	b := t.s.bufs.get(4096)
 	defer t.s.bufs.put(b)
-	end := time.Now().Add(lingeringTime)
-	for {
-		d := min(lingeringTimeout, time.Until(end))
-		if d <= 0 {
-			return
-		}
-		_ = nc.SetReadDeadline(time.Now().Add(d))
-		if _, err := nc.Read(b.b[:cap(b.b)]); err != nil {
-			return
-		}
-	}
+	_ = t.lingerSettings.drain(nc.SetReadDeadline, func() error {
+		_, err := nc.Read(b.b[:cap(b.b)])
+		return err
+	})
 }
 
 // onEnd registers f to run once the tunnel is over, after both sockets

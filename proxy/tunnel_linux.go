@@ -874,7 +874,7 @@ func (t *tunnel) endEv(l *tunnelLoop, why func()) {
 	// The client's socket is closed lingering when nginx would
 	// (lingerTunnel): taken out of the set, its write side shut down.
 	lingerFd := -1
-	if !e.terminated && !e.clientFailed && !e.dir[toUpstream].done && pendingBytes(e.fd[0]) {
+	if !e.terminated && !e.clientFailed && !e.dir[toUpstream].done && t.lingerSettings.wanted(func() bool { return pendingBytes(e.fd[0]) }) {
 		_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, e.fd[0], nil)
 		if syscall.Shutdown(e.fd[0], syscall.SHUT_WR) == nil {
 			lingerFd = e.fd[0]

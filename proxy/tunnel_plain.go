@@ -112,18 +112,18 @@ func (t *tunnel) failPlain(lvl errlog.Level, msg, errno string) {
 		t.rec.logEvent(lvl, msg, errno, tunnelAction)
 		// proxy_read_timeout: nginx finalizes the request, lingering
 		// if the client's bytes wait.
-		p.lingering = readable(p.client)
+		p.lingering = t.lingerSettings.wanted(func() bool { return readable(p.client) })
 	}
 	linger := p.lingering
 	p.mu.Unlock()
-	p.shut(linger)
+	p.shut(linger, t.lingerSettings.timeout)
 }
 
 // shut closes both sockets, which ends the directions (their reads and
 // writes fail). With linger, the client's socket is only shut down for
-// writing, and its reads are given lingering_timeout: its direction then
-// closes it lingering (runPlain).
-func (p *plainTunnel) shut(linger bool) {
+// writing, and its reads are given timeout (lingering_timeout): its
+// direction then closes it lingering (runPlain).
+func (p *plainTunnel) shut(linger bool, timeout time.Duration) {
 	_ = p.up.Close()
 	if !linger {
 		_ = p.client.Close()
@@ -132,7 +132,7 @@ func (p *plainTunnel) shut(linger bool) {
 	if cw, ok := p.client.(closeWriter); ok {
 		_ = cw.CloseWrite()
 	}
-	_ = p.client.SetReadDeadline(time.Now().Add(lingeringTimeout))
+	_ = p.client.SetReadDeadline(time.Now().Add(timeout))
 }
 
 // idleReadSize is the buffer a TLS direction waits with between bursts.
@@ -224,18 +224,18 @@ func (t *tunnel) plainFailed(dir int, err error, reading bool) {
 		p.closing = true
 		linger := p.lingering
 		p.mu.Unlock()
-		p.shut(linger)
+		p.shut(linger, t.lingerSettings.timeout)
 		return
 	}
 	p.closing = true
 	// A client timeout terminates the request (408); a failure of the
 	// upstream's side finalizes it, lingering if the client's bytes wait.
 	p.terminated = isTimeout(err) && dir == toClient && !reading
-	p.lingering = (dir == toUpstream) != reading && readable(p.client)
+	p.lingering = (dir == toUpstream) != reading && t.lingerSettings.wanted(func() bool { return readable(p.client) })
 	logMoveError(t.rec, err, dir == toUpstream, reading)
 	linger := p.lingering
 	p.mu.Unlock()
-	p.shut(linger)
+	p.shut(linger, t.lingerSettings.timeout)
 }
 
 // endPlain ends the tunnel once both directions are done.
@@ -248,6 +248,6 @@ func (t *tunnel) endPlain() {
 	}
 	complete := !p.terminated
 	p.mu.Unlock()
-	p.shut(false)
+	p.shut(false, 0)
 	t.finalize(p.moved[toClient].Load(), p.moved[toUpstream].Load(), complete)
 }
