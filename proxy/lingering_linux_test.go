@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net"
@@ -156,5 +157,63 @@ func TestLingeringTime(t *testing.T) {
 	}
 	if d := time.Since(start); d < time.Second || d > 2500*time.Millisecond {
 		t.Errorf("lingering ended %v after the close; want between 1s and 2s, and a byte", d)
+	}
+}
+
+// TestTunnelLingeringClose: a tunnel that ends on a timeout closes the
+// client's side under lingering_close as a request does (nginx finalizes
+// the request): off resets a client whose bytes wait unread, always
+// lingers with nothing pending, on only when bytes wait.
+func TestTunnelLingeringClose(t *testing.T) {
+	t.Run("off", func(t *testing.T) {
+		noLeaks(t)
+		hold := make(chan struct{})
+		addr := rawBackend(t, func(c net.Conn, br *bufio.Reader, _ string) {
+			_, _ = io.WriteString(c, resp101)
+			<-hold // never reads
+		})
+		defer close(hold)
+		e := startTunnelProxy(t, addr, "proxy_send_timeout 300ms; lingering_close off;")
+		c, br, _ := e.rawUpgrade(t, wsRequest)
+		// Write until the proxy gives up on the upstream with the
+		// client's bytes unread, and closes: the write fails with the
+		// reset (a lingering proxy would read on).
+		chunk := make([]byte, 64<<10)
+		var werr error
+		for start := time.Now(); time.Since(start) < 3*time.Second; {
+			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+			if _, werr = c.Write(chunk); werr != nil {
+				break
+			}
+		}
+		logged(t, e.lines, `^\[info\] \*\d+ upstream timed out \(110: Connection timed out\) while proxying upgraded connection`)
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, rerr := br.ReadByte()
+		if !errors.Is(werr, syscall.ECONNRESET) && !errors.Is(werr, syscall.EPIPE) && !errors.Is(rerr, syscall.ECONNRESET) {
+			t.Errorf("write: %v, read: %v; want a reset (lingering_close off)", werr, rerr)
+		}
+		waitTunnels(t, e.s, 0)
+	})
+	for _, mode := range []string{"on", "always"} {
+		t.Run(mode, func(t *testing.T) {
+			noLeaks(t)
+			hold := make(chan struct{})
+			addr := rawBackend(t, func(c net.Conn, br *bufio.Reader, _ string) {
+				_, _ = io.WriteString(c, resp101)
+				<-hold // silent
+			})
+			defer close(hold)
+			e := startTunnelProxy(t, addr, "proxy_read_timeout 200ms; lingering_close "+mode+";")
+			c, br, _ := e.rawUpgrade(t, wsRequest)
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+				t.Fatalf("read after proxy_read_timeout: %v; want an end of file", err)
+			}
+			if got, want := stillLingering(t, c.(*net.TCPConn)), mode == "always"; got != want {
+				t.Errorf("lingering_close %s, nothing pending: lingering %v, want %v", mode, got, want)
+			}
+			c.Close()
+			waitTunnels(t, e.s, 0)
+		})
 	}
 }

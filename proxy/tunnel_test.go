@@ -1196,7 +1196,7 @@ func TestTunnelPlainEngine(t *testing.T) {
 	rerunTunnelTests(t, plainEngineEnv, "on the portable engine",
 		"Echo", "Fragmented", "BytesUntouched", "PingPong", "CloseCodes", "DeflateAndSubprotocols", "Order",
 		"IdleTimeout", "TrafficKeepsAlive", "SendTimeouts", "ConnectTimeout", "HalfClose", "Many", "NotUpgraded",
-		"UpstreamDies", "Reload", "Shutdown", "Chaos", "UnixUpstream", "Lingers", "IdleBuffers")
+		"UpstreamDies", "Reload", "Shutdown", "Chaos", "UnixUpstream", "Lingers", "IdleBuffers", "LingeringClose")
 }
 
 // rerunTunnelTests runs the named TestTunnel tests again in a child
