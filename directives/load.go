@@ -52,7 +52,7 @@ func buildIndex() map[string][]*row {
 // nginx prints after "[emerg] ": the message and " in file:line" when the
 // error has a place.
 func Load(path string, opts LoadOptions) (*Config, error) {
-	pc, perr := parser.Load(path, parser.Options{Globals: opts.Globals})
+	pc, perr := parser.Load(path, parser.Options{Globals: opts.Globals, Prefix: opts.prefix()})
 	return compileTree(pc, perr, opts)
 }
 
@@ -122,7 +122,9 @@ type loader struct {
 	resolve     resolver
 }
 
-func newLoader(cfg *Config, pc *parser.Config, opts LoadOptions, partial bool) *loader {
+// prefix is the prefix relative paths resolve against: -p with a
+// trailing "/", the build's default without -p, nothing with -p ”.
+func (opts LoadOptions) prefix() string {
 	prefix := opts.Prefix
 	if prefix == "" && !opts.EmptyPrefix {
 		prefix = DefaultPrefix
@@ -130,6 +132,11 @@ func newLoader(cfg *Config, pc *parser.Config, opts LoadOptions, partial bool) *
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
+	return prefix
+}
+
+func newLoader(cfg *Config, pc *parser.Config, opts LoadOptions, partial bool) *loader {
+	prefix := opts.prefix()
 	res := resolver(systemResolver)
 	if opts.Resolve != nil {
 		res = opts.Resolve
