@@ -91,11 +91,16 @@ func (l *loader) setGeo(d *parser.Directive, _ *scope) error {
 	}
 	g := &Geo{Pos: d.Pos}
 	if len(d.Args) == 2 {
-		src, err := l.compileComplex(d, name)
-		if err != nil {
-			return err
+		// The source is looked up by name (ngx_http_get_variable_index),
+		// not compiled as a value: the whole rest of the word is the
+		// name, so "$1" or "$a-b" is an unknown variable at the end of
+		// http, and "${host}" the unknown "{host}".
+		v := strings.ToLower(name[1:])
+		if v == "" {
+			return l.errf(d, `invalid variable name "$"`)
 		}
-		g.Source = src
+		l.useVar(v)
+		g.Source = &Complex{Raw: name, Segments: []Segment{{Var: v}}}
 		name = d.Args[1].Value
 		if !strings.HasPrefix(name, "$") {
 			return l.errf(d, `invalid variable name "%s"`, name)
