@@ -149,6 +149,10 @@ func (l *loader) setInclude(*parser.Directive, *scope) error { return nil }
 // module itself is not loaded, so a directive it adds stays unknown.
 func (l *loader) setLoadModule(d *parser.Directive, _ *scope) error {
 	path := l.fullName(d.Args[0].Value)
+	if path == "" {
+		// ngx_conf_full_name makes "" the prefix itself, a directory.
+		path = l.prefix
+	}
 	if why := dlopenError(path); why != "" {
 		return l.errf(d, `dlopen() "%s" failed (%s: %s)`, path, path, why)
 	}
