@@ -187,6 +187,9 @@ func (l *loader) parse(s *scanner, kind parseKind, out *[]*Directive) error {
 		if end == endBlockStart {
 			d.Block = []*Directive{}
 			if err := l.parse(s, parseBlock, &d.Block); err != nil {
+				// Not closed: no "}" line, so that a block cut by the
+				// error is not taken for one closed on its first line.
+				d.EndLine = 0
 				return err
 			}
 			d.EndLine = s.line
