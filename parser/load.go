@@ -22,10 +22,29 @@ type Options struct {
 	// Globals is the text of nginx's -g option: main-context directives
 	// read after the main file, e.g. "daemon off; pid /tmp/x.pid;".
 	Globals string
+	// HandlerBlocks names the blocks nginx reads with a directive's own
+	// handler (cf->handler: map, geo, types …) and how each treats a line
+	// named "include" (see HandlerBlock). Elsewhere include is nginx's
+	// ngx_conf_include.
+	HandlerBlocks map[string]HandlerBlock
 	// Prefix is nginx's prefix (-p, ending with "/", or empty): includes
 	// resolve against it when the main file's name has no directory part
 	// (see ConfPrefix).
 	Prefix string
+}
+
+// HandlerBlock is how a block read by a handler treats "include": in
+// every such block "include x { … }" is an ordinary entry (ngx_conf_parse
+// refuses its "{" before the handler runs, which the caller reports);
+// "include x;" includes x unless NoInclude.
+type HandlerBlock struct {
+	// NoInclude is set when the handler has no include of its own
+	// (split_clients, charset_map): the line is one of its entries.
+	NoInclude bool
+	// ArgsMsg is the handler's message for an include without exactly
+	// one argument ("invalid number of the map parameters"); "" for
+	// ngx_conf_include's own.
+	ArgsMsg string
 }
 
 // ConfPrefix is the directory relative includes (and ssl_certificate,
@@ -55,6 +74,8 @@ const (
 // loader holds the state of one Load call.
 type loader struct {
 	confPrefix string // ConfPrefix of the main file
+	handlers   map[string]HandlerBlock
+	handler    *HandlerBlock // the handler block being read, if any
 	cfg        *Config
 	seen       map[string]bool // files already listed in cfg.Files
 	depth      int
@@ -80,6 +101,7 @@ func newLoader(path, prefix string) *loader {
 // same first error as nginx.
 func Load(path string, opts Options) (*Config, error) {
 	l := newLoader(path, opts.Prefix)
+	l.handlers = opts.HandlerBlocks
 	// nginx reads the -g text before the file (ngx_init_cycle), so its
 	// directives come first and a file directive repeating one is the
 	// duplicate.
@@ -168,11 +190,14 @@ func (l *loader) parse(s *scanner, kind parseKind, out *[]*Directive) error {
 		}
 		d := &Directive{Name: name, Args: args[1:], Pos: s.here()}
 
-		if name == "include" {
+		if name == "include" && (l.handler == nil || !l.handler.NoInclude && end != endBlockStart) {
 			if end != endSemicolon {
 				return s.errorf(`directive "include" is not terminated by ";"`)
 			}
 			if len(d.Args) != 1 {
+				if l.handler != nil && l.handler.ArgsMsg != "" {
+					return s.errorf("%s", l.handler.ArgsMsg)
+				}
 				return s.errorf(`invalid number of arguments in "include" directive`)
 			}
 			s.includes = append(s.includes, statementKey{"include", d.Pos.Line})
@@ -186,7 +211,14 @@ func (l *loader) parse(s *scanner, kind parseKind, out *[]*Directive) error {
 		*out = append(*out, d)
 		if end == endBlockStart {
 			d.Block = []*Directive{}
-			if err := l.parse(s, parseBlock, &d.Block); err != nil {
+			outer := l.handler
+			l.handler = nil
+			if h, ok := l.handlers[name]; ok {
+				l.handler = &h
+			}
+			err := l.parse(s, parseBlock, &d.Block)
+			l.handler = outer
+			if err != nil {
 				// Not closed: no "}" line, so that a block cut by the
 				// error is not taken for one closed on its first line.
 				d.EndLine = 0
