@@ -148,6 +148,11 @@ func (l *loader) setInclude(*parser.Directive, *scope) error { return nil }
 // dlerror(), whose words for the usual failures are reproduced here); the
 // module itself is not loaded, so a directive it adds stays unknown.
 func (l *loader) setLoadModule(d *parser.Directive, _ *scope) error {
+	if l.events || l.http != nil {
+		// An events or http block has counted the modules
+		// (ngx_count_modules sets cycle->modules_used).
+		return l.errf(d, `"load_module" directive is specified too late`)
+	}
 	path := l.fullName(d.Args[0].Value)
 	if path == "" {
 		// ngx_conf_full_name makes "" the prefix itself, a directory.
