@@ -303,6 +303,12 @@ func glob(pattern string) ([]string, error) {
 	return matches, nil
 }
 
+// globMeta are the characters that make a component of an include glob
+// a pattern for glob(3): its wildcards, and "\", which escapes the next
+// character (glob(3) reads "con\f.d" as "conf.d" and names the directory
+// found as it is spelt on disk).
+const globMeta = "*?[\\"
+
 // globDirs expands pattern component by component, from the right: the
 // directory part first (itself a pattern when it has wildcards), then the
 // last component in each directory found. Directories that cannot be
@@ -314,7 +320,7 @@ func globDirs(pattern string) ([]string, error) {
 		return nil, err
 	}
 	dirs := []string{dirPart}
-	if strings.ContainsAny(dirPart, "*?[") {
+	if strings.ContainsAny(dirPart, globMeta) {
 		parents, err := globDirs(strings.TrimRight(dirPart, "/"))
 		if err != nil {
 			return nil, err
@@ -326,7 +332,7 @@ func globDirs(pattern string) ([]string, error) {
 	}
 	var out []string
 	for _, dir := range dirs {
-		if !strings.ContainsAny(file, "*?[") {
+		if !strings.ContainsAny(file, globMeta) {
 			if _, err := os.Lstat(dir + file); err == nil {
 				out = append(out, dir+file)
 			}
@@ -340,9 +346,13 @@ func globDirs(pattern string) ([]string, error) {
 		if err != nil {
 			continue
 		}
+		// readdir(3), which glob(3) reads, lists "." and ".." too.
+		names := []string{".", ".."}
 		for _, e := range entries {
-			name := e.Name()
-			if strings.HasPrefix(name, ".") && !strings.HasPrefix(file, ".") {
+			names = append(names, e.Name())
+		}
+		for _, name := range names {
+			if strings.HasPrefix(name, ".") && !strings.HasPrefix(file, ".") && !strings.HasPrefix(file, `\.`) {
 				continue
 			}
 			if ok, _ := filepath.Match(file, name); ok {

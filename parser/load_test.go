@@ -359,3 +359,26 @@ func TestIncludePathsAsNginxWritesThem(t *testing.T) {
 		t.Errorf(`ConfPrefix("/nginx.conf") = %q, want the prefix`, got)
 	}
 }
+
+// In an include glob "\" escapes the next character, glob(3) names what
+// it found as spelt on disk, and its readdir(3) lists "." and "..": a
+// pattern with a leading "." matches them (nginx then fails to read a
+// directory).
+func TestIncludeGlobEscapesAndDotEntries(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"escaped.conf":  "include ./con\\f.d//*.conf;\n",
+		"dots.conf":     "include conf.d/.*;\n",
+		"conf.d/a.conf": "\nbad }\n",
+		"conf.d/.h":     "",
+	})
+	cases := map[string]string{
+		"escaped.conf": `unexpected "}" in ` + dir + `/./conf.d//a.conf:2`,
+		"dots.conf":    `pread() "` + dir + `/conf.d/." failed (21: Is a directory)`,
+	}
+	for file, want := range cases {
+		_, err := Load(filepath.Join(dir, file), Options{})
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: err = %v\nwant %s", file, err, want)
+		}
+	}
+}
