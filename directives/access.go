@@ -45,8 +45,8 @@ func (l *loader) setAccess(d *parser.Directive, sc *scope) error {
 // IPv6; host bits set under the mask are cleared with a warning.
 func parseCIDR(s string) (netip.Prefix, bool, bool) {
 	addr, bits, hasBits := strings.Cut(s, "/")
-	ip, err := netip.ParseAddr(addr)
-	if err != nil || ip.Zone() != "" || (ip.Is4() && !isDottedQuad(addr)) {
+	ip, ok := ParseAddr([]byte(addr))
+	if !ok {
 		return netip.Prefix{}, false, false
 	}
 	n := ip.BitLen()

@@ -121,7 +121,7 @@ func parseURL(s string, o urlOpts, resolve resolver) urlParse {
 		u.addrs = []string{joinHostPort(netip.IPv4Unspecified(), u.port)}
 		return u
 	}
-	if ip, err := netip.ParseAddr(host); err == nil && ip.Is4() && isDottedQuad(host) {
+	if ip, ok := InetAddr(host); ok {
 		u.wildcard = ip.IsUnspecified()
 		u.addrs = []string{joinHostPort(ip, u.port)}
 		return u
@@ -130,12 +130,6 @@ func parseURL(s string, o urlOpts, resolve resolver) urlParse {
 		return u
 	}
 	return resolveHost(u, resolve)
-}
-
-// isDottedQuad reports whether s is an IPv4 address in the only form
-// ngx_inet_addr accepts: four decimal numbers.
-func isDottedQuad(s string) bool {
-	return strings.Count(s, ".") == 3 && strings.Trim(s, "0123456789.") == ""
 }
 
 // resolveHost fills u.addrs with every address of u.host, as
@@ -200,8 +194,8 @@ func parseInet6URL(u urlParse, o urlOpts) urlParse {
 		u.err = "no host"
 		return u
 	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil || !ip.Is6() || ip.Zone() != "" {
+	ip, ok := Inet6Addr(host)
+	if !ok {
 		u.err = "invalid IPv6 address"
 		return u
 	}

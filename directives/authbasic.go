@@ -42,12 +42,8 @@ func (l *loader) setAuthBasicUserFile(d *parser.Directive, sc *scope) error {
 	return nil
 }
 
-// confPrefix is the directory of the main configuration file, with a
-// trailing slash (ngx_cycle->conf_prefix).
+// confPrefix is the directory of the main configuration file as written,
+// with its trailing slash (ngx_cycle->conf_prefix, see parser.ConfPrefix).
 func (l *loader) confPrefix() string {
-	main := l.tree.MainFile
-	if !filepath.IsAbs(main) {
-		main = l.prefix + main
-	}
-	return filepath.Dir(main) + "/"
+	return parser.ConfPrefix(l.tree.MainFile, l.prefix)
 }

@@ -206,7 +206,12 @@ func (l *loader) setCharsetMap(d *parser.Directive, sc *scope) error {
 
 // charsetMapLine reads one line of a charset_map block.
 func (l *loader) charsetMapLine(e *parser.Directive, m *CharsetMap) error {
-	if e.IsBlock() || len(e.Args) != 1 {
+	if e.IsBlock() {
+		// ngx_conf_parse refuses a block inside a block read by a
+		// handler before the handler sees its arguments.
+		return l.errf(e, `unexpected "{"`)
+	}
+	if len(e.Args) != 1 {
 		return l.errf(e, "invalid parameters number")
 	}
 	from, ok := hexByte(e.Name)

@@ -69,6 +69,13 @@ func isVarChar(c byte) bool {
 // (one digit only: "$12" is capture 1 then "2"). Every variable used is
 // recorded for the unknown-variable check.
 func (l *loader) compileComplex(d *parser.Directive, s string) (*Complex, error) {
+	return l.compileValue(d, s, true)
+}
+
+// compileValue is compileComplex, with "$1"…"$9" read as captures or, as
+// ngx_http_log_compile_format reads a log_format, as variable names like
+// any other: "$1" is the unknown variable "1", "$9y" the unknown "9y".
+func (l *loader) compileValue(d *parser.Directive, s string, captures bool) (*Complex, error) {
 	if strings.IndexByte(s, '$') < 0 {
 		return literal(s), nil
 	}
@@ -90,7 +97,7 @@ func (l *loader) compileComplex(d *parser.Directive, s string) (*Complex, error)
 		if i == len(s) {
 			return nil, l.errf(d, "invalid variable name")
 		}
-		if s[i] >= '1' && s[i] <= '9' {
+		if captures && s[i] >= '1' && s[i] <= '9' {
 			flush()
 			c.Segments = append(c.Segments, Segment{Capture: int(s[i] - '0')})
 			i++

@@ -91,11 +91,16 @@ func (l *loader) setGeo(d *parser.Directive, _ *scope) error {
 	}
 	g := &Geo{Pos: d.Pos}
 	if len(d.Args) == 2 {
-		src, err := l.compileComplex(d, name)
-		if err != nil {
-			return err
+		// The source is looked up by name (ngx_http_get_variable_index),
+		// not compiled as a value: the whole rest of the word is the
+		// name, so "$1" or "$a-b" is an unknown variable at the end of
+		// http, and "${host}" the unknown "{host}".
+		v := strings.ToLower(name[1:])
+		if v == "" {
+			return l.errf(d, `invalid variable name "$"`)
 		}
-		g.Source = src
+		l.useVar(v)
+		g.Source = &Complex{Raw: name, Segments: []Segment{{Var: v}}}
 		name = d.Args[1].Value
 		if !strings.HasPrefix(name, "$") {
 			return l.errf(d, `invalid variable name "%s"`, name)
@@ -192,46 +197,46 @@ func (l *loader) geoNet(d *parser.Directive, net string) (netip.Prefix, error) {
 	return p, nil
 }
 
-// ParseAddr is ngx_parse_addr: ngx_inet_addr's IPv4 (four decimal parts,
-// any of them empty or with leading zeros; 255.255.255.255 is its error
-// value, so not an address), else an IPv6 address.
+// ParseAddr is ngx_parse_addr: ngx_inet_addr's IPv4 (see InetAddr), else
+// ngx_inet6_addr's IPv6 (see Inet6Addr).
 func ParseAddr(b []byte) (netip.Addr, bool) {
+	if a, ok := InetAddr(b); ok {
+		return a, true
+	}
+	return Inet6Addr(b)
+}
+
+// InetAddr is ngx_inet_addr, nginx's own IPv4 parser: four decimal parts
+// of at most 255, any of them empty or with leading zeros ("127..1" is
+// 127.0.0.1 with an empty part, "127.0.0." is 127.0.0.0); 255.255.255.255
+// is its error value (INADDR_NONE), so not an address.
+func InetAddr[T string | []byte](b T) (netip.Addr, bool) {
 	var v4 [4]byte
-	octet, dots, ok4 := 0, 0, len(b) > 0
-	for _, c := range b {
+	octet, dots := 0, 0
+	for i := 0; i < len(b); i++ {
+		c := b[i]
 		switch {
 		case c >= '0' && c <= '9':
 			octet = octet*10 + int(c-'0')
 			if octet > 255 {
-				ok4 = false
+				return netip.Addr{}, false
 			}
 		case c == '.' && dots < 3:
 			v4[dots] = byte(octet)
 			octet = 0
 			dots++
 		default:
-			ok4 = false
-		}
-		if !ok4 {
-			break
+			return netip.Addr{}, false
 		}
 	}
-	if ok4 && dots == 3 {
-		v4[3] = byte(octet)
-		if v4 != [4]byte{255, 255, 255, 255} {
-			return netip.AddrFrom4(v4), true
-		}
+	if dots != 3 {
 		return netip.Addr{}, false
 	}
-	s := string(b)
-	if !strings.Contains(s, ":") || strings.ContainsAny(s, "%[]") {
+	v4[3] = byte(octet)
+	if v4 == [4]byte{255, 255, 255, 255} {
 		return netip.Addr{}, false
 	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || !a.Is6() {
-		return netip.Addr{}, false
-	}
-	return a, true
+	return netip.AddrFrom4(v4), true
 }
 
 // getGeo is ngx_http_geo_cidr_variable: the address is the client's (as
@@ -265,4 +270,85 @@ func getGeo(s *State, d *varDef) ([]byte, bool) {
 		a = netip.Addr{}
 	}
 	return s.str(g.Lookup(a))
+}
+
+// Inet6Addr is ngx_inet6_addr, nginx's own IPv6 parser, with its
+// leniencies: a leading ":" is skipped (":1::" is read), the IPv4 tail is
+// ngx_inet_addr's ("::1.02.3.4"), no zone.
+func Inet6Addr[T string | []byte](p T) (netip.Addr, bool) {
+	if len(p) == 0 {
+		return netip.Addr{}, false
+	}
+	var addr [16]byte
+	ai, zero, digit, len4 := 0, -1, -1, 0
+	nibbles, word, n := 0, 0, 8
+	i := 0
+	if p[0] == ':' {
+		i++
+	}
+	for ; i < len(p); i++ {
+		c, left := p[i], len(p)-i
+		if c == ':' {
+			if nibbles > 0 {
+				digit, len4 = i+1, left
+				addr[ai], addr[ai+1] = byte(word>>8), byte(word)
+				ai += 2
+				if n--; n != 0 {
+					nibbles, word = 0, 0
+					continue
+				}
+			} else if zero < 0 {
+				digit, len4, zero = i+1, left, ai
+				continue
+			}
+			return netip.Addr{}, false
+		}
+		if c == '.' && nibbles > 0 {
+			if n < 2 || digit < 0 {
+				return netip.Addr{}, false
+			}
+			v4, ok := InetAddr(p[digit : digit+len4-1])
+			if !ok {
+				return netip.Addr{}, false
+			}
+			b := v4.As4()
+			addr[ai], addr[ai+1] = b[0], b[1]
+			ai += 2
+			word = int(b[2])<<8 | int(b[3])
+			n--
+			break
+		}
+		if nibbles++; nibbles > 4 {
+			return netip.Addr{}, false
+		}
+		switch {
+		case c >= '0' && c <= '9':
+			word = word*16 + int(c-'0')
+		case c|0x20 >= 'a' && c|0x20 <= 'f':
+			word = word*16 + int(c|0x20-'a') + 10
+		default:
+			return netip.Addr{}, false
+		}
+	}
+	if nibbles == 0 && zero < 0 {
+		return netip.Addr{}, false
+	}
+	addr[ai], addr[ai+1] = byte(word>>8), byte(word)
+	ai += 2
+	if n--; n != 0 {
+		if zero < 0 {
+			return netip.Addr{}, false
+		}
+		// Move what follows "::" to the end, zeros in between.
+		n *= 2
+		for s := ai - 1; s >= zero; s-- {
+			addr[s+n] = addr[s]
+		}
+		clear(addr[zero : zero+n])
+		return netip.AddrFrom16(addr), true
+	}
+	if zero >= 0 {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom16(addr), true
 }

@@ -54,7 +54,10 @@ func isWildcardName(name string) bool {
 // hashEltSize is NGX_HASH_ELT_SIZE for a key of n bytes.
 func hashEltSize(n int64) int64 { return 8 + align(n+2, 8) }
 
-func align(n, a int64) int64 { return (n + a - 1) / a * a }
+// align is ngx_align (a is a power of two), in ngx_uint_t arithmetic: a
+// bucket size near 2^63 wraps, and nginx prints the result with %i
+// ("too large referer_hash_bucket_size: -9223372036854775808").
+func align(n, a int64) int64 { return int64((uint64(n) + uint64(a-1)) &^ uint64(a-1)) }
 
 // hashKey is ngx_hash_key: key = key*31 + byte, wrapping as ngx_uint_t.
 func hashKey(s string) uint64 {
@@ -97,7 +100,7 @@ func (l *loader) checkHash(name string, bucket, max int64, exact, wild []string)
 		if max == 0 {
 			return fail("max_size", max)
 		}
-		if bucket > 65536-cacheLine {
+		if uint64(bucket) > 65536-cacheLine {
 			return errAt(parser.Pos{}, "could not build %s, too large %s_bucket_size: %d", name, name, bucket)
 		}
 		for _, k := range keys {

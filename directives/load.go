@@ -52,8 +52,20 @@ func buildIndex() map[string][]*row {
 // nginx prints after "[emerg] ": the message and " in file:line" when the
 // error has a place.
 func Load(path string, opts LoadOptions) (*Config, error) {
-	pc, perr := parser.Load(path, parser.Options{Globals: opts.Globals})
+	pc, perr := parser.Load(path, parser.Options{Globals: opts.Globals, Prefix: opts.prefix(), HandlerBlocks: handlerBlocks})
 	return compileTree(pc, perr, opts)
+}
+
+// handlerBlocks are the blocks nginx reads with the directive's own
+// handler, and what each does with an "include" line: map and geo include
+// with their own message for a wrong count, types with nginx's usual one,
+// split_clients and charset_map take it for one of their entries.
+var handlerBlocks = map[string]parser.HandlerBlock{
+	"map":           {ArgsMsg: "invalid number of the map parameters"},
+	"geo":           {ArgsMsg: "invalid number of the geo parameters"},
+	"types":         {},
+	"split_clients": {NoInclude: true},
+	"charset_map":   {NoInclude: true},
 }
 
 // LoadString compiles configuration text as if it were the file at path
@@ -122,7 +134,9 @@ type loader struct {
 	resolve     resolver
 }
 
-func newLoader(cfg *Config, pc *parser.Config, opts LoadOptions, partial bool) *loader {
+// prefix is the prefix relative paths resolve against: -p with a
+// trailing "/", the build's default without -p, nothing with -p ”.
+func (opts LoadOptions) prefix() string {
 	prefix := opts.Prefix
 	if prefix == "" && !opts.EmptyPrefix {
 		prefix = DefaultPrefix
@@ -130,6 +144,11 @@ func newLoader(cfg *Config, pc *parser.Config, opts LoadOptions, partial bool) *
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
+	return prefix
+}
+
+func newLoader(cfg *Config, pc *parser.Config, opts LoadOptions, partial bool) *loader {
+	prefix := opts.prefix()
 	res := resolver(systemResolver)
 	if opts.Resolve != nil {
 		res = opts.Resolve

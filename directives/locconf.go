@@ -610,10 +610,12 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if !c.pBusySet {
 		c.ProxyBusyBuffersSize = 2 * size
 	}
-	if c.ProxyBusyBuffersSize < size && checked {
+	// nginx compares these size_t values unsigned: near 2^63, twice the
+	// buffer size wraps and the checks fail as nginx's do.
+	if uint64(c.ProxyBusyBuffersSize) < uint64(size) && checked {
 		return errAt(end, `"proxy_busy_buffers_size" must be equal to or greater than the maximum of the value of "proxy_buffer_size" and one of the "proxy_buffers"`)
 	}
-	if c.ProxyBusyBuffersSize > int64(c.ProxyBuffers.Num-1)*c.ProxyBuffers.Size && checked {
+	if uint64(c.ProxyBusyBuffersSize) > uint64(c.ProxyBuffers.Num-1)*uint64(c.ProxyBuffers.Size) && checked {
 		return errAt(end, `"proxy_busy_buffers_size" must be less than the size of all "proxy_buffers" minus one buffer`)
 	}
 	if checked {
@@ -695,10 +697,10 @@ func (c *LocConf) checkUpstreamBuffers(m string, end parser.Pos) error {
 	}
 	size := max(c.passiveSize(m+"_buffer_size", pageSize), bsize)
 	busy := c.passiveSize(m+"_busy_buffers_size", 2*size)
-	if busy < size {
+	if uint64(busy) < uint64(size) {
 		return errAt(end, `"%s_busy_buffers_size" must be equal to or greater than the maximum of the value of "%s_buffer_size" and one of the "%s_buffers"`, m, m, m)
 	}
-	if busy > (num-1)*bsize {
+	if uint64(busy) > uint64(num-1)*uint64(bsize) {
 		return errAt(end, `"%s_busy_buffers_size" must be less than the size of all "%s_buffers" minus one buffer`, m, m)
 	}
 	return c.checkTempFileSizes(m, size, end)
@@ -710,10 +712,10 @@ func (c *LocConf) checkUpstreamBuffers(m string, end parser.Pos) error {
 // (default 1024m, 0 for none) at least size, the larger of the buffer
 // size and one buffer.
 func (c *LocConf) checkTempFileSizes(m string, size int64, end parser.Pos) error {
-	if c.passiveSize(m+"_temp_file_write_size", 2*size) < size {
+	if uint64(c.passiveSize(m+"_temp_file_write_size", 2*size)) < uint64(size) {
 		return errAt(end, `"%s_temp_file_write_size" must be equal to or greater than the maximum of the value of "%s_buffer_size" and one of the "%s_buffers"`, m, m, m)
 	}
-	if mt := c.passiveSize(m+"_max_temp_file_size", 1024<<20); mt != 0 && mt < size {
+	if mt := c.passiveSize(m+"_max_temp_file_size", 1024<<20); mt != 0 && uint64(mt) < uint64(size) {
 		return errAt(end, `"%s_max_temp_file_size" must be equal to zero to disable temporary files usage or must be equal to or greater than the maximum of the value of "%s_buffer_size" and one of the "%s_buffers"`, m, m, m)
 	}
 	return nil

@@ -98,7 +98,7 @@ func (l *loader) setLogFormat(d *parser.Directive, _ *scope) error {
 // compileLogArg compiles a log_format argument with
 // ngx_http_log_compile_format's messages.
 func (l *loader) compileLogArg(d *parser.Directive, a string) (*Complex, error) {
-	c, err := l.compileComplex(d, a)
+	c, err := l.compileValue(d, a, false)
 	if err != nil {
 		if pe, ok := err.(*parser.Error); ok && pe.Msg == "invalid variable name" {
 			// nginx prints the argument from the "$" it could not read.

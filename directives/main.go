@@ -57,6 +57,12 @@ var logLevels = map[string]LogLevel{
 	"error": LevelError, "warn": LevelWarn, "notice": LevelNotice, "info": LevelInfo, "debug": LevelDebug,
 }
 
+// memoryLogMin is the smallest "error_log memory:SIZE" nginx takes, plus
+// the length of the name of the file the directive is in ("" for -g):
+// sizeof("MEMLOG  :\n") + NGX_SIZE_T_LEN + NGX_INT_T_LEN +
+// NGX_MAX_ERROR_STR.
+const memoryLogMin = 11 + 20 + 20 + 2048
+
 // parseErrorLog reads `error_log file [level]` as ngx_log_set_log: a level
 // may be given once; "stderr" is the standard error stream; other paths
 // are relative to the prefix.
@@ -75,6 +81,12 @@ func (l *loader) parseErrorLog(d *parser.Directive) (ErrorLog, error) {
 		}
 		el.Syslog = sl
 	case strings.HasPrefix(path, "memory:"):
+		// ngx_log_set_log (a debug build's, as Debian's) wants a size
+		// that holds the buffer's header line and one message.
+		size, ok := parseSize(path[len("memory:"):])
+		if !ok || size < memoryLogMin+int64(len(d.Pos.File)) {
+			return el, l.errf(d, `invalid buffer size "%s"`, path[len("memory:"):])
+		}
 		// Kept as written, so that the level does not inherit its
 		// parent's logs; nothing is written there.
 		l.warnf(d, `logging to "%s" is not supported, the "error_log" directive is ignored`, path)
@@ -136,7 +148,16 @@ func (l *loader) setInclude(*parser.Directive, *scope) error { return nil }
 // dlerror(), whose words for the usual failures are reproduced here); the
 // module itself is not loaded, so a directive it adds stays unknown.
 func (l *loader) setLoadModule(d *parser.Directive, _ *scope) error {
+	if l.events || l.http != nil {
+		// An events or http block has counted the modules
+		// (ngx_count_modules sets cycle->modules_used).
+		return l.errf(d, `"load_module" directive is specified too late`)
+	}
 	path := l.fullName(d.Args[0].Value)
+	if path == "" {
+		// ngx_conf_full_name makes "" the prefix itself, a directory.
+		path = l.prefix
+	}
 	if why := dlopenError(path); why != "" {
 		return l.errf(d, `dlopen() "%s" failed (%s: %s)`, path, path, why)
 	}

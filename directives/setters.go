@@ -27,14 +27,15 @@ func locMsec(field func(*LocConf) *time.Duration) setter {
 	}
 }
 
-// locNum sets a number (ngx_conf_set_num_slot).
+// locNum sets a number (ngx_conf_set_num_slot): anything ngx_atoi reads
+// into an ngx_int_t, up to 9223372036854775807 on a 64-bit build.
 func locNum(field func(*LocConf) *int) setter {
 	return func(l *loader, d *parser.Directive, sc *scope) error {
 		if sc.loc.mark(d.Name) {
 			return l.dup(d)
 		}
 		n, ok := Atoi(d.Args[0].Value)
-		if !ok || n > 1<<31-1 {
+		if !ok || int64(int(n)) != n {
 			return l.errf(d, `"%s" directive invalid number`, d.Name)
 		}
 		*field(sc.loc) = int(n)

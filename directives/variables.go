@@ -209,7 +209,7 @@ func (t *varTable) checkHash(maxSize, bucketSize int64) error {
 		return errAt(parser.Pos{}, "could not build variables_hash, you should increase variables_hash_max_size: 0")
 	}
 	bucket := align(bucketSize, cacheLine)
-	if bucket > 65536-cacheLine {
+	if uint64(bucket) > 65536-cacheLine {
 		return errAt(parser.Pos{}, "could not build variables_hash, too large variables_hash_bucket_size: %d", bucket)
 	}
 	fits := func(name string) bool { return hashEltSize(int64(len(name)))+8 <= bucket }

@@ -22,6 +22,43 @@ type Options struct {
 	// Globals is the text of nginx's -g option: main-context directives
 	// read after the main file, e.g. "daemon off; pid /tmp/x.pid;".
 	Globals string
+	// HandlerBlocks names the blocks nginx reads with a directive's own
+	// handler (cf->handler: map, geo, types …) and how each treats a line
+	// named "include" (see HandlerBlock). Elsewhere include is nginx's
+	// ngx_conf_include.
+	HandlerBlocks map[string]HandlerBlock
+	// Prefix is nginx's prefix (-p, ending with "/", or empty): includes
+	// resolve against it when the main file's name has no directory part
+	// (see ConfPrefix).
+	Prefix string
+}
+
+// HandlerBlock is how a block read by a handler treats "include": in
+// every such block "include x { … }" is an ordinary entry (ngx_conf_parse
+// refuses its "{" before the handler runs, which the caller reports);
+// "include x;" includes x unless NoInclude.
+type HandlerBlock struct {
+	// NoInclude is set when the handler has no include of its own
+	// (split_clients, charset_map): the line is one of its entries.
+	NoInclude bool
+	// ArgsMsg is the handler's message for an include without exactly
+	// one argument ("invalid number of the map parameters"); "" for
+	// ngx_conf_include's own.
+	ArgsMsg string
+}
+
+// ConfPrefix is the directory relative includes (and ssl_certificate,
+// auth_basic_user_file …) resolve against, as ngx_process_options makes
+// cycle->conf_prefix: the main file's name up to and including its last
+// "/", as written, with no cleaning ("/etc/nginx/./nginx.conf" gives
+// "/etc/nginx/./", which nginx then prints in every included file's
+// name). A name whose only "/" is its first byte, or that has none, keeps
+// the prefix: nginx's scan stops before the first byte.
+func ConfPrefix(mainFile, prefix string) string {
+	if i := strings.LastIndexByte(mainFile, '/'); i > 0 {
+		return mainFile[:i+1]
+	}
+	return prefix
 }
 
 // parseKind is what ngx_conf_parse is reading: a whole file, a block's
@@ -36,17 +73,19 @@ const (
 
 // loader holds the state of one Load call.
 type loader struct {
-	confPrefix string // directory of the main file, with a trailing slash
+	confPrefix string // ConfPrefix of the main file
+	handlers   map[string]HandlerBlock
+	handler    *HandlerBlock // the handler block being read, if any
 	cfg        *Config
 	seen       map[string]bool // files already listed in cfg.Files
 	depth      int
 }
 
 // newLoader starts a load of the main file at path: includes resolve
-// against its directory, as nginx's conf prefix.
-func newLoader(path string) *loader {
+// against its ConfPrefix, as nginx's.
+func newLoader(path, prefix string) *loader {
 	return &loader{
-		confPrefix: filepath.Dir(path) + string(filepath.Separator),
+		confPrefix: ConfPrefix(path, prefix),
 		cfg:        &Config{MainFile: path},
 		seen:       map[string]bool{},
 	}
@@ -61,7 +100,8 @@ func newLoader(path string) *loader {
 // reads it, so a caller that validates the partial tree first reports the
 // same first error as nginx.
 func Load(path string, opts Options) (*Config, error) {
-	l := newLoader(path)
+	l := newLoader(path, opts.Prefix)
+	l.handlers = opts.HandlerBlocks
 	// nginx reads the -g text before the file (ngx_init_cycle), so its
 	// directives come first and a file directive repeating one is the
 	// duplicate.
@@ -86,7 +126,7 @@ func Load(path string, opts Options) (*Config, error) {
 // (which names it in errors; includes resolve against its directory).
 // It is meant for tests and tools.
 func LoadString(path, text string) (*Config, error) {
-	l := newLoader(path)
+	l := newLoader(path, "")
 	err := l.parseFile(path, []byte(text), &l.cfg.Directives)
 	if err != nil {
 		return l.cfg, err
@@ -150,11 +190,14 @@ func (l *loader) parse(s *scanner, kind parseKind, out *[]*Directive) error {
 		}
 		d := &Directive{Name: name, Args: args[1:], Pos: s.here()}
 
-		if name == "include" {
+		if name == "include" && (l.handler == nil || !l.handler.NoInclude && end != endBlockStart) {
 			if end != endSemicolon {
 				return s.errorf(`directive "include" is not terminated by ";"`)
 			}
 			if len(d.Args) != 1 {
+				if l.handler != nil && l.handler.ArgsMsg != "" {
+					return s.errorf("%s", l.handler.ArgsMsg)
+				}
 				return s.errorf(`invalid number of arguments in "include" directive`)
 			}
 			s.includes = append(s.includes, statementKey{"include", d.Pos.Line})
@@ -168,7 +211,17 @@ func (l *loader) parse(s *scanner, kind parseKind, out *[]*Directive) error {
 		*out = append(*out, d)
 		if end == endBlockStart {
 			d.Block = []*Directive{}
-			if err := l.parse(s, parseBlock, &d.Block); err != nil {
+			outer := l.handler
+			l.handler = nil
+			if h, ok := l.handlers[name]; ok {
+				l.handler = &h
+			}
+			err := l.parse(s, parseBlock, &d.Block)
+			l.handler = outer
+			if err != nil {
+				// Not closed: no "}" line, so that a block cut by the
+				// error is not taken for one closed on its first line.
+				d.EndLine = 0
 				return err
 			}
 			d.EndLine = s.line
@@ -235,36 +288,79 @@ func readFailed(name string, err error) *Error {
 }
 
 // glob expands an include pattern like glibc's glob(3) does for nginx:
-// results sorted bytewise, and a wildcard never matches a leading "." of a
-// name (so Kubernetes' "..data" and editors' hidden files stay out).
+// each match is the pattern's directory part as written followed by the
+// names found ("/etc/nginx/./conf.d/*.conf" gives
+// "/etc/nginx/./conf.d/a.conf", which nginx prints; filepath.Glob would
+// clean it), results sorted bytewise, and a wildcard never matches a
+// leading "." of a name (so Kubernetes' "..data" and editors' hidden files
+// stay out).
 func glob(pattern string) ([]string, error) {
-	matches, err := filepath.Glob(pattern)
+	matches, err := globDirs(pattern)
 	if err != nil {
 		return nil, err
 	}
-	patternParts := strings.Split(pattern, string(filepath.Separator))
-	kept := matches[:0]
-	for _, m := range matches {
-		if !hiddenMatchedByWildcard(patternParts, strings.Split(m, string(filepath.Separator))) {
-			kept = append(kept, m)
-		}
-	}
-	sort.Strings(kept)
-	return kept, nil
+	sort.Strings(matches)
+	return matches, nil
 }
 
-// hiddenMatchedByWildcard reports whether a path component starting with
-// "." was matched by a pattern component that does not start with ".".
-func hiddenMatchedByWildcard(pattern, path []string) bool {
-	if len(pattern) != len(path) {
-		return false
+// globMeta are the characters that make a component of an include glob
+// a pattern for glob(3): its wildcards, and "\", which escapes the next
+// character (glob(3) reads "con\f.d" as "conf.d" and names the directory
+// found as it is spelt on disk).
+const globMeta = "*?[\\"
+
+// globDirs expands pattern component by component, from the right: the
+// directory part first (itself a pattern when it has wildcards), then the
+// last component in each directory found. Directories that cannot be
+// read give nothing, as glob(3) without GLOB_ERR.
+func globDirs(pattern string) ([]string, error) {
+	i := strings.LastIndexByte(pattern, '/')
+	dirPart, file := pattern[:i+1], pattern[i+1:]
+	if _, err := filepath.Match(file, ""); err != nil {
+		return nil, err
 	}
-	for i := range path {
-		if strings.HasPrefix(path[i], ".") && !strings.HasPrefix(pattern[i], ".") {
-			return true
+	dirs := []string{dirPart}
+	if strings.ContainsAny(dirPart, globMeta) {
+		parents, err := globDirs(strings.TrimRight(dirPart, "/"))
+		if err != nil {
+			return nil, err
+		}
+		dirs = dirs[:0]
+		for _, p := range parents {
+			dirs = append(dirs, p+dirPart[len(strings.TrimRight(dirPart, "/")):])
 		}
 	}
-	return false
+	var out []string
+	for _, dir := range dirs {
+		if !strings.ContainsAny(file, globMeta) {
+			if _, err := os.Lstat(dir + file); err == nil {
+				out = append(out, dir+file)
+			}
+			continue
+		}
+		read := dir
+		if read == "" {
+			read = "."
+		}
+		entries, err := os.ReadDir(read)
+		if err != nil {
+			continue
+		}
+		// readdir(3), which glob(3) reads, lists "." and ".." too.
+		names := []string{".", ".."}
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		for _, name := range names {
+			if strings.HasPrefix(name, ".") && !strings.HasPrefix(file, ".") && !strings.HasPrefix(file, `\.`) {
+				continue
+			}
+			if ok, _ := filepath.Match(file, name); ok {
+				out = append(out, dir+name)
+			}
+		}
+	}
+	return out, nil
 }
 
 // globDir is the deepest directory of a pattern that has no wildcard.

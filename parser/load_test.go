@@ -327,3 +327,58 @@ func TestNULInArgumentDoesNotHang(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// nginx resolves relative includes against the main file's name up to its
+// last "/" as written (ngx_process_options), and glob(3) keeps the
+// pattern's directory part as written: "./" and "//" stay in the names it
+// prints. ("-p /etc/nginx/ -c ./nginx.conf" is a common way to get them.)
+func TestIncludePathsAsNginxWritesThem(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"nginx.conf":    "events {}\ninclude inc.conf;\n",
+		"inc.conf":      "include ./conf.d//*.conf;\n",
+		"conf.d/a.conf": "\nbad }\n",
+		"sub/n.conf":    "include ../conf.d/a.conf;\n",
+	})
+	cases := map[string]string{
+		dir + "/./nginx.conf":      `unexpected "}" in ` + dir + `/././conf.d//a.conf:2`,
+		dir + "//nginx.conf":       `unexpected "}" in ` + dir + `//./conf.d//a.conf:2`,
+		dir + "/sub/n.conf":        `unexpected "}" in ` + dir + `/sub/../conf.d/a.conf:2`,
+		dir + "/sub/../nginx.conf": `unexpected "}" in ` + dir + `/sub/.././conf.d//a.conf:2`,
+	}
+	for main, want := range cases {
+		_, err := Load(main, Options{})
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: err = %v\nwant %s", main, err, want)
+		}
+	}
+	// No "/" past the first byte: the prefix (-p) stands in, as in nginx.
+	if got := ConfPrefix("nginx.conf", "/p/"); got != "/p/" {
+		t.Errorf(`ConfPrefix("nginx.conf") = %q, want the prefix`, got)
+	}
+	if got := ConfPrefix("/nginx.conf", "/p/"); got != "/p/" {
+		t.Errorf(`ConfPrefix("/nginx.conf") = %q, want the prefix`, got)
+	}
+}
+
+// In an include glob "\" escapes the next character, glob(3) names what
+// it found as spelt on disk, and its readdir(3) lists "." and "..": a
+// pattern with a leading "." matches them (nginx then fails to read a
+// directory).
+func TestIncludeGlobEscapesAndDotEntries(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"escaped.conf":  "include ./con\\f.d//*.conf;\n",
+		"dots.conf":     "include conf.d/.*;\n",
+		"conf.d/a.conf": "\nbad }\n",
+		"conf.d/.h":     "",
+	})
+	cases := map[string]string{
+		"escaped.conf": `unexpected "}" in ` + dir + `/./conf.d//a.conf:2`,
+		"dots.conf":    `pread() "` + dir + `/conf.d/." failed (21: Is a directory)`,
+	}
+	for file, want := range cases {
+		_, err := Load(filepath.Join(dir, file), Options{})
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: err = %v\nwant %s", file, err, want)
+		}
+	}
+}

@@ -19,9 +19,10 @@ import (
 // recordVars is a log format with every variable whose value does not
 // depend on when the line is written (the clock) or on chance
 // ($request_id), including those a tunnel changes until it ends, maps of
-// them, "set" values, regex captures and named captures. A regex map
-// evaluated at the end ($tclass) between two $1 makes the captures' order
-// matter.
+// them, "set" values, regex captures (read through a map: log_format
+// itself takes "$1" for a variable named "1", which nginx does not know)
+// and named captures. A regex map evaluated at the end ($tclass) between
+// two $cap1 makes the captures' order matter.
 const recordVars = `$remote_addr|$remote_user|$request|$request_method|$request_uri|$server_protocol|$uri|$document_uri|` +
 	`$args|$query_string|$is_args|$arg_a|$host|$http_host|$http_user_agent|$http_referer|$http_x_forwarded_for|` +
 	`$http_cookie|$cookie_c|$content_type|$content_length|$server_addr|$server_name|$scheme|$https|` +
@@ -29,7 +30,7 @@ const recordVars = `$remote_addr|$remote_user|$request|$request_method|$request_
 	`$request_length|$request_completion|$sent_http_connection|$sent_http_keep_alive|$sent_http_upgrade|` +
 	`$upstream_http_upgrade|$upstream_cookie_s|$proxy_host|$proxy_add_x_forwarded_for|` +
 	`$upstream_status|$upstream_connect_time|$upstream_header_time|$upstream_bytes_sent|$upstream_bytes_received|` +
-	`$upstream_response_length|$connection_upgrade|$setvar|$sent_class|$1|$named|$tclass|$1|$document_root|$msie|` +
+	`$upstream_response_length|$connection_upgrade|$setvar|$sent_class|$cap1|$named|$tclass|$cap1|$document_root|$msie|` +
 	`$binary_remote_addr|$http_x_esc`
 
 // recordConf is a server whose WebSocket location logs recordVars with
@@ -42,6 +43,7 @@ map $body_bytes_sent $sent_class { "0" none; default some; }
 map $body_bytes_sent $big { "0" 0; default 1; }
 map $body_bytes_sent $small { "0" 1; default 0; }
 map $request_time $tclass { ~^(\d+)\. $1; default x; }
+map $host $cap1 { volatile; default $1; }
 map $request_time $rt { default $request_time; }
 log_format dflt '` + recordVars + `';
 log_format js escape=json '` + recordVars + `';
@@ -175,13 +177,16 @@ func TestTunnelRecordAccessLines(t *testing.T) {
 		if len(got) != 2 || got[0] != got[1] {
 			t.Errorf("%s: the record's line differs from the request's:\n%s", name, b)
 		}
-		// The pieces that changed during the tunnel are there, and $1
+		// The pieces that changed during the tunnel are there, and $cap1
 		// reads the captures of the map evaluated at the end once it ran:
 		// in the first line, after it; in the others (written after the
 		// first, whose evaluation set them) from the start.
+		// Within one line the second $cap1 repeats the first, as nginx 1.22
+		// logs it (side by side: "$c|$t|$c" with a volatile map $c of
+		// $1 and a regex map $t gives "a|0|a").
 		caps := "|v-w-1|some|0|w|0|0|"
 		if name == "dflt.log" {
-			caps = "|v-w-1|some|w|w|0|0|"
+			caps = "|v-w-1|some|w|w|0|w|"
 		}
 		if !strings.Contains(got[0], "|101|1391|1234|") || !strings.Contains(got[0], caps) {
 			t.Errorf("%s: %s", name, got[0])
