@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"net"
@@ -167,13 +166,7 @@ func TestLingeringTime(t *testing.T) {
 func TestTunnelLingeringClose(t *testing.T) {
 	t.Run("off", func(t *testing.T) {
 		noLeaks(t)
-		hold := make(chan struct{})
-		addr := rawBackend(t, func(c net.Conn, br *bufio.Reader, _ string) {
-			_, _ = io.WriteString(c, resp101)
-			<-hold // never reads
-		})
-		defer close(hold)
-		e := startTunnelProxy(t, addr, "proxy_send_timeout 300ms; lingering_close off;")
+		e := startTunnelProxy(t, stalled101Backend(t), "proxy_send_timeout 300ms; lingering_close off;")
 		c, br, _ := e.rawUpgrade(t, wsRequest)
 		// Write until the proxy gives up on the upstream with the
 		// client's bytes unread, and closes: the write fails with the
@@ -197,13 +190,7 @@ func TestTunnelLingeringClose(t *testing.T) {
 	for _, mode := range []string{"on", "always"} {
 		t.Run(mode, func(t *testing.T) {
 			noLeaks(t)
-			hold := make(chan struct{})
-			addr := rawBackend(t, func(c net.Conn, br *bufio.Reader, _ string) {
-				_, _ = io.WriteString(c, resp101)
-				<-hold // silent
-			})
-			defer close(hold)
-			e := startTunnelProxy(t, addr, "proxy_read_timeout 200ms; lingering_close "+mode+";")
+			e := startTunnelProxy(t, stalled101Backend(t), "proxy_read_timeout 200ms; lingering_close "+mode+";")
 			c, br, _ := e.rawUpgrade(t, wsRequest)
 			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 			if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {

@@ -181,6 +181,21 @@ func rawBackend(t *testing.T, serve func(c net.Conn, br *bufio.Reader, head stri
 	return rawBackendOn(t, ln, serve)
 }
 
+// stalled101Backend is an upstream that answers 101, then neither reads
+// nor writes until the test ends.
+func stalled101Backend(t *testing.T) string {
+	t.Helper()
+	hold := make(chan struct{})
+	addr := rawBackend(t, func(c net.Conn, _ *bufio.Reader, _ string) {
+		_, _ = io.WriteString(c, resp101)
+		<-hold
+	})
+	// Registered after rawBackend's cleanup, so run before it: the
+	// connections' goroutines end first.
+	t.Cleanup(func() { close(hold) })
+	return addr
+}
+
 // rawBackendOn is rawBackend on a listener of the caller's.
 func rawBackendOn(t *testing.T, ln net.Listener, serve func(c net.Conn, br *bufio.Reader, head string)) string {
 	t.Helper()
@@ -791,13 +806,7 @@ func TestTunnelSendTimeouts(t *testing.T) {
 // testTunnelSendTimeout is TestTunnelSendTimeouts' part for a timeout.
 func testTunnelSendTimeout(t *testing.T, timeout string) {
 	t.Run("upstream stops reading, proxy_send_timeout "+timeout, func(t *testing.T) {
-		hold := make(chan struct{})
-		addr := rawBackend(t, func(c net.Conn, _ *bufio.Reader, _ string) {
-			_, _ = io.WriteString(c, resp101)
-			<-hold
-		})
-		defer close(hold)
-		e := startTunnelProxy(t, addr, "proxy_send_timeout "+timeout+"; proxy_read_timeout 20s;")
+		e := startTunnelProxy(t, stalled101Backend(t), "proxy_send_timeout "+timeout+"; proxy_read_timeout 20s;")
 		c, br, _ := e.rawUpgrade(t, wsRequest)
 		go func() {
 			chunk := make([]byte, 1<<20)
@@ -1049,13 +1058,7 @@ func TestTunnelUpstreamDies(t *testing.T) {
 // tunnel the client's side ends (its timeout) closes at once.
 func TestTunnelLingers(t *testing.T) {
 	noLeaks(t)
-	hold := make(chan struct{})
-	addr := rawBackend(t, func(c net.Conn, br *bufio.Reader, _ string) {
-		_, _ = io.WriteString(c, resp101)
-		<-hold // never reads
-	})
-	defer close(hold)
-	e := startTunnelProxy(t, addr, "proxy_send_timeout 300ms;")
+	e := startTunnelProxy(t, stalled101Backend(t), "proxy_send_timeout 300ms;")
 	c, br, _ := e.rawUpgrade(t, wsRequest)
 	defer c.Close()
 	// Write until a write blocks, or the proxy gave up first (from then
