@@ -709,6 +709,7 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 		}
 	}()
 	var body http1.Source = up
+	probe := !buffering && x.peer.conn != nil
 	if buffering && x.resp.HeadSize == conf.ProxyBufferSize && preread == 0 {
 		// A head that filled proxy_buffer_size to its last byte: nginx's
 		// event pipe starts with that buffer, full, and its first read
@@ -718,6 +719,16 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 		// closed connection while reading upstream"). Unbuffered, nginx
 		// reads it.
 		body = exhaustedSource{}
+	}
+	// Unbuffered, a read that starts in the preread may go on to the
+	// socket (a chunked body cut inside its framing): an end of file or
+	// a failed recv found there is nginx's next read, made by its
+	// downstream handler at once if the upstream was ready when the
+	// preread was used up, else by the upstream's read event.
+	var edge *prereadEdge
+	if !buffering && probe && preread > 0 {
+		edge = &prereadEdge{Source: body, up: up, conn: x.peer.conn}
+		body = edge
 	}
 	var src io.Reader
 	switch framing {
@@ -838,7 +849,6 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 	// the upstream again as soon as it has written them, and a client
 	// that answers what it got must not make the difference.
 	waited, ready, checked := false, false, false
-	probe := !buffering && x.peer.conn != nil
 	for reads := 0; ; reads++ {
 		if reads == 1 {
 			watch = x.watchClient(uc)
@@ -907,6 +917,10 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			// nginx's upstream finalizer flushes what was sent
 			// (NGX_HTTP_FLUSH): the compressor gives up what it holds.
 			x.gzipFlush()
+			if fe := (*http1.Error)(nil); fromPreread && edge != nil && edge.probed && (!errors.As(err, &fe) || fe.Err != nil) {
+				// Not a framing error found in the preread.
+				action = bodyAction(false, false, !edge.ready)
+			}
 			x.upstreamBodyError(err, action, buffering)
 			x.broken = true
 			return
@@ -969,6 +983,25 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			return
 		}
 	}
+}
+
+// prereadEdge is an unbuffered body's source while the bytes that came
+// with the head last: it notes, when a read first goes past them to the
+// socket, whether the upstream had something ready then (nginx's
+// rev->ready after the head's recv, which decides whether its downstream
+// handler reads on at once).
+type prereadEdge struct {
+	http1.Source
+	up            *http1.Reader
+	conn          *upstream.Conn
+	probed, ready bool
+}
+
+func (p *prereadEdge) Read(b []byte) (int, error) {
+	if !p.probed && len(p.up.Buffered()) == 0 {
+		p.probed, p.ready = true, p.conn.Ready()
+	}
+	return p.Source.Read(b)
 }
 
 // exhaustedSource is an upstream body source at its end of file.
