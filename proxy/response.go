@@ -869,6 +869,11 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			limit = n + int(min(int64(len(room)-n), bufEnd-raw()))
 		}
 		timer.arm(uc)
+		if edge != nil {
+			// Only a read that starts in the preread is probed: a later
+			// look could take a reset's error off the socket.
+			edge.active = fromPreread
+		}
 		k, err := src.Read(room[n:limit])
 		if probe && !waited && err == nil && len(up.Buffered()) == 0 {
 			ready, checked = x.peer.conn.Ready(), true
@@ -994,11 +999,12 @@ type prereadEdge struct {
 	http1.Source
 	up            *http1.Reader
 	conn          *upstream.Conn
+	active        bool // the body read under way started in the preread
 	probed, ready bool
 }
 
 func (p *prereadEdge) Read(b []byte) (int, error) {
-	if !p.probed && len(p.up.Buffered()) == 0 {
+	if p.active && !p.probed && len(p.up.Buffered()) == 0 {
 		p.probed, p.ready = true, p.conn.Ready()
 	}
 	return p.Source.Read(b)
