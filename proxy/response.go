@@ -849,8 +849,13 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 	// the upstream again as soon as it has written them, and a client
 	// that answers what it got must not make the difference.
 	waited, ready, checked := false, false, false
+	// resumed is set once a read that waited brought bytes: nginx's
+	// upstream read event handled them.
+	resumed := false
 	for reads := 0; ; reads++ {
-		if reads == 1 {
+		if reads == 1 || (reads == 0 && len(up.Buffered()) == 0) {
+			// Also the first read, when it has to go to the socket: a
+			// body that is slow to start is a wait like any other.
 			watch = x.watchClient(uc)
 		}
 		fromPreread := len(up.Buffered()) > 0
@@ -880,6 +885,9 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 		}
 		n += k
 		x.upBody += int64(k)
+		if waited && k > 0 {
+			resumed = true
+		}
 		done := err == io.EOF || (framing == http1.FramingLength && lr.Remaining() == 0)
 		if framing == http1.FramingClose && err != nil && errors.Is(err, io.ErrUnexpectedEOF) {
 			done = true
@@ -890,8 +898,13 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 				// left (ngx_http_upstream_check_broken_connection), said
 				// with the action nginx's connection has then: its
 				// pipe's, or the unbuffered relay's.
+				// Unbuffered, nginx's connection still says "sending
+				// to client" when the preread went out from its
+				// downstream handler and no upstream read event came
+				// since; without a preread, its upstream handler read
+				// at once (ngx_http_upstream_send_response).
 				action := "reading upstream"
-				if !buffering {
+				if !buffering && preread > 0 && !resumed {
 					action = "sending to client"
 				}
 				x.clientGone(action)
