@@ -709,6 +709,7 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 		}
 	}()
 	var body http1.Source = up
+	probe := !buffering && x.peer.conn != nil
 	if buffering && x.resp.HeadSize == conf.ProxyBufferSize && preread == 0 {
 		// A head that filled proxy_buffer_size to its last byte: nginx's
 		// event pipe starts with that buffer, full, and its first read
@@ -718,6 +719,16 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 		// closed connection while reading upstream"). Unbuffered, nginx
 		// reads it.
 		body = exhaustedSource{}
+	}
+	// Unbuffered, a read that starts in the preread may go on to the
+	// socket (a chunked body cut inside its framing): an end of file or
+	// a failed recv found there is nginx's next read, made by its
+	// downstream handler at once if the upstream was ready when the
+	// preread was used up, else by the upstream's read event.
+	var edge *prereadEdge
+	if !buffering && probe && preread > 0 {
+		edge = &prereadEdge{Source: body, up: up, conn: x.peer.conn}
+		body = edge
 	}
 	var src io.Reader
 	switch framing {
@@ -838,9 +849,13 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 	// the upstream again as soon as it has written them, and a client
 	// that answers what it got must not make the difference.
 	waited, ready, checked := false, false, false
-	probe := !buffering && x.peer.conn != nil
+	// resumed is set once a read that waited brought bytes: nginx's
+	// upstream read event handled them.
+	resumed := false
 	for reads := 0; ; reads++ {
-		if reads == 1 {
+		if reads == 1 || (reads == 0 && len(up.Buffered()) == 0) {
+			// Also the first read, when it has to go to the socket: a
+			// body that is slow to start is a wait like any other.
 			watch = x.watchClient(uc)
 		}
 		fromPreread := len(up.Buffered()) > 0
@@ -859,12 +874,20 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			limit = n + int(min(int64(len(room)-n), bufEnd-raw()))
 		}
 		timer.arm(uc)
+		if edge != nil {
+			// Only a read that starts in the preread is probed: a later
+			// look could take a reset's error off the socket.
+			edge.active = fromPreread
+		}
 		k, err := src.Read(room[n:limit])
 		if probe && !waited && err == nil && len(up.Buffered()) == 0 {
 			ready, checked = x.peer.conn.Ready(), true
 		}
 		n += k
 		x.upBody += int64(k)
+		if waited && k > 0 {
+			resumed = true
+		}
 		done := err == io.EOF || (framing == http1.FramingLength && lr.Remaining() == 0)
 		if framing == http1.FramingClose && err != nil && errors.Is(err, io.ErrUnexpectedEOF) {
 			done = true
@@ -875,8 +898,13 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 				// left (ngx_http_upstream_check_broken_connection), said
 				// with the action nginx's connection has then: its
 				// pipe's, or the unbuffered relay's.
+				// Unbuffered, nginx's connection still says "sending
+				// to client" when the preread went out from its
+				// downstream handler and no upstream read event came
+				// since; without a preread, its upstream handler read
+				// at once (ngx_http_upstream_send_response).
 				action := "reading upstream"
-				if !buffering {
+				if !buffering && preread > 0 && !resumed {
 					action = "sending to client"
 				}
 				x.clientGone(action)
@@ -907,6 +935,10 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			// nginx's upstream finalizer flushes what was sent
 			// (NGX_HTTP_FLUSH): the compressor gives up what it holds.
 			x.gzipFlush()
+			if fe := (*http1.Error)(nil); fromPreread && edge != nil && edge.probed && (!errors.As(err, &fe) || fe.Err != nil) {
+				// Not a framing error found in the preread.
+				action = bodyAction(false, false, !edge.ready)
+			}
 			x.upstreamBodyError(err, action, buffering)
 			x.broken = true
 			return
@@ -969,6 +1001,26 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 			return
 		}
 	}
+}
+
+// prereadEdge is an unbuffered body's source while the bytes that came
+// with the head last: it notes, when a read first goes past them to the
+// socket, whether the upstream had something ready then (nginx's
+// rev->ready after the head's recv, which decides whether its downstream
+// handler reads on at once).
+type prereadEdge struct {
+	http1.Source
+	up            *http1.Reader
+	conn          *upstream.Conn
+	active        bool // the body read under way started in the preread
+	probed, ready bool
+}
+
+func (p *prereadEdge) Read(b []byte) (int, error) {
+	if p.active && !p.probed && len(p.up.Buffered()) == 0 {
+		p.probed, p.ready = true, p.conn.Ready()
+	}
+	return p.Source.Read(b)
 }
 
 // exhaustedSource is an upstream body source at its end of file.
