@@ -138,6 +138,18 @@ func (p *process) loop(srv *proxy.Server, sigs chan os.Signal, w *watcher) int {
 		pokes = w.pokes
 	}
 	for {
+		// A signal waiting goes before the watcher's poke: an edit
+		// followed by a HUP (-s reload) while a reload ran is then one
+		// reload, which the watcher's check finds nothing left to do
+		// after, not two reporting the same error.
+		select {
+		case s := <-sigs:
+			if p.onSignal(srv, w, s.(syscall.Signal), &drained) {
+				return 0
+			}
+			continue
+		default:
+		}
 		select {
 		case <-drained:
 			p.log.Notice().Msg("exiting")
@@ -154,60 +166,69 @@ func (p *process) loop(srv *proxy.Server, sigs chan os.Signal, w *watcher) int {
 			p.log.Notice().Msg(changedText(changed) + ", reconfiguring")
 			p.reload(srv, w, start)
 		case s := <-sigs:
-			sig := s.(syscall.Signal)
-			switch sig {
-			case syscall.SIGTERM, syscall.SIGINT:
-				p.logSignal(sig, ", exiting")
-				// nginx's worker says so as it exits, as after a
-				// graceful shutdown.
-				p.log.Notice().Msg("exiting")
-				_ = srv.Close()
+			if p.onSignal(srv, w, s.(syscall.Signal), &drained) {
 				return 0
-			// Once a graceful shutdown runs, nginx's master still names
-			// the action of HUP, USR1 and QUIT as it receives them, but
-			// its cycle does nothing more than wait for the workers: no
-			// reload, no reopening.
-			case syscall.SIGQUIT:
-				p.logSignal(sig, ", shutting down")
-				if drained != nil {
-					continue
-				}
-				p.log.Notice().Msg("gracefully shutting down")
-				drained = make(chan struct{})
-				go p.drain(srv, drained)
-			case syscall.SIGHUP:
-				start := time.Now()
-				p.logSignal(sig, ", reconfiguring")
-				if drained != nil {
-					continue
-				}
-				p.log.Notice().Msg("reconfiguring")
-				p.reload(srv, w, start)
-			case syscall.SIGUSR1:
-				p.logSignal(sig, ", reopening logs")
-				if drained != nil {
-					continue
-				}
-				p.log.Notice().Msg("reopening logs")
-				p.log.Reopen()
-				srv.ReopenLogs()
-				p.redirectStderr()
-			case syscall.SIGUSR2:
-				// A binary upgrade. nginx refuses it, with these two
-				// lines, while its parent is the one it started with,
-				// which is always the case in the foreground (the
-				// supervisor's child); nginxws has no other mode, and
-				// is upgraded by its supervisor.
-				p.logSignal(sig, ", ignoring")
-				p.log.Crit().Msg("the changing binary signal is ignored: you should shutdown or terminate before either old or new binary's process")
-			default:
-				// SIGWINCH (stop accepting) only acts in a daemonized
-				// nginx, and nginxws stays in the foreground; SIGALRM and
-				// SIGIO only time and wake nginx's own master loop.
-				p.logSignal(sig, "")
 			}
 		}
 	}
+}
+
+// onSignal acts on a signal as nginx's master does; it reports true when
+// the process is to exit now. drained is set when a graceful shutdown
+// starts.
+func (p *process) onSignal(srv *proxy.Server, w *watcher, sig syscall.Signal, drained *chan struct{}) bool {
+	switch sig {
+	case syscall.SIGTERM, syscall.SIGINT:
+		p.logSignal(sig, ", exiting")
+		// nginx's worker says so as it exits, as after a
+		// graceful shutdown.
+		p.log.Notice().Msg("exiting")
+		_ = srv.Close()
+		return true
+	// Once a graceful shutdown runs, nginx's master still names
+	// the action of HUP, USR1 and QUIT as it receives them, but
+	// its cycle does nothing more than wait for the workers: no
+	// reload, no reopening.
+	case syscall.SIGQUIT:
+		p.logSignal(sig, ", shutting down")
+		if *drained != nil {
+			return false
+		}
+		p.log.Notice().Msg("gracefully shutting down")
+		*drained = make(chan struct{})
+		go p.drain(srv, *drained)
+	case syscall.SIGHUP:
+		start := time.Now()
+		p.logSignal(sig, ", reconfiguring")
+		if *drained != nil {
+			return false
+		}
+		p.log.Notice().Msg("reconfiguring")
+		p.reload(srv, w, start)
+	case syscall.SIGUSR1:
+		p.logSignal(sig, ", reopening logs")
+		if *drained != nil {
+			return false
+		}
+		p.log.Notice().Msg("reopening logs")
+		p.log.Reopen()
+		srv.ReopenLogs()
+		p.redirectStderr()
+	case syscall.SIGUSR2:
+		// A binary upgrade. nginx refuses it, with these two
+		// lines, while its parent is the one it started with,
+		// which is always the case in the foreground (the
+		// supervisor's child); nginxws has no other mode, and
+		// is upgraded by its supervisor.
+		p.logSignal(sig, ", ignoring")
+		p.log.Crit().Msg("the changing binary signal is ignored: you should shutdown or terminate before either old or new binary's process")
+	default:
+		// SIGWINCH (stop accepting) only acts in a daemonized
+		// nginx, and nginxws stays in the foreground; SIGALRM and
+		// SIGIO only time and wake nginx's own master loop.
+		p.logSignal(sig, "")
+	}
+	return false
 }
 
 // drain is a graceful shutdown: stop accepting, let open connections
