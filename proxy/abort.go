@@ -94,28 +94,24 @@ func rawConn(nc net.Conn) (syscall.RawConn, bool) {
 }
 
 // peekConn is peekFD on nc's descriptor, now.
-func peekConn(nc net.Conn) peekResult {
-	rc, ok := rawConn(nc)
-	if !ok {
-		return peekNothing
-	}
-	r := peekNothing
-	_ = rc.Control(func(fd uintptr) { r = peekFD(fd) })
-	return r
-}
+func peekConn(nc net.Conn) peekResult { return lookAt(nc, peekFD) }
 
 // clientEOF reports whether the client's end of file or a socket error is
 // already there, even behind bytes not read yet (a pipelined request):
 // what nginx's pending_eof (EPOLLRDHUP) tells its posted read event for
 // free, here at the price of one system call.
-func clientEOF(nc net.Conn) bool {
+func clientEOF(nc net.Conn) bool { return lookAt(nc, sockState) == peekClosed }
+
+// lookAt runs look on nc's descriptor, now; peekNothing for a connection
+// without one.
+func lookAt(nc net.Conn, look func(fd uintptr) peekResult) peekResult {
 	rc, ok := rawConn(nc)
 	if !ok {
-		return false
+		return peekNothing
 	}
 	r := peekNothing
-	_ = rc.Control(func(fd uintptr) { r = sockState(fd) })
-	return r == peekClosed
+	_ = rc.Control(func(fd uintptr) { r = look(fd) })
+	return r
 }
 
 // sockErrText is the pending error of nc's socket (getsockopt SO_ERROR,
