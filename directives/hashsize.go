@@ -35,9 +35,9 @@ func (l *loader) setHashSize(d *parser.Directive, sizes map[string]int64) error 
 	if _, ok := sizes[d.Name]; ok {
 		return l.dup(d)
 	}
-	n, ok := Atoi(d.Args[0].Value)
-	if !ok {
-		return l.errf(d, `"%s" directive invalid number`, d.Name)
+	n, err := l.num(d)
+	if err != nil {
+		return err
 	}
 	sizes[d.Name] = n
 	return nil

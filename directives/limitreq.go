@@ -155,9 +155,9 @@ func numBetween(lo, hi int64, field func(*LocConf) *int) setter {
 		if sc.loc.mark(d.Name) {
 			return l.dup(d)
 		}
-		n, ok := Atoi(d.Args[0].Value)
-		if !ok {
-			return l.errf(d, `"%s" directive invalid number`, d.Name)
+		n, err := l.num(d)
+		if err != nil {
+			return err
 		}
 		if n < lo || n > hi {
 			return l.errf(d, "value must be between %d and %d", lo, hi)

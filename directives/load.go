@@ -503,6 +503,16 @@ func (l *loader) flag(d *parser.Directive) (bool, error) {
 	return false, l.errf(d, `invalid value "%s" in "%s" directive, it must be "on" or "off"`, v, d.Name)
 }
 
+// num reads the directive's number argument as ngx_conf_set_num_slot
+// does: what ngx_atoi takes, else nginx's "invalid number".
+func (l *loader) num(d *parser.Directive) (int64, error) {
+	n, ok := Atoi(d.Args[0].Value)
+	if !ok {
+		return 0, l.errf(d, `"%s" directive invalid number`, d.Name)
+	}
+	return n, nil
+}
+
 // errf builds an error located at the directive, as ngx_conf_log_error.
 func (l *loader) errf(d *parser.Directive, format string, args ...any) error {
 	return &parser.Error{Msg: fmt.Sprintf(format, args...), Pos: d.Pos}

@@ -251,9 +251,9 @@ func (l *loader) setWorkerRlimitNofile(d *parser.Directive, _ *scope) error {
 	if err := l.once(d); err != nil {
 		return err
 	}
-	n, ok := Atoi(d.Args[0].Value)
-	if !ok {
-		return l.errf(d, `"%s" directive invalid number`, d.Name)
+	n, err := l.num(d)
+	if err != nil {
+		return err
 	}
 	l.cfg.Main.WorkerRlimitNofile = int(n)
 	return nil

@@ -151,9 +151,9 @@ func srvNum(field func(*ServerConf) *int64) setter {
 		if sc.srvConf.mark(d.Name) {
 			return l.dup(d)
 		}
-		n, ok := Atoi(d.Args[0].Value)
-		if !ok {
-			return l.errf(d, `"%s" directive invalid number`, d.Name)
+		n, err := l.num(d)
+		if err != nil {
+			return err
 		}
 		*field(sc.srvConf) = n
 		return nil

@@ -328,9 +328,9 @@ func (l *loader) setUpstreamKeepaliveRequests(d *parser.Directive, sc *scope) er
 	if u.mark(d.Name) {
 		return l.dup(d)
 	}
-	n, ok := Atoi(d.Args[0].Value)
-	if !ok {
-		return l.errf(d, `"%s" directive invalid number`, d.Name)
+	n, err := l.num(d)
+	if err != nil {
+		return err
 	}
 	u.KeepaliveRequests = int(n)
 	return nil
