@@ -191,10 +191,7 @@ func walkConfs(h *directives.HTTP, fn func(*directives.LocConf)) {
 // logAccess writes the request's access log lines (ngx_http_log_handler)
 // with the level it ended on.
 func (x *exchange) logAccess() {
-	conf := x.conf
-	if conf == nil {
-		conf = x.srv.srv.Conf
-	}
+	conf := x.levelConf()
 	if conf.AccessLogOff || len(conf.AccessLogs) == 0 {
 		return
 	}

@@ -232,7 +232,7 @@ func (x *exchange) discardRest() bool {
 	defer x.c.s.bufs.put(b)
 	// ngx_http_discarded_request_body_handler: lingering_timeout for
 	// each wait, lingering_time in all.
-	err := x.lingerConf().drain(func(t time.Time) error { x.c.dl.setReadAt(x.c.nc, t); return nil }, func() error {
+	err := lingerConfOf(x.levelConf()).drain(func(t time.Time) error { x.c.dl.setReadAt(x.c.nc, t); return nil }, func() error {
 		var err error
 		if x.head.Chunked {
 			_, err = x.body.cr.Read(b.b)

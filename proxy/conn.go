@@ -31,18 +31,6 @@ func lingerConfOf(c *directives.LocConf) lingerConf {
 	return lingerConf{mode: c.LingeringClose, time: c.LingeringTime, timeout: c.LingeringTimeout}
 }
 
-// lingerConf is the lingering settings of where the request is: its
-// location, else its server, else nginx's defaults.
-func (x *exchange) lingerConf() lingerConf {
-	switch {
-	case x.conf != nil:
-		return lingerConfOf(x.conf)
-	case x.srv != nil:
-		return lingerConfOf(x.srv.srv.Conf)
-	}
-	return lingerConf{mode: directives.LingeringOn, time: 30 * time.Second, timeout: 5 * time.Second}
-}
-
 // wanted reports whether a connection closes lingering
 // (ngx_http_finalize_connection): always with "always", never with "off",
 // and with "on" when the client may still be sending (mayBeSending, asked
@@ -434,10 +422,7 @@ func (c *conn) loop() bool {
 		}
 		// Where the request ended is where the connection's next
 		// lines go (idleEnd).
-		c.lastConf, c.lastRT = x.conf, rt
-		if c.lastConf == nil {
-			c.lastConf = x.srv.srv.Conf
-		}
+		c.lastConf, c.lastRT = x.levelConf(), rt
 		keep := x.finish()
 		if !keep {
 			c.closeLingering(x)

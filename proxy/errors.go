@@ -197,6 +197,15 @@ func (x *exchange) confOrServer() *directives.LocConf {
 	return x.conf
 }
 
+// levelConf is the settings of the level the request is at: its
+// location's, else (no location chosen yet) its server's.
+func (x *exchange) levelConf() *directives.LocConf {
+	if x.conf != nil {
+		return x.conf
+	}
+	return x.srv.srv.Conf
+}
+
 // setConf makes l (with settings c) the request's level.
 func (x *exchange) setConf(l *location, c *directives.LocConf) {
 	x.loc, x.conf = l, c

@@ -143,10 +143,7 @@ func (r *tunnelRecord) logEvent(lvl errlog.Level, msg, errno, action string) {
 // planAccess plans the request's access log lines (see logAccess) for a
 // tunnel; nil when none will be written.
 func (x *exchange) planAccess(early int64) *tunnelAccess {
-	conf := x.conf
-	if conf == nil {
-		conf = x.srv.srv.Conf
-	}
+	conf := x.levelConf()
 	if conf.AccessLogOff || len(conf.AccessLogs) == 0 {
 		return nil
 	}

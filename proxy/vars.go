@@ -255,10 +255,7 @@ func (x *exchange) Now() time.Time { return time.Now() }
 // before a "set" ran (ngx_http_rewrite_var), under the
 // uninitialized_variable_warn of where the request is.
 func (x *exchange) UninitializedVariable(name string) {
-	conf := x.conf
-	if conf == nil {
-		conf = x.srv.srv.Conf
-	}
+	conf := x.levelConf()
 	if !conf.UninitializedVariableWarn {
 		return
 	}
