@@ -66,3 +66,46 @@ func BenchmarkTunnelBulk1MiB(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTunnelOpen: one tunnel's whole life per operation, as a
+// reconnect storm sees it: the client connects, upgrades, echoes 64 bytes
+// and closes. It is the handshake path (request head, upstream connect,
+// 101, the move to an event loop, the end) that a fleet of clients
+// reconnecting after a deploy costs the proxy.
+func BenchmarkTunnelOpen(b *testing.B) {
+	upstream := benchUpstream(b, func(c net.Conn, br *bufio.Reader) {
+		if _, err := readHead(br); err != nil {
+			return
+		}
+		_, _ = io.WriteString(c, resp101)
+		_, _ = io.Copy(c, br)
+	})
+	c, _ := benchProxy(b, errlog.LevelInfo, func(port, dir string) string {
+		return tunnelConf(port, dir, upstream, "")
+	})
+	addr := c.RemoteAddr().String()
+	msg := make([]byte, 64)
+	got := make([]byte, 64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		br := bufio.NewReader(c)
+		if _, err := io.WriteString(c, wsRequest); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := readHead(br); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(br, got); err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+}
