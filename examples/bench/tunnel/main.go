@@ -20,16 +20,20 @@
 //     for the run, each proxy's default protocols: TLS 1.2);
 //   - (f) ping-pong over one connection, 10,000 round trips of 64 B: the
 //     median latency, where every message is a wake-up of its own (what a
-//     mostly idle tunnel sees).
+//     mostly idle tunnel sees);
+//   - (g) a reconnect storm: 2,000 tunnels, 50 at a time, each opened
+//     (connect, upgrade), echoed once (64 B) and closed by the client, as
+//     a fleet's clients do after a deploy: tunnels per second, and the
+//     proxy's CPU time per tunnel.
 //
-// For (a) and (b) it also prints the CPU time each proxy used per round
+// For (a), (b) and (g) it also prints the CPU time each proxy used per round
 // trip and per MB (every thread of every process of the proxy, from
 // schedstat): the proxy's own cost, which the rates show only in part,
 // since the client and the backend share the machine's cores with it.
 //
 // The backend is the demo backend (examples/backend, a gorilla/websocket
 // echo), one process for all runs. Both proxies start fresh and stay up;
-// (c) is measured first, then (a), (f) and (b) in -rounds interleaved rounds,
+// (c) is measured first, then (a), (f), (g) and (b) in -rounds interleaved rounds,
 // the proxies' order swapped each round. Each figure is the median of its
 // rounds, and each ratio the median of the rounds' own ratios: the two
 // figures of a ratio are taken a few seconds apart, so that load from
@@ -66,6 +70,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -91,7 +96,7 @@ type options struct {
 	nginxws, nginx, backend string
 	conns, roundTrips       int
 	bulkTrips, idle, rounds int
-	single                  int
+	single, storm           int
 }
 
 // result is one proxy's figures: (c) once, (a) and (b) for each round.
@@ -114,6 +119,8 @@ type round struct {
 	direct   float64       // (b) the same round's figure without a proxy
 	bare     float64       // (b) the same round's figure through the bare proxy
 	p50One   time.Duration // (f)
+	opened   float64       // (g) tunnels per second
+	cpuPerTu float64       // (g) the proxy's CPU time per tunnel, µs
 }
 
 func run(args []string, out io.Writer) error {
@@ -127,6 +134,7 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&o.bulkTrips, "bulk", 200, "(b) round trips of 1 MiB")
 	fs.IntVar(&o.idle, "idle", 3000, "(c) idle tunnels")
 	fs.IntVar(&o.single, "single", 10000, "(f) round trips over one connection")
+	fs.IntVar(&o.storm, "storm", 2000, "(g) tunnels opened, echoed once and closed")
 	fs.IntVar(&o.rounds, "rounds", 7, "rounds of (a) and (b); each figure is their median")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -227,6 +235,17 @@ func run(args []string, out io.Writer) error {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
 			figures[p].p50One = p50
+		}
+		for _, p := range order {
+			fmt.Fprintf(os.Stderr, "tunnel bench: %s: round %d, reconnect storm\n", p.name, r)
+			cpu0 := cpuTime(p.pid)
+			rate, err := reconnectStorm(p.url, o.storm, 50)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p.name, err)
+			}
+			cpu := cpuTime(p.pid) - cpu0
+			figures[p].opened = rate
+			figures[p].cpuPerTu = cpu.Seconds() * 1e6 / float64(o.storm)
 		}
 		direct, err := bulk("ws://"+backendAddr+"/ws", o.bulkTrips)
 		if err != nil {
@@ -444,6 +463,46 @@ func bulk(url string, n int) (float64, error) {
 		}
 	}
 	return float64(n*len(msg)) / 1e6 / time.Since(start).Seconds(), nil
+}
+
+// reconnectStorm opens n tunnels through url, conc at a time; each is
+// echoed once (64 B) and closed by the client. It returns tunnels per
+// second.
+func reconnectStorm(url string, n, conc int) (float64, error) {
+	var next atomic.Int64
+	errs := make(chan error, conc)
+	msg := bytes.Repeat([]byte{'s'}, 64)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := newDialer(1024)
+			for next.Add(1) <= int64(n) {
+				c, _, err := d.Dial(url, nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				// A proxy that stops answering fails the run, not hangs it.
+				_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				err = echo(c, msg)
+				c.Close()
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	return float64(n) / elapsed.Seconds(), nil
 }
 
 func echo(c *websocket.Conn, msg []byte) error {
@@ -876,6 +935,16 @@ func printTable(out io.Writer, o options, ngx, ws result) {
 		val(ngx, func(r result) string { return us(time.Duration(median(r.rounds, p50One))) }),
 		val(ws, func(r result) string { return us(time.Duration(median(r.rounds, p50One))) }),
 		ngx.rounds, p50One, p50One, "", nil)
+	opened := func(r round) float64 { return r.opened }
+	row(fmt.Sprintf("(g) reconnect storm, %d tunnels, tunnels/s", o.storm),
+		val(ngx, func(r result) string { return fmt.Sprintf("%.0f", median(r.rounds, opened)) }),
+		val(ws, func(r result) string { return fmt.Sprintf("%.0f", median(r.rounds, opened)) }),
+		ngx.rounds, opened, opened, "", nil)
+	cpuTu := func(r round) float64 { return r.cpuPerTu }
+	row("(g) proxy CPU per tunnel, µs",
+		val(ngx, func(r result) string { return fmt.Sprintf("%.0f", median(r.rounds, cpuTu)) }),
+		val(ws, func(r result) string { return fmt.Sprintf("%.0f", median(r.rounds, cpuTu)) }),
+		ngx.rounds, cpuTu, cpuTu, "", nil)
 	_ = tw.Flush()
 }
 
