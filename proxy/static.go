@@ -260,7 +260,8 @@ func (x *exchange) dirRedirect() {
 	}
 	v := x.keep(x.scratch[start:])
 	x.scratch = x.scratch[:start]
-	x.discardBody()
+	// The body is discarded by the 301's special response, which marks
+	// Expect answered first: no "100 Continue".
 	x.out.setLocation(v)
 	x.finalize(301)
 }
