@@ -222,7 +222,10 @@ func (x *exchange) updateLocation() {
 		x.keepalive = false
 	case x.c.requests >= c.KeepaliveRequests:
 		x.keepalive = false
-	case c.KeepaliveTime > 0 && x.start.Sub(x.c.start) > c.KeepaliveTime:
+	case x.start.Sub(x.c.start).Milliseconds() > c.KeepaliveTime.Milliseconds():
+		// nginx compares its millisecond clock, and keepalive_time 0 is
+		// a limit too: keepalive ends once a millisecond has passed
+		// since the connection came.
 		x.keepalive = false
 	case c.KeepaliveDisable&directives.KeepaliveDisableMSIE6 != 0 && x.methodCode == http1.MethodPOST && x.userAgent()&uaMSIE6 != 0:
 		x.keepalive = false
