@@ -132,7 +132,10 @@ func (x *exchange) readSome(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	if len(x.c.rd.Buffered()) == 0 {
-		x.c.dl.setRead(x.c.nc, time.Now(), x.conf.ClientBodyTimeout)
+		// nginx arms client_body_timeout once a read would block; a
+		// timeout of 0 then fires at the event loop's next turn
+		// (writeTimer's zeroTimerTurn): 408 unless the bytes are there.
+		x.c.dl.setRead(x.c.nc, time.Now(), writeTimer(x.conf.ClientBodyTimeout))
 		if x.bodyStopped() {
 			return 0, errBodyStopped
 		}

@@ -43,14 +43,10 @@ func (x *exchange) emptyGIF() {
 	o.lastModified = emptyGIFModified
 	switch x.notModified(emptyGIFModified.Unix(), true, nil) {
 	case 412:
-		o.headers = o.headers[:0]
-		o.lastModified = zeroTime
-		x.finalize(412)
+		x.filterFinalize(412)
 		return
 	case 304:
-		x.status = 304
-		o.setContentType(nil)
-		o.contentLength = -1
+		x.notModifiedHead()
 		_ = x.sendHead(nil)
 		return
 	}

@@ -258,7 +258,9 @@ func (x *exchange) sendErrorPage(ep *directives.ErrorPage, status int) {
 			overwrite = 400
 		}
 	}
-	if overwrite > 0 && overwrite != 200 {
+	if overwrite != 0 && overwrite != 200 {
+		// Without "=code" too (overwrite -1): such a page answers no
+		// Expect.
 		x.expectTested = true
 	}
 	if overwrite >= 0 {

@@ -81,6 +81,11 @@ type exchange struct {
 	info    directives.RequestInfo
 	upInfo  directives.UpstreamInfo
 	proxied bool
+	// disableNotModified is nginx's r->disable_not_modified, set once an
+	// upstream's response head became the response (without
+	// proxy_cache, no upstream response is cacheable): the not-modified
+	// filter leaves it alone.
+	disableNotModified bool
 	// upRead is set once an upstream response head has been read, or
 	// begun: resp's header lines are then what nginx's u->headers_in
 	// holds, $upstream_http_* included; those parsed before a head

@@ -222,7 +222,10 @@ func (x *exchange) updateLocation() {
 		x.keepalive = false
 	case x.c.requests >= c.KeepaliveRequests:
 		x.keepalive = false
-	case c.KeepaliveTime > 0 && x.start.Sub(x.c.start) > c.KeepaliveTime:
+	case x.start.Sub(x.c.start).Milliseconds() > c.KeepaliveTime.Milliseconds():
+		// nginx compares its millisecond clock, and keepalive_time 0 is
+		// a limit too: keepalive ends once a millisecond has passed
+		// since the connection came.
 		x.keepalive = false
 	case c.KeepaliveDisable&directives.KeepaliveDisableMSIE6 != 0 && x.methodCode == http1.MethodPOST && x.userAgent()&uaMSIE6 != 0:
 		x.keepalive = false
@@ -456,12 +459,26 @@ func (x *exchange) internalRedirect(uri, args []byte, found bool) {
 	x.vs.RedirectArgs()
 	x.internal = true
 	x.validUnparsedURI = false
-	x.out = outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1}
-	x.keepChallenges()
-	x.applyCarry()
+	x.restartResponse()
 	// ngx_http_handler clears the connection's log action.
 	x.action = ""
 	x.serverRewrite()
+}
+
+// restartResponse starts the response again for an internal redirect.
+// nginx keeps r->headers_out across one; what nginxws keeps of it is what
+// a handler may have set before the redirect: the access phase's
+// challenges (error_page 401) and a redirect's Location (error_page 301
+// /moved.html sends the page with the Location, made absolute as any);
+// then the headers an X-Accel-Redirect carries.
+func (x *exchange) restartResponse() {
+	loc := x.out.location
+	x.out = outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1}
+	x.keepChallenges()
+	if loc != nil {
+		x.out.setLocation(loc)
+	}
+	x.applyCarry()
 }
 
 // applyCarry puts the headers an X-Accel-Redirect kept into the response
@@ -493,9 +510,7 @@ func (x *exchange) namedLocation(name string) {
 		return
 	}
 	x.internal = true
-	x.out = outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1}
-	x.keepChallenges()
-	x.applyCarry()
+	x.restartResponse()
 	x.setConf(l, l.conf)
 	x.updateLocation()
 	if !x.locationRewrite() {

@@ -599,6 +599,7 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 	o := &x.out
 	x.status = resp.Status
 	o.statusLine = resp.StatusLine
+	x.disableNotModified = true
 	o.action = "reading response header from upstream"
 	o.contentLength = resp.ContentLength
 	if resp.Chunked {

@@ -142,7 +142,8 @@ func (x *exchange) rewrite(st *directives.Stmt, log bool) (int, bool) {
 		if log {
 			x.logEvent(levelNotice, `rewritten redirect: "`+string(loc)+`"`, "", "")
 		}
-		x.discardBody()
+		// The body is discarded by the redirect's special response,
+		// which marks Expect answered first: no "100 Continue".
 		x.out.setLocation(loc)
 		x.finalize(st.Code)
 		return scriptDone, true

@@ -260,7 +260,8 @@ func (x *exchange) dirRedirect() {
 	}
 	v := x.keep(x.scratch[start:])
 	x.scratch = x.scratch[:start]
-	x.discardBody()
+	// The body is discarded by the 301's special response, which marks
+	// Expect answered first: no "100 Continue".
 	x.out.setLocation(v)
 	x.finalize(301)
 }
@@ -360,16 +361,12 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo, gzipped bool) {
 		o.noRanges = true
 	}
 
-	if st := x.notModified(mtime.Unix(), true, etag); st != 0 {
-		if st == 412 {
-			o.headers = o.headers[:0]
-			o.lastModified = zeroTime
-			x.finalize(412)
-			return
-		}
-		x.status = 304
-		o.setContentType(nil)
-		o.contentLength = -1
+	switch x.notModified(mtime.Unix(), true, etag) {
+	case 412:
+		x.filterFinalize(412)
+		return
+	case 304:
+		x.notModifiedHead()
 		// The not-modified filter drops the Content-Encoding
 		// (headers_out.content_encoding's hash cleared).
 		if encodingAt >= 0 {
@@ -378,10 +375,7 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo, gzipped bool) {
 		_ = x.sendHead(nil)
 		return
 	}
-	status := 200
-	if x.errStatus != 0 {
-		status = x.errStatus
-	}
+	status := x.status
 	// The header filters nginx runs before its range filter, in its
 	// order: add_header and expires, charset, gzip (filterHead). A
 	// recoding that changes the length leaves no Content-Length, and a
@@ -391,7 +385,7 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo, gzipped bool) {
 		return
 	}
 	var ranges []byteRange
-	if status == 200 && x.head.Version >= 1000 && x.conf.MaxRanges > 0 && !o.noRanges && o.contentLength >= 0 {
+	if status == 200 && x.main == nil && x.head.Version >= 1000 && x.conf.MaxRanges > 0 && !o.noRanges && o.contentLength >= 0 {
 		var st int
 		ranges, st = x.rangeFilter(size, mtime, etag)
 		if st == 416 {
@@ -550,7 +544,18 @@ func appendETag(dst []byte, mtime time.Time, size int64) []byte {
 // present) both say the client's copy is current, 0 otherwise. The dates
 // are compared as nginx parses them (parseHTTPTime), under
 // if_modified_since.
+//
+// It first gives the response error_page's status, as
+// ngx_http_send_header does before the filters ("error_page 404
+// /404.html": 404, "=200": 200): the filter answers a main request's 200
+// only (not a proxied response: disableNotModified), and the 304 it makes
+// is the status sent while $status keeps error_page's.
 func (x *exchange) notModified(lastMod int64, known bool, etag []byte) int {
+	x.out.notModifiedRan = true
+	x.sendHeaderStatus()
+	if x.status != 200 || x.main != nil || x.disableNotModified {
+		return 0
+	}
 	h := x.head
 	if v, ok := h.Header("if-unmodified-since"); ok {
 		// No Last-Modified, or a date nginx cannot read: the

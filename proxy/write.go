@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -57,6 +58,13 @@ type outHeaders struct {
 	// start in the list.
 	filtered bool
 	userFrom int
+	// errApplied is the error status ngx_http_send_header made the
+	// response's status (sendHeaderStatus); 0 for none yet.
+	errApplied int
+	// notModifiedRan is set once the not-modified filter looked at the
+	// response (notModified): a static file asks it before its range
+	// filter, any other response as its head goes out.
+	notModifiedRan bool
 	// gzipVary is nginx's r->gzip_vary: the gzip filter looked at the
 	// response, and "Vary: Accept-Encoding" goes out with gzip_vary on.
 	// noRanges is set when gzip compresses the body: no ranges, no
@@ -104,12 +112,25 @@ func (o *outHeaders) setLocation(v []byte) {
 // A body of the length the head announces is the whole body: compressed,
 // it is ended in the same write.
 func (x *exchange) sendHead(body []byte) error {
+	if !x.out.notModifiedRan {
+		// ngx_http_not_modified_header_filter, the first of nginx's
+		// header filters, for every response: one of return, autoindex
+		// or stub_status has no ETag and no Last-Modified of its own
+		// (add_header's come later), so that "If-None-Match: *" makes
+		// it a 304 and any other If-Match, or an If-Unmodified-Since,
+		// a 412.
+		lm := x.out.lastModified
+		switch x.notModified(lm.Unix(), !lm.IsZero(), nil) {
+		case 412:
+			x.filterFinalize(412)
+			return errFilterFinalized
+		case 304:
+			x.notModifiedHead()
+		}
+	}
 	x.headerSent = true
 	whole := x.out.contentLength >= 0 && int64(len(body)) == x.out.contentLength
-	if x.errStatus != 0 {
-		x.status = x.errStatus
-		x.out.statusLine = nil
-	}
+	x.sendHeaderStatus()
 	if x.main != nil {
 		// A subrequest's head goes nowhere (ngx_http_header_filter
 		// passes only the main request's), nor its body (header only).
@@ -217,6 +238,50 @@ func (x *exchange) sendHead(body []byte) error {
 	return x.write(h)
 }
 
+// errFilterFinalized is what sendHead returns when a header filter
+// answered with an error page instead of the response (filterFinalize):
+// the response's body must not follow.
+var errFilterFinalized = errors.New("a header filter replaced the response with an error page")
+
+// filterFinalize is ngx_http_filter_finalize_request, a header filter's
+// refusal of the response (the not-modified filter's 412): the response's
+// headers are dropped (ngx_http_clean_header), the status's page (or its
+// error_page) goes out instead, and the NGX_ERROR the filter returns then
+// terminates the request: the connection closes, without lingering,
+// though the page said keep-alive.
+func (x *exchange) filterFinalize(status int) {
+	o := &x.out
+	*o = outHeaders{headers: o.headers[:0], tail: o.tail[:0], contentLength: -1,
+		errApplied: o.errApplied, notModifiedRan: true,
+		gzipTested: o.gzipTested, gzipAccepted: o.gzipAccepted}
+	x.finalize(status)
+	x.broken, x.noLinger, x.aborted = true, true, true
+}
+
+// notModifiedHead makes the response the not-modified filter's 304: no
+// type, no length, no upstream status line.
+func (x *exchange) notModifiedHead() {
+	x.status = 304
+	x.out.statusLine = nil
+	x.out.setContentType(nil)
+	x.out.contentLength = -1
+}
+
+// sendHeaderStatus is what ngx_http_send_header does before the header
+// filters: an error status (r->err_status: error_page's code, a special
+// response's) becomes the response's status, without the upstream's
+// status line. Done once per error status: the filters may then change
+// the status (the not-modified filter's 304, the range filter's 206 after
+// "error_page 404 =200 /file") while $status keeps the error status.
+func (x *exchange) sendHeaderStatus() {
+	if x.errStatus == 0 || x.out.errApplied == x.errStatus {
+		return
+	}
+	x.out.errApplied = x.errStatus
+	x.status = x.errStatus
+	x.out.statusLine = nil
+}
+
 // filterHead runs, once, the header filters nginx runs before its range
 // filter, in nginx's order: add_header and expires, the sub filter, the
 // charset filter, then gzip. A static file runs them before it looks at
@@ -228,11 +293,7 @@ func (x *exchange) filterHead() error {
 		return nil
 	}
 	o.filtered = true
-	if x.errStatus != 0 {
-		// ngx_http_send_header gives the filters the error status.
-		x.status = x.errStatus
-		o.statusLine = nil
-	}
+	x.sendHeaderStatus()
 	o.userFrom = len(o.headers)
 	x.addHeaders()
 	o.expectTrailers = x.trailersExpected()
