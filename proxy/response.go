@@ -657,6 +657,15 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 		}
 		o.add(h.Name, h.Value)
 	}
+	// ngx_http_proxy_process_header adds an empty Server and Date to the
+	// upstream's headers when it sent none; passed (proxy_pass_header),
+	// the empty one becomes headers_out.server (date) with its hash
+	// cleared: not written, yet the header filter then writes no Server
+	// (Date) of its own either. An HTTP/0.9 answer has no header part.
+	if resp.Version != 9 {
+		o.serverSet = o.serverSet || p.passServer
+		o.dateSet = o.dateSet || p.passDate
+	}
 }
 
 // indexFold returns the index of the lower-case ASCII s in b, ignoring
