@@ -141,8 +141,8 @@ type row struct {
 	// warn is the [warn] nginx itself prints for the directive on Linux
 	// (the *_send_lowat ones), printed instead of nginxws's "is ignored".
 	warn string
-	// def are the values of a refused directive that ask for nginx's own
-	// default (etag on, ssl_ocsp off): written
+	// def are the values of a refused or ignored directive that ask for
+	// nginx's own default (etag on, ssl_ocsp off, proxy_cache off): written
 	// out, they change nothing, so nginxws accepts them silently.
 	def []string
 }

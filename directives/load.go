@@ -228,6 +228,12 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 		switch r.status {
 		case implemented:
 		case ignored:
+			if len(d.Args) == 1 && r.isDefault(d.Args[0].Value) {
+				// nginx's default written out ("proxy_cache off", as
+				// ASP.NET Core's and n8n's documented configurations
+				// have it): nginxws does the same, nothing to warn of.
+				return nil
+			}
 			if r.obsolete != "" {
 				l.warnf(d, `the "%s" directive is obsolete, use the "%s" directive instead`, d.Name, r.obsolete)
 				return nil
