@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"math/big"
 	"math/bits"
@@ -191,9 +192,10 @@ server { listen 127.0.0.1:18596 ssl; ssl_certificate "data:` + string(cert) + `"
 // cipher list of suites Go lacks.
 func TestTLSWarnings(t *testing.T) {
 	dir := writeCase(t, errorCase{conf: H(`server { listen 127.0.0.1:18599 ssl; ssl_certificate cert.pem; ssl_certificate_key key.pem;
-ssl_dhparam cert.pem; ssl_stapling on; ssl_early_data on; ssl_ciphers DHE-RSA-AES128-GCM-SHA256; }
+ssl_dhparam dh.pem; ssl_stapling on; ssl_early_data on; ssl_ciphers DHE-RSA-AES128-GCM-SHA256; }
 `)})
 	writeTestCert(t, dir)
+	writeDHParams(t, filepath.Join(dir, "dh.pem"), 2048)
 	cfg, err := loadCase(t, dir)
 	if err != nil {
 		t.Fatal(err)
@@ -210,5 +212,73 @@ ssl_dhparam cert.pem; ssl_stapling on; ssl_early_data on; ssl_ciphers DHE-RSA-AE
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("warnings\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestTLSSecurityLevel: what OpenSSL 3 refuses at its default security
+// level 2 nginx refuses at -t, and so does nginxws although it uses
+// neither: ssl_dhparam with 1024-bit parameters (old guides' files), a
+// certificate given as ssl_dhparam, a 1024-bit RSA certificate; a lower
+// "@SECLEVEL=" in ssl_ciphers lets the parameters through, as in nginx.
+func TestTLSSecurityLevel(t *testing.T) {
+	nginx, _ := exec.LookPath("nginx")
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "nginxws-test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	rsaDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &rsaKey.PublicKey, rsaKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]*pem.Block{
+		"rsa1024.pem": {Type: "CERTIFICATE", Bytes: rsaDER},
+		"rsa1024.key": {Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)},
+	}
+	const srv = "server { listen 127.0.0.1:18599 ssl; ssl_certificate_key key.pem; "
+	for _, tc := range []struct{ body, want string }{
+		{srv + "ssl_certificate cert.pem; ssl_dhparam dh1024.pem; }", `[emerg] SSL_CTX_set_tmp_dh("CONF/dh1024.pem") failed (SSL: error:0A00018A:SSL routines::dh key too small)`},
+		{srv + "ssl_certificate cert.pem; ssl_dhparam cert.pem; }", `[emerg] PEM_read_bio_DHparams("CONF/cert.pem") failed (SSL: error:0480006C:PEM routines::no start line:Expecting: DH PARAMETERS)`},
+		{srv + "ssl_certificate cert.pem; ssl_dhparam dh1024.pem; ssl_ciphers HIGH:@SECLEVEL=1; return 200 $nope; }", `[emerg] unknown "nope" variable`},
+		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate rsa1024.pem; ssl_certificate_key rsa1024.key; }", `[emerg] SSL_CTX_use_certificate("CONF/rsa1024.pem") failed (SSL: error:0A00018F:SSL routines::ee key too small)`},
+		{"server { listen 127.0.0.1:18599 ssl; ssl_certificate rsa1024.pem; ssl_certificate_key rsa1024.key; ssl_ciphers DEFAULT:@SECLEVEL=1; return 200 $nope; }", `[emerg] unknown "nope" variable`},
+	} {
+		dir := writeCase(t, errorCase{conf: H(tc.body)})
+		writeTestCert(t, dir)
+		writeDHParams(t, filepath.Join(dir, "dh1024.pem"), 1024)
+		for name, block := range files {
+			if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(block), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := loadCase(t, dir)
+		if err == nil {
+			t.Fatalf("%s: no error", tc.body)
+		}
+		if got := "[emerg] " + strings.ReplaceAll(err.Error(), dir, "CONF"); got != tc.want {
+			t.Errorf("%s:\ngot  %s\nwant %s", tc.body, got, tc.want)
+		}
+		if nginx != "" {
+			if n := strings.ReplaceAll(nginxFirstLine(t, nginx, dir), dir, "CONF"); n != tc.want {
+				t.Errorf("nginx says %s", n)
+			}
+		}
+	}
+}
+
+// writeDHParams writes a "DH PARAMETERS" file with a modulus of that many
+// bits: not a safe prime (OpenSSL does not test one when it loads it), as
+// making one takes too long for a test.
+func writeDHParams(t *testing.T, path string, bits int) {
+	t.Helper()
+	p := new(big.Int).Lsh(big.NewInt(1), uint(bits-1))
+	p.Add(p, big.NewInt(1))
+	der, err := asn1.Marshal(struct{ P, G *big.Int }{p, big.NewInt(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "DH PARAMETERS", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -199,6 +199,11 @@ func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*T
 		if err != nil {
 			return nil, err
 		}
+		if cert.Leaf != nil && keySecurityBits(cert.Leaf.PublicKey) < securityLevelBits(cipherSecurityLevel(ciphers)) {
+			// SSL_CTX_use_certificate's security check (ssl_security_cert):
+			// a 1024-bit RSA key is below OpenSSL 3's default level 2.
+			return nil, errAt(parser.Pos{}, `SSL_CTX_use_certificate("%s") failed (SSL: error:0A00018F:SSL routines::ee key too small)`, l.confPathOrData(name))
+		}
 		tc.Certificates = append(tc.Certificates, cert)
 	}
 
@@ -207,8 +212,14 @@ func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*T
 	}
 	if v := hb.sslValue(s, "ssl_dhparam"); v != nil {
 		path := l.confPath(v[0].Value)
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil, errAt(parser.Pos{}, "%s", fmt.Sprintf(`BIO_new_file("%s") failed (SSL: error:80000002:system library::No such file or directory:calling fopen(%s, r) error:10000080:BIO routines::no such file)`, path, path))
+		}
+		if err == nil {
+			if msg := checkDHParams(path, data, ciphers); msg != "" {
+				return nil, errAt(parser.Pos{}, "%s", msg)
+			}
 		}
 	}
 	if v := hb.sslValue(s, "ssl_ecdh_curve"); v != nil && v[0].Value != "auto" {
