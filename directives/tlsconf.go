@@ -250,7 +250,7 @@ func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*T
 		tc.TicketKeys = append(tc.TicketKeys, sha256.Sum256(b))
 	}
 	if v := hb.sslValue(s, "ssl_stapling"); v != nil && v[0].Value == "on" {
-		l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `"ssl_stapling" ignored, not supported`})
+		l.staplingWarnings(s, tc, certs)
 	}
 	if v := hb.sslValue(s, "ssl_early_data"); v != nil && v[0].Value == "on" {
 		// crypto/tls accepts no 0-RTT data: nginx's own warning for a
@@ -259,6 +259,94 @@ func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*T
 		l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `"ssl_early_data" is not supported on this platform, ignored`})
 	}
 	return tc, nil
+}
+
+// staplingWarnings says why a server's certificates get no OCSP staple.
+// nginxws staples none; nginx (ngx_ssl_stapling, for each certificate,
+// the last configured first) staples none either, with its own [warn],
+// for a certificate whose issuer is neither in its file's chain nor in
+// the trusted certificates (a self-signed one), for one without an OCSP
+// responder URL (Let's Encrypt's since 2025) unless ssl_stapling_responder
+// names one, and for a responder that is not "http://" or whose host does
+// not resolve: those get nginx's words, the rest nginxws's "not
+// supported". With variables in the names nginx loads no
+// certificate at -t, and says nothing.
+func (l *loader) staplingWarnings(s *Server, tc *TLSConf, names []string) {
+	hb := l.http
+	if len(tc.Certificates) == 0 {
+		if len(tc.DynamicCertificates) == 0 {
+			l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `"ssl_stapling" ignored, not supported`})
+		}
+		return
+	}
+	file := hb.sslValue(s, "ssl_stapling_file")
+	responder := hb.sslValue(s, "ssl_stapling_responder")
+	unsupported := false
+	for i := len(tc.Certificates) - 1; i >= 0; i-- {
+		c := tc.Certificates[i]
+		if file != nil || c.Leaf == nil {
+			unsupported = true
+			continue
+		}
+		name := l.confPathOrData(names[i])
+		if !hasIssuer(c, tc.TrustStore) {
+			l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: fmt.Sprintf(`"ssl_stapling" ignored, issuer certificate not found for certificate "%s"`, name)})
+			continue
+		}
+		url := ""
+		switch {
+		case responder != nil:
+			url = responder[0].Value
+		case len(c.Leaf.OCSPServer) > 0:
+			url = c.Leaf.OCSPServer[0]
+		default:
+			l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: fmt.Sprintf(`"ssl_stapling" ignored, no OCSP responder URL in the certificate "%s"`, name)})
+			continue
+		}
+		// ngx_ssl_stapling_responder: "http://" only, then the address
+		// parsed and its name resolved now.
+		if len(url) <= 7 || !strings.EqualFold(url[:7], "http://") {
+			l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: fmt.Sprintf(`"ssl_stapling" ignored, invalid URL prefix in OCSP responder "%s" in the certificate "%s"`, url, name)})
+			continue
+		}
+		if u := parseURL(url[7:], urlOpts{uriPart: true, defaultPort: 80}, l.resolve); u.err != "" {
+			l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: fmt.Sprintf(`"ssl_stapling" ignored, %s in OCSP responder "%s" in the certificate "%s"`, u.err, url[7:], name)})
+			continue
+		}
+		unsupported = true
+	}
+	if unsupported {
+		l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `"ssl_stapling" ignored, not supported`})
+	}
+}
+
+// hasIssuer reports whether the certificate's issuer is among the
+// certificates after it in its file or in the trusted ones, as
+// X509_check_issued matches them: the issuer's subject is the
+// certificate's issuer name, the key identifiers agree where both are
+// given, and the issuer may sign certificates if it says what it may do.
+func hasIssuer(c tls.Certificate, store []*x509.Certificate) bool {
+	leaf := c.Leaf
+	issued := func(ca *x509.Certificate) bool {
+		if !bytes.Equal(ca.RawSubject, leaf.RawIssuer) {
+			return false
+		}
+		if len(leaf.AuthorityKeyId) > 0 && len(ca.SubjectKeyId) > 0 && !bytes.Equal(leaf.AuthorityKeyId, ca.SubjectKeyId) {
+			return false
+		}
+		return ca.KeyUsage == 0 || ca.KeyUsage&x509.KeyUsageCertSign != 0
+	}
+	for _, der := range c.Certificate[1:] {
+		if ca, err := x509.ParseCertificate(der); err == nil && issued(ca) {
+			return true
+		}
+	}
+	for _, ca := range store {
+		if issued(ca) {
+			return true
+		}
+	}
+	return false
 }
 
 // compileClientVerify reads ssl_verify_client, ssl_verify_depth,
