@@ -346,3 +346,30 @@ server { listen 8080; proxy_cache off; location / { proxy_cache off; fastcgi_cac
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestCacheSettingsWithoutCachePath: without a proxy_cache_path nginx
+// caches nothing, so proxy_cache_bypass, proxy_no_cache and the other
+// proxy_cache_* settings change nothing there, as in nginxws: no warning.
+// proxy_cache with a variable keeps its own (nginx answers 500 when the
+// zone it names does not exist), and with a cache path all warn.
+func TestCacheSettingsWithoutCachePath(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want []string
+	}{
+		{"server { listen 8080; location / { proxy_cache_bypass $http_upgrade; proxy_no_cache $http_upgrade; proxy_cache_valid 200 1m; proxy_pass http://127.0.0.1:1; } }", nil},
+		{"server { listen 8080; location / { proxy_cache $host; proxy_cache_bypass $http_upgrade; proxy_pass http://127.0.0.1:1; } }",
+			[]string{`"proxy_cache" directive is ignored @3`}},
+		{"server { listen 8080; location / { proxy_cache_bypass $http_upgrade; proxy_pass http://127.0.0.1:1; } }\nproxy_cache_path /tmp/nginxws-cache keys_zone=z:1m;",
+			[]string{`"proxy_cache_bypass" directive is ignored @3`, `"proxy_cache_path" directive is ignored @4`}},
+	} {
+		cfg := load(t, H(tc.body))
+		var got []string
+		for _, w := range cfg.Warnings {
+			got = append(got, fmt.Sprintf("%s @%d", w.Msg, w.Pos.Line))
+		}
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%s:\nwarnings %q\nwant %q", tc.body, got, tc.want)
+		}
+	}
+}

@@ -132,6 +132,12 @@ type loader struct {
 	http        *httpBuilder // nil until the http block
 	refusal     error        // the first refusal, reported at the end (refuseLater)
 	resolve     resolver
+	// cacheWarns are the indexes in cfg.Warnings of the "is ignored"
+	// warnings of proxy_cache_* settings, dropped when the http block
+	// ends without a proxy_cache_path (cachePath): without a cache zone
+	// nginx caches nothing either, so they change nothing.
+	cacheWarns []int
+	cachePath  bool
 }
 
 // prefix is the prefix relative paths resolve against: -p with a
@@ -241,6 +247,14 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 			if r.warn != "" {
 				l.warnf(d, "%s", r.warn)
 				return nil
+			}
+			switch {
+			case d.Name == "proxy_cache_path":
+				l.cachePath = true
+			case strings.HasPrefix(d.Name, "proxy_cache_") || d.Name == "proxy_no_cache":
+				// Not proxy_cache itself: with a variable and no zone,
+				// nginx answers 500 ("cache ... not found").
+				l.cacheWarns = append(l.cacheWarns, len(l.cfg.Warnings))
 			}
 			l.warnf(d, `"%s" directive is ignored`, d.Name)
 			return nil
