@@ -197,8 +197,6 @@ var nginxRows = []row{
 	{name: "read_ahead", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "request_pool_size", ctx: cHTTP | cServer, args: arg1, status: ignored, check: checkSize, dupErr: true, post: postPoolSize},
 	{name: "reset_timedout_connection", ctx: cHTTP | cServer | cLocation, args: argFlag, status: ignored, dupErr: true},
-	{name: "resolver", ctx: cHTTP | cServer | cLocation, args: arg1More, status: ignored, check: checkResolver, dupErr: true},
-	{name: "resolver_timeout", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkMsec, dupErr: true},
 	{name: "scgi_bind", ctx: cHTTP | cServer | cLocation, args: arg1 | arg2, status: ignored, check: checkBind},
 	{name: "scgi_buffer_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
 	{name: "scgi_buffering", ctx: cHTTP | cServer | cLocation, args: argFlag, status: ignored, dupErr: true},

@@ -352,8 +352,6 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		return l.checkSessionCache(d)
 	case checkZone:
 		return l.checkUpstreamZone(d)
-	case checkResolver:
-		return l.checkResolver(d)
 	case checkAio:
 		return l.checkAio(d)
 	case checkThreadPool:
