@@ -7,9 +7,12 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
+	"github.com/nginxws/nginxws/proxy/errlog"
 	"github.com/nginxws/nginxws/upstream"
 )
 
@@ -106,7 +109,7 @@ func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
 		x.logEvent(levelError, "no resolver defined to resolve "+u.host, "", "")
 		return target{}, 502
 	}
-	addrs, code, msg := lookupWithResolver(x.conf.Resolver, x.conf.ResolverTimeout, host)
+	addrs, code, msg := x.lookupWithResolver(x.conf.Resolver, x.conf.ResolverTimeout, host)
 	if code != 0 {
 		// ngx_http_upstream_resolve_handler's error, then 502.
 		x.logEvent(levelError, host+" could not be resolved ("+strconv.Itoa(code)+": "+msg+")", "", "")
@@ -126,17 +129,24 @@ func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
 // first, then the next on failure, as nginx turns through them) for a
 // host's addresses: A, and AAAA unless ipv6=off, within resolver_timeout.
 // A failure is nginx's ngx_resolver_strerror code and text: 3 "Host not
-// found", 110 "Operation timed out", 2 "Server failure". (Go's resolver
+// found", 2 "Server failure", 110 "Operation timed out" — also for a name
+// server that refuses the datagram: nginx logs the refusal to the main
+// error log and waits for an answer until resolver_timeout. (Go's resolver
 // reads /etc/hosts before asking, where nginx's asks only the servers.)
-func lookupWithResolver(r *directives.Resolver, timeout time.Duration, host string) ([]netip.Addr, int, string) {
+func (x *exchange) lookupWithResolver(r *directives.Resolver, timeout time.Duration, host string) ([]netip.Addr, int, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	next := 0
+	var refused atomic.Bool
 	res := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 		addr := r.Servers[next%len(r.Servers)]
 		next++
 		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return refusalConn{c, &refused}, nil
 	}}
 	network := "ip"
 	if !r.IPv6 {
@@ -154,8 +164,44 @@ func lookupWithResolver(r *directives.Resolver, timeout time.Duration, host stri
 		return nil, 3, "Host not found"
 	case errors.As(err, &de) && de.IsTimeout, errors.Is(err, context.DeadlineExceeded):
 		return nil, 110, "Operation timed out"
+	case refused.Load():
+		// The resolver logs to the main error log (ngx_resolver_create
+		// takes the cycle's), not the level's.
+		log := x.c.s.log
+		if log.Enabled(levelError) {
+			// With one query (ipv6=off) the refusal comes to its
+			// recv(); with A and AAAA sent back to back, to the send()
+			// of the second, and again to the retry's.
+			msg, lines := "recv() failed", 1
+			if r.IPv6 {
+				msg, lines = "send() failed", 2
+			}
+			for range lines {
+				e := log.WithLevel(levelError).Str(errlog.FieldErrno, "111: Connection refused").
+					Str(errlog.FieldAction, "resolving").Str("resolver", r.Servers[0])
+				errlog.Msg(e, msg)
+			}
+		}
+		<-ctx.Done()
+		return nil, 110, "Operation timed out"
 	}
 	return nil, 2, "Server failure"
+}
+
+// refusalConn notes a name server's refusal (ECONNREFUSED, an ICMP port
+// unreachable answering a query), which Go's resolver reports only as
+// text.
+type refusalConn struct {
+	net.Conn
+	refused *atomic.Bool
+}
+
+func (c refusalConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		c.refused.Store(true)
+	}
+	return n, err
 }
 
 // hostOnly is a "host[:port]" without its port (an IPv6 address keeps
