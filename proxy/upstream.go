@@ -143,10 +143,11 @@ func (x *exchange) lookupWithResolver(r *directives.Resolver, timeout time.Durat
 		next++
 		var d net.Dialer
 		c, err := d.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
+		if uc, ok := c.(*net.UDPConn); ok && err == nil {
+			// Still a PacketConn: Go frames queries by that.
+			return refusalConn{uc, &refused}, nil
 		}
-		return refusalConn{c, &refused}, nil
+		return c, err
 	}}
 	network := "ip"
 	if !r.IPv6 {
@@ -192,12 +193,12 @@ func (x *exchange) lookupWithResolver(r *directives.Resolver, timeout time.Durat
 // unreachable answering a query), which Go's resolver reports only as
 // text.
 type refusalConn struct {
-	net.Conn
+	*net.UDPConn
 	refused *atomic.Bool
 }
 
 func (c refusalConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
+	n, err := c.UDPConn.Read(b)
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		c.refused.Store(true)
 	}
