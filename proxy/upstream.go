@@ -136,11 +136,11 @@ func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
 func (x *exchange) lookupWithResolver(r *directives.Resolver, timeout time.Duration, host string) ([]netip.Addr, int, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	next := 0
+	// Go asks for A and AAAA in parallel: Dial runs concurrently.
+	var next atomic.Uint32
 	var refused atomic.Bool
 	res := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		addr := r.Servers[next%len(r.Servers)]
-		next++
+		addr := r.Servers[int(next.Add(1)-1)%len(r.Servers)]
 		var d net.Dialer
 		c, err := d.DialContext(ctx, network, addr)
 		if uc, ok := c.(*net.UDPConn); ok && err == nil {
