@@ -14,6 +14,8 @@ type HTTP struct {
 	// Servers in config order; the first server of an address is its
 	// default unless another has default_server.
 	Servers []*Server
+	// ProxyCacheZones are the keys zones proxy_cache_path declares.
+	ProxyCacheZones map[string]bool
 	// Upstreams are the upstream blocks in config order, plus the implicit
 	// groups nginx creates for proxy_pass targets that name no block.
 	Upstreams []*Upstream

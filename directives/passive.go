@@ -187,6 +187,9 @@ func (l *loader) checkProxyCache(d *parser.Directive, sc *scope) error {
 	if err != nil {
 		return err
 	}
+	if !cv.IsLiteral() && d.Name == "proxy_cache" {
+		sc.loc.ProxyCacheValue = cv
+	}
 	if cv.IsLiteral() {
 		z, err := l.http.limits.add(l, d, v, 0, strings.TrimSuffix(d.Name, "_cache"))
 		if err != nil {
@@ -263,6 +266,12 @@ func (l *loader) checkCachePath(d *parser.Directive) error {
 		return l.errf(d, `duplicate zone "%s"`, name)
 	}
 	z.cachePath = true
+	if d.Name == "proxy_cache_path" {
+		if l.http.h.ProxyCacheZones == nil {
+			l.http.h.ProxyCacheZones = map[string]bool{}
+		}
+		l.http.h.ProxyCacheZones[name] = true
+	}
 	return nil
 }
 

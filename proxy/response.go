@@ -23,6 +23,17 @@ func (x *exchange) proxy() {
 	if plan == nil {
 		plan = newProxyPlan(conf)
 	}
+	if v := conf.ProxyCacheValue; v != nil && (x.methodCode == http1.MethodGET || x.methodCode == http1.MethodHEAD) {
+		// ngx_http_upstream_cache_get: a zone chosen per request that no
+		// proxy_cache_path declared fails the request (proxy_cache_methods'
+		// default, GET and HEAD, only). A declared one nginx would use;
+		// nginxws caches nothing, as -t warned.
+		if zone := x.value(v); len(zone) > 0 && string(zone) != "off" && !x.rt.cfg.HTTP.ProxyCacheZones[string(zone)] {
+			x.logEvent(levelError, `cache "`+string(zone)+`" not found`, "", "")
+			x.finalize(500)
+			return
+		}
+	}
 	t, status := x.resolveTarget(conf.ProxyPass)
 	if status != 0 {
 		if status == 502 {
