@@ -248,6 +248,9 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 				l.warnf(d, "%s", r.warn)
 				return nil
 			}
+			if strings.HasSuffix(d.Name, "_temp_path") || strings.HasSuffix(d.Name, "_cache_path") {
+				l.addPath(d.Args[0].Value)
+			}
 			switch {
 			case d.Name == "proxy_cache_path":
 				l.cachePath = true
@@ -558,6 +561,19 @@ func (l *loader) invalid(d *parser.Directive) error {
 
 // fullName resolves a path against the prefix, as ngx_conf_full_name with
 // the prefix (not the configuration's directory): pid, logs, root.
+// addPath records a directory nginx creates at start (ngx_conf_set_path_slot
+// and ngx_http_file_cache_set_slot drop a trailing "/" and name it from
+// the prefix; ngx_add_path keeps each name once).
+func (l *loader) addPath(p string) {
+	if len(p) > 1 {
+		p = strings.TrimSuffix(p, "/")
+	}
+	p = l.fullName(p)
+	if !slices.Contains(l.cfg.Main.Paths, p) {
+		l.cfg.Main.Paths = append(l.cfg.Main.Paths, p)
+	}
+}
+
 func (l *loader) fullName(p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
