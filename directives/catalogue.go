@@ -141,8 +141,8 @@ type row struct {
 	// warn is the [warn] nginx itself prints for the directive on Linux
 	// (the *_send_lowat ones), printed instead of nginxws's "is ignored".
 	warn string
-	// def are the values of a refused directive that ask for nginx's own
-	// default (etag on, ssl_ocsp off): written
+	// def are the values of a refused or ignored directive that ask for
+	// nginx's own default (etag on, ssl_ocsp off, proxy_cache off): written
 	// out, they change nothing, so nginxws accepts them silently.
 	def []string
 }
@@ -168,7 +168,6 @@ const (
 	checkCacheValid                 // ngx_http_file_cache_valid_set_slot: [STATUS|any ...] TIME
 	checkOpenFileCache              // open_file_cache, open_log_file_cache: max=, inactive=, (min_uses=, valid=), off
 	checkSessionCache               // ngx_http_ssl_session_cache: off, none, builtin[:N], shared:NAME:SIZE
-	checkResolver                   // ngx_resolver_create: addresses (port 53), valid=, ipv6=
 	checkCachePath                  // ngx_http_file_cache_set_slot: a *_cache_path and its keys zone
 	checkProxyCache                 // ngx_http_proxy_cache: off, a variable, or a zone
 	checkAio                        // ngx_http_core_set_aio: off, on, threads[=pool]
@@ -391,6 +390,8 @@ var catalogueRows = []row{
 	{name: "proxy_http_version", ctx: cHSL, args: arg1, set: (*loader).setProxyHTTPVersion},
 	{name: "proxy_connect_timeout", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.ProxyConnectTimeout })},
 	{name: "proxy_read_timeout", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.ProxyReadTimeout })},
+	{name: "resolver", ctx: cHSL, args: arg1More, set: setResolver},
+	{name: "resolver_timeout", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.ResolverTimeout })},
 	{name: "proxy_send_timeout", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.ProxySendTimeout })},
 	{name: "proxy_buffering", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyBuffering })},
 	{name: "proxy_ignore_headers", ctx: cHSL, args: arg1More, set: (*loader).setProxyIgnoreHeaders, repeat: true},

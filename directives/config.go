@@ -67,6 +67,12 @@ type Main struct {
 	WorkerProcesses       int    // 0 means auto; 1 when not given, as nginx
 	WorkerRlimitNofile    int
 	WorkerShutdownTimeout time.Duration // 0: wait for ever, as nginx
+	// Paths are the directories nginx creates when it starts and at -t
+	// (ngx_create_paths): the first argument of each *_temp_path and
+	// *_cache_path directive, full name, without a trailing "/", once
+	// each. nginxws uses none of them but creates them too, so that a
+	// path nginx cannot create fails here as well.
+	Paths []string
 }
 
 // Events holds the events block's settings.

@@ -1,6 +1,7 @@
 package directives
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -326,5 +327,49 @@ proxy_next_upstream ERROR http_502; proxy_next_upstream Timeout; }`))
 	c := cfg.HTTP.Servers[0].Conf
 	if c.ServerTokens != "off" || c.ProxyBuffering || c.ProxyNextUpstream != NextError|NextHTTP502|NextTimeout {
 		t.Errorf("server_tokens %q buffering %v next %b", c.ServerTokens, c.ProxyBuffering, c.ProxyNextUpstream)
+	}
+}
+
+// TestIgnoredAtDefaultIsSilent: "proxy_cache off" (ASP.NET Core's SignalR
+// and n8n's documented locations) asks for what nginxws does anyway, so it
+// gets no "is ignored" warning; a cache zone still does.
+func TestIgnoredAtDefaultIsSilent(t *testing.T) {
+	cfg := load(t, H(`
+proxy_cache_path /tmp/nginxws-cache keys_zone=z:1m;
+server { listen 8080; proxy_cache off; location / { proxy_cache off; fastcgi_cache off; uwsgi_cache off; scgi_cache off; } location /z { proxy_cache z; } }`))
+	var got []string
+	for _, w := range cfg.Warnings {
+		got = append(got, fmt.Sprintf("%s @%d", w.Msg, w.Pos.Line))
+	}
+	want := []string{`"proxy_cache_path" directive is ignored @4`, `"proxy_cache" directive is ignored @5`}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestCacheSettingsWithoutCachePath: without a proxy_cache_path nginx
+// caches nothing, so proxy_cache_bypass, proxy_no_cache and the other
+// proxy_cache_* settings change nothing there, as in nginxws: no warning.
+// proxy_cache with a variable keeps its own (nginx answers 500 when the
+// zone it names does not exist), and with a cache path all warn.
+func TestCacheSettingsWithoutCachePath(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want []string
+	}{
+		{"server { listen 8080; location / { proxy_cache_bypass $http_upgrade; proxy_no_cache $http_upgrade; proxy_cache_valid 200 1m; proxy_pass http://127.0.0.1:1; } }", nil},
+		{"server { listen 8080; location / { proxy_cache $host; proxy_cache_bypass $http_upgrade; proxy_pass http://127.0.0.1:1; } }",
+			[]string{`"proxy_cache" directive is ignored @3`}},
+		{"server { listen 8080; location / { proxy_cache_bypass $http_upgrade; proxy_pass http://127.0.0.1:1; } }\nproxy_cache_path /tmp/nginxws-cache keys_zone=z:1m;",
+			[]string{`"proxy_cache_bypass" directive is ignored @3`, `"proxy_cache_path" directive is ignored @4`}},
+	} {
+		cfg := load(t, H(tc.body))
+		var got []string
+		for _, w := range cfg.Warnings {
+			got = append(got, fmt.Sprintf("%s @%d", w.Msg, w.Pos.Line))
+		}
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%s:\nwarnings %q\nwant %q", tc.body, got, tc.want)
+		}
 	}
 }

@@ -14,6 +14,8 @@ type HTTP struct {
 	// Servers in config order; the first server of an address is its
 	// default unless another has default_server.
 	Servers []*Server
+	// ProxyCacheZones are the keys zones proxy_cache_path declares.
+	ProxyCacheZones map[string]bool
 	// Upstreams are the upstream blocks in config order, plus the implicit
 	// groups nginx creates for proxy_pass targets that name no block.
 	Upstreams []*Upstream
@@ -397,9 +399,31 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 	if err := l.checkServerNames(); err != nil {
 		return err
 	}
+	l.dropCacheWarnings()
 	l.warnWebSocketIdioms()
 	h.engine = newEngine(h, h.Variables, hb.vars.quiet)
 	return nil
+}
+
+// dropCacheWarnings removes the warnings of proxy_cache_* settings when
+// no proxy_cache_path declares a zone: nginx then caches nothing, as
+// nginxws never does, and "proxy_cache_bypass $http_upgrade" (ASP.NET
+// Core's and many Node.js guides' WebSocket location) is a no-op in both.
+func (l *loader) dropCacheWarnings() {
+	if l.cachePath || len(l.cacheWarns) == 0 {
+		return
+	}
+	kept := l.cfg.Warnings[:0]
+	next := 0
+	for i, w := range l.cfg.Warnings {
+		if next < len(l.cacheWarns) && l.cacheWarns[next] == i {
+			next++
+			continue
+		}
+		kept = append(kept, w)
+	}
+	l.cfg.Warnings = kept
+	l.cacheWarns = nil
 }
 
 // hostname is the machine's name, for server_name $hostname.

@@ -132,6 +132,12 @@ type loader struct {
 	http        *httpBuilder // nil until the http block
 	refusal     error        // the first refusal, reported at the end (refuseLater)
 	resolve     resolver
+	// cacheWarns are the indexes in cfg.Warnings of the "is ignored"
+	// warnings of proxy_cache_* settings, dropped when the http block
+	// ends without a proxy_cache_path (cachePath): without a cache zone
+	// nginx caches nothing either, so they change nothing.
+	cacheWarns []int
+	cachePath  bool
 }
 
 // prefix is the prefix relative paths resolve against: -p with a
@@ -228,6 +234,12 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 		switch r.status {
 		case implemented:
 		case ignored:
+			if len(d.Args) == 1 && r.isDefault(d.Args[0].Value) {
+				// nginx's default written out ("proxy_cache off", as
+				// ASP.NET Core's and n8n's documented configurations
+				// have it): nginxws does the same, nothing to warn of.
+				return nil
+			}
 			if r.obsolete != "" {
 				l.warnf(d, `the "%s" directive is obsolete, use the "%s" directive instead`, d.Name, r.obsolete)
 				return nil
@@ -235,6 +247,17 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 			if r.warn != "" {
 				l.warnf(d, "%s", r.warn)
 				return nil
+			}
+			if strings.HasSuffix(d.Name, "_temp_path") || strings.HasSuffix(d.Name, "_cache_path") {
+				l.addPath(d.Args[0].Value)
+			}
+			switch {
+			case d.Name == "proxy_cache_path":
+				l.cachePath = true
+			case strings.HasPrefix(d.Name, "proxy_cache_") || d.Name == "proxy_no_cache":
+				// Not proxy_cache itself: with a variable and no zone,
+				// nginx answers 500 ("cache ... not found").
+				l.cacheWarns = append(l.cacheWarns, len(l.cfg.Warnings))
 			}
 			l.warnf(d, `"%s" directive is ignored`, d.Name)
 			return nil
@@ -332,8 +355,6 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		return l.checkSessionCache(d)
 	case checkZone:
 		return l.checkUpstreamZone(d)
-	case checkResolver:
-		return l.checkResolver(d)
 	case checkAio:
 		return l.checkAio(d)
 	case checkThreadPool:
@@ -540,6 +561,19 @@ func (l *loader) invalid(d *parser.Directive) error {
 
 // fullName resolves a path against the prefix, as ngx_conf_full_name with
 // the prefix (not the configuration's directory): pid, logs, root.
+// addPath records a directory nginx creates at start (ngx_conf_set_path_slot
+// and ngx_http_file_cache_set_slot drop a trailing "/" and name it from
+// the prefix; ngx_add_path keeps each name once).
+func (l *loader) addPath(p string) {
+	if len(p) > 1 {
+		p = strings.TrimSuffix(p, "/")
+	}
+	p = l.fullName(p)
+	if !slices.Contains(l.cfg.Main.Paths, p) {
+		l.cfg.Main.Paths = append(l.cfg.Main.Paths, p)
+	}
+}
+
 func (l *loader) fullName(p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p

@@ -217,8 +217,17 @@ type LocConf struct {
 	ProxyNextUpstream        NextUpstream  // default error timeout
 	ProxyNextUpstreamTries   int           // default 0: unlimited
 	ProxyNextUpstreamTimeout time.Duration // default 0: unlimited
-	ProxyPassHeaders         []string
-	ProxyHideHeaders         []string
+	// ProxyCacheValue is proxy_cache's value when it has variables: the
+	// zone is chosen per request (nginxws caches nothing; a name no
+	// proxy_cache_path declared is nginx's 500). Nil otherwise.
+	ProxyCacheValue *Complex
+	// Resolver is the resolver directive (ngx_http_core_resolver): the
+	// name servers that resolve a host name proxy_pass takes from a
+	// variable, per request; nil without one.
+	Resolver         *Resolver
+	ResolverTimeout  time.Duration // default 30s
+	ProxyPassHeaders []string
+	ProxyHideHeaders []string
 	// ProxyRedirects is the effective proxy_redirect list; nil with
 	// ProxyRedirectOff when "proxy_redirect off" (or false).
 	ProxyRedirects          []*Redirect
@@ -387,6 +396,7 @@ func defaultLocConf(l *loader) *LocConf {
 
 		ProxyHTTPVersion:        "1.0",
 		ProxyConnectTimeout:     60 * time.Second,
+		ResolverTimeout:         30 * time.Second,
 		ProxyReadTimeout:        60 * time.Second,
 		ProxySendTimeout:        60 * time.Second,
 		ProxyBuffering:          true,
@@ -558,6 +568,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	}
 	inherit(s, "proxy_next_upstream_tries", &c.ProxyNextUpstreamTries, p.ProxyNextUpstreamTries)
 	inherit(s, "proxy_next_upstream_timeout", &c.ProxyNextUpstreamTimeout, p.ProxyNextUpstreamTimeout)
+	inherit(s, "proxy_cache", &c.ProxyCacheValue, p.ProxyCacheValue)
+	inherit(s, "resolver", &c.Resolver, p.Resolver)
+	inherit(s, "resolver_timeout", &c.ResolverTimeout, p.ResolverTimeout)
 	if c.ProxyPassHeaders == nil {
 		c.ProxyPassHeaders = p.ProxyPassHeaders
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/nginxws/nginxws/parser"
 )
@@ -113,29 +114,56 @@ func (l *loader) checkSessionCache(d *parser.Directive) error {
 // valid= and ipv6= (nginx 1.22 has no ipv4=), and addresses, whose names
 // nginx resolves right there (port 53 by default). nginxws resolves names
 // its own way, so the directive has no other effect.
-func (l *loader) checkResolver(d *parser.Directive) error {
+func (l *loader) checkResolver(d *parser.Directive) (*Resolver, error) {
+	r := &Resolver{IPv6: true}
 	servers := 0
 	for _, a := range d.Args {
 		v := a.Value
 		switch {
 		case strings.HasPrefix(v, "valid="):
-			if _, ok := parseTime(v[6:], true); !ok {
-				return l.errf(d, "invalid parameter: %s", v)
+			secs, ok := parseTime(v[6:], true)
+			if !ok {
+				return nil, l.errf(d, "invalid parameter: %s", v)
 			}
+			r.Valid = time.Duration(secs) * time.Second
 		case strings.HasPrefix(v, "ipv6="):
 			if v[5:] != "on" && v[5:] != "off" {
-				return l.errf(d, "invalid parameter: %s", v)
+				return nil, l.errf(d, "invalid parameter: %s", v)
 			}
+			r.IPv6 = v[5:] == "on"
 		default:
-			if u := parseURL(v, urlOpts{defaultPort: 53}, l.resolve); u.err != "" {
-				return l.errf(d, `%s in resolver "%s"`, u.err, v)
+			u := parseURL(v, urlOpts{defaultPort: 53}, l.resolve)
+			if u.err != "" {
+				return nil, l.errf(d, `%s in resolver "%s"`, u.err, v)
 			}
+			r.Servers = append(r.Servers, u.addrs...)
 			servers++
 		}
 	}
 	if servers == 0 {
-		return l.errf(d, "no name servers defined")
+		return nil, l.errf(d, "no name servers defined")
 	}
+	return r, nil
+}
+
+// Resolver is a resolver directive's name servers ("ip:port", those
+// given by name resolved at load; a unix: one has none) and parameters.
+type Resolver struct {
+	Servers []string
+	Valid   time.Duration // valid=: how long nginx caches an answer
+	IPv6    bool          // ipv6=on (the default): AAAA records too
+}
+
+// setResolver reads the resolver directive (ngx_http_core_resolver).
+func setResolver(l *loader, d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	r, err := l.checkResolver(d)
+	if err != nil {
+		return err
+	}
+	sc.loc.Resolver = r
 	return nil
 }
 
@@ -158,6 +186,9 @@ func (l *loader) checkProxyCache(d *parser.Directive, sc *scope) error {
 	cv, err := l.compileComplex(d, v)
 	if err != nil {
 		return err
+	}
+	if !cv.IsLiteral() && d.Name == "proxy_cache" {
+		sc.loc.ProxyCacheValue = cv
 	}
 	if cv.IsLiteral() {
 		z, err := l.http.limits.add(l, d, v, 0, strings.TrimSuffix(d.Name, "_cache"))
@@ -235,6 +266,12 @@ func (l *loader) checkCachePath(d *parser.Directive) error {
 		return l.errf(d, `duplicate zone "%s"`, name)
 	}
 	z.cachePath = true
+	if d.Name == "proxy_cache_path" {
+		if l.http.h.ProxyCacheZones == nil {
+			l.http.h.ProxyCacheZones = map[string]bool{}
+		}
+		l.http.h.ProxyCacheZones[name] = true
+	}
 	return nil
 }
 

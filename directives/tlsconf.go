@@ -199,6 +199,11 @@ func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*T
 		if err != nil {
 			return nil, err
 		}
+		if cert.Leaf != nil && keySecurityBits(cert.Leaf.PublicKey) < securityLevelBits(cipherSecurityLevel(ciphers)) {
+			// SSL_CTX_use_certificate's security check (ssl_security_cert):
+			// a 1024-bit RSA key is below OpenSSL 3's default level 2.
+			return nil, errAt(parser.Pos{}, `SSL_CTX_use_certificate("%s") failed (SSL: error:0A00018F:SSL routines::ee key too small)`, l.confPathOrData(name))
+		}
 		tc.Certificates = append(tc.Certificates, cert)
 	}
 
@@ -207,8 +212,14 @@ func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*T
 	}
 	if v := hb.sslValue(s, "ssl_dhparam"); v != nil {
 		path := l.confPath(v[0].Value)
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil, errAt(parser.Pos{}, "%s", fmt.Sprintf(`BIO_new_file("%s") failed (SSL: error:80000002:system library::No such file or directory:calling fopen(%s, r) error:10000080:BIO routines::no such file)`, path, path))
+		}
+		if err == nil {
+			if msg := checkDHParams(path, data, ciphers); msg != "" {
+				return nil, errAt(parser.Pos{}, "%s", msg)
+			}
 		}
 	}
 	if v := hb.sslValue(s, "ssl_ecdh_curve"); v != nil && v[0].Value != "auto" {
@@ -239,7 +250,7 @@ func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*T
 		tc.TicketKeys = append(tc.TicketKeys, sha256.Sum256(b))
 	}
 	if v := hb.sslValue(s, "ssl_stapling"); v != nil && v[0].Value == "on" {
-		l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `"ssl_stapling" ignored, not supported`})
+		l.staplingWarnings(s, tc, certs)
 	}
 	if v := hb.sslValue(s, "ssl_early_data"); v != nil && v[0].Value == "on" {
 		// crypto/tls accepts no 0-RTT data: nginx's own warning for a
@@ -248,6 +259,94 @@ func (l *loader) compileTLS(s *Server, certs, keys []string, end parser.Pos) (*T
 		l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `"ssl_early_data" is not supported on this platform, ignored`})
 	}
 	return tc, nil
+}
+
+// staplingWarnings says why a server's certificates get no OCSP staple.
+// nginxws staples none; nginx (ngx_ssl_stapling, for each certificate,
+// the last configured first) staples none either, with its own [warn],
+// for a certificate whose issuer is neither in its file's chain nor in
+// the trusted certificates (a self-signed one), for one without an OCSP
+// responder URL (Let's Encrypt's since 2025) unless ssl_stapling_responder
+// names one, and for a responder that is not "http://" or whose host does
+// not resolve: those get nginx's words, the rest nginxws's "not
+// supported". With variables in the names nginx loads no
+// certificate at -t, and says nothing.
+func (l *loader) staplingWarnings(s *Server, tc *TLSConf, names []string) {
+	hb := l.http
+	if len(tc.Certificates) == 0 {
+		if len(tc.DynamicCertificates) == 0 {
+			l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `"ssl_stapling" ignored, not supported`})
+		}
+		return
+	}
+	file := hb.sslValue(s, "ssl_stapling_file")
+	responder := hb.sslValue(s, "ssl_stapling_responder")
+	unsupported := false
+	for i := len(tc.Certificates) - 1; i >= 0; i-- {
+		c := tc.Certificates[i]
+		if file != nil || c.Leaf == nil {
+			unsupported = true
+			continue
+		}
+		name := l.confPathOrData(names[i])
+		if !hasIssuer(c, tc.TrustStore) {
+			l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: fmt.Sprintf(`"ssl_stapling" ignored, issuer certificate not found for certificate "%s"`, name)})
+			continue
+		}
+		url := ""
+		switch {
+		case responder != nil:
+			url = responder[0].Value
+		case len(c.Leaf.OCSPServer) > 0:
+			url = c.Leaf.OCSPServer[0]
+		default:
+			l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: fmt.Sprintf(`"ssl_stapling" ignored, no OCSP responder URL in the certificate "%s"`, name)})
+			continue
+		}
+		// ngx_ssl_stapling_responder: "http://" only, then the address
+		// parsed and its name resolved now.
+		if len(url) <= 7 || !strings.EqualFold(url[:7], "http://") {
+			l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: fmt.Sprintf(`"ssl_stapling" ignored, invalid URL prefix in OCSP responder "%s" in the certificate "%s"`, url, name)})
+			continue
+		}
+		if u := parseURL(url[7:], urlOpts{uriPart: true, defaultPort: 80}, l.resolve); u.err != "" {
+			l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: fmt.Sprintf(`"ssl_stapling" ignored, %s in OCSP responder "%s" in the certificate "%s"`, u.err, url[7:], name)})
+			continue
+		}
+		unsupported = true
+	}
+	if unsupported {
+		l.cfg.Warnings = append(l.cfg.Warnings, Diag{Msg: `"ssl_stapling" ignored, not supported`})
+	}
+}
+
+// hasIssuer reports whether the certificate's issuer is among the
+// certificates after it in its file or in the trusted ones, as
+// X509_check_issued matches them: the issuer's subject is the
+// certificate's issuer name, the key identifiers agree where both are
+// given, and the issuer may sign certificates if it says what it may do.
+func hasIssuer(c tls.Certificate, store []*x509.Certificate) bool {
+	leaf := c.Leaf
+	issued := func(ca *x509.Certificate) bool {
+		if !bytes.Equal(ca.RawSubject, leaf.RawIssuer) {
+			return false
+		}
+		if len(leaf.AuthorityKeyId) > 0 && len(ca.SubjectKeyId) > 0 && !bytes.Equal(leaf.AuthorityKeyId, ca.SubjectKeyId) {
+			return false
+		}
+		return ca.KeyUsage == 0 || ca.KeyUsage&x509.KeyUsageCertSign != 0
+	}
+	for _, der := range c.Certificate[1:] {
+		if ca, err := x509.ParseCertificate(der); err == nil && issued(ca) {
+			return true
+		}
+	}
+	for _, ca := range store {
+		if issued(ca) {
+			return true
+		}
+	}
+	return false
 }
 
 // compileClientVerify reads ssl_verify_client, ssl_verify_depth,

@@ -6,21 +6,21 @@ import (
 	"github.com/nginxws/nginxws/parser"
 )
 
-// The classic mistakes of a WebSocket proxy configuration, reported as
-// [warn] lines by -t and at start (nginx itself says nothing, and the
-// result is a WebSocket that never opens, or upstream connections that are
-// never reused):
+// Two WebSocket proxy settings that often surprise, reported as [warn]
+// lines by -t and at start (nginx itself says nothing; both proxies then
+// behave alike):
 //
 //   - proxy_set_header Upgrade at a level that keeps proxy_http_version at
-//     its default of 1.0: an HTTP/1.0 request cannot upgrade, so the
-//     upstream answers it as a plain request.
+//     its default of 1.0: the upgrade request goes up as HTTP/1.0. Servers
+//     that accept it (Node's ws behind code-server, Odoo's, Gitea's, whose
+//     documented configurations are written so) upgrade; those that
+//     require HTTP/1.1 answer it as a plain request.
 //   - proxy_set_header Connection "upgrade" written as a constant, for an
-//     upstream group with keepalive: every request, plain ones included,
-//     then asks the upstream to switch protocols instead of keeping the
-//     connection, where the map idiom sends "upgrade" only to clients that
-//     asked for it.
+//     upstream group with keepalive: plain requests go up with
+//     "Connection: upgrade" too (Mattermost's location), where the map
+//     idiom sends no Connection header to keep the connection.
 //
-// Each mistake is reported once, at the proxy_set_header line, however many
+// Each is reported once, at the proxy_set_header line, however many
 // levels inherit it.
 
 // wsWarnKind tells the two warnings apart for deduplication.
@@ -60,12 +60,12 @@ func (l *loader) warnWebSocketIdioms() {
 			}
 			switch {
 			case strings.EqualFold(hd.Name, "Upgrade") && c.ProxyHTTPVersion != "1.1":
-				warn(wsWarnVersion, hd.Pos, `"proxy_set_header Upgrade" has no effect without "proxy_http_version 1.1": an HTTP/`+
-					c.ProxyHTTPVersion+` request cannot be upgraded to a WebSocket`)
+				warn(wsWarnVersion, hd.Pos, `"proxy_set_header Upgrade" without "proxy_http_version 1.1": upgrade requests go up as HTTP/`+
+					c.ProxyHTTPVersion+`, which WebSocket servers that require HTTP/1.1 refuse`)
 			case strings.EqualFold(hd.Name, "Connection") && hd.Value.IsLiteral() &&
 				strings.EqualFold(strings.TrimSpace(hd.Value.Raw), "upgrade") && keepsAlive(c.ProxyPass):
-				warn(wsWarnConnection, hd.Pos, `"proxy_set_header Connection upgrade" asks for an upgrade on every request, `+
-					`so upstream "`+c.ProxyPass.Upstream.Name+`" cannot keep connections alive for plain requests; `+
+				warn(wsWarnConnection, hd.Pos, `"proxy_set_header Connection upgrade" sends "Connection: upgrade" with plain requests `+
+					`to keepalive upstream "`+c.ProxyPass.Upstream.Name+`" too; `+
 					`use a map: map $http_upgrade $connection_upgrade { default upgrade; '' ''; }`)
 			}
 		}

@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// TestWebSocketWarnings: the two classic WebSocket mistakes are reported
-// once each at their proxy_set_header line, and the correct idioms are not.
+// TestWebSocketWarnings: the two WebSocket settings that surprise are
+// reported once each at their proxy_set_header line, and the idioms are not.
 func TestWebSocketWarnings(t *testing.T) {
 	const idiom = "map $http_upgrade $connection_upgrade { default upgrade; '' ''; }\n"
 	tests := []struct {
@@ -21,7 +21,7 @@ func TestWebSocketWarnings(t *testing.T) {
 				"proxy_set_header Upgrade $http_upgrade;\n" +
 				"location /a { proxy_pass http://127.0.0.1:9000; }\n" +
 				"location /b { proxy_pass http://127.0.0.1:9000; }\n}\n",
-			want: []string{`4: "proxy_set_header Upgrade" has no effect without "proxy_http_version 1.1": an HTTP/1.0 request cannot be upgraded to a WebSocket`},
+			want: []string{`4: "proxy_set_header Upgrade" without "proxy_http_version 1.1": upgrade requests go up as HTTP/1.0, which WebSocket servers that require HTTP/1.1 refuse`},
 		},
 		{
 			name: "the documented idiom",
@@ -35,7 +35,7 @@ func TestWebSocketWarnings(t *testing.T) {
 				"server { listen 127.0.0.1:8080; location / { proxy_pass http://app; proxy_http_version 1.1;\n" +
 				"proxy_set_header Upgrade $http_upgrade;\n" +
 				"proxy_set_header Connection \"Upgrade\"; } }\n",
-			want: []string{`6: "proxy_set_header Connection upgrade" asks for an upgrade on every request, so upstream "app" cannot keep connections alive for plain requests; use a map`},
+			want: []string{`6: "proxy_set_header Connection upgrade" sends "Connection: upgrade" with plain requests to keepalive upstream "app" too; use a map`},
 		},
 		{
 			name: "hard-coded upgrade without keepalive is harmless",

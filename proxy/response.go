@@ -23,6 +23,17 @@ func (x *exchange) proxy() {
 	if plan == nil {
 		plan = newProxyPlan(conf)
 	}
+	if v := conf.ProxyCacheValue; v != nil && (x.methodCode == http1.MethodGET || x.methodCode == http1.MethodHEAD) {
+		// ngx_http_upstream_cache_get: a zone chosen per request that no
+		// proxy_cache_path declared fails the request (proxy_cache_methods'
+		// default, GET and HEAD, only). A declared one nginx would use;
+		// nginxws caches nothing, as -t warned.
+		if zone := x.value(v); len(zone) > 0 && string(zone) != "off" && !x.rt.cfg.HTTP.ProxyCacheZones[string(zone)] {
+			x.logEvent(levelError, `cache "`+string(zone)+`" not found`, "", "")
+			x.finalize(500)
+			return
+		}
+	}
 	t, status := x.resolveTarget(conf.ProxyPass)
 	if status != 0 {
 		if status == 502 {
@@ -657,6 +668,15 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 			}
 		}
 		o.add(h.Name, h.Value)
+	}
+	// ngx_http_proxy_process_header adds an empty Server and Date to the
+	// upstream's headers when it sent none; passed (proxy_pass_header),
+	// the empty one becomes headers_out.server (date) with its hash
+	// cleared: not written, yet the header filter then writes no Server
+	// (Date) of its own either. An HTTP/0.9 answer has no header part.
+	if resp.Version != 9 {
+		o.serverSet = o.serverSet || p.passServer
+		o.dateSet = o.dateSet || p.passDate
 	}
 }
 

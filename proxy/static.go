@@ -266,58 +266,49 @@ func (x *exchange) dirRedirect() {
 	x.finalize(301)
 }
 
-// index is ngx_http_index_handler: the first index file that exists is
-// served by an internal redirect; without one a directory is listed
-// (autoindex on) or 403, and a missing one 404.
+// index is ngx_http_index_handler: the index entries in order; one that
+// starts with "/" (once its variables are evaluated) is an internal
+// redirect at once, nothing tested; a relative one that exists (a file,
+// or a directory: nginx only opens it) is served by an internal redirect
+// to the URI with its name. The directory itself is tested when the
+// first relative entry fails (ngx_http_index_test_dir): missing, 404.
+// Without an entry found a directory is listed (autoindex on) or 403.
 func (x *exchange) index() {
 	dirPath := x.mapPath(x.uri)
-	// nginx tests the directory after the first index file fails, and
-	// its "is not found" names that file (ngx_http_index_test_dir puts
-	// back the byte it cut the path at before it logs).
-	notFound := ""
+	dirTested := false
 	for _, ix := range x.conf.Index {
 		name := x.value(ix)
-		var uri []byte
-		var path string
 		if len(name) > 0 && name[0] == '/' {
-			uri = name
-			path = x.mapPath(name)
-		} else {
-			uri = x.keep(append(append([]byte(nil), x.uri...), name...))
-			path = dirPath + string(name)
+			x.internalRedirect(x.keep(name), x.args, x.emptyArgs)
+			return
 		}
-		if notFound == "" {
-			notFound = path
+		path := dirPath + string(name)
+		_, err := os.Stat(path)
+		if err == nil {
+			x.internalRedirect(x.keep(append(append([]byte(nil), x.uri...), name...)), x.args, x.emptyArgs)
+			return
 		}
-		fi, err := os.Stat(path)
-		if err != nil {
-			var en syscall.Errno
-			if errors.As(err, &en) && en == syscall.EACCES {
-				x.logEvent(levelError, `open() "`+path+`" failed`, errnoText(err), "")
-				x.finalize(403)
+		var en syscall.Errno
+		errors.As(err, &en)
+		switch en {
+		case syscall.ELOOP, syscall.EMLINK:
+			x.finalize(403)
+			return
+		case syscall.ENOTDIR, syscall.ENAMETOOLONG, syscall.EACCES:
+			x.indexError(path, err, en)
+			return
+		}
+		if !dirTested {
+			if !x.indexTestDir(dirPath, path) {
 				return
 			}
+			dirTested = true
+		}
+		if en == syscall.ENOENT {
 			continue
 		}
-		if fi.IsDir() {
-			continue
-		}
-		x.internalRedirect(uri, x.args, x.emptyArgs)
-		return
-	}
-	fi, err := os.Stat(dirPath)
-	if err != nil {
-		if x.conf.LogNotFound {
-			if notFound == "" {
-				notFound = dirPath
-			}
-			x.logEvent(levelError, `"`+notFound+`" is not found`, errnoText(err), "")
-		}
-		x.finalize(404)
-		return
-	}
-	if !fi.IsDir() {
-		x.finalize(404)
+		x.logEvent(levelCrit, `open() "`+path+`" failed`, errnoText(err), "")
+		x.finalize(500)
 		return
 	}
 	// The autoindex module's turn (ngx_http_autoindex_handler), then
@@ -328,6 +319,52 @@ func (x *exchange) index() {
 	}
 	x.logEvent(levelError, `directory index of "`+dirPath+`" is forbidden`, "", "")
 	x.finalize(403)
+}
+
+// indexTestDir is ngx_http_index_test_dir, run when the first index file
+// fails: false when it answered (a missing directory: 404, logged with
+// the index file's path, as nginx puts back the byte it cut the path at
+// before it logs).
+func (x *exchange) indexTestDir(dirPath, path string) bool {
+	fi, err := os.Stat(dirPath)
+	if err == nil {
+		if fi.IsDir() {
+			return true
+		}
+		x.logEvent(levelAlert, `"`+dirPath+`" is not a directory`, "", "")
+		x.finalize(500)
+		return false
+	}
+	var en syscall.Errno
+	errors.As(err, &en)
+	switch en {
+	case syscall.ELOOP, syscall.EMLINK:
+		x.finalize(403)
+	case syscall.ENOENT:
+		x.indexError(path, err, en)
+	case syscall.EACCES:
+		// The index file's open failed otherwise: searching the
+		// directory is allowed.
+		return true
+	default:
+		x.logEvent(levelCrit, `stat() "`+dirPath+`" failed`, errnoText(err), "")
+		x.finalize(500)
+	}
+	return false
+}
+
+// indexError is ngx_http_index_error: 403 for a file not accessible, else
+// 404 ("is not found" when log_not_found is on).
+func (x *exchange) indexError(path string, err error, en syscall.Errno) {
+	if en == syscall.EACCES {
+		x.logEvent(levelError, `"`+path+`" is forbidden`, errnoText(err), "")
+		x.finalize(403)
+		return
+	}
+	if x.conf.LogNotFound {
+		x.logEvent(levelError, `"`+path+`" is not found`, errnoText(err), "")
+	}
+	x.finalize(404)
 }
 
 // serveFile sends a regular file with nginx's static headers:

@@ -352,3 +352,34 @@ func TestTestBindCheck(t *testing.T) {
 		t.Errorf("-t with the port in use: exit %d, stderr %q; want success", r.code, r.stderr)
 	}
 }
+
+// TestTestCreatesPaths: like nginx (ngx_create_paths), -t makes the
+// directories of *_temp_path and *_cache_path (one level, 0700), after the
+// "syntax is ok" line, and fails where it cannot: Nginx Proxy Manager's
+// proxy_cache_path under a directory that does not exist yet.
+func TestTestCreatesPaths(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "nginx.conf")
+	base := testConf(dir, freePort(t))
+	paths := "http {\n    proxy_temp_path tmp/;\n    proxy_cache_path cache keys_zone=c:1m;\n"
+	write(t, conf, strings.Replace(base, "http {\n", paths, 1))
+	r := nginxws(t, dir, "-t", "-p", dir+"/", "-c", conf, "-e", filepath.Join(dir, "startup.log"))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, name := range []string{"tmp", "cache"} {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s after -t: %v %v", name, fi, err)
+		}
+	}
+
+	write(t, conf, strings.Replace(base, "http {\n", "http {\n    proxy_cache_path nosuch/public keys_zone=public-cache:30m;\n", 1))
+	r = nginxws(t, dir, "-t", "-p", dir+"/", "-c", conf, "-e", filepath.Join(dir, "startup.log"))
+	want := "nginxws: [warn] \"proxy_cache_path\" directive is ignored in " + conf + ":5\n" +
+		"nginxws: the configuration file " + conf + " syntax is ok\n" +
+		"nginxws: [emerg] mkdir() \"" + dir + "/nosuch/public\" failed (2: No such file or directory)\n" +
+		"nginxws: configuration file " + conf + " test failed\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("exit %d\nstderr:\n%s\nwant exit 1 and:\n%s", r.code, r.stderr, want)
+	}
+}

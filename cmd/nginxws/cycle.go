@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -142,6 +143,14 @@ func (p *process) openCycle(cfg *directives.Config) (*cycle, error) {
 	if p.opts.test {
 		if err := p.createPidfile(cfg.Main.Pid); err != nil {
 			return nil, err
+		}
+	}
+	// ngx_create_paths: the temp and cache directories, made if missing
+	// (one level, 0700), before the logs are opened.
+	for _, dir := range cfg.Main.Paths {
+		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			p.log.Emerg().Msg(`mkdir() "` + dir + `" failed (` + errlog.Errno(err) + ")")
+			return nil, errReported
 		}
 	}
 	logs, err := errlog.Open(p.logTargets(cfg))
