@@ -81,7 +81,10 @@ func (x *exchange) proxyTo(g *upstream.Group, head []byte, plan *proxyPlan) {
 		Tries:         conf.ProxyNextUpstreamTries,
 		Timeout:       conf.ProxyNextUpstreamTimeout,
 		NonIdempotent: nonIdempotent(x.method),
-		Now:           time.Now(),
+		// nginx numbers upstream connections from the same counter as
+		// client ones, which $connection and "*N" show.
+		Counter: &x.c.s.connSeq,
+		Now:     time.Now(),
 	}
 	if k := g.HashKey(); k != nil {
 		s.Key = x.value(k)
@@ -181,9 +184,6 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 	x.upInfo.States = append(x.upInfo.States, directives.UpstreamState{Peer: p.Name, ConnectTime: -1, HeaderTime: -1, ResponseTime: -1})
 	state := func() *directives.UpstreamState { return &x.upInfo.States[len(x.upInfo.States)-1] }
 	x.upStart = start
-	// nginx numbers upstream connections from the same counter as client
-	// ones, which $connection and "*N" show.
-	x.c.s.connSeq.Add(1)
 	tc, sslName := x.upstreamTLSConfig(plan, p)
 	uc, err := a.ConnectContext(x.c.s.cutCtx, conf.ProxyConnectTimeout, conf.ProxySocketKeepalive, tc, x.up.local)
 	if err != nil && x.c.s.cutting() {

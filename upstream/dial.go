@@ -189,6 +189,9 @@ func (a *Attempt) ConnectContext(ctx context.Context, timeout time.Duration, soc
 			d.Control = bindAddressNoPort
 		}
 	}
+	if a.counter != nil {
+		a.counter.Add(1)
+	}
 	nc, err := d.DialContext(ctx, p.network, p.address)
 	if err != nil {
 		var se *os.SyscallError
