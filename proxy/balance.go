@@ -359,9 +359,12 @@ func (x *exchange) upstreamDone(complete bool) {
 
 // upstreamKeepsAlive reports whether the upstream's response lets its
 // connection carry another request: HTTP/1.1 or later, without "close"
-// in Connection (ngx_http_proxy_process_status, ngx_http_upstream_process_connection).
+// in Connection (ngx_http_proxy_process_status, ngx_http_upstream_process_connection),
+// and not a 101: ngx_http_proxy_process_header never keeps a connection
+// that switched protocols, tunnel or not (a 101 to a HEAD request, whose
+// bodiless answer would otherwise leave it to the cache).
 func upstreamKeepsAlive(r *http1.Response) bool {
-	if r.Version < 1001 {
+	if r.Version < 1001 || r.Status == 101 {
 		return false
 	}
 	for i := range r.Headers {
