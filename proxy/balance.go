@@ -318,7 +318,7 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 			x.logEvent(errlog.LevelWarn, "upstream server temporarily disabled", "", "reading response header from upstream")
 		}
 		state().ResponseTime = time.Since(x.upStart)
-		uc.Release(false)
+		uc.Release(x.skippedKeepsAlive())
 		return failRetried, ""
 	}
 	x.peer.conn, x.peer.keep = uc, upstreamKeepsAlive(x.resp)
@@ -334,6 +334,25 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 	}
 	x.upstreamDone(false)
 	return 0, ""
+}
+
+// skippedKeepsAlive reports whether the connection of a response
+// proxy_next_upstream skipped may go back to the keepalive pool. nginx
+// releases a 403 or 404 so skipped as NGX_PEER_NEXT, not failed, so the
+// keepalive module keeps its connection when the proxy module found it
+// reusable at the head: a bodiless answer (Content-Length 0, a reply to
+// HEAD) that does not close, to a request that went out whole
+// (ngx_http_proxy_process_header, ngx_http_upstream_free_keepalive_peer).
+// Any other skipped status is a failure, whose connection is closed.
+func (x *exchange) skippedKeepsAlive() bool {
+	resp := x.resp
+	if resp.Status != 403 && resp.Status != 404 {
+		return false
+	}
+	upHead := directives.EqualFoldASCII(x.up.method, "head")
+	b := &x.body
+	bodySent := (!x.hasBody() || b.consumed || b.mem != nil || b.file != nil) && !x.peer.bodyCut
+	return resp.Framing(upHead) == http1.FramingNone && upstreamKeepsAlive(resp) && len(x.ur.Buffered()) == 0 && bodySent
 }
 
 // upstreamDone ends the current try once its response is over (read to
