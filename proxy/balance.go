@@ -349,10 +349,9 @@ func (x *exchange) skippedKeepsAlive() bool {
 	if resp.Status != 403 && resp.Status != 404 {
 		return false
 	}
-	upHead := directives.EqualFoldASCII(x.up.method, "head")
 	b := &x.body
 	bodySent := (!x.hasBody() || b.consumed || b.mem != nil || b.file != nil) && !x.peer.bodyCut
-	return resp.Framing(upHead) == http1.FramingNone && upstreamKeepsAlive(resp) && len(x.ur.Buffered()) == 0 && bodySent
+	return x.bodiless() && upstreamKeepsAlive(resp) && len(x.ur.Buffered()) == 0 && bodySent
 }
 
 // upstreamDone ends the current try once its response is over (read to
