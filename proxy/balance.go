@@ -81,7 +81,10 @@ func (x *exchange) proxyTo(g *upstream.Group, head []byte, plan *proxyPlan) {
 		Tries:         conf.ProxyNextUpstreamTries,
 		Timeout:       conf.ProxyNextUpstreamTimeout,
 		NonIdempotent: nonIdempotent(x.method),
-		Now:           time.Now(),
+		// nginx numbers upstream connections from the same counter as
+		// client ones, which $connection and "*N" show.
+		Counter: &x.c.s.connSeq,
+		Now:     time.Now(),
 	}
 	if k := g.HashKey(); k != nil {
 		s.Key = x.value(k)
@@ -181,9 +184,6 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 	x.upInfo.States = append(x.upInfo.States, directives.UpstreamState{Peer: p.Name, ConnectTime: -1, HeaderTime: -1, ResponseTime: -1})
 	state := func() *directives.UpstreamState { return &x.upInfo.States[len(x.upInfo.States)-1] }
 	x.upStart = start
-	// nginx numbers upstream connections from the same counter as client
-	// ones, which $connection and "*N" show.
-	x.c.s.connSeq.Add(1)
 	tc, sslName := x.upstreamTLSConfig(plan, p)
 	uc, err := a.ConnectContext(x.c.s.cutCtx, conf.ProxyConnectTimeout, conf.ProxySocketKeepalive, tc, x.up.local)
 	if err != nil && x.c.s.cutting() {
@@ -318,7 +318,7 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 			x.logEvent(errlog.LevelWarn, "upstream server temporarily disabled", "", "reading response header from upstream")
 		}
 		state().ResponseTime = time.Since(x.upStart)
-		uc.Release(false)
+		uc.Release(x.skippedKeepsAlive())
 		return failRetried, ""
 	}
 	x.peer.conn, x.peer.keep = uc, upstreamKeepsAlive(x.resp)
@@ -334,6 +334,24 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 	}
 	x.upstreamDone(false)
 	return 0, ""
+}
+
+// skippedKeepsAlive reports whether the connection of a response
+// proxy_next_upstream skipped may go back to the keepalive pool. nginx
+// releases a 403 or 404 so skipped as NGX_PEER_NEXT, not failed, so the
+// keepalive module keeps its connection when the proxy module found it
+// reusable at the head: a bodiless answer (Content-Length 0, a reply to
+// HEAD) that does not close, to a request that went out whole
+// (ngx_http_proxy_process_header, ngx_http_upstream_free_keepalive_peer).
+// Any other skipped status is a failure, whose connection is closed.
+func (x *exchange) skippedKeepsAlive() bool {
+	resp := x.resp
+	if resp.Status != 403 && resp.Status != 404 {
+		return false
+	}
+	b := &x.body
+	bodySent := (!x.hasBody() || b.consumed || b.mem != nil || b.file != nil) && !x.peer.bodyCut
+	return x.bodiless() && upstreamKeepsAlive(resp) && len(x.ur.Buffered()) == 0 && bodySent
 }
 
 // upstreamDone ends the current try once its response is over (read to
@@ -359,9 +377,12 @@ func (x *exchange) upstreamDone(complete bool) {
 
 // upstreamKeepsAlive reports whether the upstream's response lets its
 // connection carry another request: HTTP/1.1 or later, without "close"
-// in Connection (ngx_http_proxy_process_status, ngx_http_upstream_process_connection).
+// in Connection (ngx_http_proxy_process_status, ngx_http_upstream_process_connection),
+// and not a 101: ngx_http_proxy_process_header never keeps a connection
+// that switched protocols, tunnel or not (a 101 to a HEAD request, whose
+// bodiless answer would otherwise leave it to the cache).
 func upstreamKeepsAlive(r *http1.Response) bool {
-	if r.Version < 1001 {
+	if r.Version < 1001 || r.Status == 101 {
 		return false
 	}
 	for i := range r.Headers {

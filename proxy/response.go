@@ -331,6 +331,16 @@ func appendHex(dst []byte, n int) []byte {
 	return append(dst, tmp[i:]...)
 }
 
+// bodiless reports whether the upstream's response has no body to read
+// (204, 304, a reply to HEAD, Content-Length 0): ngx_http_proxy_process_header
+// marks such a connection reusable at the head, "to keep connections alive
+// in case of r->header_only or X-Accel-Redirect", so that a response the
+// request does not relay (an intercepted error, an X-Accel-Redirect) still
+// leaves it to the keepalive pool.
+func (x *exchange) bodiless() bool {
+	return x.resp.Framing(directives.EqualFoldASCII(x.up.method, "head")) == http1.FramingNone
+}
+
 // relayResponse passes on a response whose head was read (readHead): a
 // 101 to a client that asked to upgrade becomes a tunnel; an error status
 // with proxy_intercept_errors and a matching error_page goes to that
@@ -349,7 +359,7 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 				x.addChallenge(x.keep(h.Name), x.keep(h.Value))
 			}
 		}
-		x.upstreamDone(false)
+		x.upstreamDone(x.bodiless())
 		x.upstreamEnded()
 		x.finalize(resp.Status)
 		return
@@ -358,8 +368,8 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 		// Even empty: nginx then finds the URI unsafe (404). A 101
 		// redirects too: ngx_http_upstream_process_headers follows the
 		// header before ngx_http_upstream_send_response would upgrade.
-		x.upstreamDone(false)
-		x.accelRedirect(uc, v)
+		x.upstreamDone(x.bodiless())
+		x.accelRedirect(v)
 		return
 	}
 	if resp.Status == 101 && x.hasUpgrade() {
@@ -447,13 +457,13 @@ func responseHeadSize(r *http1.Response) int64 {
 // of ngx_http_upstream_headers_in).
 var accelRedirectHeaders = []string{"content-type", "set-cookie", "content-disposition", "cache-control", "expires", "accept-ranges"}
 
-// accelRedirect follows an upstream's X-Accel-Redirect: the upstream
-// connection ends, a few of its headers are kept, and the request is
+// accelRedirect follows an upstream's X-Accel-Redirect, once the caller
+// has ended the upstream try (its connection kept when the response had
+// no body): a few of its headers are kept, and the request is
 // redirected internally to the URI (or named location) it names, with GET
 // unless it is a HEAD — nginx's way for a backend to have a protected
 // location served.
-func (x *exchange) accelRedirect(uc net.Conn, v []byte) {
-	_ = uc.Close()
+func (x *exchange) accelRedirect(v []byte) {
 	x.carry = x.carry[:0]
 	for i := range x.resp.Headers {
 		h := &x.resp.Headers[i]

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -53,6 +54,49 @@ func TestConnectWithBindErrors(t *testing.T) {
 		var se *os.SyscallError
 		if !errors.As(err, &be) || !errors.As(err, &se) || se.Err != c.errno {
 			t.Errorf("%s: %v, want a BindError with %v", c.local, err, c.errno)
+		}
+	}
+}
+
+// TestConnectNumbersAfterBind: nginx numbers an upstream connection
+// ($connection) once its socket is bound; a proxy_bind that fails takes no
+// number, one that succeeds takes one, as does a connection without one.
+func TestConnectNumbersAfterBind(t *testing.T) {
+	b := newBackend(t)
+	g := keepaliveGroup(t, nil, 0, b.addr())
+	var n atomic.Uint64
+	connect := func(local string) error {
+		var a Attempt
+		a.Start(g, Start{Counter: &n})
+		if _, err := a.Pick(); err != nil {
+			t.Fatal(err)
+		}
+		defer a.Release(Done)
+		var l netip.AddrPort
+		if local != "" {
+			l = netip.MustParseAddrPort(local)
+		}
+		c, err := a.ConnectWith(time.Second, false, nil, l)
+		if err == nil {
+			c.Release(false)
+		}
+		return err
+	}
+	for _, c := range []struct {
+		local string
+		fails bool
+		want  uint64
+	}{
+		{"192.0.2.1:0", true, 0}, // not an address of this machine
+		{"127.0.0.2:0", false, 1},
+		{"", false, 2},
+		{"192.0.2.1:0", true, 2},
+	} {
+		if err := connect(c.local); (err != nil) != c.fails {
+			t.Fatalf("from %q: %v", c.local, err)
+		}
+		if got := n.Load(); got != c.want {
+			t.Errorf("after a connection from %q: counter %d, want %d", c.local, got, c.want)
 		}
 	}
 }

@@ -169,6 +169,7 @@ func (a *Attempt) ConnectContext(ctx context.Context, timeout time.Duration, soc
 	if socketKeepalive {
 		d.KeepAlive = 0
 	}
+	numbered := false
 	if local.IsValid() {
 		if p.network == "unix" {
 			// nginx binds the unix socket to an inet address: the
@@ -184,10 +185,18 @@ func (a *Attempt) ConnectContext(ctx context.Context, timeout time.Duration, soc
 			}
 			return nil, &BindError{Local: local, Err: os.NewSyscallError("bind", errno)}
 		}
-		d.LocalAddr = net.TCPAddrFromAddrPort(local)
-		if local.Port() == 0 {
-			d.Control = bindAddressNoPort
+		if bindInControl(&d, local, a.counter) {
+			// The socket is numbered once bound (below: before).
+			numbered = true
+		} else {
+			d.LocalAddr = net.TCPAddrFromAddrPort(local)
+			if local.Port() == 0 {
+				d.Control = bindAddressNoPort
+			}
 		}
+	}
+	if a.counter != nil && !numbered {
+		a.counter.Add(1)
 	}
 	nc, err := d.DialContext(ctx, p.network, p.address)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
@@ -183,6 +184,11 @@ type Start struct {
 	// request is tried again only with proxy_next_upstream
 	// non_idempotent.
 	NonIdempotent bool
+	// Counter, when set, numbers each new connection as its socket is
+	// made, before it connects (nginx's ngx_connection_counter in
+	// ngx_event_connect_peer, which $connection shows): a connection
+	// from the keepalive pool takes no number.
+	Counter *atomic.Uint64
 	// Now is the request's start, when the caller has read the clock
 	// already; otherwise the group's clock is read when a choice needs
 	// it (a peer with failures, proxy_next_upstream_timeout). Like
@@ -215,6 +221,7 @@ type Attempt struct {
 	iphash    uint32
 
 	// The request's policy (see Start).
+	counter       *atomic.Uint64
 	next          directives.NextUpstream
 	timeout       time.Duration
 	nonIdempotent bool
@@ -239,6 +246,7 @@ func (a *Attempt) Start(g *Group, s Start) {
 	a.key, a.hash, a.rehash, a.hashTries = s.Key, 0, 0, 0
 	a.ipLen, a.iphash = 0, 89
 	a.next, a.timeout, a.nonIdempotent = s.Next, s.Timeout, s.NonIdempotent
+	a.counter = s.Counter
 	a.sent, a.cached, a.noBuffering = false, false, false
 	a.now, a.nowOK = 0, false
 	tried := a.tried

@@ -83,6 +83,13 @@ func (p *Pool) put(c *Conn) {
 		_ = c.Conn.Close()
 		return
 	}
+	// The request's timers end with it, as nginx deletes the cached
+	// connection's read and write timers
+	// (ngx_http_upstream_free_keepalive_peer): a proxy_read_timeout
+	// deadline left on the socket would pass while it waits and fail the
+	// probe that takes it out of the pool, so that the connection would
+	// be closed instead of reused.
+	_ = c.Conn.SetDeadline(time.Time{})
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()

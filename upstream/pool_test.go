@@ -155,6 +155,36 @@ func TestPoolReuse(t *testing.T) {
 
 // TestPoolPerPeer: a connection serves only its own peer, most recently
 // cached first.
+// A request's deadlines (proxy_read_timeout, proxy_send_timeout) end with
+// it: nginx deletes a cached connection's timers. One left on the socket
+// passes while the connection waits, and the pool would then close it
+// instead of handing it out.
+func TestPoolClearsDeadlines(t *testing.T) {
+	b := newBackend(t)
+	g := keepaliveGroup(t, nil, 2, b.addr())
+	var a Attempt
+	a.Start(g, Start{})
+	if _, err := a.Pick(); err != nil {
+		t.Fatal(err)
+	}
+	c1, err := a.Connect(time.Second, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c1.SetReadDeadline(time.Now().Add(time.Millisecond))
+	_ = c1.SetWriteDeadline(time.Now().Add(time.Millisecond))
+	c1.Release(true)
+	a.Release(Done)
+	time.Sleep(20 * time.Millisecond)
+	c2, cached := use(t, g, true)
+	if !cached || c2 != c1 {
+		t.Fatalf("after the request's deadline passed: cached %v, same connection %v; want the pooled one", cached, c2 == c1)
+	}
+	if n := b.count(); n != 1 {
+		t.Fatalf("backend accepted %d connections, want 1", n)
+	}
+}
+
 func TestPoolPerPeer(t *testing.T) {
 	b1, b2 := newBackend(t), newBackend(t)
 	g := keepaliveGroup(t, nil, 4, b1.addr(), b2.addr())

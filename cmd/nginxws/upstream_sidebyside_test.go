@@ -42,6 +42,9 @@ http {
     upstream chashaddr { hash $remote_addr consistent; server {{B1}}; server {{B2}}; server {{B3}}; server {{B4}}; }
     upstream iphash    { ip_hash; server {{B1}}; server {{B2}} weight=2; server {{B3}}; server {{B4}} down; }
     upstream lc        { least_conn; server {{B1}}; server {{B2}}; server {{B3}}; }
+    upstream mc        { server {{B1}} max_conns=2; server {{B2}} max_conns=1; server {{B3}} backup max_conns=1; }
+    upstream mclc      { least_conn; server {{B1}} max_conns=2 weight=3; server {{B2}} max_conns=1; server {{B3}} backup; }
+    upstream hcookie   { hash $cookie_x; server {{B1}}; server {{B2}} weight=2; server {{B3}}; server {{B4}} down; }
     upstream rnd       { random; server {{B1}}; server {{B2}} weight=2; server {{B3}}; }
     upstream rnd2      { random two least_conn; server {{B1}}; server {{B2}}; server {{B3}}; server {{DEAD1}} fail_timeout=300; }
     upstream failrr    { server {{DEAD1}} max_fails=0; server {{B1}}; server {{B2}}; }
@@ -70,6 +73,13 @@ http {
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $http_connection;
         }
+        location ~ ^/(mc|mclc)$ {
+            proxy_pass http://$1;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $http_connection;
+        }
+        location /hcookie   { proxy_pass http://hcookie; }
         location /rnd       { proxy_pass http://rnd; }
         location /rnd2      { proxy_pass http://rnd2; }
         location /failrr    { proxy_pass http://failrr; }
@@ -283,6 +293,31 @@ func upsScenarios(vars map[string]string) []upsScenario {
 		})},
 		{name: "least_conn", reqs: n(300, get("/lc"))},
 		{name: "least_conn with open tunnels", tunnels: []upsRequest{upgrade, upgrade}, reqs: n(300, get("/lc"))},
+		// max_conns counts tunnels: the primaries fill up, then the backup,
+		// then nothing is live (502, "no live upstreams").
+		{name: "max_conns reached by tunnels", tunnels: n(5, func(int) upsRequest {
+			return upsRequest{path: "/mc", headers: "Upgrade: websocket\r\nConnection: Upgrade\r\n"}
+		}), reqs: n(10, get("/mc"))},
+		// least_conn with weights, limits and a backup: tunnels fill b2, then
+		// b1 up to its limit; plain requests go to what is left.
+		{name: "least_conn, max_conns and backup with open tunnels", tunnels: n(4, func(int) upsRequest {
+			return upsRequest{path: "/mclc", headers: "Upgrade: websocket\r\nConnection: Upgrade\r\n"}
+		}), reqs: n(10, get("/mclc"))},
+		// hash on a cookie: present, empty (round robin), repeated, absent.
+		{name: "hash $cookie_x", reqs: n(300, func(i int) upsRequest {
+			var h string
+			switch i % 5 {
+			case 0:
+				h = "Cookie: x=user" + strconv.Itoa(i) + "\r\n"
+			case 1:
+				h = "Cookie: x=\r\n"
+			case 2:
+				h = "Cookie: a=1; x=v" + strconv.Itoa(i) + "; x=w\r\n"
+			case 3:
+				h = "Cookie: a=1\r\nCookie: x=u" + strconv.Itoa(i) + "\r\n"
+			}
+			return upsRequest{path: "/hcookie", headers: h}
+		})},
 		{name: "random", loose: true, reqs: n(300, get("/rnd"))},
 		{name: "random two least_conn, dead peer", loose: true, reqs: n(300, get("/rnd2"))},
 		{name: "failover, round robin, max_fails=0", reqs: n(300, get("/failrr"))},
