@@ -9,9 +9,10 @@ import (
 	"github.com/nginxws/nginxws/proxy/errlog"
 )
 
-// benchTunnel opens a tunnel through an in-process Server to a raw echo
-// upstream and returns the client's connection and reader.
-func benchTunnel(b *testing.B) (net.Conn, *bufio.Reader) {
+// benchTunnelProxy runs an in-process Server proxying WebSocket
+// upgrades to a raw upstream that answers 101 and echoes what follows,
+// and returns a client connection to the Server and its reader.
+func benchTunnelProxy(b *testing.B) (net.Conn, *bufio.Reader) {
 	b.Helper()
 	upstream := benchUpstream(b, func(c net.Conn, br *bufio.Reader) {
 		if _, err := readHead(br); err != nil {
@@ -20,9 +21,16 @@ func benchTunnel(b *testing.B) (net.Conn, *bufio.Reader) {
 		_, _ = io.WriteString(c, resp101)
 		_, _ = io.Copy(c, br)
 	})
-	c, br := benchProxy(b, errlog.LevelInfo, func(port, dir string) string {
+	return benchProxy(b, errlog.LevelInfo, func(port, dir string) string {
 		return tunnelConf(port, dir, upstream, "")
 	})
+}
+
+// benchTunnel opens a tunnel through an in-process Server to a raw echo
+// upstream and returns the client's connection and reader.
+func benchTunnel(b *testing.B) (net.Conn, *bufio.Reader) {
+	b.Helper()
+	c, br := benchTunnelProxy(b)
 	if _, err := io.WriteString(c, wsRequest); err != nil {
 		b.Fatal(err)
 	}
@@ -73,16 +81,7 @@ func BenchmarkTunnelBulk1MiB(b *testing.B) {
 // 101, the move to an event loop, the end) that a fleet of clients
 // reconnecting after a deploy costs the proxy.
 func BenchmarkTunnelOpen(b *testing.B) {
-	upstream := benchUpstream(b, func(c net.Conn, br *bufio.Reader) {
-		if _, err := readHead(br); err != nil {
-			return
-		}
-		_, _ = io.WriteString(c, resp101)
-		_, _ = io.Copy(c, br)
-	})
-	c, _ := benchProxy(b, errlog.LevelInfo, func(port, dir string) string {
-		return tunnelConf(port, dir, upstream, "")
-	})
+	c, _ := benchTunnelProxy(b)
 	addr := c.RemoteAddr().String()
 	msg := make([]byte, 64)
 	got := make([]byte, 64)
