@@ -4,11 +4,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nginxws/nginxws/directives"
 )
 
 // fakeDNS answers A queries for the names of its table over UDP, "no such
@@ -137,5 +141,70 @@ func TestResolverForVariableHost(t *testing.T) {
 		if strings.Join(dns.queries, " ") != "app.test nosuch.test" {
 			t.Errorf("queries %q", dns.queries)
 		}
+	}
+}
+
+// TestResolverCachesForValid: with valid=, a resolver's answer serves the
+// requests that follow it for that long, as nginx's cache does ("resolve
+// cached"): three requests, one query. Each resolver directive has its own
+// cache: the same name in another location with its own directive is
+// asked again.
+func TestResolverCachesForValid(t *testing.T) {
+	dns := startFakeDNS(t, map[string]net.IP{"app.test": net.IPv4(127, 0, 0, 1)})
+	be := startBackend(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	port := be.addr()[strings.LastIndexByte(be.addr(), ':')+1:]
+	resolver := "resolver " + dns.addr() + " valid=30s ipv6=off; resolver_timeout 2s;"
+	addr, _ := proxyFor(t, `server { listen 127.0.0.1:{{PORT}};
+    location /a/ { `+resolver+` set $b app.test; proxy_pass http://$b:`+port+`; }
+    location /b/ { `+resolver+` set $b app.test; proxy_pass http://$b:`+port+`; }
+}
+`, be)
+	for _, path := range []string{"/a/1", "/a/2", "/a/3", "/b/1", "/b/2"} {
+		resp := exchangeRaw(t, addr, "GET "+path+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 3*time.Second)
+		if !strings.HasPrefix(resp, "HTTP/1.1 200 ") {
+			t.Fatalf("%s: got %q, want 200", path, resp)
+		}
+	}
+	if got := be.requests(); len(got) != 5 {
+		t.Errorf("backend got %d requests, want 5: %q", len(got), got)
+	}
+	dns.mu.Lock()
+	defer dns.mu.Unlock()
+	if got := strings.Join(dns.queries, " "); got != "app.test app.test" {
+		t.Errorf("queries %q, want one per resolver directive: \"app.test app.test\"", got)
+	}
+}
+
+// TestResolverCacheBounded: names come from requests, so the cache keeps
+// at most resolverCacheMax answers; a full cache drops the expired ones
+// first, and keeps the answers still valid when that is enough.
+func TestResolverCacheBounded(t *testing.T) {
+	var c resolverCache
+	short := &directives.Resolver{Valid: time.Second}
+	long := &directives.Resolver{Valid: time.Hour}
+	now := time.Now()
+	addr := []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+	c.store(long, "kept.test", addr, now)
+	for i := range resolverCacheMax - 1 {
+		c.store(short, "n"+strconv.Itoa(i)+".test", addr, now)
+	}
+	later := now.Add(2 * time.Second)
+	c.store(long, "new.test", addr, later)
+	if len(c.answers) != 2 {
+		t.Errorf("%d answers after the expired ones were dropped, want 2", len(c.answers))
+	}
+	for _, h := range []string{"kept.test", "new.test"} {
+		if _, ok := c.lookup(long, h, later); !ok {
+			t.Errorf("%s: not kept", h)
+		}
+	}
+	for i := range 2 * resolverCacheMax {
+		c.store(long, "m"+strconv.Itoa(i)+".test", addr, later)
+	}
+	if len(c.answers) > resolverCacheMax {
+		t.Errorf("%d answers, want at most %d", len(c.answers), resolverCacheMax)
+	}
+	if _, ok := c.lookup(&directives.Resolver{}, "kept.test", later); ok {
+		t.Error("a resolver without valid= found a cached answer")
 	}
 }

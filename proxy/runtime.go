@@ -35,6 +35,8 @@ type runtime struct {
 	errLogs *levelLogs
 	// groups are the upstream peer groups (balance.go).
 	groups upstreamGroups
+	// resolved holds the resolver directives' answers (resolvercache.go).
+	resolved resolverCache
 	// slotCap is how many connections worker_connections allows
 	// (connlimit.go).
 	slotCap int

@@ -109,11 +109,18 @@ func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
 		x.logEvent(levelError, "no resolver defined to resolve "+u.host, "", "")
 		return target{}, 502
 	}
-	addrs, code, msg := x.lookupWithResolver(x.conf.Resolver, x.conf.ResolverTimeout, host)
-	if code != 0 {
-		// ngx_http_upstream_resolve_handler's error, then 502.
-		x.logEvent(levelError, host+" could not be resolved ("+strconv.Itoa(code)+": "+msg+")", "", "")
-		return target{}, 502
+	now := time.Now()
+	addrs, cached := x.rt.resolved.lookup(x.conf.Resolver, host, now)
+	if !cached {
+		var code int
+		var msg string
+		addrs, code, msg = x.lookupWithResolver(x.conf.Resolver, x.conf.ResolverTimeout, host)
+		if code != 0 {
+			// ngx_http_upstream_resolve_handler's error, then 502.
+			x.logEvent(levelError, host+" could not be resolved ("+strconv.Itoa(code)+": "+msg+")", "", "")
+			return target{}, 502
+		}
+		x.rt.resolved.store(x.conf.Resolver, host, addrs, now)
 	}
 	// ngx_http_upstream_create_round_robin_peer: one peer per address,
 	// the group named by the host.
