@@ -92,6 +92,17 @@ func (d *fakeDNS) serve() {
 	}
 }
 
+// resolverSetup starts a name server that knows app.test (127.0.0.1) and
+// a backend answering 200 "ok", and returns them, the backend's port and
+// the resolver directives that ask that server (valid=30s, A only).
+func resolverSetup(t *testing.T) (*fakeDNS, *backend, string, string) {
+	t.Helper()
+	dns := startFakeDNS(t, map[string]net.IP{"app.test": net.IPv4(127, 0, 0, 1)})
+	be := startBackend(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+	port := be.addr()[strings.LastIndexByte(be.addr(), ':')+1:]
+	return dns, be, port, "resolver " + dns.addr() + " valid=30s ipv6=off; resolver_timeout 2s;"
+}
+
 // TestResolverForVariableHost: "set $upstream app; resolver …; proxy_pass
 // http://$upstream:port" (the Docker idiom of Jellyfin's and many other
 // applications' configurations) asks the resolver's name servers and
@@ -99,10 +110,7 @@ func (d *fakeDNS) serve() {
 // resolved (3: Host not found)" and 502; without a resolver, nginx's "no
 // resolver defined" and 502.
 func TestResolverForVariableHost(t *testing.T) {
-	dns := startFakeDNS(t, map[string]net.IP{"app.test": net.IPv4(127, 0, 0, 1)})
-	be := startBackend(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-	port := be.addr()[strings.LastIndexByte(be.addr(), ':')+1:]
-	resolver := "resolver " + dns.addr() + " valid=30s ipv6=off; resolver_timeout 2s;"
+	dns, be, port, resolver := resolverSetup(t)
 	addr, errs := proxyFor(t, `server { listen 127.0.0.1:{{PORT}};
     location /ok/ { `+resolver+` set $b app.test; proxy_pass http://$b:`+port+`; }
     location /nx/ { `+resolver+` set $b nosuch.test; proxy_pass http://$b:`+port+`; }
@@ -150,10 +158,7 @@ func TestResolverForVariableHost(t *testing.T) {
 // cache: the same name in another location with its own directive is
 // asked again.
 func TestResolverCachesForValid(t *testing.T) {
-	dns := startFakeDNS(t, map[string]net.IP{"app.test": net.IPv4(127, 0, 0, 1)})
-	be := startBackend(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-	port := be.addr()[strings.LastIndexByte(be.addr(), ':')+1:]
-	resolver := "resolver " + dns.addr() + " valid=30s ipv6=off; resolver_timeout 2s;"
+	dns, be, port, resolver := resolverSetup(t)
 	addr, _ := proxyFor(t, `server { listen 127.0.0.1:{{PORT}};
     location /a/ { `+resolver+` set $b app.test; proxy_pass http://$b:`+port+`; }
     location /b/ { `+resolver+` set $b app.test; proxy_pass http://$b:`+port+`; }
