@@ -35,7 +35,7 @@ type runtime struct {
 	errLogs *levelLogs
 	// groups are the upstream peer groups (balance.go).
 	groups upstreamGroups
-	// resolved holds the resolver directives' answers (resolvercache.go).
+	// resolved holds the resolver directives' answers (resolver.go).
 	resolved resolverCache
 	// slotCap is how many connections worker_connections allows
 	// (connlimit.go).

@@ -1,18 +1,13 @@
 package proxy
 
 import (
-	"context"
-	"errors"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
-	"github.com/nginxws/nginxws/proxy/errlog"
 	"github.com/nginxws/nginxws/upstream"
 )
 
@@ -109,18 +104,11 @@ func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
 		x.logEvent(levelError, "no resolver defined to resolve "+u.host, "", "")
 		return target{}, 502
 	}
-	now := time.Now()
-	addrs, cached := x.rt.resolved.lookup(x.conf.Resolver, host, now)
-	if !cached {
-		var code int
-		var msg string
-		addrs, code, msg = x.lookupWithResolver(x.conf.Resolver, x.conf.ResolverTimeout, host)
-		if code != 0 {
-			// ngx_http_upstream_resolve_handler's error, then 502.
-			x.logEvent(levelError, host+" could not be resolved ("+strconv.Itoa(code)+": "+msg+")", "", "")
-			return target{}, 502
-		}
-		x.rt.resolved.store(x.conf.Resolver, host, addrs, now)
+	addrs, code, msg := x.resolve(x.conf.Resolver, x.conf.ResolverTimeout, host)
+	if code != 0 {
+		// ngx_http_upstream_resolve_handler's error, then 502.
+		x.logEvent(levelError, host+" could not be resolved ("+strconv.Itoa(code)+": "+msg+")", "", "")
+		return target{}, 502
 	}
 	// ngx_http_upstream_create_round_robin_peer: one peer per address,
 	// the group named by the host.
@@ -130,86 +118,6 @@ func (x *exchange) resolveTarget(pp *directives.ProxyPass) (target, int) {
 	}
 	t.group = upstream.NewGroup(&directives.Upstream{Name: host, Implicit: true, Servers: []*directives.UpstreamServer{srv}}, upstream.Options{})
 	return t, 0
-}
-
-// lookupWithResolver asks the resolver directive's name servers (the
-// first, then the next on failure, as nginx turns through them) for a
-// host's addresses: A, and AAAA unless ipv6=off, within resolver_timeout.
-// A failure is nginx's ngx_resolver_strerror code and text: 3 "Host not
-// found", 2 "Server failure", 110 "Operation timed out" — also for a name
-// server that refuses the datagram: nginx logs the refusal to the main
-// error log and waits for an answer until resolver_timeout. (Go's resolver
-// reads /etc/hosts before asking, where nginx's asks only the servers.)
-func (x *exchange) lookupWithResolver(r *directives.Resolver, timeout time.Duration, host string) ([]netip.Addr, int, string) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	// Go asks for A and AAAA in parallel: Dial runs concurrently.
-	var next atomic.Uint32
-	var refused atomic.Bool
-	res := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		addr := r.Servers[int(next.Add(1)-1)%len(r.Servers)]
-		var d net.Dialer
-		c, err := d.DialContext(ctx, network, addr)
-		if uc, ok := c.(*net.UDPConn); ok && err == nil {
-			// Still a PacketConn: Go frames queries by that.
-			return refusalConn{uc, &refused}, nil
-		}
-		return c, err
-	}}
-	network := "ip"
-	if !r.IPv6 {
-		network = "ip4"
-	}
-	ips, err := res.LookupNetIP(ctx, network, host)
-	var de *net.DNSError
-	switch {
-	case err == nil && len(ips) > 0:
-		for i := range ips {
-			ips[i] = ips[i].Unmap()
-		}
-		return ips, 0, ""
-	case err == nil, errors.As(err, &de) && de.IsNotFound:
-		return nil, 3, "Host not found"
-	case errors.As(err, &de) && de.IsTimeout, errors.Is(err, context.DeadlineExceeded):
-		return nil, 110, "Operation timed out"
-	case refused.Load():
-		// The resolver logs to the main error log (ngx_resolver_create
-		// takes the cycle's), not the level's.
-		log := x.c.s.log
-		if log.Enabled(levelError) {
-			// With one query (ipv6=off) the refusal comes to its
-			// recv(); with A and AAAA sent back to back, to the send()
-			// of the second, and again to the retry's.
-			msg, lines := "recv() failed", 1
-			if r.IPv6 {
-				msg, lines = "send() failed", 2
-			}
-			for range lines {
-				e := log.WithLevel(levelError).Str(errlog.FieldErrno, "111: Connection refused").
-					Str(errlog.FieldAction, "resolving").Str("resolver", r.Servers[0])
-				errlog.Msg(e, msg)
-			}
-		}
-		<-ctx.Done()
-		return nil, 110, "Operation timed out"
-	}
-	return nil, 2, "Server failure"
-}
-
-// refusalConn notes a name server's refusal (ECONNREFUSED, an ICMP port
-// unreachable answering a query), which Go's resolver reports only as
-// text.
-type refusalConn struct {
-	*net.UDPConn
-	refused *atomic.Bool
-}
-
-func (c refusalConn) Read(b []byte) (int, error) {
-	n, err := c.UDPConn.Read(b)
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		c.refused.Store(true)
-	}
-	return n, err
 }
 
 // hostOnly is a "host[:port]" without its port (an IPv6 address keeps
