@@ -410,7 +410,7 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 // nginxws never does, and "proxy_cache_bypass $http_upgrade" (ASP.NET
 // Core's and many Node.js guides' WebSocket location) is a no-op in both.
 func (l *loader) dropCacheWarnings() {
-	if l.cachePath || len(l.cacheWarns) == 0 {
+	if l.http.h.ProxyCacheZones != nil || len(l.cacheWarns) == 0 {
 		return
 	}
 	kept := l.cfg.Warnings[:0]

@@ -134,10 +134,9 @@ type loader struct {
 	resolve     resolver
 	// cacheWarns are the indexes in cfg.Warnings of the "is ignored"
 	// warnings of proxy_cache_* settings, dropped when the http block
-	// ends without a proxy_cache_path (cachePath): without a cache zone
-	// nginx caches nothing either, so they change nothing.
+	// ends without a proxy_cache_path (no ProxyCacheZones): without a
+	// cache zone nginx caches nothing either, so they change nothing.
 	cacheWarns []int
-	cachePath  bool
 }
 
 // prefix is the prefix relative paths resolve against: -p with a
@@ -231,15 +230,15 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 				return err
 			}
 		}
+		if (r.status == ignored || r.status == refused) && len(d.Args) == 1 && r.isDefault(d.Args[0].Value) {
+			// nginx's default written out ("proxy_cache off", as
+			// ASP.NET Core's and n8n's documented configurations have
+			// it): nginxws does the same, nothing to warn of or refuse.
+			return nil
+		}
 		switch r.status {
 		case implemented:
 		case ignored:
-			if len(d.Args) == 1 && r.isDefault(d.Args[0].Value) {
-				// nginx's default written out ("proxy_cache off", as
-				// ASP.NET Core's and n8n's documented configurations
-				// have it): nginxws does the same, nothing to warn of.
-				return nil
-			}
 			if r.obsolete != "" {
 				l.warnf(d, `the "%s" directive is obsolete, use the "%s" directive instead`, d.Name, r.obsolete)
 				return nil
@@ -248,13 +247,7 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 				l.warnf(d, "%s", r.warn)
 				return nil
 			}
-			if strings.HasSuffix(d.Name, "_temp_path") || strings.HasSuffix(d.Name, "_cache_path") {
-				l.addPath(d.Args[0].Value)
-			}
-			switch {
-			case d.Name == "proxy_cache_path":
-				l.cachePath = true
-			case strings.HasPrefix(d.Name, "proxy_cache_") || d.Name == "proxy_no_cache":
+			if d.Name != "proxy_cache_path" && (strings.HasPrefix(d.Name, "proxy_cache_") || d.Name == "proxy_no_cache") {
 				// Not proxy_cache itself: with a variable and no zone,
 				// nginx answers 500 ("cache ... not found").
 				l.cacheWarns = append(l.cacheWarns, len(l.cfg.Warnings))
@@ -278,9 +271,6 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 			}
 			return nil
 		case refused:
-			if len(d.Args) == 1 && r.isDefault(d.Args[0].Value) {
-				return nil // nginx's default, written out
-			}
 			l.refuseLater(l.errf(d, `"%s" directive is not supported`, d.Name))
 			return nil
 		}
@@ -346,6 +336,7 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		if sum > 10 {
 			return l.invalid(d)
 		}
+		l.addPath(d.Args[0].Value)
 		return nil
 	case checkCacheValid:
 		return l.checkCacheValid(d)

@@ -266,6 +266,7 @@ func (l *loader) checkCachePath(d *parser.Directive) error {
 		return l.errf(d, `duplicate zone "%s"`, name)
 	}
 	z.cachePath = true
+	l.addPath(d.Args[0].Value)
 	if d.Name == "proxy_cache_path" {
 		if l.http.h.ProxyCacheZones == nil {
 			l.http.h.ProxyCacheZones = map[string]bool{}

@@ -321,13 +321,14 @@ func globDirs(pattern string) ([]string, error) {
 	}
 	dirs := []string{dirPart}
 	if strings.ContainsAny(dirPart, globMeta) {
-		parents, err := globDirs(strings.TrimRight(dirPart, "/"))
+		parentPattern := strings.TrimRight(dirPart, "/")
+		parents, err := globDirs(parentPattern)
 		if err != nil {
 			return nil, err
 		}
 		dirs = dirs[:0]
 		for _, p := range parents {
-			dirs = append(dirs, p+dirPart[len(strings.TrimRight(dirPart, "/")):])
+			dirs = append(dirs, p+dirPart[len(parentPattern):])
 		}
 	}
 	var out []string
