@@ -349,9 +349,16 @@ func (x *exchange) skippedKeepsAlive() bool {
 	if resp.Status != 403 && resp.Status != 404 {
 		return false
 	}
+	return x.bodiless() && upstreamKeepsAlive(resp) && x.upstreamReusable()
+}
+
+// upstreamReusable reports whether the current try's connection is in a
+// state to carry another request: nothing of the response left unread
+// behind what was used, and the request's body (if any) sent whole.
+func (x *exchange) upstreamReusable() bool {
 	b := &x.body
 	bodySent := (!x.hasBody() || b.consumed || b.mem != nil || b.file != nil) && !x.peer.bodyCut
-	return x.bodiless() && upstreamKeepsAlive(resp) && len(x.ur.Buffered()) == 0 && bodySent
+	return len(x.ur.Buffered()) == 0 && bodySent
 }
 
 // upstreamDone ends the current try once its response is over (read to
@@ -369,9 +376,7 @@ func (x *exchange) upstreamDone(complete bool) {
 	if i := len(x.upInfo.States) - 1; i >= 0 {
 		x.upInfo.States[i].ResponseTime = time.Since(x.upStart)
 	}
-	b := &x.body
-	bodySent := (!x.hasBody() || b.consumed || b.mem != nil || b.file != nil) && !t.bodyCut
-	uc.Release(complete && t.keep && len(x.ur.Buffered()) == 0 && bodySent)
+	uc.Release(complete && t.keep && x.upstreamReusable())
 	t.attempt.Release(upstream.Done)
 }
 

@@ -131,9 +131,8 @@ func upstreamMsg(msg string) string {
 
 // errnoText is the "(errno: text)" part nginx logs for a system error.
 func errnoText(err error) string {
-	var en syscall.Errno
-	if errors.As(err, &en) {
-		return errlog.Errno(en)
+	if s := sysErrnoText(err); s != "" {
+		return s
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return ""
