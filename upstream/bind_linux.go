@@ -17,9 +17,13 @@ const ipBindAddressNoPort = 24
 // would reserve (nginx sets it for proxy_bind without a port). A kernel
 // that lacks the option is not an error, as in nginx.
 func bindAddressNoPort(_, _ string, c syscall.RawConn) error {
-	return c.Control(func(fd uintptr) {
-		_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, ipBindAddressNoPort, 1)
-	})
+	return c.Control(setBindNoPort)
+}
+
+// setBindNoPort sets IP_BIND_ADDRESS_NO_PORT on a socket (see
+// bindAddressNoPort).
+func setBindNoPort(fd uintptr) {
+	_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, ipBindAddressNoPort, 1)
 }
 
 // bindInControl has d bind its socket to local itself, as the socket is
@@ -44,7 +48,7 @@ func bindInControl(d *net.Dialer, local netip.AddrPort, counter *atomic.Uint64) 
 		var err error
 		if cerr := c.Control(func(fd uintptr) {
 			if noPort {
-				_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, ipBindAddressNoPort, 1)
+				setBindNoPort(fd)
 			}
 			err = syscall.Bind(int(fd), sa)
 		}); cerr != nil {
