@@ -24,9 +24,35 @@ type Listen struct {
 	// protocol header (v1 or v2), read before the request or the TLS
 	// handshake.
 	ProxyProtocol bool
-	Pos           parser.Pos
+	// Opts are the options nginx sets on the socket once it is bound.
+	Opts SockOpts
+	Pos  parser.Pos
+	// Bind is set when the listen gives socket options (nginx's
+	// lsopt.set, which only one listen of an address may give): the
+	// address then gets a socket of its own even beside a wildcard listen
+	// of its port (nginx's lsopt.bind, which every option implies on
+	// Linux), as it does with "bind".
+	Bind bool
+}
 
-	optSet bool // socket options were given (nginx's lsopt.set): one listen per address may
+// SockOpts are the options of a listening socket that nginx sets once it
+// is bound (ngx_configure_listening_sockets) and again at every reload;
+// accepted connections inherit them from the listening socket.
+type SockOpts struct {
+	// RcvBuf and SndBuf are SO_RCVBUF and SO_SNDBUF (rcvbuf=, sndbuf=),
+	// set when HasRcvBuf, HasSndBuf.
+	RcvBuf, SndBuf       int
+	HasRcvBuf, HasSndBuf bool
+	// KeepAlive is so_keepalive=: 0 not given, 1 on (SO_KEEPALIVE set),
+	// 2 off (cleared). KeepIdle and KeepIntvl (seconds) and KeepCnt are
+	// its TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT, 0 where not given.
+	KeepAlive                    int
+	KeepIdle, KeepIntvl, KeepCnt int
+	// Deferred is deferred: TCP_DEFER_ACCEPT.
+	Deferred bool
+	// FastOpen is TCP_FASTOPEN's queue (fastopen=), set when HasFastOpen.
+	FastOpen    int
+	HasFastOpen bool
 }
 
 // Listeners returns every distinct listening address of the configuration
@@ -53,7 +79,7 @@ func (c *Config) Listeners() []Listen {
 			// One "ssl" makes the address TLS (ngx_http_add_addresses).
 			ssl := out[i].SSL || ls.SSL
 			pp := out[i].ProxyProtocol || ls.ProxyProtocol
-			if ls.optsSet() && !out[i].optsSet() {
+			if ls.Bind && !out[i].Bind {
 				out[i] = ls
 			}
 			out[i].DefaultServer, out[i].SSL, out[i].ProxyProtocol = def, ssl, pp
@@ -62,19 +88,21 @@ func (c *Config) Listeners() []Listen {
 	return out
 }
 
-// optsSet reports whether the listen carries socket options (nginx's
-// lsopt.set), which only one listen of an address may give.
-func (ls Listen) optsSet() bool { return ls.optSet }
-
-// validSoKeepalive checks so_keepalive=on|off|[idle]:[intvl]:[cnt] as
-// ngx_http_core_listen does (idle and intvl are times in seconds, cnt a
-// number; at least one non-zero).
-func validSoKeepalive(v string) bool {
-	if v == "on" || v == "off" {
+// parseSoKeepalive reads so_keepalive=on|off|[idle]:[intvl]:[cnt] into o
+// as ngx_http_core_listen does (idle and intvl are times in seconds, cnt a
+// number; at least one of them non-zero); false when it is invalid.
+func parseSoKeepalive(v string, o *SockOpts) bool {
+	switch v {
+	case "on":
+		o.KeepAlive = 1
+		return true
+	case "off":
+		o.KeepAlive = 2
 		return true
 	}
 	parts := strings.SplitN(v, ":", 3)
 	var idle, intvl, cnt int64
+	// ngx_http_core_listen reads the count up to the end, colons and all.
 	var ok bool
 	if parts[0] != "" {
 		if idle, ok = parseTime(parts[0], true); !ok {
@@ -91,7 +119,13 @@ func validSoKeepalive(v string) bool {
 			return false
 		}
 	}
-	return idle != 0 || intvl != 0 || cnt != 0
+	// nginx keeps them in ints.
+	o.KeepIdle, o.KeepIntvl, o.KeepCnt = int(int32(idle)), int(int32(intvl)), int(int32(cnt))
+	if o.KeepIdle == 0 && o.KeepIntvl == 0 && o.KeepCnt == 0 {
+		return false
+	}
+	o.KeepAlive = 1
+	return true
 }
 
 // defaultListen is the listen nginx gives a server without one
@@ -126,29 +160,35 @@ func (l *loader) setListen(d *parser.Directive, sc *scope) error {
 			ls.DefaultServer = true
 		case p == "bind":
 			// Every address is bound as written anyway.
-			ls.optSet = true
+			ls.Bind = true
 		case p == "deferred":
-			ls.optSet = true
-			l.warnf(d, `"%s" parameter of the "listen" directive is ignored`, key)
+			ls.Opts.Deferred = true
+			ls.Bind = true
 		case strings.HasPrefix(p, "backlog="):
 			n, ok := Atoi(p[8:])
 			if !ok || n == 0 {
 				return l.errf(d, `invalid backlog "%s"`, p)
 			}
 			ls.Backlog = int(n)
-			ls.optSet = true
+			ls.Bind = true
 		case strings.HasPrefix(p, "rcvbuf="), strings.HasPrefix(p, "sndbuf="):
-			if _, ok := parseSize(p[7:]); !ok {
+			n, ok := parseSize(p[7:])
+			if !ok {
 				return l.errf(d, `invalid %s "%s"`, key, p)
 			}
-			ls.optSet = true
-			l.warnf(d, `"%s" parameter of the "listen" directive is ignored`, key)
+			if key == "rcvbuf" {
+				ls.Opts.RcvBuf, ls.Opts.HasRcvBuf = int(int32(n)), true
+			} else {
+				ls.Opts.SndBuf, ls.Opts.HasSndBuf = int(int32(n)), true
+			}
+			ls.Bind = true
 		case strings.HasPrefix(p, "fastopen="):
-			if _, ok := Atoi(p[9:]); !ok {
+			n, ok := Atoi(p[9:])
+			if !ok {
 				return l.errf(d, `invalid fastopen "%s"`, p)
 			}
-			ls.optSet = true
-			l.warnf(d, `"%s" parameter of the "listen" directive is ignored`, key)
+			ls.Opts.FastOpen, ls.Opts.HasFastOpen = int(int32(n)), true
+			ls.Bind = true
 		case strings.HasPrefix(p, "ipv6only=o"):
 			switch p[10:] {
 			case "n":
@@ -158,10 +198,10 @@ func (l *loader) setListen(d *parser.Directive, sc *scope) error {
 			default:
 				return l.errf(d, `invalid ipv6only flags "%s"`, p[9:])
 			}
-			ls.optSet = true
+			ls.Bind = true
 		case p == "reuseport":
 			ls.ReusePort = true
-			ls.optSet = true
+			ls.Bind = true
 		case p == "ssl":
 			ls.SSL = true
 		case p == "http2":
@@ -172,11 +212,10 @@ func (l *loader) setListen(d *parser.Directive, sc *scope) error {
 			// the address's servers (ngx_http_add_addresses).
 			ls.ProxyProtocol = true
 		case strings.HasPrefix(p, "so_keepalive="):
-			if !validSoKeepalive(p[13:]) {
+			if !parseSoKeepalive(p[13:], &ls.Opts) {
 				return l.errf(d, `invalid so_keepalive value: "%s"`, p[13:])
 			}
-			ls.optSet = true
-			l.warnf(d, `"%s" parameter of the "listen" directive is ignored`, key)
+			ls.Bind = true
 		case strings.HasPrefix(p, "accept_filter="):
 			// Linux has no accept filters: nginx logs this (at emerg
 			// level, yet goes on) and sets no option. setfib= is not
@@ -241,7 +280,7 @@ func (l *loader) addListen(pos parser.Pos, s *Server, ls Listen) error {
 		}
 	}
 	a.servers = append(a.servers, s)
-	if ls.optsSet() {
+	if ls.Bind {
 		if a.optsSet {
 			return errAt(pos, "duplicate listen options for %s", addrText(ls))
 		}

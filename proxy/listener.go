@@ -45,6 +45,9 @@ func keyOf(spec directives.Listen) listenKey {
 type listener struct {
 	spec directives.Listen
 	ln   net.Listener
+	// deferred is whether TCP_DEFER_ACCEPT was set on it (nginx's
+	// ls->deferred_accept): a reload changes it only when it differs.
+	deferred bool
 }
 
 // addrText is the address as nginx prints it in messages: "127.0.0.1:80",
@@ -109,9 +112,9 @@ func inUse(err error) bool {
 //
 //   - addresses are grouped by family and port, groups in the order their
 //     first address appears;
-//   - in a group, addresses with a socket option of their own (backlog=,
-//     reuseport: nginx's implied "bind") come first, then the others, then
-//     the wildcard address;
+//   - in a group, addresses with a socket option of their own (bind,
+//     backlog=, deferred, so_keepalive=…: nginx's lsopt.bind) come first,
+//     then the others, then the wildcard address;
 //   - when a group has a wildcard, the others without an option of their
 //     own get no socket: the wildcard's socket serves them. Binding
 //     127.0.0.1:80 beside a listening 0.0.0.0:80 would fail.
@@ -150,7 +153,7 @@ func sockets(specs []directives.Listen) []directives.Listen {
 		switch {
 		case err == nil && ap.Addr().IsUnspecified():
 			g.wild = append(g.wild, s)
-		case s.ReusePort || s.Backlog != 0:
+		case s.Bind:
 			g.own = append(g.own, s)
 		default:
 			g.others = append(g.others, s)
@@ -220,9 +223,9 @@ func control(spec directives.Listen, test bool) func(network, address string, c 
 // by everyone (nginx's chmod 0666), so that clients of any user can
 // connect.
 func bindOne(spec directives.Listen, test bool) (*listener, error) {
-	// Accepted connections get no TCP keepalive probes: nginx sets
-	// SO_KEEPALIVE only for so_keepalive=, which nginxws ignores with a
-	// warning (Go's default would probe every 15 seconds).
+	// Go sets no keepalive on accepted connections (its default would
+	// probe every 15 seconds): they inherit the listening socket's, which
+	// nginx sets only for so_keepalive= (configure).
 	lc := net.ListenConfig{Control: control(spec, test), KeepAlive: -1}
 	ln, err := lc.Listen(context.Background(), netFor(spec), spec.Addr)
 	if err != nil {
@@ -243,21 +246,105 @@ func bindOne(spec directives.Listen, test bool) (*listener, error) {
 	return &listener{spec: spec, ln: ln}, nil
 }
 
-// relisten calls listen(2) on ln's socket with backlog.
-func relisten(ln net.Listener, backlog int) error {
+// TCP options package syscall does not name.
+const (
+	tcpKeepIdle    = 0x4
+	tcpKeepIntvl   = 0x5
+	tcpKeepCnt     = 0x6
+	tcpDeferAccept = 0x9
+	tcpFastOpen    = 0x17
+)
+
+// configure sets the options nginx sets on a bound listening socket, at
+// start and again at every reload (ngx_configure_listening_sockets), in
+// its order: SO_RCVBUF, SO_SNDBUF, SO_KEEPALIVE and its TCP_KEEPIDLE,
+// TCP_KEEPINTVL, TCP_KEEPCNT, TCP_FASTOPEN, the backlog (listen(2) again,
+// for a kept socket whose backlog changed: prev is the listen it had, nil
+// for a new socket), and TCP_DEFER_ACCEPT when deferred changes. Options a
+// reload drops stay as they were, as in nginx. A failure is logged at
+// [alert] in nginx's words and ignored.
+func configure(l *listener, prev *directives.Listen, log *errlog.Log) {
+	o := l.spec.Opts
+	addr := addrText(l.spec)
+	alert := func(what string, err error) {
+		log.Alert().Msg(what + " failed, ignored (" + errlog.Errno(err) + ")")
+	}
+	set := func(level, name int, text string, v int) {
+		err := withFd(l.ln, func(fd int) error { return syscall.SetsockoptInt(fd, level, name, v) })
+		if err != nil {
+			alert("setsockopt("+text+", "+strconv.Itoa(v)+") "+addr, err)
+		}
+	}
+	if o.HasRcvBuf {
+		set(syscall.SOL_SOCKET, syscall.SO_RCVBUF, "SO_RCVBUF", o.RcvBuf)
+	}
+	if o.HasSndBuf {
+		set(syscall.SOL_SOCKET, syscall.SO_SNDBUF, "SO_SNDBUF", o.SndBuf)
+	}
+	if o.KeepAlive != 0 {
+		v := 0
+		if o.KeepAlive == 1 {
+			v = 1
+		}
+		set(syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, "SO_KEEPALIVE", v)
+	}
+	if o.KeepIdle != 0 {
+		set(syscall.IPPROTO_TCP, tcpKeepIdle, "TCP_KEEPIDLE", o.KeepIdle)
+	}
+	if o.KeepIntvl != 0 {
+		set(syscall.IPPROTO_TCP, tcpKeepIntvl, "TCP_KEEPINTVL", o.KeepIntvl)
+	}
+	if o.KeepCnt != 0 {
+		set(syscall.IPPROTO_TCP, tcpKeepCnt, "TCP_KEEPCNT", o.KeepCnt)
+	}
+	if o.HasFastOpen {
+		set(syscall.IPPROTO_TCP, tcpFastOpen, "TCP_FASTOPEN", o.FastOpen)
+	}
+	if prev != nil && backlogOf(*prev) != backlogOf(l.spec) {
+		if err := relisten(l.ln, backlogOf(l.spec)); err != nil {
+			log.Alert().Msg((&BindError{Addr: addr, Call: "listen", Backlog: backlogOf(l.spec), Err: err}).Error())
+		}
+	}
+	if o.Deferred != l.deferred {
+		// One second: how long a connection may wait for its first
+		// bytes cannot be known (nginx's reasoning), and the kernel
+		// hands it over after that anyway.
+		v := 0
+		if o.Deferred {
+			v = 1
+		}
+		err := withFd(l.ln, func(fd int) error { return syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, tcpDeferAccept, v) })
+		if err != nil {
+			alert("setsockopt(TCP_DEFER_ACCEPT, "+strconv.Itoa(v)+") for "+addr, err)
+			return
+		}
+		l.deferred = o.Deferred
+	}
+}
+
+// withFd runs f on ln's socket.
+func withFd(ln net.Listener, f func(fd int) error) error {
 	sc, ok := ln.(syscall.Conn)
 	if !ok {
-		return nil
+		return syscall.EINVAL
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
 		return err
 	}
-	var lerr error
-	if err := rc.Control(func(fd uintptr) { lerr = syscall.Listen(int(fd), backlog) }); err != nil {
+	var ferr error
+	if err := rc.Control(func(fd uintptr) { ferr = f(int(fd)) }); err != nil {
 		return err
 	}
-	return lerr
+	return ferr
+}
+
+// relisten calls listen(2) on ln's socket with backlog.
+func relisten(ln net.Listener, backlog int) error {
+	if _, ok := ln.(syscall.Conn); !ok {
+		return nil
+	}
+	return withFd(ln, func(fd int) error { return syscall.Listen(fd, backlog) })
 }
 
 // bindError turns Go's listen error into nginx's wording, naming the

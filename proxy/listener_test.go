@@ -18,8 +18,8 @@ func TestSockets(t *testing.T) {
 		tcp("127.0.0.1:81"), // no wildcard on 81
 		tcp("[::1]:80"),     // IPv6: the IPv4 wildcard does not cover it
 		tcp("10.0.0.1:80"),  // served by 0.0.0.0:80
-		{Network: "tcp", Addr: "10.0.0.2:80", ReusePort: true}, // its own socket
-		{Network: "tcp", Addr: "10.0.0.3:80", Backlog: 10},     // its own socket
+		{Network: "tcp", Addr: "10.0.0.2:80", ReusePort: true, Bind: true}, // its own socket
+		{Network: "tcp", Addr: "10.0.0.3:80", Backlog: 10, Bind: true},     // its own socket
 		tcp("[::]:8080"),
 		tcp("[::1]:8080"), // served by [::]:8080
 		{Network: "unix", Addr: "/run/app.sock"},

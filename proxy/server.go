@@ -229,6 +229,7 @@ func (s *Server) Listen() error {
 		return err
 	}
 	for _, l := range bound {
+		configure(l, nil, s.log)
 		s.add(l)
 	}
 	return nil
@@ -413,16 +414,14 @@ func (s *Server) Reload(cfg *directives.Config) error {
 		k := keyOf(spec)
 		l, kept := old[k]
 		if !kept {
+			configure(boundBy[k], nil, s.log)
 			s.add(boundBy[k])
 			continue
 		}
 		delete(old, k)
-		if backlogOf(l.spec) != backlogOf(spec) {
-			if err := relisten(l.ln, backlogOf(spec)); err != nil {
-				s.log.Alert().Msg((&BindError{Addr: addrText(spec), Call: "listen", Backlog: backlogOf(spec), Err: err}).Error())
-			}
-		}
+		prev := l.spec
 		l.spec = spec
+		configure(l, &prev, s.log)
 		s.listeners[k] = l
 		s.order = append(s.order, k)
 	}
