@@ -32,6 +32,14 @@ type logBuffer struct {
 // with the buffer each gets: nginx attaches a buffer to the file, not to
 // the directive, so every access_log naming a file shares the buffer one
 // of them defined (directives.Load refuses conflicting ones).
+//
+// The default access log (no access_log in http) counts only if a server
+// logs there: nginx opens it in ngx_http_log_merge_loc_conf, when a
+// server's level merged with the http level finds no access_log in
+// either; the http level itself is never merged and serves no request. So
+// a configuration whose servers all name their own logs never opens
+// /var/log/nginx/access.log, which a user that cannot write there
+// depends on.
 func fileLogs(cfg *directives.Config) map[string]logBuffer {
 	want := map[string]logBuffer{}
 	if h := cfg.HTTP; h != nil {
@@ -41,6 +49,11 @@ func fileLogs(cfg *directives.Config) map[string]logBuffer {
 			}
 			for _, l := range c.AccessLogs {
 				if l.Path == nil || !l.Path.IsLiteral() || isSyslog(l.Path.Raw) {
+					continue
+				}
+				if c == h.Conf && l.Pos.File == "" {
+					// The default, inherited from nginx's defaults
+					// (it has no position in a file).
 					continue
 				}
 				b := want[l.Path.Raw]
