@@ -138,7 +138,7 @@ func (p *process) loadConfig() (*directives.Config, error) {
 
 // openCycle is the part of ngx_init_cycle after the configuration is read:
 // under -t the pid file is created (not written) to prove it can be; then
-// the error_log files are opened, and the access logs checked. Failures are logged at [emerg].
+// the log files are opened. Failures are logged at [emerg].
 func (p *process) openCycle(cfg *directives.Config) (*cycle, error) {
 	if p.opts.test {
 		if err := p.createPidfile(cfg.Main.Pid); err != nil {
@@ -153,14 +153,16 @@ func (p *process) openCycle(cfg *directives.Config) (*cycle, error) {
 			return nil, errReported
 		}
 	}
-	logs, err := errlog.Open(p.logTargets(cfg))
-	if err != nil {
+	// The files every error_log and access_log names, in the order
+	// nginx opens them: the first that fails is the one reported.
+	if err := proxy.CheckLogFiles(cfg); err != nil {
 		p.log.Emerg().Msg(err.Error())
 		return nil, errReported
 	}
-	// The access logs and the http levels' error logs must open too.
-	if err := proxy.CheckLogFiles(cfg); err != nil {
-		_ = logs.Close()
+	// Then the main context's error logs, and the default one (-e) last,
+	// as ngx_log_open_default adds it.
+	logs, err := errlog.Open(p.logTargets(cfg))
+	if err != nil {
 		p.log.Emerg().Msg(err.Error())
 		return nil, errReported
 	}

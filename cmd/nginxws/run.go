@@ -211,8 +211,7 @@ func (p *process) onSignal(srv *proxy.Server, w *watcher, sig syscall.Signal, dr
 			return false
 		}
 		p.log.Notice().Msg("reopening logs")
-		p.log.Reopen()
-		srv.ReopenLogs()
+		srv.ReopenLogs(p.log)
 		p.redirectStderr()
 	case syscall.SIGUSR2:
 		// A binary upgrade. nginx refuses it, with these two
