@@ -88,6 +88,13 @@ func postSyntax(err error) bool {
 	return errors.As(err, &pe) && pe.PostSyntax
 }
 
+// cycleStage reports whether nginx finds err in ngx_init_cycle's steps
+// after the modules' init_conf, which a signalling nginx skips.
+func cycleStage(err error) bool {
+	var pe *parser.Error
+	return errors.As(err, &pe) && pe.Cycle
+}
+
 // logLoadError logs a configuration error at its nginx level: [emerg],
 // except for the few read failures nginx reports at another level.
 func (p *process) logLoadError(err error) {
@@ -121,6 +128,12 @@ func (p *process) loadConfig() (*directives.Config, error) {
 		for _, n := range cfg.Notes {
 			p.log.Info().Msg(diagText(n.Msg, n.Pos))
 		}
+	}
+	if err != nil && p.opts.signal != "" && cycleStage(err) {
+		// ngx_init_cycle returns to a signaller (-s, -t -s) before this
+		// check: the configuration, read to its end, is good enough to
+		// find the pid file.
+		err = nil
 	}
 	syntaxOK := p.opts.test && !p.opts.quiet
 	if err != nil {
