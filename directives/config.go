@@ -84,6 +84,10 @@ type Main struct {
 	// logs whose path has variables, and the default error log (the -e
 	// file, which nginx adds last when the main context names none).
 	LogFiles []string
+	// LogUseStderr is set when an error_log of any level is "stderr"
+	// (nginx's cycle->log_use_stderr): nginx then leaves its standard
+	// error where it was instead of pointing it at the error log.
+	LogUseStderr bool
 }
 
 // Events holds the events block's settings.

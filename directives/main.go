@@ -135,6 +135,11 @@ func (l *loader) setErrorLog(d *parser.Directive, sc *scope) error {
 	if el.Syslog == nil && el.Path != "stderr" && !strings.HasPrefix(el.Path, "memory:") {
 		l.addLogFile(el.Path)
 	}
+	if d.Args[0].Value == "stderr" {
+		// ngx_log_set_log; an empty name is stderr too, but does not
+		// set it.
+		l.cfg.Main.LogUseStderr = true
+	}
 	if sc.ctx == cMain {
 		l.cfg.Main.ErrorLogs = append(l.cfg.Main.ErrorLogs, el)
 		return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -115,4 +116,44 @@ func TestReopenFailuresLikeNginx(t *testing.T) {
 	}
 	t.Run("nginxws", func(t *testing.T) { run(t, binary, 1) })
 	t.Run("nginx", func(t *testing.T) { run(t, oracle(t), 2) })
+}
+
+// TestLevelErrorLogStderr: an `error_log stderr;` at any level keeps
+// nginx from pointing its standard error at the error log
+// (cycle->log_use_stderr, ngx_log_redirect_stderr), so a location that
+// logs to stderr reaches the real standard error (a container's log)
+// while the others write to the file. Checked against nginx itself.
+func TestLevelErrorLogStderr(t *testing.T) {
+	run := func(t *testing.T, prog string) {
+		dir := t.TempDir()
+		port := freePort(t)
+		errorLog := filepath.Join(dir, "error.log")
+		write(t, filepath.Join(dir, "nginx.conf"), "pid "+dir+"/nginx.pid;\nerror_log "+errorLog+" notice;\nevents {}\n"+
+			"http {\n    access_log off;\n    server {\n        listen 127.0.0.1:"+strconv.Itoa(port)+";\n        root "+dir+"/html;\n"+
+			"        location /s { error_log stderr; }\n    }\n}\n")
+		s := startProgram(t, prog, dir, filepath.Join(dir, "nginx.pid"), "-p", dir+"/", "-c", filepath.Join(dir, "nginx.conf"),
+			"-e", filepath.Join(dir, "startup.log"), "-g", "daemon off; user root;")
+		for _, path := range []string{"/s/missing", "/f/missing"} {
+			c := sendTo(t, port, "GET "+path+" HTTP/1.0\r\n\r\n")
+			if b, err := io.ReadAll(c); err != nil || !strings.HasPrefix(string(b), "HTTP/1.1 404 ") {
+				t.Fatalf("%s: %q, %v", path, b, err)
+			}
+			c.Close()
+		}
+		waitFor(t, "the /f line in the error log", func() bool {
+			b, _ := os.ReadFile(errorLog)
+			return strings.Contains(string(b), `"GET /f/missing HTTP/1.0"`)
+		})
+		s.signal(t, syscall.SIGTERM)
+		s.wait(t)
+		b, _ := os.ReadFile(errorLog)
+		if strings.Contains(string(b), "/s/missing") {
+			t.Errorf("%s: the location's stderr line went to the error log:\n%s", prog, b)
+		}
+		if !strings.Contains(s.stderr.String(), `open() "`+dir+`/html/s/missing" failed (2: No such file or directory)`) {
+			t.Errorf("%s: stderr lacks the location's line:\n%s", prog, s.stderr)
+		}
+	}
+	t.Run("nginxws", func(t *testing.T) { run(t, binary) })
+	t.Run("nginx", func(t *testing.T) { run(t, oracle(t)) })
 }
