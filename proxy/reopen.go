@@ -27,7 +27,7 @@ func (s *Server) ReopenLogs(main *errlog.Log) {
 	for _, p := range order {
 		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err != nil {
-			main.Emerg().Msg((&errlog.OpenError{Path: p, Err: err}).Error())
+			main.Emerg().Str(errlog.FieldErrno, errlog.Errno(err)).Msg(`open() "` + p + `" failed`)
 			failed[p] = true
 			continue
 		}
