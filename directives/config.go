@@ -73,6 +73,21 @@ type Main struct {
 	// each. nginxws uses none of them but creates them too, so that a
 	// path nginx cannot create fails here as well.
 	Paths []string
+	// LogFiles are the files the error_log and access_log directives
+	// name, in the order nginx's cycle holds them (cycle->open_files,
+	// filled by ngx_conf_open_file): each file once, where it is first
+	// named in the configuration as read (-g first), the default access
+	// log where the http block's merge adds it, if a server logs there.
+	// It is the order nginx opens them in at start, at -t and on a
+	// reload (the first that fails is the one reported) and reopens them
+	// in on SIGUSR1. Left out: stderr, syslog and memory targets, access
+	// logs whose path has variables, and the default error log (the -e
+	// file, which nginx adds last when the main context names none).
+	LogFiles []string
+	// LogUseStderr is set when an error_log of any level is "stderr"
+	// (nginx's cycle->log_use_stderr): nginx then leaves its standard
+	// error where it was instead of pointing it at the error log.
+	LogUseStderr bool
 }
 
 // Events holds the events block's settings.

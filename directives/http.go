@@ -361,6 +361,15 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 		}
 		return nil
 	}()
+	// ngx_http_log_merge_loc_conf opens the default access log for a
+	// server that has no access_log and inherits none: after every file
+	// the block named.
+	for _, s := range h.Servers {
+		if c := s.Conf; err == nil && !c.AccessLogOff && len(c.AccessLogs) > 0 && c.AccessLogs[0].Pos.File == "" {
+			l.addLogFile(DefaultAccessLog)
+			break
+		}
+	}
 	// nginx merges module by module, each over every level, so the
 	// merge's warnings come grouped by module, in its order.
 	for _, m := range mergeWarnModules {

@@ -194,7 +194,7 @@ func (l *loader) setLimitConn(d *parser.Directive, sc *scope) error {
 func (h *httpBuilder) checkLimitZones() error {
 	for _, z := range h.limits.order {
 		if z.size == 0 {
-			return &parser.Error{Msg: `zero size shared memory zone "` + z.name + `"`, PostSyntax: true}
+			return &parser.Error{Msg: `zero size shared memory zone "` + z.name + `"`, PostSyntax: true, Cycle: true}
 		}
 		if z.conn != nil {
 			h.h.LimitConnZones = append(h.h.LimitConnZones, z.conn)

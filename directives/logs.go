@@ -191,6 +191,9 @@ func (l *loader) setAccessLog(d *parser.Directive, sc *scope) error {
 	if al.Flush != 0 && al.Buffer == 0 {
 		return l.errf(d, `no buffer is defined for access_log "%s"`, v)
 	}
+	if al.Syslog == nil && al.Path.IsLiteral() {
+		l.addLogFile(al.Path.Raw)
+	}
 	c.AccessLogs = append(c.AccessLogs, al)
 	if al.Buffer == 0 {
 		return nil

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -131,12 +132,28 @@ func (l *loader) setErrorLog(d *parser.Directive, sc *scope) error {
 	if err != nil {
 		return err
 	}
+	if el.Syslog == nil && el.Path != "stderr" && !strings.HasPrefix(el.Path, "memory:") {
+		l.addLogFile(el.Path)
+	}
+	if d.Args[0].Value == "stderr" {
+		// ngx_log_set_log; an empty name is stderr too, but does not
+		// set it.
+		l.cfg.Main.LogUseStderr = true
+	}
 	if sc.ctx == cMain {
 		l.cfg.Main.ErrorLogs = append(l.cfg.Main.ErrorLogs, el)
 		return nil
 	}
 	sc.loc.ErrorLogs = append(sc.loc.ErrorLogs, el)
 	return nil
+}
+
+// addLogFile records a log file in Main.LogFiles, once, as
+// ngx_conf_open_file adds it to cycle->open_files.
+func (l *loader) addLogFile(p string) {
+	if p != "" && !slices.Contains(l.cfg.Main.LogFiles, p) {
+		l.cfg.Main.LogFiles = append(l.cfg.Main.LogFiles, p)
+	}
 }
 
 // setInclude is reached only for an include the parser left in the tree

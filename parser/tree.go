@@ -115,6 +115,11 @@ type Error struct {
 	// whole configuration (a module's init_conf, the shared memory
 	// zones): under -t it prints "syntax is ok" before it.
 	PostSyntax bool
+	// Cycle is set for an error nginx finds later still, in the steps of
+	// ngx_init_cycle after the modules' init_conf (the shared memory
+	// zones): a signalling nginx (-s, and -t -s) stops reading the cycle
+	// before them and never sees it.
+	Cycle bool
 }
 
 // Error returns the message followed by " in file:line" when located.

@@ -2,7 +2,7 @@ package proxy
 
 import (
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +32,14 @@ type logBuffer struct {
 // with the buffer each gets: nginx attaches a buffer to the file, not to
 // the directive, so every access_log naming a file shares the buffer one
 // of them defined (directives.Load refuses conflicting ones).
+//
+// The default access log (no access_log in http) counts only if a server
+// logs there: nginx opens it in ngx_http_log_merge_loc_conf, when a
+// server's level merged with the http level finds no access_log in
+// either; the http level itself is never merged and serves no request. So
+// a configuration whose servers all name their own logs never opens
+// /var/log/nginx/access.log, which a user that cannot write there
+// depends on.
 func fileLogs(cfg *directives.Config) map[string]logBuffer {
 	want := map[string]logBuffer{}
 	if h := cfg.HTTP; h != nil {
@@ -41,6 +49,11 @@ func fileLogs(cfg *directives.Config) map[string]logBuffer {
 			}
 			for _, l := range c.AccessLogs {
 				if l.Path == nil || !l.Path.IsLiteral() || isSyslog(l.Path.Raw) {
+					continue
+				}
+				if c == h.Conf && l.Pos.File == "" {
+					// The default, inherited from nginx's defaults
+					// (it has no position in a file).
 					continue
 				}
 				b := want[l.Path.Raw]
@@ -57,29 +70,14 @@ func fileLogs(cfg *directives.Config) map[string]logBuffer {
 // isSyslog reports an access_log to syslog.
 func isSyslog(path string) bool { return strings.HasPrefix(path, "syslog:") }
 
-// CheckLogFiles opens, creating them if need be, the access log files and
-// the error_log files of the http levels cfg names, as nginx opens its cycle's files before it runs (and under -t):
-// the first that cannot be opened is returned, worded as nginx's
+// CheckLogFiles opens, creating them if need be, the log files cfg names
+// (error_log files of every level, access log files), in the order
+// nginx's ngx_init_cycle opens its cycle's files (directives'
+// Main.LogFiles), as nginx does before it runs and under -t: the first
+// that cannot be opened is returned, worded as nginx's
 // `open() "/var/log/nginx/x.log" failed (13: Permission denied)`.
 func CheckLogFiles(cfg *directives.Config) error {
-	paths := make([]string, 0, 4)
-	for p := range fileLogs(cfg) {
-		if p != stderrAccessLog {
-			paths = append(paths, p)
-		}
-	}
-	if cfg.HTTP != nil {
-		// The error_log files of the http, server and location levels.
-		walkConfs(cfg.HTTP, func(c *directives.LocConf) {
-			for _, el := range c.ErrorLogs {
-				if el.Path != errlog.StderrPath && !isSyslog(el.Path) && !strings.HasPrefix(el.Path, "memory:") {
-					paths = append(paths, el.Path)
-				}
-			}
-		})
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
+	for _, p := range cfg.Main.LogFiles {
 		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 		if err != nil {
 			return &errlog.OpenError{Path: p, Err: err}
@@ -139,13 +137,30 @@ func (a *accessLogs) release(files map[string]*logFile) {
 }
 
 // reopen reopens every file (SIGUSR1) once what its buffer holds is
-// written; a file that cannot be reopened keeps its old descriptor.
-func (a *accessLogs) reopen() {
+// written; a file that cannot be reopened keeps its old descriptor. The
+// files in skip, found not to open, only have their buffer written.
+func (a *accessLogs) reopen(skip map[string]bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, f := range a.files {
+	for p, f := range a.files {
+		if skip[p] {
+			f.flushBuffer()
+			continue
+		}
 		f.reopen()
 	}
+}
+
+// paths returns the paths of the open files, sorted.
+func (a *accessLogs) paths() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]string, 0, len(a.files))
+	for p := range a.files {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // closeAll writes what the buffers hold and closes every file.

@@ -72,8 +72,9 @@ func (ll *levelLogs) forConf(c *directives.LocConf, main *errlog.Log) *errlog.Lo
 	return main
 }
 
-// reopen reopens the files (SIGUSR1).
-func (ll *levelLogs) reopen() {
+// reopen reopens the files (SIGUSR1) but those in skip, which keep their
+// descriptor.
+func (ll *levelLogs) reopen(skip map[string]bool) {
 	if ll == nil {
 		return
 	}
@@ -81,7 +82,7 @@ func (ll *levelLogs) reopen() {
 	for _, l := range ll.byList {
 		if !seen[l] {
 			seen[l] = true
-			l.Reopen()
+			l.ReopenExcept(skip)
 		}
 	}
 }

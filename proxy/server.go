@@ -202,14 +202,6 @@ func (s *Server) pageToken(tokens string) string { return s.serverToken(tokens) 
 // softwareName is what server_tokens off shows, as nginx does.
 const softwareName = "nginx"
 
-// ReopenLogs reopens the access log files (SIGUSR1), each once its
-// buffered lines are written, and the levels' error logs; a file that
-// cannot be reopened keeps its old descriptor.
-func (s *Server) ReopenLogs() {
-	s.logs.reopen()
-	s.rt.Load().errLogs.reopen()
-}
-
 // Config returns the configuration in use.
 func (s *Server) Config() *directives.Config { return s.rt.Load().cfg }
 

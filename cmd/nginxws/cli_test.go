@@ -20,15 +20,19 @@ func TestVersion(t *testing.T) {
 func TestVersionConfigure(t *testing.T) {
 	r := nginxws(t, t.TempDir(), "-V")
 	lines := strings.Split(r.stderr, "\n")
-	if r.code != 0 || len(lines) != 4 || lines[3] != "" {
-		t.Fatalf("-V: exit %d, stderr %q: want 3 lines, exit 0", r.code, r.stderr)
+	if r.code != 0 || len(lines) != 5 || lines[4] != "" {
+		t.Fatalf("-V: exit %d, stderr %q: want 4 lines, exit 0", r.code, r.stderr)
 	}
 	if lines[1] != "built with "+runtime.Version() {
 		t.Errorf("second line %q, want the Go version", lines[1])
 	}
-	args := strings.Fields(strings.TrimPrefix(lines[2], "configure arguments:"))
-	if !strings.HasPrefix(lines[2], "configure arguments: --") {
-		t.Fatalf("third line %q is not nginx's configure line", lines[2])
+	// nginx built with TLS says so next (ngx_show_version_info).
+	if lines[2] != "TLS SNI support enabled" {
+		t.Errorf("third line %q, want nginx's %q", lines[2], "TLS SNI support enabled")
+	}
+	args := strings.Fields(strings.TrimPrefix(lines[3], "configure arguments:"))
+	if !strings.HasPrefix(lines[3], "configure arguments: --") {
+		t.Fatalf("fourth line %q is not nginx's configure line", lines[3])
 	}
 	has := map[string]bool{}
 	for _, a := range args {

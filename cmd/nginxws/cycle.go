@@ -88,6 +88,13 @@ func postSyntax(err error) bool {
 	return errors.As(err, &pe) && pe.PostSyntax
 }
 
+// cycleStage reports whether nginx finds err in ngx_init_cycle's steps
+// after the modules' init_conf, which a signalling nginx skips.
+func cycleStage(err error) bool {
+	var pe *parser.Error
+	return errors.As(err, &pe) && pe.Cycle
+}
+
 // logLoadError logs a configuration error at its nginx level: [emerg],
 // except for the few read failures nginx reports at another level.
 func (p *process) logLoadError(err error) {
@@ -122,6 +129,12 @@ func (p *process) loadConfig() (*directives.Config, error) {
 			p.log.Info().Msg(diagText(n.Msg, n.Pos))
 		}
 	}
+	if err != nil && p.opts.signal != "" && cycleStage(err) {
+		// ngx_init_cycle returns to a signaller (-s, -t -s) before this
+		// check: the configuration, read to its end, is good enough to
+		// find the pid file.
+		err = nil
+	}
 	syntaxOK := p.opts.test && !p.opts.quiet
 	if err != nil {
 		if syntaxOK && postSyntax(err) {
@@ -138,7 +151,7 @@ func (p *process) loadConfig() (*directives.Config, error) {
 
 // openCycle is the part of ngx_init_cycle after the configuration is read:
 // under -t the pid file is created (not written) to prove it can be; then
-// the error_log files are opened, and the access logs checked. Failures are logged at [emerg].
+// the log files are opened. Failures are logged at [emerg].
 func (p *process) openCycle(cfg *directives.Config) (*cycle, error) {
 	if p.opts.test {
 		if err := p.createPidfile(cfg.Main.Pid); err != nil {
@@ -153,14 +166,16 @@ func (p *process) openCycle(cfg *directives.Config) (*cycle, error) {
 			return nil, errReported
 		}
 	}
-	logs, err := errlog.Open(p.logTargets(cfg))
-	if err != nil {
+	// The files every error_log and access_log names, in the order
+	// nginx opens them: the first that fails is the one reported.
+	if err := proxy.CheckLogFiles(cfg); err != nil {
 		p.log.Emerg().Msg(err.Error())
 		return nil, errReported
 	}
-	// The access logs and the http levels' error logs must open too.
-	if err := proxy.CheckLogFiles(cfg); err != nil {
-		_ = logs.Close()
+	// Then the main context's error logs, and the default one (-e) last,
+	// as ngx_log_open_default adds it.
+	logs, err := errlog.Open(p.logTargets(cfg))
+	if err != nil {
 		p.log.Emerg().Msg(err.Error())
 		return nil, errReported
 	}

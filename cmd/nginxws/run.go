@@ -89,7 +89,7 @@ func (p *process) run() int {
 		_ = srv.Close()
 		return 1
 	}
-	if err := p.log.RedirectStderr(); err != nil {
+	if err := p.redirectStderrTo(cfg); err != nil {
 		p.log.Alert().Msg("dup2(STDERR) failed (" + errlog.Errno(err) + ")")
 		_ = srv.Close()
 		p.deletePidfile(cfg.Main.Pid)
@@ -211,9 +211,8 @@ func (p *process) onSignal(srv *proxy.Server, w *watcher, sig syscall.Signal, dr
 			return false
 		}
 		p.log.Notice().Msg("reopening logs")
-		p.log.Reopen()
-		srv.ReopenLogs()
-		p.redirectStderr()
+		srv.ReopenLogs(p.log)
+		p.redirectStderr(srv.Config())
 	case syscall.SIGUSR2:
 		// A binary upgrade. nginx refuses it, with these two
 		// lines, while its parent is the one it started with,
@@ -316,20 +315,31 @@ func (p *process) reconfigure(srv *proxy.Server) (*directives.Config, error) {
 		p.deletePidfile(oldPid)
 	}
 	_ = p.log.Use(c.logs).Close()
-	p.redirectStderr()
+	p.redirectStderr(cfg)
 	p.applyRlimit(cfg)
 	return cfg, nil
 }
 
 // redirectStderr points stderr at the error log again, after the log's
 // files have changed, if the process runs with stderr there.
-func (p *process) redirectStderr() {
+func (p *process) redirectStderr(cfg *directives.Config) {
 	if !p.stderrLog {
 		return
 	}
-	if err := p.log.RedirectStderr(); err != nil {
+	if err := p.redirectStderrTo(cfg); err != nil {
 		p.log.Alert().Msg("dup2(STDERR) failed (" + errlog.Errno(err) + ")")
 	}
+}
+
+// redirectStderrTo is ngx_log_redirect_stderr: stderr is pointed at the
+// error log's file, unless an error_log of the configuration, at any
+// level, is stderr (cycle->log_use_stderr): a location's `error_log
+// stderr;` must reach the real standard error.
+func (p *process) redirectStderrTo(cfg *directives.Config) error {
+	if cfg.Main.LogUseStderr {
+		return nil
+	}
+	return p.log.RedirectStderr()
 }
 
 // setRlim sets a field of syscall.Rlimit, uint64 on Linux and int64 on

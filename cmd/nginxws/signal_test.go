@@ -80,3 +80,53 @@ func TestSignalZero(t *testing.T) {
 		}
 	}
 }
+
+// TestSignalSkipsCycleChecks: a signalling nginx (-s, and -t -s) reads
+// the configuration to its end but stops ngx_init_cycle before the shared
+// memory zones, so a zone that limit_req names and no limit_req_zone
+// declares ("zero size shared memory zone") stops neither -s nor -t -s,
+// where -t alone fails. Checked against nginx itself.
+func TestSignalSkipsCycleChecks(t *testing.T) {
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	deadPid := strconv.Itoa(gone.Process.Pid)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"-s", []string{"-s", "reload"}, 1,
+			"LOG [notice] signal process started\nLOG [alert] kill(" + deadPid + ", 1) failed (3: No such process)\n"},
+		{"-t -s", []string{"-t", "-s", "reload"}, 0,
+			"nginxws: the configuration file $DIR/nginx.conf syntax is ok\nnginxws: configuration file $DIR/nginx.conf test is successful\n"},
+		{"-t", []string{"-t"}, 1,
+			"nginxws: the configuration file $DIR/nginx.conf syntax is ok\nLOG [emerg] zero size shared memory zone \"x\"\nnginxws: configuration file $DIR/nginx.conf test failed\n"},
+	}
+	run := func(t *testing.T, prog string, i int) string {
+		dir := t.TempDir()
+		pidFile := filepath.Join(dir, "nginx.pid")
+		write(t, filepath.Join(dir, "nginx.conf"), "pid "+pidFile+";\nevents {}\nhttp { server { listen 127.0.0.1:"+
+			strconv.Itoa(freePort(t))+"; access_log off; limit_req zone=x; } }\n")
+		write(t, pidFile, deadPid+"\n")
+		r := execute(t, dir, prog, append([]string{"-p", dir + "/", "-c", filepath.Join(dir, "nginx.conf"), "-e", "stderr"}, cases[i].args...)...)
+		if r.code != cases[i].code {
+			t.Errorf("%s: exit %d, want %d", prog, r.code, cases[i].code)
+		}
+		return normalise(r.stderr, dir)
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := run(t, binary, i); got != c.want {
+				t.Errorf("nginxws:\n%s\nwant:\n%s", got, c.want)
+			}
+		})
+		t.Run("nginx/"+c.name, func(t *testing.T) {
+			if got := run(t, oracle(t), i); got != c.want {
+				t.Errorf("nginx prints:\n%s\nthe expectation says:\n%s", got, c.want)
+			}
+		})
+	}
+}

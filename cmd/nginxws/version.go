@@ -111,6 +111,19 @@ func builtWith() string {
 	return "built with " + runtime.Version()
 }
 
+// tlsLine is the line nginx's -V prints after the library it was built
+// with when it has TLS: "TLS SNI support enabled" (nginx.c,
+// ngx_show_version_info). nginxws's crypto/tls server picks certificates
+// by SNI, so it says the same whenever it has TLS at all (as
+// --with-http_ssl_module); tools that vet an nginx for TLS (certbot's
+// nginx plugin) look for this line.
+func tlsLine() string {
+	if !directives.Implemented("ssl_certificate") {
+		return ""
+	}
+	return "TLS SNI support enabled\n"
+}
+
 // configure is -V's last line: the paths the binary defaults to, as
 // configure options, a --with- option per optional module nginxws has,
 // then a --without- option per default module it has not. The HTTP cache
@@ -144,7 +157,7 @@ func versionInfo(o *options) string {
 		s += usage()
 	}
 	if o.showConfigure {
-		s += builtWith() + "\n" + configure()
+		s += builtWith() + "\n" + tlsLine() + configure()
 	}
 	return s
 }

@@ -200,11 +200,18 @@ func (l *Log) WriteLevel(zl zerolog.Level, p []byte) (int, error) {
 // reopened keeps its old descriptor and the failure is logged at [emerg]
 // (nginx's `open() "…" failed`). Lines already being written complete
 // on the old descriptor first.
-func (l *Log) Reopen() {
+func (l *Log) Reopen() { l.ReopenExcept(nil) }
+
+// ReopenExcept is Reopen, but the files skip names keep their descriptor
+// without a try: a caller that found they cannot be opened, and said so.
+func (l *Log) ReopenExcept(skip map[string]bool) {
 	var failed []error
 	l.mu.Lock()
 	if l.set != nil {
 		for _, f := range l.set.files {
+			if skip[f.path] {
+				continue
+			}
 			fd, err := openFile(f.path)
 			if err != nil {
 				failed = append(failed, err)
@@ -219,4 +226,19 @@ func (l *Log) Reopen() {
 	for _, err := range failed {
 		l.Emerg().Msg(err.Error())
 	}
+}
+
+// Paths returns the files of the installed Set, in the order they were
+// opened.
+func (l *Log) Paths() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.set == nil {
+		return nil
+	}
+	out := make([]string, len(l.set.files))
+	for i, f := range l.set.files {
+		out[i] = f.path
+	}
+	return out
 }
