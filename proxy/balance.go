@@ -311,6 +311,7 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 		a.Release(upstream.Done)
 		return 0, ""
 	}
+	x.upstreamHeadHandlers()
 	if retry, disabled := a.RetryStatus(x.resp.Status); retry {
 		// nginx drops the answer and tries the next peer; the try is
 		// listed with the status the peer answered.

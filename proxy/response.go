@@ -609,6 +609,28 @@ func (x *exchange) upstreamHeadError(err error) int {
 	return he.Status
 }
 
+// upstreamHeadHandlers does to the request what nginx's upstream header
+// handlers (ngx_http_upstream_headers_in) do as the head is parsed, before
+// anything is decided about the response: X-Accel-Limit-Rate fixes the
+// request's rate (ngx_http_upstream_process_limit_rate), X-Accel-Charset
+// its override charset (ngx_http_upstream_process_charset). Both hold for
+// whatever is then sent: the upstream's response, the target of its
+// X-Accel-Redirect, an intercepted error's page (restartResponse keeps
+// the override charset, as an internal redirect keeps r->headers_out),
+// the next peer's answer.
+func (x *exchange) upstreamHeadHandlers() {
+	ignore := x.conf.ProxyIgnoreHeaders
+	for i := range x.resp.Headers {
+		h := &x.resp.Headers[i]
+		switch {
+		case h.Is("x-accel-limit-rate") && ignore&directives.IgnoreXAccelLimitRate == 0:
+			x.xAccelLimitRate(h.Value)
+		case h.Is("x-accel-charset") && ignore&directives.IgnoreXAccelCharset == 0:
+			x.out.overrideCharset = x.keep(h.Value)
+		}
+	}
+}
+
 // copyResponseHead fills the client's response head from the upstream's
 // (ngx_http_upstream_process_headers with ngx_http_upstream_headers_in's
 // handlers): hidden headers dropped, Content-Type and Content-Length moved
@@ -635,12 +657,6 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 			case directives.EqualFoldASCII(h.Value, "no"):
 				*buffering = false
 			}
-		}
-		if h.Is("x-accel-limit-rate") && x.conf.ProxyIgnoreHeaders&directives.IgnoreXAccelLimitRate == 0 {
-			x.xAccelLimitRate(h.Value)
-		}
-		if h.Is("x-accel-charset") && x.conf.ProxyIgnoreHeaders&directives.IgnoreXAccelCharset == 0 {
-			o.overrideCharset = h.Value
 		}
 		if p.hides(h.Name) {
 			continue
