@@ -384,8 +384,8 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 		x.upgrade(uc, p)
 		return
 	}
-	buffering := conf.ProxyBuffering
-	x.copyResponseHead(p, &buffering)
+	buffering := x.peer.buffering
+	x.copyResponseHead(p)
 	headerOnly := x.isHead() || resp.Status == 204 || resp.Status == 304
 	if !buffering && !headerOnly {
 		// ngx_http_upstream_send_response: an unbuffered response is
@@ -617,12 +617,22 @@ func (x *exchange) upstreamHeadError(err error) int {
 // whatever is then sent: the upstream's response, the target of its
 // X-Accel-Redirect, an intercepted error's page (restartResponse keeps
 // the override charset, as an internal redirect keeps r->headers_out),
-// the next peer's answer.
+// the next peer's answer. X-Accel-Buffering "yes" or "no" sets the
+// buffering of this upstream run (ngx_http_upstream_process_buffering's
+// u->buffering), which a try that proxy_next_upstream skips leaves to
+// the next.
 func (x *exchange) upstreamHeadHandlers() {
 	ignore := x.conf.ProxyIgnoreHeaders
 	for i := range x.resp.Headers {
 		h := &x.resp.Headers[i]
 		switch {
+		case h.Is("x-accel-buffering") && ignore&directives.IgnoreXAccelBuffering == 0:
+			switch {
+			case directives.EqualFoldASCII(h.Value, "yes"):
+				x.peer.buffering = true
+			case directives.EqualFoldASCII(h.Value, "no"):
+				x.peer.buffering = false
+			}
 		case h.Is("x-accel-limit-rate") && ignore&directives.IgnoreXAccelLimitRate == 0:
 			x.xAccelLimitRate(h.Value)
 		case h.Is("x-accel-charset") && ignore&directives.IgnoreXAccelCharset == 0:
@@ -637,7 +647,7 @@ func (x *exchange) upstreamHeadHandlers() {
 // to their places, hop-by-hop headers dropped, Location and Refresh
 // rewritten by proxy_redirect, Set-Cookie by the proxy_cookie_* rules, the
 // rest kept in order and case.
-func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
+func (x *exchange) copyResponseHead(p *proxyPlan) {
 	resp := x.resp
 	o := &x.out
 	x.status = resp.Status
@@ -650,14 +660,6 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 	}
 	for i := range resp.Headers {
 		h := &resp.Headers[i]
-		if h.Is("x-accel-buffering") && x.conf.ProxyIgnoreHeaders&directives.IgnoreXAccelBuffering == 0 {
-			switch {
-			case directives.EqualFoldASCII(h.Value, "yes"):
-				*buffering = true
-			case directives.EqualFoldASCII(h.Value, "no"):
-				*buffering = false
-			}
-		}
 		if p.hides(h.Name) {
 			continue
 		}
