@@ -67,6 +67,10 @@ type peerTry struct {
 	// request cut short and is not kept.
 	hw                *headWait
 	bodyDone, bodyCut bool
+	// buffering is nginx's u->buffering: proxy_buffering when the run
+	// starts, then what an upstream's X-Accel-Buffering made it
+	// (upstreamHeadHandlers).
+	buffering bool
 }
 
 // proxyTo sends the request to a peer of g and relays its answer, trying
@@ -94,6 +98,7 @@ func (x *exchange) proxyTo(g *upstream.Group, head []byte, plan *proxyPlan) {
 		s.Client = x.Conn().Remote.Addr()
 	}
 	a.Start(g, s)
+	x.peer.buffering = conf.ProxyBuffering
 	x.setLocal()
 	// Each try's times count from its start; the first starts with the
 	// attempt.
@@ -311,6 +316,7 @@ func (x *exchange) tryPeer(a *upstream.Attempt, p *upstream.Peer, head []byte, p
 		a.Release(upstream.Done)
 		return 0, ""
 	}
+	x.upstreamHeadHandlers()
 	if retry, disabled := a.RetryStatus(x.resp.Status); retry {
 		// nginx drops the answer and tries the next peer; the try is
 		// listed with the status the peer answered.

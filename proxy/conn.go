@@ -423,9 +423,7 @@ func (c *conn) loop() bool {
 		// Where the request ended is where the connection's next
 		// lines go (idleEnd).
 		c.lastConf, c.lastRT = x.levelConf(), rt
-		keep := x.finish()
-		if !keep {
-			c.closeLingering(x)
+		if !x.finish() {
 			return false
 		}
 		c.rs = nil

@@ -276,11 +276,20 @@ func (x *exchange) keepString(s string) []byte {
 func (x *exchange) isHead() bool { return x.methodCode == http1.MethodHEAD }
 
 // finish ends the request: the rest of its body is read and dropped when
-// the connection may serve another, the access log line is written, and
-// the request's buffers go back to the pools. It reports whether the
+// the connection may serve another, a connection that does not is closed
+// lingering when nginx would, the access log line is written, and the
+// request's buffers go back to the pools. It reports whether the
 // connection stays open for another request.
 func (x *exchange) finish() bool {
 	keep := x.settle()
+	if !keep {
+		// ngx_http_set_lingering_close keeps the request until
+		// ngx_http_lingering_close_handler closes it: its access-log
+		// line (with $request_time), its limit_conn slot and its place
+		// among stub_status's writing requests wait for the end of the
+		// lingering close.
+		x.c.closeLingering(x)
+	}
 	if x.c.s.cut.Load() != cutTerminate {
 		// nginx's worker exits on SIGTERM with its requests unlogged.
 		x.logAccess()

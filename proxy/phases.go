@@ -470,10 +470,11 @@ func (x *exchange) internalRedirect(uri, args []byte, found bool) {
 // a handler may have set before the redirect: the access phase's
 // challenges (error_page 401) and a redirect's Location (error_page 301
 // /moved.html sends the page with the Location, made absolute as any);
-// then the headers an X-Accel-Redirect carries.
+// an upstream's X-Accel-Charset (override_charset); then the headers an
+// X-Accel-Redirect carries.
 func (x *exchange) restartResponse() {
 	loc := x.out.location
-	x.out = outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1}
+	x.out = outHeaders{headers: x.out.headers[:0], tail: x.out.tail[:0], contentLength: -1, overrideCharset: x.out.overrideCharset}
 	x.keepChallenges()
 	if loc != nil {
 		x.out.setLocation(loc)

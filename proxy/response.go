@@ -384,8 +384,8 @@ func (x *exchange) relayResponse(uc net.Conn, p *proxyPlan) {
 		x.upgrade(uc, p)
 		return
 	}
-	buffering := conf.ProxyBuffering
-	x.copyResponseHead(p, &buffering)
+	buffering := x.peer.buffering
+	x.copyResponseHead(p)
 	headerOnly := x.isHead() || resp.Status == 204 || resp.Status == 304
 	if !buffering && !headerOnly {
 		// ngx_http_upstream_send_response: an unbuffered response is
@@ -609,13 +609,45 @@ func (x *exchange) upstreamHeadError(err error) int {
 	return he.Status
 }
 
+// upstreamHeadHandlers does to the request what nginx's upstream header
+// handlers (ngx_http_upstream_headers_in) do as the head is parsed, before
+// anything is decided about the response: X-Accel-Limit-Rate fixes the
+// request's rate (ngx_http_upstream_process_limit_rate), X-Accel-Charset
+// its override charset (ngx_http_upstream_process_charset). Both hold for
+// whatever is then sent: the upstream's response, the target of its
+// X-Accel-Redirect, an intercepted error's page (restartResponse keeps
+// the override charset, as an internal redirect keeps r->headers_out),
+// the next peer's answer. X-Accel-Buffering "yes" or "no" sets the
+// buffering of this upstream run (ngx_http_upstream_process_buffering's
+// u->buffering), which a try that proxy_next_upstream skips leaves to
+// the next.
+func (x *exchange) upstreamHeadHandlers() {
+	ignore := x.conf.ProxyIgnoreHeaders
+	for i := range x.resp.Headers {
+		h := &x.resp.Headers[i]
+		switch {
+		case h.Is("x-accel-buffering") && ignore&directives.IgnoreXAccelBuffering == 0:
+			switch {
+			case directives.EqualFoldASCII(h.Value, "yes"):
+				x.peer.buffering = true
+			case directives.EqualFoldASCII(h.Value, "no"):
+				x.peer.buffering = false
+			}
+		case h.Is("x-accel-limit-rate") && ignore&directives.IgnoreXAccelLimitRate == 0:
+			x.xAccelLimitRate(h.Value)
+		case h.Is("x-accel-charset") && ignore&directives.IgnoreXAccelCharset == 0:
+			x.out.overrideCharset = x.keep(h.Value)
+		}
+	}
+}
+
 // copyResponseHead fills the client's response head from the upstream's
 // (ngx_http_upstream_process_headers with ngx_http_upstream_headers_in's
 // handlers): hidden headers dropped, Content-Type and Content-Length moved
 // to their places, hop-by-hop headers dropped, Location and Refresh
 // rewritten by proxy_redirect, Set-Cookie by the proxy_cookie_* rules, the
 // rest kept in order and case.
-func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
+func (x *exchange) copyResponseHead(p *proxyPlan) {
 	resp := x.resp
 	o := &x.out
 	x.status = resp.Status
@@ -628,20 +660,6 @@ func (x *exchange) copyResponseHead(p *proxyPlan, buffering *bool) {
 	}
 	for i := range resp.Headers {
 		h := &resp.Headers[i]
-		if h.Is("x-accel-buffering") && x.conf.ProxyIgnoreHeaders&directives.IgnoreXAccelBuffering == 0 {
-			switch {
-			case directives.EqualFoldASCII(h.Value, "yes"):
-				*buffering = true
-			case directives.EqualFoldASCII(h.Value, "no"):
-				*buffering = false
-			}
-		}
-		if h.Is("x-accel-limit-rate") && x.conf.ProxyIgnoreHeaders&directives.IgnoreXAccelLimitRate == 0 {
-			x.xAccelLimitRate(h.Value)
-		}
-		if h.Is("x-accel-charset") && x.conf.ProxyIgnoreHeaders&directives.IgnoreXAccelCharset == 0 {
-			o.overrideCharset = h.Value
-		}
 		if p.hides(h.Name) {
 			continue
 		}

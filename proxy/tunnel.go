@@ -127,8 +127,7 @@ const (
 // The tunnel is then handed to c.tun; the connection's goroutine starts it
 // as it ends (see conn.serve).
 func (x *exchange) upgrade(uc net.Conn, p *proxyPlan) {
-	buffering := false
-	x.copyResponseHead(p, &buffering)
+	x.copyResponseHead(p)
 	x.keepalive = false
 	// The upstream's Content-Length, if any, is passed on as nginx's
 	// header filter does (it means nothing for the tunnel's bytes, which
