@@ -510,18 +510,18 @@ func (c *conn) localText() string {
 // sending (an unread body, pipelined bytes, or data waiting on the
 // socket), or always, the write side is shut down and incoming bytes are
 // read and dropped (lingerConf.drain), so that the client reads the
-// response before the connection closes.
-func (c *conn) closeLingering(x *exchange) {
+// response before the connection closes. It reports whether it lingered.
+func (c *conn) closeLingering(x *exchange) bool {
 	if x.noLinger {
-		return
+		return false
 	}
 	lc := lingerConfOf(c.lastConf)
 	if !lc.wanted(func() bool { return x.lingering || len(c.rd.Buffered()) > 0 || readable(c.sock) }) {
-		return
+		return false
 	}
 	cw, ok := c.nc.(closeWriter)
 	if !ok || cw.CloseWrite() != nil {
-		return
+		return false
 	}
 	// Reusable meanwhile, as in nginx's ngx_http_set_lingering_close.
 	c.setWaiting()
@@ -536,6 +536,7 @@ func (c *conn) closeLingering(x *exchange) {
 		// at info, in the request's context, without an action.
 		x.logEvent(levelInfo, "recv() failed", sysErrnoText(err), "")
 	}
+	return true
 }
 
 // readable reports whether bytes are waiting on nc (nginx's

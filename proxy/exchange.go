@@ -282,16 +282,22 @@ func (x *exchange) isHead() bool { return x.methodCode == http1.MethodHEAD }
 // connection stays open for another request.
 func (x *exchange) finish() bool {
 	keep := x.settle()
+	lingered := false
 	if !keep {
 		// ngx_http_set_lingering_close keeps the request until
 		// ngx_http_lingering_close_handler closes it: its access-log
 		// line (with $request_time), its limit_conn slot and its place
 		// among stub_status's writing requests wait for the end of the
 		// lingering close.
-		x.c.closeLingering(x)
+		lingered = x.c.closeLingering(x)
 	}
-	if x.c.s.cut.Load() != cutTerminate {
-		// nginx's worker exits on SIGTERM with its requests unlogged.
+	// nginx's worker exits on SIGTERM leaving unlogged the requests it
+	// had not finalized: those the shutdown cut short (waiting for their
+	// upstream, a write, the rest of a body: broken) and those in a
+	// lingering close. A request whose response went out whole was
+	// finalized in the event of its last write, before the worker saw
+	// the signal: it is logged, however late this goroutine gets here.
+	if x.c.s.cut.Load() != cutTerminate || !x.broken && !lingered {
 		x.logAccess()
 	}
 	x.releaseLimits()
