@@ -100,9 +100,9 @@ func parseSoKeepalive(v string, o *SockOpts) bool {
 		o.KeepAlive = 2
 		return true
 	}
+	// idle:intvl:cnt, the count read up to the end, colons and all.
 	parts := strings.SplitN(v, ":", 3)
 	var idle, intvl, cnt int64
-	// ngx_http_core_listen reads the count up to the end, colons and all.
 	var ok bool
 	if parts[0] != "" {
 		if idle, ok = parseTime(parts[0], true); !ok {
@@ -159,7 +159,6 @@ func (l *loader) setListen(d *parser.Directive, sc *scope) error {
 		case p == "default_server" || p == "default":
 			ls.DefaultServer = true
 		case p == "bind":
-			// Every address is bound as written anyway.
 			ls.Bind = true
 		case p == "deferred":
 			ls.Opts.Deferred = true
