@@ -52,11 +52,12 @@ const (
 	// that a directory written to without pause (a log beside an include
 	// glob's files) cannot hold a reload back forever.
 	watchMaxDelay = 500 * time.Millisecond
-	// emptyGrace is how long a file written to and found empty is given
-	// to get its bytes. fsnotify reports writes, not a writer's close
-	// (inotify's IN_CLOSE_WRITE is not exported), so a save in place —
-	// truncate, then write — is seen as two writes, and a writer held up
-	// between them for longer than watchQuiet (a loaded machine) would
+	// emptyGrace is how long a file that had content and is found empty
+	// is given to get its bytes. fsnotify reports writes, not a writer's
+	// close (inotify's IN_CLOSE_WRITE is not exported), so a save in
+	// place — truncate, then write — is two writes, and a writer held up
+	// between them for longer than watchQuiet (a loaded machine), or
+	// whose truncation lands between a burst's end and the read, would
 	// have its file read empty. Of a file's half-written states the empty
 	// one is the one that still parses (an empty include is valid), and
 	// it would run until the next good edit; any other cut is almost
@@ -160,11 +161,12 @@ type watcher struct {
 	interest atomic.Pointer[interest]
 
 	// Owned by the main loop.
-	failed   map[string]bool     // directories whose watch failed (logged once)
-	files    []string            // files read, as the configuration names them
-	globs    []string            // include-glob directories, as named
-	globPats map[string][]string // their patterns (globPatterns)
-	base     fingerprint         // what the last attempt saw
+	failed   map[string]bool      // directories whose watch failed (logged once)
+	files    []string             // files read, as the configuration names them
+	globs    []string             // include-glob directories, as named
+	globPats map[string][]string  // their patterns (globPatterns)
+	base     fingerprint          // what the last attempt saw
+	emptied  map[string]time.Time // files found emptied, since when (holdEmptied)
 }
 
 // newWatcher starts a watcher with no watches yet; settle arms them.
@@ -188,6 +190,7 @@ func newWatcherTimed(log *errlog.Log, quiet, maxDelay time.Duration) (*watcher, 
 		done:     make(chan struct{}),
 		failed:   map[string]bool{},
 		base:     fingerprint{},
+		emptied:  map[string]time.Time{},
 	}
 	w.interest.Store(&interest{})
 	go w.run()
@@ -210,9 +213,6 @@ func (w *watcher) run() {
 	timer.Stop()
 	defer timer.Stop()
 	var first time.Time // first event of the pending burst; zero if none
-	// written holds the files written to in the pending burst, with when
-	// each was first seen empty (zero: not yet).
-	written := map[string]time.Time{}
 	arm := func() {
 		now := time.Now()
 		if first.IsZero() {
@@ -239,12 +239,7 @@ func (w *watcher) run() {
 			if ev.Op == fsnotify.Chmod {
 				continue
 			}
-			if name := filepath.Clean(ev.Name); w.interest.Load().matches(name) {
-				if ev.Has(fsnotify.Write) {
-					if _, ok := written[name]; !ok {
-						written[name] = time.Time{}
-					}
-				}
+			if w.interest.Load().matches(filepath.Clean(ev.Name)) {
 				arm()
 			}
 		case err, ok := <-w.fsw.Errors:
@@ -258,30 +253,32 @@ func (w *watcher) run() {
 			}
 			w.log.Alert().Msg("watching the configuration failed (" + err.Error() + ")")
 		case <-timer.C:
-			if wait := w.emptyWait(written, time.Now()); wait > 0 {
-				timer.Reset(wait)
-				continue
-			}
 			first = time.Time{}
-			clear(written)
 			w.poke()
 		}
 	}
 }
 
-// emptyWait returns how much longer to wait for files written to in the
-// burst that are empty now (emptyGrace from when each was found so), or 0
-// to look now.
-func (w *watcher) emptyWait(written map[string]time.Time, now time.Time) time.Duration {
+// holdEmptied returns how long to wait before the changed inputs are read:
+// a file that had content at the last attempt and is empty now is being
+// saved in place, most likely, and gets emptyGrace from when it was first
+// found so (emptyGrace). 0: read now. The content decides, not the
+// events: the truncation's may not even have reached the watcher when
+// the burst's timer fires.
+func (w *watcher) holdEmptied(changed []string, now time.Time) time.Duration {
 	var wait time.Duration
-	for name, since := range written {
-		fi, err := os.Stat(name)
-		if err != nil || fi.Size() != 0 {
+	for _, name := range changed {
+		if strings.HasSuffix(name, "/") || w.base["f"+name] == emptyDigest {
 			continue
 		}
-		if since.IsZero() {
+		if fi, err := os.Stat(name); err != nil || fi.Size() != 0 {
+			delete(w.emptied, name)
+			continue
+		}
+		since, ok := w.emptied[name]
+		if !ok {
 			since = now
-			written[name] = now
+			w.emptied[name] = now
 		}
 		if rest := emptyGrace - now.Sub(since); rest > 0 {
 			wait = max(wait, min(rest, w.quiet))
@@ -312,10 +309,16 @@ func (w *watcher) snapshot() fingerprint {
 
 // check is what the main loop does when poked: re-arm the watches (a
 // directory deleted and created again has lost its watch; one that did not
-// exist may now), then report what changed.
+// exist may now), then report what changed — nothing yet while a file is
+// held as emptied (holdEmptied), for which it pokes again later.
 func (w *watcher) check() []string {
 	w.rearm()
-	return w.changed()
+	changed := w.changed()
+	if wait := w.holdEmptied(changed, time.Now()); wait > 0 {
+		time.AfterFunc(wait, w.poke)
+		return nil
+	}
+	return changed
 }
 
 // changed returns the inputs whose content differs from what the last
@@ -403,6 +406,7 @@ func (w *watcher) settle(pre fingerprint, running, attempt *directives.Config, u
 		}
 	}
 	w.base = base
+	clear(w.emptied)
 	w.rearm()
 	if len(w.changed()) > 0 {
 		w.poke()
@@ -542,6 +546,9 @@ func fileDigest(path string) string {
 	}
 	return contentDigest(b)
 }
+
+// emptyDigest is contentDigest of an empty file (SHA-256's first half).
+const emptyDigest = "e3b0c44298fc1c149afbf4c8996fb924"
 
 // contentDigest digests bytes; a content never digests to "" or to a
 // "!" reason.

@@ -464,11 +464,16 @@ func TestWatchDebounce(t *testing.T) {
 	}
 }
 
-// TestWatchWaitsForEmptiedFile: a save in place whose writer is held up
-// between truncating the file and writing it is not read in between (the
-// empty file would parse, and run until the next good edit); a file left
-// empty is read after emptyGrace.
+// TestWatchWaitsForEmptiedFile: a save in place whose file is found
+// between its truncation and its bytes is not read (the empty file would
+// parse, and run until the next good edit): check reports nothing and
+// pokes again, whether the writer is held up past the quiet time and the
+// maximum delay, or the truncation comes after the burst's poke (its
+// events not yet seen); a file left empty is read after emptyGrace.
 func TestWatchWaitsForEmptiedFile(t *testing.T) {
+	if contentDigest(nil) != emptyDigest {
+		t.Fatalf("emptyDigest is %s, the empty file digests to %s", emptyDigest, contentDigest(nil))
+	}
 	dir := t.TempDir()
 	main := filepath.Join(dir, "nginx.conf")
 	inc := filepath.Join(dir, "inc.conf")
@@ -477,15 +482,17 @@ func TestWatchWaitsForEmptiedFile(t *testing.T) {
 	tw := newTestWatcherTimed(t, main, 50*time.Millisecond, 200*time.Millisecond)
 
 	// The writer stalls after the truncation for longer than both the
-	// quiet time and the maximum delay.
+	// quiet time and the maximum delay: every poke meanwhile finds
+	// nothing to read.
 	f, err := os.OpenFile(inc, os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-tw.pokes:
-		t.Fatal("poked while the file was empty, between its truncation and its bytes")
-	case <-time.After(4 * tw.maxDelay):
+	for stalled := time.Now(); time.Since(stalled) < 4*tw.maxDelay; {
+		tw.waitPoke(t, "the truncation")
+		if got := tw.check(); got != nil {
+			t.Fatalf("check found %q while the file was empty, between its truncation and its bytes", got)
+		}
 	}
 	if _, err := f.WriteString("# v2\n"); err != nil {
 		t.Fatal(err)
@@ -493,21 +500,50 @@ func TestWatchWaitsForEmptiedFile(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	tw.waitPoke(t, "the completed write")
-	if got := tw.changed(); !slices.Equal(got, []string{inc}) {
-		t.Fatalf("changed %q, want %q", got, inc)
+	tw.waitChange(t, "the completed write", inc)
+	tw.reload(t)
+
+	// A truncation after the poke (the main loop reads at once): the
+	// check itself finds the file emptied.
+	write(t, inc, "# v3\n")
+	tw.waitPoke(t, "the write of v3")
+	if err := os.Truncate(inc, 0); err != nil {
+		t.Fatal(err)
 	}
+	if got := tw.check(); got != nil {
+		t.Fatalf("check found %q in a file emptied after the poke", got)
+	}
+	write(t, inc, "# v4\n")
+	tw.waitChange(t, "the write of v4", inc)
 	tw.reload(t)
 
 	// Emptied on purpose: read once the grace has passed.
 	start := time.Now()
 	writeInPlace(t, inc, "")
-	tw.waitPoke(t, "the emptied file")
+	tw.waitChange(t, "the emptied file", inc)
 	if took := time.Since(start); took < emptyGrace {
 		t.Errorf("an emptied file was read after %v, before the grace of %v", took, emptyGrace)
 	}
-	if got := tw.changed(); !slices.Equal(got, []string{inc}) {
-		t.Fatalf("changed %q, want %q", got, inc)
+}
+
+// waitChange answers pokes as the main loop does until check reports
+// changed, which must be want alone.
+func (tw *testWatcher) waitChange(t *testing.T, what, want string) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		tw.waitPoke(t, what)
+		got := tw.check()
+		if got == nil {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: check found nothing for %v", what, waitTimeout)
+			}
+			continue
+		}
+		if !slices.Equal(got, []string{want}) {
+			t.Fatalf("%s: check found %q, want %q", what, got, want)
+		}
+		return
 	}
 }
 
