@@ -596,6 +596,15 @@ func postHTTP2PrereadSize(_ string, v int64) string {
 	return ""
 }
 
+// postModifierBounds is ngx_http_uwsgi_modifier_bounds, an
+// ngx_conf_check_num_bounds from 0 to 255 (uwsgi_modifier1, uwsgi_modifier2).
+func postModifierBounds(_ string, v int64) string {
+	if v > 255 {
+		return "value must be between 0 and 255"
+	}
+	return ""
+}
+
 // postPowerOfTwo is ngx_http_v2_streams_index_mask.
 func postPowerOfTwo(name string, v int64) string {
 	if v == 0 || v&(v-1) != 0 {
