@@ -211,13 +211,28 @@ func (s *pcreScanner) run(emit bool) {
 		}
 		switch c {
 		case '\\':
+			prev := afterAtom
+			start := i
 			i = s.escape(i, &afterAtom)
+			if item := p[start:i]; item == `\E` || item == `\Q\E` || item == `\Q` {
+				// PCRE skips a stray or empty quote: what follows
+				// quantifies the item before it.
+				afterAtom = prev
+			}
 		case '[':
 			i = s.class(i)
 			afterAtom = true
 		case '(':
+			prev := afterAtom
+			comment := strings.HasPrefix(p[i:], "(?#")
+			start := i
 			i = s.group(i)
-			afterAtom = false
+			afterAtom = comment && prev // a comment is skipped likewise
+			if i < len(p) && p[i] == ')' && strings.HasPrefix(p[start:], "(?") && strings.Trim(p[start+2:i], "imsxnUJX-^") == "" {
+				// "(?i)" sets options: there is nothing to repeat.
+				s.lit(")")
+				i++
+			}
 		case ')':
 			s.lit(")")
 			i++
@@ -228,12 +243,21 @@ func (s *pcreScanner) run(emit bool) {
 			i++
 			afterAtom = false
 		case '*', '+', '?':
+			if !afterAtom {
+				// After an assertion (^, $, \b, \B, \A, \z, \Z, \G), an
+				// option setting, "|", "(" or the start, PCRE2 has
+				// nothing to repeat (RE2 repeats assertions silently).
+				s.fail("quantifier does not follow a repeatable item", i)
+			}
 			s.lit(p[i : i+1])
 			i++
 			i = s.afterQuantifier(i, afterAtom)
 			afterAtom = false
 		case '{':
-			if n := quantifierLen(p[i:]); n > 0 && afterAtom {
+			if n := quantifierLen(p[i:]); n > 0 && !afterAtom {
+				// PCRE2 points at the quantifier's "}".
+				s.fail("quantifier does not follow a repeatable item", i+n-1)
+			} else if n > 0 {
 				s.lit(p[i : i+n])
 				i = s.afterQuantifier(i+n, true)
 				afterAtom = false
@@ -345,9 +369,11 @@ func (s *pcreScanner) escape(i int, afterAtom *bool) int {
 		return s.kEscape(i)
 	case e == 'K':
 		s.unsupported(`the match start reset "\K"`, i)
+		*afterAtom = false // PCRE2: "\K+" has nothing to repeat
 	case e == 'G':
 		s.needs(`the "\G" anchor`, i)
 		s.raw(`\A`) // one match from offset 0: \G is \A
+		*afterAtom = false
 	case e == 'X' || e == 'C':
 		s.unsupported(`the escape "\`+string(e)+`"`, i)
 	case e == 'o':
@@ -739,9 +765,12 @@ func (s *pcreScanner) group(i int) int {
 		}
 		name := p[i+2 : j]
 		switch {
-		case j == i+2 && (j >= len(p) || p[j] != ':'):
+		case j == i+2 && (j >= len(p) || p[j] == ')'):
 			// Not a verb: "(" then the quantifier "*".
 			s.fail("quantifier does not follow a repeatable item", i+1)
+		case name == "" && p[j] != ':':
+			// PCRE2 reads any other "(*" as a verb: "(*.php)".
+			s.fail("(*VERB) not recognized or malformed", j)
 		case j < len(p) && p[j] == ':' && name != "" && name[0] >= 'a' && name[0] <= 'z' && !pcreAlphaAssertions[name]:
 			s.fail("(*alpha_assertion) not recognized", j)
 		case !(j < len(p) && p[j] == ':' && pcreAlphaAssertions[name]) && !pcreVerbs[name] && !(i == 0 && pcreStartOptions[name]):
@@ -1153,7 +1182,14 @@ func (s *pcreScanner) octalEscape(i int) int {
 	p := s.p
 	j := i + 2
 	if j >= len(p) || p[j] != '{' {
-		s.fail(`missing opening brace after \o`, i+1)
+		// PCRE2's check_escape reads the character after "\o" and steps
+		// back one: the error is at that character, or at the "o" when
+		// the pattern ends there.
+		at := j
+		if j >= len(p) {
+			at = i + 1
+		}
+		s.fail(`missing opening brace after \o`, at)
 		return j
 	}
 	k := strings.IndexByte(p[j:], '}')

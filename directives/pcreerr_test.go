@@ -33,6 +33,15 @@ func TestPCRE2ParseErrors(t *testing.T) {
 		{`^/[[:foo:]]x`, `unknown POSIX class name in "^/[[:foo:]]x" at "foo:]]x"`},
 		{`^/(?i`, `missing closing parenthesis in "^/(?i"`},
 		{`^/o\o`, `missing opening brace after \o in "^/o\o" at "o"`},
+		{`^/\om$`, `missing opening brace after \o in "^/\om$" at "m$"`},
+		{`^*\.php$`, `quantifier does not follow a repeatable item in "^*\.php$" at "*\.php$"`},
+		{`^/\b+x`, `quantifier does not follow a repeatable item in "^/\b+x" at "+x"`},
+		{`^/x$?`, `quantifier does not follow a repeatable item in "^/x$?" at "?"`},
+		{`^/\z{1,2}`, `quantifier does not follow a repeatable item in "^/\z{1,2}" at "}"`},
+		{`{1}a`, `quantifier does not follow a repeatable item in "{1}a" at "}a"`},
+		{`^/a(?i)*`, `quantifier does not follow a repeatable item in "^/a(?i)*" at "*"`},
+		{`^/(*)`, `quantifier does not follow a repeatable item in "^/(*)" at "*)"`},
+		{`^/(*.php)`, `(*VERB) not recognized or malformed in "^/(*.php)" at ".php)"`},
 	} {
 		_, err := compileRegexp(tc.re, false)
 		if want := "pcre2_compile() failed: " + tc.want; err == nil || err.Error() != want {
@@ -54,6 +63,9 @@ func TestPCRE2OctalAndLowCodes(t *testing.T) {
 		{`^/[%--]$`, "/-"},           // a range ending at "-"
 		{`^/[^-\w]$`, "/."},          // "-" first after "^"
 		{`^/(?<zz>a)\k<zz>$`, "/aa"}, // a named reference to a group that exists
+		{`^/(?#c)+$`, "//"},          // a comment is skipped: "+" repeats "/"
+		{`^/a\Q\E+$`, "/aa"},         // so is an empty quote
+		{`^/a\E+$`, "/aa"},           // and a stray \E
 	} {
 		re, err := compileRegexp(tc.re, false)
 		if err != nil {
