@@ -1,7 +1,6 @@
 package directives
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -407,7 +406,7 @@ func (s *pcreScanner) escape(i int, afterAtom *bool) int {
 	case e == 'e' || e == 'c':
 		s.needs(`the escape "\`+string(e)+`"`, i)
 		if e == 'c' && i+2 < len(p) {
-			s.lit(p[i : i+3])
+			s.ctrl(p[i+2])
 			return i + 3
 		}
 		if e == 'c' {
@@ -467,44 +466,39 @@ func (s *pcreScanner) escape(i int, afterAtom *bool) int {
 	return i + 2
 }
 
+// ctrl writes "\cX" as the code PCRE2 gives it, X upper-cased with bit 6
+// flipped ("\c{" is ";"), as regexp2's "\xHH": regexp2 reads "\c" only
+// before a letter.
+func (s *pcreScanner) ctrl(x byte) {
+	if x >= 'a' && x <= 'z' {
+		x -= 'a' - 'A'
+	}
+	if s.emit {
+		fmt.Fprintf(&s.out, `\x%02X`, x^0x40)
+	}
+}
+
 // hexEscape translates "\xH", "\xHH" and "\x{H…}" to regexp2's "\xHH".
 func (s *pcreScanner) hexEscape(i int) int {
 	p := s.p
 	j := i + 2
-	var digits string
 	if j < len(p) && p[j] == '{' {
-		k := strings.IndexByte(p[j:], '}')
-		if k < 0 {
-			s.lit(p[i : i+2])
-			return i + 2
+		v, next, ok := s.bracedCode(j+1, 16)
+		if ok && s.emit {
+			fmt.Fprintf(&s.out, `\x%02X`, v)
 		}
-		digits = p[j+1 : j+k]
-		j += k + 1
-	} else {
-		k := j
-		for k < len(p) && k < j+2 && isHex(p[k]) {
-			k++
-		}
-		digits = p[j:k]
-		j = k
+		return next
 	}
-	v, err := strconv.ParseUint(digits, 16, 32)
-	if digits == "" {
-		v, err = 0, nil
+	// "\x" and up to two hex digits ("\x" alone is NUL).
+	k := j
+	for k < len(p) && k < j+2 && isHex(p[k]) {
+		k++
 	}
-	if err != nil || v > 0xff {
-		if err == nil || errors.Is(err, strconv.ErrRange) {
-			// Without UTF, PCRE2 takes code points up to 0xff only.
-			s.fail(`character code point value in \x{} or \o{} is too large`, j-1)
-		} else {
-			s.unsupported(`a character code above \xff`, i)
-		}
-		return j
-	}
+	v, _ := strconv.ParseUint(p[j:k], 16, 8)
 	if s.emit {
 		fmt.Fprintf(&s.out, `\x%02X`, v)
 	}
-	return j
+	return k
 }
 
 func isHex(c byte) bool {
@@ -714,8 +708,25 @@ func (s *pcreScanner) class(i int) int {
 				s.raw(setH)
 			case 'v':
 				s.raw(setV)
-			case 'H', 'V', 'R', 'N', 'X', 'C', 'o':
+			case 'H', 'V':
 				s.unsupported(`the escape "\`+string(e)+`" in a character class`, j)
+			case 'A', 'B', 'C', 'G', 'K', 'R', 'X', 'Z', 'z':
+				// Assertions and sequences match no single character.
+				s.fail("escape sequence is invalid in character class", j+1)
+			case 'N':
+				switch {
+				case strings.HasPrefix(p[j+2:], "{U+"):
+					s.fail(`\N{U+dddd} is supported only in Unicode (UTF) mode`, j+2)
+				case strings.HasPrefix(p[j+2:], "{"):
+					s.fail(`PCRE2 does not support \F, \L, \l, \N{name}, \U, or \u`, j+2)
+				default:
+					s.fail(`\N is not supported in a class`, j+2)
+				}
+			case 'F', 'L', 'U', 'l', 'u':
+				s.fail(`PCRE2 does not support \F, \L, \l, \N{name}, \U, or \u`, j+2)
+			case 'o':
+				j = s.octalEscape(j)
+				continue
 			case 'Q':
 				end := strings.Index(p[j+2:], `\E`)
 				body, next := p[j+2:], len(p)
@@ -734,9 +745,12 @@ func (s *pcreScanner) class(i int) int {
 			case 'e', 'c':
 				s.needs(`the escape "\`+string(e)+`"`, j)
 				if e == 'c' && j+2 < len(p) {
-					s.lit(p[j : j+3])
+					s.ctrl(p[j+2])
 					j += 3
 					continue
+				}
+				if e == 'c' {
+					s.fail(`\c at end of pattern`, len(p))
 				}
 				s.lit(p[j : j+2])
 			default:
@@ -750,6 +764,11 @@ func (s *pcreScanner) class(i int) int {
 			s.lit(p[j : j+1])
 			j++
 		}
+	}
+	if trailing := len(p) - len(strings.TrimRight(p, `\`)); trailing%2 == 0 {
+		// No "]" (a "\c" or "\Q" may have taken it); a lone "\" at the
+		// end is PCRE2's "\ at end of pattern" instead.
+		s.fail("missing terminating ] for character class", len(p))
 	}
 	return j
 }
@@ -1192,19 +1211,63 @@ func (s *pcreScanner) octalEscape(i int) int {
 		s.fail(`missing opening brace after \o`, at)
 		return j
 	}
-	k := strings.IndexByte(p[j:], '}')
-	if k < 0 {
-		s.unsupported(`the escape "\o"`, i)
-		return j
-	}
-	v, err := strconv.ParseUint(p[j+1:j+k], 8, 32)
-	switch {
-	case err != nil && !errors.Is(err, strconv.ErrRange):
-		s.unsupported(`the escape "\o"`, i)
-	case err != nil || v > 0xff:
-		s.fail(`character code point value in \x{} or \o{} is too large`, j+k)
-	case s.emit:
+	v, next, ok := s.bracedCode(j+1, 8)
+	if ok && s.emit {
 		fmt.Fprintf(&s.out, `\x%02X`, v)
 	}
-	return j + k + 1
+	return next
+}
+
+// bracedCode reads the digits of "\x{…}" (base 16) or "\o{…}" (base 8)
+// from p[j], just after the "{", as PCRE2 10.42's check_escape does
+// without UTF: the code (up to 0xff) and the index after the "}", or
+// PCRE2's error (ok false) at PCRE2's offset.
+func (s *pcreScanner) bracedCode(j int, base uint64) (v uint64, next int, ok bool) {
+	p := s.p
+	if j >= len(p) || p[j] == '}' {
+		s.fail(`digits missing in \x{} or \o{} or \N{U+}`, j)
+		return 0, min(j+1, len(p)), false
+	}
+	digit := func(c byte) (uint64, bool) {
+		switch {
+		case c >= '0' && c <= '7', base == 16 && (c == '8' || c == '9'):
+			return uint64(c - '0'), true
+		case base == 16 && c >= 'a' && c <= 'f':
+			return uint64(c-'a') + 10, true
+		case base == 16 && c >= 'A' && c <= 'F':
+			return uint64(c-'A') + 10, true
+		}
+		return 0, false
+	}
+	k := j
+	for k < len(p) {
+		d, isDigit := digit(p[k])
+		if !isDigit {
+			break
+		}
+		k++
+		if v = v*base + d; v > 0xff {
+			// Too large: PCRE2 skips the remaining digits.
+			for k < len(p) {
+				if _, more := digit(p[k]); !more {
+					break
+				}
+				k++
+			}
+			s.fail(`character code point value in \x{} or \o{} is too large`, k)
+			return 0, k, false
+		}
+	}
+	if k < len(p) && p[k] == '}' {
+		return v, k + 1, true
+	}
+	msg := `non-hex character in \x{} (closing brace missing?)`
+	if base == 8 {
+		msg = `non-octal character in \o{} (closing brace missing?)`
+	}
+	if k >= len(p) {
+		k-- // PCRE2 steps back onto the last character
+	}
+	s.fail(msg, k)
+	return 0, k + 1, false
 }

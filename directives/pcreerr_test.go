@@ -42,6 +42,18 @@ func TestPCRE2ParseErrors(t *testing.T) {
 		{`^/a(?i)*`, `quantifier does not follow a repeatable item in "^/a(?i)*" at "*"`},
 		{`^/(*)`, `quantifier does not follow a repeatable item in "^/(*)" at "*)"`},
 		{`^/(*.php)`, `(*VERB) not recognized or malformed in "^/(*.php)" at ".php)"`},
+		{`^/\x{}a`, `digits missing in \x{} or \o{} or \N{U+} in "^/\x{}a" at "}a"`},
+		{`^/\o{`, `digits missing in \x{} or \o{} or \N{U+} in "^/\o{"`},
+		{`^/\x{1z}`, `non-hex character in \x{} (closing brace missing?) in "^/\x{1z}" at "z}"`},
+		{`^/\x{41`, `non-hex character in \x{} (closing brace missing?) in "^/\x{41" at "1"`},
+		{`^/\o{18}`, `non-octal character in \o{} (closing brace missing?) in "^/\o{18}" at "8}"`},
+		{`^/[\Rm]`, `escape sequence is invalid in character class in "^/[\Rm]" at "Rm]"`},
+		{`^/[\Nm]`, `\N is not supported in a class in "^/[\Nm]" at "m]"`},
+		{`^/[\N{x}]`, `PCRE2 does not support \F, \L, \l, \N{name}, \U, or \u in "^/[\N{x}]" at "{x}]"`},
+		{`^/[\um]`, `PCRE2 does not support \F, \L, \l, \N{name}, \U, or \u in "^/[\um]" at "m]"`},
+		{`^/[\om]`, `missing opening brace after \o in "^/[\om]" at "m]"`},
+		{`^/[\c]`, `missing terminating ] for character class in "^/[\c]"`},
+		{`^/[a\c`, `\c at end of pattern in "^/[a\c"`},
 	} {
 		_, err := compileRegexp(tc.re, false)
 		if want := "pcre2_compile() failed: " + tc.want; err == nil || err.Error() != want {
@@ -66,6 +78,9 @@ func TestPCRE2OctalAndLowCodes(t *testing.T) {
 		{`^/(?#c)+$`, "//"},          // a comment is skipped: "+" repeats "/"
 		{`^/a\Q\E+$`, "/aa"},         // so is an empty quote
 		{`^/a\E+$`, "/aa"},           // and a stray \E
+		{`^/\c{$`, "/;"},             // "\cX": X upper-cased, bit 6 flipped
+		{`^/[\ca]$`, "/\x01"},
+		{`^/[\o{101}-\x{5A}]+$`, "/AZ"}, // octal and braced hex in a class
 	} {
 		re, err := compileRegexp(tc.re, false)
 		if err != nil {
