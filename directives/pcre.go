@@ -1,6 +1,7 @@
 package directives
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -121,6 +122,10 @@ type pcreScanner struct {
 	// of the next one is ngroups+1).
 	ngroups int
 	xmode   bool // an "x" option was seen: whitespace and "#…" are ignored
+	// partial: group stopped inside a construct it refuses or found broken
+	// (a verb, a call, a bad name), so what follows is no sure sign of a
+	// quantifier with nothing to repeat.
+	partial bool
 }
 
 func (s *pcreScanner) needs(what string, at int) {
@@ -226,7 +231,8 @@ func (s *pcreScanner) run(emit bool) {
 			comment := strings.HasPrefix(p[i:], "(?#")
 			start := i
 			i = s.group(i)
-			afterAtom = comment && prev // a comment is skipped likewise
+			afterAtom = comment && prev || s.partial // a comment is skipped likewise
+			s.partial = false
 			if i < len(p) && p[i] == ')' && strings.HasPrefix(p[start:], "(?") && strings.Trim(p[start+2:i], "imsxnUJX-^") == "" {
 				// "(?i)" sets options: there is nothing to repeat.
 				s.lit(")")
@@ -796,6 +802,7 @@ func (s *pcreScanner) group(i int) int {
 			s.fail("(*VERB) not recognized or malformed", j)
 		}
 		s.unsupported("a PCRE verb", i)
+		s.partial = true
 		return i + 2
 	}
 	if !strings.HasPrefix(rest, "?") {
@@ -809,6 +816,7 @@ func (s *pcreScanner) group(i int) int {
 		s.needs(`a comment group "(?#"`, i)
 		end := strings.IndexByte(r, ')')
 		if end < 0 {
+			s.fail("missing ) after (?# comment", len(p))
 			return len(p)
 		}
 		return i + 2 + end + 1
@@ -837,27 +845,43 @@ func (s *pcreScanner) group(i int) int {
 		return i + 3
 	case strings.HasPrefix(r, "|"):
 		s.unsupported(`a branch reset group "(?|"`, i)
+		s.partial = true
 		return i + 3
 	case strings.HasPrefix(r, "("):
 		s.unsupported(`a conditional group "(?("`, i)
+		s.partial = true
 		return i + 3
-	case strings.HasPrefix(r, "P="):
-		end := strings.IndexByte(r, ')')
-		if end < 0 {
-			s.lit("(")
-			return i + 1
+	case strings.HasPrefix(r, "P="), strings.HasPrefix(r, "P>"), strings.HasPrefix(r, "&"):
+		// A reference or call by name: PCRE2 reads the name first.
+		nameAt := i + 4
+		if r[0] == '&' {
+			nameAt = i + 3
 		}
+		if msg, at := groupNameError(p, nameAt, ')'); msg != "" {
+			s.fail(msg, at)
+			s.partial = true
+			return nameAt
+		}
+		if r[0] != 'P' || r[1] != '=' {
+			s.unsupported("a subroutine call or recursion", i)
+			s.partial = true
+			return i + 2
+		}
+		end := strings.IndexByte(r, ')')
 		s.needs("a back-reference", i)
 		s.backref(0, r[2:end], i+4)
 		return i + 2 + end + 1
-	case strings.HasPrefix(r, "P>"), strings.HasPrefix(r, "&"), strings.HasPrefix(r, "R"):
+	case strings.HasPrefix(r, "R"):
 		s.unsupported("a subroutine call or recursion", i)
+		s.partial = true
 		return i + 2
 	case strings.HasPrefix(r, "C"):
 		s.unsupported("a callout", i)
+		s.partial = true
 		return i + 2
 	case len(r) > 0 && (r[0] >= '0' && r[0] <= '9' || r[0] == '+' || (r[0] == '-' && len(r) > 1 && r[1] >= '0' && r[1] <= '9')):
 		s.unsupported("a subroutine call or recursion", i)
+		s.partial = true
 		return i + 2
 	case strings.HasPrefix(r, "P<"), strings.HasPrefix(r, "<"), strings.HasPrefix(r, "'"):
 		start := 1
@@ -881,24 +905,78 @@ func (s *pcreScanner) group(i int) int {
 		s.raw("(?<" + name + ">")
 		return i + 2 + start + end + 1
 	}
-	// Inline options "(?imsx-imsx)" or "(?imsx-imsx:".
+	// Inline options "(?imsx-imsx)" or "(?imsx-imsx:", read as PCRE2
+	// 10.42's parse_regex does: "^" first (it unsets i, m, n, s and x and
+	// forbids "-"), then letters of "iJmnsUx" and at most one "-"; any
+	// other character is an error at that character.
 	j := 0
-	for j < len(r) && strings.IndexByte("imsxnUJX-^", r[j]) >= 0 {
-		switch r[j] {
-		case 'x':
-			s.needs(`the inline option "x"`, i)
-			s.xmode = true
-		case 'n':
-			s.unsupported(`the inline option "n"`, i)
-		case 'J', 'X':
-			s.unsupported(fmt.Sprintf(`the inline option "%c"`, r[j]), i)
-		case 'U':
-			// RE2 has "U"; regexp2 does not.
-			s.info.needsU = true
+	caret := len(r) > 0 && r[0] == '^'
+	if caret {
+		j++
+	}
+	hyphenOK, negate := !caret, false
+	var set, unset []byte
+	for j < len(r) && r[j] != ')' && r[j] != ':' {
+		switch c := r[j]; {
+		case c == '-':
+			if !hyphenOK {
+				s.fail("invalid hyphen in option setting", i+2+j)
+				s.partial = true
+				return i + 2 + j
+			}
+			hyphenOK, negate = false, true
+		case strings.IndexByte("iJmnsUx", c) >= 0:
+			switch c {
+			case 'x':
+				s.needs(`the inline option "x"`, i)
+				s.xmode = true
+			case 'n':
+				s.unsupported(`the inline option "n"`, i)
+			case 'J':
+				s.unsupported(`the inline option "J"`, i)
+			case 'U':
+				// RE2 has "U"; regexp2 does not.
+				s.info.needsU = true
+			}
+			if negate {
+				unset = append(unset, c)
+			} else {
+				set = append(set, c)
+			}
+		default:
+			s.fail("unrecognized character after (? or (?-", i+2+j)
+			s.partial = true
+			return i + 2 + j
 		}
 		j++
 	}
-	s.lit(p[i : i+2+j])
+	if !caret && len(unset) > 0 || !caret && len(set) > 0 && !negate {
+		s.lit(p[i : i+2+j])
+		return i + 2 + j
+	}
+	// "(?^…", "(?)", "(?-)", "(?i-)": no form RE2 and regexp2 share, so
+	// spell it out for the PCRE engine ("^" unsets the others of imsx).
+	s.needs(`the inline option "^"`, i)
+	if caret {
+		for _, c := range []byte("imsx") {
+			if bytes.IndexByte(set, c) < 0 {
+				unset = append(unset, c)
+			}
+		}
+	}
+	switch {
+	case len(set)+len(unset) > 0:
+		flags := string(set)
+		if len(unset) > 0 {
+			flags += "-" + string(unset)
+		}
+		s.raw("(?" + flags)
+	case j < len(r) && r[j] == ':':
+		s.raw("(?") // "(?:" follows
+	default:
+		s.partial = true // nothing to set: "(?)" is nothing at all
+		return min(i+2+j+1, len(p))
+	}
 	return i + 2 + j
 }
 

@@ -54,6 +54,14 @@ func TestPCRE2ParseErrors(t *testing.T) {
 		{`^/[\om]`, `missing opening brace after \o in "^/[\om]" at "m]"`},
 		{`^/[\c]`, `missing terminating ] for character class in "^/[\c]"`},
 		{`^/[a\c`, `\c at end of pattern in "^/[a\c"`},
+		{`^/(?ia)`, `unrecognized character after (? or (?- in "^/(?ia)" at "a)"`},
+		{`^/(?X)a`, `unrecognized character after (? or (?- in "^/(?X)a" at "X)a"`},
+		{`^/(?^-i)a`, `invalid hyphen in option setting in "^/(?^-i)a" at "-i)a"`},
+		{`^/(?#a`, `missing ) after (?# comment in "^/(?#a"`},
+		{`^/(?=a`, `missing closing parenthesis in "^/(?=a"`},
+		{`^/(?P=1a)`, `subpattern name must start with a non-digit in "^/(?P=1a)" at "1a)"`},
+		{`^/(?&a>b)`, `syntax error in subpattern name (missing terminator?) in "^/(?&a>b)" at ">b)"`},
+		{`^/(?P>)`, `subpattern name expected in "^/(?P>)" at ")"`},
 	} {
 		_, err := compileRegexp(tc.re, false)
 		if want := "pcre2_compile() failed: " + tc.want; err == nil || err.Error() != want {
@@ -81,6 +89,10 @@ func TestPCRE2OctalAndLowCodes(t *testing.T) {
 		{`^/\c{$`, "/;"},             // "\cX": X upper-cased, bit 6 flipped
 		{`^/[\ca]$`, "/\x01"},
 		{`^/[\o{101}-\x{5A}]+$`, "/AZ"}, // octal and braced hex in a class
+		{`^/(?^i)A$`, "/a"},             // "^" then options
+		{`(?i)^/A(?^)b$`, "/ab"},        // "(?^)" unsets i
+		{`^/(?^:A)$`, "/A"},
+		{`^/(?)(?-)(?i-)a$`, "/A"}, // empty option settings
 	} {
 		re, err := compileRegexp(tc.re, false)
 		if err != nil {

@@ -3,6 +3,7 @@ package directives
 import (
 	"errors"
 	"fmt"
+	syntax2 "github.com/dlclark/regexp2/syntax"
 	"regexp"
 	"regexp/syntax"
 	"strconv"
@@ -139,6 +140,11 @@ func compileRegexp(pattern string, caseless bool) (*Regexp, error) {
 	if err != nil {
 		if re2Err != nil {
 			return nil, re2Err
+		}
+		var e2 *syntax2.Error
+		if errors.As(err, &e2) && e2.Code == syntax2.ErrMissingParen {
+			// A group PCRE2 has and RE2 lacks ("(?=", "(?>", …) left open.
+			return nil, pcreFailed(pattern, "missing closing parenthesis", len(pattern))
 		}
 		return nil, fmt.Errorf(`regular expression "%s" cannot be compiled by nginxws: %v`, pattern, err)
 	}
