@@ -648,6 +648,13 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if c.proxySetBodyErr != "" && c.from != "http" {
 		return errAt(end, "%s", c.proxySetBodyErr)
 	}
+	if c.from != "http" {
+		for _, h := range c.ProxySetHeaders {
+			if h.compileErr != "" {
+				return errAt(end, "%s", h.compileErr)
+			}
+		}
+	}
 	// The modules nginxws does not implement, in nginx's module order:
 	// each checks its cache zone, then compiles its parameters.
 	for _, m := range [...]string{"fastcgi", "uwsgi", "scgi", "grpc"} {
