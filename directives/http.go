@@ -384,6 +384,11 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 	if err := l.checkCharsetRecodes(); err != nil {
 		return err
 	}
+	for _, m := range mergeUseModules {
+		for _, v := range defaults.diag.usesByModule[m] {
+			hb.vars.use(v)
+		}
+	}
 	if err := hb.vars.check(); err != nil {
 		return err
 	}

@@ -249,6 +249,9 @@ type LocConf struct {
 	ProxyMethod     *Complex
 	ProxySetBody    *Complex
 	proxySetBodyErr string
+	// proxySetBodyUses are the variables it is first to use
+	// (compileAtMerge).
+	proxySetBodyUses []string
 	// paramErrs are the compile errors of the fastcgi_param, uwsgi_param,
 	// scgi_param and grpc_set_header values of this level (or inherited
 	// with them), by directive: nginxws ignores those directives, but
@@ -256,6 +259,8 @@ type LocConf struct {
 	// there (merge), each level with its own list replacing the inherited
 	// one.
 	paramErrs map[string]string
+	// paramUses are the variables they are first to use (compileAtMerge).
+	paramUses map[string][]string
 	// ProxyBind is proxy_bind (nil: off, or not set and inherited).
 	ProxyBind *ProxyBind
 
@@ -323,7 +328,28 @@ type LocConf struct {
 
 // mergeDiags are the [warn]s of the merge by module, printed once every
 // level is merged, in nginx's module order (mergeWarnModules).
-type mergeDiags struct{ byModule map[string][]Diag }
+type mergeDiags struct {
+	byModule map[string][]Diag
+	// usesByModule are the variables of values the merge compiles, by
+	// module, in the order nginx indexes them there: after every value
+	// compiled as it was read, module by module (mergeUseModules), each
+	// over every level.
+	usesByModule map[string][]string
+}
+
+// mergeUseModules are the modules whose merge compiles values with
+// variables, in nginx's module order.
+var mergeUseModules = [...]string{"proxy", "fastcgi", "uwsgi", "scgi", "grpc"}
+
+// mergeUses records variables a module's merge compiles at this level.
+func (c *LocConf) mergeUses(module string, names []string) {
+	if c.diag != nil && len(names) > 0 {
+		if c.diag.usesByModule == nil {
+			c.diag.usesByModule = map[string][]string{}
+		}
+		c.diag.usesByModule[module] = append(c.diag.usesByModule[module], names...)
+	}
+}
 
 // mergeWarnModules are the modules whose merge may warn, in nginx's order.
 var mergeWarnModules = [...]string{"fastcgi", "uwsgi", "scgi"}
@@ -593,7 +619,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "proxy_method", &c.ProxyMethod, p.ProxyMethod)
 	inherit(s, "proxy_bind", &c.ProxyBind, p.ProxyBind)
 	if !s["proxy_set_body"] {
-		c.ProxySetBody, c.proxySetBodyErr = p.ProxySetBody, p.proxySetBodyErr
+		c.ProxySetBody, c.proxySetBodyErr, c.proxySetBodyUses = p.ProxySetBody, p.proxySetBodyErr, p.proxySetBodyUses
 	}
 	c.mergeGzip(p)
 
@@ -645,11 +671,17 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if err := c.mergeSecureLink(p, end); err != nil {
 		return err
 	}
+	if c.from != "http" {
+		// ngx_http_proxy_merge_loc_conf compiles the body, then the
+		// headers: their variables are indexed here.
+		c.mergeUses("proxy", c.proxySetBodyUses)
+	}
 	if c.proxySetBodyErr != "" && c.from != "http" {
 		return errAt(end, "%s", c.proxySetBodyErr)
 	}
 	if c.from != "http" {
 		for _, h := range c.ProxySetHeaders {
+			c.mergeUses("proxy", h.uses)
 			if h.compileErr != "" {
 				return errAt(end, "%s", h.compileErr)
 			}
@@ -679,6 +711,15 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 				}
 				c.paramErrs[name] = e
 			}
+			if u := p.paramUses[name]; len(u) > 0 {
+				if c.paramUses == nil {
+					c.paramUses = map[string][]string{}
+				}
+				c.paramUses[name] = u
+			}
+		}
+		if c.from != "http" {
+			c.mergeUses(m, c.paramUses[name])
 		}
 		if e := c.paramErrs[name]; e != "" && c.from != "http" {
 			return errAt(end, "%s", e)

@@ -465,7 +465,14 @@ func (l *loader) checkParam(d *parser.Directive, sc *scope) error {
 		return l.errf(d, `invalid parameter "%s"`, d.Args[2].Value)
 	}
 	sc.loc.mark(d.Name)
-	if _, err := l.compileComplex(d, d.Args[1].Value); err != nil {
+	_, uses, err := l.compileAtMerge(d, d.Args[1].Value)
+	if len(uses) > 0 {
+		if sc.loc.paramUses == nil {
+			sc.loc.paramUses = map[string][]string{}
+		}
+		sc.loc.paramUses[d.Name] = append(sc.loc.paramUses[d.Name], uses...)
+	}
+	if err != nil {
 		var pe *parser.Error
 		if !errors.As(err, &pe) {
 			return err

@@ -43,6 +43,7 @@ type Header struct {
 	// (ngx_http_proxy_init_headers), so nginx reports it where the http
 	// block ends, after any error further on in the file.
 	compileErr string
+	uses       []string // the variables it is first to use (compileAtMerge)
 }
 
 // Redirect is a proxy_redirect rule.
@@ -155,7 +156,8 @@ func (l *loader) setProxyPass(d *parser.Directive, sc *scope) error {
 
 func (l *loader) setProxySetHeader(d *parser.Directive, sc *scope) error {
 	h := &Header{Name: d.Args[0].Value, Pos: d.Pos}
-	v, err := l.compileComplex(d, d.Args[1].Value)
+	v, uses, err := l.compileAtMerge(d, d.Args[1].Value)
+	h.uses = uses
 	if err != nil {
 		var pe *parser.Error
 		if !errors.As(err, &pe) {
