@@ -133,7 +133,7 @@ func (l *loader) compileValue(d *parser.Directive, s string, captures bool) (*Co
 			return nil, l.errf(d, "invalid variable name")
 		}
 		flush()
-		name = strings.ToLower(name)
+		name = lowerString(name)
 		c.Segments = append(c.Segments, Segment{Var: name})
 		l.useVar(name)
 	}

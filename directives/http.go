@@ -437,7 +437,7 @@ func (l *loader) hostname() string {
 	if err != nil {
 		return "localhost"
 	}
-	return strings.ToLower(h)
+	return lowerString(h)
 }
 
 // checkServerNames reproduces ngx_http_optimize_servers'

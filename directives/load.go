@@ -468,7 +468,7 @@ func (l *loader) bitmask(d *parser.Directive, sc *scope, names []string) (uint64
 		if i < 0 {
 			return 0, l.errf(d, `invalid value "%s"`, a.Value)
 		}
-		if l.levelMark(sc, d.Name+" "+strings.ToLower(a.Value)) {
+		if l.levelMark(sc, d.Name+" "+lowerString(a.Value)) {
 			l.warnf(d, `duplicate value "%s"`, a.Value)
 		}
 		bits |= 1 << i
@@ -506,7 +506,7 @@ func (l *loader) levelMark(sc *scope, name string) bool {
 // flag parses an on|off argument with ngx_conf_set_flag_slot's message.
 func (l *loader) flag(d *parser.Directive) (bool, error) {
 	v := d.Args[0].Value
-	switch strings.ToLower(v) {
+	switch lowerString(v) {
 	case "on":
 		return true, nil
 	case "off":
