@@ -466,6 +466,10 @@ func (s *pcreScanner) escape(i int, afterAtom *bool) int {
 		}
 		s.lit(p[i:j])
 		return j
+	case e >= utf8.RuneSelf:
+		// A backslash before a byte that is no letter or digit makes it
+		// literal; regexp2 knows no escaped Latin-1 letter.
+		s.quoteByte(e, false)
 	default:
 		s.lit(p[i : i+2])
 	}
@@ -760,7 +764,11 @@ func (s *pcreScanner) class(i int) int {
 				}
 				s.lit(p[j : j+2])
 			default:
-				s.lit(p[j : j+2])
+				if e >= utf8.RuneSelf {
+					s.quoteByte(e, true)
+				} else {
+					s.lit(p[j : j+2])
+				}
 			}
 			j += 2
 		case c == '[':

@@ -62,6 +62,8 @@ func TestPCRE2ParseErrors(t *testing.T) {
 		{`^/(?P=1a)`, `subpattern name must start with a non-digit in "^/(?P=1a)" at "1a)"`},
 		{`^/(?&a>b)`, `syntax error in subpattern name (missing terminator?) in "^/(?&a>b)" at ">b)"`},
 		{`^/(?P>)`, `subpattern name expected in "^/(?P>)" at ")"`},
+		{"^/(caf\xe9", "missing closing parenthesis in \"^/(caf\xe9\""},
+		{"^/[\xe9-a]", "range out of order in character class in \"^/[\xe9-a]\" at \"a]\""},
 	} {
 		_, err := compileRegexp(tc.re, false)
 		if want := "pcre2_compile() failed: " + tc.want; err == nil || err.Error() != want {
@@ -92,7 +94,9 @@ func TestPCRE2OctalAndLowCodes(t *testing.T) {
 		{`^/(?^i)A$`, "/a"},             // "^" then options
 		{`(?i)^/A(?^)b$`, "/ab"},        // "(?^)" unsets i
 		{`^/(?^:A)$`, "/A"},
-		{`^/(?)(?-)(?i-)a$`, "/A"}, // empty option settings
+		{`^/(?)(?-)(?i-)a$`, "/A"},   // empty option settings
+		{"^/caf\\\xe9$", "/caf\xe9"}, // an escaped Latin-1 byte is literal
+		{"^/[\\\xe9]$", "/\xe9"},
 	} {
 		re, err := compileRegexp(tc.re, false)
 		if err != nil {

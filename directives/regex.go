@@ -125,6 +125,13 @@ func compileRegexp(pattern string, caseless bool) (*Regexp, error) {
 		}
 		if err != nil {
 			perr, both := pcreError(pattern, err)
+			if scan, ok := re2Scan(src, err); ok {
+				// RE2 stopped at a Latin-1 byte before any syntax error:
+				// look for one with the bytes made ASCII.
+				if _, serr := regexp.Compile(scan); serr != nil {
+					perr, both = pcreErrorIn(pattern, scan[len(src)-len(pattern):], serr)
+				}
+			}
 			if both {
 				return nil, perr
 			}
@@ -138,13 +145,14 @@ func compileRegexp(pattern string, caseless bool) (*Regexp, error) {
 	}
 	pc, err := compilePCRE(info, caseless)
 	if err != nil {
-		if re2Err != nil {
-			return nil, re2Err
-		}
 		var e2 *syntax2.Error
 		if errors.As(err, &e2) && e2.Code == syntax2.ErrMissingParen {
-			// A group PCRE2 has and RE2 lacks ("(?=", "(?>", …) left open.
+			// A group PCRE2 has and RE2 lacks ("(?=", "(?>", …) left
+			// open, or one RE2 stopped short of (at a Latin-1 byte).
 			return nil, pcreFailed(pattern, "missing closing parenthesis", len(pattern))
+		}
+		if re2Err != nil {
+			return nil, re2Err
 		}
 		return nil, fmt.Errorf(`regular expression "%s" cannot be compiled by nginxws: %v`, pattern, err)
 	}
@@ -334,6 +342,13 @@ func pcreFailed(pattern, msg string, offset int) error {
 // same mistake. both reports whether PCRE2 rejects the pattern too; when
 // it does not, the PCRE engine may still take it.
 func pcreError(pattern string, err error) (error, bool) {
+	return pcreErrorIn(pattern, pattern, err)
+}
+
+// pcreErrorIn is pcreError for an error Go found in scan, a copy of the
+// pattern of the same length (see re2Scan): offsets are taken in scan,
+// the message shows the pattern.
+func pcreErrorIn(pattern, scan string, err error) (error, bool) {
 	var se *syntax.Error
 	if !errors.As(err, &se) {
 		return fmt.Errorf(`regular expression "%s" cannot be compiled: %v`, pattern, err), false
@@ -342,18 +357,18 @@ func pcreError(pattern string, err error) (error, bool) {
 	case syntax.ErrMissingParen:
 		return pcreFailed(pattern, "missing closing parenthesis", len(pattern)), true
 	case syntax.ErrUnexpectedParen:
-		return pcreFailed(pattern, "unmatched closing parenthesis", unmatchedParen(pattern)), true
+		return pcreFailed(pattern, "unmatched closing parenthesis", unmatchedParen(scan)), true
 	case syntax.ErrMissingBracket:
 		return pcreFailed(pattern, "missing terminating ] for character class", len(pattern)), true
 	case syntax.ErrMissingRepeatArgument:
-		return pcreFailed(pattern, "quantifier does not follow a repeatable item", strings.Index(pattern, se.Expr)), true
+		return pcreFailed(pattern, "quantifier does not follow a repeatable item", strings.Index(scan, se.Expr)), true
 	case syntax.ErrInvalidRepeatOp:
 		// PCRE2 points at the last byte of the second quantifier.
-		return pcreFailed(pattern, "quantifier does not follow a repeatable item", strings.Index(pattern, se.Expr)+len(se.Expr)-1), true
+		return pcreFailed(pattern, "quantifier does not follow a repeatable item", strings.Index(scan, se.Expr)+len(se.Expr)-1), true
 	case syntax.ErrTrailingBackslash:
 		return pcreFailed(pattern, `\ at end of pattern`, len(pattern)), true
 	case syntax.ErrInvalidCharRange:
-		at := strings.Index(pattern, se.Expr)
+		at := strings.Index(scan, se.Expr)
 		switch {
 		case strings.HasPrefix(se.Expr, "[:") && strings.HasSuffix(se.Expr, ":]"):
 			return pcreFailed(pattern, "unknown POSIX class name", at+2), true
@@ -369,7 +384,7 @@ func pcreError(pattern string, err error) (error, bool) {
 		}
 		return pcreFailed(pattern, "range out of order in character class", at+len(se.Expr)-1), true
 	case syntax.ErrInvalidRepeatSize:
-		at := strings.Index(pattern, se.Expr)
+		at := strings.Index(scan, se.Expr)
 		lo, hi, ok := repeatBounds(se.Expr)
 		switch {
 		case ok && hi >= 0 && hi < lo:
@@ -379,20 +394,39 @@ func pcreError(pattern string, err error) (error, bool) {
 		}
 		return fmt.Errorf(`regular expression "%s" uses a repetition count above 1000 at "%s", which nginxws cannot run`, pattern, pattern[max(at, 0):]), false
 	case syntax.ErrInvalidEscape:
-		at := strings.Index(pattern, se.Expr)
+		at := strings.Index(scan, se.Expr)
 		if len(se.Expr) >= 2 && isLetter(se.Expr[1]) && !strings.ContainsRune(pcreEscapes, rune(se.Expr[1])) {
 			return pcreFailed(pattern, `unrecognized character follows \`, at+1), true
 		}
 		return fmt.Errorf(`regular expression "%s" uses the escape "%s" at "%s", which nginxws cannot run`, pattern, se.Expr, pattern[max(at, 0):]), false
 	case syntax.ErrInvalidPerlOp:
-		at := strings.Index(pattern, se.Expr)
-		if opts := strings.TrimLeft(pattern[at+2:], "imsxnUJ-^"); opts == "" {
+		at := strings.Index(scan, se.Expr)
+		if opts := strings.TrimLeft(scan[at+2:], "imsxnUJ-^"); opts == "" {
 			// "(?i" with nothing after: PCRE2 reads on for the ")".
 			return pcreFailed(pattern, "missing closing parenthesis", len(pattern)), true
 		}
 		return pcreFailed(pattern, "unrecognized character after (? or (?-", at+2), true
 	}
 	return fmt.Errorf(`regular expression "%s" cannot be compiled by nginxws: %s`, pattern, se.Code), false
+}
+
+// re2Scan returns, for a pattern RE2 refused as invalid UTF-8, a copy of
+// the same length with every byte from 0x80 made a "~" (the highest ASCII
+// literal, so "[\xe9-a]" stays out of order): PCRE2 (without UTF) reads
+// such a byte as a literal, escaped or not, so the copy has the pattern's
+// syntax errors at the same offsets.
+func re2Scan(src string, err error) (string, bool) {
+	var se *syntax.Error
+	if !errors.As(err, &se) || se.Code != syntax.ErrInvalidUTF8 {
+		return "", false
+	}
+	b := []byte(src)
+	for i, c := range b {
+		if c >= utf8.RuneSelf {
+			b[i] = '~'
+		}
+	}
+	return string(b), true
 }
 
 // propertyMalformed reports whether what follows a \p or \P that Go
