@@ -958,7 +958,8 @@ func (s *pcreScanner) group(i int) int {
 		}
 		j++
 	}
-	if !caret && len(unset) > 0 || !caret && len(set) > 0 && !negate {
+	plainGroup := len(set) == 0 && !negate && j < len(r) && r[j] == ':' // "(?:"
+	if !caret && (len(unset) > 0 || len(set) > 0 && !negate || plainGroup) {
 		s.lit(p[i : i+2+j])
 		return i + 2 + j
 	}

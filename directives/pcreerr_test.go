@@ -63,6 +63,7 @@ func TestPCRE2ParseErrors(t *testing.T) {
 		{`^/(?&a>b)`, `syntax error in subpattern name (missing terminator?) in "^/(?&a>b)" at ">b)"`},
 		{`^/(?P>)`, `subpattern name expected in "^/(?P>)" at ")"`},
 		{"^/(caf\xe9", "missing closing parenthesis in \"^/(caf\xe9\""},
+		{`^/(?=a))b`, `unmatched closing parenthesis in "^/(?=a))b" at ")b"`},
 		{"^/[\xe9-a]", "range out of order in character class in \"^/[\xe9-a]\" at \"a]\""},
 	} {
 		_, err := compileRegexp(tc.re, false)

@@ -151,6 +151,9 @@ func compileRegexp(pattern string, caseless bool) (*Regexp, error) {
 			// open, or one RE2 stopped short of (at a Latin-1 byte).
 			return nil, pcreFailed(pattern, "missing closing parenthesis", len(pattern))
 		}
+		if errors.As(err, &e2) && e2.Code == syntax2.ErrUnexpectedParen {
+			return nil, pcreFailed(pattern, "unmatched closing parenthesis", unmatchedParen(pattern))
+		}
 		if re2Err != nil {
 			return nil, re2Err
 		}
