@@ -188,6 +188,7 @@ const (
 	checkAccess                     // ngx_conf_set_access_slot: user:, group:, all: with r or rw
 	checkDebugConnection            // ngx_event_debug_connection: unix:, an address or network, or a host name
 	checkPasswordFile               // ngx_ssl_read_password_file: the file is read where the directive stands
+	checkUpstreamPass               // fastcgi_pass and its siblings: variables, or an implicit upstream (ngx_http_upstream_add)
 )
 
 // valid reports whether v is a valid value of the kind.

@@ -399,6 +399,8 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		return l.checkAccess(d, sc)
 	case checkDebugConnection:
 		return l.checkDebugConnection(d)
+	case checkUpstreamPass:
+		return l.checkUpstreamPass(d, sc)
 	case checkPasswordFile:
 		if sc.loc.mark(d.Name) {
 			return l.dup(d)

@@ -487,6 +487,61 @@ func (l *loader) checkParam(d *parser.Directive, sc *scope) error {
 	return nil
 }
 
+// checkUpstreamPass reproduces the pass handlers of the modules nginxws
+// does not run (ngx_http_fastcgi_pass, _uwsgi_, _scgi_, _grpc_,
+// _memcached_pass): once a level; a value with "$" is compiled as a
+// script (not for memcached), any other is an upstream added without
+// resolving and without a default port, after the scheme uwsgi and grpc
+// allow ("uwsgi://", "suwsgi://", "grpc://", "grpcs://"). Such a group is
+// resolved, or refused for want of a port, when the http block ends
+// (initUpstreams). memcached_pass indexes $memcached_key.
+func (l *loader) checkUpstreamPass(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	url := d.Args[0].Value
+	module := strings.TrimSuffix(d.Name, "_pass")
+	if module != "memcached" && strings.IndexByte(url, '$') >= 0 {
+		_, err := l.compileComplex(d, url)
+		return err
+	}
+	var schemes []string
+	switch module {
+	case "uwsgi":
+		schemes = []string{"uwsgi://", "suwsgi://"}
+	case "grpc":
+		schemes = []string{"grpc://", "grpcs://"}
+	}
+	for _, sch := range schemes {
+		if len(url) >= len(sch) && strings.EqualFold(url[:len(sch)], sch) {
+			url = url[len(sch):]
+			break
+		}
+	}
+	if l.http == nil {
+		return nil
+	}
+	u := parseURL(url, urlOpts{noResolve: true}, l.resolve)
+	if u.err != "" {
+		return l.errf(d, `%s in upstream "%s"`, u.err, url)
+	}
+	host := u.host
+	if u.unix != "" {
+		host = "unix:" + u.unix
+	}
+	grp, err := l.upstreamAdd(d, host, u.port, u.noPort, false)
+	if err != nil {
+		return err
+	}
+	if u.unix != "" {
+		grp.unixPath = u.unix
+	}
+	if module == "memcached" {
+		l.useVar("memcached_key")
+	}
+	return nil
+}
+
 // checkBind reproduces ngx_http_upstream_bind_set_slot for the modules
 // nginxws does not implement (proxy_bind is setProxyBind): once a level,
 // "off", an address with an optional port or a value with variables,
