@@ -189,6 +189,10 @@ const (
 	checkDebugConnection            // ngx_event_debug_connection: unix:, an address or network, or a host name
 	checkPasswordFile               // ngx_ssl_read_password_file: the file is read where the directive stands
 	checkUpstreamPass               // fastcgi_pass and its siblings: variables, or an implicit upstream (ngx_http_upstream_add)
+	checkDisableSymlinks            // ngx_http_disable_symlinks: off, on or if_not_owner, and from=
+	checkUseridExpires              // ngx_http_userid_expires: max, off or a time
+	checkUseridMark                 // ngx_http_userid_mark: off, or one letter, digit or "="
+	checkMirror                     // ngx_http_mirror: "off" alone, or URIs
 )
 
 // valid reports whether v is a valid value of the kind.

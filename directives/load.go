@@ -401,6 +401,37 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		return l.checkDebugConnection(d)
 	case checkUpstreamPass:
 		return l.checkUpstreamPass(d, sc)
+	case checkDisableSymlinks:
+		return l.checkDisableSymlinks(d, sc)
+	case checkUseridExpires:
+		if sc.loc.mark(d.Name) {
+			return l.dup(d)
+		}
+		if v := d.Args[0].Value; v != "max" && v != "off" {
+			if _, ok := parseSec(v); !ok {
+				return l.invalid(d)
+			}
+		}
+		return nil
+	case checkUseridMark:
+		if sc.loc.mark(d.Name) {
+			return l.dup(d)
+		}
+		if v := d.Args[0].Value; v != "off" && (len(v) != 1 || !isWordByte(v[0]) || v[0] == '_') && v != "=" {
+			return l.errf(d, `"%s" directive value must be "off" or a single letter, digit or "="`, d.Name)
+		}
+		return nil
+	case checkMirror:
+		// ngx_http_mirror: "off" once and alone; URIs accumulate.
+		off := d.Args[0].Value == "off"
+		if sc.loc.isSet("mirror off") || off && sc.loc.isSet(d.Name) {
+			return l.dup(d)
+		}
+		sc.loc.mark(d.Name)
+		if off {
+			sc.loc.mark("mirror off")
+		}
+		return nil
 	case checkPasswordFile:
 		if sc.loc.mark(d.Name) {
 			return l.dup(d)

@@ -542,6 +542,41 @@ func (l *loader) checkUpstreamPass(d *parser.Directive, sc *scope) error {
 	return nil
 }
 
+// checkDisableSymlinks reproduces ngx_http_disable_symlinks: once a
+// level; each argument "off", "on", "if_not_owner" or "from=" with a
+// complex value; one of the first three required; "from=" with two
+// arguments only, and not with "off".
+func (l *loader) checkDisableSymlinks(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	mode, from := "", false
+	for _, a := range d.Args {
+		switch v := a.Value; {
+		case v == "off" || v == "on" || v == "if_not_owner":
+			mode = v
+		case strings.HasPrefix(v, "from="):
+			if _, err := l.compileComplex(d, v[5:]); err != nil {
+				return err
+			}
+			from = true
+		default:
+			return l.errf(d, `invalid parameter "%s"`, v)
+		}
+	}
+	switch {
+	case mode == "":
+		return l.errf(d, `"%s" must have "off", "on" or "if_not_owner" parameter`, d.Name)
+	case len(d.Args) == 1:
+		return nil
+	case !from:
+		return l.errf(d, `duplicate parameters "%s %s"`, d.Args[0].Value, d.Args[1].Value)
+	case mode == "off":
+		return l.errf(d, `"from=" cannot be used with "off" parameter`)
+	}
+	return nil
+}
+
 // checkBind reproduces ngx_http_upstream_bind_set_slot for the modules
 // nginxws does not implement (proxy_bind is setProxyBind): once a level,
 // "off", an address with an optional port or a value with variables,
