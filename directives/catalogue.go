@@ -193,6 +193,7 @@ const (
 	checkUseridExpires              // ngx_http_userid_expires: max, off or a time
 	checkUseridMark                 // ngx_http_userid_mark: off, or one letter, digit or "="
 	checkMirror                     // ngx_http_mirror: "off" alone, or URIs
+	checkOCSPCache                  // ngx_http_ssl_ocsp_cache: off or shared:NAME:SIZE, a shared memory zone
 )
 
 // valid reports whether v is a valid value of the kind.

@@ -264,7 +264,7 @@ var nginxRows = []row{
 	{name: "ssl_ecdh_curve", ctx: cHTTP | cServer, args: arg1, status: tlsSetting, dupErr: true},
 	{name: "ssl_engine", ctx: cMain, args: arg1, status: ignored},
 	{name: "ssl_ocsp", ctx: cHTTP | cServer, args: arg1, status: refused, check: checkEnum, dupErr: true, vals: []string{"off", "on", "leaf"}, def: []string{"off"}},
-	{name: "ssl_ocsp_cache", ctx: cHTTP | cServer, args: arg1, status: refused},
+	{name: "ssl_ocsp_cache", ctx: cHTTP | cServer, args: arg1, status: refused, check: checkOCSPCache, def: []string{"off"}},
 	{name: "ssl_ocsp_responder", ctx: cHTTP | cServer, args: arg1, status: refused, dupErr: true},
 	{name: "ssl_password_file", ctx: cHTTP | cServer, args: arg1, status: tlsSetting, dupErr: true},
 	{name: "ssl_prefer_server_ciphers", ctx: cHTTP | cServer, args: argFlag, status: tlsSetting, dupErr: true},

@@ -421,6 +421,8 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 			return l.errf(d, `"%s" directive value must be "off" or a single letter, digit or "="`, d.Name)
 		}
 		return nil
+	case checkOCSPCache:
+		return l.checkOCSPCache(d, sc)
 	case checkMirror:
 		// ngx_http_mirror: "off" once and alone; URIs accumulate.
 		off := d.Args[0].Value == "off"

@@ -110,6 +110,33 @@ func (l *loader) checkSessionCache(d *parser.Directive) error {
 	return nil
 }
 
+// checkOCSPCache reproduces ngx_http_ssl_ocsp_cache: once a level, "off"
+// or "shared:NAME:SIZE" (SIZE at least 8 pages), a shared memory zone of
+// its own kind.
+func (l *loader) checkOCSPCache(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	v := d.Args[0].Value
+	if v == "off" {
+		return nil
+	}
+	if name, size, found := strings.Cut(strings.TrimPrefix(v, "shared:"), ":"); strings.HasPrefix(v, "shared:") && name != "" && found {
+		n, ok := parseSize(size)
+		if ok && n < 8*pageSize {
+			return l.errf(d, `OCSP cache "%s" is too small`, v)
+		}
+		if ok {
+			if l.http != nil {
+				_, err := l.http.limits.add(l, d, name, n, "ssl_ocsp_cache")
+				return err
+			}
+			return nil
+		}
+	}
+	return l.errf(d, `invalid OCSP cache "%s"`, v)
+}
+
 // checkResolver reproduces ngx_resolver_create's reading of "resolver":
 // valid= and ipv6= (nginx 1.22 has no ipv4=), and addresses, whose names
 // nginx resolves right there (port 53 by default). nginxws resolves names
