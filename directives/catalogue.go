@@ -194,6 +194,7 @@ const (
 	checkUseridMark                 // ngx_http_userid_mark: off, or one letter, digit or "="
 	checkMirror                     // ngx_http_mirror: "off" alone, or URIs
 	checkOCSPCache                  // ngx_http_ssl_ocsp_cache: off or shared:NAME:SIZE, a shared memory zone
+	checkModernBrowser              // ngx_http_modern_browser: "unlisted", or a known browser and a version
 )
 
 // valid reports whether v is a valid value of the kind.

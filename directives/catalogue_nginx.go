@@ -144,7 +144,7 @@ var nginxRows = []row{
 	{name: "min_delete_depth", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused, check: checkNum, dupErr: true},
 	{name: "mirror", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused, check: checkMirror, def: []string{"off"}},
 	{name: "mirror_request_body", ctx: cHTTP | cServer | cLocation, args: argFlag, status: refused, dupErr: true, def: []string{"on"}},
-	{name: "modern_browser", ctx: cHTTP | cServer | cLocation, args: arg1 | arg2, status: refused},
+	{name: "modern_browser", ctx: cHTTP | cServer | cLocation, args: arg1 | arg2, status: refused, check: checkModernBrowser},
 	{name: "modern_browser_value", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},
 	{name: "mp4", ctx: cLocation, args: argNone, status: refused},
 	{name: "mp4_buffer_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused, check: checkSize, dupErr: true},

@@ -423,6 +423,22 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		return nil
 	case checkOCSPCache:
 		return l.checkOCSPCache(d, sc)
+	case checkModernBrowser:
+		// ngx_http_modern_browser: a lone argument other than
+		// "unlisted" fails without a message of its own.
+		if len(d.Args) == 1 {
+			if d.Args[0].Value != "unlisted" {
+				return &parser.Error{Silent: true}
+			}
+			return nil
+		}
+		if !containsFold([]string{"opera", "msie", "gecko", "safari", "konqueror"}, d.Args[0].Value) {
+			return l.errf(d, `unknown browser name "%s"`, d.Args[0].Value)
+		}
+		if strings.Trim(d.Args[1].Value, "0123456789.") != "" {
+			return l.errf(d, `invalid browser version "%s"`, d.Args[1].Value)
+		}
+		return nil
 	case checkMirror:
 		// ngx_http_mirror: "off" once and alone; URIs accumulate.
 		off := d.Args[0].Value == "off"

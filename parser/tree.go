@@ -115,6 +115,10 @@ type Error struct {
 	// whole configuration (a module's init_conf, the shared memory
 	// zones): under -t it prints "syntax is ok" before it.
 	PostSyntax bool
+	// Silent is set for a failure nginx reports with no message of its
+	// own (a handler returning NGX_CONF_ERROR without logging): only
+	// "test failed" follows.
+	Silent bool
 }
 
 // Error returns the message followed by " in file:line" when located.

@@ -93,6 +93,9 @@ func postSyntax(err error) bool {
 func (p *process) logLoadError(err error) {
 	lvl := errlog.LevelEmerg
 	var pe *parser.Error
+	if errors.As(err, &pe) && pe.Silent {
+		return
+	}
 	if errors.As(err, &pe) && pe.Level != "" {
 		for l := errlog.LevelEmerg; l <= errlog.LevelDebug; l++ {
 			if l.String() == pe.Level {
