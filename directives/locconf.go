@@ -249,6 +249,10 @@ type LocConf struct {
 	ProxyMethod     *Complex
 	ProxySetBody    *Complex
 	proxySetBodyErr string
+	// typesExplicit: the types come from a types block, here or above
+	// (not nginx's defaults); typesBuilt: their hash was built by the
+	// merge (checkTypesHash).
+	typesExplicit, typesBuilt bool
 	// proxySetBodyUses are the variables it is first to use
 	// (compileAtMerge).
 	proxySetBodyUses []string
@@ -470,6 +474,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 		c.ErrorPages = p.ErrorPages
 	}
 	inherit(s, "default_type", &c.DefaultType, p.DefaultType)
+	ownTypes := c.Types != nil
 	if c.Types == nil {
 		c.Types = p.Types
 	}
@@ -576,6 +581,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 		c.ProxyPass = p.ProxyPass
 		c.EmptyGIF = p.EmptyGIF
 	}
+	ownHeaders := c.ProxySetHeaders != nil
 	if c.ProxySetHeaders == nil {
 		c.ProxySetHeaders = p.ProxySetHeaders
 	}
@@ -639,6 +645,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	// values are checked there, as each server inherits them (with no
 	// server, not at all).
 	checked := c.from != "http"
+	if err := c.checkTypesHash(p, ownTypes, checked); err != nil {
+		return err
+	}
 	if c.ProxyBuffers.Num < 2 && checked {
 		return errAt(end, `there must be at least 2 "proxy_buffers"`)
 	}
@@ -686,6 +695,15 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 				return errAt(end, "%s", h.compileErr)
 			}
 		}
+		// ngx_http_proxy_init_headers then hashes the header names, in
+		// each level with headers of its own and in each server (which
+		// copies the http level's unbuilt hash); other levels copy a
+		// built one.
+		if ownHeaders || p.from == "http" {
+			if err := c.checkProxyHeadersHash(); err != nil {
+				return err
+			}
+		}
 	}
 	// The modules nginxws does not implement, in nginx's module order:
 	// each checks its cache zone, then compiles its parameters.
@@ -726,6 +744,66 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 		}
 	}
 	return c.mergeIfs(end)
+}
+
+// checkTypesHash makes ngx_hash_init's checks on the types hash as
+// ngx_http_core_merge_loc_conf builds it, with this level's
+// types_hash_max_size and types_hash_bucket_size (ignored by nginxws
+// otherwise): first the hash of the level the types come from, if it was
+// set there and not built yet, then this level's own if it has not one
+// built (the default types are built afresh in each level). The [warn]
+// when no size is optimal is not reproduced.
+func (c *LocConf) checkTypesHash(p *LocConf, own, checked bool) error {
+	c.typesExplicit = own || p.typesExplicit
+	if !own {
+		c.typesBuilt = p.typesBuilt
+	}
+	if !checked {
+		return nil
+	}
+	max := c.passiveSize("types_hash_max_size", 1024)
+	bucket := align(c.passiveSize("types_hash_bucket_size", 64), cacheLine)
+	build := func(types map[string]string) error {
+		keys := make([]string, 0, len(types))
+		for ext := range types {
+			keys = append(keys, ext)
+		}
+		return hashInitCheck("types_hash", bucket, max, keys)
+	}
+	if p.typesExplicit && !p.typesBuilt {
+		if err := build(p.Types); err != nil {
+			return err
+		}
+		p.typesBuilt = true
+		if !own {
+			c.typesBuilt = true
+		}
+	}
+	if !c.typesBuilt || !c.typesExplicit {
+		if err := build(c.Types); err != nil {
+			return err
+		}
+		c.typesBuilt = c.typesExplicit
+	}
+	return nil
+}
+
+// proxyDefaultHeaders are the names of ngx_http_proxy_headers, which
+// ngx_http_proxy_init_headers hashes with the configured ones.
+var proxyDefaultHeaders = []string{"host", "connection", "content-length", "transfer-encoding", "te", "keep-alive", "expect", "upgrade"}
+
+// checkProxyHeadersHash makes ngx_hash_init's checks on the proxy headers
+// hash, with proxy_headers_hash_max_size (512) and
+// proxy_headers_hash_bucket_size (64, aligned), which nginxws ignores
+// otherwise.
+func (c *LocConf) checkProxyHeadersHash() error {
+	keys := append([]string(nil), proxyDefaultHeaders...)
+	for _, h := range c.ProxySetHeaders {
+		keys = append(keys, lowerString(h.Name))
+	}
+	max := c.passiveSize("proxy_headers_hash_max_size", 512)
+	bucket := align(c.passiveSize("proxy_headers_hash_bucket_size", 64), cacheLine)
+	return hashInitCheck("proxy_headers_hash", bucket, max, keys)
 }
 
 // keepPassive records an ignored directive's value at this level.
