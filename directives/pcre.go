@@ -259,7 +259,18 @@ func (s *pcreScanner) run(emit bool) {
 			i = s.afterQuantifier(i, afterAtom)
 			afterAtom = false
 		case '{':
-			if n := quantifierLen(p[i:]); n > 0 && !afterAtom {
+			n := quantifierLen(p[i:])
+			if n > 0 {
+				if msg, at := repeatCountError(p[i:i+n], i); msg != "" {
+					s.fail(msg, at)
+				}
+				if leadingZeroCount(p[i : i+n]) {
+					// A count with a leading zero ("{02}") is a count for
+					// PCRE2 and literal text for RE2.
+					s.needs("a repetition count with a leading zero", i)
+				}
+			}
+			if n > 0 && !afterAtom {
 				// PCRE2 points at the quantifier's "}".
 				s.fail("quantifier does not follow a repeatable item", i+n-1)
 			} else if n > 0 {
@@ -558,44 +569,84 @@ func (s *pcreScanner) gEscape(i int) int {
 	}
 	// Where PCRE2 reports a missing group: "\gN" at N, "\g{N}" at "}",
 	// "\g{-N}" at "{", "\g-N" after N, "\g{name}" at the name.
-	var ref string
-	at := j
-	if j < len(p) && p[j] == '{' {
-		k := strings.IndexByte(p[j:], '}')
-		if k < 0 {
-			s.lit(p[i:j])
-			return j
-		}
-		ref = p[j+1 : j+k]
-		switch {
-		case strings.HasPrefix(ref, "-"):
-		case len(ref) > 0 && ref[0] >= '0' && ref[0] <= '9':
-			at = j + k
-		default:
-			at = j + 1
-		}
-		j += k + 1
-	} else {
-		k := j
+	const notFollowed = `\g is not followed by a braced, angle-bracketed, or quoted name/number or by a plain number`
+	// number reads PCRE2's read_number at p[k]: an optional sign and
+	// digits; ok is false when there are no digits.
+	number := func(k int) (sign byte, n, end int, ok bool) {
 		if k < len(p) && (p[k] == '-' || p[k] == '+') {
+			sign = p[k]
 			k++
 		}
+		start := k
 		for k < len(p) && p[k] >= '0' && p[k] <= '9' {
+			n = min(n*10+int(p[k]-'0'), 1<<20)
 			k++
 		}
-		ref, j = p[j:k], k
-		if strings.HasPrefix(ref, "-") {
-			at = k
+		return sign, n, k, k > start
+	}
+	var ref string
+	var n int
+	at := j
+	byName := false
+	if j < len(p) && p[j] == '{' {
+		sign, v, k, ok := number(j + 1)
+		switch {
+		case ok && (k >= len(p) || p[k] != '}'):
+			s.fail(notFollowed, j)
+			return k
+		case ok && v == 0 && sign != 0:
+			s.fail("a relative value of zero is not allowed", j)
+			return k + 1
+		case ok && v == 0:
+			s.fail("reference to non-existent subpattern", k+1)
+			return k + 1
+		case ok:
+			n = v
+			if sign == '-' {
+				n = s.ngroups + 1 - v
+			} else if sign == '+' {
+				n = s.ngroups + v
+			}
+			if sign == 0 {
+				at = k
+			}
+			j = k + 1
+		default:
+			if msg, mat := groupNameError(p, j+1, '}'); msg != "" {
+				s.fail(msg, mat)
+				return mat
+			}
+			k := strings.IndexByte(p[j:], '}')
+			ref, byName, at = p[j+1:j+k], true, j+1
+			j += k + 1
 		}
+	} else {
+		sign, v, k, ok := number(j)
+		switch {
+		case !ok:
+			s.fail(notFollowed, j)
+			return j
+		case v == 0 && sign != 0:
+			s.fail("a relative value of zero is not allowed", k)
+			return k
+		case v == 0:
+			s.fail("reference to non-existent subpattern", k)
+			return k
+		}
+		n = v
+		switch sign {
+		case '-':
+			n, at = s.ngroups+1-v, k
+		case '+':
+			n = s.ngroups + v
+		}
+		j = k
 	}
 	s.needs("a back-reference", i)
-	if n, err := strconv.Atoi(ref); err == nil {
-		if n < 0 {
-			n = s.ngroups + 1 + n
-		}
-		s.backref(n, "", at)
-	} else {
+	if byName {
 		s.backref(0, ref, at)
+	} else {
+		s.backref(n, "", at)
 	}
 	return j
 }

@@ -64,6 +64,14 @@ func TestPCRE2ParseErrors(t *testing.T) {
 		{`^/(?P>)`, `subpattern name expected in "^/(?P>)" at ")"`},
 		{"^/(caf\xe9", "missing closing parenthesis in \"^/(caf\xe9\""},
 		{`^/(?=a))b`, `unmatched closing parenthesis in "^/(?=a))b" at ")b"`},
+		{`^/x{070000}y`, `number too big in {} quantifier in "^/x{070000}y" at "}y"`},
+		{`^/x{99999999999}`, `number too big in {} quantifier in "^/x{99999999999}" at "999999}"`},
+		{`^/(x)\gmy`, `\g is not followed by a braced, angle-bracketed, or quoted name/number or by a plain number in "^/(x)\gmy" at "my"`},
+		{`^/(x)\g{1a}y`, `\g is not followed by a braced, angle-bracketed, or quoted name/number or by a plain number in "^/(x)\g{1a}y" at "{1a}y"`},
+		{`^/(x)\g0y`, `reference to non-existent subpattern in "^/(x)\g0y" at "y"`},
+		{`^/(x)\g{-0}y`, `a relative value of zero is not allowed in "^/(x)\g{-0}y" at "{-0}y"`},
+		{`^/(x)\g+0y`, `a relative value of zero is not allowed in "^/(x)\g+0y" at "y"`},
+		{`^/(x)\g{}y`, `subpattern name expected in "^/(x)\g{}y" at "}y"`},
 		{"^/[\xe9-a]", "range out of order in character class in \"^/[\xe9-a]\" at \"a]\""},
 	} {
 		_, err := compileRegexp(tc.re, false)
@@ -96,6 +104,8 @@ func TestPCRE2OctalAndLowCodes(t *testing.T) {
 		{`(?i)^/A(?^)b$`, "/ab"},        // "(?^)" unsets i
 		{`^/(?^:A)$`, "/A"},
 		{`^/(?)(?-)(?i-)a$`, "/A"},   // empty option settings
+		{`^/a{02}$`, "/aa"},          // a count with a leading zero is a count
+		{`^/a{+1}$`, "/a{{1}"},       // "{+1}" is no count: a "{" repeated, then "1}"
 		{"^/caf\\\xe9$", "/caf\xe9"}, // an escaped Latin-1 byte is literal
 		{"^/[\\\xe9]$", "/\xe9"},
 	} {

@@ -6,7 +6,6 @@ import (
 	syntax2 "github.com/dlclark/regexp2/syntax"
 	"regexp"
 	"regexp/syntax"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -456,8 +455,20 @@ func isLetter(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 
 func repeatBounds(s string) (lo, hi int, ok bool) {
 	s = strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
 	a, b, comma := strings.Cut(s, ",")
-	lo, err := strconv.Atoi(a)
-	if err != nil {
+	// Digits only, as PCRE2's read_repeat_counts ("{+1}" is literal);
+	// counts past any bound saturate (the callers check 65535).
+	count := func(d string) (int, bool) {
+		if d == "" || strings.Trim(d, "0123456789") != "" {
+			return 0, false
+		}
+		n := 0
+		for i := 0; i < len(d); i++ {
+			n = min(n*10+int(d[i]-'0'), 1<<30)
+		}
+		return n, true
+	}
+	lo, ok = count(a)
+	if !ok {
 		return 0, 0, false
 	}
 	if !comma {
@@ -466,8 +477,40 @@ func repeatBounds(s string) (lo, hi int, ok bool) {
 	if b == "" {
 		return lo, -1, true
 	}
-	hi, err = strconv.Atoi(b)
-	return lo, hi, err == nil
+	hi, ok = count(b)
+	return lo, hi, ok
+}
+
+// leadingZeroCount reports whether a quantifier "{…}" has a count
+// written with a leading zero.
+func leadingZeroCount(q string) bool {
+	for _, c := range strings.Split(q[1:len(q)-1], ",") {
+		if len(c) > 1 && c[0] == '0' {
+			return true
+		}
+	}
+	return false
+}
+
+// repeatCountError is PCRE2's error for the counts of the quantifier
+// q (from "{" to "}") at offset i of the pattern, "" if none: a count
+// above 65535 is "number too big" just after the digit that passed it,
+// a maximum below the minimum "numbers out of order" at the "}".
+func repeatCountError(q string, i int) (string, int) {
+	n := 0
+	for k := 1; k < len(q)-1; k++ {
+		if q[k] == ',' {
+			n = 0
+			continue
+		}
+		if n = n*10 + int(q[k]-'0'); n > 65535 {
+			return "number too big in {} quantifier", i + k + 1
+		}
+	}
+	if lo, hi, _ := repeatBounds(q); hi >= 0 && hi < lo {
+		return "numbers out of order in {} quantifier", i + len(q) - 1
+	}
+	return "", 0
 }
 
 // unmatchedParen finds the offset of the first ")" without its "(".
