@@ -726,6 +726,16 @@ func (s *pcreScanner) class(i int) int {
 				continue
 			}
 			name := p[j+2 : j+2+end]
+			_, known := posixClasses[strings.TrimPrefix(name, "^")]
+			if known && j-2 > i && p[j-1] == '-' && p[j-2] != '\\' && p[j-2] != '[' && !(p[j-2] == '^' && j-3 == i) && !(p[j-2] == '-' && j-3 > i && p[j-3] != '\\') {
+				// "[a-[:alpha:]]": PCRE2 stops after the "[" (not after
+				// a range ending in "-", "[%--[:alpha:]]").
+				s.fail("invalid range in character class", j+1)
+			}
+			if after := j + 2 + end + 2; known && after+1 < len(p) && p[after] == '-' && p[after+1] != ']' {
+				// "[[:alpha:]-z]": a class cannot start a range.
+				s.fail("invalid range in character class", after)
+			}
 			if strings.HasPrefix(name, "^") {
 				s.unsupported(`a negated POSIX class "[:`+name+`:]" among other class items, with look-around or back-references`, j)
 			} else if set, ok := posixClasses[name]; ok {

@@ -64,6 +64,9 @@ func TestPCRE2ParseErrors(t *testing.T) {
 		{`^/(?P>)`, `subpattern name expected in "^/(?P>)" at ")"`},
 		{"^/(caf\xe9", "missing closing parenthesis in \"^/(caf\xe9\""},
 		{`^/(?=a))b`, `unmatched closing parenthesis in "^/(?=a))b" at ")b"`},
+		{`^/[[:alpha:]-z]`, `invalid range in character class in "^/[[:alpha:]-z]" at "-z]"`},
+		{`^/[a-[:alpha:]]`, `invalid range in character class in "^/[a-[:alpha:]]" at ":alpha:]]"`},
+		{`^/[\--[:alpha:]]`, `invalid range in character class in "^/[\--[:alpha:]]" at ":alpha:]]"`},
 		{`^/x{070000}y`, `number too big in {} quantifier in "^/x{070000}y" at "}y"`},
 		{`^/x{99999999999}`, `number too big in {} quantifier in "^/x{99999999999}" at "999999}"`},
 		{`^/(x)\gmy`, `\g is not followed by a braced, angle-bracketed, or quoted name/number or by a plain number in "^/(x)\gmy" at "my"`},
@@ -106,6 +109,7 @@ func TestPCRE2OctalAndLowCodes(t *testing.T) {
 		{`^/(?)(?-)(?i-)a$`, "/A"},   // empty option settings
 		{`^/a{02}$`, "/aa"},          // a count with a leading zero is a count
 		{`^/a{+1}$`, "/a{{1}"},       // "{+1}" is no count: a "{" repeated, then "1}"
+		{`^/[%--[:digit:]]$`, "/5"},  // a range ending in "-", then a class
 		{"^/caf\\\xe9$", "/caf\xe9"}, // an escaped Latin-1 byte is literal
 		{"^/[\\\xe9]$", "/\xe9"},
 	} {
