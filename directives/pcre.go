@@ -396,7 +396,7 @@ func (s *pcreScanner) escape(i int, afterAtom *bool) int {
 		return s.octalEscape(i)
 	case e == 'u' || e == 'U' || e == 'l' || e == 'L' || e == 'F':
 		s.fail(`PCRE2 does not support \F, \L, \l, \N{name}, \U, or \u`, i+2)
-	case e == 'N' && i+2 < len(p) && p[i+2] == '{':
+	case e == 'N' && i+2 < len(p) && p[i+2] == '{' && quantifierLen(p[i+2:]) == 0:
 		if strings.HasPrefix(p[i+3:], "U+") {
 			s.fail(`\N{U+dddd} is supported only in Unicode (UTF) mode`, i+2)
 		} else {
@@ -564,7 +564,25 @@ func (s *pcreScanner) gEscape(i int) int {
 	p := s.p
 	j := i + 2
 	if j < len(p) && (p[j] == '<' || p[j] == '\'') {
+		closer := byte('>')
+		if p[j] == '\'' {
+			closer = '\''
+		}
+		if _, _, end, ok := parseSignedNumber(p, j+1); ok {
+			if end >= len(p) || p[end] != closer {
+				s.fail(`\g is not followed by a braced, angle-bracketed, or quoted name/number or by a plain number`, j)
+				return end
+			}
+			s.unsupported("a subroutine call", i)
+			s.partial = true
+			return j
+		}
+		if msg, at := groupNameError(p, j+1, closer); msg != "" {
+			s.fail(msg, at)
+			return at
+		}
 		s.unsupported("a subroutine call", i)
+		s.partial = true
 		return j
 	}
 	// Where PCRE2 reports a missing group: "\gN" at N, "\g{N}" at "}",
@@ -572,18 +590,7 @@ func (s *pcreScanner) gEscape(i int) int {
 	const notFollowed = `\g is not followed by a braced, angle-bracketed, or quoted name/number or by a plain number`
 	// number reads PCRE2's read_number at p[k]: an optional sign and
 	// digits; ok is false when there are no digits.
-	number := func(k int) (sign byte, n, end int, ok bool) {
-		if k < len(p) && (p[k] == '-' || p[k] == '+') {
-			sign = p[k]
-			k++
-		}
-		start := k
-		for k < len(p) && p[k] >= '0' && p[k] <= '9' {
-			n = min(n*10+int(p[k]-'0'), 1<<20)
-			k++
-		}
-		return sign, n, k, k > start
-	}
+	number := func(k int) (sign byte, n, end int, ok bool) { return parseSignedNumber(p, k) }
 	var ref string
 	var n int
 	at := j
@@ -651,23 +658,39 @@ func (s *pcreScanner) gEscape(i int) int {
 	return j
 }
 
+// parseSignedNumber is PCRE2's read_number at p[k]: an optional sign and
+// digits (ok is false without digits), and the offset after them.
+func parseSignedNumber(p string, k int) (sign byte, n, end int, ok bool) {
+	if k < len(p) && (p[k] == '-' || p[k] == '+') {
+		sign = p[k]
+		k++
+	}
+	start := k
+	for k < len(p) && p[k] >= '0' && p[k] <= '9' {
+		n = min(n*10+int(p[k]-'0'), 1<<20)
+		k++
+	}
+	return sign, n, k, k > start
+}
+
 // kEscape handles the named back-references "\k<n>", "\k'n'", "\k{n}".
 func (s *pcreScanner) kEscape(i int) int {
 	p := s.p
 	j := i + 2
-	if j >= len(p) {
-		s.lit(p[i:j])
+	var closer byte
+	if j < len(p) {
+		closer = map[byte]byte{'<': '>', '\'': '\'', '{': '}'}[p[j]]
+	}
+	if closer == 0 {
+		s.fail(`\k is not followed by a braced, angle-bracketed, or quoted name`, j)
 		return j
 	}
-	closer := map[byte]byte{'<': '>', '\'': '\'', '{': '}'}[p[j]]
-	k := -1
-	if closer != 0 {
-		k = strings.IndexByte(p[j+1:], closer)
+	// PCRE2's read_name checks the name before looking for the group.
+	if msg, at := groupNameError(p, j+1, closer); msg != "" {
+		s.fail(msg, at)
+		return at
 	}
-	if k < 0 {
-		s.lit(p[i:j])
-		return j
-	}
+	k := strings.IndexByte(p[j+1:], closer)
 	s.needs("a back-reference", i)
 	s.backref(0, p[j+1:j+1+k], j+1)
 	return j + 1 + k + 1
@@ -781,14 +804,14 @@ func (s *pcreScanner) class(i int) int {
 				s.raw(setV)
 			case 'H', 'V':
 				s.unsupported(`the escape "\`+string(e)+`" in a character class`, j)
-			case 'A', 'B', 'C', 'G', 'K', 'R', 'X', 'Z', 'z':
+			case 'A', 'B', 'C', 'G', 'K', 'R', 'X', 'Z', 'z', 'k':
 				// Assertions and sequences match no single character.
 				s.fail("escape sequence is invalid in character class", j+1)
 			case 'N':
 				switch {
 				case strings.HasPrefix(p[j+2:], "{U+"):
 					s.fail(`\N{U+dddd} is supported only in Unicode (UTF) mode`, j+2)
-				case strings.HasPrefix(p[j+2:], "{"):
+				case strings.HasPrefix(p[j+2:], "{") && quantifierLen(p[j+2:]) == 0:
 					s.fail(`PCRE2 does not support \F, \L, \l, \N{name}, \U, or \u`, j+2)
 				default:
 					s.fail(`\N is not supported in a class`, j+2)

@@ -67,6 +67,13 @@ func TestPCRE2ParseErrors(t *testing.T) {
 		{`^/[[:alpha:]-z]`, `invalid range in character class in "^/[[:alpha:]-z]" at "-z]"`},
 		{`^/[a-[:alpha:]]`, `invalid range in character class in "^/[a-[:alpha:]]" at ":alpha:]]"`},
 		{`^/[\--[:alpha:]]`, `invalid range in character class in "^/[\--[:alpha:]]" at ":alpha:]]"`},
+		{`^/\km`, `\k is not followed by a braced, angle-bracketed, or quoted name in "^/\km" at "m"`},
+		{`^/\k{1}x`, `subpattern name must start with a non-digit in "^/\k{1}x" at "1}x"`},
+		{`^/\k<a`, `syntax error in subpattern name (missing terminator?) in "^/\k<a"`},
+		{`^/[\k<a>]`, `escape sequence is invalid in character class in "^/[\k<a>]" at "k<a>]"`},
+		{`^/(x)\g<1`, `\g is not followed by a braced, angle-bracketed, or quoted name/number or by a plain number in "^/(x)\g<1" at "<1"`},
+		{`^/\g'`, `subpattern name expected in "^/\g'"`},
+		{`^/[\N{1}x]`, `\N is not supported in a class in "^/[\N{1}x]" at "{1}x]"`},
 		{`^/x{070000}y`, `number too big in {} quantifier in "^/x{070000}y" at "}y"`},
 		{`^/x{99999999999}`, `number too big in {} quantifier in "^/x{99999999999}" at "999999}"`},
 		{`^/(x)\gmy`, `\g is not followed by a braced, angle-bracketed, or quoted name/number or by a plain number in "^/(x)\gmy" at "my"`},
@@ -110,6 +117,7 @@ func TestPCRE2OctalAndLowCodes(t *testing.T) {
 		{`^/a{02}$`, "/aa"},          // a count with a leading zero is a count
 		{`^/a{+1}$`, "/a{{1}"},       // "{+1}" is no count: a "{" repeated, then "1}"
 		{`^/[%--[:digit:]]$`, "/5"},  // a range ending in "-", then a class
+		{`^/\N{2}x$`, "/abx"},        // "\N" and a count, not "\N{name}"
 		{"^/caf\\\xe9$", "/caf\xe9"}, // an escaped Latin-1 byte is literal
 		{"^/[\\\xe9]$", "/\xe9"},
 	} {
