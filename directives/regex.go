@@ -83,8 +83,12 @@ func (l *loader) compileRegex(d *parser.Directive, pattern string, caseless bool
 		return nil, errAt(d.Pos, "%s", err.Error())
 	}
 	if l.http != nil {
+		// ngx_http_regex_compile adds each named capture as a changeable
+		// variable: a builtin that is not changeable is "the duplicate".
 		for _, n := range re.Names {
-			l.http.vars.declare(n)
+			if err := l.addVariable(d, n); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return re, nil
