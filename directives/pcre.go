@@ -224,6 +224,13 @@ func (s *pcreScanner) run(emit bool) {
 				afterAtom = prev
 			}
 		case '[':
+			if i+1 < len(p) && (p[i+1] == ':' || p[i+1] == '.' || p[i+1] == '=') && posixSyntax(p, i) >= 0 {
+				if p[i+1] == ':' {
+					s.fail("POSIX named classes are supported only within a class", i)
+				} else {
+					s.fail("POSIX collating elements are not supported", i)
+				}
+			}
 			i = s.class(i)
 			afterAtom = true
 		case '(':
@@ -658,6 +665,25 @@ func (s *pcreScanner) gEscape(i int) int {
 	return j
 }
 
+// posixSyntax is PCRE2's check_posix_syntax for p[i:] starting "[:",
+// "[." or "[=": the offset of the closing ":]" (".]", "=]"), or -1 when
+// a "]" (or "[" with the same character) comes first; "\]" and "\\"
+// are skipped.
+func posixSyntax(p string, i int) int {
+	term := p[i+1]
+	for k := i + 2; k < len(p); k++ {
+		switch {
+		case p[k] == '\\' && k+1 < len(p) && (p[k+1] == ']' || p[k+1] == '\\'):
+			k++
+		case p[k] == '[' && k+1 < len(p) && p[k+1] == term, p[k] == ']':
+			return -1
+		case p[k] == term && k+1 < len(p) && p[k+1] == ']':
+			return k
+		}
+	}
+	return -1
+}
+
 // parseSignedNumber is PCRE2's read_number at p[k]: an optional sign and
 // digits (ok is false without digits), and the offset after them.
 func parseSignedNumber(p string, k int) (sign byte, n, end int, ok bool) {
@@ -741,15 +767,26 @@ func (s *pcreScanner) class(i int) int {
 		case c == ']':
 			s.raw("]")
 			return j + 1
+		case c == '[' && j+1 < len(p) && (p[j+1] == '.' || p[j+1] == '=') && posixSyntax(p, j) >= 0:
+			s.fail("POSIX collating elements are not supported", j)
+			s.raw(`\[`)
+			j++
 		case c == '[' && j+1 < len(p) && p[j+1] == ':':
 			end := strings.Index(p[j+2:], ":]")
-			if end < 0 {
+			if end < 0 || posixSyntax(p, j) < 0 {
+				if end >= 0 {
+					// "[[:al]pha:]]": no class for PCRE2, one for RE2.
+					s.needs(`a "[:" that is no POSIX class`, j)
+				}
 				s.raw(`\[`)
 				j++
 				continue
 			}
 			name := p[j+2 : j+2+end]
 			_, known := posixClasses[strings.TrimPrefix(name, "^")]
+			if !known {
+				s.fail("unknown POSIX class name", j+2+len(name)-len(strings.TrimPrefix(name, "^")))
+			}
 			if known && j-2 > i && p[j-1] == '-' && p[j-2] != '\\' && p[j-2] != '[' && !(p[j-2] == '^' && j-3 == i) && !(p[j-2] == '-' && j-3 > i && p[j-3] != '\\') {
 				// "[a-[:alpha:]]": PCRE2 stops after the "[" (not after
 				// a range ending in "-", "[%--[:alpha:]]").

@@ -74,6 +74,11 @@ func TestPCRE2ParseErrors(t *testing.T) {
 		{`^/(x)\g<1`, `\g is not followed by a braced, angle-bracketed, or quoted name/number or by a plain number in "^/(x)\g<1" at "<1"`},
 		{`^/\g'`, `subpattern name expected in "^/\g'"`},
 		{`^/[\N{1}x]`, `\N is not supported in a class in "^/[\N{1}x]" at "{1}x]"`},
+		{`^/(?=x)[[:digi:]]`, `unknown POSIX class name in "^/(?=x)[[:digi:]]" at "digi:]]"`},
+		{`^/[[:^foo:]]`, `unknown POSIX class name in "^/[[:^foo:]]" at "foo:]]"`},
+		{`^/(?=x)[:digit:]`, `POSIX named classes are supported only within a class in "^/(?=x)[:digit:]" at "[:digit:]"`},
+		{`^/[[.a.]]`, `POSIX collating elements are not supported in "^/[[.a.]]" at "[.a.]]"`},
+		{`^/[=a=]`, `POSIX collating elements are not supported in "^/[=a=]" at "[=a=]"`},
 		{`^/x{070000}y`, `number too big in {} quantifier in "^/x{070000}y" at "}y"`},
 		{`^/x{99999999999}`, `number too big in {} quantifier in "^/x{99999999999}" at "999999}"`},
 		{`^/(x)\gmy`, `\g is not followed by a braced, angle-bracketed, or quoted name/number or by a plain number in "^/(x)\gmy" at "my"`},
@@ -113,12 +118,13 @@ func TestPCRE2OctalAndLowCodes(t *testing.T) {
 		{`^/(?^i)A$`, "/a"},             // "^" then options
 		{`(?i)^/A(?^)b$`, "/ab"},        // "(?^)" unsets i
 		{`^/(?^:A)$`, "/A"},
-		{`^/(?)(?-)(?i-)a$`, "/A"},   // empty option settings
-		{`^/a{02}$`, "/aa"},          // a count with a leading zero is a count
-		{`^/a{+1}$`, "/a{{1}"},       // "{+1}" is no count: a "{" repeated, then "1}"
-		{`^/[%--[:digit:]]$`, "/5"},  // a range ending in "-", then a class
-		{`^/\N{2}x$`, "/abx"},        // "\N" and a count, not "\N{name}"
-		{"^/caf\\\xe9$", "/caf\xe9"}, // an escaped Latin-1 byte is literal
+		{`^/(?)(?-)(?i-)a$`, "/A"},     // empty option settings
+		{`^/a{02}$`, "/aa"},            // a count with a leading zero is a count
+		{`^/a{+1}$`, "/a{{1}"},         // "{+1}" is no count: a "{" repeated, then "1}"
+		{`^/[%--[:digit:]]$`, "/5"},    // a range ending in "-", then a class
+		{`^/[[:al]pha:]]$`, "/:pha:]]"}, // no POSIX class: "[[:al]" then text
+		{`^/\N{2}x$`, "/abx"},          // "\N" and a count, not "\N{name}"
+		{"^/caf\\\xe9$", "/caf\xe9"},   // an escaped Latin-1 byte is literal
 		{"^/[\\\xe9]$", "/\xe9"},
 	} {
 		re, err := compileRegexp(tc.re, false)
