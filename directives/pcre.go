@@ -665,6 +665,91 @@ func (s *pcreScanner) gEscape(i int) int {
 	return j
 }
 
+// classRangeError returns the offset PCRE2 reports for the first range
+// out of order ("[z-a]", "[\}-.]") in the class at p[i], the last byte of
+// its end, or -1. Only ranges between single characters it can read are
+// checked (a byte, an escaped punctuation mark, \n \t \r \f \e \a \b,
+// \xHH, \x{H…}, octal); the others are left to the engines.
+func classRangeError(p string, i int) int {
+	atom := func(k int) (v, next int, ok bool) {
+		c := p[k]
+		switch {
+		case c == '[' && k+1 < len(p) && (p[k+1] == ':' || p[k+1] == '.' || p[k+1] == '='):
+			if end := posixSyntax(p, k); end >= 0 {
+				return 0, end + 2, false
+			}
+			return '[', k + 1, true
+		case c != '\\' || k+1 >= len(p):
+			return int(c), k + 1, true
+		}
+		e := p[k+1]
+		if v, ok := map[byte]int{'n': '\n', 't': '\t', 'r': '\r', 'f': '\f', 'e': 0x1b, 'a': 0x07, 'b': 0x08}[e]; ok {
+			return v, k + 2, true
+		}
+		switch {
+		case e == 'x' && k+2 < len(p) && p[k+2] == '{':
+			end := strings.IndexByte(p[k+2:], '}')
+			if end < 0 {
+				return 0, k + 2, false
+			}
+			n, err := strconv.ParseUint(p[k+3:k+2+end], 16, 8)
+			return int(n), k + 3 + end, err == nil
+		case e == 'x':
+			j := k + 2
+			for j < len(p) && j < k+4 && isHex(p[j]) {
+				j++
+			}
+			n, _ := strconv.ParseUint("0"+p[k+2:j], 16, 16)
+			return int(n), j, true
+		case e >= '0' && e <= '7':
+			j, n := k+1, 0
+			for j < len(p) && j < k+4 && p[j] >= '0' && p[j] <= '7' {
+				n = n*8 + int(p[j]-'0')
+				j++
+			}
+			return n & 0xff, j, true
+		case e == 'o' && k+2 < len(p) && p[k+2] == '{':
+			end := strings.IndexByte(p[k+2:], '}')
+			if end < 0 {
+				return 0, k + 2, false
+			}
+			n, err := strconv.ParseUint(p[k+3:k+2+end], 8, 8)
+			return int(n), k + 3 + end, err == nil
+		case e < utf8.RuneSelf && !isWordByte(e):
+			return int(e), k + 2, true
+		case k+2 < len(p) && p[k+2] == '{':
+			// \p{…}, \N{…} and the like: skip the braces.
+			if end := strings.IndexByte(p[k+2:], '}'); end >= 0 {
+				return 0, k + 3 + end, false
+			}
+		}
+		return 0, k + 2, false
+	}
+	if strings.Contains(p[i:], `\Q`) {
+		return -1 // quoted text: left to the engines
+	}
+	k := i + 1
+	if k < len(p) && p[k] == '^' {
+		k++
+	}
+	for first := true; k < len(p); first = false {
+		if p[k] == ']' && !first {
+			return -1
+		}
+		lo, next, lok := atom(k)
+		if next+1 < len(p) && p[next] == '-' && p[next+1] != ']' {
+			hi, hnext, hok := atom(next + 1)
+			if lok && hok && hi < lo {
+				return hnext - 1
+			}
+			k = hnext
+			continue
+		}
+		k = next
+	}
+	return -1
+}
+
 // posixSyntax is PCRE2's check_posix_syntax for p[i:] starting "[:",
 // "[." or "[=": the offset of the closing ":]" (".]", "=]"), or -1 when
 // a "]" (or "[" with the same character) comes first; "\]" and "\\"
@@ -751,6 +836,15 @@ func (s *pcreScanner) class(i int) int {
 		}
 		return i + len(open) + end + 3
 	}
+	rangeAt := classRangeError(p, i)
+	errBefore := s.info.pcreErr
+	defer func() {
+		// A reversed range is PCRE2's error where the range is; RE2 finds
+		// it too, but not in a pattern only the PCRE engine runs.
+		if rangeAt >= 0 && errBefore == "" && (s.info.pcreErr == "" || s.info.pcreErrAt > rangeAt) {
+			s.info.pcreErr, s.info.pcreErrAt = "range out of order in character class", rangeAt
+		}
+	}()
 	s.raw("[")
 	j := i + 1
 	if j < len(p) && p[j] == '^' {

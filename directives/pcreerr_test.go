@@ -79,6 +79,8 @@ func TestPCRE2ParseErrors(t *testing.T) {
 		{`^/(?=x)[:digit:]`, `POSIX named classes are supported only within a class in "^/(?=x)[:digit:]" at "[:digit:]"`},
 		{`^/[[.a.]]`, `POSIX collating elements are not supported in "^/[[.a.]]" at "[.a.]]"`},
 		{`^/[=a=]`, `POSIX collating elements are not supported in "^/[=a=]" at "[=a=]"`},
+		{`(?=x)[\}-.]`, `range out of order in character class in "(?=x)[\}-.]" at ".]"`},
+		{`(?=x)[\o{132}-\x{41}]`, `range out of order in character class in "(?=x)[\o{132}-\x{41}]" at "}]"`},
 		{`^/x{070000}y`, `number too big in {} quantifier in "^/x{070000}y" at "}y"`},
 		{`^/x{99999999999}`, `number too big in {} quantifier in "^/x{99999999999}" at "999999}"`},
 		{`^/(x)\gmy`, `\g is not followed by a braced, angle-bracketed, or quoted name/number or by a plain number in "^/(x)\gmy" at "my"`},
@@ -118,13 +120,13 @@ func TestPCRE2OctalAndLowCodes(t *testing.T) {
 		{`^/(?^i)A$`, "/a"},             // "^" then options
 		{`(?i)^/A(?^)b$`, "/ab"},        // "(?^)" unsets i
 		{`^/(?^:A)$`, "/A"},
-		{`^/(?)(?-)(?i-)a$`, "/A"},     // empty option settings
-		{`^/a{02}$`, "/aa"},            // a count with a leading zero is a count
-		{`^/a{+1}$`, "/a{{1}"},         // "{+1}" is no count: a "{" repeated, then "1}"
-		{`^/[%--[:digit:]]$`, "/5"},    // a range ending in "-", then a class
+		{`^/(?)(?-)(?i-)a$`, "/A"},      // empty option settings
+		{`^/a{02}$`, "/aa"},             // a count with a leading zero is a count
+		{`^/a{+1}$`, "/a{{1}"},          // "{+1}" is no count: a "{" repeated, then "1}"
+		{`^/[%--[:digit:]]$`, "/5"},     // a range ending in "-", then a class
 		{`^/[[:al]pha:]]$`, "/:pha:]]"}, // no POSIX class: "[[:al]" then text
-		{`^/\N{2}x$`, "/abx"},          // "\N" and a count, not "\N{name}"
-		{"^/caf\\\xe9$", "/caf\xe9"},   // an escaped Latin-1 byte is literal
+		{`^/\N{2}x$`, "/abx"},           // "\N" and a count, not "\N{name}"
+		{"^/caf\\\xe9$", "/caf\xe9"},    // an escaped Latin-1 byte is literal
 		{"^/[\\\xe9]$", "/\xe9"},
 	} {
 		re, err := compileRegexp(tc.re, false)
