@@ -30,7 +30,7 @@ func (l *loader) setAuthRequestSet(d *parser.Directive, sc *scope) error {
 	if !strings.HasPrefix(name, "$") {
 		return l.errf(d, `invalid variable name "%s"`, name)
 	}
-	low := strings.ToLower(name[1:])
+	low := lowerString(name[1:])
 	// The first declaration gives the variable its handler, as
 	// ngx_http_add_variable keeps the first get_handler: auth_request_set's
 	// reads as not found until assigned.

@@ -188,6 +188,13 @@ const (
 	checkAccess                     // ngx_conf_set_access_slot: user:, group:, all: with r or rw
 	checkDebugConnection            // ngx_event_debug_connection: unix:, an address or network, or a host name
 	checkPasswordFile               // ngx_ssl_read_password_file: the file is read where the directive stands
+	checkUpstreamPass               // fastcgi_pass and its siblings: variables, or an implicit upstream (ngx_http_upstream_add)
+	checkDisableSymlinks            // ngx_http_disable_symlinks: off, on or if_not_owner, and from=
+	checkUseridExpires              // ngx_http_userid_expires: max, off or a time
+	checkUseridMark                 // ngx_http_userid_mark: off, or one letter, digit or "="
+	checkMirror                     // ngx_http_mirror: "off" alone, or URIs
+	checkOCSPCache                  // ngx_http_ssl_ocsp_cache: off or shared:NAME:SIZE, a shared memory zone
+	checkModernBrowser              // ngx_http_modern_browser: "unlisted", or a known browser and a version
 )
 
 // valid reports whether v is a valid value of the kind.

@@ -132,7 +132,7 @@ func (l *loader) setCharset(d *parser.Directive, sc *scope) error {
 		}
 		// The whole rest is the name (ngx_http_get_variable_index):
 		// "${a}" is a variable called "{a}", unknown at the block's end.
-		low := strings.ToLower(name)
+		low := lowerString(name)
 		l.useVar(low)
 		cv = &CharsetValue{Var: &Complex{Raw: v, Segments: []Segment{{Var: low}}}}
 	default:

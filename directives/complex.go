@@ -133,12 +133,33 @@ func (l *loader) compileValue(d *parser.Directive, s string, captures bool) (*Co
 			return nil, l.errf(d, "invalid variable name")
 		}
 		flush()
-		name = strings.ToLower(name)
+		name = lowerString(name)
 		c.Segments = append(c.Segments, Segment{Var: name})
 		l.useVar(name)
 	}
 	flush()
 	return c, nil
+}
+
+// compileAtMerge compiles a value that nginx stores as text and compiles
+// in its module's merge (proxy_set_header, proxy_set_body): the variables
+// it is first to use are taken back from the use order and returned, for
+// the merge to use them in nginx's order (mergeDiags.uses), which decides
+// which unknown variable nginx names first.
+func (l *loader) compileAtMerge(d *parser.Directive, s string) (*Complex, []string, error) {
+	if l.http == nil {
+		c, err := l.compileComplex(d, s)
+		return c, nil, err
+	}
+	t := l.http.vars
+	n := len(t.uses)
+	c, err := l.compileComplex(d, s)
+	fresh := append([]string(nil), t.uses[n:]...)
+	for _, v := range fresh {
+		delete(t.used, v)
+	}
+	t.uses = t.uses[:n]
+	return c, fresh, err
 }
 
 // useVar records a variable reference for the check at the end of the

@@ -4,7 +4,6 @@ import (
 	"os"
 	"reflect"
 	"strconv"
-	"strings"
 )
 
 // Engine is the compiled variable table of one configuration's http
@@ -80,7 +79,7 @@ type configRefs struct {
 func newEngine(h *HTTP, declared []string, quiet map[string]bool) *Engine {
 	e := &Engine{index: map[string]int32{}, pid: strconv.Itoa(os.Getpid())}
 	if name, err := os.Hostname(); err == nil {
-		e.hostname = strings.ToLower(name)
+		e.hostname = lowerString(name)
 	}
 	refs := collectRefs(h)
 
@@ -95,7 +94,7 @@ func newEngine(h *HTTP, declared []string, quiet map[string]bool) *Engine {
 	captures := map[string]bool{}
 	for _, re := range refs.regexps {
 		for _, n := range re.Names {
-			captures[strings.ToLower(n)] = true
+			captures[lowerString(n)] = true
 		}
 	}
 	set := map[string]bool{}
@@ -127,7 +126,7 @@ func newEngine(h *HTTP, declared []string, quiet map[string]bool) *Engine {
 	for _, re := range refs.regexps {
 		re.nameVars = re.nameVars[:0]
 		for _, n := range re.Names {
-			re.nameVars = append(re.nameVars, b.define(strings.ToLower(n)))
+			re.nameVars = append(re.nameVars, b.define(lowerString(n)))
 		}
 	}
 	for _, m := range h.Maps {
@@ -169,7 +168,7 @@ func (b *engineBuilder) bind(c *Complex) {
 // handler is chosen as nginx ends up choosing it: a map's, a named
 // capture's, a builtin's, set's, then a prefix family's ($http_…).
 func (b *engineBuilder) define(name string) int32 {
-	name = strings.ToLower(name)
+	name = lowerString(name)
 	if i, ok := b.e.index[name]; ok {
 		return i
 	}
@@ -233,7 +232,7 @@ func (b *engineBuilder) bindMap(m *Map) {
 // Index returns the index of a variable the configuration uses, for
 // State.Get; ok is false for a name no value of the configuration uses.
 func (e *Engine) Index(name string) (int, bool) {
-	i, ok := e.index[strings.ToLower(name)]
+	i, ok := e.index[lowerString(name)]
 	return int(i), ok
 }
 

@@ -396,6 +396,9 @@ func TestPCREConstructs(t *testing.T) {
 		{`[^[:^alpha:]](?=x)`, "", true},
 		{`[1[:^alpha:]](?=x)`, `negated POSIX class`, false},
 		{`\q`, `unrecognized character follows \`, false},
+		{`^/(?:a|b)(?i:c)(?i)d$`, "", false}, // RE2 runs these
+		{`^/(?^i)a`, "", true},               // and not these
+		{`^/(?-)a`, "", true},
 	} {
 		re, err := compileRegexp(c.pattern, false)
 		switch {

@@ -95,7 +95,7 @@ func (l *loader) setGeo(d *parser.Directive, _ *scope) error {
 		// not compiled as a value: the whole rest of the word is the
 		// name, so "$1" or "$a-b" is an unknown variable at the end of
 		// http, and "${host}" the unknown "{host}".
-		v := strings.ToLower(name[1:])
+		v := lowerString(name[1:])
 		if v == "" {
 			return l.errf(d, `invalid variable name "$"`)
 		}
@@ -109,7 +109,7 @@ func (l *loader) setGeo(d *parser.Directive, _ *scope) error {
 	if err := l.addVariable(d, name[1:]); err != nil {
 		return err
 	}
-	g.Var = strings.ToLower(name[1:])
+	g.Var = lowerString(name[1:])
 	for _, e := range d.Block {
 		if e.IsBlock() {
 			return l.errf(e, `unexpected "{"`)

@@ -1,8 +1,6 @@
 package directives
 
 import (
-	"strings"
-
 	"github.com/nginxws/nginxws/parser"
 )
 
@@ -65,7 +63,7 @@ func (m *MIMETypes) Match(t []byte, hasType bool) bool {
 	}
 	var low [64]byte
 	if len(t) > len(low) {
-		return m.Types[strings.ToLower(string(t))]
+		return m.Types[lowerString(string(t))]
 	}
 	for i, c := range t {
 		if c >= 'A' && c <= 'Z' {
@@ -101,7 +99,7 @@ func (l *loader) readTypes(d *parser.Directive, sc *scope, dst **MIMETypes) {
 			}
 			return
 		}
-		low := strings.ToLower(a.Value)
+		low := lowerString(a.Value)
 		if sc.loc.mark(d.Name + " " + low) {
 			l.warnf(d, `duplicate MIME type "%s"`, low)
 			continue

@@ -93,23 +93,7 @@ func (l *loader) checkHash(name string, bucket, max int64, exact, wild []string)
 	fail := func(what string, v int64) error {
 		return errAt(parser.Pos{}, "could not build %s, you should increase %s_%s: %d", name, name, what, v)
 	}
-	build := func(keys []string) error {
-		if len(keys) == 0 {
-			return nil
-		}
-		if max == 0 {
-			return fail("max_size", max)
-		}
-		if uint64(bucket) > 65536-cacheLine {
-			return errAt(parser.Pos{}, "could not build %s, too large %s_bucket_size: %d", name, name, bucket)
-		}
-		for _, k := range keys {
-			if bucket < hashEltSize(int64(len(k)))+8 {
-				return fail("bucket_size", bucket)
-			}
-		}
-		return nil
-	}
+	build := func(keys []string) error { return hashInitCheck(name, bucket, max, keys) }
 	if err := build(exact); err != nil {
 		return err
 	}
@@ -136,6 +120,27 @@ func (l *loader) checkHash(name string, bucket, max int64, exact, wild []string)
 		labels = append(labels, strings.FieldsFunc(strings.Trim(w, "*"), func(r rune) bool { return r == '.' })...)
 	}
 	return build(labels)
+}
+
+// hashInitCheck makes ngx_hash_init's first checks for keys (none when
+// there are no keys): a max size of 0, a bucket size too large, or too
+// small for a key.
+func hashInitCheck(name string, bucket, max int64, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if max == 0 {
+		return errAt(parser.Pos{}, "could not build %s, you should increase %s_max_size: %d", name, name, max)
+	}
+	if uint64(bucket) > 65536-cacheLine {
+		return errAt(parser.Pos{}, "could not build %s, too large %s_bucket_size: %d", name, name, bucket)
+	}
+	for _, k := range keys {
+		if bucket < hashEltSize(int64(len(k)))+8 {
+			return errAt(parser.Pos{}, "could not build %s, you should increase %s_bucket_size: %d", name, name, bucket)
+		}
+	}
+	return nil
 }
 
 // hashSize is ngx_hash_init's search for the smallest table size, from its

@@ -393,6 +393,11 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 	if err := l.checkCharsetRecodes(); err != nil {
 		return err
 	}
+	for _, m := range mergeUseModules {
+		for _, v := range defaults.diag.usesByModule[m] {
+			hb.vars.use(v)
+		}
+	}
 	if err := hb.vars.check(); err != nil {
 		return err
 	}
@@ -441,7 +446,7 @@ func (l *loader) hostname() string {
 	if err != nil {
 		return "localhost"
 	}
-	return strings.ToLower(h)
+	return lowerString(h)
 }
 
 // checkServerNames reproduces ngx_http_optimize_servers'

@@ -131,7 +131,7 @@ func limitLogLevel(field func(*LocConf) *LogLevel) setter {
 			return l.dup(d)
 		}
 		v := d.Args[0].Value
-		switch strings.ToLower(v) {
+		switch lowerString(v) {
 		case "info":
 			*field(sc.loc) = LevelInfo
 		case "notice":

@@ -399,6 +399,57 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		return l.checkAccess(d, sc)
 	case checkDebugConnection:
 		return l.checkDebugConnection(d)
+	case checkUpstreamPass:
+		return l.checkUpstreamPass(d, sc)
+	case checkDisableSymlinks:
+		return l.checkDisableSymlinks(d, sc)
+	case checkUseridExpires:
+		if sc.loc.mark(d.Name) {
+			return l.dup(d)
+		}
+		if v := d.Args[0].Value; v != "max" && v != "off" {
+			if _, ok := parseSec(v); !ok {
+				return l.invalid(d)
+			}
+		}
+		return nil
+	case checkUseridMark:
+		if sc.loc.mark(d.Name) {
+			return l.dup(d)
+		}
+		if v := d.Args[0].Value; v != "off" && (len(v) != 1 || !isWordByte(v[0]) || v[0] == '_') && v != "=" {
+			return l.errf(d, `"%s" directive value must be "off" or a single letter, digit or "="`, d.Name)
+		}
+		return nil
+	case checkOCSPCache:
+		return l.checkOCSPCache(d, sc)
+	case checkModernBrowser:
+		// ngx_http_modern_browser: a lone argument other than
+		// "unlisted" fails without a message of its own.
+		if len(d.Args) == 1 {
+			if d.Args[0].Value != "unlisted" {
+				return &parser.Error{Silent: true}
+			}
+			return nil
+		}
+		if !containsFold([]string{"opera", "msie", "gecko", "safari", "konqueror"}, d.Args[0].Value) {
+			return l.errf(d, `unknown browser name "%s"`, d.Args[0].Value)
+		}
+		if strings.Trim(d.Args[1].Value, "0123456789.") != "" {
+			return l.errf(d, `invalid browser version "%s"`, d.Args[1].Value)
+		}
+		return nil
+	case checkMirror:
+		// ngx_http_mirror: "off" once and alone; URIs accumulate.
+		off := d.Args[0].Value == "off"
+		if sc.loc.isSet("mirror off") || off && sc.loc.isSet(d.Name) {
+			return l.dup(d)
+		}
+		sc.loc.mark(d.Name)
+		if off {
+			sc.loc.mark("mirror off")
+		}
+		return nil
 	case checkPasswordFile:
 		if sc.loc.mark(d.Name) {
 			return l.dup(d)
@@ -468,7 +519,7 @@ func (l *loader) bitmask(d *parser.Directive, sc *scope, names []string) (uint64
 		if i < 0 {
 			return 0, l.errf(d, `invalid value "%s"`, a.Value)
 		}
-		if l.levelMark(sc, d.Name+" "+strings.ToLower(a.Value)) {
+		if l.levelMark(sc, d.Name+" "+lowerString(a.Value)) {
 			l.warnf(d, `duplicate value "%s"`, a.Value)
 		}
 		bits |= 1 << i
@@ -506,7 +557,7 @@ func (l *loader) levelMark(sc *scope, name string) bool {
 // flag parses an on|off argument with ngx_conf_set_flag_slot's message.
 func (l *loader) flag(d *parser.Directive) (bool, error) {
 	v := d.Args[0].Value
-	switch strings.ToLower(v) {
+	switch lowerString(v) {
 	case "on":
 		return true, nil
 	case "off":

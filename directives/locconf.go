@@ -249,6 +249,13 @@ type LocConf struct {
 	ProxyMethod     *Complex
 	ProxySetBody    *Complex
 	proxySetBodyErr string
+	// typesExplicit: the types come from a types block, here or above
+	// (not nginx's defaults); typesBuilt: their hash was built by the
+	// merge (checkTypesHash).
+	typesExplicit, typesBuilt bool
+	// proxySetBodyUses are the variables it is first to use
+	// (compileAtMerge).
+	proxySetBodyUses []string
 	// paramErrs are the compile errors of the fastcgi_param, uwsgi_param,
 	// scgi_param and grpc_set_header values of this level (or inherited
 	// with them), by directive: nginxws ignores those directives, but
@@ -256,6 +263,8 @@ type LocConf struct {
 	// there (merge), each level with its own list replacing the inherited
 	// one.
 	paramErrs map[string]string
+	// paramUses are the variables they are first to use (compileAtMerge).
+	paramUses map[string][]string
 	// ProxyBind is proxy_bind (nil: off, or not set and inherited).
 	ProxyBind *ProxyBind
 
@@ -323,7 +332,28 @@ type LocConf struct {
 
 // mergeDiags are the [warn]s of the merge by module, printed once every
 // level is merged, in nginx's module order (mergeWarnModules).
-type mergeDiags struct{ byModule map[string][]Diag }
+type mergeDiags struct {
+	byModule map[string][]Diag
+	// usesByModule are the variables of values the merge compiles, by
+	// module, in the order nginx indexes them there: after every value
+	// compiled as it was read, module by module (mergeUseModules), each
+	// over every level.
+	usesByModule map[string][]string
+}
+
+// mergeUseModules are the modules whose merge compiles values with
+// variables, in nginx's module order.
+var mergeUseModules = [...]string{"proxy", "fastcgi", "uwsgi", "scgi", "grpc"}
+
+// mergeUses records variables a module's merge compiles at this level.
+func (c *LocConf) mergeUses(module string, names []string) {
+	if c.diag != nil && len(names) > 0 {
+		if c.diag.usesByModule == nil {
+			c.diag.usesByModule = map[string][]string{}
+		}
+		c.diag.usesByModule[module] = append(c.diag.usesByModule[module], names...)
+	}
+}
 
 // mergeWarnModules are the modules whose merge may warn, in nginx's order.
 var mergeWarnModules = [...]string{"fastcgi", "uwsgi", "scgi"}
@@ -444,6 +474,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 		c.ErrorPages = p.ErrorPages
 	}
 	inherit(s, "default_type", &c.DefaultType, p.DefaultType)
+	ownTypes := c.Types != nil
 	if c.Types == nil {
 		c.Types = p.Types
 	}
@@ -550,6 +581,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 		c.ProxyPass = p.ProxyPass
 		c.EmptyGIF = p.EmptyGIF
 	}
+	ownHeaders := c.ProxySetHeaders != nil
 	if c.ProxySetHeaders == nil {
 		c.ProxySetHeaders = p.ProxySetHeaders
 	}
@@ -593,7 +625,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "proxy_method", &c.ProxyMethod, p.ProxyMethod)
 	inherit(s, "proxy_bind", &c.ProxyBind, p.ProxyBind)
 	if !s["proxy_set_body"] {
-		c.ProxySetBody, c.proxySetBodyErr = p.ProxySetBody, p.proxySetBodyErr
+		c.ProxySetBody, c.proxySetBodyErr, c.proxySetBodyUses = p.ProxySetBody, p.proxySetBodyErr, p.proxySetBodyUses
 	}
 	c.mergeGzip(p)
 
@@ -613,6 +645,9 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	// values are checked there, as each server inherits them (with no
 	// server, not at all).
 	checked := c.from != "http"
+	if err := c.checkTypesHash(p, ownTypes, checked); err != nil {
+		return err
+	}
 	if c.ProxyBuffers.Num < 2 && checked {
 		return errAt(end, `there must be at least 2 "proxy_buffers"`)
 	}
@@ -645,8 +680,30 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	if err := c.mergeSecureLink(p, end); err != nil {
 		return err
 	}
+	if c.from != "http" {
+		// ngx_http_proxy_merge_loc_conf compiles the body, then the
+		// headers: their variables are indexed here.
+		c.mergeUses("proxy", c.proxySetBodyUses)
+	}
 	if c.proxySetBodyErr != "" && c.from != "http" {
 		return errAt(end, "%s", c.proxySetBodyErr)
+	}
+	if c.from != "http" {
+		for _, h := range c.ProxySetHeaders {
+			c.mergeUses("proxy", h.uses)
+			if h.compileErr != "" {
+				return errAt(end, "%s", h.compileErr)
+			}
+		}
+		// ngx_http_proxy_init_headers then hashes the header names, in
+		// each level with headers of its own and in each server (which
+		// copies the http level's unbuilt hash); other levels copy a
+		// built one.
+		if ownHeaders || p.from == "http" {
+			if err := c.checkProxyHeadersHash(); err != nil {
+				return err
+			}
+		}
 	}
 	// The modules nginxws does not implement, in nginx's module order:
 	// each checks its cache zone, then compiles its parameters.
@@ -672,12 +729,81 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 				}
 				c.paramErrs[name] = e
 			}
+			if u := p.paramUses[name]; len(u) > 0 {
+				if c.paramUses == nil {
+					c.paramUses = map[string][]string{}
+				}
+				c.paramUses[name] = u
+			}
+		}
+		if c.from != "http" {
+			c.mergeUses(m, c.paramUses[name])
 		}
 		if e := c.paramErrs[name]; e != "" && c.from != "http" {
 			return errAt(end, "%s", e)
 		}
 	}
 	return c.mergeIfs(end)
+}
+
+// checkTypesHash makes ngx_hash_init's checks on the types hash as
+// ngx_http_core_merge_loc_conf builds it, with this level's
+// types_hash_max_size and types_hash_bucket_size (ignored by nginxws
+// otherwise): first the hash of the level the types come from, if it was
+// set there and not built yet, then this level's own if it has not one
+// built (the default types are built afresh in each level). The [warn]
+// when no size is optimal is not reproduced.
+func (c *LocConf) checkTypesHash(p *LocConf, own, checked bool) error {
+	c.typesExplicit = own || p.typesExplicit
+	if !own {
+		c.typesBuilt = p.typesBuilt
+	}
+	if !checked {
+		return nil
+	}
+	max := c.passiveSize("types_hash_max_size", 1024)
+	bucket := align(c.passiveSize("types_hash_bucket_size", 64), cacheLine)
+	build := func(types map[string]string) error {
+		keys := make([]string, 0, len(types))
+		for ext := range types {
+			keys = append(keys, ext)
+		}
+		return hashInitCheck("types_hash", bucket, max, keys)
+	}
+	if p.typesExplicit && !p.typesBuilt {
+		if err := build(p.Types); err != nil {
+			return err
+		}
+		p.typesBuilt = true
+		if !own {
+			c.typesBuilt = true
+		}
+	}
+	if !c.typesBuilt || !c.typesExplicit {
+		if err := build(c.Types); err != nil {
+			return err
+		}
+		c.typesBuilt = c.typesExplicit
+	}
+	return nil
+}
+
+// proxyDefaultHeaders are the names of ngx_http_proxy_headers, which
+// ngx_http_proxy_init_headers hashes with the configured ones.
+var proxyDefaultHeaders = []string{"host", "connection", "content-length", "transfer-encoding", "te", "keep-alive", "expect", "upgrade"}
+
+// checkProxyHeadersHash makes ngx_hash_init's checks on the proxy headers
+// hash, with proxy_headers_hash_max_size (512) and
+// proxy_headers_hash_bucket_size (64, aligned), which nginxws ignores
+// otherwise.
+func (c *LocConf) checkProxyHeadersHash() error {
+	keys := append([]string(nil), proxyDefaultHeaders...)
+	for _, h := range c.ProxySetHeaders {
+		keys = append(keys, lowerString(h.Name))
+	}
+	max := c.passiveSize("proxy_headers_hash_max_size", 512)
+	bucket := align(c.passiveSize("proxy_headers_hash_bucket_size", 64), cacheLine)
+	return hashInitCheck("proxy_headers_hash", bucket, max, keys)
 }
 
 // keepPassive records an ignored directive's value at this level.

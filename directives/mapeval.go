@@ -1,7 +1,5 @@
 package directives
 
-import "strings"
-
 // mapEval is a map block compiled for lookups, as ngx_http_map_block
 // builds it: a hash of exact keys, the "hostnames" wildcards, the regexes
 // in config order, and the default.
@@ -22,7 +20,7 @@ func compileMap(m *Map) *mapEval {
 			me.regex = append(me.regex, e)
 			continue
 		}
-		me.hosts.add(strings.ToLower(e.Key), e.Value, e.hostKey)
+		me.hosts.add(lowerString(e.Key), e.Value, e.hostKey)
 	}
 	return me
 }

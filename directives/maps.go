@@ -53,7 +53,7 @@ func (l *loader) blockSourceAndVariable(d *parser.Directive) (*Complex, string, 
 	if err := l.addVariable(d, name[1:]); err != nil {
 		return nil, "", err
 	}
-	return src, strings.ToLower(name[1:]), nil
+	return src, lowerString(name[1:]), nil
 }
 
 // setMap reproduces ngx_http_map_block and ngx_http_map (one call per
@@ -119,7 +119,7 @@ func (l *loader) setMap(d *parser.Directive, _ *scope) error {
 			return l.errf(e, `invalid hostname or wildcard "%s"`, key)
 		}
 		if conflict {
-			return l.errf(e, `conflicting parameter "%s"`, strings.ToLower(key))
+			return l.errf(e, `conflicting parameter "%s"`, lowerString(key))
 		}
 		m.Entries = append(m.Entries, entry)
 	}
@@ -148,7 +148,7 @@ func (l *loader) checkMapHash(m *Map) error {
 		case e.hostKey && isWildcardName(e.Key):
 			wild = append(wild, e.Key)
 		default:
-			exact = append(exact, strings.ToLower(e.Key))
+			exact = append(exact, lowerString(e.Key))
 		}
 	}
 	return l.checkHash("map_hash", sizes["map_hash_bucket_size"], sizes["map_hash_max_size"], exact, wild)
@@ -173,7 +173,7 @@ func newMapKeys() *mapKeys {
 // stays claimed: server_name, where a conflict is a [warn] and reading
 // goes on, shows it ("*.a", ".a", "a" warns for ".a" and for "a").
 func (k *mapKeys) add(key string, wildcard bool) (valid, conflict bool) {
-	low := strings.ToLower(key)
+	low := lowerString(key)
 	if wildcard {
 		stars := strings.Count(low, "*")
 		if stars > 1 || strings.Contains(low, "..") || strings.IndexByte(low, 0) >= 0 {

@@ -110,6 +110,33 @@ func (l *loader) checkSessionCache(d *parser.Directive) error {
 	return nil
 }
 
+// checkOCSPCache reproduces ngx_http_ssl_ocsp_cache: once a level, "off"
+// or "shared:NAME:SIZE" (SIZE at least 8 pages), a shared memory zone of
+// its own kind.
+func (l *loader) checkOCSPCache(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	v := d.Args[0].Value
+	if v == "off" {
+		return nil
+	}
+	if name, size, found := strings.Cut(strings.TrimPrefix(v, "shared:"), ":"); strings.HasPrefix(v, "shared:") && name != "" && found {
+		n, ok := parseSize(size)
+		if ok && n < 8*pageSize {
+			return l.errf(d, `OCSP cache "%s" is too small`, v)
+		}
+		if ok {
+			if l.http != nil {
+				_, err := l.http.limits.add(l, d, name, n, "ssl_ocsp_cache")
+				return err
+			}
+			return nil
+		}
+	}
+	return l.errf(d, `invalid OCSP cache "%s"`, v)
+}
+
 // checkResolver reproduces ngx_resolver_create's reading of "resolver":
 // valid= and ipv6= (nginx 1.22 has no ipv4=), and addresses, whose names
 // nginx resolves right there (port 53 by default). nginxws resolves names
@@ -465,7 +492,14 @@ func (l *loader) checkParam(d *parser.Directive, sc *scope) error {
 		return l.errf(d, `invalid parameter "%s"`, d.Args[2].Value)
 	}
 	sc.loc.mark(d.Name)
-	if _, err := l.compileComplex(d, d.Args[1].Value); err != nil {
+	_, uses, err := l.compileAtMerge(d, d.Args[1].Value)
+	if len(uses) > 0 {
+		if sc.loc.paramUses == nil {
+			sc.loc.paramUses = map[string][]string{}
+		}
+		sc.loc.paramUses[d.Name] = append(sc.loc.paramUses[d.Name], uses...)
+	}
+	if err != nil {
 		var pe *parser.Error
 		if !errors.As(err, &pe) {
 			return err
@@ -476,6 +510,96 @@ func (l *loader) checkParam(d *parser.Directive, sc *scope) error {
 		if sc.loc.paramErrs[d.Name] == "" {
 			sc.loc.paramErrs[d.Name] = pe.Msg
 		}
+	}
+	return nil
+}
+
+// checkUpstreamPass reproduces the pass handlers of the modules nginxws
+// does not run (ngx_http_fastcgi_pass, _uwsgi_, _scgi_, _grpc_,
+// _memcached_pass): once a level; a value with "$" is compiled as a
+// script (not for memcached), any other is an upstream added without
+// resolving and without a default port, after the scheme uwsgi and grpc
+// allow ("uwsgi://", "suwsgi://", "grpc://", "grpcs://"). Such a group is
+// resolved, or refused for want of a port, when the http block ends
+// (initUpstreams). memcached_pass indexes $memcached_key.
+func (l *loader) checkUpstreamPass(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	url := d.Args[0].Value
+	module := strings.TrimSuffix(d.Name, "_pass")
+	if module != "memcached" && strings.IndexByte(url, '$') >= 0 {
+		_, err := l.compileComplex(d, url)
+		return err
+	}
+	var schemes []string
+	switch module {
+	case "uwsgi":
+		schemes = []string{"uwsgi://", "suwsgi://"}
+	case "grpc":
+		schemes = []string{"grpc://", "grpcs://"}
+	}
+	for _, sch := range schemes {
+		if len(url) >= len(sch) && strings.EqualFold(url[:len(sch)], sch) {
+			url = url[len(sch):]
+			break
+		}
+	}
+	if l.http == nil {
+		return nil
+	}
+	u := parseURL(url, urlOpts{noResolve: true}, l.resolve)
+	if u.err != "" {
+		return l.errf(d, `%s in upstream "%s"`, u.err, url)
+	}
+	host := u.host
+	if u.unix != "" {
+		host = "unix:" + u.unix
+	}
+	grp, err := l.upstreamAdd(d, host, u.port, u.noPort, false)
+	if err != nil {
+		return err
+	}
+	if u.unix != "" {
+		grp.unixPath = u.unix
+	}
+	if module == "memcached" {
+		l.useVar("memcached_key")
+	}
+	return nil
+}
+
+// checkDisableSymlinks reproduces ngx_http_disable_symlinks: once a
+// level; each argument "off", "on", "if_not_owner" or "from=" with a
+// complex value; one of the first three required; "from=" with two
+// arguments only, and not with "off".
+func (l *loader) checkDisableSymlinks(d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	mode, from := "", false
+	for _, a := range d.Args {
+		switch v := a.Value; {
+		case v == "off" || v == "on" || v == "if_not_owner":
+			mode = v
+		case strings.HasPrefix(v, "from="):
+			if _, err := l.compileComplex(d, v[5:]); err != nil {
+				return err
+			}
+			from = true
+		default:
+			return l.errf(d, `invalid parameter "%s"`, v)
+		}
+	}
+	switch {
+	case mode == "":
+		return l.errf(d, `"%s" must have "off", "on" or "if_not_owner" parameter`, d.Name)
+	case len(d.Args) == 1:
+		return nil
+	case !from:
+		return l.errf(d, `duplicate parameters "%s %s"`, d.Args[0].Value, d.Args[1].Value)
+	case mode == "off":
+		return l.errf(d, `"from=" cannot be used with "off" parameter`)
 	}
 	return nil
 }
@@ -592,6 +716,15 @@ func postHTTP2RecvBufferSize(name string, v int64) string {
 func postHTTP2PrereadSize(_ string, v int64) string {
 	if v > 1<<31-1 {
 		return fmt.Sprintf("the maximum body preread buffer size is %d", 1<<31-1)
+	}
+	return ""
+}
+
+// postModifierBounds is ngx_http_uwsgi_modifier_bounds, an
+// ngx_conf_check_num_bounds from 0 to 255 (uwsgi_modifier1, uwsgi_modifier2).
+func postModifierBounds(_ string, v int64) string {
+	if v > 255 {
+		return "value must be between 0 and 255"
 	}
 	return ""
 }

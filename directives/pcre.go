@@ -1,7 +1,7 @@
 package directives
 
 import (
-	"errors"
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -122,6 +122,10 @@ type pcreScanner struct {
 	// of the next one is ngroups+1).
 	ngroups int
 	xmode   bool // an "x" option was seen: whitespace and "#…" are ignored
+	// partial: group stopped inside a construct it refuses or found broken
+	// (a verb, a call, a bad name), so what follows is no sure sign of a
+	// quantifier with nothing to repeat.
+	partial bool
 }
 
 func (s *pcreScanner) needs(what string, at int) {
@@ -211,13 +215,36 @@ func (s *pcreScanner) run(emit bool) {
 		}
 		switch c {
 		case '\\':
+			prev := afterAtom
+			start := i
 			i = s.escape(i, &afterAtom)
+			if item := p[start:i]; item == `\E` || item == `\Q\E` || item == `\Q` {
+				// PCRE skips a stray or empty quote: what follows
+				// quantifies the item before it.
+				afterAtom = prev
+			}
 		case '[':
+			if i+1 < len(p) && (p[i+1] == ':' || p[i+1] == '.' || p[i+1] == '=') && posixSyntax(p, i) >= 0 {
+				if p[i+1] == ':' {
+					s.fail("POSIX named classes are supported only within a class", i)
+				} else {
+					s.fail("POSIX collating elements are not supported", i)
+				}
+			}
 			i = s.class(i)
 			afterAtom = true
 		case '(':
+			prev := afterAtom
+			comment := strings.HasPrefix(p[i:], "(?#")
+			start := i
 			i = s.group(i)
-			afterAtom = false
+			afterAtom = comment && prev || s.partial // a comment is skipped likewise
+			s.partial = false
+			if i < len(p) && p[i] == ')' && strings.HasPrefix(p[start:], "(?") && strings.Trim(p[start+2:i], "imsxnUJX-^") == "" {
+				// "(?i)" sets options: there is nothing to repeat.
+				s.lit(")")
+				i++
+			}
 		case ')':
 			s.lit(")")
 			i++
@@ -228,12 +255,32 @@ func (s *pcreScanner) run(emit bool) {
 			i++
 			afterAtom = false
 		case '*', '+', '?':
+			if !afterAtom {
+				// After an assertion (^, $, \b, \B, \A, \z, \Z, \G), an
+				// option setting, "|", "(" or the start, PCRE2 has
+				// nothing to repeat (RE2 repeats assertions silently).
+				s.fail("quantifier does not follow a repeatable item", i)
+			}
 			s.lit(p[i : i+1])
 			i++
 			i = s.afterQuantifier(i, afterAtom)
 			afterAtom = false
 		case '{':
-			if n := quantifierLen(p[i:]); n > 0 && afterAtom {
+			n := quantifierLen(p[i:])
+			if n > 0 {
+				if msg, at := repeatCountError(p[i:i+n], i); msg != "" {
+					s.fail(msg, at)
+				}
+				if leadingZeroCount(p[i : i+n]) {
+					// A count with a leading zero ("{02}") is a count for
+					// PCRE2 and literal text for RE2.
+					s.needs("a repetition count with a leading zero", i)
+				}
+			}
+			if n > 0 && !afterAtom {
+				// PCRE2 points at the quantifier's "}".
+				s.fail("quantifier does not follow a repeatable item", i+n-1)
+			} else if n > 0 {
 				s.lit(p[i : i+n])
 				i = s.afterQuantifier(i+n, true)
 				afterAtom = false
@@ -345,16 +392,18 @@ func (s *pcreScanner) escape(i int, afterAtom *bool) int {
 		return s.kEscape(i)
 	case e == 'K':
 		s.unsupported(`the match start reset "\K"`, i)
+		*afterAtom = false // PCRE2: "\K+" has nothing to repeat
 	case e == 'G':
 		s.needs(`the "\G" anchor`, i)
 		s.raw(`\A`) // one match from offset 0: \G is \A
+		*afterAtom = false
 	case e == 'X' || e == 'C':
 		s.unsupported(`the escape "\`+string(e)+`"`, i)
 	case e == 'o':
 		return s.octalEscape(i)
 	case e == 'u' || e == 'U' || e == 'l' || e == 'L' || e == 'F':
 		s.fail(`PCRE2 does not support \F, \L, \l, \N{name}, \U, or \u`, i+2)
-	case e == 'N' && i+2 < len(p) && p[i+2] == '{':
+	case e == 'N' && i+2 < len(p) && p[i+2] == '{' && quantifierLen(p[i+2:]) == 0:
 		if strings.HasPrefix(p[i+3:], "U+") {
 			s.fail(`\N{U+dddd} is supported only in Unicode (UTF) mode`, i+2)
 		} else {
@@ -381,7 +430,7 @@ func (s *pcreScanner) escape(i int, afterAtom *bool) int {
 	case e == 'e' || e == 'c':
 		s.needs(`the escape "\`+string(e)+`"`, i)
 		if e == 'c' && i+2 < len(p) {
-			s.lit(p[i : i+3])
+			s.ctrl(p[i+2])
 			return i + 3
 		}
 		if e == 'c' {
@@ -435,50 +484,49 @@ func (s *pcreScanner) escape(i int, afterAtom *bool) int {
 		}
 		s.lit(p[i:j])
 		return j
+	case e >= utf8.RuneSelf:
+		// A backslash before a byte that is no letter or digit makes it
+		// literal; regexp2 knows no escaped Latin-1 letter.
+		s.quoteByte(e, false)
 	default:
 		s.lit(p[i : i+2])
 	}
 	return i + 2
 }
 
+// ctrl writes "\cX" as the code PCRE2 gives it, X upper-cased with bit 6
+// flipped ("\c{" is ";"), as regexp2's "\xHH": regexp2 reads "\c" only
+// before a letter.
+func (s *pcreScanner) ctrl(x byte) {
+	if x >= 'a' && x <= 'z' {
+		x -= 'a' - 'A'
+	}
+	if s.emit {
+		fmt.Fprintf(&s.out, `\x%02X`, x^0x40)
+	}
+}
+
 // hexEscape translates "\xH", "\xHH" and "\x{H…}" to regexp2's "\xHH".
 func (s *pcreScanner) hexEscape(i int) int {
 	p := s.p
 	j := i + 2
-	var digits string
 	if j < len(p) && p[j] == '{' {
-		k := strings.IndexByte(p[j:], '}')
-		if k < 0 {
-			s.lit(p[i : i+2])
-			return i + 2
+		v, next, ok := s.bracedCode(j+1, 16)
+		if ok && s.emit {
+			fmt.Fprintf(&s.out, `\x%02X`, v)
 		}
-		digits = p[j+1 : j+k]
-		j += k + 1
-	} else {
-		k := j
-		for k < len(p) && k < j+2 && isHex(p[k]) {
-			k++
-		}
-		digits = p[j:k]
-		j = k
+		return next
 	}
-	v, err := strconv.ParseUint(digits, 16, 32)
-	if digits == "" {
-		v, err = 0, nil
+	// "\x" and up to two hex digits ("\x" alone is NUL).
+	k := j
+	for k < len(p) && k < j+2 && isHex(p[k]) {
+		k++
 	}
-	if err != nil || v > 0xff {
-		if err == nil || errors.Is(err, strconv.ErrRange) {
-			// Without UTF, PCRE2 takes code points up to 0xff only.
-			s.fail(`character code point value in \x{} or \o{} is too large`, j-1)
-		} else {
-			s.unsupported(`a character code above \xff`, i)
-		}
-		return j
-	}
+	v, _ := strconv.ParseUint(p[j:k], 16, 8)
 	if s.emit {
 		fmt.Fprintf(&s.out, `\x%02X`, v)
 	}
-	return j
+	return k
 }
 
 func isHex(c byte) bool {
@@ -523,70 +571,237 @@ func (s *pcreScanner) gEscape(i int) int {
 	p := s.p
 	j := i + 2
 	if j < len(p) && (p[j] == '<' || p[j] == '\'') {
+		closer := byte('>')
+		if p[j] == '\'' {
+			closer = '\''
+		}
+		if _, _, end, ok := parseSignedNumber(p, j+1); ok {
+			if end >= len(p) || p[end] != closer {
+				s.fail(`\g is not followed by a braced, angle-bracketed, or quoted name/number or by a plain number`, j)
+				return end
+			}
+			s.unsupported("a subroutine call", i)
+			s.partial = true
+			return j
+		}
+		if msg, at := groupNameError(p, j+1, closer); msg != "" {
+			s.fail(msg, at)
+			return at
+		}
 		s.unsupported("a subroutine call", i)
+		s.partial = true
 		return j
 	}
 	// Where PCRE2 reports a missing group: "\gN" at N, "\g{N}" at "}",
 	// "\g{-N}" at "{", "\g-N" after N, "\g{name}" at the name.
+	const notFollowed = `\g is not followed by a braced, angle-bracketed, or quoted name/number or by a plain number`
+	// number reads PCRE2's read_number at p[k]: an optional sign and
+	// digits; ok is false when there are no digits.
+	number := func(k int) (sign byte, n, end int, ok bool) { return parseSignedNumber(p, k) }
 	var ref string
+	var n int
 	at := j
+	byName := false
 	if j < len(p) && p[j] == '{' {
-		k := strings.IndexByte(p[j:], '}')
-		if k < 0 {
-			s.lit(p[i:j])
-			return j
-		}
-		ref = p[j+1 : j+k]
+		sign, v, k, ok := number(j + 1)
 		switch {
-		case strings.HasPrefix(ref, "-"):
-		case len(ref) > 0 && ref[0] >= '0' && ref[0] <= '9':
-			at = j + k
+		case ok && (k >= len(p) || p[k] != '}'):
+			s.fail(notFollowed, j)
+			return k
+		case ok && v == 0 && sign != 0:
+			s.fail("a relative value of zero is not allowed", j)
+			return k + 1
+		case ok && v == 0:
+			s.fail("reference to non-existent subpattern", k+1)
+			return k + 1
+		case ok:
+			n = v
+			if sign == '-' {
+				n = s.ngroups + 1 - v
+			} else if sign == '+' {
+				n = s.ngroups + v
+			}
+			if sign == 0 {
+				at = k
+			}
+			j = k + 1
 		default:
-			at = j + 1
+			if msg, mat := groupNameError(p, j+1, '}'); msg != "" {
+				s.fail(msg, mat)
+				return mat
+			}
+			k := strings.IndexByte(p[j:], '}')
+			ref, byName, at = p[j+1:j+k], true, j+1
+			j += k + 1
 		}
-		j += k + 1
 	} else {
-		k := j
-		if k < len(p) && (p[k] == '-' || p[k] == '+') {
-			k++
+		sign, v, k, ok := number(j)
+		switch {
+		case !ok:
+			s.fail(notFollowed, j)
+			return j
+		case v == 0 && sign != 0:
+			s.fail("a relative value of zero is not allowed", k)
+			return k
+		case v == 0:
+			s.fail("reference to non-existent subpattern", k)
+			return k
 		}
-		for k < len(p) && p[k] >= '0' && p[k] <= '9' {
-			k++
+		n = v
+		switch sign {
+		case '-':
+			n, at = s.ngroups+1-v, k
+		case '+':
+			n = s.ngroups + v
 		}
-		ref, j = p[j:k], k
-		if strings.HasPrefix(ref, "-") {
-			at = k
-		}
+		j = k
 	}
 	s.needs("a back-reference", i)
-	if n, err := strconv.Atoi(ref); err == nil {
-		if n < 0 {
-			n = s.ngroups + 1 + n
-		}
-		s.backref(n, "", at)
-	} else {
+	if byName {
 		s.backref(0, ref, at)
+	} else {
+		s.backref(n, "", at)
 	}
 	return j
+}
+
+// classRangeError returns the offset PCRE2 reports for the first range
+// out of order ("[z-a]", "[\}-.]") in the class at p[i], the last byte of
+// its end, or -1. Only ranges between single characters it can read are
+// checked (a byte, an escaped punctuation mark, \n \t \r \f \e \a \b,
+// \xHH, \x{H…}, octal); the others are left to the engines.
+func classRangeError(p string, i int) int {
+	atom := func(k int) (v, next int, ok bool) {
+		c := p[k]
+		switch {
+		case c == '[' && k+1 < len(p) && (p[k+1] == ':' || p[k+1] == '.' || p[k+1] == '='):
+			if end := posixSyntax(p, k); end >= 0 {
+				return 0, end + 2, false
+			}
+			return '[', k + 1, true
+		case c != '\\' || k+1 >= len(p):
+			return int(c), k + 1, true
+		}
+		e := p[k+1]
+		if v, ok := map[byte]int{'n': '\n', 't': '\t', 'r': '\r', 'f': '\f', 'e': 0x1b, 'a': 0x07, 'b': 0x08}[e]; ok {
+			return v, k + 2, true
+		}
+		switch {
+		case e == 'x' && k+2 < len(p) && p[k+2] == '{':
+			end := strings.IndexByte(p[k+2:], '}')
+			if end < 0 {
+				return 0, k + 2, false
+			}
+			n, err := strconv.ParseUint(p[k+3:k+2+end], 16, 8)
+			return int(n), k + 3 + end, err == nil
+		case e == 'x':
+			j := k + 2
+			for j < len(p) && j < k+4 && isHex(p[j]) {
+				j++
+			}
+			n, _ := strconv.ParseUint("0"+p[k+2:j], 16, 16)
+			return int(n), j, true
+		case e >= '0' && e <= '7':
+			j, n := k+1, 0
+			for j < len(p) && j < k+4 && p[j] >= '0' && p[j] <= '7' {
+				n = n*8 + int(p[j]-'0')
+				j++
+			}
+			return n & 0xff, j, true
+		case e == 'o' && k+2 < len(p) && p[k+2] == '{':
+			end := strings.IndexByte(p[k+2:], '}')
+			if end < 0 {
+				return 0, k + 2, false
+			}
+			n, err := strconv.ParseUint(p[k+3:k+2+end], 8, 8)
+			return int(n), k + 3 + end, err == nil
+		case e < utf8.RuneSelf && !isWordByte(e):
+			return int(e), k + 2, true
+		case k+2 < len(p) && p[k+2] == '{':
+			// \p{…}, \N{…} and the like: skip the braces.
+			if end := strings.IndexByte(p[k+2:], '}'); end >= 0 {
+				return 0, k + 3 + end, false
+			}
+		}
+		return 0, k + 2, false
+	}
+	if strings.Contains(p[i:], `\Q`) {
+		return -1 // quoted text: left to the engines
+	}
+	k := i + 1
+	if k < len(p) && p[k] == '^' {
+		k++
+	}
+	for first := true; k < len(p); first = false {
+		if p[k] == ']' && !first {
+			return -1
+		}
+		lo, next, lok := atom(k)
+		if next+1 < len(p) && p[next] == '-' && p[next+1] != ']' {
+			hi, hnext, hok := atom(next + 1)
+			if lok && hok && hi < lo {
+				return hnext - 1
+			}
+			k = hnext
+			continue
+		}
+		k = next
+	}
+	return -1
+}
+
+// posixSyntax is PCRE2's check_posix_syntax for p[i:] starting "[:",
+// "[." or "[=": the offset of the closing ":]" (".]", "=]"), or -1 when
+// a "]" (or "[" with the same character) comes first; "\]" and "\\"
+// are skipped.
+func posixSyntax(p string, i int) int {
+	term := p[i+1]
+	for k := i + 2; k < len(p); k++ {
+		switch {
+		case p[k] == '\\' && k+1 < len(p) && (p[k+1] == ']' || p[k+1] == '\\'):
+			k++
+		case p[k] == '[' && k+1 < len(p) && p[k+1] == term, p[k] == ']':
+			return -1
+		case p[k] == term && k+1 < len(p) && p[k+1] == ']':
+			return k
+		}
+	}
+	return -1
+}
+
+// parseSignedNumber is PCRE2's read_number at p[k]: an optional sign and
+// digits (ok is false without digits), and the offset after them.
+func parseSignedNumber(p string, k int) (sign byte, n, end int, ok bool) {
+	if k < len(p) && (p[k] == '-' || p[k] == '+') {
+		sign = p[k]
+		k++
+	}
+	start := k
+	for k < len(p) && p[k] >= '0' && p[k] <= '9' {
+		n = min(n*10+int(p[k]-'0'), 1<<20)
+		k++
+	}
+	return sign, n, k, k > start
 }
 
 // kEscape handles the named back-references "\k<n>", "\k'n'", "\k{n}".
 func (s *pcreScanner) kEscape(i int) int {
 	p := s.p
 	j := i + 2
-	if j >= len(p) {
-		s.lit(p[i:j])
+	var closer byte
+	if j < len(p) {
+		closer = map[byte]byte{'<': '>', '\'': '\'', '{': '}'}[p[j]]
+	}
+	if closer == 0 {
+		s.fail(`\k is not followed by a braced, angle-bracketed, or quoted name`, j)
 		return j
 	}
-	closer := map[byte]byte{'<': '>', '\'': '\'', '{': '}'}[p[j]]
-	k := -1
-	if closer != 0 {
-		k = strings.IndexByte(p[j+1:], closer)
+	// PCRE2's read_name checks the name before looking for the group.
+	if msg, at := groupNameError(p, j+1, closer); msg != "" {
+		s.fail(msg, at)
+		return at
 	}
-	if k < 0 {
-		s.lit(p[i:j])
-		return j
-	}
+	k := strings.IndexByte(p[j+1:], closer)
 	s.needs("a back-reference", i)
 	s.backref(0, p[j+1:j+1+k], j+1)
 	return j + 1 + k + 1
@@ -621,6 +836,15 @@ func (s *pcreScanner) class(i int) int {
 		}
 		return i + len(open) + end + 3
 	}
+	rangeAt := classRangeError(p, i)
+	errBefore := s.info.pcreErr
+	defer func() {
+		// A reversed range is PCRE2's error where the range is; RE2 finds
+		// it too, but not in a pattern only the PCRE engine runs.
+		if rangeAt >= 0 && errBefore == "" && (s.info.pcreErr == "" || s.info.pcreErrAt > rangeAt) {
+			s.info.pcreErr, s.info.pcreErrAt = "range out of order in character class", rangeAt
+		}
+	}()
 	s.raw("[")
 	j := i + 1
 	if j < len(p) && p[j] == '^' {
@@ -637,14 +861,35 @@ func (s *pcreScanner) class(i int) int {
 		case c == ']':
 			s.raw("]")
 			return j + 1
+		case c == '[' && j+1 < len(p) && (p[j+1] == '.' || p[j+1] == '=') && posixSyntax(p, j) >= 0:
+			s.fail("POSIX collating elements are not supported", j)
+			s.raw(`\[`)
+			j++
 		case c == '[' && j+1 < len(p) && p[j+1] == ':':
 			end := strings.Index(p[j+2:], ":]")
-			if end < 0 {
+			if end < 0 || posixSyntax(p, j) < 0 {
+				if end >= 0 {
+					// "[[:al]pha:]]": no class for PCRE2, one for RE2.
+					s.needs(`a "[:" that is no POSIX class`, j)
+				}
 				s.raw(`\[`)
 				j++
 				continue
 			}
 			name := p[j+2 : j+2+end]
+			_, known := posixClasses[strings.TrimPrefix(name, "^")]
+			if !known {
+				s.fail("unknown POSIX class name", j+2+len(name)-len(strings.TrimPrefix(name, "^")))
+			}
+			if known && j-2 > i && p[j-1] == '-' && p[j-2] != '\\' && p[j-2] != '[' && !(p[j-2] == '^' && j-3 == i) && !(p[j-2] == '-' && j-3 > i && p[j-3] != '\\') {
+				// "[a-[:alpha:]]": PCRE2 stops after the "[" (not after
+				// a range ending in "-", "[%--[:alpha:]]").
+				s.fail("invalid range in character class", j+1)
+			}
+			if after := j + 2 + end + 2; known && after+1 < len(p) && p[after] == '-' && p[after+1] != ']' {
+				// "[[:alpha:]-z]": a class cannot start a range.
+				s.fail("invalid range in character class", after)
+			}
 			if strings.HasPrefix(name, "^") {
 				s.unsupported(`a negated POSIX class "[:`+name+`:]" among other class items, with look-around or back-references`, j)
 			} else if set, ok := posixClasses[name]; ok {
@@ -688,8 +933,25 @@ func (s *pcreScanner) class(i int) int {
 				s.raw(setH)
 			case 'v':
 				s.raw(setV)
-			case 'H', 'V', 'R', 'N', 'X', 'C', 'o':
+			case 'H', 'V':
 				s.unsupported(`the escape "\`+string(e)+`" in a character class`, j)
+			case 'A', 'B', 'C', 'G', 'K', 'R', 'X', 'Z', 'z', 'k':
+				// Assertions and sequences match no single character.
+				s.fail("escape sequence is invalid in character class", j+1)
+			case 'N':
+				switch {
+				case strings.HasPrefix(p[j+2:], "{U+"):
+					s.fail(`\N{U+dddd} is supported only in Unicode (UTF) mode`, j+2)
+				case strings.HasPrefix(p[j+2:], "{") && quantifierLen(p[j+2:]) == 0:
+					s.fail(`PCRE2 does not support \F, \L, \l, \N{name}, \U, or \u`, j+2)
+				default:
+					s.fail(`\N is not supported in a class`, j+2)
+				}
+			case 'F', 'L', 'U', 'l', 'u':
+				s.fail(`PCRE2 does not support \F, \L, \l, \N{name}, \U, or \u`, j+2)
+			case 'o':
+				j = s.octalEscape(j)
+				continue
 			case 'Q':
 				end := strings.Index(p[j+2:], `\E`)
 				body, next := p[j+2:], len(p)
@@ -708,13 +970,20 @@ func (s *pcreScanner) class(i int) int {
 			case 'e', 'c':
 				s.needs(`the escape "\`+string(e)+`"`, j)
 				if e == 'c' && j+2 < len(p) {
-					s.lit(p[j : j+3])
+					s.ctrl(p[j+2])
 					j += 3
 					continue
 				}
+				if e == 'c' {
+					s.fail(`\c at end of pattern`, len(p))
+				}
 				s.lit(p[j : j+2])
 			default:
-				s.lit(p[j : j+2])
+				if e >= utf8.RuneSelf {
+					s.quoteByte(e, true)
+				} else {
+					s.lit(p[j : j+2])
+				}
 			}
 			j += 2
 		case c == '[':
@@ -724,6 +993,11 @@ func (s *pcreScanner) class(i int) int {
 			s.lit(p[j : j+1])
 			j++
 		}
+	}
+	if trailing := len(p) - len(strings.TrimRight(p, `\`)); trailing%2 == 0 {
+		// No "]" (a "\c" or "\Q" may have taken it); a lone "\" at the
+		// end is PCRE2's "\ at end of pattern" instead.
+		s.fail("missing terminating ] for character class", len(p))
 	}
 	return j
 }
@@ -739,15 +1013,19 @@ func (s *pcreScanner) group(i int) int {
 		}
 		name := p[i+2 : j]
 		switch {
-		case j == i+2 && (j >= len(p) || p[j] != ':'):
+		case j == i+2 && (j >= len(p) || p[j] == ')'):
 			// Not a verb: "(" then the quantifier "*".
 			s.fail("quantifier does not follow a repeatable item", i+1)
+		case name == "" && p[j] != ':':
+			// PCRE2 reads any other "(*" as a verb: "(*.php)".
+			s.fail("(*VERB) not recognized or malformed", j)
 		case j < len(p) && p[j] == ':' && name != "" && name[0] >= 'a' && name[0] <= 'z' && !pcreAlphaAssertions[name]:
 			s.fail("(*alpha_assertion) not recognized", j)
 		case !(j < len(p) && p[j] == ':' && pcreAlphaAssertions[name]) && !pcreVerbs[name] && !(i == 0 && pcreStartOptions[name]):
 			s.fail("(*VERB) not recognized or malformed", j)
 		}
 		s.unsupported("a PCRE verb", i)
+		s.partial = true
 		return i + 2
 	}
 	if !strings.HasPrefix(rest, "?") {
@@ -761,6 +1039,7 @@ func (s *pcreScanner) group(i int) int {
 		s.needs(`a comment group "(?#"`, i)
 		end := strings.IndexByte(r, ')')
 		if end < 0 {
+			s.fail("missing ) after (?# comment", len(p))
 			return len(p)
 		}
 		return i + 2 + end + 1
@@ -789,27 +1068,43 @@ func (s *pcreScanner) group(i int) int {
 		return i + 3
 	case strings.HasPrefix(r, "|"):
 		s.unsupported(`a branch reset group "(?|"`, i)
+		s.partial = true
 		return i + 3
 	case strings.HasPrefix(r, "("):
 		s.unsupported(`a conditional group "(?("`, i)
+		s.partial = true
 		return i + 3
-	case strings.HasPrefix(r, "P="):
-		end := strings.IndexByte(r, ')')
-		if end < 0 {
-			s.lit("(")
-			return i + 1
+	case strings.HasPrefix(r, "P="), strings.HasPrefix(r, "P>"), strings.HasPrefix(r, "&"):
+		// A reference or call by name: PCRE2 reads the name first.
+		nameAt := i + 4
+		if r[0] == '&' {
+			nameAt = i + 3
 		}
+		if msg, at := groupNameError(p, nameAt, ')'); msg != "" {
+			s.fail(msg, at)
+			s.partial = true
+			return nameAt
+		}
+		if r[0] != 'P' || r[1] != '=' {
+			s.unsupported("a subroutine call or recursion", i)
+			s.partial = true
+			return i + 2
+		}
+		end := strings.IndexByte(r, ')')
 		s.needs("a back-reference", i)
 		s.backref(0, r[2:end], i+4)
 		return i + 2 + end + 1
-	case strings.HasPrefix(r, "P>"), strings.HasPrefix(r, "&"), strings.HasPrefix(r, "R"):
+	case strings.HasPrefix(r, "R"):
 		s.unsupported("a subroutine call or recursion", i)
+		s.partial = true
 		return i + 2
 	case strings.HasPrefix(r, "C"):
 		s.unsupported("a callout", i)
+		s.partial = true
 		return i + 2
 	case len(r) > 0 && (r[0] >= '0' && r[0] <= '9' || r[0] == '+' || (r[0] == '-' && len(r) > 1 && r[1] >= '0' && r[1] <= '9')):
 		s.unsupported("a subroutine call or recursion", i)
+		s.partial = true
 		return i + 2
 	case strings.HasPrefix(r, "P<"), strings.HasPrefix(r, "<"), strings.HasPrefix(r, "'"):
 		start := 1
@@ -833,24 +1128,79 @@ func (s *pcreScanner) group(i int) int {
 		s.raw("(?<" + name + ">")
 		return i + 2 + start + end + 1
 	}
-	// Inline options "(?imsx-imsx)" or "(?imsx-imsx:".
+	// Inline options "(?imsx-imsx)" or "(?imsx-imsx:", read as PCRE2
+	// 10.42's parse_regex does: "^" first (it unsets i, m, n, s and x and
+	// forbids "-"), then letters of "iJmnsUx" and at most one "-"; any
+	// other character is an error at that character.
 	j := 0
-	for j < len(r) && strings.IndexByte("imsxnUJX-^", r[j]) >= 0 {
-		switch r[j] {
-		case 'x':
-			s.needs(`the inline option "x"`, i)
-			s.xmode = true
-		case 'n':
-			s.unsupported(`the inline option "n"`, i)
-		case 'J', 'X':
-			s.unsupported(fmt.Sprintf(`the inline option "%c"`, r[j]), i)
-		case 'U':
-			// RE2 has "U"; regexp2 does not.
-			s.info.needsU = true
+	caret := len(r) > 0 && r[0] == '^'
+	if caret {
+		j++
+	}
+	hyphenOK, negate := !caret, false
+	var set, unset []byte
+	for j < len(r) && r[j] != ')' && r[j] != ':' {
+		switch c := r[j]; {
+		case c == '-':
+			if !hyphenOK {
+				s.fail("invalid hyphen in option setting", i+2+j)
+				s.partial = true
+				return i + 2 + j
+			}
+			hyphenOK, negate = false, true
+		case strings.IndexByte("iJmnsUx", c) >= 0:
+			switch c {
+			case 'x':
+				s.needs(`the inline option "x"`, i)
+				s.xmode = true
+			case 'n':
+				s.unsupported(`the inline option "n"`, i)
+			case 'J':
+				s.unsupported(`the inline option "J"`, i)
+			case 'U':
+				// RE2 has "U"; regexp2 does not.
+				s.info.needsU = true
+			}
+			if negate {
+				unset = append(unset, c)
+			} else {
+				set = append(set, c)
+			}
+		default:
+			s.fail("unrecognized character after (? or (?-", i+2+j)
+			s.partial = true
+			return i + 2 + j
 		}
 		j++
 	}
-	s.lit(p[i : i+2+j])
+	plainGroup := len(set) == 0 && !negate && j < len(r) && r[j] == ':' // "(?:"
+	if !caret && (len(unset) > 0 || len(set) > 0 && !negate || plainGroup) {
+		s.lit(p[i : i+2+j])
+		return i + 2 + j
+	}
+	// "(?^…", "(?)", "(?-)", "(?i-)": no form RE2 and regexp2 share, so
+	// spell it out for the PCRE engine ("^" unsets the others of imsx).
+	s.needs(`the inline option "^"`, i)
+	if caret {
+		for _, c := range []byte("imsx") {
+			if bytes.IndexByte(set, c) < 0 {
+				unset = append(unset, c)
+			}
+		}
+	}
+	switch {
+	case len(set)+len(unset) > 0:
+		flags := string(set)
+		if len(unset) > 0 {
+			flags += "-" + string(unset)
+		}
+		s.raw("(?" + flags)
+	case j < len(r) && r[j] == ':':
+		s.raw("(?") // "(?:" follows
+	default:
+		s.partial = true // nothing to set: "(?)" is nothing at all
+		return min(i+2+j+1, len(p))
+	}
 	return i + 2 + j
 }
 
@@ -1153,22 +1503,73 @@ func (s *pcreScanner) octalEscape(i int) int {
 	p := s.p
 	j := i + 2
 	if j >= len(p) || p[j] != '{' {
-		s.fail(`missing opening brace after \o`, i+1)
+		// PCRE2's check_escape reads the character after "\o" and steps
+		// back one: the error is at that character, or at the "o" when
+		// the pattern ends there.
+		at := j
+		if j >= len(p) {
+			at = i + 1
+		}
+		s.fail(`missing opening brace after \o`, at)
 		return j
 	}
-	k := strings.IndexByte(p[j:], '}')
-	if k < 0 {
-		s.unsupported(`the escape "\o"`, i)
-		return j
-	}
-	v, err := strconv.ParseUint(p[j+1:j+k], 8, 32)
-	switch {
-	case err != nil && !errors.Is(err, strconv.ErrRange):
-		s.unsupported(`the escape "\o"`, i)
-	case err != nil || v > 0xff:
-		s.fail(`character code point value in \x{} or \o{} is too large`, j+k)
-	case s.emit:
+	v, next, ok := s.bracedCode(j+1, 8)
+	if ok && s.emit {
 		fmt.Fprintf(&s.out, `\x%02X`, v)
 	}
-	return j + k + 1
+	return next
+}
+
+// bracedCode reads the digits of "\x{…}" (base 16) or "\o{…}" (base 8)
+// from p[j], just after the "{", as PCRE2 10.42's check_escape does
+// without UTF: the code (up to 0xff) and the index after the "}", or
+// PCRE2's error (ok false) at PCRE2's offset.
+func (s *pcreScanner) bracedCode(j int, base uint64) (v uint64, next int, ok bool) {
+	p := s.p
+	if j >= len(p) || p[j] == '}' {
+		s.fail(`digits missing in \x{} or \o{} or \N{U+}`, j)
+		return 0, min(j+1, len(p)), false
+	}
+	digit := func(c byte) (uint64, bool) {
+		switch {
+		case c >= '0' && c <= '7', base == 16 && (c == '8' || c == '9'):
+			return uint64(c - '0'), true
+		case base == 16 && c >= 'a' && c <= 'f':
+			return uint64(c-'a') + 10, true
+		case base == 16 && c >= 'A' && c <= 'F':
+			return uint64(c-'A') + 10, true
+		}
+		return 0, false
+	}
+	k := j
+	for k < len(p) {
+		d, isDigit := digit(p[k])
+		if !isDigit {
+			break
+		}
+		k++
+		if v = v*base + d; v > 0xff {
+			// Too large: PCRE2 skips the remaining digits.
+			for k < len(p) {
+				if _, more := digit(p[k]); !more {
+					break
+				}
+				k++
+			}
+			s.fail(`character code point value in \x{} or \o{} is too large`, k)
+			return 0, k, false
+		}
+	}
+	if k < len(p) && p[k] == '}' {
+		return v, k + 1, true
+	}
+	msg := `non-hex character in \x{} (closing brace missing?)`
+	if base == 8 {
+		msg = `non-octal character in \o{} (closing brace missing?)`
+	}
+	if k >= len(p) {
+		k-- // PCRE2 steps back onto the last character
+	}
+	s.fail(msg, k)
+	return 0, k + 1, false
 }

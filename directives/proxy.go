@@ -1,6 +1,7 @@
 package directives
 
 import (
+	"errors"
 	"net/netip"
 	"strings"
 
@@ -37,6 +38,12 @@ type Header struct {
 	Name  string
 	Value *Complex
 	Pos   parser.Pos
+	// compileErr is the value's compile error: ngx_conf_set_keyval_slot
+	// only stores the text, and the proxy module's merge compiles it
+	// (ngx_http_proxy_init_headers), so nginx reports it where the http
+	// block ends, after any error further on in the file.
+	compileErr string
+	uses       []string // the variables it is first to use (compileAtMerge)
 }
 
 // Redirect is a proxy_redirect rule.
@@ -148,11 +155,19 @@ func (l *loader) setProxyPass(d *parser.Directive, sc *scope) error {
 }
 
 func (l *loader) setProxySetHeader(d *parser.Directive, sc *scope) error {
-	v, err := l.compileComplex(d, d.Args[1].Value)
+	h := &Header{Name: d.Args[0].Value, Pos: d.Pos}
+	v, uses, err := l.compileAtMerge(d, d.Args[1].Value)
+	h.uses = uses
 	if err != nil {
-		return err
+		var pe *parser.Error
+		if !errors.As(err, &pe) {
+			return err
+		}
+		h.compileErr = pe.Msg
+		v = literal(d.Args[1].Value)
 	}
-	sc.loc.ProxySetHeaders = append(sc.loc.ProxySetHeaders, &Header{Name: d.Args[0].Value, Value: v, Pos: d.Pos})
+	h.Value = v
+	sc.loc.ProxySetHeaders = append(sc.loc.ProxySetHeaders, h)
 	return nil
 }
 

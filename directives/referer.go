@@ -88,9 +88,9 @@ func (spec *refererSpec) add(host, uri string) string {
 	case !valid:
 		return `invalid hostname or wildcard "` + host + `"`
 	case conflict:
-		return `conflicting parameter "` + strings.ToLower(host) + `"`
+		return `conflicting parameter "` + lowerString(host) + `"`
 	}
-	spec.hosts = append(spec.hosts, strings.ToLower(host))
+	spec.hosts = append(spec.hosts, lowerString(host))
 	spec.uris = append(spec.uris, uri)
 	return ""
 }

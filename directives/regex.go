@@ -3,9 +3,9 @@ package directives
 import (
 	"errors"
 	"fmt"
+	syntax2 "github.com/dlclark/regexp2/syntax"
 	"regexp"
 	"regexp/syntax"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -83,8 +83,12 @@ func (l *loader) compileRegex(d *parser.Directive, pattern string, caseless bool
 		return nil, errAt(d.Pos, "%s", err.Error())
 	}
 	if l.http != nil {
+		// ngx_http_regex_compile adds each named capture as a changeable
+		// variable: a builtin that is not changeable is "the duplicate".
 		for _, n := range re.Names {
-			l.http.vars.declare(n)
+			if err := l.addVariable(d, n); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return re, nil
@@ -124,6 +128,13 @@ func compileRegexp(pattern string, caseless bool) (*Regexp, error) {
 		}
 		if err != nil {
 			perr, both := pcreError(pattern, err)
+			if scan, ok := re2Scan(src, err); ok {
+				// RE2 stopped at a Latin-1 byte before any syntax error:
+				// look for one with the bytes made ASCII.
+				if _, serr := regexp.Compile(scan); serr != nil {
+					perr, both = pcreErrorIn(pattern, scan[len(src)-len(pattern):], serr)
+				}
+			}
 			if both {
 				return nil, perr
 			}
@@ -137,6 +148,15 @@ func compileRegexp(pattern string, caseless bool) (*Regexp, error) {
 	}
 	pc, err := compilePCRE(info, caseless)
 	if err != nil {
+		var e2 *syntax2.Error
+		if errors.As(err, &e2) && e2.Code == syntax2.ErrMissingParen {
+			// A group PCRE2 has and RE2 lacks ("(?=", "(?>", …) left
+			// open, or one RE2 stopped short of (at a Latin-1 byte).
+			return nil, pcreFailed(pattern, "missing closing parenthesis", len(pattern))
+		}
+		if errors.As(err, &e2) && e2.Code == syntax2.ErrUnexpectedParen {
+			return nil, pcreFailed(pattern, "unmatched closing parenthesis", unmatchedParen(pattern))
+		}
 		if re2Err != nil {
 			return nil, re2Err
 		}
@@ -328,6 +348,13 @@ func pcreFailed(pattern, msg string, offset int) error {
 // same mistake. both reports whether PCRE2 rejects the pattern too; when
 // it does not, the PCRE engine may still take it.
 func pcreError(pattern string, err error) (error, bool) {
+	return pcreErrorIn(pattern, pattern, err)
+}
+
+// pcreErrorIn is pcreError for an error Go found in scan, a copy of the
+// pattern of the same length (see re2Scan): offsets are taken in scan,
+// the message shows the pattern.
+func pcreErrorIn(pattern, scan string, err error) (error, bool) {
 	var se *syntax.Error
 	if !errors.As(err, &se) {
 		return fmt.Errorf(`regular expression "%s" cannot be compiled: %v`, pattern, err), false
@@ -336,18 +363,18 @@ func pcreError(pattern string, err error) (error, bool) {
 	case syntax.ErrMissingParen:
 		return pcreFailed(pattern, "missing closing parenthesis", len(pattern)), true
 	case syntax.ErrUnexpectedParen:
-		return pcreFailed(pattern, "unmatched closing parenthesis", unmatchedParen(pattern)), true
+		return pcreFailed(pattern, "unmatched closing parenthesis", unmatchedParen(scan)), true
 	case syntax.ErrMissingBracket:
 		return pcreFailed(pattern, "missing terminating ] for character class", len(pattern)), true
 	case syntax.ErrMissingRepeatArgument:
-		return pcreFailed(pattern, "quantifier does not follow a repeatable item", strings.Index(pattern, se.Expr)), true
+		return pcreFailed(pattern, "quantifier does not follow a repeatable item", strings.Index(scan, se.Expr)), true
 	case syntax.ErrInvalidRepeatOp:
 		// PCRE2 points at the last byte of the second quantifier.
-		return pcreFailed(pattern, "quantifier does not follow a repeatable item", strings.Index(pattern, se.Expr)+len(se.Expr)-1), true
+		return pcreFailed(pattern, "quantifier does not follow a repeatable item", strings.Index(scan, se.Expr)+len(se.Expr)-1), true
 	case syntax.ErrTrailingBackslash:
 		return pcreFailed(pattern, `\ at end of pattern`, len(pattern)), true
 	case syntax.ErrInvalidCharRange:
-		at := strings.Index(pattern, se.Expr)
+		at := strings.Index(scan, se.Expr)
 		switch {
 		case strings.HasPrefix(se.Expr, "[:") && strings.HasSuffix(se.Expr, ":]"):
 			return pcreFailed(pattern, "unknown POSIX class name", at+2), true
@@ -363,7 +390,7 @@ func pcreError(pattern string, err error) (error, bool) {
 		}
 		return pcreFailed(pattern, "range out of order in character class", at+len(se.Expr)-1), true
 	case syntax.ErrInvalidRepeatSize:
-		at := strings.Index(pattern, se.Expr)
+		at := strings.Index(scan, se.Expr)
 		lo, hi, ok := repeatBounds(se.Expr)
 		switch {
 		case ok && hi >= 0 && hi < lo:
@@ -373,20 +400,39 @@ func pcreError(pattern string, err error) (error, bool) {
 		}
 		return fmt.Errorf(`regular expression "%s" uses a repetition count above 1000 at "%s", which nginxws cannot run`, pattern, pattern[max(at, 0):]), false
 	case syntax.ErrInvalidEscape:
-		at := strings.Index(pattern, se.Expr)
+		at := strings.Index(scan, se.Expr)
 		if len(se.Expr) >= 2 && isLetter(se.Expr[1]) && !strings.ContainsRune(pcreEscapes, rune(se.Expr[1])) {
 			return pcreFailed(pattern, `unrecognized character follows \`, at+1), true
 		}
 		return fmt.Errorf(`regular expression "%s" uses the escape "%s" at "%s", which nginxws cannot run`, pattern, se.Expr, pattern[max(at, 0):]), false
 	case syntax.ErrInvalidPerlOp:
-		at := strings.Index(pattern, se.Expr)
-		if opts := strings.TrimLeft(pattern[at+2:], "imsxnUJ-^"); opts == "" {
+		at := strings.Index(scan, se.Expr)
+		if opts := strings.TrimLeft(scan[at+2:], "imsxnUJ-^"); opts == "" {
 			// "(?i" with nothing after: PCRE2 reads on for the ")".
 			return pcreFailed(pattern, "missing closing parenthesis", len(pattern)), true
 		}
 		return pcreFailed(pattern, "unrecognized character after (? or (?-", at+2), true
 	}
 	return fmt.Errorf(`regular expression "%s" cannot be compiled by nginxws: %s`, pattern, se.Code), false
+}
+
+// re2Scan returns, for a pattern RE2 refused as invalid UTF-8, a copy of
+// the same length with every byte from 0x80 made a "~" (the highest ASCII
+// literal, so "[\xe9-a]" stays out of order): PCRE2 (without UTF) reads
+// such a byte as a literal, escaped or not, so the copy has the pattern's
+// syntax errors at the same offsets.
+func re2Scan(src string, err error) (string, bool) {
+	var se *syntax.Error
+	if !errors.As(err, &se) || se.Code != syntax.ErrInvalidUTF8 {
+		return "", false
+	}
+	b := []byte(src)
+	for i, c := range b {
+		if c >= utf8.RuneSelf {
+			b[i] = '~'
+		}
+	}
+	return string(b), true
 }
 
 // propertyMalformed reports whether what follows a \p or \P that Go
@@ -413,8 +459,20 @@ func isLetter(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 
 func repeatBounds(s string) (lo, hi int, ok bool) {
 	s = strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
 	a, b, comma := strings.Cut(s, ",")
-	lo, err := strconv.Atoi(a)
-	if err != nil {
+	// Digits only, as PCRE2's read_repeat_counts ("{+1}" is literal);
+	// counts past any bound saturate (the callers check 65535).
+	count := func(d string) (int, bool) {
+		if d == "" || strings.Trim(d, "0123456789") != "" {
+			return 0, false
+		}
+		n := 0
+		for i := 0; i < len(d); i++ {
+			n = min(n*10+int(d[i]-'0'), 1<<30)
+		}
+		return n, true
+	}
+	lo, ok = count(a)
+	if !ok {
 		return 0, 0, false
 	}
 	if !comma {
@@ -423,8 +481,40 @@ func repeatBounds(s string) (lo, hi int, ok bool) {
 	if b == "" {
 		return lo, -1, true
 	}
-	hi, err = strconv.Atoi(b)
-	return lo, hi, err == nil
+	hi, ok = count(b)
+	return lo, hi, ok
+}
+
+// leadingZeroCount reports whether a quantifier "{…}" has a count
+// written with a leading zero.
+func leadingZeroCount(q string) bool {
+	for _, c := range strings.Split(q[1:len(q)-1], ",") {
+		if len(c) > 1 && c[0] == '0' {
+			return true
+		}
+	}
+	return false
+}
+
+// repeatCountError is PCRE2's error for the counts of the quantifier
+// q (from "{" to "}") at offset i of the pattern, "" if none: a count
+// above 65535 is "number too big" just after the digit that passed it,
+// a maximum below the minimum "numbers out of order" at the "}".
+func repeatCountError(q string, i int) (string, int) {
+	n := 0
+	for k := 1; k < len(q)-1; k++ {
+		if q[k] == ',' {
+			n = 0
+			continue
+		}
+		if n = n*10 + int(q[k]-'0'); n > 65535 {
+			return "number too big in {} quantifier", i + k + 1
+		}
+	}
+	if lo, hi, _ := repeatBounds(q); hi >= 0 && hi < lo {
+		return "numbers out of order in {} quantifier", i + len(q) - 1
+	}
+	return "", 0
 }
 
 // unmatchedParen finds the offset of the first ")" without its "(".

@@ -193,7 +193,7 @@ func (l *loader) addVariable(d *parser.Directive, name string) error {
 	if name == "" {
 		return l.errf(d, `invalid variable name "$"`)
 	}
-	low := strings.ToLower(name)
+	low := lowerString(name)
 	if builtinVariables[low] && !changeableVariables[low] {
 		return l.errf(d, `the duplicate "%s" variable`, name)
 	}
@@ -214,7 +214,7 @@ func (l *loader) setSet(d *parser.Directive, sc *scope) error {
 	if err != nil {
 		return err
 	}
-	addStmt(sc, &Stmt{Op: OpSet, Pos: d.Pos, Var: strings.ToLower(name[1:]), Value: v})
+	addStmt(sc, &Stmt{Op: OpSet, Pos: d.Pos, Var: lowerString(name[1:]), Value: v})
 	return nil
 }
 
@@ -271,7 +271,7 @@ func (l *loader) ifCondition(d *parser.Directive) (*Condition, error) {
 		// The tested variable is the whole token after "$" (nginx looks
 		// it up by name, it is not a value with variables): "$uri=x" is
 		// the variable "uri=x".
-		name := strings.ToLower(p[1:])
+		name := lowerString(p[1:])
 		l.useVar(name)
 		cond := &Condition{Kind: CondVar, Var: &Complex{Raw: p, Segments: []Segment{{Var: name}}}}
 		if cur == last {

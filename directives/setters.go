@@ -218,7 +218,8 @@ func (l *loader) setProxySetBody(d *parser.Directive, sc *scope) error {
 	if sc.loc.mark(d.Name) {
 		return l.dup(d)
 	}
-	cv, err := l.compileComplex(d, d.Args[0].Value)
+	cv, uses, err := l.compileAtMerge(d, d.Args[0].Value)
+	sc.loc.proxySetBodyUses = uses
 	if err != nil {
 		var pe *parser.Error
 		if !errors.As(err, &pe) {

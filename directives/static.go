@@ -162,7 +162,7 @@ func (l *loader) setTypes(d *parser.Directive, sc *scope) error {
 		}
 		typ := e.Name
 		for _, a := range e.Args {
-			ext := strings.ToLower(a.Value)
+			ext := lowerString(a.Value)
 			if old, ok := c.Types[ext]; ok {
 				l.warnf(e, `duplicate extension "%s", content type: "%s", previous content type: "%s"`, a.Value, typ, old)
 			}
@@ -202,7 +202,7 @@ func (l *loader) setServerTokens(d *parser.Directive, sc *scope) error {
 		return l.dup(d)
 	}
 	v := d.Args[0].Value
-	switch low := strings.ToLower(v); low {
+	switch low := lowerString(v); low {
 	case "on", "off", "build":
 		sc.loc.ServerTokens = low
 		return nil
@@ -323,7 +323,7 @@ func (l *loader) setServerName(d *parser.Directive, sc *scope) error {
 		if strings.EqualFold(v, "$hostname") {
 			sn.Name = l.hostname()
 		} else if !strings.HasPrefix(v, "~") {
-			sn.Name = strings.ToLower(v)
+			sn.Name = lowerString(v)
 		} else {
 			if len(v) == 1 {
 				return l.errf(d, `empty regex in server name "%s"`, v)
@@ -346,7 +346,7 @@ func (l *loader) setAutoindexFormat(d *parser.Directive, sc *scope) error {
 		return l.dup(d)
 	}
 	v := d.Args[0].Value
-	switch low := strings.ToLower(v); low {
+	switch low := lowerString(v); low {
 	case "html", "json", "jsonp", "xml":
 		sc.loc.AutoindexFormat = low
 		return nil

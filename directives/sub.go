@@ -106,6 +106,18 @@ func LowerASCII(b []byte) []byte {
 	return b
 }
 
+// lowerString is ngx_strlow for a string: A to Z only. strings.ToLower
+// would also fold other letters of UTF-8 and turn bytes that are not
+// UTF-8 into U+FFFD, neither of which nginx does.
+func lowerString(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return string(LowerASCII([]byte(s)))
+		}
+	}
+	return s
+}
+
 // setSubFilter is ngx_http_sub_filter: a search string that is not
 // empty, at most 255 pairs a level, both strings compiled as complex
 // values (the search string lower-cased first, variable names included).

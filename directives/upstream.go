@@ -343,6 +343,12 @@ func (l *loader) setUpstreamKeepaliveRequests(d *parser.Directive, sc *scope) er
 func (l *loader) initUpstreams() error {
 	for _, u := range l.http.h.Upstreams {
 		if u.Implicit && u.Servers == nil {
+			if u.Port == 0 && u.unixPath == "" {
+				// ngx_http_upstream_init_round_robin: an implicit group
+				// needs a port (fastcgi_pass and the like have no
+				// default one).
+				return errAt(u.Pos, `no port in upstream "%s"`, u.Name)
+			}
 			pu := urlParse{host: u.Name, port: u.Port}
 			if u.unixPath != "" {
 				pu.addrs = []string{"unix:" + u.unixPath}

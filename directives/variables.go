@@ -169,7 +169,7 @@ func newVarTable() *varTable {
 
 // declare adds a variable defined by the configuration.
 func (t *varTable) declare(name string) {
-	name = strings.ToLower(name)
+	name = lowerString(name)
 	if !t.declared[name] {
 		t.declared[name] = true
 		t.order = append(t.order, name)
@@ -178,7 +178,7 @@ func (t *varTable) declare(name string) {
 
 // use records a variable a value refers to.
 func (t *varTable) use(name string) {
-	name = strings.ToLower(name)
+	name = lowerString(name)
 	if !t.used[name] {
 		t.used[name] = true
 		t.uses = append(t.uses, name)

@@ -316,9 +316,6 @@ const globMeta = "*?[\\"
 func globDirs(pattern string) ([]string, error) {
 	i := strings.LastIndexByte(pattern, '/')
 	dirPart, file := pattern[:i+1], pattern[i+1:]
-	if _, err := filepath.Match(file, ""); err != nil {
-		return nil, err
-	}
 	dirs := []string{dirPart}
 	if strings.ContainsAny(dirPart, globMeta) {
 		parentPattern := strings.TrimRight(dirPart, "/")
@@ -356,7 +353,7 @@ func globDirs(pattern string) ([]string, error) {
 			if strings.HasPrefix(name, ".") && !strings.HasPrefix(file, ".") && !strings.HasPrefix(file, `\.`) {
 				continue
 			}
-			if ok, _ := filepath.Match(file, name); ok {
+			if fnmatch(file, name) {
 				out = append(out, dir+name)
 			}
 		}

@@ -120,6 +120,10 @@ type Error struct {
 	// zones): a signalling nginx (-s, and -t -s) stops reading the cycle
 	// before them and never sees it.
 	Cycle bool
+	// Silent is set for a failure nginx reports with no message of its
+	// own (a handler returning NGX_CONF_ERROR without logging): only
+	// "test failed" follows.
+	Silent bool
 }
 
 // Error returns the message followed by " in file:line" when located.

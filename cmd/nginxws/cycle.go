@@ -100,6 +100,9 @@ func cycleStage(err error) bool {
 func (p *process) logLoadError(err error) {
 	lvl := errlog.LevelEmerg
 	var pe *parser.Error
+	if errors.As(err, &pe) && pe.Silent {
+		return
+	}
 	if errors.As(err, &pe) && pe.Level != "" {
 		for l := errlog.LevelEmerg; l <= errlog.LevelDebug; l++ {
 			if l.String() == pe.Level {
@@ -107,7 +110,7 @@ func (p *process) logLoadError(err error) {
 			}
 		}
 	}
-	p.log.WithLevel(lvl).Msg(err.Error())
+	errlog.Msg(p.log.WithLevel(lvl), err.Error())
 }
 
 // loadConfig reads and validates the configuration, logging its warnings
@@ -118,15 +121,18 @@ func (p *process) logLoadError(err error) {
 func (p *process) loadConfig() (*directives.Config, error) {
 	cfg, err := directives.Load(p.paths.conf, directives.LoadOptions{Prefix: p.paths.prefix, EmptyPrefix: p.paths.prefix == "", Globals: p.opts.globals})
 	if cfg != nil {
+		// errlog.Msg, not zerolog's Msg: nginx prints the configuration's
+		// bytes as they are, and zerolog would turn those that are not
+		// UTF-8 (a Latin-1 comment made a word, a name) into U+FFFD.
 		for _, w := range cfg.Warnings {
 			if w.Emerg {
-				p.log.Emerg().Msg(diagText(w.Msg, w.Pos))
+				errlog.Msg(p.log.Emerg(), diagText(w.Msg, w.Pos))
 				continue
 			}
-			p.log.Warn().Msg(diagText(w.Msg, w.Pos))
+			errlog.Msg(p.log.Warn(), diagText(w.Msg, w.Pos))
 		}
 		for _, n := range cfg.Notes {
-			p.log.Info().Msg(diagText(n.Msg, n.Pos))
+			errlog.Msg(p.log.Info(), diagText(n.Msg, n.Pos))
 		}
 	}
 	if err != nil && p.opts.signal != "" && cycleStage(err) {
@@ -162,21 +168,21 @@ func (p *process) openCycle(cfg *directives.Config) (*cycle, error) {
 	// (one level, 0700), before the logs are opened.
 	for _, dir := range cfg.Main.Paths {
 		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			p.log.Emerg().Msg(`mkdir() "` + dir + `" failed (` + errlog.Errno(err) + ")")
+			errlog.Msg(p.log.Emerg(), `mkdir() "`+dir+`" failed (`+errlog.Errno(err)+")")
 			return nil, errReported
 		}
 	}
 	// The files every error_log and access_log names, in the order
 	// nginx opens them: the first that fails is the one reported.
 	if err := proxy.CheckLogFiles(cfg); err != nil {
-		p.log.Emerg().Msg(err.Error())
+		errlog.Msg(p.log.Emerg(), err.Error())
 		return nil, errReported
 	}
 	// Then the main context's error logs, and the default one (-e) last,
 	// as ngx_log_open_default adds it.
 	logs, err := errlog.Open(p.logTargets(cfg))
 	if err != nil {
-		p.log.Emerg().Msg(err.Error())
+		errlog.Msg(p.log.Emerg(), err.Error())
 		return nil, errReported
 	}
 	return &cycle{cfg: cfg, logs: logs}, nil
@@ -230,7 +236,7 @@ func (p *process) createPidfile(name string) error {
 	}
 	f, err := os.OpenFile(name, flags, 0o644)
 	if err != nil {
-		p.log.Emerg().Msg(`open() "` + name + `" failed (` + errlog.Errno(err) + ")")
+		errlog.Msg(p.log.Emerg(), `open() "`+name+`" failed (`+errlog.Errno(err)+")")
 		return errReported
 	}
 	var werr error
