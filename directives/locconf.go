@@ -135,6 +135,15 @@ type LocConf struct {
 	ClientMaxBodySize               int64         // default 1m; 0 means no limit
 	ClientBodyTimeout               time.Duration // default 60s
 	ClientBodyBufferSize            int64         // default 8k
+	// ClientBodyInFileOnly is client_body_in_file_only: "off" (default),
+	// "on" (every body read goes to a file that is kept) or "clean" (the
+	// file is removed when the request ends).
+	ClientBodyInFileOnly string
+	// ClientBodyTempPath and ProxyTempPath are client_body_temp_path and
+	// proxy_temp_path: where request bodies and upstream responses are
+	// buffered to files; by default Debian's compiled-in
+	// /var/lib/nginx/body and /var/lib/nginx/proxy.
+	ClientBodyTempPath, ProxyTempPath TempPath
 
 	// LimitConns are the level's limit_conn directives (a level that has
 	// none inherits its parent's); LimitConnLogLevel, LimitConnStatus and
@@ -393,6 +402,9 @@ func defaultLocConf(l *loader) *LocConf {
 		ClientMaxBodySize:    1 << 20,
 		ClientBodyTimeout:    60 * time.Second,
 		ClientBodyBufferSize: 2 * pageSize,
+		ClientBodyInFileOnly: "off",
+		ClientBodyTempPath:   TempPath{Name: DefaultClientBodyTempPath},
+		ProxyTempPath:        TempPath{Name: DefaultProxyTempPath},
 
 		ProxyHTTPVersion:        "1.0",
 		ProxyConnectTimeout:     60 * time.Second,
@@ -509,6 +521,8 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "client_max_body_size", &c.ClientMaxBodySize, p.ClientMaxBodySize)
 	inherit(s, "client_body_timeout", &c.ClientBodyTimeout, p.ClientBodyTimeout)
 	inherit(s, "client_body_buffer_size", &c.ClientBodyBufferSize, p.ClientBodyBufferSize)
+	inherit(s, "client_body_in_file_only", &c.ClientBodyInFileOnly, p.ClientBodyInFileOnly)
+	inherit(s, "client_body_temp_path", &c.ClientBodyTempPath, p.ClientBodyTempPath)
 
 	// ngx_http_access_module, ngx_http_log_module, ngx_http_headers_module:
 	// lists inherited only by a level that has none.
@@ -558,6 +572,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "proxy_read_timeout", &c.ProxyReadTimeout, p.ProxyReadTimeout)
 	inherit(s, "proxy_send_timeout", &c.ProxySendTimeout, p.ProxySendTimeout)
 	inherit(s, "proxy_buffering", &c.ProxyBuffering, p.ProxyBuffering)
+	inherit(s, "proxy_temp_path", &c.ProxyTempPath, p.ProxyTempPath)
 	inherit(s, "proxy_ignore_headers", &c.ProxyIgnoreHeaders, p.ProxyIgnoreHeaders)
 	inherit(s, "proxy_request_buffering", &c.ProxyRequestBuffering, p.ProxyRequestBuffering)
 	inherit(s, "proxy_buffer_size", &c.ProxyBufferSize, p.ProxyBufferSize)

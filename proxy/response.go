@@ -137,6 +137,13 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 	switch {
 	case !x.hasBody():
 		x.startBody()
+		if x.head.ContentLength == 0 && conf.ClientBodyInFileOnly != "off" {
+			// ngx_http_request_body_save_filter: the empty body's last
+			// buffer goes to a file as any other.
+			if err := x.spill(nil); err != nil {
+				return 500
+			}
+		}
 		if x.head.ContentLength >= 0 {
 			b.length = x.head.ContentLength
 		}
