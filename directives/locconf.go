@@ -403,8 +403,8 @@ func defaultLocConf(l *loader) *LocConf {
 		ClientBodyTimeout:    60 * time.Second,
 		ClientBodyBufferSize: 2 * pageSize,
 		ClientBodyInFileOnly: "off",
-		ClientBodyTempPath:   TempPath{Name: DefaultClientBodyTempPath},
-		ProxyTempPath:        TempPath{Name: DefaultProxyTempPath},
+		ClientBodyTempPath:   defaultClientBodyTemp(),
+		ProxyTempPath:        defaultProxyTemp(),
 
 		ProxyHTTPVersion:        "1.0",
 		ProxyConnectTimeout:     60 * time.Second,

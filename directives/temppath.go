@@ -80,8 +80,7 @@ func (l *loader) tempPath(d *parser.Directive) (TempPath, error) {
 			return p, l.invalid(d)
 		}
 	}
-	l.addPath(d.Args[0].Value)
-	return p, nil
+	return p, l.addPath(d, d.Args[0].Value, p.Level, false)
 }
 
 // addDefaultPaths adds the compiled-in temporary directories the http
@@ -89,22 +88,38 @@ func (l *loader) tempPath(d *parser.Directive) (TempPath, error) {
 // adds the default when neither the server nor the http level set the
 // directive), module by module in nginx's order: core, proxy, fastcgi,
 // uwsgi, scgi.
-func (l *loader) addDefaultPaths(h *HTTP) {
-	for _, dp := range []struct{ directive, path string }{
-		{"client_body_temp_path", DefaultClientBodyTempPath},
-		{"proxy_temp_path", DefaultProxyTempPath},
-		{"fastcgi_temp_path", defaultFastcgiTempPath},
-		{"uwsgi_temp_path", defaultUwsgiTempPath},
-		{"scgi_temp_path", defaultScgiTempPath},
+func (l *loader) addDefaultPaths(h *HTTP, end parser.Pos) error {
+	l.httpEnd = end
+	for _, dp := range []struct {
+		directive string
+		path      TempPath
+	}{
+		{"client_body_temp_path", defaultClientBodyTemp()},
+		{"proxy_temp_path", defaultProxyTemp()},
+		{"fastcgi_temp_path", TempPath{Name: defaultFastcgiTempPath, Level: [MaxPathLevel]int{1, 2}}},
+		{"uwsgi_temp_path", TempPath{Name: defaultUwsgiTempPath, Level: [MaxPathLevel]int{1, 2}}},
+		{"scgi_temp_path", TempPath{Name: defaultScgiTempPath, Level: [MaxPathLevel]int{1, 2}}},
 	} {
 		if h.Conf.isSet(dp.directive) {
 			continue
 		}
 		for _, s := range h.Servers {
 			if !s.Conf.isSet(dp.directive) {
-				l.addPath(dp.path)
+				if err := l.addPath(nil, dp.path.Name, dp.path.Level, false); err != nil {
+					return err
+				}
 				break
 			}
 		}
 	}
+	return nil
+}
+
+// The compiled-in paths' levels: none for request bodies
+// (ngx_http_client_temp_path), 1 2 for the upstream modules'
+// (ngx_http_proxy_temp_path and the others).
+func defaultClientBodyTemp() TempPath { return TempPath{Name: DefaultClientBodyTempPath} }
+
+func defaultProxyTemp() TempPath {
+	return TempPath{Name: DefaultProxyTempPath, Level: [MaxPathLevel]int{1, 2}}
 }
