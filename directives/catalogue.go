@@ -395,6 +395,7 @@ var catalogueRows = []row{
 	{name: "resolver", ctx: cHSL, args: arg1More, set: setResolver},
 	{name: "resolver_timeout", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.ResolverTimeout })},
 	{name: "proxy_send_timeout", ctx: cHSL, args: arg1, set: locMsec(func(c *LocConf) *time.Duration { return &c.ProxySendTimeout })},
+	{name: "proxy_max_temp_file_size", ctx: cHSL, args: arg1, set: locKeptSize},
 	{name: "proxy_temp_path", ctx: cHSL, args: arg1 | arg2 | arg3 | arg4, set: locTempPath(func(c *LocConf) *TempPath { return &c.ProxyTempPath })},
 	{name: "proxy_buffering", ctx: cHSL, args: argFlag, set: locFlag(func(c *LocConf) *bool { return &c.ProxyBuffering })},
 	{name: "proxy_ignore_headers", ctx: cHSL, args: arg1More, set: (*loader).setProxyIgnoreHeaders, repeat: true},

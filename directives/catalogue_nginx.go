@@ -179,8 +179,6 @@ var nginxRows = []row{
 	{name: "proxy_headers_hash_bucket_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkNum, dupErr: true},
 	{name: "proxy_headers_hash_max_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkNum, dupErr: true},
 	{name: "proxy_limit_rate", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true},
-	// 0: no temporary file for a response, which nginxws never writes.
-	{name: "proxy_max_temp_file_size", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true, def: []string{"0"}},
 	{name: "proxy_no_cache", ctx: cHTTP | cServer | cLocation, args: arg1More, status: ignored, check: checkPredicate},
 	{name: "proxy_send_lowat", ctx: cHTTP | cServer | cLocation, args: arg1, status: ignored, check: checkSize, dupErr: true, warn: `"proxy_send_lowat" is not supported, ignored`},
 	{name: "proxy_ssl_certificate", ctx: cHTTP | cServer | cLocation, args: arg1, status: refused},

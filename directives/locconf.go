@@ -703,6 +703,12 @@ func (c *LocConf) keepPassive(name string, a, b int64) {
 	c.passive[name] = [2]int64{a, b}
 }
 
+// ProxyMaxTempFileSize is proxy_max_temp_file_size: how much of a
+// buffered response may go to a temporary file (default 1024m; 0: none).
+func (c *LocConf) ProxyMaxTempFileSize() int64 {
+	return c.passiveSize("proxy_max_temp_file_size", 1024<<20)
+}
+
 // passiveSize is an ignored size directive's effective value, or def.
 func (c *LocConf) passiveSize(name string, def int64) int64 {
 	if v, ok := c.passive[name]; ok {
@@ -735,7 +741,7 @@ func (c *LocConf) checkUpstreamBuffers(m string, end parser.Pos) error {
 }
 
 // checkTempFileSizes is the end of those checks, on the temporary file
-// sizes (which nginxws, streaming without temporary files, ignores):
+// sizes:
 // *_temp_file_write_size (default twice size) and *_max_temp_file_size
 // (default 1024m, 0 for none) at least size, the larger of the buffer
 // size and one buffer.
