@@ -27,7 +27,7 @@ func (s *respSpill) close() {
 	}
 }
 
-// clientWritable reports whether the client's socket would take a write
+// clientWritable reports whether the client's socket (under TLS too) would take a write
 // at once; a connection without a descriptor is taken to.
 func clientWritable(nc net.Conn) bool {
 	rc, ok := rawConn(nc)
