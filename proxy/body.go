@@ -341,7 +341,7 @@ func (x *exchange) spill(p []byte) error {
 	b := &x.body
 	if b.file == nil {
 		inFile := x.conf.ClientBodyInFileOnly
-		t, err := x.createTempFile(x.conf.ClientBodyTempPath, inFile != "off", inFile == "clean")
+		t, err := x.createTempFile(x.conf.ClientBodyTempPath, inFile != "off", inFile == "clean", "")
 		if err != nil {
 			return err
 		}

@@ -42,15 +42,18 @@ func clientWritable(nc net.Conn) bool {
 // spillResponse writes p, filtered response data the client cannot take
 // now, to the response's temporary file, which the first call creates in
 // proxy_temp_path with nginx's [warn] (ngx_write_chain_to_temp_file).
-// False when the file cannot be made or written (logged at [crit]).
+// False when the file cannot be made or written (logged at [crit]): the
+// pipe aborts (NGX_ABORT) and nginx finalizes the request with NGX_ERROR,
+// the response cut short.
 func (x *exchange) spillResponse(s **respSpill, p []byte) bool {
 	if *s == nil {
 		*s = &respSpill{}
 	}
 	sp := *s
 	if sp.t == nil {
-		t, err := x.createTempFile(x.conf.ProxyTempPath, false, false)
+		t, err := x.createTempFile(x.conf.ProxyTempPath, false, false, "reading upstream")
 		if err != nil {
+			x.broken = true
 			return false
 		}
 		sp.t = t
@@ -58,6 +61,7 @@ func (x *exchange) spillResponse(s **respSpill, p []byte) bool {
 	}
 	if _, err := sp.t.f.WriteAt(p, sp.written); err != nil {
 		x.logEvent(levelCrit, `pwrite() "`+sp.t.name+`" failed`, errnoText(err), "reading upstream")
+		x.broken = true
 		return false
 	}
 	sp.written += int64(len(p))
@@ -74,7 +78,8 @@ func (x *exchange) sendSpilled(s *respSpill, buf []byte, stop func() bool) bool 
 		}
 		k, err := s.t.f.ReadAt(buf[:min(int64(len(buf)), s.written-s.sent)], s.sent)
 		if k == 0 && err != nil && err != io.EOF {
-			x.logEvent(levelCrit, `pread() "`+s.t.name+`" failed`, errnoText(err), "")
+			x.logEvent(levelCrit, `pread() "`+s.t.name+`" failed`, errnoText(err), "sending to client")
+			x.broken = true
 			return false
 		}
 		s.sent += int64(k)

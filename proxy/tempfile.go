@@ -73,9 +73,9 @@ func tempFileName(path directives.TempPath, n uint32) string {
 // (O_CREAT|O_EXCL, 0600), numbered by the process's counter; a name in
 // use takes the next number; a missing level directory is made (0700) and
 // the open tried again. A file that is not persistent is unlinked at
-// once. Failures are logged at [crit] with nginx's wording; the caller
-// answers 500.
-func (x *exchange) createTempFile(path directives.TempPath, persistent, clean bool) (*tempFile, error) {
+// once. Failures are logged at [crit] with nginx's wording and action
+// (what the connection's log says it is doing).
+func (x *exchange) createTempFile(path directives.TempPath, persistent, clean bool, action string) (*tempFile, error) {
 	n := x.c.s.nextTempNumber(false)
 	for {
 		name := tempFileName(path, n)
@@ -91,10 +91,10 @@ func (x *exchange) createTempFile(path directives.TempPath, persistent, clean bo
 			continue
 		}
 		if path.Level[0] == 0 || !errors.Is(err, syscall.ENOENT) {
-			x.logEvent(levelCrit, `open() "`+name+`" failed`, errlog.Errno(err), "")
+			x.logEvent(levelCrit, `open() "`+name+`" failed`, errlog.Errno(err), action)
 			return nil, err
 		}
-		if err := x.createTempPath(path, name); err != nil {
+		if err := x.createTempPath(path, name, action); err != nil {
 			return nil, err
 		}
 	}
@@ -102,7 +102,7 @@ func (x *exchange) createTempFile(path directives.TempPath, persistent, clean bo
 
 // createTempPath is ngx_create_path: it makes each level's directory of
 // the file's name (0700), an existing one being fine.
-func (x *exchange) createTempPath(path directives.TempPath, name string) error {
+func (x *exchange) createTempPath(path directives.TempPath, name, action string) error {
 	pos := len(path.Name)
 	for _, level := range path.Level {
 		if level == 0 {
@@ -111,7 +111,7 @@ func (x *exchange) createTempPath(path directives.TempPath, name string) error {
 		pos += level + 1
 		dir := name[:pos]
 		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			x.logEvent(levelCrit, `mkdir() "`+dir+`" failed`, errlog.Errno(err), "")
+			x.logEvent(levelCrit, `mkdir() "`+dir+`" failed`, errlog.Errno(err), action)
 			return err
 		}
 	}

@@ -1,7 +1,10 @@
 package proxy
 
 import (
+	"io"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +65,63 @@ func TestClientBodyInFileOnly(t *testing.T) {
 		t.Errorf("client got %q, want a 500", got)
 	}
 	want := `[crit] open() "` + dir + `/gone/0000000002" failed (2: No such file or directory), client: 127.0.0.1, server: , request: "POST /gone HTTP/1.1", host: "h"`
+	eventually(t, 2*time.Second, func() bool {
+		for _, l := range logLines() {
+			if connNumber.ReplaceAllString(l, "$1") == want {
+				return true
+			}
+		}
+		return false
+	}, func() string { return "error log\n" + strings.Join(logLines(), "\n") + "\nwant\n" + want })
+}
+
+// TestClientBodyInFileOnlyClean checks that the file of
+// client_body_in_file_only clean is gone once the request is over.
+func TestClientBodyInFileOnlyClean(t *testing.T) {
+	dir := t.TempDir()
+	be := startBackend(t, okReply)
+	conf := "server { listen 127.0.0.1:{{PORT}};\n" +
+		"location / { client_body_in_file_only clean; client_body_temp_path " + dir + "; proxy_pass http://{{B}}; }\n}\n"
+	addr, _ := proxyFor(t, conf, be)
+	got := exchangeRaw(t, addr, crlf("POST / HTTP/1.1\nHost: h\nContent-Length: 5\nConnection: close\n\nhello"), 2*time.Second)
+	if !strings.HasPrefix(got, "HTTP/1.1 200 OK") {
+		t.Fatalf("client got %q", got)
+	}
+	if reqs := be.requests(); len(reqs) != 1 || !strings.HasSuffix(reqs[0], "\r\n\r\nhello") {
+		t.Errorf("backend got %q", reqs)
+	}
+	eventually(t, 2*time.Second, func() bool {
+		_, err := os.Stat(dir + "/0000000001")
+		return os.IsNotExist(err)
+	}, func() string { return dir + "/0000000001 is still there" })
+}
+
+// TestResponseTempFileFails checks a response that must go to a
+// temporary file which cannot be made: nginx's [crit] while reading
+// upstream, and the response cut short (the pipe aborts).
+func TestResponseTempFileFails(t *testing.T) {
+	dir := t.TempDir()
+	const size = 20 << 20
+	be := startBackend(t, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(size)+"\r\n\r\n"+strings.Repeat("x", size))
+	conf := "server { listen 127.0.0.1:{{PORT}};\n" +
+		"location / { proxy_temp_path " + dir + "/missing; proxy_pass http://{{B}}; }\n}\n"
+	addr, logLines := proxyFor(t, conf, be)
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("GET /big HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	// Take nothing until the proxy's buffers and the socket are full.
+	time.Sleep(time.Second)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _ := io.Copy(io.Discard, c)
+	if n >= size {
+		t.Errorf("client got %d bytes, want the response cut short", n)
+	}
+	want := `[crit] open() "` + dir + `/missing/0000000001" failed (2: No such file or directory) while reading upstream, client: 127.0.0.1, server: , request: "GET /big HTTP/1.1", upstream: "http://` + be.addr() + `/big", host: "h"`
 	eventually(t, 2*time.Second, func() bool {
 		for _, l := range logLines() {
 			if connNumber.ReplaceAllString(l, "$1") == want {
