@@ -856,7 +856,7 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 	maxTemp := conf.ProxyMaxTempFileSize()
 	mustSpill := func() bool {
 		return buffering && maxTemp > 0 && x.headerSent && !x.headerOnly && n == len(room) && len(marks) > 0 &&
-			(spill == nil || spill.written+int64(marks[len(marks)-1]) <= maxTemp) && !clientWritable(x.c.sock)
+			(spill == nil || spill.written+int64(marks[len(marks)-1]) <= maxTemp) && !x.clientReady()
 	}
 	flush := func() bool {
 		for {

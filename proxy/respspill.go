@@ -3,6 +3,7 @@ package proxy
 import (
 	"io"
 	"net"
+	"time"
 )
 
 // respSpill is the temporary file of a buffered response
@@ -25,6 +26,16 @@ func (s *respSpill) close() {
 	if s != nil && s.t != nil {
 		s.t.close()
 	}
+}
+
+// clientReady is nginx's p->downstream->write->ready &&
+// !p->downstream->write->delayed: the client's socket would take a write
+// and limit_rate does not hold the next one back.
+func (x *exchange) clientReady() bool {
+	if time.Now().Before(x.limit.delayedUntil) {
+		return false
+	}
+	return clientWritable(x.c.sock)
 }
 
 // clientWritable reports whether the client's socket (under TLS too) would take a write
