@@ -40,7 +40,7 @@ func TestCatalogueCoversScope(t *testing.T) {
 			t.Errorf("%s should be refused", name)
 		}
 	}
-	for _, name := range strings.Fields("sendfile tcp_nopush tcp_nodelay gzip_window gzip_hash types_hash_max_size multi_accept accept_mutex use client_body_temp_path proxy_temp_path open_file_cache") {
+	for _, name := range strings.Fields("sendfile tcp_nopush tcp_nodelay gzip_window gzip_hash types_hash_max_size multi_accept accept_mutex use open_file_cache") {
 		if s := byName[name][0].status; s != ignored {
 			t.Errorf("%s should be ignored with a warning, is %d", name, s)
 		}
@@ -175,7 +175,7 @@ func TestImplementedRowsMatchNginx(t *testing.T) {
 // sampleArgs are valid arguments for the non-repeatable implemented rows
 // (other rows get a value of their kind in sampleFor).
 var sampleArgs = map[string]string{
-	"autoindex_format": "json", "charset": "utf-8", "source_charset": "utf-8",
+	"autoindex_format": "json", "client_body_in_file_only": "on", "charset": "utf-8", "source_charset": "utf-8",
 	"daemon": "off", "pid": "x.pid", "user": "root", "worker_processes": "1",
 	"default_type": "a/b", "root": "/x", "alias": "/x", "try_files": "a b", "internal": "",
 	"keepalive_timeout": "5s", "proxy_pass": "http://127.0.0.1:1", "proxy_http_version": "1.1",

@@ -361,6 +361,9 @@ func (l *loader) finishHTTP(d *parser.Directive) error {
 		}
 		return nil
 	}()
+	if err == nil {
+		err = l.addDefaultPaths(h, end)
+	}
 	// ngx_http_log_merge_loc_conf opens the default access log for a
 	// server that has no access_log and inherits none: after every file
 	// the block named.

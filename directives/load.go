@@ -122,6 +122,11 @@ type loader struct {
 	errPos  parser.Pos // where the syntax error is, when partial
 
 	mainSet map[string]bool // main/events directives already seen
+	// paths are the directories the configuration names (ngx_add_path's
+	// cycle->paths); httpEnd is where the http block ends, where nginx's
+	// merge adds the defaults.
+	paths   []pathEntry
+	httpEnd parser.Pos
 	// threadPools are the thread_pool names declared (nginx's pools with
 	// threads), for "duplicate thread pool"; poolRefs every pool named by
 	// thread_pool or "aio threads", in order of first mention, for
@@ -336,8 +341,12 @@ func (l *loader) checkPassive(r *row, d *parser.Directive, sc *scope) error {
 		if sum > 10 {
 			return l.invalid(d)
 		}
-		l.addPath(d.Args[0].Value)
-		return nil
+		var levels [MaxPathLevel]int
+		for i, a := range d.Args[1:] {
+			n, _ := Atoi(a.Value)
+			levels[i] = int(n)
+		}
+		return l.addPath(d, d.Args[0].Value, levels, false)
 	case checkCacheValid:
 		return l.checkCacheValid(d)
 	case checkOpenFileCache:
@@ -605,15 +614,53 @@ func (l *loader) invalid(d *parser.Directive) error {
 // the prefix (not the configuration's directory): pid, logs, root.
 // addPath records a directory nginx creates at start (ngx_conf_set_path_slot
 // and ngx_http_file_cache_set_slot drop a trailing "/" and name it from
-// the prefix; ngx_add_path keeps each name once).
-func (l *loader) addPath(p string) {
+// the prefix), as ngx_add_path: each name once, and a name used again
+// must be for the same kind of path (a cache's path is its own) with the
+// same levels. d is the directive naming it; nil for a compiled-in
+// default, which the http block's merge adds (at its end).
+func (l *loader) addPath(d *parser.Directive, p string, levels [MaxPathLevel]int, cache bool) error {
 	if len(p) > 1 {
 		p = strings.TrimSuffix(p, "/")
 	}
 	p = l.fullName(p)
-	if !slices.Contains(l.cfg.Main.Paths, p) {
-		l.cfg.Main.Paths = append(l.cfg.Main.Paths, p)
+	for _, e := range l.paths {
+		if e.name != p {
+			continue
+		}
+		switch {
+		case cache || e.cache:
+			// Each cache's path has its own data (p[i]->data != path->data).
+			pos := l.httpEnd
+			if d != nil {
+				pos = d.Pos
+			}
+			return errAt(pos, `the same path name "%s" used in %s and`, p, e.pos)
+		case e.levels == levels:
+			return nil
+		case d == nil && e.def:
+			return &parser.Error{Msg: fmt.Sprintf(`the default path name "%s" has the same name as another default path, but the different levels, you need to redefine one of them in http section`, p)}
+		case d == nil:
+			return &parser.Error{Msg: fmt.Sprintf(`the path name "%s" in %s has the same name as default path, but the different levels, you need to define default path in http section`, p, e.pos)}
+		}
+		return l.errf(d, `the same path name "%s" in %s has the different levels than`, p, e.pos)
 	}
+	e := pathEntry{name: p, levels: levels, cache: cache, def: d == nil}
+	if d != nil {
+		e.pos = d.Pos
+	}
+	l.paths = append(l.paths, e)
+	l.cfg.Main.Paths = append(l.cfg.Main.Paths, p)
+	return nil
+}
+
+// pathEntry is a directory of the cycle's paths (ngx_path_t): its full
+// name, levels, where it was named (none for a default) and whether it is
+// a cache's.
+type pathEntry struct {
+	name       string
+	levels     [MaxPathLevel]int
+	pos        parser.Pos
+	cache, def bool
 }
 
 func (l *loader) fullName(p string) string {

@@ -135,6 +135,15 @@ type LocConf struct {
 	ClientMaxBodySize               int64         // default 1m; 0 means no limit
 	ClientBodyTimeout               time.Duration // default 60s
 	ClientBodyBufferSize            int64         // default 8k
+	// ClientBodyInFileOnly is client_body_in_file_only: "off" (default),
+	// "on" (every body read goes to a file that is kept) or "clean" (the
+	// file is removed when the request ends).
+	ClientBodyInFileOnly string
+	// ClientBodyTempPath and ProxyTempPath are client_body_temp_path and
+	// proxy_temp_path: where request bodies and upstream responses are
+	// buffered to files; by default Debian's compiled-in
+	// /var/lib/nginx/body and /var/lib/nginx/proxy.
+	ClientBodyTempPath, ProxyTempPath TempPath
 
 	// LimitConns are the level's limit_conn directives (a level that has
 	// none inherits its parent's); LimitConnLogLevel, LimitConnStatus and
@@ -423,6 +432,9 @@ func defaultLocConf(l *loader) *LocConf {
 		ClientMaxBodySize:    1 << 20,
 		ClientBodyTimeout:    60 * time.Second,
 		ClientBodyBufferSize: 2 * pageSize,
+		ClientBodyInFileOnly: "off",
+		ClientBodyTempPath:   defaultClientBodyTemp(),
+		ProxyTempPath:        defaultProxyTemp(),
 
 		ProxyHTTPVersion:        "1.0",
 		ProxyConnectTimeout:     60 * time.Second,
@@ -540,6 +552,8 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "client_max_body_size", &c.ClientMaxBodySize, p.ClientMaxBodySize)
 	inherit(s, "client_body_timeout", &c.ClientBodyTimeout, p.ClientBodyTimeout)
 	inherit(s, "client_body_buffer_size", &c.ClientBodyBufferSize, p.ClientBodyBufferSize)
+	inherit(s, "client_body_in_file_only", &c.ClientBodyInFileOnly, p.ClientBodyInFileOnly)
+	inherit(s, "client_body_temp_path", &c.ClientBodyTempPath, p.ClientBodyTempPath)
 
 	// ngx_http_access_module, ngx_http_log_module, ngx_http_headers_module:
 	// lists inherited only by a level that has none.
@@ -590,6 +604,7 @@ func (c *LocConf) merge(p *LocConf, end parser.Pos) error {
 	inherit(s, "proxy_read_timeout", &c.ProxyReadTimeout, p.ProxyReadTimeout)
 	inherit(s, "proxy_send_timeout", &c.ProxySendTimeout, p.ProxySendTimeout)
 	inherit(s, "proxy_buffering", &c.ProxyBuffering, p.ProxyBuffering)
+	inherit(s, "proxy_temp_path", &c.ProxyTempPath, p.ProxyTempPath)
 	inherit(s, "proxy_ignore_headers", &c.ProxyIgnoreHeaders, p.ProxyIgnoreHeaders)
 	inherit(s, "proxy_request_buffering", &c.ProxyRequestBuffering, p.ProxyRequestBuffering)
 	inherit(s, "proxy_buffer_size", &c.ProxyBufferSize, p.ProxyBufferSize)
@@ -814,6 +829,12 @@ func (c *LocConf) keepPassive(name string, a, b int64) {
 	c.passive[name] = [2]int64{a, b}
 }
 
+// ProxyMaxTempFileSize is proxy_max_temp_file_size: how much of a
+// buffered response may go to a temporary file (default 1024m; 0: none).
+func (c *LocConf) ProxyMaxTempFileSize() int64 {
+	return c.passiveSize("proxy_max_temp_file_size", 1024<<20)
+}
+
 // passiveSize is an ignored size directive's effective value, or def.
 func (c *LocConf) passiveSize(name string, def int64) int64 {
 	if v, ok := c.passive[name]; ok {
@@ -846,7 +867,7 @@ func (c *LocConf) checkUpstreamBuffers(m string, end parser.Pos) error {
 }
 
 // checkTempFileSizes is the end of those checks, on the temporary file
-// sizes (which nginxws, streaming without temporary files, ignores):
+// sizes:
 // *_temp_file_write_size (default twice size) and *_max_temp_file_size
 // (default 1024m, 0 for none) at least size, the larger of the buffer
 // size and one buffer.

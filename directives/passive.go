@@ -238,6 +238,7 @@ func (l *loader) checkProxyCache(d *parser.Directive, sc *scope) error {
 func (l *loader) checkCachePath(d *parser.Directive) error {
 	var name string
 	var size int64
+	var levels [MaxPathLevel]int
 	for _, a := range d.Args[1:] {
 		v := a.Value
 		key, val, _ := strings.Cut(v, "=")
@@ -248,6 +249,7 @@ func (l *loader) checkCachePath(d *parser.Directive) error {
 			if !ok {
 				return l.errf(d, `invalid "levels" "%s"`, v)
 			}
+			levels = cacheLevels(val)
 		case "use_temp_path":
 			if val != "on" && val != "off" {
 				return l.errf(d, `invalid use_temp_path value "%s", it must be "on" or "off"`, v)
@@ -293,7 +295,9 @@ func (l *loader) checkCachePath(d *parser.Directive) error {
 		return l.errf(d, `duplicate zone "%s"`, name)
 	}
 	z.cachePath = true
-	l.addPath(d.Args[0].Value)
+	if err := l.addPath(d, d.Args[0].Value, levels, true); err != nil {
+		return err
+	}
 	if d.Name == "proxy_cache_path" {
 		if l.http.h.ProxyCacheZones == nil {
 			l.http.h.ProxyCacheZones = map[string]bool{}
@@ -301,6 +305,17 @@ func (l *loader) checkCachePath(d *parser.Directive) error {
 		l.http.h.ProxyCacheZones[name] = true
 	}
 	return nil
+}
+
+// cacheLevels turns a valid "levels=" value into the path's levels.
+func cacheLevels(v string) [MaxPathLevel]int {
+	var levels [MaxPathLevel]int
+	for i, p := range strings.Split(v, ":") {
+		if i < MaxPathLevel && p != "" {
+			levels[i] = int(p[0] - '0')
+		}
+	}
+	return levels
 }
 
 // validCacheLevels checks "levels=" as ngx_http_file_cache_set_slot does:

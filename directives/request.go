@@ -185,6 +185,9 @@ type RequestInfo struct {
 	// and is not empty ($request_body); nil otherwise, which makes the
 	// variable "not found", as nginx's request_body bufs.
 	RequestBody []byte
+	// RequestBodyFile is the name of the temporary file the request body
+	// was written to ($request_body_file); "" (not found) without one.
+	RequestBodyFile string
 	// Pipelined is set when the request was read after another one
 	// without waiting ($pipe "p").
 	Pipelined bool

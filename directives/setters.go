@@ -253,3 +253,17 @@ func locComplexSize(field func(*LocConf) **Complex) setter {
 // ParseSize parses a size as ngx_parse_size ("8k", "1m"; no "g"): for
 // values computed per request, such as $limit_rate.
 func ParseSize(b []byte) (int64, bool) { return parseSize(string(b)) }
+
+// locKeptSize sets a size kept with the level's passive sizes, which the
+// merge's checks on proxy buffers read too (proxy_max_temp_file_size).
+func locKeptSize(l *loader, d *parser.Directive, sc *scope) error {
+	if sc.loc.mark(d.Name) {
+		return l.dup(d)
+	}
+	n, ok := parseSize(d.Args[0].Value)
+	if !ok {
+		return l.invalid(d)
+	}
+	sc.keepPassive(d.Name, n, 0)
+	return nil
+}

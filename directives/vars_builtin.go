@@ -124,6 +124,7 @@ var builtins = map[string]builtin{
 	"request_time":       {get: getRequestTime, noCache: true},
 	"request_length":     {get: getRequestLength, noCache: true},
 	"request_body":       {get: getRequestBody},
+	"request_body_file":  {get: getRequestBodyFile},
 	"request_id":         {get: getRequestID},
 	"request_completion": {get: getRequestCompletion},
 	"status":             {get: getStatus, noCache: true},
@@ -941,6 +942,16 @@ func getRequestBody(s *State, _ *varDef) ([]byte, bool) {
 		return nil, false
 	}
 	return info.RequestBody, true
+}
+
+// getRequestBodyFile is ngx_http_variable_request_body_file: the name of
+// the body's temporary file, not found without one.
+func getRequestBodyFile(s *State, _ *varDef) ([]byte, bool) {
+	info := s.r.Info()
+	if info == nil || info.RequestBodyFile == "" {
+		return nil, false
+	}
+	return []byte(info.RequestBodyFile), true
 }
 
 // getRequestID is 16 random bytes in hex, as nginx with OpenSSL.

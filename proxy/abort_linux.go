@@ -44,3 +44,24 @@ func sockState(fd uintptr) peekResult {
 		return peekNothing
 	}
 }
+
+// sockTakesWrite tells whether a write to fd would be taken at once, as
+// epoll's EPOLLOUT tells nginx (c->write->ready).
+func sockTakesWrite(fd uintptr) bool {
+	const pollOut = 0x4
+	pfd := struct {
+		fd              int32
+		events, revents int16
+	}{fd: int32(fd), events: pollOut}
+	var ts syscall.Timespec
+	for {
+		n, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+		switch {
+		case errno == syscall.EINTR:
+			continue
+		case errno != 0:
+			return true
+		}
+		return n == 1 && pfd.revents&pollOut != 0
+	}
+}

@@ -48,7 +48,8 @@ type clientBody struct {
 	lr        http1.LengthReader
 	cr        http1.ChunkedReader
 	mem       *buf
-	file      *os.File
+	file      *os.File // tmp's file, nil without one
+	tmp       *tempFile
 	size      int64 // bytes buffered (memory and file)
 }
 
@@ -69,9 +70,9 @@ func (b *clientBody) release(x *exchange) {
 		x.c.s.bufs.put(b.mem)
 		b.mem = nil
 	}
-	if b.file != nil {
-		_ = b.file.Close()
-		b.file = nil
+	if b.tmp != nil {
+		b.tmp.close()
+		b.tmp, b.file = nil, nil
 	}
 }
 
@@ -287,7 +288,6 @@ func (x *exchange) bufferBody() int {
 	for !b.consumed {
 		if n == len(mem) {
 			if err := x.spill(mem[:n]); err != nil {
-				x.logEvent(levelCrit, "open() temporary body file failed", errnoText(err), "")
 				return 500
 			}
 			n = 0
@@ -301,12 +301,13 @@ func (x *exchange) bufferBody() int {
 			return x.bodyError(err)
 		}
 	}
-	if b.file != nil && n > 0 {
-		if _, err := b.file.Write(mem[:n]); err != nil {
-			x.logEvent(levelCrit, "write() temporary body file failed", errnoText(err), "")
+	// ngx_http_request_body_save_filter: the last part goes to the file
+	// when there is one, or with client_body_in_file_only, which also
+	// makes an empty file for an empty body.
+	if b.file != nil || x.conf.ClientBodyInFileOnly != "off" {
+		if err := x.spill(mem[:n]); err != nil {
 			return 500
 		}
-		b.size += int64(n)
 		n = 0
 	}
 	b.mem.b = mem[:n]
@@ -330,22 +331,41 @@ func (x *exchange) nginxPreread() int64 {
 	return max(0, min(x.body.preread, room-head, x.head.ContentLength))
 }
 
-// spill moves buffered body bytes to the temporary file.
+// spill moves buffered body bytes to the temporary file, which the first
+// call creates in client_body_temp_path (ngx_http_write_request_body). With
+// client_body_in_file_only the file is persistent (kept, or removed when
+// the request ends for "clean") and its creation logged at [notice]
+// instead of [warn]; an empty body (its last buffer, empty) makes an empty
+// file, logged too. Failures are logged as nginx logs them.
 func (x *exchange) spill(p []byte) error {
 	b := &x.body
 	if b.file == nil {
-		f, err := os.CreateTemp("", "nginxws-body-")
+		inFile := x.conf.ClientBodyInFileOnly
+		t, err := x.createTempFile(x.conf.ClientBodyTempPath, inFile != "off", inFile == "clean", "")
 		if err != nil {
 			return err
 		}
-		_ = os.Remove(f.Name())
-		b.file = f
-		// ngx_write_chain_to_temp_file's tf->warn, once per body.
-		x.logEvent(levelWarn, "a client request body is buffered to a temporary file "+f.Name(), "", "")
+		b.tmp, b.file = t, t.f
+		x.info.RequestBodyFile = t.name
+		// ngx_write_chain_to_temp_file's tf->warn, once per body:
+		// r->request_body_file_log_level.
+		lvl := levelWarn
+		if inFile != "off" {
+			lvl = levelNotice
+		}
+		x.logEvent(lvl, "a client request body is buffered to a temporary file "+t.name, "", "")
+	}
+	if len(p) == 0 {
+		return nil
 	}
 	_, err := b.file.Write(p)
+	if err != nil {
+		// ngx_write_chain_to_file, one buffer: pwrite().
+		x.logEvent(levelCrit, `pwrite() "`+b.tmp.name+`" failed`, errnoText(err), "")
+		return err
+	}
 	b.size += int64(len(p))
-	return err
+	return nil
 }
 
 // bodyError logs a failure to read the body and returns nginx's status

@@ -137,6 +137,13 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 	switch {
 	case !x.hasBody():
 		x.startBody()
+		if x.head.ContentLength == 0 && conf.ClientBodyInFileOnly != "off" {
+			// ngx_http_request_body_save_filter: the empty body's last
+			// buffer goes to a file as any other.
+			if err := x.spill(nil); err != nil {
+				return 500
+			}
+		}
 		if x.head.ContentLength >= 0 {
 			b.length = x.head.ContentLength
 		}
@@ -839,7 +846,39 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 	if busy <= 0 {
 		busy = 2 * block
 	}
+	// A client that takes nothing while every buffer is full: nginx's
+	// pipe writes the buffers to a temporary file (within
+	// proxy_max_temp_file_size) and reads on; the file goes out first
+	// once the client takes data again.
+	var spill *respSpill
+	var spillBuf []byte
+	defer func() { spill.close() }()
+	maxTemp := conf.ProxyMaxTempFileSize()
+	mustSpill := func() bool {
+		return buffering && maxTemp > 0 && x.headerSent && !x.headerOnly && n == len(room) && len(marks) > 0 &&
+			(spill == nil || spill.written+int64(marks[len(marks)-1]) <= maxTemp) && !x.clientReady()
+	}
 	flush := func() bool {
+		for {
+			if mustSpill() {
+				k := marks[len(marks)-1]
+				if !x.spillResponse(&spill, room[:k]) {
+					return false
+				}
+				n = copy(room, room[k:n])
+				marks = marks[:0]
+				if spillBuf == nil {
+					spillBuf = make([]byte, block)
+				}
+				return true
+			}
+			if !spill.pending() {
+				break
+			}
+			if !x.sendSpilled(spill, spillBuf, mustSpill) {
+				return false
+			}
+		}
 		for len(marks) > 0 {
 			// The grouping shows only in a chunked client's chunk
 			// sizes; otherwise all goes in one write.
@@ -979,7 +1018,9 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 					send(0)
 				}
 			case n > 0 || !x.headerSent:
-				send(n)
+				if x.sendSpilled(spill, spillBuf, nil) {
+					send(n)
+				}
 			}
 			// nginx's upstream finalizer flushes what was sent
 			// (NGX_HTTP_FLUSH): the compressor gives up what it holds.
@@ -1010,6 +1051,9 @@ func (x *exchange) relayBody(uc net.Conn, framing http1.Framing, buffering bool)
 				_ = x.unexpectedBody("upstream sent data after final chunk", action)
 			}
 			x.upstreamDone(framing != http1.FramingClose)
+			if !x.sendSpilled(spill, spillBuf, nil) {
+				return
+			}
 			if (n > 0 || !x.headerSent) && !send(n) {
 				return
 			}

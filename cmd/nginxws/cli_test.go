@@ -40,7 +40,8 @@ func TestVersionConfigure(t *testing.T) {
 	}
 	// The paths nginxws defaults to, as a tool reading nginx -V finds them.
 	for _, a := range []string{"--prefix=/usr/share/nginx", "--conf-path=/etc/nginx/nginx.conf",
-		"--error-log-path=/var/log/nginx/error.log", "--pid-path=/run/nginx.pid"} {
+		"--error-log-path=/var/log/nginx/error.log", "--pid-path=/run/nginx.pid",
+		"--http-client-body-temp-path=/var/lib/nginx/body", "--http-proxy-temp-path=/var/lib/nginx/proxy"} {
 		if !has[a] {
 			t.Errorf("-V lacks %s", a)
 		}

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/user"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/nginxws/nginxws/directives"
 	"github.com/nginxws/nginxws/parser"
@@ -165,11 +167,19 @@ func (p *process) openCycle(cfg *directives.Config) (*cycle, error) {
 		}
 	}
 	// ngx_create_paths: the temp and cache directories, made if missing
-	// (one level, 0700), before the logs are opened.
+	// (one level, 0700), before the logs are opened; as root, each is
+	// then given to the workers' user and made rwx for it.
+	owner, chown := pathsOwner(cfg)
 	for _, dir := range cfg.Main.Paths {
 		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			errlog.Msg(p.log.Emerg(), `mkdir() "`+dir+`" failed (`+errlog.Errno(err)+")")
 			return nil, errReported
+		}
+		if chown {
+			if msg := ownPath(dir, owner); msg != "" {
+				p.log.Emerg().Msg(msg)
+				return nil, errReported
+			}
 		}
 	}
 	// The files every error_log and access_log names, in the order
@@ -186,6 +196,47 @@ func (p *process) openCycle(cfg *directives.Config) (*cycle, error) {
 		return nil, errReported
 	}
 	return &cycle{cfg: cfg, logs: logs}, nil
+}
+
+// pathsOwner is the uid ngx_create_paths gives the paths to: the user
+// directive's, or "nobody" (ngx_core_module_init_conf), when nginxws runs
+// as root; false otherwise, or for a user that cannot be found.
+func pathsOwner(cfg *directives.Config) (int, bool) {
+	if os.Geteuid() != 0 {
+		return 0, false
+	}
+	name := cfg.Main.User
+	if name == "" {
+		name = "nobody"
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return 0, false
+	}
+	uid, err := strconv.Atoi(u.Uid)
+	return uid, err == nil
+}
+
+// ownPath is ngx_create_paths' part for a super-user: the directory
+// changes owner to uid unless it has it, and gets rwx for its owner; the
+// [emerg] message of a failure, "" without one.
+func ownPath(dir string, uid int) string {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return `stat() "` + dir + `" failed (` + errlog.Errno(err) + ")"
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != uid {
+		if err := os.Chown(dir, uid, -1); err != nil {
+			return `chown("` + dir + `", ` + strconv.Itoa(uid) + `) failed (` + errlog.Errno(err) + ")"
+		}
+	}
+	if fi.Mode()&0o700 != 0o700 {
+		mode := fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+		if err := os.Chmod(dir, mode|0o700); err != nil {
+			return `chmod() "` + dir + `" failed (` + errlog.Errno(err) + ")"
+		}
+	}
+	return ""
 }
 
 // logTargets turns the configuration's error_log directives into targets.

@@ -135,6 +135,9 @@ func configure() string {
 	b.WriteString(" --conf-path=" + defaultConfPath)
 	b.WriteString(" --error-log-path=" + defaultErrorLog)
 	b.WriteString(" --pid-path=" + defaultPidPath)
+	// Debian's compiled-in temporary directories, which nginxws uses too.
+	b.WriteString(" --http-client-body-temp-path=" + directives.DefaultClientBodyTempPath)
+	b.WriteString(" --http-proxy-temp-path=" + directives.DefaultProxyTempPath)
 	for _, m := range optionalModules {
 		if directives.Implemented(m.directive) {
 			b.WriteString(" --with-" + m.module)
