@@ -252,6 +252,12 @@ func (l *loader) directive(d *parser.Directive, sc *scope, lastOpen bool) error 
 				l.warnf(d, "%s", r.warn)
 				return nil
 			}
+			if r.check == checkPath {
+				// fastcgi_temp_path and its siblings: without those
+				// modules, the directory nginx makes at start is all
+				// they do, and nginxws makes it too (checkPath).
+				return nil
+			}
 			if d.Name != "proxy_cache_path" && (strings.HasPrefix(d.Name, "proxy_cache_") || d.Name == "proxy_no_cache") {
 				// Not proxy_cache itself: with a variable and no zone,
 				// nginx answers 500 ("cache ... not found").

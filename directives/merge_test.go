@@ -3,6 +3,7 @@ package directives
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -207,5 +208,24 @@ server { listen 8080; access_log logs/a.log; location /x/ { alias /srv/x/; } loc
 	}
 	if v.Root.IsLiteral() || v.Root.Segments[1].Var != "host" {
 		t.Errorf("root with variables %+v", v.Root.Segments)
+	}
+}
+
+// TestUpstreamTempPathsWithoutWarning: fastcgi_temp_path, uwsgi_temp_path and
+// scgi_temp_path do what nginx does without those modules' requests — the
+// directory is made at start (Config.Paths) — so they are not reported as
+// ignored.
+func TestUpstreamTempPathsWithoutWarning(t *testing.T) {
+	cfg := load(t, H(`client_body_temp_path body; proxy_temp_path proxy;
+fastcgi_temp_path fcgi 1 2; uwsgi_temp_path uwsgi; scgi_temp_path scgi;
+server { listen 8080; }`))
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("warnings: %+v", cfg.Warnings)
+	}
+	prefix := filepath.Dir(cfg.Files[0].Path) + "/"
+	for _, dir := range []string{"fcgi", "uwsgi", "scgi"} {
+		if !slices.Contains(cfg.Main.Paths, prefix+dir) {
+			t.Errorf("%s not among the directories made at start: %q", prefix+dir, cfg.Main.Paths)
+		}
 	}
 }
