@@ -567,9 +567,8 @@ func (x *exchange) logSendError(err error) {
 	if !isPeerGone(err) && !isTimeout(err) {
 		lvl = levelError
 	}
-	if !x.c.s.log.Enabled(lvl) {
-		return
-	}
+	// logEvent asks the log of the request's level (an http, server or
+	// location error_log may be more verbose than the main one).
 	if isTimeout(err) {
 		x.logEvent(levelInfo, "client timed out", "110: Connection timed out", "sending to client")
 		return
