@@ -382,7 +382,7 @@ func (x *exchange) serveFile(f *os.File, fi os.FileInfo, gzipped bool) {
 	}
 	x.status = 200
 	o := &x.out
-	o.action = "sending response to client"
+	o.action = staticAction
 	if len(o.contentType) == 0 {
 		o.setContentType(x.typeByExten(x.uri))
 	}

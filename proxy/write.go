@@ -561,17 +561,27 @@ func (x *exchange) endBody() error {
 }
 
 // logSendError logs a failed write to the client as nginx does: at info
-// for a peer that went away, at error otherwise.
+// for a peer that went away, at error otherwise; while the static module's
+// "sending response to client" (a file), else the upstream module's
+// "sending to client".
 func (x *exchange) logSendError(err error) {
 	lvl := levelInfo
 	if !isPeerGone(err) && !isTimeout(err) {
 		lvl = levelError
 	}
+	action := "sending to client"
+	if x.out.action == staticAction {
+		action = staticAction
+	}
 	// logEvent asks the log of the request's level (an http, server or
 	// location error_log may be more verbose than the main one).
 	if isTimeout(err) {
-		x.logEvent(levelInfo, "client timed out", "110: Connection timed out", "sending to client")
+		x.logEvent(levelInfo, "client timed out", "110: Connection timed out", action)
 		return
 	}
-	x.logEvent(lvl, "writev() failed", errnoText(err), "sending to client")
+	x.logEvent(lvl, "writev() failed", errnoText(err), action)
 }
+
+// staticAction is the log action ngx_http_static_handler (and
+// gzip_static's) gives the connection before it sends a file.
+const staticAction = "sending response to client"
