@@ -15,44 +15,42 @@ const eofBehindBytes = true
 // queued before it (a pipelined request, part of one); else peekBytes when
 // bytes wait, peekNothing otherwise.
 func sockState(fd uintptr) peekResult {
-	const (
-		pollIn    = 0x1
-		pollErr   = 0x8
-		pollHup   = 0x10
-		pollRdHup = 0x2000
-	)
-	pfd := struct {
-		fd              int32
-		events, revents int16
-	}{fd: int32(fd), events: pollIn | pollRdHup}
-	var ts syscall.Timespec
-	for {
-		n, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
-		switch {
-		case errno == syscall.EINTR:
-			continue
-		case errno != 0:
-			// A failed poll says nothing: look the old way.
-			return peekFD(fd)
-		case n == 0:
-			return peekNothing
-		case pfd.revents&(pollRdHup|pollHup|pollErr) != 0:
-			return peekClosed
-		case pfd.revents&pollIn != 0:
-			return peekBytes
-		}
-		return peekNothing
+	revents, ok := pollNow(fd, pollIn|pollRdHup)
+	switch {
+	case !ok:
+		// A failed poll says nothing: look the old way.
+		return peekFD(fd)
+	case revents&(pollRdHup|pollHup|pollErr) != 0:
+		return peekClosed
+	case revents&pollIn != 0:
+		return peekBytes
 	}
+	return peekNothing
 }
 
 // sockTakesWrite tells whether a write to fd would be taken at once, as
 // epoll's EPOLLOUT tells nginx (c->write->ready).
 func sockTakesWrite(fd uintptr) bool {
-	const pollOut = 0x4
+	revents, ok := pollNow(fd, pollOut)
+	return !ok || revents&pollOut != 0
+}
+
+// poll(2)'s event bits.
+const (
+	pollIn    = 0x1
+	pollOut   = 0x4
+	pollErr   = 0x8
+	pollHup   = 0x10
+	pollRdHup = 0x2000
+)
+
+// pollNow polls fd for events without waiting and returns what it
+// reported (0: nothing); ok is false when the poll itself failed.
+func pollNow(fd uintptr, events int16) (revents int16, ok bool) {
 	pfd := struct {
 		fd              int32
 		events, revents int16
-	}{fd: int32(fd), events: pollOut}
+	}{fd: int32(fd), events: events}
 	var ts syscall.Timespec
 	for {
 		n, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
@@ -60,8 +58,10 @@ func sockTakesWrite(fd uintptr) bool {
 		case errno == syscall.EINTR:
 			continue
 		case errno != 0:
-			return true
+			return 0, false
+		case n == 0:
+			return 0, true
 		}
-		return n == 1 && pfd.revents&pollOut != 0
+		return pfd.revents, true
 	}
 }
