@@ -139,6 +139,10 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 		x.startBody()
 		if x.head.ContentLength >= 0 {
 			b.length = x.head.ContentLength
+			// ngx_http_request_body_length_filter passes a last_buf
+			// for Content-Length: 0, kept in rb->bufs: $request_body
+			// is found, empty.
+			x.info.RequestBody = []byte{}
 		}
 		return 0
 	case streamChunked:
@@ -147,7 +151,7 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 		x.startBody()
 		b.chunkedOut = true
 		return 0
-	case !x.head.Chunked && !conf.ProxyRequestBuffering && !setBody:
+	case !x.head.Chunked && !conf.ProxyRequestBuffering && !setBody && !x.bodyPreread():
 		// proxy_request_buffering off: streamed as it arrives. With it
 		// on, nginx reads the whole body first (beyond
 		// client_body_buffer_size into a temporary file), so that the
@@ -161,6 +165,16 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 	}
 	b.length = b.size
 	return 0
+}
+
+// bodyPreread reports whether the whole body of known length came with
+// the head as nginx reads it: ngx_http_read_client_request_body then
+// calls its handler with request_body_no_buffering cleared, so even with
+// proxy_request_buffering off the body is a buffered one ($request_body,
+// retries).
+func (x *exchange) bodyPreread() bool {
+	x.startBody()
+	return x.nginxPreread() >= x.head.ContentLength
 }
 
 // sendRequest writes the head and the body upstream, each write within
