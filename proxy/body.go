@@ -38,6 +38,13 @@ type clientBody struct {
 	// r->lingering_close, so the rest is read raw and dropped by the
 	// lingering close, not parsed.
 	tooLarge bool
+	// invalid is set when the body read for a handler (bufferBody) was
+	// refused as badly chunked (400); invalidPreread when the refused
+	// bytes came with the head. nginx does not discard such a body
+	// (r->request_body exists), and its ngx_http_finalize_connection
+	// lingers only while the parser's stop leaves bytes in header_in
+	// (or more are ready to read).
+	invalid, invalidPreread bool
 	// refusedData is the chunk data nginx's body filter took before it
 	// refused a streamed body's preread as broken ($content_length).
 	refusedData int64
@@ -298,6 +305,11 @@ func (x *exchange) bufferBody() int {
 			break
 		}
 		if err != nil {
+			var he *http1.Error
+			if errors.As(err, &he) && he.Err == nil && he.Status == 400 {
+				b.invalid = true
+				b.invalidPreread = b.cr.RawSize() <= b.preread
+			}
 			return x.bodyError(err)
 		}
 	}
