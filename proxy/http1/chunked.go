@@ -236,8 +236,12 @@ type Source interface {
 // discarded. Bytes read past the end of the body go back to the Source. Its
 // zero value is not usable; call Reset.
 type ChunkedReader struct {
-	src      Source
-	p        chunkedParser
+	src Source
+	p   chunkedParser
+	// ok is p as the last parse that did not fail left it: nginx's
+	// ngx_http_parse_chunked updates ctx->length only on its way out of
+	// a good parse, so MinLength after invalid bytes is the earlier one.
+	ok       chunkedParser
 	max      int64
 	total    int64
 	raw      int64 // bytes of the source the body took, framing included
@@ -264,9 +268,10 @@ func (c *ChunkedReader) RawSize() int64 { return c.raw }
 // MinLength is the least number of bytes the parser wants to see before it
 // is worth running again: nginx's ctx->chunked.length, which its proxy
 // module makes the pipe's p->length (the pipe hands a partly filled buffer
-// to the chunk parser only once the buffer holds that many bytes).
+// to the chunk parser only once the buffer holds that many bytes). After
+// invalid framing it is what the last good parse left.
 func (c *ChunkedReader) MinLength() int64 {
-	p := &c.p
+	p := &c.ok
 	switch p.state {
 	case ckStart:
 		return 3 // "0" LF LF
@@ -335,6 +340,9 @@ func (c *ChunkedReader) decode(b []byte) (int, error) {
 	for {
 		var ev chunkEvent
 		i, w, ev = c.p.decode(b, i, w)
+		if ev != chunkInvalid {
+			c.ok = c.p
+		}
 		switch ev {
 		case chunkHeader:
 			if c.max > 0 && c.max-(c.total+int64(w)) < c.p.size {
