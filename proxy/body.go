@@ -310,6 +310,12 @@ func (x *exchange) bufferBody() int {
 				b.invalid = true
 				b.invalidPreread = b.cr.RawSize() <= b.preread
 			}
+			if errors.As(err, &he) && (he.Err != nil || he.Status == 408) && b.file == nil && n > 0 {
+				// A client that stalls or leaves mid-body: what nginx's
+				// filters accepted is in rb->bufs, and $request_body
+				// holds it.
+				x.info.RequestBody = mem[:n]
+			}
 			return x.bodyError(err)
 		}
 	}
