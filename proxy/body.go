@@ -256,6 +256,14 @@ func (x *exchange) discardRest() bool {
 	})
 	if err == io.EOF {
 		x.body.consumed = true
+		if x.head.Chunked && x.body.cr.RawSize() > x.body.preread {
+			// ngx_http_read_discarded_request_body hands what its last
+			// recv (of at most NGX_HTTP_DISCARD_BUFFER_SIZE) held past
+			// the body to ngx_http_copy_pipelined_header, which takes
+			// it off r->request_length, though the discard never added
+			// the bytes it read: $request_length comes out short.
+			x.requestLength -= min(x.body.cr.Overread(), 4096)
+		}
 		return true
 	}
 	var he *http1.Error

@@ -245,6 +245,7 @@ type ChunkedReader struct {
 	max      int64
 	total    int64
 	raw      int64 // bytes of the source the body took, framing included
+	back     int64 // bytes of the last read past the body's end, given back
 	upstream bool
 	done     bool
 	err      error
@@ -264,6 +265,10 @@ func (c *ChunkedReader) Size() int64 { return c.total }
 // chunk framing included: what nginx counts as an upstream response's
 // length ($upstream_response_length, the pipe's read_length).
 func (c *ChunkedReader) RawSize() int64 { return c.raw }
+
+// Overread returns how many bytes the read that completed the body held
+// after it (a pipelined request), which were given back to the source.
+func (c *ChunkedReader) Overread() int64 { return c.back }
 
 // MinLength is the least number of bytes the parser wants to see before it
 // is worth running again: nginx's ctx->chunked.length, which its proxy
@@ -354,6 +359,7 @@ func (c *ChunkedReader) decode(b []byte) (int, error) {
 		case chunkDone:
 			c.done = true
 			c.raw -= int64(len(b) - i)
+			c.back = int64(len(b) - i)
 			c.src.Unread(b[i:])
 		case chunkInvalid:
 			c.total += int64(w)
