@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
@@ -123,8 +124,18 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 	if x.hasBody() && x.head.Chunked && !conf.ProxyRequestBuffering && p.version == 1001 && conf.ProxyPassRequestBody && !setBody {
 		// nginx passes what came with the head through its chunked
 		// filter before it contacts the upstream: a body broken there
-		// is refused with 400.
-		done, ok, data := http1.ScanChunkedData(x.c.rd.Buffered())
+		// is refused with 400, one a chunk takes over
+		// client_max_body_size with 413 (the rest goes to the lingering
+		// close).
+		done, ok, data, big := http1.ScanChunkedMax(x.c.rd.Buffered(), conf.ClientMaxBodySize)
+		if big > 0 {
+			b.refusedData = data
+			x.logEvent(levelError, "client intended to send too large chunked body: "+strconv.FormatInt(data, 10)+"+"+strconv.FormatInt(big, 10)+" bytes", "", "")
+			b.refused = true
+			b.tooLarge = true
+			x.keepalive = false
+			return 413
+		}
 		if !ok {
 			b.refusedData = data
 			x.logEvent(levelError, "client sent invalid chunked body", "", "")

@@ -86,6 +86,16 @@ func ScanChunked(b []byte) (done, ok bool) {
 // adds to r->headers_in.content_length_n ($content_length), also when it
 // then finds the body broken.
 func ScanChunkedData(b []byte) (done, ok bool, data int64) {
+	done, ok, data, _ = ScanChunkedMax(b, 0)
+	return done, ok, data
+}
+
+// ScanChunkedMax is ScanChunkedData that also checks each chunk's size,
+// once its size line is complete, against max (client_max_body_size; 0:
+// no limit), as ngx_http_request_body_chunked_filter does: big is the size
+// of the chunk that would take the body over max (413), 0 if none did;
+// data is then the chunk data before it.
+func ScanChunkedMax(b []byte, max int64) (done, ok bool, data, big int64) {
 	var p chunkedParser
 	for i := 0; i < len(b); {
 		if p.state == ckData {
@@ -100,14 +110,18 @@ func ScanChunkedData(b []byte) (done, ok bool, data int64) {
 			continue
 		}
 		switch p.step(b[i]) {
+		case chunkHeader:
+			if max > 0 && max-data < p.size {
+				return false, true, data, p.size
+			}
 		case chunkDone:
-			return true, true, data
+			return true, true, data, 0
 		case chunkInvalid:
-			return false, false, data
+			return false, false, data, 0
 		}
 		i++
 	}
-	return false, p.size <= math.MaxInt64-5, data
+	return false, p.size <= math.MaxInt64-5, data, 0
 }
 
 // step consumes one framing byte.
