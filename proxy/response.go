@@ -140,6 +140,9 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 			b.refusedData = data
 			x.logEvent(levelError, "client sent invalid chunked body", "", "")
 			b.refused = true
+			// Not discarded; the bad chunk is in header_in, so the
+			// connection closes lingering (see clientBody.invalid).
+			b.invalid, b.invalidPreread = true, true
 			x.keepalive = false
 			return 400
 		}
