@@ -346,14 +346,17 @@ func (x *exchange) bufferBody() int {
 // nginxPreread is how many body bytes nginx would have read with the
 // head: those that fit in its header buffer (client_header_buffer_size, or
 // a large_client_header_buffers buffer for a longer head) after the head;
-// nginxws's reader may have read more.
+// nginxws's reader may have read more. A head longer than
+// client_header_buffer_size ends in a large buffer that starts with the
+// line that overflowed the one before (ngx_http_alloc_large_header_buffer
+// copies it there), as the reader's last buffer does: what that buffer
+// holds after the head is nginx's preread.
 func (x *exchange) nginxPreread() int64 {
 	head := headLength(x.head)
-	room := int64(x.ac.limits.HeaderBufferSize)
-	if head > room {
-		room = int64(x.ac.limits.LargeHeaderBufferSize)
+	if head > int64(x.ac.limits.HeaderBufferSize) {
+		return max(0, min(x.body.preread, x.head.ContentLength))
 	}
-	return max(0, min(x.body.preread, room-head, x.head.ContentLength))
+	return max(0, min(x.body.preread, int64(x.ac.limits.HeaderBufferSize)-head, x.head.ContentLength))
 }
 
 // spill moves buffered body bytes to the temporary file.
