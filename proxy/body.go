@@ -223,6 +223,10 @@ func (x *exchange) discardRequestBody() int {
 		return 0
 	}
 	b.refused = true
+	// Not read again after the 400 (the discard filter set
+	// r->request_body); the parser stopped inside header_in, so the
+	// connection closes lingering (see clientBody.invalid).
+	b.invalid, b.invalidPreread = true, true
 	x.logEvent(levelError, "client sent invalid chunked body", "", "")
 	return 400
 }
