@@ -181,9 +181,11 @@ type RequestInfo struct {
 	// $content_length is the Content-Length header, else this number.
 	BodyLength int64
 	// RequestBody is the request body when it was read whole into
-	// memory (not into a temporary file, not streamed, not discarded)
-	// and is not empty ($request_body); nil otherwise, which makes the
-	// variable "not found", as nginx's request_body bufs.
+	// memory (not into a temporary file, not streamed, not discarded),
+	// empty but not nil for an empty body that was read (Content-Length:
+	// 0, a chunked body of its last chunk only) ($request_body); nil
+	// otherwise, which makes the variable "not found", as nginx's
+	// request_body bufs.
 	RequestBody []byte
 	// RequestBodyFile is the name of the temporary file the request body
 	// was written to ($request_body_file); "" (not found) without one.

@@ -935,10 +935,11 @@ func getRequestLength(s *State, _ *varDef) ([]byte, bool) {
 }
 
 // getRequestBody is ngx_http_variable_request_body: the body read into
-// memory, not found otherwise.
+// memory, empty for an empty body that was read (nginx's filters keep its
+// last_buf in rb->bufs), not found otherwise.
 func getRequestBody(s *State, _ *varDef) ([]byte, bool) {
 	info := s.r.Info()
-	if info == nil || len(info.RequestBody) == 0 {
+	if info == nil || info.RequestBody == nil {
 		return nil, false
 	}
 	return info.RequestBody, true

@@ -38,6 +38,13 @@ type clientBody struct {
 	// r->lingering_close, so the rest is read raw and dropped by the
 	// lingering close, not parsed.
 	tooLarge bool
+	// invalid is set when the body read for a handler (bufferBody) was
+	// refused as badly chunked (400); invalidPreread when the refused
+	// bytes came with the head. nginx does not discard such a body
+	// (r->request_body exists), and its ngx_http_finalize_connection
+	// lingers only while the parser's stop leaves bytes in header_in
+	// (or more are ready to read).
+	invalid, invalidPreread bool
 	// refusedData is the chunk data nginx's body filter took before it
 	// refused a streamed body's preread as broken ($content_length).
 	refusedData int64
@@ -217,6 +224,10 @@ func (x *exchange) discardRequestBody() int {
 		return 0
 	}
 	b.refused = true
+	// Not read again after the 400 (the discard filter set
+	// r->request_body); the parser stopped inside header_in, so the
+	// connection closes lingering (see clientBody.invalid).
+	b.invalid, b.invalidPreread = true, true
 	x.logEvent(levelError, "client sent invalid chunked body", "", "")
 	return 400
 }
@@ -250,6 +261,14 @@ func (x *exchange) discardRest() bool {
 	})
 	if err == io.EOF {
 		x.body.consumed = true
+		if x.head.Chunked && x.body.cr.RawSize() > x.body.preread {
+			// ngx_http_read_discarded_request_body hands what its last
+			// recv (of at most NGX_HTTP_DISCARD_BUFFER_SIZE) held past
+			// the body to ngx_http_copy_pipelined_header, which takes
+			// it off r->request_length, though the discard never added
+			// the bytes it read: $request_length comes out short.
+			x.requestLength -= min(x.body.cr.Overread(), 4096)
+		}
 		return true
 	}
 	var he *http1.Error
@@ -298,6 +317,17 @@ func (x *exchange) bufferBody() int {
 			break
 		}
 		if err != nil {
+			var he *http1.Error
+			if errors.As(err, &he) && he.Err == nil && he.Status == 400 {
+				b.invalid = true
+				b.invalidPreread = b.cr.RawSize() <= b.preread
+			}
+			if errors.As(err, &he) && (he.Err != nil || he.Status == 408) && b.file == nil && n > 0 {
+				// A client that stalls or leaves mid-body: what nginx's
+				// filters accepted is in rb->bufs, and $request_body
+				// holds it.
+				x.info.RequestBody = mem[:n]
+			}
 			return x.bodyError(err)
 		}
 	}
@@ -321,14 +351,17 @@ func (x *exchange) bufferBody() int {
 // nginxPreread is how many body bytes nginx would have read with the
 // head: those that fit in its header buffer (client_header_buffer_size, or
 // a large_client_header_buffers buffer for a longer head) after the head;
-// nginxws's reader may have read more.
+// nginxws's reader may have read more. A head longer than
+// client_header_buffer_size ends in a large buffer that starts with the
+// line that overflowed the one before (ngx_http_alloc_large_header_buffer
+// copies it there), as the reader's last buffer does: what that buffer
+// holds after the head is nginx's preread.
 func (x *exchange) nginxPreread() int64 {
 	head := headLength(x.head)
-	room := int64(x.ac.limits.HeaderBufferSize)
-	if head > room {
-		room = int64(x.ac.limits.LargeHeaderBufferSize)
+	if head > int64(x.ac.limits.HeaderBufferSize) {
+		return max(0, min(x.body.preread, x.head.ContentLength))
 	}
-	return max(0, min(x.body.preread, room-head, x.head.ContentLength))
+	return max(0, min(x.body.preread, int64(x.ac.limits.HeaderBufferSize)-head, x.head.ContentLength))
 }
 
 // spill moves buffered body bytes to the temporary file, which the first

@@ -516,7 +516,9 @@ func (c *conn) closeLingering(x *exchange) bool {
 		return false
 	}
 	lc := lingerConfOf(c.lastConf)
-	if !lc.wanted(func() bool { return x.lingering || len(c.rd.Buffered()) > 0 || readable(c.sock) }) {
+	// Bytes read after a refused body's bad chunk are nginx's rb->buf,
+	// not header_in: they do not count.
+	if !lc.wanted(func() bool { return x.lingering || (len(c.rd.Buffered()) > 0 && !x.body.invalid) || readable(c.sock) }) {
 		return false
 	}
 	cw, ok := c.nc.(closeWriter)

@@ -327,6 +327,12 @@ func (x *exchange) settle() bool {
 		// r->lingering_close), so that the client reads the 413.
 		x.keepalive = false
 		x.lingering = true
+	} else if x.body.invalid {
+		// Not discarded after the 400 (nginx's discard returns at once
+		// for a body it was reading); the connection closes, lingering
+		// only if the bad bytes came with the head.
+		x.keepalive = false
+		x.lingering = x.body.invalidPreread
 	} else if !x.broken && x.headerSent && !x.body.done() {
 		// A body the response did not need is read and dropped first,
 		// whether or not the connection stays (nginx's discarded-body
@@ -337,7 +343,7 @@ func (x *exchange) settle() bool {
 		}
 	}
 	keep := x.keepalive && !x.broken && x.headerSent && c.keepaliveTimeout > 0
-	if x.body.remaining() {
+	if x.body.remaining() && !x.body.invalid {
 		x.lingering = true
 	}
 	// What the access log sees of the ending, as nginx: a request that

@@ -129,7 +129,10 @@ func (x *exchange) badRequest(err error) {
 	// The connection's log keeps the action: a reset read by the
 	// lingering close is logged "while reading client request ...".
 	x.action = action
-	x.lingering = true
+	// Only a header too large for the large buffers sets
+	// r->lingering_close (ngx_http_process_request_headers); after a 414,
+	// 501 or 505 nginx lingers only if bytes wait (header_in, or ready).
+	x.lingering = he.Status == 494
 	x.finalize(he.Status)
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/nginxws/nginxws/directives"
@@ -123,12 +124,25 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 	if x.hasBody() && x.head.Chunked && !conf.ProxyRequestBuffering && p.version == 1001 && conf.ProxyPassRequestBody && !setBody {
 		// nginx passes what came with the head through its chunked
 		// filter before it contacts the upstream: a body broken there
-		// is refused with 400.
-		done, ok, data := http1.ScanChunkedData(x.c.rd.Buffered())
+		// is refused with 400, one a chunk takes over
+		// client_max_body_size with 413 (the rest goes to the lingering
+		// close).
+		done, ok, data, big := http1.ScanChunkedMax(x.c.rd.Buffered(), conf.ClientMaxBodySize)
+		if big > 0 {
+			b.refusedData = data
+			x.logEvent(levelError, "client intended to send too large chunked body: "+strconv.FormatInt(data, 10)+"+"+strconv.FormatInt(big, 10)+" bytes", "", "")
+			b.refused = true
+			b.tooLarge = true
+			x.keepalive = false
+			return 413
+		}
 		if !ok {
 			b.refusedData = data
 			x.logEvent(levelError, "client sent invalid chunked body", "", "")
 			b.refused = true
+			// Not discarded; the bad chunk is in header_in, so the
+			// connection closes lingering (see clientBody.invalid).
+			b.invalid, b.invalidPreread = true, true
 			x.keepalive = false
 			return 400
 		}
@@ -146,6 +160,10 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 		}
 		if x.head.ContentLength >= 0 {
 			b.length = x.head.ContentLength
+			// ngx_http_request_body_length_filter passes a last_buf
+			// for Content-Length: 0, kept in rb->bufs: $request_body
+			// is found, empty.
+			x.info.RequestBody = []byte{}
 		}
 		return 0
 	case streamChunked:
@@ -154,7 +172,7 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 		x.startBody()
 		b.chunkedOut = true
 		return 0
-	case !x.head.Chunked && !conf.ProxyRequestBuffering && !setBody:
+	case !x.head.Chunked && !conf.ProxyRequestBuffering && !setBody && !x.bodyPreread():
 		// proxy_request_buffering off: streamed as it arrives. With it
 		// on, nginx reads the whole body first (beyond
 		// client_body_buffer_size into a temporary file), so that the
@@ -168,6 +186,16 @@ func (x *exchange) prepareBody(p *proxyPlan) int {
 	}
 	b.length = b.size
 	return 0
+}
+
+// bodyPreread reports whether the whole body of known length came with
+// the head as nginx reads it: ngx_http_read_client_request_body then
+// calls its handler with request_body_no_buffering cleared, so even with
+// proxy_request_buffering off the body is a buffered one ($request_body,
+// retries).
+func (x *exchange) bodyPreread() bool {
+	x.startBody()
+	return x.nginxPreread() >= x.head.ContentLength
 }
 
 // sendRequest writes the head and the body upstream, each write within

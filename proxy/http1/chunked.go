@@ -86,6 +86,16 @@ func ScanChunked(b []byte) (done, ok bool) {
 // adds to r->headers_in.content_length_n ($content_length), also when it
 // then finds the body broken.
 func ScanChunkedData(b []byte) (done, ok bool, data int64) {
+	done, ok, data, _ = ScanChunkedMax(b, 0)
+	return done, ok, data
+}
+
+// ScanChunkedMax is ScanChunkedData that also checks each chunk's size,
+// once its size line is complete, against max (client_max_body_size; 0:
+// no limit), as ngx_http_request_body_chunked_filter does: big is the size
+// of the chunk that would take the body over max (413), 0 if none did;
+// data is then the chunk data before it.
+func ScanChunkedMax(b []byte, max int64) (done, ok bool, data, big int64) {
 	var p chunkedParser
 	for i := 0; i < len(b); {
 		if p.state == ckData {
@@ -100,14 +110,18 @@ func ScanChunkedData(b []byte) (done, ok bool, data int64) {
 			continue
 		}
 		switch p.step(b[i]) {
+		case chunkHeader:
+			if max > 0 && max-data < p.size {
+				return false, true, data, p.size
+			}
 		case chunkDone:
-			return true, true, data
+			return true, true, data, 0
 		case chunkInvalid:
-			return false, false, data
+			return false, false, data, 0
 		}
 		i++
 	}
-	return false, p.size <= math.MaxInt64-5, data
+	return false, p.size <= math.MaxInt64-5, data, 0
 }
 
 // step consumes one framing byte.
@@ -236,11 +250,16 @@ type Source interface {
 // discarded. Bytes read past the end of the body go back to the Source. Its
 // zero value is not usable; call Reset.
 type ChunkedReader struct {
-	src      Source
-	p        chunkedParser
+	src Source
+	p   chunkedParser
+	// ok is p as the last parse that did not fail left it: nginx's
+	// ngx_http_parse_chunked updates ctx->length only on its way out of
+	// a good parse, so MinLength after invalid bytes is the earlier one.
+	ok       chunkedParser
 	max      int64
 	total    int64
 	raw      int64 // bytes of the source the body took, framing included
+	back     int64 // bytes of the last read past the body's end, given back
 	upstream bool
 	done     bool
 	err      error
@@ -261,12 +280,17 @@ func (c *ChunkedReader) Size() int64 { return c.total }
 // length ($upstream_response_length, the pipe's read_length).
 func (c *ChunkedReader) RawSize() int64 { return c.raw }
 
+// Overread returns how many bytes the read that completed the body held
+// after it (a pipelined request), which were given back to the source.
+func (c *ChunkedReader) Overread() int64 { return c.back }
+
 // MinLength is the least number of bytes the parser wants to see before it
 // is worth running again: nginx's ctx->chunked.length, which its proxy
 // module makes the pipe's p->length (the pipe hands a partly filled buffer
-// to the chunk parser only once the buffer holds that many bytes).
+// to the chunk parser only once the buffer holds that many bytes). After
+// invalid framing it is what the last good parse left.
 func (c *ChunkedReader) MinLength() int64 {
-	p := &c.p
+	p := &c.ok
 	switch p.state {
 	case ckStart:
 		return 3 // "0" LF LF
@@ -335,6 +359,9 @@ func (c *ChunkedReader) decode(b []byte) (int, error) {
 	for {
 		var ev chunkEvent
 		i, w, ev = c.p.decode(b, i, w)
+		if ev != chunkInvalid {
+			c.ok = c.p
+		}
 		switch ev {
 		case chunkHeader:
 			if c.max > 0 && c.max-(c.total+int64(w)) < c.p.size {
@@ -346,6 +373,7 @@ func (c *ChunkedReader) decode(b []byte) (int, error) {
 		case chunkDone:
 			c.done = true
 			c.raw -= int64(len(b) - i)
+			c.back = int64(len(b) - i)
 			c.src.Unread(b[i:])
 		case chunkInvalid:
 			c.total += int64(w)
