@@ -563,20 +563,8 @@ func (l *loader) checkUpstreamPass(d *parser.Directive, sc *scope) error {
 	if l.http == nil {
 		return nil
 	}
-	u := parseURL(url, urlOpts{noResolve: true}, l.resolve)
-	if u.err != "" {
-		return l.errf(d, `%s in upstream "%s"`, u.err, url)
-	}
-	host := u.host
-	if u.unix != "" {
-		host = "unix:" + u.unix
-	}
-	grp, err := l.upstreamAdd(d, host, u.port, u.noPort, false)
-	if err != nil {
+	if _, _, err := l.passUpstream(d, url, urlOpts{noResolve: true}); err != nil {
 		return err
-	}
-	if u.unix != "" {
-		grp.unixPath = u.unix
 	}
 	if module == "memcached" {
 		l.useVar("memcached_key")

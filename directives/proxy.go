@@ -119,20 +119,9 @@ func (l *loader) setProxyPass(d *parser.Directive, sc *scope) error {
 	default:
 		return l.errf(d, "invalid URL prefix")
 	}
-	u := parseURL(rest, urlOpts{uriPart: true, noResolve: true, defaultPort: defaultPort}, l.resolve)
-	if u.err != "" {
-		return l.errf(d, `%s in upstream "%s"`, u.err, rest)
-	}
-	host := u.host
-	if u.unix != "" {
-		host = "unix:" + u.unix
-	}
-	grp, err := l.upstreamAdd(d, host, u.port, u.noPort, false)
+	u, grp, err := l.passUpstream(d, rest, urlOpts{uriPart: true, noResolve: true, defaultPort: defaultPort})
 	if err != nil {
 		return err
-	}
-	if u.unix != "" {
-		grp.unixPath = u.unix
 	}
 	pp.Upstream = grp
 	pp.Port = u.port
@@ -366,4 +355,26 @@ func (l *loader) setProxyBind(d *parser.Directive, sc *scope) error {
 	}
 	sc.loc.ProxyBind = b
 	return nil
+}
+
+// passUpstream reads a *_pass directive's address as ngx_http_upstream_add
+// is given it: parsed without resolving, then the implicit upstream group
+// of that host and port (or unix socket), found or added.
+func (l *loader) passUpstream(d *parser.Directive, url string, opts urlOpts) (urlParse, *Upstream, error) {
+	u := parseURL(url, opts, l.resolve)
+	if u.err != "" {
+		return u, nil, l.errf(d, `%s in upstream "%s"`, u.err, url)
+	}
+	host := u.host
+	if u.unix != "" {
+		host = "unix:" + u.unix
+	}
+	grp, err := l.upstreamAdd(d, host, u.port, u.noPort, false)
+	if err != nil {
+		return u, nil, err
+	}
+	if u.unix != "" {
+		grp.unixPath = u.unix
+	}
+	return u, grp, nil
 }
