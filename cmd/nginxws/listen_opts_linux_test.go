@@ -77,6 +77,12 @@ http {
 	}
 	write(t, filepath.Join(dir, "nginx.conf"), conf("so_keepalive=7m:30s:4 rcvbuf=96k sndbuf=160k fastopen=8 deferred backlog=77"))
 	s := startProgram(t, prog, dir, filepath.Join(dir, "nginx.pid"), "-p", dir+"/", "-c", filepath.Join(dir, "nginx.conf"))
+	// Stopped the way nginx stops its workers too (startProgram's own
+	// cleanup, which runs after this one, kills only the master).
+	t.Cleanup(func() {
+		s.signal(t, syscall.SIGTERM)
+		s.wait(t)
+	})
 
 	// The kernel doubles the buffer sizes it is given (socket(7)), and
 	// reports a one-second TCP_DEFER_ACCEPT as one second.
