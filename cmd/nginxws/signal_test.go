@@ -12,11 +12,7 @@ import (
 // or names no process: nginx's messages, levels and exit code 1, checked
 // against nginx itself when it is installed.
 func TestSignalErrors(t *testing.T) {
-	gone := exec.Command("true")
-	if err := gone.Run(); err != nil {
-		t.Fatal(err)
-	}
-	deadPid := strconv.Itoa(gone.Process.Pid)
+	deadPid := exitedPid(t)
 
 	cases := []struct {
 		name    string
@@ -87,11 +83,7 @@ func TestSignalZero(t *testing.T) {
 // declares ("zero size shared memory zone") stops neither -s nor -t -s,
 // where -t alone fails. Checked against nginx itself.
 func TestSignalSkipsCycleChecks(t *testing.T) {
-	gone := exec.Command("true")
-	if err := gone.Run(); err != nil {
-		t.Fatal(err)
-	}
-	deadPid := strconv.Itoa(gone.Process.Pid)
+	deadPid := exitedPid(t)
 	cases := []struct {
 		name string
 		args []string
@@ -129,4 +121,15 @@ func TestSignalSkipsCycleChecks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exitedPid is the pid of a process that has exited: what a stale pid file
+// names.
+func exitedPid(t *testing.T) string {
+	t.Helper()
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return strconv.Itoa(gone.Process.Pid)
 }
