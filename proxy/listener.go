@@ -266,39 +266,40 @@ const (
 func configure(l *listener, prev *directives.Listen, log *errlog.Log) {
 	o := l.spec.Opts
 	addr := addrText(l.spec)
-	alert := func(what string, err error) {
-		log.Alert().Msg(what + " failed, ignored (" + errlog.Errno(err) + ")")
-	}
-	set := func(level, name int, text string, v int) {
+	// set sets one option, or logs nginx's alert and reports false:
+	// "setsockopt(NAME, V) WHERE failed, ignored (errno)".
+	set := func(level, name int, text string, v int, where string) bool {
 		err := withFd(l.ln, func(fd int) error { return syscall.SetsockoptInt(fd, level, name, v) })
 		if err != nil {
-			alert("setsockopt("+text+", "+strconv.Itoa(v)+") "+addr, err)
+			log.Alert().Msg("setsockopt(" + text + ", " + strconv.Itoa(v) + ") " + where + " failed, ignored (" + errlog.Errno(err) + ")")
+			return false
 		}
+		return true
 	}
 	if o.HasRcvBuf {
-		set(syscall.SOL_SOCKET, syscall.SO_RCVBUF, "SO_RCVBUF", o.RcvBuf)
+		set(syscall.SOL_SOCKET, syscall.SO_RCVBUF, "SO_RCVBUF", o.RcvBuf, addr)
 	}
 	if o.HasSndBuf {
-		set(syscall.SOL_SOCKET, syscall.SO_SNDBUF, "SO_SNDBUF", o.SndBuf)
+		set(syscall.SOL_SOCKET, syscall.SO_SNDBUF, "SO_SNDBUF", o.SndBuf, addr)
 	}
 	if o.KeepAlive != 0 {
 		v := 0
 		if o.KeepAlive == 1 {
 			v = 1
 		}
-		set(syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, "SO_KEEPALIVE", v)
+		set(syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, "SO_KEEPALIVE", v, addr)
 	}
 	if o.KeepIdle != 0 {
-		set(syscall.IPPROTO_TCP, tcpKeepIdle, "TCP_KEEPIDLE", o.KeepIdle)
+		set(syscall.IPPROTO_TCP, tcpKeepIdle, "TCP_KEEPIDLE", o.KeepIdle, addr)
 	}
 	if o.KeepIntvl != 0 {
-		set(syscall.IPPROTO_TCP, tcpKeepIntvl, "TCP_KEEPINTVL", o.KeepIntvl)
+		set(syscall.IPPROTO_TCP, tcpKeepIntvl, "TCP_KEEPINTVL", o.KeepIntvl, addr)
 	}
 	if o.KeepCnt != 0 {
-		set(syscall.IPPROTO_TCP, tcpKeepCnt, "TCP_KEEPCNT", o.KeepCnt)
+		set(syscall.IPPROTO_TCP, tcpKeepCnt, "TCP_KEEPCNT", o.KeepCnt, addr)
 	}
 	if o.HasFastOpen {
-		set(syscall.IPPROTO_TCP, tcpFastOpen, "TCP_FASTOPEN", o.FastOpen)
+		set(syscall.IPPROTO_TCP, tcpFastOpen, "TCP_FASTOPEN", o.FastOpen, addr)
 	}
 	if prev != nil && backlogOf(*prev) != backlogOf(l.spec) {
 		if err := relisten(l.ln, backlogOf(l.spec)); err != nil {
@@ -313,12 +314,9 @@ func configure(l *listener, prev *directives.Listen, log *errlog.Log) {
 		if o.Deferred {
 			v = 1
 		}
-		err := withFd(l.ln, func(fd int) error { return syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, tcpDeferAccept, v) })
-		if err != nil {
-			alert("setsockopt(TCP_DEFER_ACCEPT, "+strconv.Itoa(v)+") for "+addr, err)
-			return
+		if set(syscall.IPPROTO_TCP, tcpDeferAccept, "TCP_DEFER_ACCEPT", v, "for "+addr) {
+			l.deferred = o.Deferred
 		}
-		l.deferred = o.Deferred
 	}
 }
 
