@@ -102,15 +102,22 @@ func peekConn(nc net.Conn) peekResult { return lookAt(nc, peekFD) }
 // free, here at the price of one system call.
 func clientEOF(nc net.Conn) bool { return lookAt(nc, sockState) == peekClosed }
 
+// onSock runs f on nc's descriptor, now; false for a connection without
+// one.
+func onSock(nc net.Conn, f func(fd uintptr)) bool {
+	rc, ok := rawConn(nc)
+	if !ok {
+		return false
+	}
+	_ = rc.Control(f)
+	return true
+}
+
 // lookAt runs look on nc's descriptor, now; peekNothing for a connection
 // without one.
 func lookAt(nc net.Conn, look func(fd uintptr) peekResult) peekResult {
-	rc, ok := rawConn(nc)
-	if !ok {
-		return peekNothing
-	}
 	r := peekNothing
-	_ = rc.Control(func(fd uintptr) { r = look(fd) })
+	onSock(nc, func(fd uintptr) { r = look(fd) })
 	return r
 }
 
@@ -119,12 +126,8 @@ func lookAt(nc net.Conn, look func(fd uintptr) peekResult) peekResult {
 // and ngx_http_test_reading print it after EPOLLRDHUP: "104: Connection
 // reset by peer" for a client that reset; "" for none.
 func sockErrText(nc net.Conn) string {
-	rc, ok := rawConn(nc)
-	if !ok {
-		return ""
-	}
 	e := 0
-	_ = rc.Control(func(fd uintptr) {
+	onSock(nc, func(fd uintptr) {
 		e, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
 	})
 	if e == 0 {

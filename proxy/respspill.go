@@ -41,12 +41,8 @@ func (x *exchange) clientReady() bool {
 // clientWritable reports whether the client's socket (under TLS too) would take a write
 // at once; a connection without a descriptor is taken to.
 func clientWritable(nc net.Conn) bool {
-	rc, ok := rawConn(nc)
-	if !ok {
-		return true
-	}
 	w := true
-	_ = rc.Control(func(fd uintptr) { w = sockTakesWrite(fd) })
+	onSock(nc, func(fd uintptr) { w = sockTakesWrite(fd) })
 	return w
 }
 
